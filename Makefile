@@ -1,0 +1,74 @@
+# vnet - Linux virtual networks from Lua, over libnl-3.
+#
+#   make                 build vnet/core.so for Lua 5.4
+#   make LUA=luajit      build for LuaJIT (also LUA=lua5.1, lua5.3)
+#   make install         install under $(DESTDIR)$(PREFIX)
+#   make demo            install what is missing, run examples/netns_bridge.lua
+#   make test            install what is missing, run every test tier
+#   make bench           benchmarks side by side with ip, ip -batch, pyroute2
+
+LUA        ?= lua5.4
+LUA_PC     ?= $(if $(filter luajit,$(LUA)),luajit,$(LUA))
+PREFIX     ?= /usr/local
+LUA_VER    ?= $(if $(filter luajit lua5.1,$(LUA)),5.1,$(patsubst lua%,%,$(LUA)))
+LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
+LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
+BUILD      ?= build/$(LUA)
+
+PKGS       := libnl-3.0 libnl-route-3.0 $(LUA_PC)
+CC         ?= cc
+CFLAGS     ?= -O2 -g
+WARN       := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+XCFLAGS    := -std=gnu11 -fPIC -fvisibility=hidden $(WARN) \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+XLDFLAGS   := -shared $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
+
+SRCS       := $(wildcard csrc/*.c)
+OBJS       := $(SRCS:csrc/%.c=$(BUILD)/%.o)
+HDRS       := $(wildcard csrc/*.h)
+SO         := $(BUILD)/vnet/core.so
+
+.PHONY: all install uninstall clean test demo bench deps check-symbols
+all: $(SO)
+	@mkdir -p vnet && cp $(SO) vnet/core.so.tmp && mv vnet/core.so.tmp vnet/core.so
+
+$(BUILD)/%.o: csrc/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
+
+$(SO): $(OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(XLDFLAGS)
+
+install: $(SO)
+	install -d $(DESTDIR)$(LUA_LIBDIR)/vnet $(DESTDIR)$(LUA_SHAREDIR)/vnet
+	install -m 0755 $(SO) $(DESTDIR)$(LUA_LIBDIR)/vnet/core.so
+	install -m 0644 lua/vnet.lua $(DESTDIR)$(LUA_SHAREDIR)/vnet.lua
+	install -m 0644 lua/vnet/*.lua $(DESTDIR)$(LUA_SHAREDIR)/vnet/
+
+uninstall:
+	rm -rf $(DESTDIR)$(LUA_LIBDIR)/vnet $(DESTDIR)$(LUA_SHAREDIR)/vnet \
+	       $(DESTDIR)$(LUA_SHAREDIR)/vnet.lua
+
+# Only luaopen_vnet_core may be exported.
+check-symbols: $(SO)
+	@syms=$$(nm -D --defined-only $(SO) | awk '$$2 == "T" {print $$3}'); \
+	if [ "$$syms" != "luaopen_vnet_core" ]; then \
+	  echo "unexpected exported symbols: $$syms"; exit 1; fi
+
+deps:
+	@sh tools/deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	LUA_PATH="lua/?.lua;;" LUA_CPATH="./?.so;;" $(LUA) examples/netns_bridge.lua
+
+test: deps
+	@sh tools/test.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run
+
+clean:
+	rm -rf build vnet

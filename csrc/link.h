@@ -1,0 +1,49 @@
+/*
+ * link.h - the link kind dispatch table shared by link.c and link_kinds.c.
+ *
+ * A kind is one row: its name, its own option keys, a parser that fills a
+ * struct rtnl_link from the options table, and a pusher that reads the
+ * kind's settings back into the link's `info` table. Adding a kind is adding
+ * one row and its two functions, as iproute2 keeps one link_util per kind.
+ */
+#ifndef VNET_LINK_H
+#define VNET_LINK_H
+
+#include <netlink/route/link.h>
+#include "util.h"
+
+#define VN_LINK "vnet.link"
+
+typedef struct vn_kind {
+	const char *name;              /* IFLA_INFO_KIND, e.g. "vxlan" */
+	const char *const *keys;       /* the kind's own option keys, NULL-ended */
+	/* Allocates the link; NULL means rtnl_link_alloc() + set_type(name). */
+	struct rtnl_link *(*alloc)(void);
+	/* Reads the kind's options from the table at idx into l. May raise (the
+	 * caller keeps l in a box, so nothing leaks). May push values on the
+	 * stack that must stay alive until the request is sent (e.g. a peer's
+	 * namespace handle). Returns 0, or -errno with what named in *what (a
+	 * referenced link that does not exist, say), which the caller reports as
+	 * a failure triple. */
+	int (*parse)(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
+		     const char *fn, const char **what);
+	/* Sets the kind's fields in the table at the top of the stack. */
+	void (*info)(lua_State *L, struct rtnl_link *l);
+	/* Creates the link some other way than RTM_NEWLINK (tun/tap); NULL for
+	 * most kinds. Returns 0 or -errno. */
+	int (*create)(lua_State *L, int idx, vn_ns *ns, const char *name,
+		      const char *fn);
+} vn_kind;
+
+/* The row for a kind name, or NULL. */
+const vn_kind *vn_kind_find(const char *name);
+/* Pushes a list of every kind name the table knows. */
+void vn_kind_names(lua_State *L);
+
+/* Reads a link reference option (parent, master...) of the table at idx
+ * into *out; returns 0 if absent or found, -ENODEV if it names no link
+ * (then *what is set to key). */
+int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
+		const char *key, int *out, const char **what);
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * sock.c - one NETLINK_ROUTE socket per namespace handle, opened inside the
+ * namespace without leaving the calling thread there, and request helpers
+ * that keep the kernel's real errno and extended-ack text (libnl's NLE codes
+ * lose both).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <netlink/msg.h>
+
+#include "util.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED 0x100
+#endif
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS 0x200
+#endif
+#ifndef NLMSGERR_ATTR_MSG
+#define NLMSGERR_ATTR_MSG 1
+#endif
+
+int vn_in_ns(int fd, int (*fn)(void *), void *arg)
+{
+	int self, r, e;
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET) < 0) {
+		e = errno;
+		close(self);
+		return -e;
+	}
+	r = fn(arg);
+	e = errno;
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort(); /* the thread would be stranded in another namespace */
+	close(self);
+	errno = e;
+	return r;
+}
+
+/* Records the real errno and the extended-ack message of an error reply. */
+static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	vn_ns *ns = (vn_ns *)arg;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	(void)nla;
+	ns->err = -e->error;
+	ns->msg[0] = 0;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		size_t off = sizeof *e;
+		struct nlattr *a;
+		int len;
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+		off = NLMSG_ALIGN(off);
+		len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
+		if (len > 0) {
+			a = nla_find((struct nlattr *)((char *)e + off), len,
+				     NLMSGERR_ATTR_MSG);
+			if (a && nla_len(a) > 0) {
+				size_t n = (size_t)nla_len(a);
+				if (n >= sizeof ns->msg)
+					n = sizeof ns->msg - 1;
+				memcpy(ns->msg, nla_data(a), n);
+				ns->msg[n] = 0;
+				n = strlen(ns->msg);
+				while (n && ns->msg[n - 1] == '\n')
+					ns->msg[--n] = 0;
+			}
+		}
+	}
+	return NL_STOP;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_STOP;
+}
+
+static int open_in_ns(void *arg)
+{
+	vn_ns *ns = (vn_ns *)arg;
+	int r = nl_connect(ns->sk, NETLINK_ROUTE);
+	return r < 0 ? -EIO : 0;
+}
+
+int vn_sock_open(vn_ns *ns)
+{
+	int one = 1, r, fd;
+	ns->sk = nl_socket_alloc();
+	ns->cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!ns->sk || !ns->cb) {
+		vn_sock_close(ns);
+		return -ENOMEM;
+	}
+	r = vn_in_ns(ns->fd, open_in_ns, ns);
+	if (r < 0) {
+		vn_sock_close(ns);
+		return r;
+	}
+	fd = nl_socket_get_fd(ns->sk);
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+	/* acks are asked for per request (vn_talk), not added to gets and dumps
+	 * where they would arrive as a separate, stale datagram */
+	nl_socket_disable_auto_ack(ns->sk);
+	nl_socket_set_buffer_size(ns->sk, 1 << 20, 1 << 20);
+	nl_socket_set_msg_buf_size(ns->sk, 32768);
+	nl_cb_err(ns->cb, NL_CB_CUSTOM, on_error, ns);
+	nl_cb_set(ns->cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, ns);
+	return 0;
+}
+
+void vn_sock_close(vn_ns *ns)
+{
+	if (ns->sk) {
+		nl_socket_free(ns->sk);
+		ns->sk = NULL;
+	}
+	if (ns->cb) {
+		nl_cb_put(ns->cb);
+		ns->cb = NULL;
+	}
+}
+
+/* Waits for the reply to the request just sent; 0 or -errno. */
+static int wait_reply(vn_ns *ns)
+{
+	int r;
+	ns->err = 0;
+	ns->msg[0] = 0;
+	r = nl_recvmsgs(ns->sk, ns->cb);
+	if (ns->err)
+		return -ns->err;
+	if (r < 0) {
+		ns->err = r == -NLE_NOMEM ? ENOMEM : EIO;
+		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(r));
+		return -ns->err;
+	}
+	return 0;
+}
+
+static int send_msg(vn_ns *ns, struct nl_msg *msg)
+{
+	int r;
+	ns->err = 0;
+	ns->msg[0] = 0;
+	r = nl_send_auto(ns->sk, msg);
+	if (r < 0) {
+		ns->err = r == -NLE_NOMEM ? ENOMEM : EIO;
+		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(r));
+		return -ns->err;
+	}
+	return 0;
+}
+
+int vn_talk(vn_ns *ns, struct nl_msg *msg)
+{
+	int r;
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
+	r = send_msg(ns, msg);
+	if (r < 0)
+		return r;
+	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	return wait_reply(ns);
+}
+
+static void list_add(struct nl_object *o, void *arg)
+{
+	vn_list *l = (vn_list *)arg;
+	if (l->oom || (l->keep && !l->keep(o, l->arg)))
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct nl_object **v = realloc(l->v, cap * sizeof *v);
+		if (!v) {
+			l->oom = 1;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	nl_object_get(o);
+	l->v[l->n++] = o;
+}
+
+static int on_valid(struct nl_msg *msg, void *arg)
+{
+	nl_msg_parse(msg, list_add, arg);
+	return NL_OK;
+}
+
+int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l)
+{
+	int r;
+	r = send_msg(ns, msg);
+	if (r < 0)
+		return r;
+	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, l);
+	r = wait_reply(ns);
+	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	if (r == 0 && l->oom) {
+		ns->err = ENOMEM;
+		r = -ENOMEM;
+	}
+	return r;
+}
+
+int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
+{
+	vn_list l;
+	int r;
+	memset(&l, 0, sizeof l);
+	/* a get answers with the object or an error, in one datagram */
+	r = send_msg(ns, msg);
+	if (r == 0) {
+		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &l);
+		r = wait_reply(ns);
+		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	}
+	if (r == 0 && l.n == 0) {
+		ns->err = l.oom ? ENOMEM : ENOENT;
+		r = -ns->err;
+	}
+	if (r == 0) {
+		*out = l.v[0];
+		l.v[0] = NULL;
+	}
+	vn_list_free(&l);
+	return r;
+}
+
+void vn_list_free(vn_list *l)
+{
+	size_t i;
+	for (i = 0; i < l->n; i++)
+		if (l->v[i])
+			nl_object_put(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* upvalues: table of boxes, current position */
+static int iter_next(lua_State *L)
+{
+	lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
+	lua_rawgeti(L, lua_upvalueindex(1), (int)i);
+	if (!lua_isnil(L, -1)) {
+		lua_pushinteger(L, i);
+		lua_replace(L, lua_upvalueindex(2));
+	}
+	return 1;
+}
+
+void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
+{
+	size_t i;
+	nsidx = lua_absindex_compat(L, nsidx);
+	lua_createtable(L, (int)l->n, 0);
+	/* boxes are made first so that an out-of-memory error leaks nothing:
+	 * every object not yet boxed is still owned by l, which the caller
+	 * frees only on the normal path; so box all, in order, and clear as
+	 * we go. */
+	for (i = 0; i < l->n; i++) {
+		struct nl_object *o = l->v[i];
+		vn_box_push(L, NULL, tname, nsidx);
+		((vn_box *)lua_touserdata(L, -1))->o = o;
+		l->v[i] = NULL;
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	vn_list_free(l);
+	lua_pushinteger(L, 0);
+	lua_pushcclosure(L, iter_next, 2);
+}

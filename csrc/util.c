@@ -1,0 +1,700 @@
+/*
+ * util.c - option readers, object boxes, failures and name files shared by
+ * every object type of vnet.core.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netlink/route/link.h>
+
+#include "util.h"
+
+/* ---- Lua 5.1 shims -------------------------------------------------- */
+#if LUA_VERSION_NUM == 501
+void vn_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
+{
+	for (; l->name; l++) {
+		int i;
+		for (i = 0; i < nup; i++)
+			lua_pushvalue(L, -nup);
+		lua_pushcclosure(L, l->func, nup);
+		lua_setfield(L, -(nup + 2), l->name);
+	}
+	lua_pop(L, nup);
+}
+
+void *vn_testudata(lua_State *L, int idx, const char *tname)
+{
+	void *p = lua_touserdata(L, idx);
+	if (p && lua_getmetatable(L, idx)) {
+		luaL_getmetatable(L, tname);
+		if (!lua_rawequal(L, -1, -2))
+			p = NULL;
+		lua_pop(L, 2);
+		return p;
+	}
+	return NULL;
+}
+#endif
+
+/* User values: 5.1 keeps them in the userdata's environment table. */
+static void setuv(lua_State *L, int idx)
+{
+	idx = lua_absindex_compat(L, idx);
+#if LUA_VERSION_NUM == 501
+	lua_createtable(L, 1, 0);
+	lua_insert(L, -2);
+	lua_rawseti(L, -2, 1);
+	lua_setfenv(L, idx);
+#elif LUA_VERSION_NUM < 504
+	lua_setuservalue(L, idx);
+#else
+	lua_setiuservalue(L, idx, 1);
+#endif
+}
+
+static void getuv(lua_State *L, int idx)
+{
+#if LUA_VERSION_NUM == 501
+	lua_getfenv(L, idx);
+	if (lua_istable(L, -1)) {
+		lua_rawgeti(L, -1, 1);
+		lua_remove(L, -2);
+	}
+#elif LUA_VERSION_NUM < 504
+	lua_getuservalue(L, idx);
+#else
+	lua_getiuservalue(L, idx, 1);
+#endif
+}
+
+/* ---- failures ------------------------------------------------------- */
+#define ERRNOS(X) X(EPERM) X(ENOENT) X(ESRCH) X(EINTR) X(EIO) X(ENXIO) \
+	X(E2BIG) X(ENOEXEC) X(EBADF) X(ECHILD) X(EAGAIN) X(ENOMEM) X(EACCES) \
+	X(EFAULT) X(EBUSY) X(EEXIST) X(EXDEV) X(ENODEV) X(ENOTDIR) X(EISDIR) \
+	X(EINVAL) X(ENFILE) X(EMFILE) X(ENOSPC) X(EROFS) X(EMLINK) X(EPIPE) \
+	X(EDOM) X(ERANGE) X(EDEADLK) X(ENAMETOOLONG) X(ENOSYS) X(ENOTEMPTY) \
+	X(ELOOP) X(ENOMSG) X(ENODATA) X(ETIME) X(ENONET) X(ENOLINK) \
+	X(EPROTO) X(EBADMSG) X(EOVERFLOW) X(EILSEQ) X(ENOTSOCK) \
+	X(EDESTADDRREQ) X(EMSGSIZE) X(EPROTOTYPE) X(ENOPROTOOPT) \
+	X(EPROTONOSUPPORT) X(EOPNOTSUPP) X(EAFNOSUPPORT) X(EADDRINUSE) \
+	X(EADDRNOTAVAIL) X(ENETDOWN) X(ENETUNREACH) X(ENETRESET) \
+	X(ECONNABORTED) X(ECONNRESET) X(ENOBUFS) X(EISCONN) X(ENOTCONN) \
+	X(ETIMEDOUT) X(ECONNREFUSED) X(EHOSTDOWN) X(EHOSTUNREACH) X(EALREADY) \
+	X(EINPROGRESS) X(ESTALE) X(EDQUOT) X(ECANCELED) X(ENOTUNIQ) X(ERFKILL)
+
+const char *vn_errname(int err)
+{
+	switch (err) {
+#define CASE(e) case e: return #e;
+	ERRNOS(CASE)
+#undef CASE
+	default: return "EUNKNOWN";
+	}
+}
+
+/* Pushes a table mapping both ways: t.EEXIST = 17, t[17] = "EEXIST". */
+void vn_push_errnos(lua_State *L)
+{
+	lua_newtable(L);
+#define SET(e) lua_pushinteger(L, e); lua_setfield(L, -2, #e); \
+	lua_pushstring(L, #e); lua_rawseti(L, -2, e);
+	ERRNOS(SET)
+#undef SET
+}
+
+int vn_fail(lua_State *L, const char *what, int err, const char *kmsg)
+{
+	lua_pushnil(L);
+	if (kmsg && *kmsg)
+		lua_pushfstring(L, "%s: %s (the kernel said: %s)", what,
+				strerror(err), kmsg);
+	else
+		lua_pushfstring(L, "%s: %s", what, strerror(err));
+	lua_pushstring(L, vn_errname(err));
+	return 3;
+}
+
+int vn_nsfail(lua_State *L, vn_ns *ns, const char *what)
+{
+	return vn_fail(L, what, ns->err ? ns->err : EIO, ns->msg);
+}
+
+/* ---- object boxes --------------------------------------------------- */
+static const vn_type *box_type(lua_State *L, int idx)
+{
+	const vn_type *t;
+	if (!lua_getmetatable(L, idx))
+		return NULL;
+	lua_getfield(L, -1, "__vn_type");
+	t = (const vn_type *)lua_touserdata(L, -1);
+	lua_pop(L, 2);
+	return t;
+}
+
+static int box_gc(lua_State *L)
+{
+	vn_box *b = (vn_box *)lua_touserdata(L, 1);
+	if (b && b->o) {
+		nl_object_put(b->o);
+		b->o = NULL;
+	}
+	return 0;
+}
+
+/* __index: methods first, then fields; upvalue 1 is the methods table. */
+static int box_index(lua_State *L)
+{
+	const vn_type *t = box_type(L, 1);
+	vn_box *b = (vn_box *)lua_touserdata(L, 1);
+	const char *k;
+	const vn_field *f;
+
+	lua_pushvalue(L, 2);
+	lua_rawget(L, lua_upvalueindex(1));
+	if (!lua_isnil(L, -1))
+		return 1;
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return 1;
+	k = lua_tostring(L, 2);
+	if (!b || !b->o)
+		return luaL_error(L, "attempt to use a released %s", t ? t->name : "object");
+	for (f = t->fields; f && f->name; f++)
+		if (strcmp(f->name, k) == 0) {
+			f->get(L, b->o);
+			return 1;
+		}
+	lua_pushnil(L);
+	return 1;
+}
+
+static int box_newindex(lua_State *L)
+{
+	const vn_type *t = box_type(L, 1);
+	return luaL_error(L, "%s fields are read-only (use :set{...})",
+			  t ? t->name : "vnet");
+}
+
+/* __eq: same namespace handle and the same kernel object identity. */
+static int box_eq(lua_State *L)
+{
+	vn_box *a = (vn_box *)lua_touserdata(L, 1);
+	vn_box *b = (vn_box *)lua_touserdata(L, 2);
+	int same = 0;
+	if (a && b && a->o && b->o && box_type(L, 1) == box_type(L, 2)) {
+		vn_ns *na, *nb;
+		getuv(L, 1);
+		getuv(L, 2);
+		na = (vn_ns *)lua_touserdata(L, -2);
+		nb = (vn_ns *)lua_touserdata(L, -1);
+		lua_pop(L, 2);
+		same = nl_object_identical(a->o, b->o) && (na == nb ||
+			(na && nb && na->ino == nb->ino));
+	}
+	lua_pushboolean(L, same);
+	return 1;
+}
+
+int vn_box_totable(lua_State *L)
+{
+	const vn_type *t = box_type(L, 1);
+	vn_box *b = (vn_box *)lua_touserdata(L, 1);
+	const vn_field *f;
+	if (!t)
+		return luaL_argerror(L, 1, "vnet object expected");
+	if (!b->o)
+		return luaL_error(L, "attempt to use a released %s", t->name);
+	lua_newtable(L);
+	for (f = t->fields; f->name; f++) {
+		f->get(L, b->o);
+		lua_setfield(L, -2, f->name);
+	}
+	return 1;
+}
+
+void vn_type_register(lua_State *L, const vn_type *t)
+{
+	luaL_newmetatable(L, t->name);                 /* mt */
+	lua_pushlightuserdata(L, (void *)t);
+	lua_setfield(L, -2, "__vn_type");
+	lua_pushstring(L, t->name);
+	lua_setfield(L, -2, "__name");
+	lua_newtable(L);                               /* mt, methods */
+	luaL_setfuncs(L, t->methods, 0);
+	lua_pushcfunction(L, vn_box_totable);
+	lua_setfield(L, -2, "totable");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "__vn_methods");
+	lua_pushcclosure(L, box_index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, box_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, box_gc);
+	lua_setfield(L, -2, "__gc");
+#if LUA_VERSION_NUM >= 504
+	lua_pushcfunction(L, box_gc);
+	lua_setfield(L, -2, "__close");
+#endif
+	lua_pushcfunction(L, box_eq);
+	lua_setfield(L, -2, "__eq");
+	lua_pushcfunction(L, t->tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_pop(L, 1);
+}
+
+void vn_type_methods(lua_State *L, const char *tname, const luaL_Reg *l)
+{
+	luaL_getmetatable(L, tname);
+	lua_getfield(L, -1, "__vn_methods");
+	luaL_setfuncs(L, l, 0);
+	lua_pop(L, 2);
+}
+
+void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx)
+{
+	vn_box *b;
+	nsidx = lua_absindex_compat(L, nsidx);
+#if LUA_VERSION_NUM >= 504
+	b = (vn_box *)lua_newuserdatauv(L, sizeof *b, 1);
+#else
+	b = (vn_box *)lua_newuserdata(L, sizeof *b);
+#endif
+	b->o = NULL;
+	luaL_setmetatable(L, tname);
+	lua_pushvalue(L, nsidx);
+	setuv(L, -2);
+	b->o = o;
+}
+
+struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname)
+{
+	vn_box *b = (vn_box *)luaL_checkudata(L, idx, tname);
+	if (!b->o)
+		luaL_error(L, "attempt to use a released %s", tname);
+	return b->o;
+}
+
+void vn_box_replace(lua_State *L, int idx, const char *tname, struct nl_object *o)
+{
+	vn_box *b = (vn_box *)luaL_checkudata(L, idx, tname);
+	nl_object_get(o);
+	if (b->o)
+		nl_object_put(b->o);
+	b->o = o;
+}
+
+vn_ns *vn_box_ns(lua_State *L, int idx)
+{
+	getuv(L, idx);
+	return vn_checkns(L, -1);
+}
+
+void vn_box_setns(lua_State *L, int idx, int nsidx)
+{
+	idx = lua_absindex_compat(L, idx);
+	lua_pushvalue(L, nsidx);
+	setuv(L, idx);
+}
+
+/* ---- strict option tables ------------------------------------------- */
+void vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[])
+{
+	idx = lua_absindex_compat(L, idx);
+	if (!lua_istable(L, idx))
+		luaL_error(L, "%s: options must be a table, got %s", fn,
+			   luaL_typename(L, idx));
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		const char *const *k;
+		const char *s;
+		lua_pop(L, 1);
+		if (lua_type(L, -1) != LUA_TSTRING) {
+			/* array part is allowed only where the caller reads it */
+			if (lua_isinteger(L, -1)) continue;
+			luaL_error(L, "%s: option keys must be strings", fn);
+		}
+		s = lua_tostring(L, -1);
+		for (k = keys; *k; k++)
+			if (strcmp(*k, s) == 0)
+				break;
+		if (!*k)
+			luaL_error(L, "%s: unknown option '%s'", fn, s);
+	}
+}
+
+static int opt_get(lua_State *L, int idx, const char *key)
+{
+	lua_getfield(L, idx, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	return 1;
+}
+
+int vn_opt_int(lua_State *L, int idx, const char *fn, const char *key,
+	       lua_Integer min, lua_Integer max, lua_Integer *out)
+{
+	lua_Integer v;
+	if (!opt_get(L, idx, key))
+		return 0;
+	if (!lua_isinteger(L, -1) || lua_type(L, -1) != LUA_TNUMBER)
+		luaL_error(L, "%s: option '%s' must be an integer, got %s", fn, key,
+			   lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
+	v = lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	if (v < min || v > max) {
+		char buf[128];
+		snprintf(buf, sizeof buf, "between %lld and %lld, got %lld",
+			 (long long)min, (long long)max, (long long)v);
+		luaL_error(L, "%s: option '%s' must be %s", fn, key, buf);
+	}
+	*out = v;
+	return 1;
+}
+
+int vn_opt_bool(lua_State *L, int idx, const char *fn, const char *key, int *out)
+{
+	if (!opt_get(L, idx, key))
+		return 0;
+	if (!lua_isboolean(L, -1))
+		luaL_error(L, "%s: option '%s' must be a boolean, got %s", fn, key,
+			   luaL_typename(L, -1));
+	*out = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return 1;
+}
+
+const char *vn_opt_str(lua_State *L, int idx, const char *fn, const char *key,
+		       size_t maxlen)
+{
+	const char *s;
+	size_t len;
+	if (!opt_get(L, idx, key))
+		return NULL;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: option '%s' must be a string, got %s", fn, key,
+			   luaL_typename(L, -1));
+	s = lua_tolstring(L, -1, &len);
+	if (maxlen && len > maxlen)
+		luaL_error(L, "%s: option '%s' is longer than %d bytes", fn, key,
+			   (int)maxlen);
+	lua_pop(L, 1); /* the string stays alive in the options table */
+	return s;
+}
+
+int vn_opt_enum(lua_State *L, int idx, const char *fn, const char *key,
+		const char *const names[], int *out)
+{
+	const char *s = vn_opt_str(L, idx, fn, key, 0);
+	int i;
+	if (!s)
+		return 0;
+	for (i = 0; names[i]; i++)
+		if (strcmp(names[i], s) == 0) {
+			*out = i;
+			return 1;
+		}
+	lua_pushfstring(L, "%s: option '%s' must be one of", fn, key);
+	for (i = 0; names[i]; i++)
+		lua_pushfstring(L, "%s '%s'", i ? "," : "", names[i]);
+	lua_pushfstring(L, ", got '%s'", s);
+	lua_concat(L, i + 2);
+	return lua_error(L);
+}
+
+struct nl_addr *vn_check_addr(lua_State *L, int sidx, const char *fn,
+			      const char *what, int family)
+{
+	struct nl_addr *a = NULL;
+	const char *s;
+	char buf[INET6_ADDRSTRLEN + 8];
+	int err;
+
+	if (lua_type(L, sidx) != LUA_TSTRING)
+		luaL_error(L, "%s: %s must be an address string, got %s", fn, what,
+			   luaL_typename(L, sidx));
+	s = lua_tostring(L, sidx);
+	if (strlen(s) >= sizeof buf)
+		luaL_error(L, "%s: %s '%s' is not a valid address", fn, what, s);
+	/* libnl is lenient ("10" parses as 10.0.0.0); insist on real syntax */
+	if (strcmp(s, "default") && strcmp(s, "any") && strcmp(s, "all")) {
+		const char *slash = strchr(s, '/');
+		unsigned char tmp[16];
+		size_t n = slash ? (size_t)(slash - s) : strlen(s);
+		int ok;
+		memcpy(buf, s, n);
+		buf[n] = 0;
+		ok = (family != AF_INET6 && inet_pton(AF_INET, buf, tmp) == 1) ||
+		     (family != AF_INET && inet_pton(AF_INET6, buf, tmp) == 1);
+		if (ok && slash) {
+			char *end;
+			long p = strtol(slash + 1, &end, 10);
+			int v6 = strchr(buf, ':') != NULL;
+			ok = slash[1] && !*end && isdigit((unsigned char)slash[1]) &&
+			     p >= 0 && p <= (v6 ? 128 : 32);
+		}
+		if (!ok)
+			luaL_error(L, "%s: %s '%s' is not a valid %saddress", fn, what, s,
+				   family == AF_INET ? "IPv4 " :
+				   family == AF_INET6 ? "IPv6 " : "");
+	}
+	err = nl_addr_parse(s, family, &a);
+	if (err < 0 || !a)
+		luaL_error(L, "%s: %s '%s' is not a valid address", fn, what, s);
+	return a;
+}
+
+struct nl_addr *vn_opt_addr(lua_State *L, int idx, const char *fn,
+			    const char *key, int family)
+{
+	struct nl_addr *a;
+	if (!opt_get(L, idx, key))
+		return NULL;
+	lua_pushfstring(L, "option '%s'", key);
+	/* may raise: nothing allocated yet */
+	a = vn_check_addr(L, -2, fn, lua_tostring(L, -1), family);
+	lua_pop(L, 2);
+	return a;
+}
+
+int vn_opt_family(lua_State *L, int idx, const char *fn, const char *key, int *out)
+{
+	static const char *const names[] = { "all", "inet", "inet6", "ipv4", "ipv6",
+					     "bridge", "link", NULL };
+	static const int fams[] = { AF_UNSPEC, AF_INET, AF_INET6, AF_INET, AF_INET6,
+				    AF_BRIDGE, AF_UNSPEC };
+	int i;
+	lua_getfield(L, idx, key);
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		int v = (int)lua_tointeger(L, -1);
+		lua_pop(L, 1);
+		if (v != 4 && v != 6)
+			luaL_error(L, "%s: option '%s' must be 4, 6 or a family name", fn, key);
+		*out = v == 4 ? AF_INET : AF_INET6;
+		return 1;
+	}
+	lua_pop(L, 1);
+	if (!vn_opt_enum(L, idx, fn, key, names, &i))
+		return 0;
+	*out = fams[i];
+	return 1;
+}
+
+void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char *key)
+{
+	size_t n = strlen(name), i;
+	if (n == 0 || n >= IFNAMSIZ)
+		luaL_error(L, "%s: %s '%s' must be 1 to %d bytes long", fn, key, name,
+			   IFNAMSIZ - 1);
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		luaL_error(L, "%s: %s '%s' is not a valid interface name", fn, key, name);
+	for (i = 0; i < n; i++)
+		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]))
+			luaL_error(L, "%s: %s '%s' may not contain '/', ':' or white space",
+				   fn, key, name);
+}
+
+int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what)
+{
+	struct rtnl_link *l = NULL;
+	const char *name;
+	int err, idx;
+
+	switch (lua_type(L, sidx)) {
+	case LUA_TNUMBER:
+		if (!lua_isinteger(L, sidx) || lua_tointeger(L, sidx) <= 0)
+			luaL_error(L, "%s: %s must be a positive ifindex", fn, what);
+		return (int)lua_tointeger(L, sidx);
+	case LUA_TSTRING:
+		name = lua_tostring(L, sidx);
+		vn_check_ifname(L, name, fn, what);
+		break;
+	case LUA_TUSERDATA:
+		l = (struct rtnl_link *)vn_box_check(L, sidx, "vnet.link");
+		return rtnl_link_get_ifindex(l);
+	default:
+		return luaL_error(L, "%s: %s must be a link, a name or an index, got %s",
+				  fn, what, luaL_typename(L, sidx));
+	}
+	err = rtnl_link_get_kernel(ns->sk, 0, name, &l);
+	if (err < 0)
+		return -ENODEV;
+	idx = rtnl_link_get_ifindex(l);
+	rtnl_link_put(l);
+	return idx;
+}
+
+int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char *key)
+{
+	int r;
+	if (!opt_get(L, idx, key))
+		return 0;
+	lua_pushfstring(L, "option '%s'", key);
+	r = vn_ifindex_at(L, -2, ns, fn, lua_tostring(L, -1));
+	lua_pop(L, 2);
+	return r;
+}
+
+/* ---- iproute2 name files -------------------------------------------- */
+static const char *const rtdirs[] = { "/etc/iproute2", "/usr/share/iproute2",
+				      "/usr/lib/iproute2", NULL };
+
+/* Scans one file for name (id < 0) or for id (name NULL); fills out. */
+static int scan_file(const char *path, const char *name, long id,
+		     long *out_id, char *out_name, size_t outlen)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	int found = 0;
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char nm[256];
+		char *p = line, *end;
+		long v;
+		while (isspace((unsigned char)*p)) p++;
+		if (*p == '#' || !*p)
+			continue;
+		v = strtol(p, &end, 0);
+		if (end == p || sscanf(end, " %255s", nm) != 1)
+			continue;
+		if (nm[0] == '#')
+			continue;
+		if (name ? strcmp(nm, name) == 0 : v == id) {
+			*out_id = v;
+			if (out_name)
+				snprintf(out_name, outlen, "%s", nm);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int scan_dir(const char *path, const char *name, long id,
+		    long *out_id, char *out_name, size_t outlen)
+{
+	DIR *dir = opendir(path);
+	struct dirent *e;
+	int hit = 0;
+	if (!dir)
+		return 0;
+	while (!hit && (e = readdir(dir))) {
+		size_t n = strlen(e->d_name);
+		char fp[900];
+		if (n < 6 || strcmp(e->d_name + n - 5, ".conf"))
+			continue;
+		snprintf(fp, sizeof fp, "%s/%s", path, e->d_name);
+		hit = scan_file(fp, name, id, out_id, out_name, outlen);
+	}
+	closedir(dir);
+	return hit;
+}
+
+static int rtname_find(const char *file, const char *name, long id,
+		       long *out_id, char *out_name, size_t outlen)
+{
+	const char *const *d;
+	char path[512];
+	for (d = rtdirs; *d; d++) {
+		snprintf(path, sizeof path, "%s/%s", *d, file);
+		if (scan_file(path, name, id, out_id, out_name, outlen))
+			return 1;
+		/* rt_tables.d/<name>.conf and the like */
+		snprintf(path, sizeof path, "%s/%s.d", *d, file);
+		if (scan_dir(path, name, id, out_id, out_name, outlen))
+			return 1;
+	}
+	return 0;
+}
+
+static const struct { const char *file, *name; long id; } builtin_names[] = {
+	{ "rt_tables", "unspec", 0 }, { "rt_tables", "default", 253 },
+	{ "rt_tables", "main", 254 }, { "rt_tables", "local", 255 },
+	{ "rt_protos", "unspec", 0 }, { "rt_protos", "redirect", 1 },
+	{ "rt_protos", "kernel", 2 }, { "rt_protos", "boot", 3 },
+	{ "rt_protos", "static", 4 }, { "rt_protos", "ra", 9 },
+	{ "rt_protos", "dhcp", 16 }, { "rt_protos", "bgp", 186 },
+	{ "rt_protos", "isis", 187 }, { "rt_protos", "ospf", 188 },
+	{ "rt_protos", "rip", 189 }, { "rt_protos", "eigrp", 192 },
+	{ NULL, NULL, 0 }
+};
+
+long vn_rtname_lookup(const char *file, const char *name)
+{
+	char *end;
+	long v = strtol(name, &end, 0);
+	int i;
+	if (*name && !*end)
+		return v;
+	for (i = 0; builtin_names[i].file; i++)
+		if (!strcmp(builtin_names[i].file, file) &&
+		    !strcmp(builtin_names[i].name, name))
+			return builtin_names[i].id;
+	if (rtname_find(file, name, -1, &v, NULL, 0))
+		return v;
+	return -1;
+}
+
+void vn_push_rtname(lua_State *L, const char *file, long id)
+{
+	char name[256];
+	long v;
+	int i;
+	for (i = 0; builtin_names[i].file; i++)
+		if (!strcmp(builtin_names[i].file, file) && builtin_names[i].id == id &&
+		    strcmp(builtin_names[i].name, "unspec")) {
+			lua_pushstring(L, builtin_names[i].name);
+			return;
+		}
+	if (id > 0 && rtname_find(file, NULL, id, &v, name, sizeof name))
+		lua_pushstring(L, name);
+	else
+		lua_pushinteger(L, id);
+}
+
+int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out)
+{
+	long v;
+	if (!opt_get(L, idx, key))
+		return 0;
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
+		    lua_tointeger(L, -1) > 0xffffffffLL)
+			luaL_error(L, "%s: option '%s' must be a table number or name", fn, key);
+		*out = (uint32_t)lua_tointeger(L, -1);
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		v = vn_rtname_lookup("rt_tables", lua_tostring(L, -1));
+		if (v < 0)
+			luaL_error(L, "%s: option '%s': unknown table '%s' (not in rt_tables)",
+				   fn, key, lua_tostring(L, -1));
+		*out = (uint32_t)v;
+	} else {
+		luaL_error(L, "%s: option '%s' must be a table number or name, got %s",
+			   fn, key, luaL_typename(L, -1));
+	}
+	lua_pop(L, 1);
+	return 1;
+}
+
+void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	int fam = nl_addr_get_family(a);
+	if ((fam == AF_INET || fam == AF_INET6) && nl_addr_get_len(a) > 0) {
+		inet_ntop(fam, nl_addr_get_binary_addr(a), buf, sizeof buf);
+		if (with_prefix)
+			lua_pushfstring(L, "%s/%d", buf, (int)nl_addr_get_prefixlen(a));
+		else
+			lua_pushstring(L, buf);
+		return;
+	}
+	nl_addr2str(a, buf, sizeof buf);
+	lua_pushstring(L, buf);
+}

@@ -1,0 +1,199 @@
+/*
+ * util.h - shared internals of vnet.core: Lua version shims, strict option
+ * readers, object boxes and the failure convention.
+ *
+ * Only luaopen_vnet_core is exported; everything declared here has hidden
+ * visibility (the build uses -fvisibility=hidden).
+ */
+#ifndef VNET_UTIL_H
+#define VNET_UTIL_H
+
+#include <stdint.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <netlink/netlink.h>
+#include <netlink/addr.h>
+#include <netlink/object.h>
+
+/* ---- Lua 5.1 / LuaJIT / 5.2 / 5.3 shims ------------------------------ */
+#if LUA_VERSION_NUM == 501
+#define lua_rawlen(L, i) lua_objlen(L, i)
+void vn_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
+void *vn_testudata(lua_State *L, int idx, const char *tname);
+#define luaL_setfuncs vn_setfuncs
+#define luaL_testudata vn_testudata
+#define luaL_newlib(L, l) (lua_newtable(L), luaL_setfuncs(L, l, 0))
+#define luaL_setmetatable(L, t) (luaL_getmetatable(L, t), lua_setmetatable(L, -2))
+#endif
+#if LUA_VERSION_NUM == 501
+#define lua_absindex_compat(L, i) \
+	((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
+#else
+#define lua_absindex_compat(L, i) lua_absindex(L, i)
+#endif
+#if LUA_VERSION_NUM < 503
+#define lua_isinteger(L, i) (lua_type(L, i) == LUA_TNUMBER && \
+	lua_tonumber(L, i) == (lua_Number)(lua_Integer)lua_tonumber(L, i))
+#endif
+
+/* ---- namespaces and their netlink sockets (sock.c, netns.c) ---------- */
+#define VN_NETNS "vnet.netns"
+#define VN_ERRLEN 256
+
+typedef struct vn_ns {
+	struct nl_sock *sk;  /* NETLINK_ROUTE socket opened inside the namespace */
+	struct nl_cb *cb;    /* our callbacks: errors keep the real errno */
+	int fd;              /* an open fd of the namespace (/proc/.../ns/net) */
+	int err;             /* errno of the last refused request, 0 if none */
+	char msg[VN_ERRLEN]; /* the kernel's extended-ack text, "" if none */
+	char name[64];       /* name under /run/netns, "" if none */
+	char path[128];      /* path the namespace was opened from */
+	unsigned long long ino; /* the namespace's identity (nsfs inode) */
+} vn_ns;
+
+/* Checks arg idx is a live netns handle. */
+vn_ns *vn_checkns(lua_State *L, int idx);
+/* Opens a socket inside the namespace of fd (never leaves the thread there).
+ * Returns 0 or -errno. */
+int vn_sock_open(vn_ns *ns);
+void vn_sock_close(vn_ns *ns);
+/* Sends msg and waits for its ack. Returns 0, or -errno with ns->err and
+ * ns->msg set. Does not free msg. */
+int vn_talk(vn_ns *ns, struct nl_msg *msg);
+
+/* A growable list of libnl objects collected from a dump. */
+typedef struct vn_list {
+	struct nl_object **v;
+	size_t n, cap;
+	int oom;
+	/* optional filter; return nonzero to keep */
+	int (*keep)(struct nl_object *o, void *arg);
+	void *arg;
+} vn_list;
+
+/* Sends a dump request (msg, freed by the caller) and collects every
+ * parsed object accepted by l->keep into l. Returns 0 or -errno. */
+int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l);
+/* Sends one request that answers with one object (e.g. RTM_GETLINK by name).
+ * *out gets a new reference. Returns 0 or -errno. */
+int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
+void vn_list_free(vn_list *l);
+/* Pushes an iterator closure over the objects of l (ownership moves to Lua;
+ * l is emptied). Each object becomes a box of type tname bound to ns at nsidx. */
+void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx);
+
+/* Runs fn(arg) with the calling thread inside the namespace of fd, then
+ * returns it to where it was. Returns fn's result, or -errno if switching
+ * failed. */
+int vn_in_ns(int fd, int (*fn)(void *), void *arg);
+
+/* ---- failures ------------------------------------------------------- */
+/* Pushes nil, "<what>: <strerror>[ (the kernel said: ...)]", "ENAME" and
+ * returns 3. err is a positive errno; kmsg may be NULL or "". */
+int vn_fail(lua_State *L, const char *what, int err, const char *kmsg);
+/* The same with ns->err / ns->msg. */
+int vn_nsfail(lua_State *L, vn_ns *ns, const char *what);
+const char *vn_errname(int err);
+void vn_push_errnos(lua_State *L);
+
+/* ---- object boxes --------------------------------------------------- */
+typedef struct vn_field {
+	const char *name;
+	void (*get)(lua_State *L, struct nl_object *o);
+} vn_field;
+
+typedef struct vn_type {
+	const char *name;          /* metatable name, e.g. "vnet.link" */
+	const luaL_Reg *methods;   /* methods (self is the box) */
+	const vn_field *fields;    /* read-only fields, NULL-terminated */
+	int (*tostring)(lua_State *L);
+} vn_type;
+
+typedef struct vn_box {
+	struct nl_object *o;       /* one reference, NULL once released */
+} vn_box;
+
+/* Creates the metatable for t (with __index, __gc, __close, __eq, __tostring
+ * and __name) and leaves nothing on the stack. */
+void vn_type_register(lua_State *L, const vn_type *t);
+/* Adds methods to the registered type tname (e.g. addr.c adds
+ * link:addr_add to "vnet.link"). */
+void vn_type_methods(lua_State *L, const char *tname, const luaL_Reg *l);
+/* Pushes a new box owning o (one reference moves in), bound to the netns
+ * handle at nsidx (kept alive through the user value). */
+void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx);
+/* Checks a live box of type tname at idx. */
+struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname);
+/* Replaces the object in a box (drops the old reference, takes one). */
+void vn_box_replace(lua_State *L, int idx, const char *tname, struct nl_object *o);
+/* Pushes the netns handle a box is bound to and returns it. */
+vn_ns *vn_box_ns(lua_State *L, int idx);
+/* Rebinds the box at idx to the netns handle at nsidx. */
+void vn_box_setns(lua_State *L, int idx, int nsidx);
+/* Pushes a fields table {name = value, ...} of the box at idx. */
+int vn_box_totable(lua_State *L);
+
+/* ---- strict option tables ------------------------------------------- */
+/* Raises "<fn>: unknown option 'k'" for a key not in keys (NULL-ended);
+ * also raises when idx is not a table. */
+void vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[]);
+/* Each getter pushes nothing and returns 1 when the option is set (not nil),
+ * 0 when absent; a value of the wrong type raises naming the option. */
+int vn_opt_int(lua_State *L, int idx, const char *fn, const char *key,
+	       lua_Integer min, lua_Integer max, lua_Integer *out);
+int vn_opt_bool(lua_State *L, int idx, const char *fn, const char *key, int *out);
+const char *vn_opt_str(lua_State *L, int idx, const char *fn, const char *key,
+		       size_t maxlen);
+/* Option k must be one of names (NULL-ended); *out gets its index. */
+int vn_opt_enum(lua_State *L, int idx, const char *fn, const char *key,
+		const char *const names[], int *out);
+/* Parses an address option ("10.0.0.1", "10.0.0.0/24", "::1", "default").
+ * family AF_UNSPEC accepts both. Returns a new nl_addr or NULL if absent;
+ * raises on bad syntax. */
+struct nl_addr *vn_opt_addr(lua_State *L, int idx, const char *fn,
+			    const char *key, int family);
+/* Parses the string at stack index sidx as an address; raises with what. */
+struct nl_addr *vn_check_addr(lua_State *L, int sidx, const char *fn,
+			      const char *what, int family);
+/* Parses a family name ("inet", "inet6", "ipv4", "ipv6", 4, 6, "all"). */
+int vn_opt_family(lua_State *L, int idx, const char *fn, const char *key, int *out);
+
+/* Raises when name is not a valid interface name (1..15 bytes, no '/',
+ * no white space, not "." or ".."). */
+void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char *key);
+
+/* A link given as an index, a name or a vnet.link box, in option key of the
+ * table at idx (vn_opt_ifindex) or at stack index sidx (vn_ifindex_at).
+ * Returns the ifindex, 0 when the option is absent, or -ENODEV when no link
+ * has that name (callers turn it into a failure triple); a wrong type raises. */
+int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char *key);
+int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what);
+
+/* iproute2 name files (rt_tables, rt_protos, rt_scopes): returns the
+ * number for name or -1. Also accepts decimal numbers. */
+long vn_rtname_lookup(const char *file, const char *name);
+/* Pushes a table id as a name where one is known, else as a number. */
+void vn_push_rtname(lua_State *L, const char *file, long id);
+/* Resolves a table option (number or name) to an id; raises on an unknown name. */
+int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out);
+
+/* Pushes an nl_addr as a string (without prefix when it is a host addr). */
+void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix);
+
+/* Reads a namespace option (a vnet.netns handle or a name) of table idx and
+ * pushes the handle (so it stays alive); returns it, or NULL when absent
+ * (nothing pushed). Raises when a named namespace cannot be opened. */
+vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key);
+
+/* ---- submodules ----------------------------------------------------- */
+void vn_open_netns(lua_State *L);   /* leaves the vnet.netns table */
+void vn_open_link(lua_State *L);
+void vn_open_addr(lua_State *L);
+void vn_open_route(lua_State *L);
+void vn_open_rule(lua_State *L);
+void vn_open_neigh(lua_State *L);
+
+/* Methods each module adds to the netns handle (set into table at -1). */
+void vn_netns_methods(lua_State *L, const luaL_Reg *l);
+
+#endif

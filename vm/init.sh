@@ -1,0 +1,169 @@
+#!/bin/busybox sh
+# vm/init.sh -- PID 1 of the vnet full-kernel test VM (see vm/run).
+#
+# This file is copied verbatim into the initramfs as /init.  It runs under
+# busybox (static), and its job is:
+#
+#   1. load the few modules needed to reach the host's files (virtio-pci, 9p,
+#      overlayfs) from /lib/boot-modules,
+#   2. mount the host's root filesystem (exported read-only by qemu over 9p,
+#      mount tag "host") on /host,
+#   3. build the chroot /newroot: a read-only overlay of
+#        /layer  (tiny tmpfs: /lib/modules -> the unpacked module tree)
+#        /host   (the host's root)
+#      plus proc, sysfs, devtmpfs, devpts, cgroup2, and tmpfs scratch space on
+#      /run, /dev/shm, /tmp and /var/tmp (the last two are overlays over the
+#      host's directories, so a cwd below the host's /tmp still exists),
+#   4. point kernel.modprobe at a helper that runs the host's kmod inside the
+#      chroot, so on-demand module loading (request_module) works, and preload
+#      the modules listed by the host,
+#   5. run the host-generated command script with stdout+stderr on ttyS1
+#      (which qemu connects to vm/run's stdout),
+#   6. print "VNET-VM-EXIT-<nonce>=<status>" on the console (ttyS0, which qemu
+#      writes to a log file that vm/run parses) and power off.
+#
+# Any failure before the command runs is reported as
+# "VNET-VM-FAIL-<nonce>: <reason>" on the console.  If this script itself
+# dies, the kernel panics (PID 1 exited), panic=-1 reboots at once and qemu's
+# -no-reboot makes qemu exit: vm/run then reports "no exit status".
+#
+# Configuration comes from the kernel command line (vnet_job=DIR
+# vnet_nonce=WORD) and from DIR/job.env (written by vm/run, inside the host's
+# filesystem, so visible here below /host).
+
+export PATH=/bin:/sbin
+/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /host /layer /newroot /scratch
+/bin/busybox --install -s /bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# Everything this script says goes to the console (ttyS0 -> log file).
+exec </dev/null >/dev/console 2>&1
+# Keep kernel messages off the console unless vm/run asked for them.
+grep -q 'vnet_debug=1' /proc/cmdline || dmesg -n 1
+
+NONCE=x
+JOB=
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        vnet_job=*)   JOB=${arg#vnet_job=} ;;
+        vnet_nonce=*) NONCE=${arg#vnet_nonce=} ;;
+    esac
+done
+
+poweroff_now() {
+    sync
+    poweroff -f
+    reboot -f      # -no-reboot turns this into a qemu exit as well
+    sleep 60
+}
+fail() {
+    echo "VNET-VM-FAIL-$NONCE: $*"
+    poweroff_now
+}
+[ -n "$JOB" ] || fail "no vnet_job= on the kernel command line"
+
+# --- 1. boot modules -------------------------------------------------------
+# Order matters (no modules.dep here); a module that is built in or absent is
+# simply skipped.
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+         virtio_pci 9pnet 9pnet_virtio netfs fscache 9p overlay; do
+    [ -f "/lib/boot-modules/$m.ko" ] && insmod "/lib/boot-modules/$m.ko"
+done
+
+# --- 2. the host's root ----------------------------------------------------
+# The virtio device may need a moment to be bound after virtio_pci loads.
+ok=
+for i in 1 2 3 4 5 6 7 8 9 10; do
+    if mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose \
+            host /host 2>/dev/null; then
+        ok=1; break
+    fi
+    sleep 0.5
+done
+[ -n "$ok" ] || fail "cannot mount the host filesystem over 9p (mount_tag=host)"
+
+[ -f "/host$JOB/job.env" ] || fail "job file /host$JOB/job.env not found"
+# Defines: KVER MODTREE MODLINK MODULES WRITABLE TMPDIRS HOSTNAME_VM
+. "/host$JOB/job.env" || fail "cannot read job file"
+cp "/host$JOB/cmd.sh" /cmd.sh || fail "cannot copy command script"
+[ -d "/host$MODTREE/$KVER" ] || fail "module tree /host$MODTREE/$KVER not found"
+
+# --- 3. the chroot ---------------------------------------------------------
+# /layer supplies what the host lacks: /lib/modules/KVER (MODLINK is where the
+# host's /lib/modules really lives, e.g. /usr/lib/modules on merged-/usr).
+mount -t tmpfs -o mode=755 layer /layer || fail "tmpfs"
+mkdir -p "/layer${MODLINK%/*}"
+ln -s "$MODTREE" "/layer$MODLINK"
+if [ "$WRITABLE" = 1 ]; then
+    # Writable root: all changes go to a tmpfs and vanish with the VM.
+    mount -t tmpfs -o mode=755 rw /scratch || fail "tmpfs"
+    mkdir -p /scratch/root/u /scratch/root/w
+    mount -t overlay -o lowerdir=/layer:/host,upperdir=/scratch/root/u,workdir=/scratch/root/w \
+        overlay /newroot || fail "cannot mount the root overlay (writable)"
+else
+    mount -t overlay -o ro,lowerdir=/layer:/host overlay /newroot \
+        || fail "cannot mount the root overlay"
+    mount -t tmpfs -o mode=755 scratch /scratch || fail "tmpfs"
+    # /tmp and /var/tmp: the host's contents, writable, changes discarded.
+    n=0
+    for d in $TMPDIRS; do
+        n=$((n + 1))
+        [ -d "/host$d" ] || continue
+        mkdir -p "/scratch/t$n/u" "/scratch/t$n/w"
+        chmod 1777 "/scratch/t$n/u"
+        mount -t overlay -o "lowerdir=/host$d,upperdir=/scratch/t$n/u,workdir=/scratch/t$n/w" \
+            overlay "/newroot$d" || mount -t tmpfs -o mode=1777 tmp "/newroot$d" \
+            || fail "cannot mount scratch space on $d"
+    done
+fi
+R=/newroot
+mount -t proc proc $R/proc || fail "proc"
+mount -t sysfs sysfs $R/sys || fail "sysfs"
+mount -t devtmpfs devtmpfs $R/dev || fail "devtmpfs"
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts $R/dev/pts
+mount -t tmpfs -o mode=1777 shm $R/dev/shm
+mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
+mount -t tmpfs -o mode=755 run $R/run || fail "cannot mount tmpfs on /run"
+mkdir -p $R/run/netns $R/run/lock
+chmod 1777 $R/run/lock
+
+# --- 4. modules ------------------------------------------------------------
+# request_module() runs kernel.modprobe with the root of PID 1, i.e. this
+# initramfs; the helper re-enters the chroot to use the host's kmod, which
+# finds the tree through /lib/modules and honours modname.param= options on
+# the kernel command line.
+cat >/sbin/vm-modprobe <<'EOF'
+#!/bin/sh
+exec /bin/chroot /newroot /sbin/modprobe "$@"
+EOF
+chmod 755 /sbin/vm-modprobe
+echo /sbin/vm-modprobe >/proc/sys/kernel/modprobe
+if [ -n "$MODULES" ]; then
+    for m in $MODULES; do
+        chroot $R /sbin/modprobe -q "$m" || echo "vnet-vm: warning: cannot load module $m"
+    done
+fi
+
+ip link set lo up
+hostname "${HOSTNAME_VM:-vnet-vm}"
+
+# --- 5. the command --------------------------------------------------------
+mkdir -p $R/run/vnet-vm
+cp /cmd.sh $R/run/vnet-vm/cmd.sh
+# Raw mode: bytes pass unchanged (no \n -> \r\n), no echo.
+stty -F /dev/ttyS1 raw -echo
+echo "vnet-vm: running command"
+chroot $R /bin/sh /run/vnet-vm/cmd.sh </dev/null >/dev/ttyS1 2>&1
+rc=$?
+
+# --- 6. report -------------------------------------------------------------
+# Stop whatever the command left running (so it releases ttyS1), then let
+# stty's tcsetattr(TCSADRAIN) wait until ttyS1 has sent everything.
+kill -KILL -1 2>/dev/null
+sleep 0.2
+stty -F /dev/ttyS1 raw -echo
+echo "VNET-VM-EXIT-$NONCE=$rc"
+poweroff_now
