@@ -15,13 +15,14 @@ LUA_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VER)
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/$(LUA_VER)
 BUILD      ?= build/$(LUA)
 
-PKGS       := libnl-3.0 libnl-route-3.0 $(LUA_PC)
+LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null)
+NL_CFLAGS  ?= $(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+NL_LIBS    ?= $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null || echo -lnl-route-3 -lnl-3)
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 WARN       := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes
-XCFLAGS    := -std=gnu11 -fPIC -fvisibility=hidden $(WARN) \
-              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-XLDFLAGS   := -shared $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
+XCFLAGS    := -std=gnu11 -fPIC -fvisibility=hidden $(WARN) $(NL_CFLAGS) $(LUA_CFLAGS)
+XLDFLAGS   := -shared $(NL_LIBS)
 
 SRCS       := $(wildcard csrc/*.c)
 OBJS       := $(SRCS:csrc/%.c=$(BUILD)/%.o)
@@ -44,7 +45,7 @@ install: $(SO)
 	install -d $(DESTDIR)$(LUA_LIBDIR)/vnet $(DESTDIR)$(LUA_SHAREDIR)/vnet
 	install -m 0755 $(SO) $(DESTDIR)$(LUA_LIBDIR)/vnet/core.so
 	install -m 0644 lua/vnet.lua $(DESTDIR)$(LUA_SHAREDIR)/vnet.lua
-	install -m 0644 lua/vnet/*.lua $(DESTDIR)$(LUA_SHAREDIR)/vnet/
+	$(if $(wildcard lua/vnet/*.lua),install -m 0644 $(wildcard lua/vnet/*.lua) $(DESTDIR)$(LUA_SHAREDIR)/vnet/)
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_LIBDIR)/vnet $(DESTDIR)$(LUA_SHAREDIR)/vnet \

@@ -166,6 +166,29 @@ static int get_link(vn_ns *ns, int ifindex, const char *name, struct rtnl_link *
 	return r;
 }
 
+/* Deletes the link with this index (or name). 0 or -errno. */
+static int delete_link(vn_ns *ns, int ifindex, const char *name)
+{
+	struct rtnl_link *d = rtnl_link_alloc();
+	struct nl_msg *msg = NULL;
+	int r = -ENOMEM;
+	if (d) {
+		if (ifindex)
+			rtnl_link_set_ifindex(d, ifindex);
+		if (name)
+			rtnl_link_set_name(d, name);
+		r = rtnl_link_build_delete_request(d, &msg) < 0 ? -ENOMEM : 0;
+		rtnl_link_put(d);
+	}
+	if (r < 0) {
+		ns->err = ENOMEM;
+		return r;
+	}
+	r = vn_talk(ns, msg);
+	nlmsg_free(msg);
+	return r;
+}
+
 /* ns:link(name | index) -> link | nil, msg, errname */
 static int ns_link(lua_State *L)
 {
@@ -425,18 +448,10 @@ static int ns_link_add(lua_State *L)
 	if (r < 0) {
 		if (k->create) {
 			/* undo: the device was made above */
-			struct rtnl_link *d = rtnl_link_alloc();
 			int e = ns->err;
 			char m[VN_ERRLEN];
 			memcpy(m, ns->msg, sizeof m);
-			if (d) {
-				rtnl_link_set_name(d, name);
-				if (rtnl_link_build_delete_request(d, &msg) == 0) {
-					vn_talk(ns, msg);
-					nlmsg_free(msg);
-				}
-				rtnl_link_put(d);
-			}
+			delete_link(ns, 0, name);
 			ns->err = e;
 			memcpy(ns->msg, m, sizeof m);
 		}
@@ -445,10 +460,35 @@ static int ns_link_add(lua_State *L)
 	/* read it back where it now lives */
 	where = target ? target : ns;
 	lua_pushvalue(L, target ? base + 1 : 1);             /* the handle */
-	(void)base;
 	r = get_link(where, 0, name, &l);
 	if (r < 0)
 		return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: reading it back", name));
+	/* the kernel ignores IFLA_IFALIAS when creating: set it as a change */
+	if (rtnl_link_get_ifalias((struct rtnl_link *)box->o) && !k->create) {
+		struct rtnl_link *chg = rtnl_link_alloc(), *nl = NULL;
+		r = -ENOMEM;
+		if (chg) {
+			rtnl_link_set_ifalias(chg, rtnl_link_get_ifalias((struct rtnl_link *)box->o));
+			r = rtnl_link_build_change_request(l, chg, 0, &msg);
+			rtnl_link_put(chg);
+			r = r < 0 ? (where->err = ENOMEM, -ENOMEM) : vn_talk(where, msg);
+			nlmsg_free(msg);
+		}
+		if (r == 0)
+			r = get_link(where, rtnl_link_get_ifindex(l), NULL, &nl);
+		if (r < 0) {
+			char m[VN_ERRLEN];
+			int e = where->err;
+			memcpy(m, where->msg, sizeof m);
+			delete_link(where, rtnl_link_get_ifindex(l), NULL);
+			rtnl_link_put(l);
+			where->err = e;
+			memcpy(where->msg, m, sizeof m);
+			return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: alias", name));
+		}
+		rtnl_link_put(l);
+		l = nl;
+	}
 	vn_box_push(L, (struct nl_object *)l, VN_LINK, -1);
 	return 1;
 }
@@ -530,19 +570,7 @@ static int m_delete(lua_State *L)
 {
 	struct rtnl_link *l = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
 	vn_ns *ns = vn_box_ns(L, 1);
-	struct rtnl_link *d = rtnl_link_alloc();
-	struct nl_msg *msg = NULL;
-	int r;
-	if (!d)
-		return luaL_error(L, "delete: out of memory");
-	rtnl_link_set_ifindex(d, rtnl_link_get_ifindex(l));
-	r = rtnl_link_build_delete_request(d, &msg);
-	rtnl_link_put(d);
-	if (r < 0)
-		return luaL_error(L, "delete: out of memory");
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
-	if (r < 0)
+	if (delete_link(ns, rtnl_link_get_ifindex(l), NULL) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "delete %s", rtnl_link_get_name(l)));
 	lua_pushboolean(L, 1);
 	return 1;

@@ -275,7 +275,7 @@ static int iter_next(lua_State *L)
 void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
 {
 	size_t i;
-	nsidx = lua_absindex_compat(L, nsidx);
+	nsidx = vn_absindex(L, nsidx);
 	lua_createtable(L, (int)l->n, 0);
 	/* boxes are made first so that an out-of-memory error leaks nothing:
 	 * every object not yet boxed is still owned by l, which the caller

@@ -15,7 +15,7 @@
 #include "util.h"
 
 /* ---- Lua 5.1 shims -------------------------------------------------- */
-#if LUA_VERSION_NUM == 501
+#ifdef VN_NEED_51_SHIMS
 void vn_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 {
 	for (; l->name; l++) {
@@ -45,7 +45,7 @@ void *vn_testudata(lua_State *L, int idx, const char *tname)
 /* User values: 5.1 keeps them in the userdata's environment table. */
 static void setuv(lua_State *L, int idx)
 {
-	idx = lua_absindex_compat(L, idx);
+	idx = vn_absindex(L, idx);
 #if LUA_VERSION_NUM == 501
 	lua_createtable(L, 1, 0);
 	lua_insert(L, -2);
@@ -258,7 +258,7 @@ void vn_type_methods(lua_State *L, const char *tname, const luaL_Reg *l)
 void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx)
 {
 	vn_box *b;
-	nsidx = lua_absindex_compat(L, nsidx);
+	nsidx = vn_absindex(L, nsidx);
 #if LUA_VERSION_NUM >= 504
 	b = (vn_box *)lua_newuserdatauv(L, sizeof *b, 1);
 #else
@@ -296,7 +296,7 @@ vn_ns *vn_box_ns(lua_State *L, int idx)
 
 void vn_box_setns(lua_State *L, int idx, int nsidx)
 {
-	idx = lua_absindex_compat(L, idx);
+	idx = vn_absindex(L, idx);
 	lua_pushvalue(L, nsidx);
 	setuv(L, idx);
 }
@@ -304,7 +304,7 @@ void vn_box_setns(lua_State *L, int idx, int nsidx)
 /* ---- strict option tables ------------------------------------------- */
 void vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[])
 {
-	idx = lua_absindex_compat(L, idx);
+	idx = vn_absindex(L, idx);
 	if (!lua_istable(L, idx))
 		luaL_error(L, "%s: options must be a table, got %s", fn,
 			   luaL_typename(L, idx));

@@ -18,6 +18,10 @@
 /* ---- Lua 5.1 / LuaJIT / 5.2 / 5.3 shims ------------------------------ */
 #if LUA_VERSION_NUM == 501
 #define lua_rawlen(L, i) lua_objlen(L, i)
+#endif
+/* LuaJIT 2.1 has these 5.2 functions; plain Lua 5.1 does not */
+#if LUA_VERSION_NUM == 501 && !defined(luaL_newlib)
+#define VN_NEED_51_SHIMS 1
 void vn_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
 void *vn_testudata(lua_State *L, int idx, const char *tname);
 #define luaL_setfuncs vn_setfuncs
@@ -26,10 +30,10 @@ void *vn_testudata(lua_State *L, int idx, const char *tname);
 #define luaL_setmetatable(L, t) (luaL_getmetatable(L, t), lua_setmetatable(L, -2))
 #endif
 #if LUA_VERSION_NUM == 501
-#define lua_absindex_compat(L, i) \
+#define vn_absindex(L, i) \
 	((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
 #else
-#define lua_absindex_compat(L, i) lua_absindex(L, i)
+#define vn_absindex(L, i) lua_absindex(L, i)
 #endif
 #if LUA_VERSION_NUM < 503
 #define lua_isinteger(L, i) (lua_type(L, i) == LUA_TNUMBER && \

@@ -17,8 +17,11 @@ local function pid()
   return s:match("^(%d+)")
 end
 
+--- The pid of this Lua process.
+H.pid = tonumber(pid())
+
 -- Every scratch namespace carries this prefix; cleanup removes all of them.
-H.prefix = "vnt" .. pid() .. "-"
+H.prefix = "vnt" .. H.pid .. "-"
 local made = {}
 local counter = 0
 

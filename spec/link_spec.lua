@@ -1,0 +1,279 @@
+local H = require "spec.helper"
+local vnet = H.vnet
+
+describe("links", function()
+  teardown(H.cleanup)
+
+  describe("reading", function()
+    it("finds links made by ip, by name and by index, with their fields", function()
+      local ns, name = H.ns("read")
+      H.ipdo(name, "link", "add", "r0", "mtu", "1400", "address", "02:00:00:00:00:0a",
+             "txqueuelen", "77", "type", "veth", "peer", "name", "r1")
+      H.ipdo(name, "link", "set", "r0", "alias", "to the right", "up")
+      local oracle = H.iplink(name, "r0")
+      local l = assert(ns:link("r0"))
+      assert.are.equal("r0", l.name)
+      assert.are.equal(oracle.ifindex, l.index)
+      assert.are.equal("veth", l.kind)
+      assert.are.equal(1400, l.mtu)
+      assert.are.equal(77, l.txqlen)
+      assert.are.equal("02:00:00:00:00:0a", l.address)
+      assert.are.equal(oracle.broadcast, l.broadcast)
+      assert.are.equal("to the right", l.alias)
+      assert.is_true(l.up)
+      assert.is_true(l.flags.up and l.flags.broadcast and l.flags.multicast)
+      assert.are.equal(oracle.link_index or H.iplink(name, "r1").ifindex, l.link)
+      assert.are.equal(H.iplink(name, "r1").ifindex, l.info.peer_index)
+      assert.are.equal(oracle.operstate:lower(), l.operstate)
+      assert.are.equal(0, l.stats.rx_packets)
+      assert.are.equal(l, ns:link(oracle.ifindex))
+      assert.are.equal(ns, l:ns())
+      assert.truthy(tostring(l):find("vnet.link: r0 (veth, index " .. l.index, 1, true))
+      local t = l:totable()
+      assert.are.equal("r0", t.name)
+      assert.are.equal(1400, t.mtu)
+    end)
+
+    it("lists links with filters", function()
+      local ns, name = H.ns("list")
+      H.ipdo(name, "link", "add", "br0", "type", "bridge")
+      H.ipdo(name, "link", "add", "a0", "type", "veth", "peer", "name", "a1")
+      H.ipdo(name, "link", "set", "a0", "master", "br0")
+      H.ipdo(name, "link", "set", "a1", "up")
+      local names = {}
+      for l in ns:links() do names[#names + 1] = l.name end
+      local oracle = {}
+      for _, l in ipairs(H.ip(name, "link", "show")) do oracle[#oracle + 1] = l.ifname end
+      table.sort(names)
+      table.sort(oracle)
+      assert.are.same(oracle, names)
+      local veths = {}
+      for l in ns:links{ kind = "veth" } do veths[#veths + 1] = l.name end
+      table.sort(veths)
+      assert.are.same({ "a0", "a1" }, veths)
+      local ports = {}
+      for l in ns:links{ master = "br0" } do ports[#ports + 1] = l.name end
+      assert.are.same({ "a0" }, ports)
+      local ups = {}
+      for l in ns:links{ up = true } do ups[#ups + 1] = l.name end
+      assert.are.same({ "a1" }, ups)
+    end)
+
+    it("fails for a missing link", function()
+      local ns = H.ns("missing")
+      H.fails("ENODEV", ns:link("nosuch0"))
+      H.fails("ENODEV", ns:link(4242))
+    end)
+  end)
+
+  describe("adding", function()
+    it("adds a veth pair with settings, checked by ip", function()
+      local ns, name = H.ns("add")
+      local l = assert(ns:link_add{ name = "v0", kind = "veth", mtu = 9000, up = true,
+                                    address = "02:00:00:00:01:01", txqlen = 500,
+                                    alias = "tagged", peer = { name = "v1", mtu = 9000 } })
+      local o = H.iplink(name, "v0")
+      assert.are.equal(9000, o.mtu)
+      assert.are.equal("02:00:00:00:01:01", o.address)
+      assert.are.equal(500, o.txqlen)
+      assert.are.equal("tagged", o.ifalias)
+      assert.are.equal("veth", o.linkinfo.info_kind)
+      assert.truthy(table.concat(o.flags, ","):find("UP", 1, true))
+      assert.are.equal(9000, H.iplink(name, "v1").mtu)
+      assert.are.equal(o.ifindex, l.index)
+      assert.is_true(l.up)
+    end)
+
+    it("creates the peer directly in another namespace", function()
+      local ns, name = H.ns("pa")
+      local other, oname = H.ns("pb")
+      assert(ns:link_add{ name = "x0", kind = "veth", peer = { name = "x1", netns = other } })
+      assert.truthy(H.iplink(name, "x0"))
+      assert.is_nil(H.iplink(name, "x1"))
+      assert.truthy(H.iplink(oname, "x1"))
+      -- by name too
+      assert(ns:link_add{ name = "y0", kind = "veth", peer = { name = "y1", netns = oname } })
+      assert.truthy(H.iplink(oname, "y1"))
+      assert.truthy(other:link("y1"))
+    end)
+
+    it("creates a link directly in another namespace and binds it there", function()
+      local ns = H.ns("ta")
+      local other, oname = H.ns("tb")
+      local l = assert(ns:link_add{ name = "z0", kind = "veth", netns = other, peer = "z1" })
+      assert.are.equal(other, l:ns())
+      assert.truthy(H.iplink(oname, "z0"))
+      assert.truthy(ns:link("z1"))
+    end)
+
+    it("adds a bridge and enslaves ports", function()
+      local ns, name = H.ns("br")
+      local br = assert(ns:link_add{ name = "test-bridge", kind = "bridge", up = true })
+      local v = assert(ns:link_add{ name = "vethtest01", kind = "veth", peer = "vethtest02",
+                                    master = br })
+      assert.are.equal(br.index, v.master)
+      assert.are.equal("test-bridge", H.iplink(name, "vethtest01").master)
+      assert.are.equal("bridge", H.iplink(name, "test-bridge").linkinfo.info_kind)
+    end)
+
+    it("returns EEXIST for a duplicate and leaves the first alone", function()
+      local ns, name = H.ns("dup")
+      assert(ns:link_add{ name = "d0", kind = "bridge" })
+      H.fails("EEXIST", ns:link_add{ name = "d0", kind = "bridge", mtu = 1300 })
+      assert.are.equal(1500, H.iplink(name, "d0").mtu)
+    end)
+
+    it("reports the kernel's refusal with its text", function()
+      local ns = H.ns("refuse")
+      local br = assert(ns:link_add{ name = "m0", kind = "bridge" })
+      local msg = H.fails("ELOOP", ns:link_add{ name = "m2", kind = "bridge", master = br })
+      assert.truthy(msg:find("the kernel said: Can not enslave a bridge to a bridge", 1, true), msg)
+      assert.is_nil(H.iplink(ns.name, "m2"))
+      -- a master that does not exist
+      local ok, m, e = ns:link_add{ name = "m1", kind = "bridge", master = "nosuch" }
+      assert.is_nil(ok)
+      assert.are.equal("ENODEV", e)
+      assert.truthy(m:find("master 'nosuch'", 1, true))
+      assert.is_nil(H.iplink(ns.name, "m1"))
+    end)
+  end)
+
+  describe("changing", function()
+    it("sets up/down, mtu, name, address, txqlen, alias", function()
+      local ns, name = H.ns("set")
+      local l = assert(ns:link_add{ name = "s0", kind = "veth", peer = "s1" })
+      assert(l:set{ up = true, mtu = 1280, txqlen = 42, alias = "a" })
+      local o = H.iplink(name, "s0")
+      assert.are.equal(1280, o.mtu)
+      assert.are.equal(42, o.txqlen)
+      assert.are.equal("a", o.ifalias)
+      assert.truthy(table.concat(o.flags, ","):find("UP", 1, true))
+      assert.is_true(l.up)
+      assert(l:set{ up = false, name = "renamed0", address = "02:00:00:00:02:02" })
+      o = H.iplink(name, "renamed0")
+      assert.truthy(o)
+      assert.are.equal("02:00:00:00:02:02", o.address)
+      assert.falsy(table.concat(o.flags, ","):find("UP", 1, true))
+      assert.are.equal("renamed0", l.name)
+      assert.is_false(l.up)
+    end)
+
+    it("sets and clears master", function()
+      local ns, name = H.ns("master")
+      local br = assert(ns:link_add{ name = "br0", kind = "bridge" })
+      local l = assert(ns:link_add{ name = "p0", kind = "veth", peer = "p1" })
+      assert(l:set{ master = br })
+      assert.are.equal("br0", H.iplink(name, "p0").master)
+      assert(l:set{ master = false })
+      assert.is_nil(H.iplink(name, "p0").master)
+      assert(l:set{ master = "br0" })
+      assert.are.equal(br.index, l.master)
+      assert(l:set{ master = br.index })
+      assert.are.equal("br0", H.iplink(name, "p0").master)
+    end)
+
+    it("moves a link to another namespace", function()
+      local ns, name = H.ns("mv")
+      local other, oname = H.ns("mv")
+      local l = assert(ns:link_add{ name = "m0", kind = "veth", peer = "m1" })
+      assert(l:set{ netns = other, up = true })
+      assert.is_nil(H.iplink(name, "m0"))
+      assert.truthy(H.iplink(oname, "m0"))
+      assert.are.equal(other, l:ns())
+      assert.is_true(l.up)
+      assert(l:set{ netns = name })
+      assert.truthy(H.iplink(name, "m0"))
+      assert.are.equal(ns, l:ns())
+    end)
+
+    it("refreshes and deletes", function()
+      local ns, name = H.ns("del")
+      local l = assert(ns:link_add{ name = "q0", kind = "veth", peer = "q1" })
+      H.ipdo(name, "link", "set", "q0", "mtu", "1300")
+      assert.are.equal(1500, l.mtu)
+      assert(l:refresh())
+      assert.are.equal(1300, l.mtu)
+      assert.is_true(l:delete())
+      assert.is_nil(H.iplink(name, "q0"))
+      assert.is_nil(H.iplink(name, "q1"))
+      H.fails("ENODEV", l:delete())
+      H.fails("ENODEV", l:refresh())
+    end)
+
+    it("reports refusals of set", function()
+      local ns = H.ns("badset")
+      local l = assert(ns:link_add{ name = "b0", kind = "veth", peer = "b1" })
+      assert(ns:link_add{ name = "b2", kind = "bridge" })
+      H.fails("EEXIST", l:set{ name = "b2" })
+      H.fails("ENODEV", l:set{ master = "nosuch" })
+      assert.are.equal("b0", l.name)
+    end)
+  end)
+
+  describe("bad input", function()
+    local cases = {
+      { { kind = "veth", name = "x0", mtuu = 1 }, "unknown option 'mtuu'" },
+      { { kind = "bridge" }, "option 'name' is required" },
+      { { name = "x0" }, "option 'kind' must be a string" },
+      { { name = "x0", kind = "nosuchkind" }, "unknown kind 'nosuchkind'" },
+      { { name = "x0", kind = 5 }, "option 'kind' must be a string" },
+      { { name = string.rep("n", 16), kind = "bridge" }, "must be 1 to 15 bytes" },
+      { { name = "", kind = "bridge" }, "must be 1 to 15 bytes" },
+      { { name = "a/b", kind = "bridge" }, "may not contain" },
+      { { name = "x0", kind = "bridge", mtu = "1500" }, "option 'mtu' must be an integer" },
+      { { name = "x0", kind = "bridge", mtu = 1.5 }, "option 'mtu' must be an integer" },
+      { { name = "x0", kind = "bridge", mtu = 70000 }, "option 'mtu' must be between" },
+      { { name = "x0", kind = "bridge", up = "yes" }, "option 'up' must be a boolean" },
+      { { name = "x0", kind = "bridge", address = "zz" }, "option 'address' must be a MAC" },
+      { { name = "x0", kind = "bridge", master = true }, "option 'master'" },
+      { { name = "x0", kind = "bridge", master = {} }, "must be a link" },
+      { { name = "x0", kind = "bridge", netns = 5 }, "option 'netns' must be a vnet.netns" },
+      { { name = "x0", kind = "bridge", netns = "a/b" }, "namespace name" },
+      { { name = "x0", kind = "veth", peer = { name = string.rep("p", 16) } }, "peer.name" },
+      { { name = "x0", kind = "veth", peer = { nmae = "p" } }, "unknown option 'nmae'" },
+      { { name = "x0", kind = "veth", peer = 5 }, "options must be a table" },
+      { { name = "x0", kind = "bridge", peer = "p" }, "unknown option 'peer'" },
+    }
+    for i, c in ipairs(cases) do
+      it(("case %d: %s"):format(i, c[2]), function()
+        local ns, name = H.ns("bad")
+        local before = #H.ip(name, "link", "show")
+        H.raises(function() ns:link_add(c[1]) end, "link_add", c[2])
+        assert.are.equal(before, #H.ip(name, "link", "show"))
+      end)
+    end
+    it("set rejects unknown keys and wrong types", function()
+      local ns = H.ns("bad")
+      local l = assert(ns:link_add{ name = "x0", kind = "bridge" })
+      H.raises(function() l:set{ kind = "veth" } end, "unknown option 'kind'")
+      H.raises(function() l:set{ mtu = "big" } end, "option 'mtu'")
+      H.raises(function() l:set(5) end, "table expected")
+      H.raises(function() ns:link({}) end, "link name or index")
+      H.raises(function() ns:link(0) end, "positive")
+      H.raises(function() l.mtu = 5 end, "read-only")
+    end)
+  end)
+
+  describe("objects", function()
+    it("raises after release and tolerates double release", function()
+      local ns = H.ns("gc")
+      local l = assert(ns:link("lo"))
+      local mt = getmetatable(l)
+      mt.__gc(l)
+      mt.__gc(l)
+      H.raises(function() return l.name end, "released vnet.link")
+      H.raises(function() l:set{ up = true } end, "released vnet.link")
+      assert.are.equal("vnet.link (released)", tostring(l))
+      H.raises(function() ns.link(l, "lo") end, "vnet.netns expected")
+    end)
+    it("keeps its namespace alive", function()
+      local ns, name = H.ns("alive")
+      local l = assert(ns:link("lo"))
+      ns = nil
+      collectgarbage()
+      collectgarbage()
+      assert(l:set{ up = true })
+      assert.truthy(table.concat(H.iplink(name, "lo").flags, ","):find("UP", 1, true))
+    end)
+  end)
+end)

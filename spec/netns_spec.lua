@@ -1,0 +1,209 @@
+local H = require "spec.helper"
+local vnet = H.vnet
+
+describe("vnet.netns", function()
+  teardown(H.cleanup)
+
+  it("adds a namespace that `ip netns` sees and deletes it", function()
+    local name = H.name("add")
+    local ns = assert(vnet.netns.add(name))
+    assert.are.equal(name, ns.name)
+    assert.are.equal("/run/netns/" .. name, ns.path)
+    local _, out = H.sh("ip netns list")
+    assert.truthy(out:find(name, 1, true))
+    -- ip runs inside it
+    H.ipdo(name, "link", "show", "lo")
+    assert.is_true(vnet.netns.delete(name))
+    _, out = H.sh("ip netns list")
+    assert.falsy(out:find(name, 1, true))
+  end)
+
+  it("lists namespaces made by ip, sorted", function()
+    local a, b = H.name("lz"), H.name("la")
+    H.ipdo(nil, "netns", "add", a)
+    H.ipdo(nil, "netns", "add", b)
+    local seen, prev = {}, nil
+    for n in vnet.netns.list() do
+      seen[n] = true
+      if prev then assert.is_true(prev < n) end
+      prev = n
+    end
+    assert.is_true(seen[a] and seen[b])
+    H.ipdo(nil, "netns", "delete", a)
+    H.ipdo(nil, "netns", "delete", b)
+  end)
+
+  it("opens by name, path and pid, and compares by identity", function()
+    local ns, name = H.ns("open")
+    local byname = assert(vnet.netns.open(name))
+    local bypath = assert(vnet.netns.open{ path = "/run/netns/" .. name })
+    local bytab = assert(vnet.netns.open{ name = name })
+    assert.are.equal(ns, byname)
+    assert.are.equal(ns, bypath)
+    assert.are.equal(ns, bytab)
+    local cur = assert(vnet.netns.current())
+    local self = assert(vnet.netns.open{ pid = H.pid })
+    assert.are.equal(cur, self)
+    assert.are_not.equal(cur, ns)
+    assert.is_nil(cur.name)
+    assert.truthy(tostring(ns):find(name, 1, true))
+  end)
+
+  it("opens a namespace a process lives in", function()
+    local ns, name = H.ns("pid")
+    -- a sleeping process inside the namespace
+    local p = io.popen("exec ip netns exec " .. name .. " sh -c 'echo $$; exec sleep 30'")
+    local pid = tonumber(p:read("*l"))
+    local byproc = assert(vnet.netns.open{ pid = pid })
+    assert.are.equal(ns, byproc)
+    os.execute("kill " .. pid)
+    p:close()
+  end)
+
+  it("never leaves the calling thread in another namespace", function()
+    local function where()
+      local _, out = H.sh("readlink /proc/" .. H.pid .. "/ns/net")
+      return out
+    end
+    local before = where()
+    local ns = H.ns("stay")
+    ns:sysctl("net.ipv4.ip_forward")
+    ns:exec{ "true" }
+    local other = H.ns("stay")
+    assert(ns:link_add{ name = "v0", kind = "veth", peer = { name = "v1", netns = other } })
+    assert.are.equal(before, where())
+    assert.are.equal(vnet.netns.current(), vnet.netns.open{ pid = H.pid })
+  end)
+
+  it("fails cleanly on duplicates and missing namespaces", function()
+    local _, name = H.ns("dup")
+    H.fails("EEXIST", vnet.netns.add(name))
+    H.fails("ENOENT", vnet.netns.open(H.prefix .. "nosuch"))
+    H.fails("ENOENT", vnet.netns.delete(H.prefix .. "nosuch"))
+    H.fails("ENOENT", vnet.netns.open{ pid = 999999999 })
+    -- a path that is not a network namespace
+    local ok, msg, err = vnet.netns.open{ path = "/etc/hostname" }
+    assert.is_nil(ok)
+    assert.are.equal("EINVAL", err)
+    assert.truthy(msg:find("not a network namespace", 1, true))
+  end)
+
+  describe("rejects bad names", function()
+    local bad = { "", "a/b", "..", ".", string.rep("n", 64) }
+    for _, name in ipairs(bad) do
+      it(("'%s'"):format(name), function()
+        H.raises(function() vnet.netns.add(name) end, "netns.add", "namespace name")
+        H.raises(function() vnet.netns.open(name) end, "netns.open")
+        H.raises(function() vnet.netns.delete(name) end, "netns.delete")
+        -- nothing was made: no file for the name (or its first part)
+        local first = name:match("^[^/]+")
+        if first and first ~= "." and first ~= ".." then
+          assert.is_nil(io.open("/run/netns/" .. first))
+        end
+      end)
+    end
+    it("wrong types and options", function()
+      H.raises(function() vnet.netns.add(nil) end, "string expected")
+      H.raises(function() vnet.netns.open(42) end, "namespace name or options table")
+      H.raises(function() vnet.netns.open{ nmae = "x" } end, "unknown option 'nmae'")
+      H.raises(function() vnet.netns.open{ name = "a", pid = 1 } end, "exactly one")
+      H.raises(function() vnet.netns.open{ pid = "1" } end, "option 'pid' must be an integer")
+    end)
+  end)
+
+  it("closes handles; use after close raises", function()
+    local ns = H.ns("close")
+    ns:close()
+    ns:close()
+    assert.is_true(ns.closed)
+    H.raises(function() ns:sysctl("net.ipv4.ip_forward") end, "closed vnet.netns")
+    H.raises(function() ns:link("lo") end, "closed vnet.netns")
+  end)
+
+  describe("sysctl", function()
+    it("reads and writes the namespace's own values", function()
+      local ns, name = H.ns("sysctl")
+      assert.are.equal("0", ns:sysctl("net.ipv4.ip_forward"))
+      assert.is_true(ns:sysctl("net.ipv4.ip_forward", 1))
+      local _, out = H.sh("ip netns exec " .. name .. " cat /proc/sys/net/ipv4/ip_forward")
+      assert.are.equal("1", out:gsub("%s", ""))
+      -- slash form and booleans
+      assert.is_true(ns:sysctl("net/ipv6/conf/all/forwarding", true))
+      assert.are.equal("1", ns:sysctl("net.ipv6.conf.all.forwarding"))
+      -- the caller's namespace is untouched
+      local cur = vnet.netns.current()
+      assert.are.equal(io.open("/proc/sys/net/ipv6/conf/all/forwarding"):read("*l"),
+                       cur:sysctl("net.ipv6.conf.all.forwarding"))
+    end)
+    it("fails on unknown keys and rejects bad ones", function()
+      local ns = H.ns("sysctl")
+      H.fails("ENOENT", ns:sysctl("net.ipv4.no_such_key"))
+      H.fails("EINVAL", ns:sysctl("net.ipv4.ip_forward", "x"))
+      H.raises(function() ns:sysctl("../../etc/passwd") end, "bad key")
+      H.raises(function() ns:sysctl("net.ipv4.ip_forward", {}) end, "sysctl value")
+    end)
+  end)
+
+  describe("exec", function()
+    it("runs argv inside the namespace and captures output", function()
+      local ns, name = H.ns("exec")
+      local ok, out, err, code, how = ns:exec{ "ip", "-j", "netns", "identify" }
+      assert.is_true(ok)
+      assert.are.equal(name, out:gsub("%s+$", ""))
+      assert.are.equal("", err)
+      assert.are.equal(0, code)
+      assert.are.equal("exit", how)
+      -- sees its own links, not the host's
+      ok, out = ns:exec{ "cat", "/proc/net/dev" }
+      assert.is_true(ok)
+      assert.falsy(out:find("eth0", 1, true))
+      assert.truthy(out:find("lo:", 1, true))
+    end)
+    it("reports exit codes, signals, stderr; never uses a shell", function()
+      local ns = H.ns("exec")
+      local ok, out, err, code = ns:exec{ "sh", "-c", "echo out; echo err >&2; exit 3" }
+      assert.is_false(ok)
+      assert.are.equal("out\n", out)
+      assert.are.equal("err\n", err)
+      assert.are.equal(3, code)
+      local _, _, _, sig, how = ns:exec{ "sh", "-c", "kill -TERM $$" }
+      assert.are.equal("signal", how)
+      assert.are.equal(15, sig)
+      ok, out = ns:exec{ "echo", "$HOME;", "`id`" }
+      assert.is_true(ok)
+      assert.are.equal("$HOME; `id`\n", out)
+    end)
+    it("passes stdin, env, cwd", function()
+      local ns = H.ns("exec")
+      local ok, out = ns:exec{ "cat", stdin = "hello\n" }
+      assert.is_true(ok)
+      assert.are.equal("hello\n", out)
+      local big = string.rep("x", 1048576)
+      ok, out = ns:exec{ "cat", stdin = big }
+      assert.are.equal(#big, #out)
+      ok, out = ns:exec{ "sh", "-c", "echo $VNET_A-$HOME", env = { VNET_A = "a", HOME = false } }
+      assert.are.equal("a-\n", out)
+      ok, out = ns:exec{ "env", clearenv = true, env = { ONLY = "1" } }
+      assert.are.equal("ONLY=1\n", out)
+      ok, out = ns:exec{ "pwd", cwd = "/tmp" }
+      assert.are.equal("/tmp\n", out)
+    end)
+    it("fails when the program cannot start; raises on misuse", function()
+      local ns = H.ns("exec")
+      H.fails("ENOENT", ns:exec{ "/nonexistent/prog" })
+      H.fails("ENOENT", ns:exec{ "true", cwd = "/nonexistent" })
+      H.raises(function() ns:exec{} end, "argv is empty")
+      H.raises(function() ns:exec{ "true", cwdd = "/" } end, "unknown option 'cwdd'")
+      H.raises(function() ns:exec{ "true", {} } end, "argv[2] must be a string")
+      H.raises(function() ns:exec{ "true", env = "x" } end, "option 'env' must be a table")
+      H.raises(function() ns:exec{ "true", env = { A = {} } } end, "env.A")
+    end)
+    it("can let output through uncaptured", function()
+      local ns = H.ns("exec")
+      local ok, out, err = ns:exec{ "true", capture = false }
+      assert.is_true(ok)
+      assert.is_nil(out)
+      assert.is_nil(err)
+    end)
+  end)
+end)

@@ -1,0 +1,143 @@
+#!/bin/sh
+# `make test`: every test tier of vnet, then one line of totals.
+#
+#   build      warning-free builds for Lua 5.4 and LuaJIT; only luaopen_vnet_core exported
+#   lua5.4     the busted specs (spec/) on this kernel
+#   luajit     the same specs under LuaJIT (OpenResty's Lua)
+#   asan       the specs again with vnet and a Lua host built with AddressSanitizer
+#              (LeakSanitizer included): any leak or invalid access fails the tier
+#   install    `luarocks make` of the rockspec into a scratch tree, then a require
+#   vm         the specs inside a VM booted with Debian's full kernel (vm/run), where
+#              a link kind the kernel lacks is a failure, not a pending test
+#   clean      the host's namespaces, links and netns mounts are what they were
+#
+# Select tiers with VNET_TIERS="lua5.4 luajit" (default: all). Needs root.
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+TIERS=${VNET_TIERS:-"build lua5.4 luajit asan install vm"}
+BUSTED=/usr/bin/busted
+SPECS=${VNET_SPECS:-spec}
+LOG=build/test-logs
+mkdir -p "$LOG"
+passed=0 failed=0 skipped=0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "make test needs root (it makes network namespaces)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+state() {
+  { ip netns list 2>/dev/null | awk '{print "netns " $1}'
+    ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print "link " $2}'
+    awk '$2 ~ "^/run/netns/" {print "mount " $2}' /proc/mounts
+  } | sort
+}
+
+# Adds busted's counts from a log ("N successes / N failures / N errors / N pending").
+count() {
+  line=$(grep -E '^[0-9]+ successes? / [0-9]+ failures? / [0-9]+ errors? / [0-9]+ pending' "$1" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "  (no busted summary: counted as one failure)"
+    failed=$((failed + 1))
+    return
+  fi
+  set -- $line
+  passed=$((passed + $1)); failed=$((failed + $4 + $7)); skipped=$((skipped + ${10}))
+}
+
+# check NAME CMD...: a tier step that is one pass or one failure.
+check() {
+  name=$1; shift
+  if "$@" >"$LOG/$name.log" 2>&1; then
+    passed=$((passed + 1)); echo "  ok    $name"
+  else
+    failed=$((failed + 1)); echo "  FAIL  $name (log: $LOG/$name.log)"; tail -n 30 "$LOG/$name.log"
+  fi
+}
+
+# busted_tier NAME LUA CPATH: runs the specs; prints busted's summary and failures.
+busted_tier() {
+  name=$1 lua=$2 cpath=$3
+  echo "== $name"
+  $lua $BUSTED --cpath="$cpath" -o utfTerminal $SPECS >"$LOG/$name.log" 2>&1
+  grep -E 'successes? /' "$LOG/$name.log" | tail -n 1
+  grep -A12 -E '^(Failure|Error) ->' "$LOG/$name.log" | head -n 80
+  count "$LOG/$name.log"
+}
+
+before=$(state)
+
+for tier in $TIERS; do
+  case $tier in
+  build)
+    echo "== build"
+    check build-lua5.4 make --no-print-directory BUILD=build/lua5.4 CFLAGS="-O2 -g -Werror" all check-symbols
+    check build-luajit make --no-print-directory LUA=luajit BUILD=build/luajit CFLAGS="-O2 -g -Werror" build/luajit/vnet/core.so
+    check build-lua5.3 make --no-print-directory LUA=lua5.3 BUILD=build/lua5.3 CFLAGS="-O2 -g -Werror" build/lua5.3/vnet/core.so
+    ;;
+  lua5.4)
+    make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
+    busted_tier lua5.4 lua5.4 "build/lua5.4/?.so"
+    ;;
+  luajit)
+    make --no-print-directory -s LUA=luajit BUILD=build/luajit build/luajit/vnet/core.so >/dev/null
+    busted_tier luajit luajit "build/luajit/?.so"
+    ;;
+  asan)
+    A="-O1 -g -fsanitize=address -fno-omit-frame-pointer"
+    make --no-print-directory -s BUILD=build/asan CFLAGS="$A" LDFLAGS="-fsanitize=address" \
+      build/asan/vnet/core.so >/dev/null &&
+    cc $A $(pkg-config --cflags lua5.4) tools/lua_asan.c -o build/asan/lua_asan \
+      $(pkg-config --libs lua5.4)
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 busted_tier asan build/asan/lua_asan "build/asan/?.so"
+    if grep -q 'Sanitizer' "$LOG/asan.log"; then
+      echo "  FAIL  AddressSanitizer reported:"; grep -A20 'ERROR: .*Sanitizer' "$LOG/asan.log" | head -n 60
+      failed=$((failed + 1))
+    fi
+    ;;
+  install)
+    echo "== install"
+    tree=$(mktemp -d)
+    check luarocks-make sh -c "luarocks --lua-version 5.4 --tree '$tree' make rockspec/vnet-scm-1.rockspec &&
+      cd / && LUA_PATH='$tree/share/lua/5.4/?.lua;;' LUA_CPATH='$tree/lib/lua/5.4/?.so;;' \
+      lua5.4 -e 'local v = require \"vnet\"; assert(v.netns.current()); assert(require \"vnet.core\" == v.core)'"
+    check make-install sh -c "make --no-print-directory -s BUILD=build/lua5.4 install DESTDIR='$tree/d' PREFIX=/usr &&
+      cd / && LUA_PATH='$tree/d/usr/share/lua/5.4/?.lua;;' LUA_CPATH='$tree/d/usr/lib/lua/5.4/?.so;;' \
+      lua5.4 -e 'assert(require \"vnet\".netns.current())'"
+    rm -rf "$tree"
+    ;;
+  vm)
+    echo "== vm (full kernel)"
+    make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
+    vm/run env VNET_FULL_KERNEL=1 lua5.4 $BUSTED --cpath="build/lua5.4/?.so" -o utfTerminal $SPECS \
+      >"$LOG/vm.log" 2>&1
+    echo "  vm exit status $?"
+    grep -E 'successes? /' "$LOG/vm.log" | tail -n 1
+    grep -A12 -E '^(Failure|Error) ->' "$LOG/vm.log" | head -n 80
+    count "$LOG/vm.log"
+    ;;
+  *)
+    echo "unknown tier '$tier'"; failed=$((failed + 1)) ;;
+  esac
+done
+
+echo "== clean"
+after=$(state)
+if [ "$before" = "$after" ]; then
+  passed=$((passed + 1)); echo "  ok    nothing left behind"
+else
+  failed=$((failed + 1))
+  echo "  FAIL  the host's network changed:"
+  echo "$before" >"$LOG/state.before"; echo "$after" >"$LOG/state.after"
+  diff "$LOG/state.before" "$LOG/state.after" | sed 's/^/    /'
+fi
+
+echo
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
