@@ -1,0 +1,854 @@
+/*
+ * addr.c - address objects: add, replace, delete and list IPv4/IPv6
+ * addresses, on the namespace handle (ns:addr_add{...}) and on links
+ * (link:addr_add("10.0.0.1/24")).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include "link.h"
+
+#define VN_ADDR "vnet.addr"
+#define A_(o) ((struct rtnl_addr *)(o))
+#define FOREVER 0xffffffffU
+
+#ifndef IFA_RT_PRIORITY
+#define IFA_RT_PRIORITY 9
+#endif
+#ifndef IFA_F_MANAGETEMPADDR
+#define IFA_F_MANAGETEMPADDR 0x100
+#endif
+#ifndef IFA_F_NOPREFIXROUTE
+#define IFA_F_NOPREFIXROUTE 0x200
+#endif
+#ifndef IFA_F_MCAUTOJOIN
+#define IFA_F_MCAUTOJOIN 0x400
+#endif
+#ifndef IFA_F_STABLE_PRIVACY
+#define IFA_F_STABLE_PRIVACY 0x800
+#endif
+
+/* ---- names ------------------------------------------------------------ */
+static const struct { const char *name; int v; } scopes[] = {
+	{ "global", 0 }, { "site", 200 }, { "link", 253 }, { "host", 254 },
+	{ "nowhere", 255 }, { "universe", 0 }, { NULL, 0 }
+};
+
+static void push_scope(lua_State *L, int s)
+{
+	int i;
+	for (i = 0; scopes[i].name; i++)
+		if (scopes[i].v == s) {
+			lua_pushstring(L, scopes[i].name);
+			return;
+		}
+	vn_push_rtname(L, "rt_scopes", s);
+}
+
+/* Reads option 'scope' (a name or 0..255); returns 1 and sets *out if set. */
+static int opt_scope(lua_State *L, int idx, const char *fn, int *out)
+{
+	int i;
+	lua_getfield(L, idx, "scope");
+	switch (lua_type(L, -1)) {
+	case LUA_TNIL:
+		lua_pop(L, 1);
+		return 0;
+	case LUA_TNUMBER:
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
+		    lua_tointeger(L, -1) > 255)
+			luaL_error(L, "%s: option 'scope' must be a scope name or 0..255", fn);
+		*out = (int)lua_tointeger(L, -1);
+		break;
+	case LUA_TSTRING: {
+		const char *s = lua_tostring(L, -1);
+		long v = -1;
+		for (i = 0; scopes[i].name; i++)
+			if (!strcmp(scopes[i].name, s))
+				v = scopes[i].v;
+		if (v < 0)
+			v = vn_rtname_lookup("rt_scopes", s);
+		if (v < 0 || v > 255)
+			luaL_error(L, "%s: option 'scope' must be one of 'global', 'site', "
+				   "'link', 'host', 'nowhere' or 0..255, got '%s'", fn, s);
+		*out = (int)v;
+		break;
+	}
+	default:
+		luaL_error(L, "%s: option 'scope' must be a scope name or number, got %s",
+			   fn, luaL_typename(L, -1));
+	}
+	lua_pop(L, 1);
+	return 1;
+}
+
+/* Address flags as iproute2 names them; settable ones may be given to add. */
+static const struct { const char *name; unsigned f; int settable; } aflags[] = {
+	{ "secondary", IFA_F_SECONDARY, 0 }, { "nodad", IFA_F_NODAD, 1 },
+	{ "optimistic", IFA_F_OPTIMISTIC, 1 }, { "dadfailed", IFA_F_DADFAILED, 0 },
+	{ "home", IFA_F_HOMEADDRESS, 1 }, { "deprecated", IFA_F_DEPRECATED, 0 },
+	{ "tentative", IFA_F_TENTATIVE, 0 }, { "permanent", IFA_F_PERMANENT, 0 },
+	{ "mngtmpaddr", IFA_F_MANAGETEMPADDR, 1 },
+	{ "noprefixroute", IFA_F_NOPREFIXROUTE, 1 },
+	{ "autojoin", IFA_F_MCAUTOJOIN, 1 },
+	{ "stable-privacy", IFA_F_STABLE_PRIVACY, 0 }, { NULL, 0, 0 }
+};
+
+static unsigned flag_by_name(lua_State *L, const char *fn, const char *s)
+{
+	int i;
+	for (i = 0; aflags[i].name; i++)
+		if (aflags[i].settable && !strcmp(aflags[i].name, s))
+			return aflags[i].f;
+	if (!strcmp(s, "homeaddress"))
+		return IFA_F_HOMEADDRESS;
+	return (unsigned)luaL_error(L, "%s: option 'flags': unknown flag '%s' (expected "
+		"'nodad', 'optimistic', 'home', 'mngtmpaddr', 'noprefixroute' or "
+		"'autojoin')", fn, s);
+}
+
+/* Option 'flags': a list of names, or a set { nodad = true }. */
+static unsigned opt_flags(lua_State *L, int idx, const char *fn)
+{
+	unsigned f = 0;
+	int t;
+	lua_getfield(L, idx, "flags");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		f = flag_by_name(L, fn, lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return f;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "%s: option 'flags' must be a list of flag names, got %s",
+			   fn, luaL_typename(L, -1));
+	t = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, t)) {                     /* flags, k, v */
+		if (lua_type(L, -2) == LUA_TNUMBER && lua_type(L, -1) == LUA_TSTRING) {
+			f |= flag_by_name(L, fn, lua_tostring(L, -1));
+		} else if (lua_type(L, -2) == LUA_TSTRING && lua_isboolean(L, -1)) {
+			unsigned b = flag_by_name(L, fn, lua_tostring(L, -2));
+			if (lua_toboolean(L, -1))
+				f |= b;
+		} else {
+			luaL_error(L, "%s: option 'flags' must be a list of flag names", fn);
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return f;
+}
+
+/* A lifetime option: seconds (0..2^32-1) or "forever". */
+static int opt_lft(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out)
+{
+	lua_Integer n;
+	lua_getfield(L, idx, key);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		if (strcmp(lua_tostring(L, -1), "forever"))
+			luaL_error(L, "%s: option '%s' must be seconds or 'forever', got '%s'",
+				   fn, key, lua_tostring(L, -1));
+		lua_pop(L, 1);
+		*out = FOREVER;
+		return 1;
+	}
+	lua_pop(L, 1);
+	if (!vn_opt_int(L, idx, fn, key, 0, 0xffffffffLL, &n))
+		return 0;
+	*out = (uint32_t)n;
+	return 1;
+}
+
+/* ---- fields ------------------------------------------------------------ */
+static void push_ip(lua_State *L, struct nl_addr *a)
+{
+	if (a && nl_addr_get_len(a) > 0)
+		vn_push_addr(L, a, 0);
+	else
+		lua_pushnil(L);
+}
+static void f_address(lua_State *L, struct nl_object *o)
+{
+	push_ip(L, rtnl_addr_get_local(A_(o)));
+}
+static void f_prefixlen(lua_State *L, struct nl_object *o)
+{
+	lua_pushinteger(L, rtnl_addr_get_prefixlen(A_(o)));
+}
+static void f_cidr(lua_State *L, struct nl_object *o)
+{
+	struct nl_addr *a = rtnl_addr_get_local(A_(o));
+	if (!a || nl_addr_get_len(a) == 0) {
+		lua_pushnil(L);
+		return;
+	}
+	vn_push_addr(L, a, 0);
+	lua_pushfstring(L, "%s/%d", lua_tostring(L, -1), rtnl_addr_get_prefixlen(A_(o)));
+	lua_remove(L, -2);
+}
+static void push_family(lua_State *L, int fam)
+{
+	if (fam == AF_INET) lua_pushliteral(L, "inet");
+	else if (fam == AF_INET6) lua_pushliteral(L, "inet6");
+	else lua_pushinteger(L, fam);
+}
+static void f_family(lua_State *L, struct nl_object *o)
+{
+	push_family(L, rtnl_addr_get_family(A_(o)));
+}
+static void f_dev(lua_State *L, struct nl_object *o)
+{
+	lua_pushinteger(L, rtnl_addr_get_ifindex(A_(o)));
+}
+static void f_label(lua_State *L, struct nl_object *o)
+{
+	const char *s = rtnl_addr_get_label(A_(o));
+	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
+}
+static void f_scope(lua_State *L, struct nl_object *o)
+{
+	push_scope(L, rtnl_addr_get_scope(A_(o)));
+}
+static void f_peer(lua_State *L, struct nl_object *o)
+{
+	push_ip(L, rtnl_addr_get_peer(A_(o)));
+}
+static void f_broadcast(lua_State *L, struct nl_object *o)
+{
+	push_ip(L, rtnl_addr_get_broadcast(A_(o)));
+}
+static void f_flags(lua_State *L, struct nl_object *o)
+{
+	unsigned f = rtnl_addr_get_flags(A_(o));
+	int i;
+	lua_newtable(L);
+	for (i = 0; aflags[i].name; i++)
+		if (f & aflags[i].f) {
+			/* iproute2 calls 0x01 "temporary" on IPv6 */
+			const char *n = aflags[i].f == IFA_F_SECONDARY &&
+				rtnl_addr_get_family(A_(o)) == AF_INET6 ? "temporary" : aflags[i].name;
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, n);
+		}
+}
+static void push_lft(lua_State *L, uint32_t v)
+{
+	if (v == FOREVER) lua_pushliteral(L, "forever");
+	else lua_pushinteger(L, (lua_Integer)v);
+}
+static void f_valid_lft(lua_State *L, struct nl_object *o)
+{
+	push_lft(L, rtnl_addr_get_valid_lifetime(A_(o)));
+}
+static void f_preferred_lft(lua_State *L, struct nl_object *o)
+{
+	push_lft(L, rtnl_addr_get_preferred_lifetime(A_(o)));
+}
+
+static const vn_field addr_fields[] = {
+	{ "address", f_address }, { "prefixlen", f_prefixlen }, { "cidr", f_cidr },
+	{ "family", f_family }, { "dev", f_dev }, { "label", f_label },
+	{ "scope", f_scope }, { "peer", f_peer }, { "broadcast", f_broadcast },
+	{ "flags", f_flags }, { "valid_lft", f_valid_lft },
+	{ "preferred_lft", f_preferred_lft }, { NULL, NULL }
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+/* Same family and the same address bytes (prefix lengths ignored). */
+static int same_ip(struct nl_addr *a, struct nl_addr *b)
+{
+	if (!a || !b)
+		return !a && !b;
+	return nl_addr_get_family(a) == nl_addr_get_family(b) &&
+	       nl_addr_get_len(a) == nl_addr_get_len(b) &&
+	       memcmp(nl_addr_get_binary_addr(a), nl_addr_get_binary_addr(b),
+		      nl_addr_get_len(a)) == 0;
+}
+
+/* Pushes a new, empty box of type VN_ADDR bound to the handle at nsidx and
+ * fills it with a new rtnl_addr (box first, resource second). */
+static struct rtnl_addr *push_new_addr(lua_State *L, int nsidx, const char *fn)
+{
+	struct rtnl_addr *a;
+	vn_box_push(L, NULL, VN_ADDR, nsidx);
+	if (!(a = rtnl_addr_alloc()))
+		luaL_error(L, "%s: out of memory", fn);
+	((vn_box *)lua_touserdata(L, -1))->o = (struct nl_object *)a;
+	return a;
+}
+
+struct addr_filter {
+	int ifindex;                 /* 0: any */
+	int family;                  /* AF_UNSPEC: inet and inet6 */
+	struct nl_addr *local;       /* NULL: any */
+	int prefixlen;               /* -1: any */
+};
+
+static int keep_addr(struct nl_object *o, void *arg)
+{
+	struct addr_filter *f = (struct addr_filter *)arg;
+	struct rtnl_addr *a = A_(o);
+	int fam = rtnl_addr_get_family(a);
+	if (f->family ? fam != f->family : (fam != AF_INET && fam != AF_INET6))
+		return 0;
+	if (f->ifindex && rtnl_addr_get_ifindex(a) != f->ifindex)
+		return 0;
+	if (f->local && !same_ip(f->local, rtnl_addr_get_local(a)))
+		return 0;
+	if (f->prefixlen >= 0 && rtnl_addr_get_prefixlen(a) != f->prefixlen)
+		return 0;
+	return 1;
+}
+
+/* Dumps the addresses of ns that pass f into l. 0 or -errno. */
+static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l)
+{
+	struct ifaddrmsg ifa;
+	struct nl_msg *msg;
+	int r;
+	memset(l, 0, sizeof *l);
+	l->keep = keep_addr;
+	l->arg = f;
+	memset(&ifa, 0, sizeof ifa);
+	ifa.ifa_family = (unsigned char)f->family;
+	ifa.ifa_index = (unsigned)f->ifindex;
+	msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
+	if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		ns->err = ENOMEM;
+		ns->msg[0] = 0;
+		return -ENOMEM;
+	}
+	r = vn_dump(ns, msg, l);
+	nlmsg_free(msg);
+	if (r < 0)
+		vn_list_free(l);
+	return r;
+}
+
+/* Pushes a short description of the device value at sidx ("veth0", "5"). */
+static void dev_desc(lua_State *L, int sidx)
+{
+	if (lua_type(L, sidx) == LUA_TUSERDATA) {
+		vn_box *b = (vn_box *)luaL_testudata(L, sidx, VN_LINK);
+		const char *n = b && b->o ? rtnl_link_get_name((struct rtnl_link *)b->o) : NULL;
+		if (n)
+			lua_pushstring(L, n);
+		else
+			lua_pushfstring(L, "%d", b && b->o ?
+					rtnl_link_get_ifindex((struct rtnl_link *)b->o) : 0);
+	} else if (lua_type(L, sidx) == LUA_TNUMBER) {
+		lua_pushfstring(L, "%d", (int)lua_tointeger(L, sidx));
+	} else {
+		lua_pushstring(L, lua_tostring(L, sidx));
+	}
+}
+
+/* Raises unless the options table has no positional values. */
+static void no_positional(lua_State *L, int idx, const char *fn)
+{
+	if (lua_rawlen(L, idx) > 0)
+		luaL_error(L, "%s: options must be named (e.g. address = ...), not positional", fn);
+}
+
+/* Parses the address string at aidx into a (family, local, prefixlen).
+ * Returns 1 when it carried an explicit prefix length. */
+static int parse_local(lua_State *L, int aidx, struct rtnl_addr *a, const char *fn,
+		       const char *what)
+{
+	struct nl_addr *x = vn_check_addr(L, aidx, fn, what, AF_UNSPEC);
+	int fam = nl_addr_get_family(x), r;
+	if ((fam != AF_INET && fam != AF_INET6) || nl_addr_get_len(x) == 0) {
+		nl_addr_put(x);
+		luaL_error(L, "%s: %s '%s' is not a valid address", fn, what,
+			   lua_tostring(L, aidx));
+	}
+	r = rtnl_addr_set_local(a, x);
+	rtnl_addr_set_prefixlen(a, nl_addr_get_prefixlen(x));
+	nl_addr_put(x);
+	if (r < 0)
+		luaL_error(L, "%s: %s '%s': %s", fn, what, lua_tostring(L, aidx),
+			   nl_geterror(r));
+	return strchr(lua_tostring(L, aidx), '/') != NULL;
+}
+
+/* An IPv6 peer: libnl keeps peers for IPv4 only, so its bytes are patched
+ * into the request's IFA_ADDRESS after libnl built it. */
+struct peer6 {
+	int set;
+	unsigned char b[16];
+};
+
+/* Reads option 'peer' of table idx into a (the prefix length becomes the
+ * peer's); returns 1 if given. */
+static int parse_peer(lua_State *L, int idx, struct rtnl_addr *a, const char *fn,
+		      struct peer6 *p6)
+{
+	struct nl_addr *p = vn_opt_addr(L, idx, fn, "peer", rtnl_addr_get_family(a));
+	int r = 0;
+	if (!p)
+		return 0;
+	if (nl_addr_get_len(p) == 0) {
+		nl_addr_put(p);
+		lua_getfield(L, idx, "peer");
+		luaL_error(L, "%s: option 'peer' '%s' is not a valid address", fn,
+			   lua_tostring(L, -1));
+	}
+	if (nl_addr_get_family(p) == AF_INET6) {
+		p6->set = 1;
+		memcpy(p6->b, nl_addr_get_binary_addr(p), 16);
+	} else {
+		r = rtnl_addr_set_peer(a, p);
+	}
+	if (r == 0)
+		rtnl_addr_set_prefixlen(a, nl_addr_get_prefixlen(p));
+	nl_addr_put(p);
+	if (r < 0)
+		luaL_error(L, "%s: option 'peer': %s", fn, nl_geterror(r));
+	return 1;
+}
+
+/* Fills the optional settings of a new address from the table at idx. */
+static void parse_add(lua_State *L, int idx, struct rtnl_addr *a, const char *fn,
+		      int explicit_prefix, uint32_t *metric, int *has_metric,
+		      struct peer6 *p6)
+{
+	int fam = rtnl_addr_get_family(a), scope = 0, r;
+	uint32_t valid = FOREVER, pref = FOREVER;
+	int has_valid, has_pref;
+	const char *s;
+	lua_Integer n;
+	unsigned fl;
+
+	if (parse_peer(L, idx, a, fn, p6) && explicit_prefix)
+		luaL_error(L, "%s: with option 'peer', give the prefix length on the peer "
+			   "(e.g. peer = '10.0.0.2/24'), not on the address", fn);
+
+	lua_getfield(L, idx, "broadcast");
+	if (lua_type(L, -1) == LUA_TBOOLEAN || lua_type(L, -1) == LUA_TSTRING) {
+		struct nl_addr *b = NULL;
+		if (fam != AF_INET)
+			luaL_error(L, "%s: option 'broadcast' is for IPv4 addresses only", fn);
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			b = vn_check_addr(L, -1, fn, "option 'broadcast'", AF_INET);
+		} else if (lua_toboolean(L, -1) && rtnl_addr_get_prefixlen(a) <= 30) {
+			/* like `ip addr add ... brd +`: the host part all ones */
+			uint32_t ip, mask;
+			int plen = rtnl_addr_get_prefixlen(a);
+			memcpy(&ip, nl_addr_get_binary_addr(rtnl_addr_get_local(a)), 4);
+			mask = plen ? htonl(0xffffffffU << (32 - plen)) : 0;
+			ip |= ~mask;
+			b = nl_addr_build(AF_INET, &ip, 4);
+			if (!b)
+				luaL_error(L, "%s: out of memory", fn);
+		}
+		if (b) {
+			r = rtnl_addr_set_broadcast(a, b);
+			nl_addr_put(b);
+			if (r < 0)
+				luaL_error(L, "%s: option 'broadcast': %s", fn, nl_geterror(r));
+		}
+	} else if (!lua_isnil(L, -1)) {
+		luaL_error(L, "%s: option 'broadcast' must be an address or true, got %s",
+			   fn, luaL_typename(L, -1));
+	}
+	lua_pop(L, 1);
+
+	if ((s = vn_opt_str(L, idx, fn, "label", IFNAMSIZ - 1))) {
+		if (fam != AF_INET)
+			luaL_error(L, "%s: option 'label' is for IPv4 addresses only", fn);
+		if (!*s)
+			luaL_error(L, "%s: option 'label' may not be empty", fn);
+		rtnl_addr_set_label(a, s);
+	}
+	if (opt_scope(L, idx, fn, &scope))
+		rtnl_addr_set_scope(a, scope);
+	if ((fl = opt_flags(L, idx, fn)))
+		rtnl_addr_set_flags(a, fl);
+	has_valid = opt_lft(L, idx, fn, "valid_lft", &valid);
+	has_pref = opt_lft(L, idx, fn, "preferred_lft", &pref);
+	if (has_valid && !has_pref)
+		pref = valid;
+	if (has_valid || has_pref) {
+		if (pref > valid)
+			luaL_error(L, "%s: option 'preferred_lft' may not be longer than "
+				   "'valid_lft'", fn);
+		rtnl_addr_set_valid_lifetime(a, valid);
+		rtnl_addr_set_preferred_lifetime(a, pref);
+	}
+	*has_metric = vn_opt_int(L, idx, fn, "metric", 0, 0xffffffffLL, &n);
+	if (*has_metric)
+		*metric = (uint32_t)n;
+}
+
+/* Sends msg (freed here) and reports a refusal as the failure triple,
+ * described by the string at the top of the stack. Returns 0 on success or
+ * the number of values pushed. */
+static int talk(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
+{
+	int r;
+	if (built < 0) {
+		ns->err = built == -NLE_NOMEM ? ENOMEM : EINVAL;
+		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(built));
+		return vn_nsfail(L, ns, lua_tostring(L, -1));
+	}
+	r = vn_talk(ns, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_nsfail(L, ns, lua_tostring(L, -1));
+	return 0;
+}
+
+/* ---- add / replace ------------------------------------------------------ */
+static const char *const add_keys[] = { "dev", "address", "peer", "broadcast",
+	"label", "scope", "flags", "valid_lft", "preferred_lft", "metric", NULL };
+static const char *const link_add_keys[] = { "peer", "broadcast", "label",
+	"scope", "flags", "valid_lft", "preferred_lft", "metric", NULL };
+
+/* The common part of addr_add/addr_replace/link:addr_add. The handle is at
+ * nsidx, the options table at optidx, the address string at aidx and the
+ * device (link, name or index) at devidx. Pushes the new address object or
+ * the failure triple; returns the count. */
+static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
+		       int devidx, const char *fn, const char *awhat, int nlflags)
+{
+	struct rtnl_addr *a, *got;
+	struct nl_msg *msg = NULL;
+	struct addr_filter f;
+	struct peer6 p6 = { 0, { 0 } };
+	uint32_t metric = 0;
+	int has_metric = 0, explicit_prefix, ifindex, r, what;
+	vn_list l;
+
+	a = push_new_addr(L, nsidx, fn);                     /* the request */
+	explicit_prefix = parse_local(L, aidx, a, fn, awhat);
+	parse_add(L, optidx, a, fn, explicit_prefix, &metric, &has_metric, &p6);
+	ifindex = vn_ifindex_at(L, devidx, ns, fn, "option 'dev'");
+	dev_desc(L, devidx);
+	lua_pushfstring(L, "%s %s dev %s", fn, lua_tostring(L, aidx), lua_tostring(L, -1));
+	what = lua_gettop(L);
+	if (ifindex < 0)
+		return vn_fail(L, lua_tostring(L, what), ENODEV, NULL);
+	rtnl_addr_set_ifindex(a, ifindex);
+
+	r = rtnl_addr_build_add_request(a, nlflags, &msg);
+	if (r == 0 && has_metric && nla_put_u32(msg, IFA_RT_PRIORITY, metric) < 0)
+		r = -NLE_NOMEM;
+	if (r == 0 && p6.set) {
+		struct nlattr *na = nlmsg_find_attr(nlmsg_hdr(msg),
+						    sizeof(struct ifaddrmsg), IFA_ADDRESS);
+		if (na && nla_len(na) == 16)
+			memcpy(nla_data(na), p6.b, 16);
+		else
+			r = -NLE_MISSING_ATTR;
+	}
+	if (r < 0 && msg) {
+		nlmsg_free(msg);
+		msg = NULL;
+	}
+	if ((r = talk(L, ns, msg, r)))
+		return r;
+
+	/* read it back: the kernel's view (flags, scope, label, lifetimes) */
+	f.ifindex = ifindex;
+	f.family = rtnl_addr_get_family(a);
+	f.local = rtnl_addr_get_local(a);
+	f.prefixlen = rtnl_addr_get_prefixlen(a);
+	if (dump_addrs(ns, &f, &l) < 0)
+		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
+							 lua_tostring(L, what)));
+	if (l.n == 0) {
+		vn_list_free(&l);
+		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",
+						  lua_tostring(L, what)), ENOENT, NULL);
+	}
+	got = A_(l.v[0]);
+	l.v[0] = NULL;
+	vn_list_free(&l);
+	vn_box_replace(L, what - 2, VN_ADDR, (struct nl_object *)got);
+	rtnl_addr_put(got);
+	lua_settop(L, what - 2);
+	return 1;
+}
+
+/* ns:addr_add{ dev =, address =, peer =, broadcast =, label =, scope =,
+ *   flags =, valid_lft =, preferred_lft =, metric = } -> addr
+ *   | nil, msg, errname. Raises on misuse (bad address, unknown key...). */
+static int ns_addr_add_flags(lua_State *L, const char *fn, int nlflags)
+{
+	vn_ns *ns = vn_checkns(L, 1);
+	vn_opts_check(L, 2, fn, add_keys);
+	no_positional(L, 2, fn);
+	lua_settop(L, 2);
+	lua_getfield(L, 2, "address");                      /* 3 */
+	if (lua_isnil(L, 3))
+		return luaL_error(L, "%s: option 'address' is required", fn);
+	lua_getfield(L, 2, "dev");                          /* 4 */
+	if (lua_isnil(L, 4))
+		return luaL_error(L, "%s: option 'dev' is required", fn);
+	if (lua_type(L, 3) != LUA_TSTRING)
+		return luaL_error(L, "%s: option 'address' must be an address string, got %s",
+				  fn, luaL_typename(L, 3));
+	return addr_modify(L, ns, 1, 2, 3, 4, fn, "option 'address'", nlflags);
+}
+
+static int ns_addr_add(lua_State *L)
+{
+	return ns_addr_add_flags(L, "addr_add", NLM_F_CREATE | NLM_F_EXCL);
+}
+
+/* ns:addr_replace{...}: like addr_add, but an existing address is updated. */
+static int ns_addr_replace(lua_State *L)
+{
+	return ns_addr_add_flags(L, "addr_replace", NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+/* link:addr_add(cidr [, opts]) -> addr | nil, msg, errname */
+static int link_addr_add(lua_State *L)
+{
+	vn_ns *ns;
+	vn_box_check(L, 1, VN_LINK);
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return luaL_error(L, "addr_add: address must be an address string, got %s",
+				  luaL_typename(L, 2));
+	if (lua_isnoneornil(L, 3)) {
+		lua_settop(L, 2);
+		lua_newtable(L);
+	} else {
+		vn_opts_check(L, 3, "addr_add", link_add_keys);
+		no_positional(L, 3, "addr_add");
+	}
+	lua_settop(L, 3);
+	ns = vn_box_ns(L, 1);                               /* 4 */
+	return addr_modify(L, ns, 4, 3, 2, 1, "addr_add", "address", NLM_F_CREATE | NLM_F_EXCL);
+}
+
+/* ---- delete ------------------------------------------------------------- */
+/* Deletes the address described by a (family, local, peer, prefixlen and
+ * ifindex set). The description is at the top of the stack. */
+static int addr_remove(lua_State *L, vn_ns *ns, struct rtnl_addr *a)
+{
+	struct nl_msg *msg = NULL;
+	int r = rtnl_addr_build_delete_request(a, 0, &msg);
+	if ((r = talk(L, ns, msg, r)))
+		return r;
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* When the address was given without a prefix length (or peer), takes both
+ * from the address of that value on the device, like `ip addr del 10.0.0.1
+ * dev x` does; when there is none the request goes as it is and the kernel
+ * says why. */
+static void complete_from_kernel(vn_ns *ns, struct rtnl_addr *a)
+{
+	struct addr_filter f;
+	vn_list l;
+	f.ifindex = rtnl_addr_get_ifindex(a);
+	f.family = rtnl_addr_get_family(a);
+	f.local = rtnl_addr_get_local(a);
+	f.prefixlen = -1;
+	if (dump_addrs(ns, &f, &l) < 0)
+		return;
+	if (l.n > 0) {
+		struct rtnl_addr *k = A_(l.v[0]);
+		if (rtnl_addr_get_peer(k))
+			rtnl_addr_set_peer(a, rtnl_addr_get_peer(k));
+		rtnl_addr_set_prefixlen(a, rtnl_addr_get_prefixlen(k));
+	}
+	vn_list_free(&l);
+}
+
+static int addr_del_common(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
+			   int devidx, const char *fn)
+{
+	struct rtnl_addr *a = push_new_addr(L, nsidx, fn);
+	int explicit_prefix = parse_local(L, aidx, a, fn,
+					  optidx ? "option 'address'" : "address");
+	struct peer6 p6 = { 0, { 0 } };
+	int has_peer = optidx ? parse_peer(L, optidx, a, fn, &p6) : 0;
+	int ifindex = vn_ifindex_at(L, devidx, ns, fn, "option 'dev'");
+	dev_desc(L, devidx);
+	lua_pushfstring(L, "%s %s dev %s", fn, lua_tostring(L, aidx), lua_tostring(L, -1));
+	if (ifindex < 0)
+		return vn_fail(L, lua_tostring(L, -1), ENODEV, NULL);
+	rtnl_addr_set_ifindex(a, ifindex);
+	if (!explicit_prefix && !has_peer)
+		complete_from_kernel(ns, a);
+	return addr_remove(L, ns, a);
+}
+
+/* ns:addr_del{ dev =, address = [, peer =] } -> true | nil, msg, errname.
+ * An address without a prefix length matches the one on the device. */
+static int ns_addr_del(lua_State *L)
+{
+	static const char *const keys[] = { "dev", "address", "peer", NULL };
+	vn_ns *ns = vn_checkns(L, 1);
+	vn_opts_check(L, 2, "addr_del", keys);
+	no_positional(L, 2, "addr_del");
+	lua_settop(L, 2);
+	lua_getfield(L, 2, "address");                      /* 3 */
+	if (lua_isnil(L, 3))
+		return luaL_error(L, "addr_del: option 'address' is required");
+	lua_getfield(L, 2, "dev");                          /* 4 */
+	if (lua_isnil(L, 4))
+		return luaL_error(L, "addr_del: option 'dev' is required");
+	return addr_del_common(L, ns, 1, 2, 3, 4, "addr_del");
+}
+
+/* link:addr_del(cidr) -> true | nil, msg, errname */
+static int link_addr_del(lua_State *L)
+{
+	vn_ns *ns;
+	vn_box_check(L, 1, VN_LINK);
+	lua_settop(L, 2);
+	ns = vn_box_ns(L, 1);                               /* 3 */
+	return addr_del_common(L, ns, 3, 0, 2, 1, "addr_del");
+}
+
+/* addr:delete() -> true | nil, msg, errname */
+static int m_delete(lua_State *L)
+{
+	struct rtnl_addr *o = A_(vn_box_check(L, 1, VN_ADDR)), *a;
+	vn_ns *ns = vn_box_ns(L, 1);                        /* 2 */
+	a = push_new_addr(L, 2, "delete");                  /* 3 */
+	rtnl_addr_set_ifindex(a, rtnl_addr_get_ifindex(o));
+	rtnl_addr_set_family(a, rtnl_addr_get_family(o));
+	if (rtnl_addr_get_local(o))
+		rtnl_addr_set_local(a, rtnl_addr_get_local(o));
+	if (rtnl_addr_get_peer(o))
+		rtnl_addr_set_peer(a, rtnl_addr_get_peer(o));
+	rtnl_addr_set_prefixlen(a, rtnl_addr_get_prefixlen(o));
+	f_cidr(L, (struct nl_object *)o);
+	lua_pushfstring(L, "delete %s dev %d", lua_tostring(L, -1),
+			rtnl_addr_get_ifindex(o));
+	return addr_remove(L, ns, a);
+}
+
+/* ---- lists ---------------------------------------------------------------- */
+static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int family)
+{
+	struct addr_filter f;
+	vn_list l;
+	f.ifindex = ifindex;
+	f.family = family;
+	f.local = NULL;
+	f.prefixlen = -1;
+	if (dump_addrs(ns, &f, &l) < 0)
+		return vn_nsfail(L, ns, "addrs");
+	vn_push_iter(L, &l, VN_ADDR, nsidx);
+	return 1;
+}
+
+/* ns:addrs([{ dev =, family = }]) -> iterator over addr objects */
+static int ns_addrs(lua_State *L)
+{
+	static const char *const keys[] = { "dev", "family", NULL };
+	vn_ns *ns = vn_checkns(L, 1);
+	int ifindex = 0, family = AF_UNSPEC;
+	if (!lua_isnoneornil(L, 2)) {
+		vn_opts_check(L, 2, "addrs", keys);
+		vn_opt_family(L, 2, "addrs", "family", &family);
+		ifindex = vn_opt_ifindex(L, 2, ns, "addrs", "dev");
+		if (ifindex < 0) {
+			lua_getfield(L, 2, "dev");
+			return vn_fail(L, lua_pushfstring(L, "addrs: dev '%s'",
+							  lua_tostring(L, -1)), ENODEV, NULL);
+		}
+	}
+	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+		return luaL_error(L, "addrs: option 'family' must be 'inet' or 'inet6'");
+	return list_addrs(L, ns, 1, ifindex, family);
+}
+
+/* link:addrs([{ family = }]) -> iterator over the link's addr objects */
+static int link_addrs(lua_State *L)
+{
+	static const char *const keys[] = { "family", NULL };
+	struct rtnl_link *k = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
+	int family = AF_UNSPEC;
+	vn_ns *ns;
+	if (!lua_isnoneornil(L, 2)) {
+		vn_opts_check(L, 2, "addrs", keys);
+		vn_opt_family(L, 2, "addrs", "family", &family);
+	}
+	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+		return luaL_error(L, "addrs: option 'family' must be 'inet' or 'inet6'");
+	lua_settop(L, 2);
+	ns = vn_box_ns(L, 1);                               /* 3 */
+	return list_addrs(L, ns, 3, rtnl_link_get_ifindex(k), family);
+}
+
+/* addr:ns() -> the namespace handle the address belongs to */
+static int m_netns(lua_State *L)
+{
+	vn_box_check(L, 1, VN_ADDR);
+	vn_box_ns(L, 1);
+	return 1;
+}
+
+/* "vnet.addr: 10.1.1.2/16 dev 5", with " peer P/len" for point-to-point */
+static int m_tostring(lua_State *L)
+{
+	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_ADDR);
+	struct rtnl_addr *a = A_(b->o);
+	if (!a) {
+		lua_pushliteral(L, "vnet.addr (released)");
+		return 1;
+	}
+	if (rtnl_addr_get_peer(a)) {
+		f_address(L, b->o);
+		f_peer(L, b->o);
+		lua_pushfstring(L, "vnet.addr: %s peer %s/%d dev %d", lua_tostring(L, -2),
+				lua_tostring(L, -1), rtnl_addr_get_prefixlen(a),
+				rtnl_addr_get_ifindex(a));
+	} else {
+		f_cidr(L, b->o);
+		lua_pushfstring(L, "vnet.addr: %s dev %d", lua_tostring(L, -1),
+				rtnl_addr_get_ifindex(a));
+	}
+	return 1;
+}
+
+static const luaL_Reg addr_methods[] = {
+	{ "delete", m_delete },
+	{ "ns", m_netns },
+	{ NULL, NULL }
+};
+
+static const vn_type addr_type = { VN_ADDR, addr_methods, addr_fields, m_tostring };
+
+static const luaL_Reg ns_methods[] = {
+	{ "addr_add", ns_addr_add },
+	{ "addr_replace", ns_addr_replace },
+	{ "addr_del", ns_addr_del },
+	{ "addrs", ns_addrs },
+	{ NULL, NULL }
+};
+
+static const luaL_Reg link_methods[] = {
+	{ "addr_add", link_addr_add },
+	{ "addr_del", link_addr_del },
+	{ "addrs", link_addrs },
+	{ NULL, NULL }
+};
+
+void vn_open_addr(lua_State *L)
+{
+	vn_type_register(L, &addr_type);
+	vn_netns_methods(L, ns_methods);
+	vn_type_methods(L, VN_LINK, link_methods);
+}
