@@ -120,6 +120,8 @@ int vn_sock_open(vn_ns *ns)
 	fd = nl_socket_get_fd(ns->sk);
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+	/* dumps are filtered by the kernel (by ifindex, table...) */
+	setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
 	/* acks are asked for per request (vn_talk), not added to gets and dumps
 	 * where they would arrive as a separate, stale datagram */
 	nl_socket_disable_auto_ack(ns->sk);
