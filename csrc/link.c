@@ -189,6 +189,26 @@ static int delete_link(vn_ns *ns, int ifindex, const char *name)
 	return r;
 }
 
+/* Sets the alias of the link with this index or name. 0 or -errno. */
+static int set_alias(vn_ns *ns, int ifindex, const char *name, const char *alias)
+{
+	struct ifinfomsg ifi;
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	int r;
+	memset(&ifi, 0, sizeof ifi);
+	ifi.ifi_index = ifindex;
+	if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+	    (name && nla_put_string(msg, IFLA_IFNAME, name) < 0) ||
+	    nla_put_string(msg, IFLA_IFALIAS, alias) < 0) {
+		nlmsg_free(msg);
+		ns->err = ENOMEM;
+		return -ENOMEM;
+	}
+	r = vn_talk(ns, msg);
+	nlmsg_free(msg);
+	return r;
+}
+
 /* ns:link(name | index) -> link | nil, msg, errname */
 static int ns_link(lua_State *L)
 {
@@ -445,6 +465,18 @@ static int ns_link_add(lua_State *L)
 		r = r < 0 ? (ns->err = EINVAL, -EINVAL) : vn_talk(ns, msg);
 	}
 	nlmsg_free(msg);
+	if (r == 0 && vn_deferred(ns)) {
+		/* queue the alias too, addressed by name (see below) */
+		if (rtnl_link_get_ifalias(l) && !k->create) {
+			if (target) /* raising drops the whole queue */
+				return luaL_error(L, "link_add: 'alias' and 'netns' together "
+						  "cannot be queued in a batch");
+			if (set_alias(ns, 0, name, rtnl_link_get_ifalias(l)) < 0)
+				return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
+		}
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 	if (r < 0) {
 		if (k->create) {
 			/* undo: the device was made above */
@@ -465,15 +497,9 @@ static int ns_link_add(lua_State *L)
 		return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: reading it back", name));
 	/* the kernel ignores IFLA_IFALIAS when creating: set it as a change */
 	if (rtnl_link_get_ifalias((struct rtnl_link *)box->o) && !k->create) {
-		struct rtnl_link *chg = rtnl_link_alloc(), *nl = NULL;
-		r = -ENOMEM;
-		if (chg) {
-			rtnl_link_set_ifalias(chg, rtnl_link_get_ifalias((struct rtnl_link *)box->o));
-			r = rtnl_link_build_change_request(l, chg, 0, &msg);
-			rtnl_link_put(chg);
-			r = r < 0 ? (where->err = ENOMEM, -ENOMEM) : vn_talk(where, msg);
-			nlmsg_free(msg);
-		}
+		struct rtnl_link *nl = NULL;
+		r = set_alias(where, rtnl_link_get_ifindex(l), NULL,
+			      rtnl_link_get_ifalias((struct rtnl_link *)box->o));
 		if (r == 0)
 			r = get_link(where, rtnl_link_get_ifindex(l), NULL, &nl);
 		if (r < 0) {
@@ -535,6 +561,10 @@ static int m_set(lua_State *L)
 	nlmsg_free(msg);
 	if (r < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
+	if (vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 	/* refresh the object, in its new namespace if it moved */
 	where = target ? target : ns;
 	r = target ? get_link(where, 0, rtnl_link_get_name(chg) ? rtnl_link_get_name(chg)

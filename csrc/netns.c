@@ -45,6 +45,7 @@ vn_ns *vn_checkns(lua_State *L, int idx)
 
 static void ns_release(vn_ns *ns)
 {
+	vn_batch_abort(ns);
 	vn_sock_close(ns);
 	if (ns->fd >= 0) {
 		close(ns->fd);
@@ -692,7 +693,30 @@ out:
 	}
 }
 
+/* ns:batch(fn) calls fn(ns) with the handle's changes queued instead of
+ * sent, then sends them all pipelined and collects every ack.
+ * -> true | nil, msg, errname, failures ({ {index, errname, message}... }).
+ * Changes made inside return true instead of objects. An error raised by fn
+ * drops the queue (nothing is sent) and is raised again. */
+static int m_batch(lua_State *L)
+{
+	vn_ns *ns = vn_checkns(L, 1);
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	if (ns->batch)
+		return luaL_error(L, "batch: this namespace handle is already in a batch");
+	if (vn_batch_begin(ns) < 0)
+		return luaL_error(L, "batch: out of memory");
+	lua_settop(L, 2);
+	lua_pushvalue(L, 1);
+	if (lua_pcall(L, 1, 0, 0) != 0) {
+		vn_batch_abort(ns);
+		return lua_error(L);
+	}
+	return vn_batch_commit(L, ns);
+}
+
 static const luaL_Reg ns_methods[] = {
+	{ "batch", m_batch },
 	{ "close", m_close },
 	{ "exec", m_exec },
 	{ "sysctl", m_sysctl },

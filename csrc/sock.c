@@ -10,7 +10,9 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <linux/netlink.h>
 #include <netlink/msg.h>
 
@@ -175,9 +177,20 @@ static int send_msg(vn_ns *ns, struct nl_msg *msg)
 	return 0;
 }
 
+static int batch_add(vn_batch *b, struct nl_msg *msg);
+
 int vn_talk(vn_ns *ns, struct nl_msg *msg)
 {
 	int r;
+	if (ns->batch) {
+		ns->err = 0;
+		ns->msg[0] = 0;
+		if (batch_add(ns->batch, msg) < 0) {
+			ns->err = ENOMEM;
+			return -ENOMEM;
+		}
+		return 0;
+	}
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	r = send_msg(ns, msg);
 	if (r < 0)
@@ -293,4 +306,201 @@ void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
 	vn_list_free(l);
 	lua_pushinteger(L, 0);
 	lua_pushcclosure(L, iter_next, 2);
+}
+
+/* ---- pipelined batches ------------------------------------------------ */
+struct vn_batch {
+	struct nl_msg **v;
+	size_t n, cap;
+	int oom;
+};
+
+#define BATCH_WINDOW 256          /* requests in flight */
+#define BATCH_SEND (64 * 1024)    /* bytes per sendmsg */
+
+int vn_batch_begin(vn_ns *ns)
+{
+	ns->batch = calloc(1, sizeof *ns->batch);
+	return ns->batch ? 0 : -ENOMEM;
+}
+
+void vn_batch_abort(vn_ns *ns)
+{
+	vn_batch *b = ns->batch;
+	size_t i;
+	if (!b)
+		return;
+	for (i = 0; i < b->n; i++)
+		nlmsg_free(b->v[i]);
+	free(b->v);
+	free(b);
+	ns->batch = NULL;
+}
+
+static int batch_add(vn_batch *b, struct nl_msg *msg)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		struct nl_msg **v = realloc(b->v, cap * sizeof *v);
+		if (!v) {
+			b->oom = 1;
+			return -ENOMEM;
+		}
+		b->v = v;
+		b->cap = cap;
+	}
+	nlmsg_get(msg); /* the caller frees its reference */
+	b->v[b->n++] = msg;
+	return 0;
+}
+
+typedef struct batch_fail { size_t index; int err; char msg[VN_ERRLEN]; } batch_fail;
+
+/* Records the error of an NLMSG_ERROR reply h (seq - base = index). */
+static int batch_ack(vn_ns *ns, struct nlmsghdr *h, uint32_t base, batch_fail **f,
+		     size_t *nf, size_t *capf)
+{
+	struct nlmsgerr *e = (struct nlmsgerr *)NLMSG_DATA(h);
+	batch_fail *x;
+	if (e->error == 0)
+		return 0;
+	if (*nf == *capf) {
+		size_t cap = *capf ? *capf * 2 : 16;
+		batch_fail *nv = realloc(*f, cap * sizeof *nv);
+		if (!nv)
+			return -ENOMEM;
+		*f = nv;
+		*capf = cap;
+	}
+	on_error(NULL, e, ns); /* fills ns->err and ns->msg */
+	x = &(*f)[(*nf)++];
+	x->index = h->nlmsg_seq - base;
+	x->err = ns->err;
+	memcpy(x->msg, ns->msg, sizeof x->msg);
+	return 0;
+}
+
+/* Sends every queued message, at most BATCH_WINDOW unanswered at a time,
+ * several per sendmsg, and reads the acks. 0, or -errno for a socket error
+ * (then the batch's outcome is unknown). */
+static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
+{
+	int fd = nl_socket_get_fd(ns->sk);
+	uint32_t port = nl_socket_get_local_port(ns->sk);
+	uint32_t base = (uint32_t)time(NULL) << 8;
+	size_t sent = 0, acked = 0, capf = 0;
+	char *rbuf = malloc(BATCH_SEND), *sbuf = malloc(BATCH_SEND);
+	int r = 0;
+
+	if (!rbuf || !sbuf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	while (acked < b->n) {
+		size_t len = 0;
+		while (sent < b->n && sent - acked < BATCH_WINDOW) {
+			struct nlmsghdr *h = nlmsg_hdr(b->v[sent]);
+			size_t l = NLMSG_ALIGN(h->nlmsg_len);
+			if (len + l > BATCH_SEND) {
+				if (len)
+					break;
+				/* one large message: send it alone */
+			}
+			h->nlmsg_seq = base + (uint32_t)sent;
+			h->nlmsg_pid = port;
+			h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+			if (l > BATCH_SEND) {
+				if (send(fd, h, h->nlmsg_len, 0) < 0) {
+					r = -errno;
+					goto out;
+				}
+			} else {
+				memcpy(sbuf + len, h, h->nlmsg_len);
+				memset(sbuf + len + h->nlmsg_len, 0, l - h->nlmsg_len);
+				len += l;
+			}
+			sent++;
+		}
+		if (len && send(fd, sbuf, len, 0) < 0) {
+			r = -errno;
+			goto out;
+		}
+		/* read what has come: at least one datagram */
+		{
+			ssize_t got = recv(fd, rbuf, BATCH_SEND, 0);
+			struct nlmsghdr *h;
+			int left;
+			if (got < 0) {
+				if (errno == EINTR)
+					continue;
+				r = -errno;
+				goto out;
+			}
+			left = (int)got;
+			for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
+			     h = NLMSG_NEXT(h, left)) {
+				if (h->nlmsg_seq - base >= b->n)
+					continue; /* not ours (a stale reply) */
+				if (h->nlmsg_type == NLMSG_ERROR) {
+					if (batch_ack(ns, h, base, f, nf, &capf) < 0) {
+						r = -ENOMEM;
+						goto out;
+					}
+					acked++;
+				}
+			}
+		}
+	}
+out:
+	free(rbuf);
+	free(sbuf);
+	return r;
+}
+
+int vn_batch_commit(lua_State *L, vn_ns *ns)
+{
+	vn_batch *b = ns->batch;
+	batch_fail *f = NULL;
+	size_t nf = 0, i, n = b ? b->n : 0;
+	int r, oom = b ? b->oom : 0;
+
+	ns->batch = NULL;
+	if (!b) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	r = oom ? -ENOMEM : batch_run(ns, b, &f, &nf);
+	ns->batch = b;
+	vn_batch_abort(ns);
+	if (r < 0) {
+		free(f);
+		return vn_fail(L, "batch", -r, "the outcome of the queued requests is unknown");
+	}
+	if (nf == 0) {
+		free(f);
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	/* nil, msg, errname, failures */
+	lua_pushnil(L);
+	lua_pushfstring(L, "batch: %d of %d requests failed; request %d: %s%s%s%s",
+			(int)nf, (int)n, (int)f[0].index + 1, strerror(f[0].err),
+			f[0].msg[0] ? " (the kernel said: " : "", f[0].msg,
+			f[0].msg[0] ? ")" : "");
+	lua_pushstring(L, vn_errname(f[0].err));
+	lua_createtable(L, (int)nf, 0);
+	for (i = 0; i < nf; i++) {
+		lua_createtable(L, 0, 3);
+		lua_pushinteger(L, (lua_Integer)f[i].index + 1);
+		lua_setfield(L, -2, "index");
+		lua_pushstring(L, vn_errname(f[i].err));
+		lua_setfield(L, -2, "errname");
+		lua_pushfstring(L, "%s%s%s%s", strerror(f[i].err),
+				f[i].msg[0] ? " (the kernel said: " : "", f[i].msg,
+				f[i].msg[0] ? ")" : "");
+		lua_setfield(L, -2, "message");
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+	free(f);
+	return 4;
 }

@@ -44,6 +44,8 @@ void *vn_testudata(lua_State *L, int idx, const char *tname);
 #define VN_NETNS "vnet.netns"
 #define VN_ERRLEN 256
 
+typedef struct vn_batch vn_batch;
+
 typedef struct vn_ns {
 	struct nl_sock *sk;  /* NETLINK_ROUTE socket opened inside the namespace */
 	struct nl_cb *cb;    /* our callbacks: errors keep the real errno */
@@ -53,6 +55,7 @@ typedef struct vn_ns {
 	char name[64];       /* name under /run/netns, "" if none */
 	char path[128];      /* path the namespace was opened from */
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
+	vn_batch *batch;     /* non-NULL inside ns:batch(): requests are queued */
 } vn_ns;
 
 /* Checks arg idx is a live netns handle. */
@@ -62,8 +65,19 @@ vn_ns *vn_checkns(lua_State *L, int idx);
 int vn_sock_open(vn_ns *ns);
 void vn_sock_close(vn_ns *ns);
 /* Sends msg and waits for its ack. Returns 0, or -errno with ns->err and
- * ns->msg set. Does not free msg. */
+ * ns->msg set. Does not free msg. Inside ns:batch() the message is queued
+ * instead (0 is returned) and callers must not read the object back: they
+ * check vn_deferred(ns) and return true. */
 int vn_talk(vn_ns *ns, struct nl_msg *msg);
+#define vn_deferred(ns) ((ns)->batch != NULL)
+/* Starts queueing requests of ns (ns:batch). 0 or -ENOMEM. */
+int vn_batch_begin(vn_ns *ns);
+/* Drops the queue without sending it. */
+void vn_batch_abort(vn_ns *ns);
+/* Sends the queue pipelined (many requests in flight, acks collected as
+ * they come) and ends batch mode. Pushes true, or nil, msg, errname,
+ * failures ({ {index =, errname =, message =}, ... }); returns the count. */
+int vn_batch_commit(lua_State *L, vn_ns *ns);
 
 /* A growable list of libnl objects collected from a dump. */
 typedef struct vn_list {
