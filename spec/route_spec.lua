@@ -1,0 +1,551 @@
+local H = require "spec.helper"
+local unpack = table.unpack or unpack
+
+-- A namespace with a veth pair va <-> vb, both up, with IPv4 and IPv6
+-- subnets on each end: 10.0.0.1/24 and 2001:db8:a::1/64 on va,
+-- 10.0.1.1/24 and 2001:db8:b::1/64 on vb.
+local function net(tag)
+  local ns, name = H.ns(tag)
+  local ok, out = H.sh("printf '%s' '" .. [[
+link add va type veth peer name vb
+link set va addrgenmode none
+link set vb addrgenmode none
+link set lo up
+link set va up
+link set vb up
+addr add 10.0.0.1/24 dev va
+addr add 10.0.1.1/24 dev vb
+addr add 2001:db8:a::1/64 dev va nodad
+addr add 2001:db8:b::1/64 dev vb nodad
+]] .. "' | ip -n " .. H.quote(name) .. " -batch -")
+  assert(ok, out)
+  return ns, name
+end
+
+local function ifindex(name, dev) return H.iplink(name, dev).ifindex end
+
+local function ifnames(name)
+  local m = {}
+  for _, l in ipairs(H.ip(name, "link", "show")) do m[l.ifindex] = l.ifname end
+  return m
+end
+
+-- `ip -j -d [-6] route show table T` for one family
+local function iproutes(name, family, table)
+  return H.ip(name, family == "inet6" and "-6" or "-4", "route", "show", "table",
+              tostring(table or "main"))
+end
+
+local function full(dst)
+  if dst == "default" or dst:find("/") then return dst end
+  return dst .. (dst:find(":") and "/128" or "/32")
+end
+
+-- The route with this dst in ip's list, or nil.
+local function find(list, dst)
+  for _, e in ipairs(list) do
+    if full(e.dst) == full(dst) then return e end
+  end
+end
+
+-- One comparable line per route, from ip's JSON and from a vnet route.
+local function ipkey(e, tbl)
+  local nh = {}
+  for _, n in ipairs(e.nexthops or {}) do
+    nh[#nh + 1] = (n.gateway or "-") .. "@" .. (n.dev or "-") .. "*" .. (n.weight or 1)
+  end
+  local mtu
+  for _, m in ipairs(e.metrics or {}) do mtu = mtu or m.mtu end
+  -- ip names the table only when it lists more than one
+  local t = e.table or ((tbl == nil or tbl == "all") and "main" or tostring(tbl))
+  return table.concat({ e.type or "unicast", full(e.dst), t,
+    e.gateway or "-", e.dev or "-", e.protocol or "boot", tostring(e.metric or 0),
+    e.prefsrc or "-", e.scope or "-", tostring(mtu or "-"), table.concat(nh, ",") }, " ")
+end
+
+local function vnkey(r, names, v6)
+  local nh = {}
+  for _, n in ipairs(r.nexthops or {}) do
+    nh[#nh + 1] = (n.gateway or "-") .. "@" .. (names[n.dev] or "-") .. "*" .. n.weight
+  end
+  return table.concat({ r.type, r.dst, tostring(r.table), r.gateway or "-",
+    r.dev and names[r.dev] or "-", tostring(r.protocol), tostring(r.metric), r.src or "-",
+    v6 and "-" or r.scope, tostring(r.mtu or "-"), table.concat(nh, ",") }, " ")
+end
+
+-- Asserts that ns:routes{family, table} and ip agree on every route.
+local function agree(ns, name, family, tbl)
+  local names, mine, theirs = ifnames(name), {}, {}
+  for r in assert(ns:routes{ family = family, table = tbl }) do
+    mine[#mine + 1] = vnkey(r, names, family == "inet6")
+  end
+  for _, e in ipairs(iproutes(name, family, tbl)) do
+    if family == "inet6" then e.scope = nil end
+    theirs[#theirs + 1] = ipkey(e, tbl)
+  end
+  table.sort(mine)
+  table.sort(theirs)
+  assert.are.same(theirs, mine)
+  return #mine
+end
+
+local function snapshot(name)
+  return { iproutes(name, "inet", "all"), iproutes(name, "inet6", "all") }
+end
+
+describe("routes", function()
+  teardown(H.cleanup)
+
+  describe("adding", function()
+    it("adds a route via a gateway, checked by ip", function()
+      local ns, name = net("gw")
+      local r = assert(ns:route_add{ dst = "10.9.0.0/16", gateway = "10.0.0.2" })
+      local e = assert(find(iproutes(name), "10.9.0.0/16"))
+      assert.are.equal("10.0.0.2", e.gateway)
+      assert.are.equal("va", e.dev)
+      assert.are.equal("boot", e.protocol)
+      assert.are.equal("global", e.scope)
+      assert.are.equal("10.9.0.0/16", r.dst)
+      assert.are.equal("10.0.0.2", r.gateway)
+      assert.are.equal(ifindex(name, "va"), r.dev)
+      assert.are.equal("inet", r.family)
+      assert.are.equal("main", r.table)
+      assert.are.equal("unicast", r.type)
+      assert.are.equal("boot", r.protocol)
+      assert.are.equal("global", r.scope)
+      assert.are.equal(0, r.metric)
+      assert.is_nil(r.nexthops)
+      assert.are.equal(ns, r:ns())
+      assert.truthy(tostring(r):find("vnet.route: 10.9.0.0/16 via 10.0.0.2 dev " .. r.dev, 1, true))
+    end)
+
+    it("adds a default route in a numbered table with metric, mtu, protocol and src", function()
+      local ns, name = net("tbl")
+      local r = assert(ns:route_add{ dst = "default", gateway = "10.0.0.254", table = 100,
+                                     metric = 5, mtu = 1400, protocol = "static",
+                                     src = "10.0.0.1" })
+      local e = assert(find(iproutes(name, "inet", 100), "default"))
+      assert.are.equal("10.0.0.254", e.gateway)
+      assert.are.equal(5, e.metric)
+      assert.are.equal("static", e.protocol)
+      assert.are.equal("10.0.0.1", e.prefsrc)
+      assert.are.equal(1400, e.metrics[1].mtu)
+      assert.are.equal("default", r.dst)
+      assert.are.equal(100, r.table)
+      assert.are.equal(5, r.metric)
+      assert.are.equal(1400, r.mtu)
+      assert.are.equal("static", r.protocol)
+      assert.are.equal("10.0.0.1", r.src)
+      assert.is_nil(find(iproutes(name), "default"))
+      -- protocol by number; dev as a link object
+      assert(ns:route_add{ dst = "10.20.0.0/16", dev = assert(ns:link("vb")), protocol = 99,
+                           table = "main" })
+      e = assert(find(iproutes(name), "10.20.0.0/16"))
+      assert.are.equal("vb", e.dev)
+      assert.are.equal("link", e.scope)
+      assert.are.equal("openr", e.protocol)
+    end)
+
+    it("uses table names from rt_tables.d, as ip does", function()
+      local ns, name = net("tname")
+      local tname = H.prefix .. "tbl"
+      local path = "/etc/iproute2/rt_tables.d/" .. H.prefix .. "spec.conf"
+      finally(function() os.remove(path) end)
+      local f = assert(io.open(path, "w"))
+      f:write("# scratch table of the vnet specs\n4242\t", tname, "\n")
+      f:close()
+      local r = assert(ns:route_add{ dst = "10.30.0.0/16", dev = "va", table = tname })
+      assert.are.equal(tname, r.table)
+      local e = assert(find(iproutes(name, "inet", 4242), "10.30.0.0/16"))
+      assert.are.equal("va", e.dev)
+      local n = 0
+      for x in ns:routes{ table = tname } do
+        n = n + 1
+        assert.are.equal(tname, x.table)
+      end
+      assert.are.equal(1, n)
+      assert(ns:route_add{ dst = "10.31.0.0/16", type = "blackhole", table = "local" })
+      assert.are.equal("blackhole", find(iproutes(name, "inet", "local"), "10.31.0.0/16").type)
+    end)
+
+    it("adds IPv6 routes, the family taken from the addresses", function()
+      local ns, name = net("v6")
+      local r = assert(ns:route_add{ dst = "2001:db8:9::/48", gateway = "2001:db8:a::2" })
+      assert.are.equal("inet6", r.family)
+      assert.are.equal("2001:db8:a::2", r.gateway)
+      assert.are.equal(ifindex(name, "va"), r.dev)
+      assert.are.equal(1024, r.metric)
+      local e = assert(find(iproutes(name, "inet6"), "2001:db8:9::/48"))
+      assert.are.equal("2001:db8:a::2", e.gateway)
+      assert.are.equal("va", e.dev)
+      r = assert(ns:route_add{ dst = "default", gateway = "2001:db8:b::2", metric = 7 })
+      assert.are.equal("inet6", r.family)
+      assert.are.equal("default", r.dst)
+      e = assert(find(iproutes(name, "inet6"), "default"))
+      assert.are.equal("2001:db8:b::2", e.gateway)
+      assert.are.equal(7, e.metric)
+      assert.is_nil(find(iproutes(name, "inet"), "default"))
+      -- family given explicitly for a route with no address to infer it from
+      r = assert(ns:route_add{ dst = "default", dev = "vb", family = "inet6", table = 60 })
+      assert.are.equal("inet6", r.family)
+      assert.are.equal("vb", find(iproutes(name, "inet6", 60), "default").dev)
+      assert.is_nil(find(iproutes(name, "inet", "all"), "default"))
+    end)
+
+    it("adds routes of every type", function()
+      local ns, name = net("types")
+      for _, t in ipairs({ "blackhole", "unreachable", "prohibit" }) do
+        for _, fam in ipairs({ "inet", "inet6" }) do
+          local dst = fam == "inet" and ("10.%d.0.0/16"):format(#t) or ("2001:db8:%x::/48"):format(#t)
+          local r = assert(ns:route_add{ dst = dst, type = t })
+          assert.are.equal(t, r.type)
+          local e = assert(find(iproutes(name, fam), dst), t .. " " .. dst)
+          assert.are.equal(t, e.type)
+        end
+      end
+      local r = assert(ns:route_add{ dst = "10.50.0.0/16", type = "throw", table = 7 })
+      assert.are.equal("throw", r.type)
+      assert.are.equal("throw", find(iproutes(name, "inet", 7), "10.50.0.0/16").type)
+      -- local routes go to table local, with scope host, like ip does
+      r = assert(ns:route_add{ dst = "10.0.0.77", type = "local", dev = "va" })
+      assert.are.equal("local", r.table)
+      assert.are.equal("host", r.scope)
+      local e = assert(find(iproutes(name, "inet", "local"), "10.0.0.77"))
+      assert.are.equal("local", e.type)
+      assert.are.equal("host", e.scope)
+      r = assert(ns:route_add{ dst = "10.0.0.0/24", type = "unicast", dev = "va", scope = "link",
+                               table = 9, metric = 3 })
+      assert.are.equal("link", r.scope)
+      assert.are.equal("link", find(iproutes(name, "inet", 9), "10.0.0.0/24").scope)
+    end)
+
+    it("adds multipath routes with weights over two veth peers", function()
+      local ns, name = net("mp")
+      local r = assert(ns:route_add{ dst = "10.40.0.0/16", nexthops = {
+        { gateway = "10.0.0.2", dev = "va", weight = 3 },
+        { gateway = "10.0.1.2", weight = 1 },
+      } })
+      local e = assert(find(iproutes(name), "10.40.0.0/16"))
+      assert.are.same({ { "10.0.0.2", "va", 3 }, { "10.0.1.2", "vb", 1 } }, {
+        { e.nexthops[1].gateway, e.nexthops[1].dev, e.nexthops[1].weight },
+        { e.nexthops[2].gateway, e.nexthops[2].dev, e.nexthops[2].weight } })
+      assert.is_nil(r.gateway)
+      assert.is_nil(r.dev)
+      assert.are.same({
+        { gateway = "10.0.0.2", dev = ifindex(name, "va"), weight = 3 },
+        { gateway = "10.0.1.2", dev = ifindex(name, "vb"), weight = 1 },
+      }, r.nexthops)
+      assert.truthy(tostring(r):find("nexthop via 10.0.0.2 dev " .. ifindex(name, "va") .. " weight 3", 1, true))
+      -- IPv6 too
+      r = assert(ns:route_add{ dst = "2001:db8:40::/48", nexthops = {
+        { gateway = "2001:db8:a::2", dev = "va", weight = 2 },
+        { gateway = "2001:db8:b::2", dev = "vb", weight = 5 },
+      } })
+      e = assert(find(iproutes(name, "inet6"), "2001:db8:40::/48"))
+      assert.are.equal(2, #e.nexthops)
+      local w = {}
+      for _, n in ipairs(e.nexthops) do w[n.gateway] = n.weight end
+      assert.are.same({ ["2001:db8:a::2"] = 2, ["2001:db8:b::2"] = 5 }, w)
+      assert.are.equal(2, #r.nexthops)
+      agree(ns, name, "inet6", "main")
+    end)
+
+    it("adds onlink routes through a gateway outside every subnet", function()
+      local ns, name = net("onlink")
+      local r = assert(ns:route_add{ dst = "10.60.0.0/16", gateway = "192.0.2.1", dev = "va",
+                                     onlink = true })
+      assert.is_true(r.onlink)
+      local e = assert(find(iproutes(name), "10.60.0.0/16"))
+      assert.are.same({ "onlink" }, e.flags)
+      assert.truthy(tostring(r):find("onlink", 1, true))
+    end)
+
+    it("replaces a route, and creates it when missing", function()
+      local ns, name = net("repl")
+      assert(ns:route_add{ dst = "10.9.0.0/16", gateway = "10.0.0.2" })
+      local r = assert(ns:route_replace{ dst = "10.9.0.0/16", gateway = "10.0.1.2", metric = 0 })
+      assert.are.equal("10.0.1.2", r.gateway)
+      local e = assert(find(iproutes(name), "10.9.0.0/16"))
+      assert.are.equal("10.0.1.2", e.gateway)
+      assert.are.equal("vb", e.dev)
+      local n = 0
+      for x in ns:routes() do if x.dst == "10.9.0.0/16" then n = n + 1 end end
+      assert.are.equal(1, n)
+      assert(ns:route_replace{ dst = "10.10.0.0/16", type = "unreachable" })
+      assert.are.equal("unreachable", find(iproutes(name), "10.10.0.0/16").type)
+    end)
+  end)
+
+  describe("deleting", function()
+    it("deletes by options and by object, checked by ip", function()
+      local ns, name = net("del")
+      assert(ns:route_add{ dst = "10.9.0.0/16", gateway = "10.0.0.2" })
+      assert(ns:route_add{ dst = "10.9.0.0/16", gateway = "10.0.1.2", metric = 20 })
+      assert(ns:route_add{ dst = "10.8.0.0/16", type = "blackhole", table = 100 })
+      H.ipdo(name, "route", "add", "10.7.0.0/16", "via", "10.0.1.2", "proto", "static")
+      H.ipdo(name, "-6", "route", "add", "2001:db8:7::/48", "via", "2001:db8:a::2")
+      -- the metric picks one of two routes to the same prefix
+      assert.is_true(ns:route_del{ dst = "10.9.0.0/16", metric = 20 })
+      local e = assert(find(iproutes(name), "10.9.0.0/16"))
+      assert.are.equal("10.0.0.2", e.gateway)
+      assert.is_true(ns:route_del{ dst = "10.9.0.0/16" })
+      assert.is_nil(find(iproutes(name), "10.9.0.0/16"))
+      -- a type and a table are found without naming the type
+      assert.is_true(ns:route_del{ dst = "10.8.0.0/16", table = 100 })
+      assert.is_nil(find(iproutes(name, "inet", "all"), "10.8.0.0/16"))
+      -- routes made by ip, deleted as objects
+      for r in ns:routes{ table = "all", protocol = "static" } do
+        assert.is_true(r:delete())
+      end
+      assert.is_nil(find(iproutes(name), "10.7.0.0/16"))
+      for r in ns:routes{ family = "inet6" } do
+        if r.dst == "2001:db8:7::/48" then assert.is_true(r:delete()) end
+      end
+      assert.is_nil(find(iproutes(name, "inet6"), "2001:db8:7::/48"))
+      -- the connected routes are untouched
+      assert.truthy(find(iproutes(name), "10.0.0.0/24"))
+      assert.truthy(find(iproutes(name), "10.0.1.0/24"))
+    end)
+
+    it("deletes multipath routes", function()
+      local ns, name = net("delmp")
+      H.ipdo(name, "route", "add", "10.40.0.0/16", "nexthop", "via", "10.0.0.2", "weight", "2",
+             "nexthop", "via", "10.0.1.2")
+      local r
+      for x in ns:routes() do if x.dst == "10.40.0.0/16" then r = x end end
+      assert.are.equal(2, #r.nexthops)
+      assert.is_true(r:delete())
+      assert.is_nil(find(iproutes(name), "10.40.0.0/16"))
+      H.fails("ESRCH", r:delete())
+    end)
+
+    it("fails for a route that is not there and removes nothing else", function()
+      local ns, name = net("delmiss")
+      local before = snapshot(name)
+      H.fails("ESRCH", ns:route_del{ dst = "10.99.0.0/16" })
+      H.fails("ESRCH", ns:route_del{ dst = "10.0.0.0/24", gateway = "10.0.0.9" })
+      H.fails("ESRCH", ns:route_del{ dst = "2001:db8:99::/48" })
+      assert.are.same(before, snapshot(name))
+    end)
+  end)
+
+  describe("reading", function()
+    it("reads routes made by ip, field by field", function()
+      local ns, name = net("read")
+      H.ipdo(name, "route", "add", "10.7.0.0/16", "via", "10.0.0.9", "dev", "va", "proto",
+             "static", "metric", "7", "mtu", "1300", "src", "10.0.0.1")
+      H.ipdo(name, "route", "add", "10.9.0.0/16", "nexthop", "via", "10.0.0.2", "weight", "3",
+             "nexthop", "via", "10.0.1.2", "weight", "1")
+      H.ipdo(name, "route", "add", "blackhole", "10.6.0.0/16")
+      H.ipdo(name, "route", "add", "prohibit", "10.5.0.0/16", "table", "100")
+      H.ipdo(name, "route", "add", "default", "via", "10.0.1.2", "table", "100", "metric", "9")
+      H.ipdo(name, "route", "add", "10.4.0.0/16", "dev", "vb", "scope", "link", "proto", "bird")
+      H.ipdo(name, "-6", "route", "add", "2001:db8:9::/48", "via", "2001:db8:b::2", "metric", "5",
+             "mtu", "1400")
+      H.ipdo(name, "-6", "route", "add", "unreachable", "2001:db8:8::/48")
+      assert.are.equal(6, agree(ns, name, "inet", "main"))
+      assert.are.equal(2, agree(ns, name, "inet", 100))
+      agree(ns, name, "inet", "local")
+      agree(ns, name, "inet", "all")
+      agree(ns, name, "inet6", "main")
+      agree(ns, name, "inet6", "all")
+      local r
+      for x in ns:routes() do if x.dst == "10.7.0.0/16" then r = x end end
+      assert.are.equal("10.0.0.9", r.gateway)
+      assert.are.equal(1300, r.mtu)
+      assert.are.equal(7, r.metric)
+      assert.are.equal("static", r.protocol)
+      assert.are.equal("10.0.0.1", r.src)
+      local t = r:totable()
+      assert.are.equal("10.7.0.0/16", t.dst)
+      assert.are.equal("inet", t.family)
+      assert.truthy(tostring(r):find("vnet.route: 10.7.0.0/16 via 10.0.0.9", 1, true))
+    end)
+
+    it("lists with filters: table, family, dev, protocol, type", function()
+      local ns, name = net("filter")
+      H.ipdo(name, "route", "add", "10.7.0.0/16", "via", "10.0.0.9", "proto", "static")
+      H.ipdo(name, "route", "add", "10.8.0.0/16", "via", "10.0.1.9", "table", "5")
+      H.ipdo(name, "route", "add", "blackhole", "10.6.0.0/16", "table", "5")
+      local function dsts(opts)
+        local t = {}
+        for r in assert(ns:routes(opts)) do t[#t + 1] = r.dst end
+        table.sort(t)
+        return t
+      end
+      -- default: table main, both families
+      assert.are.same({ "10.0.0.0/24", "10.0.1.0/24", "10.7.0.0/16", "2001:db8:a::/64",
+                        "2001:db8:b::/64" }, dsts())
+      assert.are.same({ "10.0.0.0/24", "10.0.1.0/24", "10.7.0.0/16" }, dsts{ family = "inet" })
+      assert.are.same({ "10.6.0.0/16", "10.8.0.0/16" }, dsts{ table = 5 })
+      assert.are.same({ "10.8.0.0/16" }, dsts{ table = 5, dev = "vb" })
+      assert.are.same({ "10.6.0.0/16" }, dsts{ table = "all", type = "blackhole" })
+      assert.are.same({ "10.7.0.0/16" }, dsts{ table = "all", protocol = "static" })
+      assert.are.same({ "10.0.0.0/24", "10.7.0.0/16" }, dsts{ family = 4, dev = "va" })
+      assert.are.same({}, dsts{ table = 777 })
+      local all = dsts{ table = "all", family = "inet" }
+      assert.are.equal(#H.ip(name, "-4", "route", "show", "table", "all"), #all)
+      H.fails("ENODEV", ns:routes{ dev = "nosuch0" })
+    end)
+
+    it("route_get agrees with ip route get", function()
+      local ns, name = net("get")
+      H.ipdo(name, "route", "add", "10.9.0.0/16", "via", "10.0.1.2")
+      H.ipdo(name, "route", "add", "10.9.0.0/16", "via", "10.0.0.2", "table", "50")
+      H.ipdo(name, "rule", "add", "fwmark", "7", "table", "50")
+      local function check(addr, opts, ipargs)
+        local r = assert(ns:route_get(addr, opts))
+        local e = H.ip(name, "route", "get", addr, unpack(ipargs or {}))[1]
+        assert.are.equal(ifindex(name, e.dev), r.dev)
+        assert.are.equal(e.prefsrc, r.src)
+        assert.are.equal(e.gateway, r.gateway)
+        assert.are.equal(full(e.dst), r.dst)
+        return r
+      end
+      local r = check("10.0.0.5")
+      assert.are.equal("10.0.0.1", r.src)
+      assert.are.equal("main", r.table)
+      r = check("10.0.1.7")
+      assert.are.equal(ifindex(name, "vb"), r.dev)
+      r = check("10.9.3.4")
+      assert.are.equal("10.0.1.2", r.gateway)
+      r = check("10.9.3.4", { mark = 7 }, { "mark", "7" })
+      assert.are.equal("10.0.0.2", r.gateway)
+      assert.are.equal(50, r.table)
+      r = check("10.0.0.5", { from = "10.0.1.1", oif = "va" }, { "from", "10.0.1.1", "oif", "va" })
+      assert.are.equal(ifindex(name, "va"), r.dev)
+      r = check("2001:db8:b::5")
+      assert.are.equal("inet6", r.family)
+      H.fails("ENETUNREACH", ns:route_get("192.0.2.1"))
+      H.fails("ENODEV", ns:route_get("10.0.0.5", { oif = "nosuch0" }))
+    end)
+
+    it("objects compare, print and release", function()
+      local ns = net("obj")
+      local a = assert(ns:route_add{ dst = "10.9.0.0/16", gateway = "10.0.0.2" })
+      local b
+      for r in ns:routes() do if r.dst == "10.9.0.0/16" then b = r end end
+      assert.are.equal(a, b)
+      local c = assert(ns:route_add{ dst = "10.8.0.0/16", gateway = "10.0.0.2" })
+      assert.are_not.equal(a, c)
+      assert.has_error(function() a.dst = "x" end)
+      local mt = getmetatable(a)
+      assert.are.equal("vnet.route", mt.__name)
+      mt.__gc(a)
+      mt.__gc(a) -- twice is fine
+      H.raises(function() return a.dst end, "released vnet.route")
+      H.raises(function() return a:delete() end, "released vnet.route")
+      assert.are.equal("vnet.route (released)", tostring(a))
+    end)
+  end)
+
+  describe("bad input", function()
+    -- one namespace for every case: each must leave it as it was
+    local ns, name, before
+    setup(function()
+      ns, name = net("bad")
+      before = snapshot(name)
+    end)
+    local function unchanged() assert.are.same(before, snapshot(name)) end
+
+    local raising = {
+      { "not a table", "route_add", 42, "options must be a table" },
+      { "unknown key", "route_add", { dst = "10.1.0.0/16", dev = "va", gatewya = "1.2.3.4" },
+        "unknown option 'gatewya'" },
+      { "missing dst", "route_add", { gateway = "10.0.0.2" }, "'dst' is required" },
+      { "dst wrong type", "route_add", { dst = 10 }, "'dst'", "address string" },
+      { "malformed dst", "route_add", { dst = "10.0.0.300/24", dev = "va" }, "'dst'", "10.0.0.300/24" },
+      { "prefix too long", "route_add", { dst = "10.0.0.0/33", dev = "va" }, "'dst'", "10.0.0.0/33" },
+      { "prefix not a number", "route_add", { dst = "10.0.0.0/x", dev = "va" }, "'dst'" },
+      { "malformed v6 dst", "route_add", { dst = "2001:db8:::1/64", dev = "va" }, "'dst'" },
+      { "malformed gateway", "route_add", { dst = "10.1.0.0/16", gateway = "10.0.0.300" },
+        "option 'gateway' '10.0.0.300' is not a valid" },
+      { "gateway with prefix", "route_add", { dst = "10.1.0.0/16", gateway = "10.0.0.2/24" },
+        "'gateway'", "without a prefix" },
+      { "gateway of the other family", "route_add", { dst = "10.1.0.0/16", gateway = "2001:db8:a::2" },
+        "'gateway'", "IPv4" },
+      { "gateway wrong type", "route_add", { dst = "10.1.0.0/16", gateway = true }, "'gateway'" },
+      { "malformed src", "route_add", { dst = "10.1.0.0/16", dev = "va", src = "10.0.0" }, "'src'" },
+      { "unknown table name", "route_add", { dst = "10.1.0.0/16", dev = "va", table = "nosuchtable" },
+        "'table'", "nosuchtable" },
+      { "table wrong type", "route_add", { dst = "10.1.0.0/16", dev = "va", table = {} }, "'table'" },
+      { "unknown type", "route_add", { dst = "10.1.0.0/16", type = "blackholes" }, "'type'", "blackholes" },
+      { "unknown scope", "route_add", { dst = "10.1.0.0/16", dev = "va", scope = "galaxy" },
+        "'scope'", "galaxy" },
+      { "scope out of range", "route_add", { dst = "10.1.0.0/16", dev = "va", scope = 300 }, "'scope'" },
+      { "unknown protocol", "route_add", { dst = "10.1.0.0/16", dev = "va", protocol = "nosuchproto" },
+        "'protocol'", "nosuchproto" },
+      { "metric wrong type", "route_add", { dst = "10.1.0.0/16", dev = "va", metric = "5" },
+        "'metric'", "integer" },
+      { "metric negative", "route_add", { dst = "10.1.0.0/16", dev = "va", metric = -1 }, "'metric'" },
+      { "mtu fraction", "route_add", { dst = "10.1.0.0/16", dev = "va", mtu = 1400.5 }, "'mtu'" },
+      { "onlink not boolean", "route_add", { dst = "10.1.0.0/16", dev = "va", onlink = "yes" }, "'onlink'" },
+      { "dev wrong type", "route_add", { dst = "10.1.0.0/16", dev = {} }, "'dev'" },
+      { "dev name too long", "route_add", { dst = "10.1.0.0/16", dev = "abcdefghijklmnopq" }, "'dev'" },
+      { "family unknown", "route_add", { dst = "default", dev = "va", family = "ipx" }, "'family'" },
+      { "nexthops not a list", "route_add", { dst = "10.1.0.0/16", nexthops = "10.0.0.2" }, "'nexthops'" },
+      { "nexthops empty", "route_add", { dst = "10.1.0.0/16", nexthops = {} }, "'nexthops'" },
+      { "nexthop not a table", "route_add", { dst = "10.1.0.0/16", nexthops = { "10.0.0.2" } }, "'nexthops'" },
+      { "nexthop unknown key", "route_add", { dst = "10.1.0.0/16", nexthops = { { via = "10.0.0.2" } } },
+        "nexthops[1]", "unknown option 'via'" },
+      { "nexthop bad weight", "route_add", { dst = "10.1.0.0/16", nexthops = {
+        { gateway = "10.0.0.2" }, { gateway = "10.0.1.2", weight = 0 } } }, "nexthops[2]", "'weight'" },
+      { "nexthop bad gateway", "route_add", { dst = "10.1.0.0/16", nexthops = {
+        { gateway = "10.0.0.2" }, { gateway = "10.0.1.300" } } }, "nexthops[2]", "'gateway'" },
+      { "gateway and nexthops", "route_add", { dst = "10.1.0.0/16", gateway = "10.0.0.2",
+        nexthops = { { gateway = "10.0.1.2" } } }, "'nexthops'" },
+      { "replace, unknown key", "route_replace", { dst = "10.1.0.0/16", dev = "va", x = 1 }, "unknown option 'x'" },
+      { "del, malformed dst", "route_del", { dst = "10.0.0.0/40" }, "route_del", "'dst'" },
+      { "routes, unknown key", "routes", { tabel = "main" }, "routes", "unknown option 'tabel'" },
+      { "routes, unknown table", "routes", { table = "nosuchtable" }, "routes", "nosuchtable" },
+      { "routes, unknown type", "routes", { type = "x" }, "routes", "'type'" },
+      { "routes, bad family", "routes", { family = "ipx" }, "routes", "'family'" },
+    }
+    for _, c in ipairs(raising) do
+      it("raises: " .. c[1], function()
+        local frags = { unpack(c, 4) }
+        H.raises(function() return ns[c[2]](ns, c[3]) end, c[2], unpack(frags))
+        unchanged()
+      end)
+    end
+
+    it("route_get raises on misuse", function()
+      H.raises(function() return ns:route_get(42) end, "route_get", "must be a string")
+      H.raises(function() return ns:route_get("10.0.0.300") end, "route_get", "10.0.0.300")
+      H.raises(function() return ns:route_get("10.0.0.0/24") end, "route_get", "without a prefix")
+      H.raises(function() return ns:route_get("10.0.0.5", { form = "10.0.0.1" }) end,
+               "route_get", "unknown option 'form'")
+      H.raises(function() return ns:route_get("10.0.0.5", { mark = "x" }) end, "'mark'")
+      H.raises(function() return ns:route_get("10.0.0.5", { from = "1.2.3" }) end, "'from'")
+    end)
+
+    local failing = {
+      { "unreachable gateway", "ENETUNREACH", { dst = "10.1.0.0/16", gateway = "10.99.0.1" },
+        "Nexthop has invalid gateway" },
+      { "unreachable v6 gateway", "EHOSTUNREACH", { dst = "2001:db8:1::/48", gateway = "2001:db8:99::1" } },
+      { "missing dev", "ENODEV", { dst = "10.1.0.0/16", dev = "nosuch0" }, "nosuch0" },
+      { "missing nexthop dev", "ENODEV", { dst = "10.1.0.0/16", nexthops = {
+        { gateway = "10.0.0.2" }, { gateway = "10.0.1.2", dev = "nosuch0" } } }, "nexthops[2] dev 'nosuch0'" },
+      { "missing dev index", "ENODEV", { dst = "10.1.0.0/16", dev = 4242 } },
+      { "duplicate", "EEXIST", { dst = "10.0.0.0/24", dev = "va" } },
+      { "bad prefix (host bits)", "EINVAL", { dst = "10.1.0.1/16", dev = "va" } },
+    }
+    for _, c in ipairs(failing) do
+      it("fails: " .. c[1], function()
+        local msg = H.fails(c[2], ns:route_add(c[3]))
+        assert.truthy(msg:find("route_add", 1, true), msg)
+        if c[4] then assert.truthy(msg:find(c[4], 1, true), msg) end
+        unchanged()
+      end)
+    end
+
+    it("fails on a duplicate added twice and leaves one route", function()
+      local dns, dname = net("dup")
+      assert(dns:route_add{ dst = "10.1.0.0/16", gateway = "10.0.0.2" })
+      local was = snapshot(dname)
+      H.fails("EEXIST", dns:route_add{ dst = "10.1.0.0/16", gateway = "10.0.0.2" })
+      H.fails("EEXIST", dns:route_add{ dst = "2001:db8:a::/64", dev = "va", metric = 256 })
+      assert.are.same(was, snapshot(dname))
+    end)
+  end)
+end)

@@ -1,0 +1,271 @@
+local H = require "spec.helper"
+local unpack = table.unpack or unpack
+
+-- `ip -j -d [-6] rule show`
+local function iprules(name, family)
+  return H.ip(name, family == "inet6" and "-6" or "-4", "rule", "show")
+end
+
+local function at(list, prio)
+  for _, e in ipairs(list) do
+    if e.priority == prio then return e end
+  end
+end
+
+local function hex(n) return n and ("0x%x"):format(n) end
+
+-- One comparable line per rule, from ip's JSON and from a vnet rule.
+local function ipkey(e)
+  local from = e.src == "all" and "all" or (e.src .. "/" .. (e.srclen or (e.src:find(":") and 128 or 32)))
+  local to = e.dst and (e.dst .. "/" .. (e.dstlen or (e.dst:find(":") and 128 or 32))) or "all"
+  local fwmask = e.fwmask or (e.fwmark and "0xffffffff")
+  return table.concat({ tostring(e.priority), e["not"] ~= nil and "not" or "-", from, to,
+    e.iif or "-", e.oif or "-", e.fwmark or "-", fwmask or "-",
+    e.action or (e.nop ~= nil and "nop") or (e["goto"] and "goto" or "lookup"), e.table or "-",
+    tostring(e["goto"] or "-") }, " ")
+end
+
+local function vnkey(r)
+  return table.concat({ tostring(r.priority), r.invert and "not" or "-", r.from or "all",
+    r.to or "all", r.iif or "-", r.oif or "-", hex(r.fwmark) or "-", hex(r.fwmask) or "-",
+    r.action, r.table and tostring(r.table) or "-", tostring(r["goto"] or "-") }, " ")
+end
+
+local function agree(ns, name, family)
+  local mine, theirs = {}, {}
+  for r in assert(ns:rules{ family = family }) do mine[#mine + 1] = vnkey(r) end
+  for _, e in ipairs(iprules(name, family)) do theirs[#theirs + 1] = ipkey(e) end
+  assert.are.same(theirs, mine) -- both in priority order
+  return #mine
+end
+
+local function snapshot(name)
+  return { iprules(name, "inet"), iprules(name, "inet6") }
+end
+
+describe("rules", function()
+  teardown(H.cleanup)
+
+  describe("adding", function()
+    it("adds the seed's rule: from 192.168.1.10/32 table 1 pref 100", function()
+      local ns, name = H.ns("seed")
+      local r = assert(ns:rule_add{ from = "192.168.1.10/32", table = 1, priority = 100 })
+      local e = assert(at(iprules(name), 100))
+      assert.are.equal("192.168.1.10", e.src)
+      assert.are.equal("1", e.table)
+      assert.is_nil(e.action)
+      assert.are.equal("192.168.1.10/32", r.from)
+      assert.are.equal(1, r.table)
+      assert.are.equal(100, r.priority)
+      assert.are.equal("lookup", r.action)
+      assert.are.equal("inet", r.family)
+      assert.is_false(r.invert)
+      assert.is_nil(r.to)
+      assert.is_nil(r.fwmark)
+      assert.are.equal(ns, r:ns())
+      assert.are.equal("vnet.rule: 100: from 192.168.1.10/32 lookup 1", tostring(r))
+    end)
+
+    it("adds rules with every action", function()
+      local ns, name = H.ns("actions")
+      for i, a in ipairs({ "blackhole", "unreachable", "prohibit" }) do
+        local r = assert(ns:rule_add{ to = ("10.%d.0.0/16"):format(i), action = a, priority = 200 + i })
+        assert.are.equal(a, r.action)
+        assert.is_nil(r.table)
+        local e = assert(at(iprules(name), 200 + i))
+        assert.are.equal(a, e.action)
+        assert.are.equal(("10.%d.0.0"):format(i), e.dst)
+        assert.are.equal(16, e.dstlen)
+      end
+      local r = assert(ns:rule_add{ fwmark = 5, ["goto"] = 32766, priority = 300 })
+      assert.are.equal("goto", r.action)
+      assert.are.equal(32766, r["goto"])
+      assert.are.equal(32766, at(iprules(name), 300)["goto"])
+      r = assert(ns:rule_add{ priority = 301, action = "nop" })
+      assert.are.equal("nop", r.action)
+      assert.are_not.equal(nil, at(iprules(name), 301).nop)
+      -- table by name; lookup is the default action and main the default table
+      r = assert(ns:rule_add{ from = "10.9.0.0/16", table = "main", priority = 302 })
+      assert.are.equal("main", r.table)
+      assert.are.equal("main", at(iprules(name), 302).table)
+      r = assert(ns:rule_add{ to = "10.10.0.0/16", priority = 303 })
+      assert.are.equal("main", r.table)
+      assert.are.equal("lookup", r.action)
+      agree(ns, name, "inet")
+    end)
+
+    it("adds fwmark/mask, iif/oif of links that do not exist yet, and inverted rules", function()
+      local ns, name = H.ns("marks")
+      local r = assert(ns:rule_add{ fwmark = 16, fwmask = 255, iif = "later0", table = 5,
+                                    invert = true, priority = 50 })
+      local e = assert(at(iprules(name), 50))
+      assert.are.equal("0x10", e.fwmark)
+      assert.are.equal("0xff", e.fwmask)
+      assert.are.equal("later0", e.iif)
+      assert.are.equal("5", e.table)
+      assert.are_not.equal(nil, e["not"])
+      assert.are.equal(16, r.fwmark)
+      assert.are.equal(255, r.fwmask)
+      assert.are.equal("later0", r.iif)
+      assert.is_true(r.invert)
+      assert.truthy(tostring(r):find("50: not from all fwmark 0x10/0xff iif later0 lookup 5", 1, true))
+      r = assert(ns:rule_add{ oif = "later1", fwmark = 7, table = 6, priority = 51 })
+      e = assert(at(iprules(name), 51))
+      assert.are.equal("later1", e.oif)
+      assert.are.equal("0x7", e.fwmark)
+      assert.are.equal(0xffffffff, r.fwmask)
+      assert.is_false(r.invert)
+      -- once the link exists the rule is still there and names it
+      H.ipdo(name, "link", "add", "later0", "type", "veth", "peer", "name", "later1")
+      assert.are.equal("later0", at(iprules(name), 50).iif)
+      agree(ns, name, "inet")
+    end)
+
+    it("adds IPv6 rules, the family taken from the addresses or given", function()
+      local ns, name = H.ns("v6")
+      local r = assert(ns:rule_add{ from = "2001:db8::/32", table = 7, priority = 10 })
+      assert.are.equal("inet6", r.family)
+      assert.are.equal("2001:db8::/32", r.from)
+      local e = assert(at(iprules(name, "inet6"), 10))
+      assert.are.equal("2001:db8::", e.src)
+      assert.are.equal(32, e.srclen)
+      assert.is_nil(at(iprules(name, "inet"), 10))
+      r = assert(ns:rule_add{ family = "inet6", fwmark = 3, action = "unreachable", priority = 11 })
+      assert.are.equal("inet6", r.family)
+      assert.are.equal("unreachable", at(iprules(name, "inet6"), 11).action)
+      assert.is_nil(at(iprules(name, "inet"), 11))
+      agree(ns, name, "inet6")
+    end)
+
+    it("assigns a priority when none is given, like ip", function()
+      local ns, name = H.ns("prio")
+      local r = assert(ns:rule_add{ from = "10.1.0.0/16", table = 10 })
+      assert.are.equal(32765, r.priority)
+      local e = assert(at(iprules(name), 32765))
+      assert.are.equal("10.1.0.0", e.src)
+      r = assert(ns:rule_add{ from = "10.2.0.0/16", table = 10 })
+      assert.are.equal(32764, r.priority)
+    end)
+  end)
+
+  describe("reading", function()
+    it("reads rules made by ip, field by field", function()
+      local ns, name = H.ns("read")
+      H.ipdo(name, "rule", "add", "from", "192.168.1.10/32", "table", "1", "pref", "100")
+      H.ipdo(name, "rule", "add", "not", "fwmark", "0x10/0xff", "iif", "foo", "lookup", "5")
+      H.ipdo(name, "rule", "add", "to", "10.0.0.0/8", "prohibit")
+      H.ipdo(name, "rule", "add", "from", "10.3.0.0/16", "to", "10.4.0.0/16", "oif", "bar",
+             "table", "200", "pref", "7")
+      H.ipdo(name, "rule", "add", "fwmark", "9", "goto", "32766", "pref", "8")
+      H.ipdo(name, "-6", "rule", "add", "from", "2001:db8::/32", "to", "2001:db8:1::1",
+             "blackhole", "pref", "9")
+      assert.are.equal(8, agree(ns, name, "inet"))
+      assert.are.equal(3, agree(ns, name, "inet6"))
+      local n = 0
+      for _ in ns:rules() do n = n + 1 end
+      assert.are.equal(11, n)
+      local r
+      for x in ns:rules() do if x.priority == 7 then r = x end end
+      assert.are.equal("10.3.0.0/16", r.from)
+      assert.are.equal("10.4.0.0/16", r.to)
+      assert.are.equal("bar", r.oif)
+      assert.are.equal(200, r.table)
+      local t = r:totable()
+      assert.are.equal("bar", t.oif)
+      assert.are.equal(7, t.priority)
+      assert.are.equal("vnet.rule: 7: from 10.3.0.0/16 to 10.4.0.0/16 oif bar lookup 200", tostring(r))
+      for x in ns:rules{ family = "inet6" } do assert.are.equal("inet6", x.family) end
+      for x in ns:rules{ family = "inet" } do assert.are.equal("inet", x.family) end
+      -- __eq: the same rule read twice
+      local a, b
+      for x in ns:rules() do if x.priority == 100 then a = x end end
+      for x in ns:rules() do if x.priority == 100 then b = x end end
+      assert.are.equal(a, b)
+      assert.are_not.equal(a, r)
+    end)
+  end)
+
+  describe("deleting", function()
+    it("deletes by fields and by object, checked by ip", function()
+      local ns, name = H.ns("del")
+      assert(ns:rule_add{ from = "192.168.1.10/32", table = 1, priority = 100 })
+      assert(ns:rule_add{ from = "192.168.1.11/32", table = 2, priority = 101 })
+      H.ipdo(name, "rule", "add", "not", "fwmark", "0x10/0xff", "iif", "foo", "lookup", "5", "pref", "90")
+      H.ipdo(name, "-6", "rule", "add", "from", "2001:db8::/32", "unreachable", "pref", "91")
+      assert.is_true(ns:rule_del{ priority = 100 })
+      assert.is_nil(at(iprules(name), 100))
+      assert.is_true(ns:rule_del{ from = "192.168.1.11/32", table = 2 })
+      assert.is_nil(at(iprules(name), 101))
+      for r in ns:rules() do
+        if r.priority == 90 or r.priority == 91 then assert.is_true(r:delete()) end
+      end
+      assert.is_nil(at(iprules(name), 90))
+      assert.is_nil(at(iprules(name, "inet6"), 91))
+      -- the default rules are still there
+      assert.are.equal(3, #iprules(name))
+      assert.are.equal(2, #iprules(name, "inet6"))
+    end)
+
+    it("fails for a rule that is not there and removes nothing", function()
+      local ns, name = H.ns("delmiss")
+      assert(ns:rule_add{ from = "192.168.1.10/32", table = 1, priority = 100 })
+      local r
+      for x in ns:rules() do if x.priority == 100 then r = x end end
+      local before = snapshot(name)
+      H.fails("ENOENT", ns:rule_del{ priority = 4242 })
+      H.fails("ENOENT", ns:rule_del{ from = "192.168.1.10/32", table = 2 })
+      H.fails("ENOENT", ns:rule_del{ from = "2001:db8::/32" })
+      assert.are.same(before, snapshot(name))
+      assert.is_true(r:delete())
+      H.fails("ENOENT", r:delete())
+    end)
+  end)
+
+  describe("bad input", function()
+    local ns, name, before
+    setup(function()
+      ns, name = H.ns("bad")
+      before = snapshot(name)
+    end)
+
+    local raising = {
+      { "not a table", "rule_add", "x", "options must be a table" },
+      { "unknown key", "rule_add", { from = "10.0.0.0/8", tabel = 1 }, "unknown option 'tabel'" },
+      { "malformed from", "rule_add", { from = "10.0.0.300/32", table = 1 }, "'from'", "10.0.0.300/32" },
+      { "malformed to", "rule_add", { to = "10.0.0.0/40", table = 1 }, "'to'" },
+      { "from wrong type", "rule_add", { from = 10, table = 1 }, "'from'" },
+      { "mixed families", "rule_add", { from = "10.0.0.0/8", to = "2001:db8::/32" }, "'to'", "IPv4" },
+      { "family and address disagree", "rule_add", { family = "inet6", from = "10.0.0.0/8" }, "'from'" },
+      { "bad family", "rule_add", { family = "ipx" }, "'family'" },
+      { "unknown table", "rule_add", { table = "nosuchtable" }, "'table'", "nosuchtable" },
+      { "unknown action", "rule_add", { action = "drop" }, "'action'", "drop" },
+      { "table with blackhole", "rule_add", { table = 5, action = "blackhole" }, "'table'" },
+      { "goto without target", "rule_add", { action = "goto" }, "'goto'" },
+      { "goto with another action", "rule_add", { ["goto"] = 5, action = "prohibit" }, "'goto'" },
+      { "priority wrong type", "rule_add", { priority = "100", table = 1 }, "'priority'", "integer" },
+      { "priority negative", "rule_add", { priority = -1, table = 1 }, "'priority'" },
+      { "fwmark too big", "rule_add", { fwmark = 0x100000000, table = 1 }, "'fwmark'" },
+      { "fwmask fraction", "rule_add", { fwmark = 1, fwmask = 0.5, table = 1 }, "'fwmask'" },
+      { "iif too long", "rule_add", { iif = "abcdefghijklmnop", table = 1 }, "'iif'" },
+      { "oif wrong type", "rule_add", { oif = 3, table = 1 }, "'oif'" },
+      { "invert not boolean", "rule_add", { invert = 1, table = 1 }, "'invert'" },
+      { "del, unknown key", "rule_del", { prio = 5 }, "unknown option 'prio'" },
+      { "rules, unknown key", "rules", { famliy = "inet" }, "unknown option 'famliy'" },
+      { "rules, bad family", "rules", { family = "ipx" }, "'family'" },
+    }
+    for _, c in ipairs(raising) do
+      it("raises: " .. c[1], function()
+        H.raises(function() return ns[c[2]](ns, c[3]) end, c[2], unpack(c, 4))
+        assert.are.same(before, snapshot(name))
+      end)
+    end
+
+    it("fails on a duplicate and leaves one rule", function()
+      local dns, dname = H.ns("dup")
+      assert(dns:rule_add{ from = "192.168.1.10/32", table = 1, priority = 100 })
+      local was = snapshot(dname)
+      H.fails("EEXIST", dns:rule_add{ from = "192.168.1.10/32", table = 1, priority = 100 })
+      assert.are.same(was, snapshot(dname))
+    end)
+  end)
+end)
