@@ -494,24 +494,6 @@ static void parse_add(lua_State *L, int idx, struct rtnl_addr *a, const char *fn
 		*metric = (uint32_t)n;
 }
 
-/* Sends msg (freed here) and reports a refusal as the failure triple,
- * described by the string at the top of the stack. Returns 0 on success or
- * the number of values pushed. */
-static int talk(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
-{
-	int r;
-	if (built < 0) {
-		ns->err = built == -NLE_NOMEM ? ENOMEM : EINVAL;
-		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(built));
-		return vn_nsfail(L, ns, lua_tostring(L, -1));
-	}
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, -1));
-	return 0;
-}
-
 /* ---- add / replace ------------------------------------------------------ */
 static const char *const add_keys[] = { "dev", "address", "peer", "broadcast",
 	"label", "scope", "flags", "valid_lft", "preferred_lft", "metric", NULL };
@@ -559,8 +541,12 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 		nlmsg_free(msg);
 		msg = NULL;
 	}
-	if ((r = talk(L, ns, msg, r)))
+	if ((r = vn_send(L, ns, msg, r)))
 		return r;
+	if (vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 
 	/* read it back: the kernel's view (flags, scope, label, lifetimes) */
 	f.ifindex = ifindex;
@@ -643,7 +629,7 @@ static int addr_remove(lua_State *L, vn_ns *ns, struct rtnl_addr *a)
 {
 	struct nl_msg *msg = NULL;
 	int r = rtnl_addr_build_delete_request(a, 0, &msg);
-	if ((r = talk(L, ns, msg, r)))
+	if ((r = vn_send(L, ns, msg, r)))
 		return r;
 	lua_pushboolean(L, 1);
 	return 1;

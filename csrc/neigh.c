@@ -257,23 +257,6 @@ static int parse_ident(lua_State *L, int idx, vn_ns *ns, struct rtnl_neigh *n,
 	return ifindex;
 }
 
-/* Sends msg (freed here); on a refusal pushes the failure triple described
- * by the string at the top of the stack and returns 3, else 0. */
-static int talk(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
-{
-	int r;
-	if (built < 0) {
-		ns->err = built == -NLE_NOMEM ? ENOMEM : EINVAL;
-		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(built));
-		return vn_nsfail(L, ns, lua_tostring(L, -1));
-	}
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, -1));
-	return 0;
-}
-
 /* ---- add / replace / delete ------------------------------------------------- */
 static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 {
@@ -311,8 +294,12 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 		return vn_fail(L, lua_tostring(L, what), ENODEV, NULL);
 
 	r = rtnl_neigh_build_add_request(n, nlflags, &msg);
-	if ((r = talk(L, ns, msg, r)))
+	if ((r = vn_send(L, ns, msg, r)))
 		return r;
+	if (vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 
 	/* read it back: the kernel's view */
 	f.ifindex = ifindex;
@@ -353,7 +340,7 @@ static int neigh_remove(lua_State *L, vn_ns *ns, struct rtnl_neigh *n)
 {
 	struct nl_msg *msg = NULL;
 	int r = rtnl_neigh_build_delete_request(n, 0, &msg);
-	if ((r = talk(L, ns, msg, r)))
+	if ((r = vn_send(L, ns, msg, r)))
 		return r;
 	lua_pushboolean(L, 1);
 	return 1;

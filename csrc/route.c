@@ -685,7 +685,7 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	nlmsg_free(msg);
 	if (rc < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
-	if (mode == R_DEL) {
+	if (mode == R_DEL || vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}

@@ -347,7 +347,7 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 	nlmsg_free(msg);
 	if (rc < 0)
 		return vn_nsfail(L, ns, fn);
-	if (!adding) {
+	if (!adding || vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}

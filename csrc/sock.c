@@ -199,6 +199,21 @@ int vn_talk(vn_ns *ns, struct nl_msg *msg)
 	return wait_reply(ns);
 }
 
+int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
+{
+	int r;
+	if (built < 0) {
+		ns->err = built == -NLE_NOMEM ? ENOMEM : EINVAL;
+		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(built));
+		return vn_nsfail(L, ns, lua_tostring(L, -1));
+	}
+	r = vn_talk(ns, msg);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_nsfail(L, ns, lua_tostring(L, -1));
+	return 0;
+}
+
 static void list_add(struct nl_object *o, void *arg)
 {
 	vn_list *l = (vn_list *)arg;

@@ -70,6 +70,10 @@ void vn_sock_close(vn_ns *ns);
  * check vn_deferred(ns) and return true. */
 int vn_talk(vn_ns *ns, struct nl_msg *msg);
 #define vn_deferred(ns) ((ns)->batch != NULL)
+/* vn_talk for a message built by libnl (built: the builder's result; msg is
+ * freed here). On a refusal pushes the failure triple described by the
+ * string at the top of the stack and returns 3; returns 0 on success. */
+int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built);
 /* Starts queueing requests of ns (ns:batch). 0 or -ENOMEM. */
 int vn_batch_begin(vn_ns *ns);
 /* Drops the queue without sending it. */

@@ -82,3 +82,32 @@ describe("ns:batch", function()
     H.raises(function() ns:batch(function(n) n:batch(function() end) end) end, "already in a batch")
   end)
 end)
+
+describe("ns:batch across object types", function()
+  teardown(H.cleanup)
+
+  it("queues addresses, routes, rules and neighbours", function()
+    local ns, name = H.ns("bulk")
+    local l = assert(ns:link_add{ name = "d0", kind = "veth", peer = "d1", up = true })
+    assert(ns:link("d1")):set{ up = true }
+    assert.is_true(ns:batch(function(n)
+      assert.is_true(l:addr_add("10.9.0.1/24"))
+      for i = 1, 200 do
+        assert.is_true(n:route_add{ dst = ("10.%d.%d.0/24"):format(100 + math.floor(i / 256), i % 256),
+                                    gateway = "10.9.0.2", table = 100 })
+      end
+      assert.is_true(n:rule_add{ from = "10.9.0.0/24", table = 100, priority = 1000 })
+      assert.is_true(n:neigh_add{ dst = "10.9.0.7", lladdr = "02:00:00:00:00:07", dev = l })
+    end))
+    assert.are.equal(200, #H.ip(name, "route", "show", "table", "100"))
+    local info = H.ip(name, "addr", "show", "dev", "d0")[1].addr_info
+    assert.are.equal("10.9.0.1", info[1]["local"])
+    local rules = 0
+    for _, r in ipairs(H.ip(name, "rule", "show")) do
+      if r.priority == 1000 and r.table == "100" then rules = rules + 1 end
+    end
+    assert.are.equal(1, rules)
+    local neigh = H.ip(name, "neigh", "show", "dev", "d0")
+    assert.are.equal("02:00:00:00:00:07", neigh[1].lladdr)
+  end)
+end)
