@@ -328,7 +328,22 @@ struct vn_batch {
 	struct nl_msg **v;
 	size_t n, cap;
 	int oom;
+	char name[16];   /* the last device name resolved while queueing */
+	int ifindex;
 };
+
+int vn_batch_ifindex(vn_ns *ns, const char *name, int ifindex)
+{
+	vn_batch *b = ns->batch;
+	if (!b)
+		return 0;
+	if (ifindex > 0) {
+		snprintf(b->name, sizeof b->name, "%s", name);
+		b->ifindex = ifindex;
+		return ifindex;
+	}
+	return b->ifindex && strcmp(b->name, name) == 0 ? b->ifindex : 0;
+}
 
 #define BATCH_WINDOW 256          /* requests in flight */
 #define BATCH_SEND (64 * 1024)    /* bytes per sendmsg */

@@ -522,11 +522,14 @@ int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char 
 		return luaL_error(L, "%s: %s must be a link, a name or an index, got %s",
 				  fn, what, luaL_typename(L, sidx));
 	}
+	if ((idx = vn_batch_ifindex(ns, name, 0)) > 0)
+		return idx;
 	err = rtnl_link_get_kernel(ns->sk, 0, name, &l);
 	if (err < 0)
 		return -ENODEV;
 	idx = rtnl_link_get_ifindex(l);
 	rtnl_link_put(l);
+	vn_batch_ifindex(ns, name, idx);
 	return idx;
 }
 

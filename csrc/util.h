@@ -76,6 +76,10 @@ int vn_talk(vn_ns *ns, struct nl_msg *msg);
 int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built);
 /* Starts queueing requests of ns (ns:batch). 0 or -ENOMEM. */
 int vn_batch_begin(vn_ns *ns);
+/* Inside a batch, remembers (ifindex > 0) or looks up (ifindex 0) the index
+ * of a device name, so that queueing many requests for one device costs one
+ * lookup. Returns the index, or 0 when unknown or not in a batch. */
+int vn_batch_ifindex(vn_ns *ns, const char *name, int ifindex);
 /* Drops the queue without sending it. */
 void vn_batch_abort(vn_ns *ns);
 /* Sends the queue pipelined (many requests in flight, acks collected as
