@@ -17,8 +17,8 @@
 #   4. point kernel.modprobe at a helper that runs the host's kmod inside the
 #      chroot, so on-demand module loading (request_module) works, and preload
 #      the modules listed by the host,
-#   5. run the host-generated command script with stdout+stderr on ttyS1
-#      (which qemu connects to vm/run's stdout),
+#   5. run the host-generated command script with stdout+stderr into a pipe
+#      relayed to ttyS1 (which qemu connects to vm/run's stdout),
 #   6. print "VNET-VM-EXIT-<nonce>=<status>" on the console (ttyS0, which qemu
 #      writes to a log file that vm/run parses) and power off.
 #
@@ -45,10 +45,15 @@ grep -q 'vnet_debug=1' /proc/cmdline || dmesg -n 1
 
 NONCE=x
 JOB=
+# 9p cache mode: "loose" caches the host's files in the guest's page cache
+# (the host does not change them under a short-lived VM); "none" is the
+# uncached alternative (VM_APPEND=vnet_9pcache=none).
+CACHE9P=loose
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         vnet_job=*)   JOB=${arg#vnet_job=} ;;
         vnet_nonce=*) NONCE=${arg#vnet_nonce=} ;;
+        vnet_9pcache=*) CACHE9P=${arg#vnet_9pcache=} ;;
     esac
 done
 
@@ -75,8 +80,8 @@ done
 # --- 2. the host's root ----------------------------------------------------
 # The virtio device may need a moment to be bound after virtio_pci loads.
 ok=
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    if mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose \
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+    if mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache="$CACHE9P" \
             host /host 2>/dev/null; then
         ok=1; break
     fi
@@ -86,6 +91,7 @@ done
 
 [ -f "/host$JOB/job.env" ] || fail "job file /host$JOB/job.env not found"
 # Defines: KVER MODTREE MODLINK MODULES WRITABLE TMPDIRS HOSTNAME_VM
+# shellcheck disable=SC1090
 . "/host$JOB/job.env" || fail "cannot read job file"
 cp "/host$JOB/cmd.sh" /cmd.sh || fail "cannot copy command script"
 [ -d "/host$MODTREE/$KVER" ] || fail "module tree /host$MODTREE/$KVER not found"
@@ -123,6 +129,16 @@ mount -t proc proc $R/proc || fail "proc"
 mount -t sysfs sysfs $R/sys || fail "sysfs"
 mount -t devtmpfs devtmpfs $R/dev || fail "devtmpfs"
 mkdir -p $R/dev/pts $R/dev/shm
+# Static nodes for modules that are loaded when their node is opened (what
+# `kmod static-nodes` sets up on a normal system): /dev/net/tun, fuse, ...
+while read -r mod node dev; do
+    case "$mod" in '#'*|'') continue ;; esac
+    [ -e "$R/dev/$node" ] && continue
+    case "$node" in */*) mkdir -p "$R/dev/${node%/*}" ;; esac
+    maj=${dev#?}; min=${maj#*:}; maj=${maj%:*}
+    mknod -m 600 "$R/dev/$node" "$(echo "$dev" | cut -c1)" "$maj" "$min" 2>/dev/null
+done <"/host$MODTREE/$KVER/modules.devname"
+chmod 666 $R/dev/net/tun $R/dev/fuse 2>/dev/null
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 shm $R/dev/shm
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null
@@ -141,9 +157,13 @@ exec /bin/chroot /newroot /sbin/modprobe "$@"
 EOF
 chmod 755 /sbin/vm-modprobe
 echo /sbin/vm-modprobe >/proc/sys/kernel/modprobe
-if [ -n "$MODULES" ]; then
+# One modprobe call for all of them (kmod goes on past a failure); name the
+# culprits only if something failed.
+# shellcheck disable=SC2086  # (MODULES is a word list)
+if [ -n "$MODULES" ] && ! chroot $R /sbin/modprobe -a -q $MODULES; then
     for m in $MODULES; do
-        chroot $R /sbin/modprobe -q "$m" || echo "vnet-vm: warning: cannot load module $m"
+        grep -q "^$m " /proc/modules || chroot $R /sbin/modprobe -q "$m" ||
+            echo "vnet-vm: warning: cannot load module $m"
     done
 fi
 
@@ -155,15 +175,31 @@ mkdir -p $R/run/vnet-vm
 cp /cmd.sh $R/run/vnet-vm/cmd.sh
 # Raw mode: bytes pass unchanged (no \n -> \r\n), no echo.
 stty -F /dev/ttyS1 raw -echo
+# The command writes into a pipe, as it would on a CI host (a tty would make
+# git & co. start a pager, and change buffering); cat relays it to ttyS1.
+mkfifo /out
+cat /out >/dev/ttyS1 &
+catpid=$!
 echo "vnet-vm: running command"
-chroot $R /bin/sh /run/vnet-vm/cmd.sh </dev/null >/dev/ttyS1 2>&1
+chroot $R /bin/sh /run/vnet-vm/cmd.sh </dev/null >/out 2>&1
 rc=$?
 
 # --- 6. report -------------------------------------------------------------
-# Stop whatever the command left running (so it releases ttyS1), then let
-# stty's tcsetattr(TCSADRAIN) wait until ttyS1 has sent everything.
-kill -KILL -1 2>/dev/null
-sleep 0.2
+# Kill whatever the command left running (it may hold the pipe open), let cat
+# see EOF, then let stty's tcsetattr(TCSADRAIN) wait until ttyS1 has sent
+# everything.
+for _ in 1 2; do
+    for p in /proc/[0-9]*; do
+        p=${p#/proc/}
+        [ "$p" = 1 ] || [ "$p" = "$catpid" ] || kill -KILL "$p" 2>/dev/null
+    done
+done
+for _ in $(seq 1 50); do
+    kill -0 "$catpid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -KILL "$catpid" 2>/dev/null
+wait "$catpid" 2>/dev/null
 stty -F /dev/ttyS1 raw -echo
 echo "VNET-VM-EXIT-$NONCE=$rc"
 poweroff_now
