@@ -32,6 +32,15 @@ function H.quote(s)
   return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
+--- The shell words that run a Lua script the way this suite runs: the same
+-- interpreter (lua5.4, luajit, or the AddressSanitizer host of `make test`)
+-- with the same module paths, e.g. H.lua_cmd() .. " examples/x.lua up".
+function H.lua_cmd()
+  local interp = arg and arg[-1] or "lua5.4"
+  return ("LUA_PATH=%s LUA_CPATH=%s %s"):format(H.quote(package.path),
+    H.quote(package.cpath), H.quote(interp))
+end
+
 --- Runs a shell command; returns ok, stdout+stderr.
 function H.sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))

@@ -63,7 +63,7 @@ busted_tier() {
   echo "== $name"
   $lua $BUSTED --cpath="$cpath" -o utfTerminal $SPECS >"$LOG/$name.log" 2>&1
   grep -E 'successes? /' "$LOG/$name.log" | tail -n 1
-  grep -A12 -E '^(Failure|Error) ->' "$LOG/$name.log" | head -n 80
+  grep -A12 -E '^(Failure|Error) ' "$LOG/$name.log" | head -n 80
   count "$LOG/$name.log"
 }
 
@@ -115,7 +115,7 @@ for tier in $TIERS; do
       >"$LOG/vm.log" 2>&1
     echo "  vm exit status $?"
     grep -E 'successes? /' "$LOG/vm.log" | tail -n 1
-    grep -A12 -E '^(Failure|Error) ->' "$LOG/vm.log" | head -n 80
+    grep -A12 -E '^(Failure|Error) ' "$LOG/vm.log" | head -n 80
     count "$LOG/vm.log"
     ;;
   *)
