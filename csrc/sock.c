@@ -290,36 +290,53 @@ void vn_list_free(vn_list *l)
 	l->n = l->cap = 0;
 }
 
-/* upvalues: table of boxes, current position */
+/* The state of an iterator over dumped objects: objects are boxed one at
+ * a time as the loop reaches them; the rest are released by __gc. */
+typedef struct vn_iter {
+	vn_list l;
+	size_t pos;
+	const char *tname;
+} vn_iter;
+
+static int iter_gc(lua_State *L)
+{
+	vn_iter *it = (vn_iter *)lua_touserdata(L, 1);
+	vn_list_free(&it->l);
+	return 0;
+}
+
+/* upvalues: the vn_iter, the namespace handle */
 static int iter_next(lua_State *L)
 {
-	lua_Integer i = lua_tointeger(L, lua_upvalueindex(2)) + 1;
-	lua_rawgeti(L, lua_upvalueindex(1), (int)i);
-	if (!lua_isnil(L, -1)) {
-		lua_pushinteger(L, i);
-		lua_replace(L, lua_upvalueindex(2));
+	vn_iter *it = (vn_iter *)lua_touserdata(L, lua_upvalueindex(1));
+	vn_box *b;
+	if (it->pos >= it->l.n) {
+		vn_list_free(&it->l);
+		lua_pushnil(L);
+		return 1;
 	}
+	vn_box_push(L, NULL, it->tname, lua_upvalueindex(2));
+	b = (vn_box *)lua_touserdata(L, -1);
+	b->o = it->l.v[it->pos];
+	it->l.v[it->pos++] = NULL;
 	return 1;
 }
 
 void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
 {
-	size_t i;
+	vn_iter *it;
 	nsidx = vn_absindex(L, nsidx);
-	lua_createtable(L, (int)l->n, 0);
-	/* boxes are made first so that an out-of-memory error leaks nothing:
-	 * every object not yet boxed is still owned by l, which the caller
-	 * frees only on the normal path; so box all, in order, and clear as
-	 * we go. */
-	for (i = 0; i < l->n; i++) {
-		struct nl_object *o = l->v[i];
-		vn_box_push(L, NULL, tname, nsidx);
-		((vn_box *)lua_touserdata(L, -1))->o = o;
-		l->v[i] = NULL;
-		lua_rawseti(L, -2, (int)i + 1);
+	it = (vn_iter *)lua_newuserdata(L, sizeof *it);
+	memset(it, 0, sizeof *it);
+	if (luaL_newmetatable(L, "vnet.iter")) {
+		lua_pushcfunction(L, iter_gc);
+		lua_setfield(L, -2, "__gc");
 	}
-	vn_list_free(l);
-	lua_pushinteger(L, 0);
+	lua_setmetatable(L, -2);
+	it->l = *l;        /* the objects move in; nothing below leaks them */
+	it->tname = tname;
+	memset(l, 0, sizeof *l);
+	lua_pushvalue(L, nsidx);
 	lua_pushcclosure(L, iter_next, 2);
 }
 
