@@ -153,6 +153,7 @@ static int wait_reply(vn_ns *ns)
 	ns->err = 0;
 	ns->msg[0] = 0;
 	r = nl_recvmsgs(ns->sk, ns->cb);
+	ns->last = r;
 	if (ns->err)
 		return -ns->err;
 	if (r < 0) {
@@ -241,13 +242,21 @@ static int on_valid(struct nl_msg *msg, void *arg)
 
 int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l)
 {
-	int r;
-	r = send_msg(ns, msg);
-	if (r < 0)
-		return r;
-	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, l);
-	r = wait_reply(ns);
-	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	int r, tries = 0;
+	for (;;) {
+		r = send_msg(ns, msg);
+		if (r < 0)
+			return r;
+		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, l);
+		r = wait_reply(ns);
+		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+		/* a dump that changed under way (NLM_F_DUMP_INTR) is taken again */
+		if (!(r == -EIO && ns->last == -NLE_DUMP_INTR && ++tries < 10))
+			break;
+		vn_list_free(l);
+		l->oom = 0;
+		nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ;
+	}
 	if (r == 0 && l->oom) {
 		ns->err = ENOMEM;
 		r = -ENOMEM;

@@ -56,6 +56,7 @@ typedef struct vn_ns {
 	char path[128];      /* path the namespace was opened from */
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
 	vn_batch *batch;     /* non-NULL inside ns:batch(): requests are queued */
+	int last;            /* libnl's result for the last reply read */
 } vn_ns;
 
 /* Checks arg idx is a live netns handle. */
