@@ -428,12 +428,6 @@ static int ns_link_add(lua_State *L)
 		return luaL_error(L, "link_add: option 'name' is required");
 	vn_check_ifname(L, name, "link_add", "name");
 
-	if (k->create) {
-		/* tun/tap and the like: made outside RTM_NEWLINK, then set */
-		r = k->create(L, 2, ns, name, "link_add");
-		if (r < 0)
-			return vn_fail(L, lua_pushfstring(L, "link_add %s", name), -r, NULL);
-	}
 	/* box first, resource second: the box owns l if a parser raises */
 	lua_settop(L, 2);
 	box = (vn_box *)lua_newuserdata(L, sizeof *box);    /* 3 */
@@ -452,8 +446,12 @@ static int ns_link_add(lua_State *L)
 	if (r < 0)
 		return fail_ref(L, ns, "link_add", name, 2, what);
 	if (k->create) {
-		/* the device exists: apply the common settings as a change */
+		/* tun/tap and the like: made outside RTM_NEWLINK once every option
+		 * has been checked, then the common settings applied as a change */
 		struct rtnl_link *orig;
+		r = k->create(L, 2, ns, name, "link_add");
+		if (r < 0)
+			return vn_fail(L, lua_pushfstring(L, "link_add %s", name), -r, NULL);
 		r = get_link(ns, 0, name, &orig);
 		if (r == 0) {
 			r = rtnl_link_build_change_request(orig, l, 0, &msg);
@@ -652,4 +650,5 @@ void vn_open_link(lua_State *L)
 {
 	vn_type_register(L, &link_type);
 	vn_netns_methods(L, ns_methods);
+	vn_open_kinds(L);
 }

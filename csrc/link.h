@@ -14,6 +14,8 @@
 
 #define VN_LINK "vnet.link"
 
+struct vn_kspec;
+
 typedef struct vn_kind {
 	const char *name;              /* IFLA_INFO_KIND, e.g. "vxlan" */
 	const char *const *keys;       /* the kind's own option keys, NULL-ended */
@@ -33,6 +35,9 @@ typedef struct vn_kind {
 	 * most kinds. Returns 0 or -errno. */
 	int (*create)(lua_State *L, int idx, vn_ns *ns, const char *name,
 		      const char *fn);
+	/* link_kinds.c's own description of the kind (its IFLA_INFO_DATA
+	 * attributes and checks); opaque to link.c, NULL for veth. */
+	const struct vn_kspec *spec;
 } vn_kind;
 
 /* The row for a kind name, or NULL. */
@@ -45,5 +50,29 @@ void vn_kind_names(lua_State *L);
  * (then *what is set to key). */
 int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 		const char *key, int *out, const char **what);
+
+/* Adds the kind-specific link methods (link:set_info, link:port...) to
+ * "vnet.link"; called once the link type is registered. */
+void vn_open_kinds(lua_State *L);
+
+/* tuntap.c: tun/tap devices made through /dev/net/tun inside the namespace.
+ * The create hooks of the "tun" and "tap" rows: read the kind's options of
+ * the table at idx (raising on bad ones before anything is made), then make
+ * a persistent device. Return 0 or -errno. */
+int vn_tun_create(lua_State *L, int idx, vn_ns *ns, const char *name, const char *fn);
+int vn_tap_create(lua_State *L, int idx, vn_ns *ns, const char *name, const char *fn);
+/* A tun/tap request: IFF_* flags of struct ifreq, and an owner and group
+ * (-1: leave as they are). */
+typedef struct vn_tunreq {
+	int flags;
+	long long uid, gid;
+} vn_tunreq;
+/* Reads the options owner, owner_group, pi, vnet_hdr and multi_queue of the
+ * table at idx into req (whose flags hold the current ones); raises on bad
+ * values. */
+void vn_tun_opts(lua_State *L, int idx, const char *fn, vn_tunreq *req);
+/* Makes (create: a new persistent device, EEXIST if the name is taken) or
+ * reattaches to the device name inside ns and applies req. 0 or -errno. */
+int vn_tun_apply(vn_ns *ns, const char *name, const vn_tunreq *req, int create);
 
 #endif

@@ -123,6 +123,12 @@ static void f_family(lua_State *L, struct nl_object *o)
 	else if (f == AF_INET6) lua_pushliteral(L, "inet6");
 	else lua_pushinteger(L, f);
 }
+static void f_protocol(lua_State *L, struct nl_object *o)
+{
+	uint8_t p = 0;
+	rtnl_rule_get_protocol(RU_(o), &p);
+	vn_push_rtname(L, "rt_protos", p);
+}
 static void f_invert(lua_State *L, struct nl_object *o)
 {
 	lua_pushboolean(L, (rule_flags(RU_(o)) & FIB_RULE_INVERT) != 0);
@@ -132,17 +138,53 @@ static const vn_field rule_fields[] = {
 	{ "from", f_from }, { "to", f_to }, { "iif", f_iif }, { "oif", f_oif },
 	{ "fwmark", f_fwmark }, { "fwmask", f_fwmask }, { "table", f_table },
 	{ "priority", f_priority }, { "action", f_action }, { "goto", f_goto },
-	{ "family", f_family }, { "invert", f_invert }, { NULL, NULL }
+	{ "family", f_family }, { "invert", f_invert }, { "protocol", f_protocol },
+	{ NULL, NULL }
 };
 
 /* ---- dumps -------------------------------------------------------------- */
-struct rule_filter { int family; struct rtnl_rule *want; int prio_set, invert; };
+struct rule_filter { int family; struct rtnl_rule *want; int prio_set, invert;
+		     int proto; /* -1: any */ };
+
+/* Reads option 'protocol' (a number or an rt_protos name) into *out;
+ * returns whether it was given. */
+static int opt_protocol(lua_State *L, int idx, const char *fn, int *out)
+{
+	long v;
+	lua_getfield(L, idx, "protocol");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
+		v = (long)lua_tointeger(L, -1);
+	else if (lua_type(L, -1) == LUA_TSTRING)
+		v = vn_rtname_lookup("rt_protos", lua_tostring(L, -1));
+	else
+		return luaL_error(L, "%s: option 'protocol' must be a number or an "
+				  "rt_protos name, got %s", fn, luaL_typename(L, -1));
+	if (v < 0 || v > 255)
+		return luaL_error(L, "%s: option 'protocol': unknown protocol '%s'", fn,
+				  lua_tostring(L, -1));
+	lua_pop(L, 1);
+	*out = (int)v;
+	return 1;
+}
+
+static int rule_proto(struct rtnl_rule *r)
+{
+	uint8_t p = 0;
+	rtnl_rule_get_protocol(r, &p);
+	return p;
+}
 
 static int keep_rule(struct nl_object *o, void *arg)
 {
 	struct rule_filter *f = (struct rule_filter *)arg;
 	int fam = rtnl_rule_get_family(RU_(o));
 	if (fam != AF_INET && fam != AF_INET6)
+		return 0;
+	if (f->proto >= 0 && rule_proto(RU_(o)) != f->proto)
 		return 0;
 	return !f->family || fam == f->family;
 }
@@ -170,16 +212,18 @@ static int rule_dump(vn_ns *ns, int family, int (*keep)(struct nl_object *, void
 	return r;
 }
 
-/* ns:rules([{ family = }]) -> iterator over rules | nil, msg, errname */
+/* ns:rules([{ family =, protocol = }]) -> iterator over rules | nil, msg, errname */
 static int ns_rules(lua_State *L)
 {
-	static const char *const keys[] = { "family", NULL };
+	static const char *const keys[] = { "family", "protocol", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rule_filter f;
 	vn_list l;
 	memset(&f, 0, sizeof f);
+	f.proto = -1;
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "rules", keys);
+		opt_protocol(L, 2, "rules", &f.proto);
 		if (vn_opt_family(L, 2, "rules", "family", &f.family) &&
 		    f.family != AF_INET && f.family != AF_INET6)
 			f.family = AF_UNSPEC;
@@ -194,7 +238,8 @@ static int ns_rules(lua_State *L)
 
 /* ---- add / delete --------------------------------------------------------- */
 static const char *const rule_keys[] = { "from", "to", "iif", "oif", "fwmark",
-	"fwmask", "table", "priority", "action", "goto", "family", "invert", NULL };
+	"fwmask", "table", "priority", "action", "goto", "family", "invert",
+	"protocol", NULL };
 
 /* The family a string option implies without parsing it (0 if none). */
 static int str_family(lua_State *L, int idx, const char *key)
@@ -222,7 +267,7 @@ static int is_all(lua_State *L, int idx, const char *key)
 	return all;
 }
 
-typedef struct ru_req { int prio_set, invert, mask_set; } ru_req;
+typedef struct ru_req { int prio_set, invert, mask_set, proto_set; } ru_req;
 
 /* Fills r (owned by a box) from the options at 2. May raise. */
 static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int adding,
@@ -248,6 +293,8 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 		act = action_vals[i];
 	if ((q->prio_set = vn_opt_int(L, 2, fn, "priority", 0, 0xffffffffLL, &n)))
 		rtnl_rule_set_prio(r, (uint32_t)n);
+	if ((q->proto_set = opt_protocol(L, 2, fn, &i)))
+		rtnl_rule_set_protocol(r, (uint8_t)i);
 	if (vn_opt_int(L, 2, fn, "fwmark", 0, 0xffffffffLL, &n))
 		rtnl_rule_set_mark(r, (uint32_t)n);
 	if ((q->mask_set = vn_opt_int(L, 2, fn, "fwmask", 0, 0xffffffffLL, &n)))
@@ -298,6 +345,7 @@ static int keep_match(struct nl_object *o, void *arg)
 	    rtnl_rule_get_table(r) != rtnl_rule_get_table(w) ||
 	    rtnl_rule_get_mark(r) != rtnl_rule_get_mark(w) ||
 	    (f->prio_set && rtnl_rule_get_prio(r) != rtnl_rule_get_prio(w)) ||
+	    (f->proto >= 0 && rule_proto(r) != f->proto) ||
 	    !!(rule_flags(r) & FIB_RULE_INVERT) != f->invert)
 		return 0;
 	if ((rtnl_rule_get_src(w) && (!rtnl_rule_get_src(r) ||
@@ -362,6 +410,7 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 		f.want = r;
 		f.prio_set = q.prio_set;
 		f.invert = q.invert;
+		f.proto = q.proto_set ? rule_proto(r) : -1;
 		if (rule_dump(ns, rtnl_rule_get_family(r), keep_match, &f, &l) == 0 && l.n > 0)
 			vn_box_replace(L, 4, VN_RULE, l.v[0]);
 		vn_list_free(&l);

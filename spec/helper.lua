@@ -6,6 +6,7 @@
 --   local links = H.ip(name, "link", "show")   -- `ip -j -n NAME link show` as Lua
 --   teardown(H.cleanup)  (or after_each)
 local json = require "dkjson"
+local busted = require "busted"
 local vnet = require "vnet"
 
 local H = { vnet = vnet }
@@ -41,12 +42,15 @@ function H.lua_cmd()
     H.quote(package.cpath), H.quote(interp))
 end
 
---- Runs a shell command; returns ok, stdout+stderr.
+--- Runs a shell command; returns ok, stdout+stderr. (The status is echoed
+-- because Lua 5.1's popen:close() does not report it.)
 function H.sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
+  local p = assert(io.popen("{ " .. cmd .. "\n} 2>&1; echo \"vnet-rc=$?\""))
   local out = p:read("*a")
-  local ok = p:close()
-  return ok == true or ok == 0, out
+  p:close()
+  local rc = tonumber(out:match("vnet%-rc=(%d+)%s*$"))
+  out = out:gsub("vnet%-rc=%d+%s*$", "")
+  return rc == 0, out, rc
 end
 
 --- Runs `ip -j [-d] [-n ns] args...` and decodes its JSON. Raises on failure.
@@ -137,7 +141,11 @@ function H.kernel_has(kind)
   end
   local ok, out = H.sh("ip -n " .. name .. " link add X " .. args)
   os.execute("ip netns delete " .. name .. " >/dev/null 2>&1")
-  probed[kind] = { ok, ok and nil or ("the running kernel has no '" .. kind .. "' links: " .. out:gsub("%s+$", "")) }
+  local why
+  if not ok then
+    why = "the running kernel has no '" .. kind .. "' links: " .. out:gsub("%s+$", "")
+  end
+  probed[kind] = { ok, why }
   return probed[kind][1], probed[kind][2]
 end
 
@@ -153,12 +161,12 @@ function H.it_kinds(kinds, desc, fn)
     local ok, why = H.kernel_has(k)
     if not ok then
       if H.full_kernel then
-        return it(desc, function() error("full-kernel tier: " .. why) end)
+        return busted.it(desc, function() error("full-kernel tier: " .. why) end)
       end
-      return pending(desc .. " [" .. why .. "]")
+      return busted.pending(desc .. " [" .. why .. "]")
     end
   end
-  return it(desc, fn)
+  return busted.it(desc, fn)
 end
 
 --- Asserts that a call returned the failure triple with errname.

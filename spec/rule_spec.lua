@@ -269,3 +269,26 @@ describe("rules", function()
     end)
   end)
 end)
+
+describe("rule protocol", function()
+  teardown(H.cleanup)
+  it("tags a rule with a protocol, reads it back and filters by it", function()
+    local ns, name = H.ns("rproto")
+    local r = assert(ns:rule_add{ from = "10.7.0.0/16", table = 7, priority = 70, protocol = 77 })
+    assert.are.equal(77, r.protocol)
+    assert(ns:rule_add{ from = "10.8.0.0/16", table = 8, priority = 80, protocol = "static" })
+    local seen = {}
+    for _, o in ipairs(H.ip(name, "rule", "show")) do
+      if o.priority == 70 or o.priority == 80 then seen[o.priority] = o.protocol end
+    end
+    assert.are.equal("77", tostring(seen[70]))
+    assert.are.equal("static", seen[80])
+    local mine = {}
+    for x in ns:rules{ protocol = 77 } do mine[#mine + 1] = x.priority end
+    assert.are.same({ 70 }, mine)
+    assert.is_true(ns:rule_del{ from = "10.7.0.0/16", table = 7, protocol = 77 })
+    H.fails("ENOENT", ns:rule_del{ from = "10.8.0.0/16", table = 8, protocol = 77 })
+    H.raises(function() ns:rule_add{ table = 9, protocol = "nosuchproto" } end, "option 'protocol'")
+    H.raises(function() ns:rules{ protocol = {} } end, "option 'protocol'")
+  end)
+end)

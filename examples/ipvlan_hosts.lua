@@ -1,0 +1,23 @@
+-- Three hosts with ipvlan interfaces (mode l2) on one shared parent,
+-- lan:eth0, whose other end is the gateway: the hosts reach each other
+-- through the parent's ipvlan switch and the gateway through the wire.
+--
+--   h1 10.0.5.11 ┐
+--   h2 10.0.5.12 ├─ ipvlan on lan:eth0  ──── gw:eth0 10.0.5.1
+--   h3 10.0.5.13 ┘
+--
+--   lua5.4 examples/ipvlan_hosts.lua up | reach | down
+package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+local topo = require "vnet.topology"
+
+local net = topo.new{ name = "ipvlan" }
+local lan, gw = net:host("lan"), net:host("gw")
+net:link(lan, gw, { gw = "10.0.5.1/24" })           -- the parent: lan:eth0
+for i = 1, 3 do
+  -- ip link add link eth0 name eth0 type ipvlan mode l2 (then moved into h<i>)
+  net:iface(net:host("h" .. i), "eth0", { kind = "ipvlan", mode = "l2",
+                                          parent = { lan, "eth0" },
+                                          ip = ("10.0.5.%d/24"):format(10 + i) })
+end
+
+return net:main(arg)

@@ -1,0 +1,85 @@
+-- Large topologies: a star of 200 hosts on one switch and a chain of 50
+-- routers come up, pass reach checks on a sample of pairs, and go down
+-- cleanly. Not timed: timing belongs to the benchmarks.
+local H = require "spec.helper"
+local topo = require "vnet.topology"
+
+local function leftovers(name)
+  local _, out = H.sh("ip netns list")
+  local left = {}
+  for n in out:gmatch("([^%s]+)[^\n]*\n?") do
+    if n == name or n:sub(1, #name + 1) == name .. "-" then left[#left + 1] = n end
+  end
+  return left
+end
+
+describe("topology at scale", function()
+  after_each(H.cleanup)
+
+  it("brings up a star of 200 hosts on one switch, reaches sampled pairs, goes down", function()
+    local net = topo.new{ name = H.name("star") }
+    local sw = net:switch("sw", { subnet = "10.20.0.0/16" })
+    local hosts = {}
+    for i = 1, 200 do
+      hosts[i] = net:host("h" .. i)
+      net:link(hosts[i], sw)
+    end
+    finally(function() net:down() end)
+    assert(net:up())
+    assert.are.equal(201, #leftovers(net.name))
+    -- the bridge has 200 ports, as `ip` sees it
+    local ports = 0
+    for _, l in ipairs(H.ip(net.name, "link", "show", "master", "sw")) do
+      if l.ifname:match("^swp%d+$") then ports = ports + 1 end
+    end
+    assert.are.equal(200, ports)
+    assert.are.equal("10.20.0.200", net:addr(hosts[200]))
+    local sample = { { hosts[1], hosts[200] }, { hosts[200], hosts[1] }, { hosts[100], hosts[101] } }
+    for i = 1, 37 do sample[#sample + 1] = { hosts[(i * 7) % 200 + 1], hosts[(i * 13 + 50) % 200 + 1] } end
+    local pairs_ = {}
+    for _, p in ipairs(sample) do if p[1] ~= p[2] then pairs_[#pairs_ + 1] = p end end
+    local all, res = net:reach{ pairs = pairs_, quiet = true }
+    for _, r in ipairs(res) do assert.is_true(r.ok, r.x .. " -> " .. r.y) end
+    assert.is_true(all)
+    -- a second up over 1000 objects finds them all present
+    assert(net:up())
+    local _, present = net:status()
+    assert.is_true(present)
+    assert.is_true(net:down())
+    assert.are.same({}, leftovers(net.name))
+  end)
+
+  it("brings up a chain of 50 routers, reaches end to end and sampled pairs, goes down", function()
+    local N = 50
+    local net = topo.new{ name = H.name("chain") }
+    local nodes = { net:host("src") }
+    for i = 1, N do nodes[#nodes + 1] = net:router("r" .. i) end
+    nodes[#nodes + 1] = net:host("dst")
+    local function subnet(i) return ("10.30.%d.0/30"):format(i - 1) end
+    for i = 1, #nodes - 1 do net:link(nodes[i], nodes[i + 1], { subnet = subnet(i) }) end
+    for i, n in ipairs(nodes) do
+      if i < #nodes then net:route(n, "default", nodes[i + 1]) end
+      for j = 1, i - 2 do net:route(n, subnet(j), nodes[i - 1]) end
+    end
+    finally(function() net:down() end)
+    assert(net:up())
+    assert.are.equal(N + 2, #leftovers(net.name))
+    local src, dst = nodes[1], nodes[#nodes]
+    local pairs_ = { { src, dst }, { dst, src }, { nodes[2], nodes[N] }, { nodes[N], nodes[3] } }
+    for i = 1, 16 do pairs_[#pairs_ + 1] = { nodes[(i * 11) % (N + 2) + 1], nodes[(i * 17 + 5) % (N + 2) + 1] } end
+    local clean = {}
+    for _, p in ipairs(pairs_) do if p[1] ~= p[2] then clean[#clean + 1] = p end end
+    local all, res = net:reach{ pairs = clean, quiet = true }
+    for _, r in ipairs(res) do assert.is_true(r.ok, r.x .. " -> " .. r.y) end
+    assert.is_true(all)
+    -- the path really has 51 hops: with TTL 51 the ping gets through, with 50 it expires at r50
+    local ok = net:exec(src, { "ping", "-n", "-c", "1", "-W", "1", "-t", tostring(N + 1), net:addr(dst) },
+                        { capture = true })
+    assert.is_true(ok)
+    local _, out = net:exec(src, { "ping", "-n", "-c", "1", "-W", "1", "-t", tostring(N), net:addr(dst) },
+                            { capture = true })
+    assert.truthy(out:find("From " .. net:addr(nodes[N + 1]), 1, true), out)
+    assert.is_true(net:down())
+    assert.are.same({}, leftovers(net.name))
+  end)
+end)
