@@ -10,8 +10,11 @@
 -- vnet-gre-rb - vnet-gre-hostb. Host A pings host B across both routers.
 --
 --   lua5.4 examples/gre.lua
-package.path = (arg[0]:match("^(.*)/examples/") or ".") .. "/lua/?.lua;" .. package.path
-package.cpath = (arg[0]:match("^(.*)/examples/") or ".") .. "/?.so;" .. package.cpath
+-- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
+-- and LUA_CPATH, come first)
+local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.cpath = package.cpath .. ";" .. here .. "/?.so"
 local vnet = require "vnet"
 
 local PREFIX = "vnet-gre-"

@@ -4,7 +4,11 @@
 --   h1 10.0.9.1 ── sw ── h2 10.0.9.2
 --
 --   lua5.4 examples/iperf_bridge.lua up | iperf | down
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+-- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
+-- and LUA_CPATH, come first)
+local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.cpath = package.cpath .. ";" .. here .. "/?.so"
 local topo = require "vnet.topology"
 
 local net = topo.new{ name = "iperf" }

@@ -8,7 +8,11 @@
 --                            web 203.0.113.10
 --
 --   lua5.4 examples/ipip_servers.lua up | check | reach | down
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+-- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
+-- and LUA_CPATH, come first)
+local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.cpath = package.cpath .. ";" .. here .. "/?.so"
 local topo = require "vnet.topology"
 
 local MODE = "ipip"

@@ -12,7 +12,11 @@
 -- alone; write net:external("host") instead of net:host("host") to do
 -- exactly what the seed did (the bridge and veth0 then carry the owner tag
 -- "vnet:lab" and `down` removes just them).
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+-- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
+-- and LUA_CPATH, come first)
+local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.cpath = package.cpath .. ";" .. here .. "/?.so"
 local topo = require "vnet.topology"
 
 local net = topo.new{ name = "lab" }

@@ -6,7 +6,11 @@
 --   lua5.4 examples/nat_router.lua up | reach | status | dot | down
 --   lua5.4 examples/nat_router.lua exec a ping -c1 10.0.2.2
 --   lua5.4 examples/nat_router.lua dot | dot -Tpng > lab1.png
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+-- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
+-- and LUA_CPATH, come first)
+local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.cpath = package.cpath .. ";" .. here .. "/?.so"
 local topo = require "vnet.topology"
 
 local net = topo.new{ name = "lab1" }

@@ -6,7 +6,11 @@
 --
 --   lua5.4 examples/router_chain.lua up | trace | reach | down
 --   lua5.4 examples/router_chain.lua exec src mtr -n -r -c 1 10.0.4.2
-package.path = "lua/?.lua;lua/?/init.lua;" .. package.path
+-- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
+-- and LUA_CPATH, come first)
+local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.cpath = package.cpath .. ";" .. here .. "/?.so"
 local topo = require "vnet.topology"
 
 local N = 4

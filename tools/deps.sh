@@ -4,7 +4,7 @@
 set -eu
 pkgs="gcc make pkg-config lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
       libnl-3-dev libnl-route-3-dev lua-busted lua-dkjson luarocks
-      iproute2 iputils-ping nftables iperf3 procps
+      iproute2 iputils-ping nftables iperf3 procps python3 traceroute mtr-tiny
       qemu-system-x86 busybox-static kmod cpio valgrind $*"
 missing=""
 for p in $pkgs; do
