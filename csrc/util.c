@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <time.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netlink/route/link.h>
@@ -548,16 +551,63 @@ int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char 
 static const char *const rtdirs[] = { "/etc/iproute2", "/usr/share/iproute2",
 				      "/usr/lib/iproute2", NULL };
 
-/* Scans one file for name (id < 0) or for id (name NULL); fills out. */
-static int scan_file(const char *path, const char *name, long id,
-		     long *out_id, char *out_name, size_t outlen)
+/* The entries of one name file (rt_tables, rt_protos...) from every
+ * directory iproute2 reads, in its order. Loaded once and kept; checked
+ * again (a few stat calls) at most every 200 ms, so reading the table name of
+ * a million routes costs no system calls. */
+typedef struct rtn_entry { long id; char name[64]; } rtn_entry;
+typedef struct rtn_cache {
+	char file[32];
+	rtn_entry *v;
+	size_t n, cap;
+	long long sig;          /* mtimes and sizes of what was read */
+	struct timespec checked;
+} rtn_cache;
+
+static rtn_cache rtn_caches[4];
+static pthread_mutex_t rtn_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static long long rtn_sig(const char *file)
+{
+	const char *const *d;
+	char path[512];
+	struct stat st;
+	long long sig = 0;
+	for (d = rtdirs; *d; d++) {
+		snprintf(path, sizeof path, "%s/%s", *d, file);
+		if (stat(path, &st) == 0)
+			sig += (long long)st.st_mtim.tv_sec * 1000000007LL +
+			       st.st_mtim.tv_nsec + st.st_size;
+		snprintf(path, sizeof path, "%s/%s.d", *d, file);
+		if (stat(path, &st) == 0)
+			sig += (long long)st.st_mtim.tv_sec * 1000000009LL +
+			       st.st_mtim.tv_nsec + st.st_nlink;
+	}
+	return sig;
+}
+
+static void rtn_add(rtn_cache *c, long id, const char *name)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 32;
+		rtn_entry *v = realloc(c->v, cap * sizeof *v);
+		if (!v)
+			return;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n].id = id;
+	snprintf(c->v[c->n].name, sizeof c->v[c->n].name, "%.63s", name);
+	c->n++;
+}
+
+static void rtn_read(rtn_cache *c, const char *path)
 {
 	char line[512];
 	FILE *f = fopen(path, "re");
-	int found = 0;
 	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof line, f)) {
+		return;
+	while (fgets(line, sizeof line, f)) {
 		char nm[256];
 		char *p = line, *end;
 		long v;
@@ -565,56 +615,76 @@ static int scan_file(const char *path, const char *name, long id,
 		if (*p == '#' || !*p)
 			continue;
 		v = strtol(p, &end, 0);
-		if (end == p || sscanf(end, " %255s", nm) != 1)
+		if (end == p || sscanf(end, " %255s", nm) != 1 || nm[0] == '#')
 			continue;
-		if (nm[0] == '#')
-			continue;
-		if (name ? strcmp(nm, name) == 0 : v == id) {
-			*out_id = v;
-			if (out_name)
-				snprintf(out_name, outlen, "%s", nm);
-			found = 1;
-		}
+		rtn_add(c, v, nm);
 	}
 	fclose(f);
-	return found;
 }
 
-static int scan_dir(const char *path, const char *name, long id,
-		    long *out_id, char *out_name, size_t outlen)
-{
-	DIR *dir = opendir(path);
-	struct dirent *e;
-	int hit = 0;
-	if (!dir)
-		return 0;
-	while (!hit && (e = readdir(dir))) {
-		size_t n = strlen(e->d_name);
-		char fp[900];
-		if (n < 6 || strcmp(e->d_name + n - 5, ".conf"))
-			continue;
-		snprintf(fp, sizeof fp, "%s/%s", path, e->d_name);
-		hit = scan_file(fp, name, id, out_id, out_name, outlen);
-	}
-	closedir(dir);
-	return hit;
-}
-
-static int rtname_find(const char *file, const char *name, long id,
-		       long *out_id, char *out_name, size_t outlen)
+static void rtn_load(rtn_cache *c)
 {
 	const char *const *d;
 	char path[512];
+	c->n = 0;
 	for (d = rtdirs; *d; d++) {
-		snprintf(path, sizeof path, "%s/%s", *d, file);
-		if (scan_file(path, name, id, out_id, out_name, outlen))
-			return 1;
-		/* rt_tables.d/<name>.conf and the like */
-		snprintf(path, sizeof path, "%s/%s.d", *d, file);
-		if (scan_dir(path, name, id, out_id, out_name, outlen))
-			return 1;
+		DIR *dir;
+		struct dirent *e;
+		snprintf(path, sizeof path, "%s/%s", *d, c->file);
+		rtn_read(c, path);
+		snprintf(path, sizeof path, "%s/%s.d", *d, c->file);
+		if (!(dir = opendir(path)))
+			continue;
+		while ((e = readdir(dir))) {
+			size_t n = strlen(e->d_name);
+			char fp[900];
+			if (n < 6 || strcmp(e->d_name + n - 5, ".conf"))
+				continue;
+			snprintf(fp, sizeof fp, "%s/%s", path, e->d_name);
+			rtn_read(c, fp);
+		}
+		closedir(dir);
 	}
-	return 0;
+}
+
+/* Finds name (when non-NULL) or id in file; copies the match out. */
+static int rtname_find(const char *file, const char *name, long id,
+		       long *out_id, char *out_name, size_t outlen)
+{
+	rtn_cache *c = NULL;
+	struct timespec now;
+	size_t i;
+	int found = 0;
+
+	pthread_mutex_lock(&rtn_lock);
+	for (i = 0; i < sizeof rtn_caches / sizeof *rtn_caches; i++)
+		if (!rtn_caches[i].file[0] || !strcmp(rtn_caches[i].file, file)) {
+			c = &rtn_caches[i];
+			break;
+		}
+	if (c) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!c->file[0] || now.tv_sec - c->checked.tv_sec > 1 ||
+		    (now.tv_sec - c->checked.tv_sec) * 1000000000LL +
+		    (now.tv_nsec - c->checked.tv_nsec) > 200000000LL) {
+			long long sig = rtn_sig(file);
+			if (!c->file[0] || sig != c->sig) {
+				snprintf(c->file, sizeof c->file, "%s", file);
+				c->sig = sig;
+				rtn_load(c);
+			}
+			c->checked = now;
+		}
+		for (i = 0; i < c->n && !found; i++)
+			if (name ? !strcmp(c->v[i].name, name) : c->v[i].id == id) {
+				*out_id = c->v[i].id;
+				if (out_name)
+					snprintf(out_name, outlen, "%s", c->v[i].name);
+				found = 1;
+			}
+	}
+	pthread_mutex_unlock(&rtn_lock);
+	return found;
 }
 
 static const struct { const char *file, *name; long id; } builtin_names[] = {
