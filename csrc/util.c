@@ -663,25 +663,32 @@ static int rtname_find(const char *file, const char *name, long id,
 			break;
 		}
 	if (c) {
+		int pass, fresh = 0;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!c->file[0] || now.tv_sec - c->checked.tv_sec > 1 ||
-		    (now.tv_sec - c->checked.tv_sec) * 1000000000LL +
-		    (now.tv_nsec - c->checked.tv_nsec) > 200000000LL) {
-			long long sig = rtn_sig(file);
-			if (!c->file[0] || sig != c->sig) {
-				snprintf(c->file, sizeof c->file, "%s", file);
-				c->sig = sig;
-				rtn_load(c);
+		/* a name not found is looked for again in the files as they are now */
+		for (pass = 0; pass < 2 && !found; pass++) {
+			if (pass && (fresh || !name))
+				break;
+			if (pass || !c->file[0] || now.tv_sec - c->checked.tv_sec > 1 ||
+			    (now.tv_sec - c->checked.tv_sec) * 1000000000LL +
+			    (now.tv_nsec - c->checked.tv_nsec) > 200000000LL) {
+				long long sig = rtn_sig(file);
+				if (!c->file[0] || sig != c->sig) {
+					snprintf(c->file, sizeof c->file, "%s", file);
+					c->sig = sig;
+					rtn_load(c);
+				}
+				c->checked = now;
+				fresh = 1;
 			}
-			c->checked = now;
+			for (i = 0; i < c->n && !found; i++)
+				if (name ? !strcmp(c->v[i].name, name) : c->v[i].id == id) {
+					*out_id = c->v[i].id;
+					if (out_name)
+						snprintf(out_name, outlen, "%s", c->v[i].name);
+					found = 1;
+				}
 		}
-		for (i = 0; i < c->n && !found; i++)
-			if (name ? !strcmp(c->v[i].name, name) : c->v[i].id == id) {
-				*out_id = c->v[i].id;
-				if (out_name)
-					snprintf(out_name, outlen, "%s", c->v[i].name);
-				found = 1;
-			}
 	}
 	pthread_mutex_unlock(&rtn_lock);
 	return found;
