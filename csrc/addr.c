@@ -199,15 +199,9 @@ static void f_cidr(lua_State *L, struct nl_object *o)
 	lua_pushfstring(L, "%s/%d", lua_tostring(L, -1), rtnl_addr_get_prefixlen(A_(o)));
 	lua_remove(L, -2);
 }
-static void push_family(lua_State *L, int fam)
-{
-	if (fam == AF_INET) lua_pushliteral(L, "inet");
-	else if (fam == AF_INET6) lua_pushliteral(L, "inet6");
-	else lua_pushinteger(L, fam);
-}
 static void f_family(lua_State *L, struct nl_object *o)
 {
-	push_family(L, rtnl_addr_get_family(A_(o)));
+	vn_push_family(L, rtnl_addr_get_family(A_(o)));
 }
 static void f_dev(lua_State *L, struct nl_object *o)
 {
@@ -317,44 +311,13 @@ static int keep_addr(struct nl_object *o, void *arg)
 static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l)
 {
 	struct ifaddrmsg ifa;
-	struct nl_msg *msg;
-	int r;
 	memset(l, 0, sizeof *l);
 	l->keep = keep_addr;
 	l->arg = f;
 	memset(&ifa, 0, sizeof ifa);
 	ifa.ifa_family = (unsigned char)f->family;
 	ifa.ifa_index = (unsigned)f->ifindex;
-	msg = nlmsg_alloc_simple(RTM_GETADDR, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &ifa, sizeof ifa, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
-	}
-	r = vn_dump(ns, msg, l);
-	nlmsg_free(msg);
-	if (r < 0)
-		vn_list_free(l);
-	return r;
-}
-
-/* Pushes a short description of the device value at sidx ("veth0", "5"). */
-static void dev_desc(lua_State *L, int sidx)
-{
-	if (lua_type(L, sidx) == LUA_TUSERDATA) {
-		vn_box *b = (vn_box *)luaL_testudata(L, sidx, VN_LINK);
-		const char *n = b && b->o ? rtnl_link_get_name((struct rtnl_link *)b->o) : NULL;
-		if (n)
-			lua_pushstring(L, n);
-		else
-			lua_pushfstring(L, "%d", b && b->o ?
-					rtnl_link_get_ifindex((struct rtnl_link *)b->o) : 0);
-	} else if (lua_type(L, sidx) == LUA_TNUMBER) {
-		lua_pushfstring(L, "%d", (int)lua_tointeger(L, sidx));
-	} else {
-		lua_pushstring(L, lua_tostring(L, sidx));
-	}
+	return vn_dump_req(ns, RTM_GETADDR, &ifa, sizeof ifa, l);
 }
 
 /* Raises unless the options table has no positional values. */
@@ -519,7 +482,7 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	explicit_prefix = parse_local(L, aidx, a, fn, awhat);
 	parse_add(L, optidx, a, fn, explicit_prefix, &metric, &has_metric, &p6);
 	ifindex = vn_ifindex_at(L, devidx, ns, fn, "option 'dev'");
-	dev_desc(L, devidx);
+	vn_push_devdesc(L, devidx);
 	lua_pushfstring(L, "%s %s dev %s", fn, lua_tostring(L, aidx), lua_tostring(L, -1));
 	what = lua_gettop(L);
 	if (ifindex < 0)
@@ -667,7 +630,7 @@ static int addr_del_common(lua_State *L, vn_ns *ns, int nsidx, int optidx, int a
 	struct peer6 p6 = { 0, { 0 } };
 	int has_peer = optidx ? parse_peer(L, optidx, a, fn, &p6) : 0;
 	int ifindex = vn_ifindex_at(L, devidx, ns, fn, "option 'dev'");
-	dev_desc(L, devidx);
+	vn_push_devdesc(L, devidx);
 	lua_pushfstring(L, "%s %s dev %s", fn, lua_tostring(L, aidx), lua_tostring(L, -1));
 	if (ifindex < 0)
 		return vn_fail(L, lua_tostring(L, -1), ENODEV, NULL);
@@ -779,13 +742,6 @@ static int link_addrs(lua_State *L)
 }
 
 /* addr:ns() -> the namespace handle the address belongs to */
-static int m_netns(lua_State *L)
-{
-	vn_box_check(L, 1, VN_ADDR);
-	vn_box_ns(L, 1);
-	return 1;
-}
-
 /* "vnet.addr: 10.1.1.2/16 dev 5", with " peer P/len" for point-to-point */
 static int m_tostring(lua_State *L)
 {
@@ -811,7 +767,6 @@ static int m_tostring(lua_State *L)
 
 static const luaL_Reg addr_methods[] = {
 	{ "delete", m_delete },
-	{ "ns", m_netns },
 	{ NULL, NULL }
 };
 

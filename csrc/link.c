@@ -261,7 +261,6 @@ static int ns_links(lua_State *L)
 	static const char *const keys[] = { "kind", "master", "up", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct link_filter f = { NULL, 0, -1 };
-	struct nl_msg *msg;
 	struct ifinfomsg ifi;
 	vn_list l;
 	int r;
@@ -280,17 +279,8 @@ static int ns_links(lua_State *L)
 	l.arg = &f;
 	memset(&ifi, 0, sizeof ifi);
 	ifi.ifi_family = AF_UNSPEC;
-	msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return luaL_error(L, "links: out of memory");
-	}
-	r = vn_dump(ns, msg, &l);
-	nlmsg_free(msg);
-	if (r < 0) {
-		vn_list_free(&l);
+	if (vn_dump_req(ns, RTM_GETLINK, &ifi, sizeof ifi, &l) < 0)
 		return vn_nsfail(L, ns, "links");
-	}
 	vn_push_iter(L, &l, VN_LINK, 1);
 	return 1;
 }
@@ -604,14 +594,6 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-/* link.netns is the handle it is bound to */
-static int m_netns(lua_State *L)
-{
-	vn_box_check(L, 1, VN_LINK);
-	vn_box_ns(L, 1);
-	return 1;
-}
-
 static int m_tostring(lua_State *L)
 {
 	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_LINK);
@@ -633,7 +615,6 @@ static const luaL_Reg link_methods[] = {
 	{ "set", m_set },
 	{ "delete", m_delete },
 	{ "refresh", m_refresh },
-	{ "ns", m_netns },
 	{ NULL, NULL }
 };
 

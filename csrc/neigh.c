@@ -54,14 +54,6 @@ static int opt_state(lua_State *L, int idx, const char *fn, int *out)
 	return 1;
 }
 
-static void push_family(lua_State *L, int fam)
-{
-	if (fam == AF_INET) lua_pushliteral(L, "inet");
-	else if (fam == AF_INET6) lua_pushliteral(L, "inet6");
-	else if (fam == AF_BRIDGE) lua_pushliteral(L, "bridge");
-	else lua_pushinteger(L, fam);
-}
-
 /* ---- fields ------------------------------------------------------------- */
 static void push_addr_or_nil(lua_State *L, struct nl_addr *a)
 {
@@ -89,7 +81,7 @@ static void f_state(lua_State *L, struct nl_object *o)
 }
 static void f_family(lua_State *L, struct nl_object *o)
 {
-	push_family(L, rtnl_neigh_get_family(N_(o)));
+	vn_push_family(L, rtnl_neigh_get_family(N_(o)));
 }
 static void f_router(lua_State *L, struct nl_object *o)
 {
@@ -151,43 +143,12 @@ static int keep_neigh(struct nl_object *o, void *arg)
 static int dump_neighs(vn_ns *ns, struct neigh_filter *f, vn_list *l)
 {
 	struct ndmsg ndm;
-	struct nl_msg *msg;
-	int r;
 	memset(l, 0, sizeof *l);
 	l->keep = keep_neigh;
 	l->arg = f;
 	memset(&ndm, 0, sizeof ndm);
 	ndm.ndm_family = (unsigned char)f->family;
-	msg = nlmsg_alloc_simple(RTM_GETNEIGH, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &ndm, sizeof ndm, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
-	}
-	r = vn_dump(ns, msg, l);
-	nlmsg_free(msg);
-	if (r < 0)
-		vn_list_free(l);
-	return r;
-}
-
-/* Pushes a short description of the device value at sidx. */
-static void dev_desc(lua_State *L, int sidx)
-{
-	if (lua_type(L, sidx) == LUA_TUSERDATA) {
-		vn_box *b = (vn_box *)luaL_testudata(L, sidx, VN_LINK);
-		const char *s = b && b->o ? rtnl_link_get_name((struct rtnl_link *)b->o) : NULL;
-		if (s)
-			lua_pushstring(L, s);
-		else
-			lua_pushfstring(L, "%d", b && b->o ?
-					rtnl_link_get_ifindex((struct rtnl_link *)b->o) : 0);
-	} else if (lua_type(L, sidx) == LUA_TNUMBER) {
-		lua_pushfstring(L, "%d", (int)lua_tointeger(L, sidx));
-	} else {
-		lua_pushstring(L, lua_tostring(L, sidx));
-	}
+	return vn_dump_req(ns, RTM_GETNEIGH, &ndm, sizeof ndm, l);
 }
 
 /* Parses a link-layer address: 1 to 32 bytes of two hex digits each,
@@ -247,7 +208,7 @@ static int parse_ident(lua_State *L, int idx, vn_ns *ns, struct rtnl_neigh *n,
 	lua_getfield(L, idx, "dst");
 	lua_getfield(L, idx, "dev");
 	top = lua_gettop(L);
-	dev_desc(L, top);
+	vn_push_devdesc(L, top);
 	lua_pushfstring(L, "%s %s dev %s", fn, lua_tostring(L, top - 1),
 			lua_tostring(L, -1));
 	lua_replace(L, top - 1);
@@ -411,13 +372,6 @@ static int ns_neighs(lua_State *L)
 }
 
 /* neigh:ns() -> the namespace handle */
-static int m_netns(lua_State *L)
-{
-	vn_box_check(L, 1, VN_NEIGH);
-	vn_box_ns(L, 1);
-	return 1;
-}
-
 /* "vnet.neigh: 10.0.0.5 lladdr 02:00:00:00:00:01 dev 3 permanent" */
 static int m_tostring(lua_State *L)
 {
@@ -439,7 +393,6 @@ static int m_tostring(lua_State *L)
 
 static const luaL_Reg neigh_methods[] = {
 	{ "delete", m_delete },
-	{ "ns", m_netns },
 	{ NULL, NULL }
 };
 

@@ -98,16 +98,6 @@ static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 	return 1;
 }
 
-static void push_family(lua_State *L, int fam)
-{
-	if (fam == AF_INET)
-		lua_pushliteral(L, "inet");
-	else if (fam == AF_INET6)
-		lua_pushliteral(L, "inet6");
-	else
-		lua_pushinteger(L, fam);
-}
-
 static void push_scope(lua_State *L, int v)
 {
 	int i;
@@ -143,7 +133,7 @@ static void f_dst(lua_State *L, struct nl_object *o)
 }
 static void f_family(lua_State *L, struct nl_object *o)
 {
-	push_family(L, rtnl_route_get_family(R_(o)));
+	vn_push_family(L, rtnl_route_get_family(R_(o)));
 }
 static void f_table(lua_State *L, struct nl_object *o)
 {
@@ -827,13 +817,6 @@ static int m_delete(lua_State *L)
 }
 
 /* route.ns: the namespace handle the route belongs to */
-static int m_ns(lua_State *L)
-{
-	vn_box_check(L, 1, VN_ROUTE);
-	vn_box_ns(L, 1);
-	return 1;
-}
-
 /* __tostring: "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
 static int m_tostring(lua_State *L)
 {
@@ -925,7 +908,6 @@ static int m_tostring(lua_State *L)
 
 static const luaL_Reg route_methods[] = {
 	{ "delete", m_delete },
-	{ "ns", m_ns },
 	{ NULL, NULL }
 };
 

@@ -193,23 +193,12 @@ static int rule_dump(vn_ns *ns, int family, int (*keep)(struct nl_object *, void
 		     void *arg, vn_list *l)
 {
 	struct fib_rule_hdr frh;
-	struct nl_msg *msg;
-	int r;
 	memset(&frh, 0, sizeof frh);
 	frh.family = (unsigned char)family;
 	memset(l, 0, sizeof *l);
 	l->keep = keep;
 	l->arg = arg;
-	msg = nlmsg_alloc_simple(RTM_GETRULE, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &frh, sizeof frh, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
-	}
-	r = vn_dump(ns, msg, l);
-	nlmsg_free(msg);
-	return r;
+	return vn_dump_req(ns, RTM_GETRULE, &frh, sizeof frh, l);
 }
 
 /* ns:rules([{ family =, protocol = }]) -> iterator over rules | nil, msg, errname */
@@ -453,13 +442,6 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-static int m_ns(lua_State *L)
-{
-	vn_box_check(L, 1, VN_RULE);
-	vn_box_ns(L, 1);
-	return 1;
-}
-
 /* __tostring: "vnet.rule: 100: from 192.168.1.10/32 lookup 1" like ip rule */
 static int m_tostring(lua_State *L)
 {
@@ -526,7 +508,6 @@ static int m_tostring(lua_State *L)
 
 static const luaL_Reg rule_methods[] = {
 	{ "delete", m_delete },
-	{ "ns", m_ns },
 	{ NULL, NULL }
 };
 

@@ -264,6 +264,23 @@ int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l)
 	return r;
 }
 
+int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+	int r;
+	if (!msg || nlmsg_append(msg, (void *)hdr, len, NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		ns->err = ENOMEM;
+		ns->msg[0] = 0;
+		return -ENOMEM;
+	}
+	r = vn_dump(ns, msg, l);
+	nlmsg_free(msg);
+	if (r < 0)
+		vn_list_free(l);
+	return r;
+}
+
 int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
 {
 	vn_list l;

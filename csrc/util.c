@@ -176,6 +176,19 @@ static int box_index(lua_State *L)
 	return 1;
 }
 
+/* obj:ns() -> the namespace handle the object is bound to */
+static int box_ns(lua_State *L)
+{
+	const vn_type *t = box_type(L, 1);
+	vn_box *b = (vn_box *)lua_touserdata(L, 1);
+	if (!t)
+		return luaL_argerror(L, 1, "vnet object expected");
+	if (!b->o)
+		return luaL_error(L, "attempt to use a released %s", t->name);
+	vn_box_ns(L, 1);
+	return 1;
+}
+
 static int box_newindex(lua_State *L)
 {
 	const vn_type *t = box_type(L, 1);
@@ -231,6 +244,8 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	luaL_setfuncs(L, t->methods, 0);
 	lua_pushcfunction(L, vn_box_totable);
 	lua_setfield(L, -2, "totable");
+	lua_pushcfunction(L, box_ns);
+	lua_setfield(L, -2, "ns");
 	lua_pushvalue(L, -1);
 	lua_setfield(L, -3, "__vn_methods");
 	lua_pushcclosure(L, box_index, 1);
@@ -777,4 +792,29 @@ void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix)
 	}
 	nl_addr2str(a, buf, sizeof buf);
 	lua_pushstring(L, buf);
+}
+
+void vn_push_family(lua_State *L, int fam)
+{
+	if (fam == AF_INET) lua_pushliteral(L, "inet");
+	else if (fam == AF_INET6) lua_pushliteral(L, "inet6");
+	else if (fam == AF_BRIDGE) lua_pushliteral(L, "bridge");
+	else lua_pushinteger(L, fam);
+}
+
+void vn_push_devdesc(lua_State *L, int sidx)
+{
+	if (lua_type(L, sidx) == LUA_TUSERDATA) {
+		vn_box *b = (vn_box *)luaL_testudata(L, sidx, "vnet.link");
+		const char *n = b && b->o ? rtnl_link_get_name((struct rtnl_link *)b->o) : NULL;
+		if (n)
+			lua_pushstring(L, n);
+		else
+			lua_pushfstring(L, "%d", b && b->o ?
+					rtnl_link_get_ifindex((struct rtnl_link *)b->o) : 0);
+	} else if (lua_type(L, sidx) == LUA_TNUMBER) {
+		lua_pushfstring(L, "%d", (int)lua_tointeger(L, sidx));
+	} else {
+		lua_pushstring(L, lua_tostring(L, sidx));
+	}
 }

@@ -101,6 +101,9 @@ typedef struct vn_list {
 /* Sends a dump request (msg, freed by the caller) and collects every
  * parsed object accepted by l->keep into l. Returns 0 or -errno. */
 int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l);
+/* Dumps message type `type` with the family header hdr (len bytes) and
+ * collects the objects l->keep accepts; on failure l is emptied. 0 or -errno. */
+int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
 /* Sends one request that answers with one object (e.g. RTM_GETLINK by name).
  * *out gets a new reference. Returns 0 or -errno. */
 int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
@@ -204,6 +207,10 @@ void vn_push_rtname(lua_State *L, const char *file, long id);
 /* Resolves a table option (number or name) to an id; raises on an unknown name. */
 int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out);
 
+/* Pushes a family as "inet", "inet6", "bridge" or its number. */
+void vn_push_family(lua_State *L, int fam);
+/* Pushes a short description of the device value at sidx ("veth0", "5"). */
+void vn_push_devdesc(lua_State *L, int sidx);
 /* Pushes an nl_addr as a string (without prefix when it is a host addr). */
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix);
 
