@@ -67,7 +67,8 @@ demo: deps
 test: deps
 	@sh tools/test.sh
 
-bench: deps
+bench:
+	@sh tools/deps.sh python3-pyroute2 mininet bridge-utils time
 	@$(MAKE) --no-print-directory all
 	@sh bench/run
 

@@ -16,7 +16,8 @@
  *   -v         verbose (window, buffer sizes)
  *
  * commands (names and addresses are the ones every peer of bench/ uses):
- *   veth N                 N veth pairs va<i>/vb<i>, both up, 10.<i/256>.<i%256>.1/24 on va<i>
+ *   veth N                 N veth pairs va<i>/vb<i> (i=0..N-1), both up, 10.<i/256>.<i%256>.1/24
+ *                          on va<i>
  *   star-up N PREFIX       netns PREFIX<i> (i=1..N) made like `ip netns add`; bridge br0 (up)
  *                          in the current netns; veth h<i> (master br0, up) with peer eth0
  *                          created directly in PREFIX<i>; 10.200.<i/256>.<i%256>/16 on eth0
@@ -26,11 +27,13 @@
  *   routes-del N TABLE DEV [FIRST]  delete them
  *   dump TABLE             dump one table (kernel-filtered, NETLINK_GET_STRICT_CHK), parse
  *                          every field into an array; prints routes=COUNT
- *   dummies N              fixture: dummy d<i> (down) with 10.<i/256>.<i%256>.1/24, i=0..N-1
+ *   fixture-links N        fixture: ifb d<i> (down) with 10.<i/256>.<i%256>.1/24, i=0..N-1
  *   links                  list all links with their addresses (link dump + addr dump,
  *                          joined by index); prints links=X addrs=Y
  *   lookup K N             K lookups by name of d<j> (one RTM_GETLINK with IFLA_IFNAME each)
  *   route-get N            N sequential RTM_GETROUTE lookups of 10.<..>; prints found=N
+ *   wait-links MAX [TIMEOUT_S]  poll every 1 ms until at most MAX links are left
+ *   nop                    nothing (process start-up baseline)
  *
  * prefix(i) = (11 + i/65536).(i/256%256).(i%256).0  -- the same in every peer.
  *
@@ -70,6 +73,7 @@
 #define DUMP_BUF (64 << 10)
 
 static int verbose, window_opt;
+static unsigned errors_shown;
 
 static void die(const char *fmt, ...)
 {
@@ -270,7 +274,7 @@ static unsigned collect(int fd, unsigned expected, reply_fn fn, void *ctx)
 					const struct nlmsgerr *e = NLMSG_DATA(h);
 					if (e->error) {
 						const char *m = ext_ack_msg(h);
-						if (errors < 5)
+						if (errors_shown++ < 5)
 							fprintf(stderr, "raw: request %u: %s%s%s\n", e->msg.nlmsg_seq,
 								strerror(-e->error), m ? ": " : "", m ? m : "");
 						errors++;
@@ -654,8 +658,10 @@ static int ifindex_of(const char *name)
 	return l.index;
 }
 
-/* W1: N veth pairs, both ends up, an address on va<i>.  The first end gets an
- * explicit ifindex so that the address request needs no lookup. */
+/* W1: N veth pairs, both ends up, an address on va<i>.  Both ends get an
+ * explicit ifindex so that the later requests need no lookup.  va<i> is
+ * created up; the peer is set up by a second request (on this kernel a veth
+ * peer created with IFF_UP fails with ENOTCONN). */
 static void w_veth(unsigned n)
 {
 	int fd = nl_open();
@@ -664,7 +670,7 @@ static void w_veth(unsigned n)
 		char a[IFNAMSIZ], p[IFNAMSIZ];
 		snprintf(a, sizeof a, "va%u", i);
 		snprintf(p, sizeof p, "vb%u", i);
-		int index = 1000 + i;
+		int index = 1000 + 2 * i;
 		struct ifinfomsg *ifi = msg_begin(&b, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, sizeof *ifi);
 		ifi->ifi_index = index;
 		ifi->ifi_flags = IFF_UP;
@@ -675,13 +681,13 @@ static void w_veth(unsigned n)
 		size_t data = nest_begin(&b, IFLA_INFO_DATA);
 		size_t peer = nest_begin(&b, VETH_INFO_PEER);
 		struct ifinfomsg *pi = buf_put(&b, sizeof *pi);
-		pi->ifi_flags = IFF_UP;
-		pi->ifi_change = IFF_UP;
+		pi->ifi_index = index + 1;
 		attr_str(&b, IFLA_IFNAME, p);
 		nest_end(&b, peer);
 		nest_end(&b, data);
 		nest_end(&b, li);
 		msg_end(&b);
+		set_up(&b, index + 1);
 		uint8_t ip[4];
 		ipv4(ip, 10, (i >> 8) & 255, i & 255, 1);
 		add_addr4(&b, index, ip, 24);
@@ -832,8 +838,8 @@ static void w_dump(unsigned table)
 	free(rs.v);
 }
 
-/* W5 fixture */
-static void w_dummies(unsigned n)
+/* W5 fixture (this kernel has no dummy driver; ifb is the closest standalone kind) */
+static void w_fixture_links(unsigned n)
 {
 	int fd = nl_open();
 	struct buf b = {0};
@@ -844,7 +850,7 @@ static void w_dummies(unsigned n)
 		ifi->ifi_index = 100 + i;
 		attr_str(&b, IFLA_IFNAME, name);
 		size_t li = nest_begin(&b, IFLA_LINKINFO);
-		attr_str(&b, IFLA_INFO_KIND, "dummy");
+		attr_str(&b, IFLA_INFO_KIND, "ifb");
 		nest_end(&b, li);
 		msg_end(&b);
 		uint8_t ip[4];
@@ -852,7 +858,7 @@ static void w_dummies(unsigned n)
 		add_addr4(&b, 100 + i, ip, 24);
 	}
 	pipeline(fd, &b, NULL, NULL);
-	printf("dummies=%u\n", n);
+	printf("links=%u\n", n);
 }
 
 /* W5: every link with its addresses */
@@ -953,13 +959,38 @@ static void w_route_get(unsigned n)
 	printf("found=%u\n", found);
 }
 
+/* Poll (1 ms) until the namespace has at most `max` links; for timing how long
+ * the kernel takes to clean up after namespaces were dropped. */
+static void w_wait_links(unsigned max, unsigned timeout_s)
+{
+	int fd = nl_open();
+	struct buf b = {0};
+	struct ifinfomsg *ifi = msg_begin(&b, RTM_GETLINK, NLM_F_DUMP, sizeof *ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	attr_u32(&b, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	msg_end(&b);
+	double end = now() + timeout_s;
+	struct table t = {0};
+	for (;;) {
+		t.nl = 0;
+		dump(fd, &b, link_collect, &t, table_reset_links);
+		if (t.nl <= max)
+			break;
+		if (now() > end)
+			die("still %zu links after %u s", t.nl, timeout_s);
+		usleep(1000);
+	}
+	printf("links=%zu\n", t.nl);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: raw [-v] [-t] [-w WINDOW] [-n NETNS] COMMAND ARGS...\n"
 		"  veth N | star-up N PREFIX | star-down N PREFIX\n"
 		"  routes-add N TABLE DEV [FIRST] | routes-del N TABLE DEV [FIRST]\n"
-		"  dump TABLE | dummies N | links | lookup K N | route-get N\n");
+		"  dump TABLE | fixture-links N | links | lookup K N | route-get N\n"
+		"  wait-links MAX [TIMEOUT_S] | nop\n");
 	exit(2);
 }
 
@@ -998,9 +1029,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "dump")) {
 		NEED(1);
 		w_dump(num(argv[1], "table"));
-	} else if (!strcmp(cmd, "dummies")) {
+	} else if (!strcmp(cmd, "fixture-links")) {
 		NEED(1);
-		w_dummies(num(argv[1], "N"));
+		w_fixture_links(num(argv[1], "N"));
 	} else if (!strcmp(cmd, "links")) {
 		w_links();
 	} else if (!strcmp(cmd, "lookup")) {
@@ -1009,6 +1040,11 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "route-get")) {
 		NEED(1);
 		w_route_get(num(argv[1], "N"));
+	} else if (!strcmp(cmd, "wait-links")) {
+		NEED(1);
+		w_wait_links(num(argv[1], "MAX"), argc > 2 ? num(argv[2], "timeout") : 60);
+	} else if (!strcmp(cmd, "nop")) {
+		/* start-up baseline */
 	} else {
 		usage();
 	}

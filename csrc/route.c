@@ -643,6 +643,7 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	struct nl_msg *msg = NULL;
 	vn_box *box;
 	rt_req q;
+	struct nl_object *echo = NULL;
 	int rc;
 	const char *dst;
 
@@ -671,7 +672,7 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	if (rc < 0)
 		return luaL_error(L, "%s: cannot build the request (%s)", fn, nl_geterror(rc));
 	fix_header(msg, q.scope, q.onlink);
-	rc = vn_talk(ns, msg);
+	rc = mode == R_DEL ? vn_talk(ns, msg) : vn_talk_echo(ns, msg, &echo);
 	nlmsg_free(msg);
 	if (rc < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
@@ -684,7 +685,13 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	vn_box_push(L, NULL, VN_ROUTE, 1);
 	((vn_box *)lua_touserdata(L, -1))->o = (struct nl_object *)r;
 	box->o = NULL;
-	read_back(L, ns, -1, r, q.prio_set);
+	if (echo) {
+		/* the kernel's copy, as it echoed it */
+		vn_box_replace(L, -1, VN_ROUTE, echo);
+		nl_object_put(echo);
+	} else {
+		read_back(L, ns, -1, r, q.prio_set);
+	}
 	return 1;
 }
 

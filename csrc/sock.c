@@ -94,7 +94,7 @@ static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 static int on_ack(struct nl_msg *msg, void *arg)
 {
 	(void)msg;
-	(void)arg;
+	((vn_ns *)arg)->acked = 1;
 	return NL_STOP;
 }
 
@@ -264,6 +264,33 @@ int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l)
 	return r;
 }
 
+int vn_talk_echo(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
+{
+	vn_list l;
+	int r, rounds = 0;
+	*out = NULL;
+	if (ns->batch)
+		return vn_talk(ns, msg);
+	memset(&l, 0, sizeof l);
+	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK | NLM_F_ECHO;
+	r = send_msg(ns, msg);
+	if (r < 0)
+		return r;
+	ns->acked = 0;
+	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &l);
+	/* the echo and the ack come as two datagrams: read until the ack */
+	do
+		r = wait_reply(ns);
+	while (r == 0 && !ns->acked && ++rounds < 8);
+	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	if (r == 0 && l.n > 0) {
+		*out = l.v[0];
+		l.v[0] = NULL;
+	}
+	vn_list_free(&l);
+	return r;
+}
+
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
 {
 	struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
@@ -368,8 +395,9 @@ void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
 
 /* ---- pipelined batches ------------------------------------------------ */
 struct vn_batch {
-	struct nl_msg **v;
-	size_t n, cap;
+	char *buf;       /* the queued requests, one after another, aligned */
+	size_t len, cap;
+	size_t n;        /* how many */
 	int oom;
 	char name[16];   /* the last device name resolved while queueing */
 	int ifindex;
@@ -400,30 +428,35 @@ int vn_batch_begin(vn_ns *ns)
 void vn_batch_abort(vn_ns *ns)
 {
 	vn_batch *b = ns->batch;
-	size_t i;
 	if (!b)
 		return;
-	for (i = 0; i < b->n; i++)
-		nlmsg_free(b->v[i]);
-	free(b->v);
+	free(b->buf);
 	free(b);
 	ns->batch = NULL;
 }
 
+/* Copies the request into the queue (a libnl message holds a whole page;
+ * a queued route is about 60 bytes). */
 static int batch_add(vn_batch *b, struct nl_msg *msg)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 256;
-		struct nl_msg **v = realloc(b->v, cap * sizeof *v);
-		if (!v) {
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	size_t l = NLMSG_ALIGN(h->nlmsg_len);
+	if (b->len + l > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 65536;
+		char *nb;
+		while (cap < b->len + l)
+			cap *= 2;
+		if (!(nb = realloc(b->buf, cap))) {
 			b->oom = 1;
 			return -ENOMEM;
 		}
-		b->v = v;
+		b->buf = nb;
 		b->cap = cap;
 	}
-	nlmsg_get(msg); /* the caller frees its reference */
-	b->v[b->n++] = msg;
+	memcpy(b->buf + b->len, h, h->nlmsg_len);
+	memset(b->buf + b->len + h->nlmsg_len, 0, l - h->nlmsg_len);
+	b->len += l;
+	b->n++;
 	return 0;
 }
 
@@ -461,7 +494,7 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 	int fd = nl_socket_get_fd(ns->sk);
 	uint32_t port = nl_socket_get_local_port(ns->sk);
 	uint32_t base = (uint32_t)time(NULL) << 8;
-	size_t sent = 0, acked = 0, capf = 0;
+	size_t sent = 0, acked = 0, capf = 0, off = 0;
 	char *rbuf = malloc(BATCH_SEND), *sbuf = malloc(BATCH_SEND);
 	int r = 0;
 
@@ -472,7 +505,7 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 	while (acked < b->n) {
 		size_t len = 0;
 		while (sent < b->n && sent - acked < BATCH_WINDOW) {
-			struct nlmsghdr *h = nlmsg_hdr(b->v[sent]);
+			struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + off);
 			size_t l = NLMSG_ALIGN(h->nlmsg_len);
 			if (len + l > BATCH_SEND) {
 				if (len)
@@ -488,10 +521,10 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 					goto out;
 				}
 			} else {
-				memcpy(sbuf + len, h, h->nlmsg_len);
-				memset(sbuf + len + h->nlmsg_len, 0, l - h->nlmsg_len);
+				memcpy(sbuf + len, h, l);
 				len += l;
 			}
+			off += l;
 			sent++;
 		}
 		if (len && send(fd, sbuf, len, 0) < 0) {

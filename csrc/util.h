@@ -57,6 +57,7 @@ typedef struct vn_ns {
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
 	vn_batch *batch;     /* non-NULL inside ns:batch(): requests are queued */
 	int last;            /* libnl's result for the last reply read */
+	int acked;           /* the last reply read was an ack */
 } vn_ns;
 
 /* Checks arg idx is a live netns handle. */
@@ -71,6 +72,10 @@ void vn_sock_close(vn_ns *ns);
  * check vn_deferred(ns) and return true. */
 int vn_talk(vn_ns *ns, struct nl_msg *msg);
 #define vn_deferred(ns) ((ns)->batch != NULL)
+/* vn_talk asking the kernel to echo the object it made (NLM_F_ECHO): *out
+ * gets a new reference to the echoed object, or NULL when none came (a kernel
+ * that does not echo this request, or a batch). 0 or -errno. */
+int vn_talk_echo(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
 /* vn_talk for a message built by libnl (built: the builder's result; msg is
  * freed here). On a refusal pushes the failure triple described by the
  * string at the top of the stack and returns 3; returns 0 on success. */

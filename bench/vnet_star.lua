@@ -1,0 +1,28 @@
+-- Workload 2 for vnet: a star of N namespaces PREFIX<i> on bridge br0 in the
+-- hub namespace; veth h<i> (master br0, up) with its peer eth0 created
+-- directly in PREFIX<i>; 10.200.<i/256>.<i%256>/16 on eth0, eth0 up.
+-- usage: lua5.4 bench/vnet_star.lua up|down HUB PREFIX N
+local vnet = require "vnet"
+local what, hubname, prefix, n = arg[1], arg[2], arg[3], tonumber(arg[4])
+local hub = assert(vnet.netns.open(hubname))
+
+if what == "up" then
+  local br = assert(hub:link_add{ name = "br0", kind = "bridge", up = true })
+  for i = 1, n do
+    local node = assert(vnet.netns.add(prefix .. i))
+    assert(hub:link_add{ name = "h" .. i, kind = "veth", master = br, up = true,
+                         peer = { name = "eth0", netns = node } })
+    local eth0 = assert(node:link("eth0"))
+    assert(eth0:addr_add(("10.200.%d.%d/16"):format((i >> 8) & 255, i & 255)))
+    assert(eth0:set{ up = true })
+  end
+  print("nodes=" .. n)
+elseif what == "down" then
+  for i = 1, n do
+    assert(vnet.netns.delete(prefix .. i))
+  end
+  assert(assert(hub:link("br0")):delete())
+  print("nodes=0")
+else
+  error("usage: vnet_star.lua up|down HUB PREFIX N")
+end
