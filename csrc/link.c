@@ -209,6 +209,25 @@ static int set_alias(vn_ns *ns, int ifindex, const char *name, const char *alias
 	return r;
 }
 
+/* Takes the link with this index down. 0 or -errno. */
+static int set_down(vn_ns *ns, int ifindex)
+{
+	struct ifinfomsg ifi;
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
+	int r;
+	memset(&ifi, 0, sizeof ifi);
+	ifi.ifi_index = ifindex;
+	ifi.ifi_change = IFF_UP;
+	if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		ns->err = ENOMEM;
+		return -ENOMEM;
+	}
+	r = vn_talk(ns, msg);
+	nlmsg_free(msg);
+	return r;
+}
+
 /* ns:link(name | index) -> link | nil, msg, errname */
 static int ns_link(lua_State *L)
 {
@@ -540,6 +559,19 @@ static int m_set(lua_State *L)
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
 		return fail_ref(L, ns, "set", rtnl_link_get_name(orig), 2, what);
+	/* the kernel applies a new name before new flags, and kernels before
+	 * 6.2 rename no link that is up: a set{} that takes the link down and
+	 * renames it sends the "down" first */
+	if (rtnl_link_get_name(chg) && (rtnl_link_get_flags(orig) & IFF_UP) &&
+	    !(rtnl_link_get_flags(chg) & IFF_UP)) {
+		int down = 0;
+		lua_getfield(L, 2, "up");
+		down = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		if (down && set_down(ns, rtnl_link_get_ifindex(orig)) < 0)
+			return vn_nsfail(L, ns, lua_pushfstring(L, "set %s",
+								 rtnl_link_get_name(orig)));
+	}
 	r = rtnl_link_build_change_request(orig, chg, 0, &msg);
 	if (r < 0) {
 		ns->err = EINVAL;
