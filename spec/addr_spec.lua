@@ -161,15 +161,16 @@ describe("addresses", function()
   describe("reading", function()
     it("reads addresses made by ip, field by field", function()
       local ns, name = setup("read")
-      H.ipdo(name, "addr", "add", "10.9.0.1/24", "brd", "+", "dev", "v0", "label", "v0:x",
-             "scope", "link", "valid_lft", "100", "preferred_lft", "50")
-      H.ipdo(name, "addr", "add", "10.10.10.1", "peer", "10.10.10.2", "dev", "v0")
-      H.ipdo(name, "addr", "add", "10.1.1.2/16", "dev", "v0")
-      H.ipdo(name, "addr", "add", "10.1.1.3/16", "dev", "v0")     -- a secondary
-      H.ipdo(name, "addr", "add", "2001:db8::1/64", "dev", "v0", "nodad", "noprefixroute")
-      H.ipdo(name, "addr", "add", "2001:db8::9", "peer", "2001:db8::10/128", "dev", "v0")
-      H.ipdo(name, "addr", "add", "10.2.0.1/24", "dev", "v1")
+      H.ipdo_batch(name, {
+        "addr add 10.9.0.1/24 brd + dev v0 label v0:x scope link valid_lft 100 preferred_lft 50",
+        "addr add 10.10.10.1 peer 10.10.10.2 dev v0",
+        "addr add 10.1.1.2/16 dev v0",
+        "addr add 10.1.1.3/16 dev v0",     -- a secondary
+        "addr add 2001:db8::1/64 dev v0 nodad noprefixroute",
+        "addr add 2001:db8::9 peer 2001:db8::10/128 dev v0",
+        "addr add 10.2.0.1/24 dev v1" })
       local infos = oracle(name)
+      local v0 = H.iplink(name, "v0").ifindex
       local mine = collect(ns:addrs{ dev = "v0" })
       assert.are.equal(#infos, #mine)
       for _, a in ipairs(mine) do
@@ -182,7 +183,7 @@ describe("addresses", function()
         assert.are.equal(o.label, a.label)
         assert.are.equal(o.broadcast, a.broadcast)
         assert.are.equal(o.address, a.peer)
-        assert.are.equal(H.iplink(name, "v0").ifindex, a.dev)
+        assert.are.equal(v0, a.dev)
         if o.valid_life_time == FOREVER then
           assert.are.equal("forever", a.valid_lft)
         else
@@ -198,9 +199,8 @@ describe("addresses", function()
 
     it("filters by dev and family, on the namespace and on links", function()
       local ns, name, v = setup("filter")
-      H.ipdo(name, "addr", "add", "10.1.0.1/24", "dev", "v0")
-      H.ipdo(name, "addr", "add", "2001:db8::1/64", "dev", "v0", "nodad")
-      H.ipdo(name, "addr", "add", "10.2.0.1/24", "dev", "v1")
+      H.ipdo_batch(name, { "addr add 10.1.0.1/24 dev v0", "addr add 2001:db8::1/64 dev v0 nodad",
+                           "addr add 10.2.0.1/24 dev v1" })
       local function cidrs(iter)
         local t = {}
         for a in iter do t[#t + 1] = a.cidr end

@@ -1,91 +1,61 @@
--- Every example of a link kind runs (with the build under test), proves its
--- traffic flows, and leaves nothing behind: no namespace of its own and no
--- change to the caller's links. Examples of kinds the running kernel lacks
--- are pending here and failures in the full-kernel VM tier.
+-- Every example of a link kind runs as a user runs it (a script, in a new
+-- process, with the interpreter and build under test), proves its traffic
+-- flows, and leaves nothing behind: no namespace and no change to the
+-- caller's links. Examples of kinds the running kernel lacks are pending
+-- here and failures in the full-kernel VM tier.
+--
+-- The examples give their namespaces fixed names, so each runs in a world of
+-- its own (H.world: private /run/netns and network namespace): two runs of
+-- the suite at once cannot meet, and a run killed halfway leaves nothing.
 local H = require "spec.helper"
 
--- example, the namespace prefix it uses, the kinds it needs
+-- example, the kinds it needs
 local examples = {
-  { "vlan", "vnet-vlan-", { "vlan" } },
-  { "vxlan", "vnet-vxlan-", { "vxlan" } },
-  { "macvlan", "vnet-macvlan-", { "macvlan" } },
-  { "ipvlan", "vnet-ipvlan-", { "ipvlan" } },
-  { "tap_bridge", "vnet-tap-", { "tun", "bridge" } },
-  { "ipip", "vnet-ipip-", { "ipip", "dummy" } },
-  { "gre", "vnet-gre-", { "gre" } },
+  { "netns_bridge", { "veth", "bridge" } },   -- `make demo`
+  { "vlan", { "vlan" } },
+  { "vxlan", { "vxlan" } },
+  { "macvlan", { "macvlan" } },
+  { "ipvlan", { "ipvlan" } },
+  { "tap_bridge", { "tap", "bridge" } },
+  { "ipip", { "ipip", "dummy" } },
+  { "gre", { "gre" } },
 }
 
-local probe_args = { vlan = "link P type vlan id 5", macvlan = "link P type macvlan",
-                     ipvlan = "link P type ipvlan", vxlan = "type vxlan id 5 dstport 4789" }
-local probed = {}
--- Like H.kernel_has, with an exit status that LuaJIT's io.popen keeps.
-local function has_kind(k)
-  if k == "tun" then
-    local f = io.open("/dev/net/tun")
-    if f then f:close() end
-    return f ~= nil, "no /dev/net/tun"
-  end
-  if probed[k] == nil then
-    local ns = H.prefix .. "exprobe"
-    H.sh("ip netns add " .. ns)
-    H.sh("ip -n " .. ns .. " link add P type veth peer name P1")
-    local _, out = H.sh("(ip -n " .. ns .. " link add X " .. (probe_args[k] or ("type " .. k))
-                        .. " && echo probe-ok)")
-    H.sh("ip netns delete " .. ns)
-    probed[k] = { out:find("probe-ok", 1, true) ~= nil,
-                  "the running kernel has no '" .. k .. "' links: " .. (out:gsub("%s+$", "")) }
-  end
-  return probed[k][1], probed[k][2]
-end
-
-local function it_kinds(kinds, desc, fn)
-  for _, k in ipairs(kinds) do
-    local ok, why = has_kind(k)
-    if not ok then
-      if H.full_kernel then
-        return it(desc, function() error("full-kernel tier: " .. why) end)
-      end
-      return pending(desc .. " [" .. why .. "]")
-    end
-  end
-  return it(desc, fn)
-end
-
--- the interpreter running this spec, for the examples too
-local lua = jit and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
-
-local function host_links()
+-- the caller's links as `ip -j link show` gives them, without counters
+local function links(json_text)
   local t = {}
-  for _, l in ipairs(H.ip(nil, "link", "show")) do t[#t + 1] = l.ifname end
+  for _, l in ipairs(require("dkjson").decode(json_text) or {}) do
+    t[#t + 1] = table.concat({ l.ifname, l.ifindex, tostring(l.master), l.mtu,
+                               table.concat(l.flags or {}, ",") }, " ")
+  end
   table.sort(t)
-  return t
-end
-
-local function own_namespaces(prefix)
-  local _, out = H.sh("ip netns list")
-  local t = {}
-  for name in out:gmatch("(%S+)[^\n]*") do
-    if name:sub(1, #prefix) == prefix then t[#t + 1] = name end
-  end
   return t
 end
 
 describe("examples", function()
   for _, e in ipairs(examples) do
-    local name, prefix, kinds = e[1], e[2], e[3]
-    it_kinds(kinds, "examples/" .. name .. ".lua brings its network up, proves traffic "
-                    .. "flows and removes everything", function()
-      local before = host_links()
-      -- vnet.core is loaded from the build under test before the example
-      -- points package.cpath at the checkout
-      local cmd = ("LUA_CPATH=%s LUA_CPATH_5_4=%s %s -e %s examples/%s.lua; echo \"exit=$?\"")
-                  :format(H.quote(package.cpath), H.quote(package.cpath), lua,
-                          H.quote('require "vnet.core"'), name)
-      local _, out = H.sh(cmd)
-      assert.truthy(out:find("\nexit=0\n*$"), out)
-      assert.truthy(out:find("\ndone: ", 1, true), out)
-      assert.are.same({}, own_namespaces(prefix))
-      assert.are.same(before, host_links())
+    local name, kinds = e[1], e[2]
+    H.it_kinds(kinds, "examples/" .. name .. ".lua brings its network up, proves traffic "
+                      .. "flows and removes everything", function()
+      local r = H.world({ "ip -j link show",
+                          H.lua_cmd() .. " examples/" .. name .. ".lua",
+                          "ip netns list",
+                          "ip -j link show" })
+      local run = r[2]
+      local out = run.out .. run.err
+      assert.are.equal(0, run.code, out)
+      assert.truthy(run.out:find("\ndone: ", 1, true), out)
+      assert.are.equal("", r[3].out, "namespaces left behind")
+      assert.are.same(links(r[1].out), links(r[4].out))
     end)
   end
+
+  it("every example script of a link kind is exercised here", function()
+    local listed = {}
+    for _, e in ipairs(examples) do listed[e[1] .. ".lua"] = true end
+    local _, out = H.sh("grep -L 'vnet.topology' examples/*.lua")
+    for f in out:gmatch("examples/([^\n]+)") do
+      assert.is_true(listed[f] == true, f .. " is not in the examples spec")
+    end
+  end)
 end)

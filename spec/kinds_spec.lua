@@ -6,50 +6,6 @@ local H = require "spec.helper"
 local vnet = H.vnet
 local unpack = table.unpack or unpack
 
--- What `ip link add X ...` needs to probe each kind ("link P": a veth).
--- (Like H.kernel_has, with probes for every kind here, and an exit status
--- that LuaJIT's io.popen cannot lose.)
-local probe_args = {
-  vlan = "link P type vlan id 5", macvlan = "link P type macvlan",
-  macvtap = "link P type macvtap", ipvlan = "link P type ipvlan",
-  ipvtap = "link P type ipvtap", macsec = "link P type macsec",
-  vxlan = "type vxlan id 5 dstport 4789", geneve = "type geneve id 5 remote 10.0.0.1",
-  vrf = "type vrf table 10",
-  erspan = "type erspan seq key 1 erspan_ver 1 erspan 1 local 10.0.0.1 remote 10.0.0.2",
-  ip6erspan = "type ip6erspan seq key 1 erspan_ver 1 erspan 1 local 2001:db8::1 "
-              .. "remote 2001:db8::2",
-  bridge_vlan = "type bridge vlan_filtering 1",
-}
-local probed = {}
-local function has_kind(k)
-  if probed[k] == nil then
-    local ns = H.prefix .. "kprobe"
-    H.sh("ip netns add " .. ns)
-    H.sh("ip -n " .. ns .. " link add P type veth peer name P1")
-    local _, out = H.sh("(ip -n " .. ns .. " link add X " .. (probe_args[k] or ("type " .. k))
-                        .. " && echo probe-ok)")
-    H.sh("ip netns delete " .. ns)
-    local ok = out:find("probe-ok", 1, true) ~= nil
-    probed[k] = { ok, "the running kernel has no '" .. k .. "' links: "
-                      .. (out:gsub("%s+$", "")) }
-  end
-  return probed[k][1], probed[k][2]
-end
-
--- H.it_kinds with the probes above
-local function it_kinds(kinds, desc, fn)
-  for _, k in ipairs(kinds) do
-    local ok, why = has_kind(k)
-    if not ok then
-      if H.full_kernel then
-        return it(desc, function() error("full-kernel tier: " .. why) end)
-      end
-      return pending(desc .. " [" .. why .. "]")
-    end
-  end
-  return it(desc, fn)
-end
-
 -- iproute2's ways of printing numbers
 local function dotted(n)
   local t = {}
@@ -412,10 +368,9 @@ describe("link kinds", function()
   end)
 
   for _, c in ipairs(cases) do
-    local needs = { c.kind == "tap" and "tun" or c.kind }
-    if c.kind == "tun" or c.kind == "tap" then needs = {} end
+    local needs = { c.kind }
     for _, n in ipairs(c.needs or {}) do needs[#needs + 1] = n end
-    it_kinds(needs, (c.desc or c.kind)
+    H.it_kinds(needs, (c.desc or c.kind)
              .. ": made, read back, changed and deleted as ip sees it",
                function()
       local ns, name = H.ns(c.kind)
@@ -432,7 +387,8 @@ describe("link kinds", function()
       local kind = c.read_kind or c.kind
       assert.are.equal(kind, l.kind)
       agree(c.info, l.info, "link.info")
-      local o = H.iplink(name, "k0")
+      local iplinks = H.iplinks(name)
+      local o = iplinks.k0
       assert.are.equal(kind, o.linkinfo.info_kind)
       local d = o.linkinfo.info_data or {}
       if c.ip then
@@ -444,11 +400,11 @@ describe("link kinds", function()
         end
       end
       if c.parent then
-        assert.are.equal(H.iplink(name, "par0").ifindex, l.link)
+        assert.are.equal(iplinks.par0.ifindex, l.link)
         assert.are.equal("par0", o.link)
       end
       if c.dev then
-        assert.are.equal(H.iplink(name, "und0").ifindex, l.info.dev)
+        assert.are.equal(iplinks.und0.ifindex, l.info.dev)
       end
       -- a fresh read agrees, and the kind filter finds it
       agree(c.info, assert(ns:link("k0")).info, "ns:link")
@@ -479,17 +435,17 @@ describe("link kinds", function()
   end
 
   describe("reading links made by ip", function()
-    it_kinds({ "vlan" }, "vlan", function()
+    H.it_kinds({ "vlan" }, "vlan", function()
       local ns, name = H.ns("rvlan")
-      H.ipdo(name, "link", "add", "p0", "type", "veth", "peer", "name", "p1")
-      H.ipdo(name, "link", "add", "link", "p0", "name", "v0", "type", "vlan", "id", "7",
-             "protocol", "802.1ad", "mvrp", "on", "loose_binding", "on")
+      H.ipdo_batch(name, { "link add p0 type veth peer name p1",
+                           "link add link p0 name v0 type vlan id 7 protocol 802.1ad "
+                           .. "mvrp on loose_binding on" })
       local i = assert(ns:link("v0")).info
       assert.are.same({ id = 7, protocol = "802.1ad", mvrp = true, loose_binding = true,
                         reorder_hdr = true, gvrp = false, bridge_binding = false }, i)
     end)
 
-    it_kinds({ "gre" }, "gre", function()
+    H.it_kinds({ "gre" }, "gre", function()
       local ns, name = H.ns("rgre")
       H.ipdo(name, "link", "add", "g0", "type", "gre", "remote", "192.0.2.1", "local",
              "192.0.2.2", "ttl", "12", "ikey", "0.0.0.3", "okey", "4", "icsum", "oseq")
@@ -499,7 +455,7 @@ describe("link kinds", function()
       assert.is_nil(i.key)
     end)
 
-    it_kinds({ "vxlan" }, "vxlan", function()
+    H.it_kinds({ "vxlan" }, "vxlan", function()
       local ns, name = H.ns("rvx")
       H.ipdo(name, "link", "add", "x0", "type", "vxlan", "id", "10", "remote", "10.1.1.1",
              "dstport", "4789", "srcport", "5000", "6000", "nolearning", "ttl", "3")
@@ -517,11 +473,10 @@ describe("link kinds", function()
       assert.truthy(id:match("^0064%.%x%x:%x%x:%x%x:%x%x:%x%x:%x%x$"), id)
     end)
 
-    it("tap and tun", function()
+    H.it_kinds({ "tap", "tun" }, "tap and tun", function()
       local ns, name = H.ns("rtap")
-      H.ipdo(name, "tuntap", "add", "t0", "mode", "tap", "user", "12", "group", "34",
-             "multi_queue")
-      H.ipdo(name, "tuntap", "add", "t1", "mode", "tun", "pi")
+      H.ipdo_batch(name, { "tuntap add t0 mode tap user 12 group 34 multi_queue",
+                           "tuntap add t1 mode tun pi" })
       local t0, t1 = assert(ns:link("t0")), assert(ns:link("t1"))
       assert.are.equal("tun", t0.kind)
       agree({ type = "tap", owner = 12, owner_group = 34, multi_queue = true, pi = false,
@@ -610,18 +565,26 @@ describe("link kinds", function()
       local ns, name = H.ns("bad")
       assert(ns:link_add{ name = "p0", kind = "veth", peer = "p1" })
       local before = #H.ip(name, "link", "show")
-      for _, b in ipairs(bad) do
-        local opts = merge(b[1], { name = "bad0" })
+      -- each case its own name, so that what ip lists at the end tells
+      -- which case made a link, if one did
+      local errs = {}
+      for i, b in ipairs(bad) do
+        local opts = merge(b[1], { name = "bad" .. i })
         local frags = {}
-        for i = 2, #b do frags[#frags + 1] = b[i] end
+        for j = 2, #b do frags[#frags + 1] = b[j] end
         local err = H.raises(function() ns:link_add(opts) end, unpack(frags))
         assert.truthy(err:find("link_add", 1, true), err)
-        assert.is_nil(H.iplink(name, "bad0"), "made a link for " .. err)
+        errs[i] = err
       end
-      assert.are.equal(before, #H.ip(name, "link", "show"))
+      local after = H.ip(name, "link", "show")
+      for _, l in ipairs(after) do
+        local i = tonumber(l.ifname:match("^bad(%d+)$"))
+        assert.is_nil(i, i and ("made a link for " .. errs[i]))
+      end
+      assert.are.equal(before, #after)
     end)
 
-    it_kinds({ "vlan" }, "a missing parent or device is a failure naming it", function()
+    H.it_kinds({ "vlan" }, "a missing parent or device is a failure naming it", function()
       local ns, name = H.ns("badref")
       local msg = H.fails("ENODEV", ns:link_add{ name = "v0", kind = "vlan", parent = "nope0",
                                                  id = 5 })
@@ -629,7 +592,7 @@ describe("link kinds", function()
       assert.is_nil(H.iplink(name, "v0"))
     end)
 
-    it("a missing vxlan device is a failure naming it", function()
+    H.it_kinds({ "vxlan" }, "a missing vxlan device is a failure naming it", function()
       local ns, name = H.ns("badvx")
       local msg = H.fails("ENODEV", ns:link_add{ name = "x0", kind = "vxlan", id = 5,
                                                  dev = "nope1" })
@@ -637,7 +600,7 @@ describe("link kinds", function()
       assert.is_nil(H.iplink(name, "x0"))
     end)
 
-    it("a taken name is EEXIST, for tap too", function()
+    H.it_kinds({ "tap", "tun" }, "a taken name is EEXIST, for tap too", function()
       local ns, name = H.ns("dup")
       assert(ns:link_add{ name = "t0", kind = "tap" })
       H.fails("EEXIST", ns:link_add{ name = "t0", kind = "tap" })
@@ -650,7 +613,7 @@ describe("link kinds", function()
   end)
 
   describe("tun and tap", function()
-    it("are made directly in another namespace, with the common settings", function()
+    H.it_kinds({ "tap" }, "are made directly in another namespace, with the common settings", function()
       local ns, name = H.ns("tapsrc")
       local other, oname = H.ns("tapdst")
       local t = assert(ns:link_add{ name = "t0", kind = "tap", netns = other, mtu = 1400,
@@ -666,7 +629,7 @@ describe("link kinds", function()
       assert.is_nil(H.iplink(oname, "t0"))
     end)
 
-    it("are not made when a common option is bad", function()
+    H.it_kinds({ "tap", "tun" }, "are not made when a common option is bad", function()
       local ns, name = H.ns("tapbad")
       H.raises(function() ns:link_add{ name = "t0", kind = "tap", mtu = "big" } end,
                "link_add", "'mtu'")
@@ -679,7 +642,7 @@ describe("link kinds", function()
   end)
 
   describe("set_info", function()
-    it("raises on options a kind cannot change, and on unknown ones", function()
+    H.it_kinds({ "tap" }, "raises on options a kind cannot change, and on unknown ones", function()
       local ns = H.ns("setinfo")
       local t = assert(ns:link_add{ name = "t0", kind = "tap", multi_queue = false })
       H.raises(function() t:set_info{ multi_queue = true } end, "set_info", "'multi_queue'",
@@ -693,7 +656,7 @@ describe("link kinds", function()
       H.raises(function() b:set_info{ nosuch = 1 } end, "unknown option 'nosuch'")
     end)
 
-    it_kinds({ "vlan" }, "refuses to change a vlan's id", function()
+    H.it_kinds({ "vlan" }, "refuses to change a vlan's id", function()
       local ns = H.ns("setvlan")
       assert(ns:link_add{ name = "p0", kind = "veth", peer = "p1" })
       local v = assert(ns:link_add{ name = "v0", kind = "vlan", parent = "p0", id = 3 })
@@ -701,7 +664,7 @@ describe("link kinds", function()
       assert.are.equal(3, v.info.id)
     end)
 
-    it_kinds({ "vxlan" }, "passes the kernel's refusal on as a failure", function()
+    H.it_kinds({ "vxlan" }, "passes the kernel's refusal on as a failure", function()
       local ns, name = H.ns("setvx")
       local x = assert(ns:link_add{ name = "x0", kind = "vxlan", id = 3, dstport = 4789 })
       local _, msg, err = x:set_info{ dstport = 4790 }
@@ -710,7 +673,7 @@ describe("link kinds", function()
       assert.are.equal(4789, H.iplink(name, "x0").linkinfo.info_data.port)
     end)
 
-    it_kinds({ "vrf" }, "refuses to change a vrf table", function()
+    H.it_kinds({ "vrf" }, "refuses to change a vrf table", function()
       local ns = H.ns("setvrf")
       local v = assert(ns:link_add{ name = "vrf0", kind = "vrf", table = 10 })
       H.raises(function() v:set_info{ table = 11 } end, "'table'", "cannot be changed")
@@ -747,7 +710,7 @@ describe("link kinds", function()
       H.fails("ENOENT", q:set_port{ cost = 5 })
     end)
 
-    it_kinds({ "bond", "dummy" }, "of a bond: enslaved with link:set{ master }", function()
+    H.it_kinds({ "bond", "dummy" }, "of a bond: enslaved with link:set{ master }", function()
       local ns, name = H.ns("bondport")
       local b = assert(ns:link_add{ name = "bond0", kind = "bond", mode = "active-backup",
                                     miimon = 100 })
@@ -772,7 +735,7 @@ describe("link kinds", function()
       assert.is_nil(H.iplink(name, "d2").master)
     end)
 
-    it_kinds({ "vrf", "dummy" }, "of a vrf: enslaved with link:set{ master }", function()
+    H.it_kinds({ "vrf", "dummy" }, "of a vrf: enslaved with link:set{ master }", function()
       local ns, name = H.ns("vrfport")
       local v = assert(ns:link_add{ name = "vrf0", kind = "vrf", table = 100 })
       local d = assert(ns:link_add{ name = "d0", kind = "dummy", master = v })
@@ -782,7 +745,7 @@ describe("link kinds", function()
   end)
 
   describe("tunnel_add", function()
-    it_kinds({ "ipip" }, "makes the seed's ipip tunnel", function()
+    H.it_kinds({ "ipip" }, "makes the seed's ipip tunnel", function()
       local ns, name = H.ns("tun")
       local t = assert(ns:tunnel_add{ name = "a2b", mode = "ipip", remote = "2.2.2.2",
                                       ["local"] = "1.1.1.1", ttl = 255 })
@@ -791,7 +754,7 @@ describe("link kinds", function()
       assert.are.same({ "2.2.2.2", "1.1.1.1", 255 }, { d.remote, d["local"], d.ttl })
     end)
 
-    it_kinds({ "ip6tnl", "sit" }, "maps the modes of ip tunnel", function()
+    H.it_kinds({ "ip6tnl", "sit" }, "maps the modes of ip tunnel", function()
       local ns, name = H.ns("tunm")
       assert(ns:tunnel_add{ name = "t1", mode = "ip6ip6", remote = "2001:db8::1" })
       assert(ns:tunnel_add{ name = "t2", mode = "ipip6", remote = "2001:db8::2" })
@@ -842,8 +805,7 @@ describe("link kinds", function()
       for _, k in ipairs({ "vlan", "vxlan", "bond", "gre", "erspan", "macsec", "tap",
                            "nlmon", "vrf", "ipvtap" }) do
         local ok, why = vnet.supports(k)
-        local probe_kind = k == "tap" and "tun" or k
-        local has = k == "tap" or has_kind(probe_kind)
+        local has = H.kernel_has(k)
         assert.are.equal(has, ok, k .. ": " .. tostring(why))
         if not ok then assert.truthy(why:find(k, 1, true), why) end
         if H.full_kernel then assert.is_true(ok, k .. ": " .. tostring(why)) end

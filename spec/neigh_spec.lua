@@ -97,12 +97,11 @@ describe("neighbours", function()
   describe("reading", function()
     it("reads neighbours made by ip, field by field", function()
       local ns, name = setup("read")
-      H.ipdo(name, "neigh", "add", "10.0.0.7", "lladdr", "02:00:00:00:00:07", "dev", "v0")
-      H.ipdo(name, "neigh", "add", "10.0.0.6", "dev", "v0", "nud", "noarp")
-      H.ipdo(name, "neigh", "add", "2001:db8::5", "lladdr", "02:00:00:00:00:03", "dev", "v0",
-             "nud", "stale", "router")
-      H.ipdo(name, "neigh", "add", "10.0.0.8", "lladdr", "02:00:00:00:00:08", "dev", "v1",
-             "nud", "reachable")
+      H.ipdo_batch(name, {
+        "neigh add 10.0.0.7 lladdr 02:00:00:00:00:07 dev v0",
+        "neigh add 10.0.0.6 dev v0 nud noarp",
+        "neigh add 2001:db8::5 lladdr 02:00:00:00:00:03 dev v0 nud stale router",
+        "neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev v1 nud reachable" })
       local list = oracle(name)
       local mine = collect(ns:neighs())
       assert.are.equal(#list, #mine)
@@ -119,10 +118,10 @@ describe("neighbours", function()
 
     it("filters by dev, family and state", function()
       local ns, name, v = setup("filter")
-      H.ipdo(name, "neigh", "add", "10.0.0.7", "lladdr", "02:00:00:00:00:07", "dev", "v0")
-      H.ipdo(name, "neigh", "add", "2001:db8::5", "lladdr", "02:00:00:00:00:03", "dev", "v0")
-      H.ipdo(name, "neigh", "add", "10.0.0.8", "lladdr", "02:00:00:00:00:08", "dev", "v1",
-             "nud", "stale")
+      H.ipdo_batch(name, {
+        "neigh add 10.0.0.7 lladdr 02:00:00:00:00:07 dev v0",
+        "neigh add 2001:db8::5 lladdr 02:00:00:00:00:03 dev v0",
+        "neigh add 10.0.0.8 lladdr 02:00:00:00:00:08 dev v1 nud stale" })
       local function dsts(iter)
         local t = {}
         for n in iter do t[#t + 1] = n.dst end

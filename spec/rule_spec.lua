@@ -151,12 +151,12 @@ describe("rules", function()
   describe("reading", function()
     it("reads rules made by ip, field by field", function()
       local ns, name = H.ns("read")
-      H.ipdo(name, "rule", "add", "from", "192.168.1.10/32", "table", "1", "pref", "100")
-      H.ipdo(name, "rule", "add", "not", "fwmark", "0x10/0xff", "iif", "foo", "lookup", "5")
-      H.ipdo(name, "rule", "add", "to", "10.0.0.0/8", "prohibit")
-      H.ipdo(name, "rule", "add", "from", "10.3.0.0/16", "to", "10.4.0.0/16", "oif", "bar",
-             "table", "200", "pref", "7")
-      H.ipdo(name, "rule", "add", "fwmark", "9", "goto", "32766", "pref", "8")
+      H.ipdo_batch(name, {
+        "rule add from 192.168.1.10/32 table 1 pref 100",
+        "rule add not fwmark 0x10/0xff iif foo lookup 5",
+        "rule add to 10.0.0.0/8 prohibit",
+        "rule add from 10.3.0.0/16 to 10.4.0.0/16 oif bar table 200 pref 7",
+        "rule add fwmark 9 goto 32766 pref 8" })
       H.ipdo(name, "-6", "rule", "add", "from", "2001:db8::/32", "to", "2001:db8:1::1",
              "blackhole", "pref", "9")
       assert.are.equal(8, agree(ns, name, "inet"))

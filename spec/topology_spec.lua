@@ -5,13 +5,7 @@ local H = require "spec.helper"
 local topo = require "vnet.topology"
 local json = require "dkjson"
 
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
 local unpack = table.unpack or unpack
-
--- the environment a child Lua needs to find vnet as this process does
-local function lua_env()
-  return "LUA_PATH=" .. H.quote(package.path) .. " LUA_CPATH=" .. H.quote(package.cpath) .. " "
-end
 
 local function write(path, text)
   local f = assert(io.open(path, "w"))
@@ -20,86 +14,11 @@ local function write(path, text)
   return path
 end
 
--- runs a Lua script file with args; returns exit code, stdout, stderr
-local function run_script_env(env, path, ...)
-  local args = {}
-  for i, a in ipairs({ ... }) do args[i] = H.quote(a) end
-  local err = os.tmpname()
-  local p = assert(io.popen(env .. lua_env() .. LUA .. " " .. H.quote(path) .. " " .. table.concat(args, " ")
-                            .. " 2>" .. err .. "; echo \"rc=$?\""))
-  local out = p:read("*a")
-  p:close()
-  local f = io.open(err)
-  local e = f and f:read("*a") or ""
-  if f then f:close() end
-  os.remove(err)
-  local code = tonumber(out:match("rc=(%d+)%s*$"))
-  return code, (out:gsub("rc=%d+%s*$", "")), e
-end
-local function run_script(path, ...) return run_script_env("", path, ...) end
+-- runs a Lua script file with args, as the suite runs; -> exit code, stdout, stderr
+local function run_script(path, ...) return H.run(path, { ... }) end
 
--- it() for kinds the host kernel may lack: pending here, required in the VM tier
-local known = {}
-for _, k in ipairs(H.vnet.core.kinds()) do known[k] = true end
--- whether the kernel makes links of kind (probed in a throwaway namespace;
--- the exit status is read from the shell, as io.popen's close() tells
--- nothing under Lua 5.1/LuaJIT)
-local probed = {}
-local function kernel_has(kind)
-  if probed[kind] == nil then
-    local ns = H.prefix .. "probe"
-    local args = ({ macvlan = "link P type macvlan", ipvlan = "link P type ipvlan",
-                    vxlan = "type vxlan id 5 dstport 4789" })[kind] or ("type " .. kind)
-    local _, out = H.sh("ip netns add " .. ns .. " && ip -n " .. ns .. " link add P type veth peer name P1"
-                        .. " && ip -n " .. ns .. " link add X " .. args .. " 2>/dev/null; echo rc=$?; ip netns delete " .. ns)
-    local ok = out:match("rc=(%d+)") == "0"
-    probed[kind] = { ok, "the running kernel has no '" .. kind .. "' links" }
-  end
-  return probed[kind][1], probed[kind][2]
-end
-local function it_kinds(kinds, desc, fn)
-  for _, k in ipairs(kinds) do
-    local ok, why = kernel_has(k)
-    if ok and not known[k] then ok, why = false, "this build of vnet has no '" .. k .. "' links" end
-    if not ok then
-      if H.full_kernel then return it(desc, function() error("full-kernel tier: " .. why) end) end
-      return pending(desc .. " [" .. why .. "]")
-    end
-  end
-  return it(desc, fn)
-end
-
--- namespaces named like the topology's that `ip netns list` shows
-local function leftovers(name)
-  local ok, out = H.sh("ip netns list")
-  assert(ok, out)
-  local left = {}
-  for n in out:gmatch("([^%s]+)[^\n]*\n?") do
-    if n == name or n:sub(1, #name + 1) == name .. "-" then left[#left + 1] = n end
-  end
-  table.sort(left)
-  return left
-end
-
-local function has_ns(n)
-  local _, out = H.sh("ip netns list")
-  for x in out:gmatch("([^%s]+)[^\n]*\n?") do if x == n then return true end end
-  return false
-end
-
-local function links(ns)
-  local t = {}
-  for _, l in ipairs(H.ip(ns, "link", "show")) do t[l.ifname] = l end
-  return t
-end
-
-local function tagged(ns, tag)
-  local r = {}
-  for _, l in ipairs(H.ip(ns, "link", "show")) do
-    if l.ifalias == tag then r[#r + 1] = l.ifname end
-  end
-  return r
-end
+local leftovers = H.leftovers
+local links = H.iplinks
 
 local function addrs(ns, dev)
   local r = {}
@@ -113,20 +32,26 @@ local function routes(ns, family)
   return H.ip(ns, family or "-4", "route", "show", "table", "all")
 end
 
-local function proto_routes(ns, proto)
-  local r = {}
-  for _, fam in ipairs({ "-4", "-6" }) do
-    for _, x in ipairs(routes(ns, fam)) do
-      if tostring(x.protocol) == tostring(proto) then r[#r + 1] = x end
-    end
+-- Everything `ip` shows of namespace ns, asked in one `ip -batch`: links by
+-- name, addresses ("10.0.1.1/24" = true) by device, IPv4 and IPv6 routes of
+-- every table, rules; and the nft tables if nft is true.
+local function state(ns, nft)
+  local r = H.ipb(ns, { "link show", "addr show", "route show table all root 0.0.0.0/0",
+                        "route show table all root ::/0", "rule show" })
+  local s = { links = {}, addrs = {}, routes = r[3], routes6 = r[4], rules = r[5] }
+  for _, l in ipairs(r[1]) do s.links[l.ifname] = l end
+  for _, l in ipairs(r[2]) do
+    local t = {}
+    for _, a in ipairs(l.addr_info or {}) do t[a["local"] .. "/" .. a.prefixlen] = true end
+    s.addrs[l.ifname] = t
   end
-  return r
-end
-
-local function nft_tables(ns)
-  local ok, out = H.sh("ip netns exec " .. H.quote(ns) .. " nft list tables")
-  assert(ok, out)
-  return out
+  setmetatable(s.addrs, { __index = function() return {} end })
+  if nft then
+    local ok, out = H.sh("ip netns exec " .. H.quote(ns) .. " nft list tables")
+    assert(ok, out)
+    s.nft = out
+  end
+  return s
 end
 
 -- the scratch namespace X plays the part of a namespace the topology does
@@ -134,27 +59,27 @@ end
 -- survive everything the topology does.
 local function external_ns()
   local _, x = H.ns("x")
-  H.ipdo(x, "link", "set", "lo", "up")
-  H.ipdo(x, "link", "add", "keep0", "type", "veth", "peer", "name", "keep1")
-  H.ipdo(x, "link", "set", "keep0", "up")
-  H.ipdo(x, "addr", "add", "10.0.4.100/24", "dev", "keep0")
-  H.ipdo(x, "route", "add", "10.99.0.0/16", "via", "10.0.4.200", "proto", "static")
-  H.ipdo(x, "rule", "add", "from", "10.0.99.0/24", "table", "99", "priority", "99")
+  H.ipdo_batch(x, { "link set lo up",
+                    "link add keep0 type veth peer name keep1",
+                    "link set keep0 up",
+                    "addr add 10.0.4.100/24 dev keep0",
+                    "route add 10.99.0.0/16 via 10.0.4.200 proto static",
+                    "rule add from 10.0.99.0/24 table 99 priority 99" })
   return x
 end
 
-local function external_untouched(x)
-  local l = links(x)
-  assert.is_truthy(l.keep0, "keep0 is gone")
-  assert.is_truthy(l.keep1, "keep1 is gone")
-  assert.is_true(addrs(x, "keep0")["10.0.4.100/24"])
+-- s: state(x)
+local function external_untouched(s)
+  assert.is_truthy(s.links.keep0, "keep0 is gone")
+  assert.is_truthy(s.links.keep1, "keep1 is gone")
+  assert.is_true(s.addrs.keep0["10.0.4.100/24"])
   local found = false
-  for _, r in ipairs(routes(x)) do
+  for _, r in ipairs(s.routes) do
     if r.dst == "10.99.0.0/16" and r.protocol == "static" then found = true end
   end
   assert.is_true(found, "the hand-made route is gone")
   found = false
-  for _, r in ipairs(H.ip(x, "rule", "show")) do if r.priority == 99 then found = true end end
+  for _, r in ipairs(s.rules) do if r.priority == 99 then found = true end end
   assert.is_true(found, "the hand-made rule is gone")
 end
 
@@ -162,14 +87,21 @@ end
 local function nothing_left(net, x)
   assert.are.same({}, leftovers(net.name))
   if x then
-    assert.are.same({}, tagged(x, net.tag))
-    assert.are.same({}, proto_routes(x, net.proto))
-    for _, r in ipairs(H.ip(x, "rule", "show")) do
+    local s = state(x, true)
+    for name, l in pairs(s.links) do
+      assert.is_not.equal(net.tag, l.ifalias, name .. " carries the tag")
+    end
+    for _, routes_ in ipairs({ s.routes, s.routes6 }) do
+      for _, r in ipairs(routes_) do
+        assert.is_not.equal(tostring(net.proto), tostring(r.protocol), r.dst)
+      end
+    end
+    for _, r in ipairs(s.rules) do
       assert.is_not.equal(200, r.priority)
       assert.is_not.equal(tostring(net.proto), tostring(r.protocol))
     end
-    assert.is_falsy(nft_tables(x):find("vnet_", 1, true))
-    external_untouched(x)
+    assert.is_falsy(s.nft:find("vnet_", 1, true))
+    external_untouched(s)
   end
 end
 
@@ -403,38 +335,42 @@ describe("vnet.topology", function()
       assert.are.equal(net, assert(net:up()))
       local n = net.name
       assert.are.same({ n, n .. "-a", n .. "-b", n .. "-r" }, leftovers(n))
+      local S = {}
+      for _, ns in ipairs(leftovers(n)) do S[ns] = state(ns, ns == n .. "-r") end
+      S[x] = state(x, true)
       -- every namespace is tagged through its lo
       for _, ns in ipairs(leftovers(n)) do
-        assert.are.equal(net.tag, links(ns).lo.ifalias)
+        local lo = S[ns].links.lo
+        assert.are.equal(net.tag, lo.ifalias)
         local up = false
-        for _, f in ipairs(links(ns).lo.flags) do if f == "UP" then up = true end end
+        for _, f in ipairs(lo.flags) do if f == "UP" then up = true end end
         assert.is_true(up)
       end
       -- switch in the topology's own namespace, ports enslaved
-      local fab = links(n)
+      local fab = S[n].links
       assert.are.equal("bridge", fab.sw.linkinfo.info_kind)
       assert.are.equal("sw", fab.swp1.master)
       assert.are.equal("sw", fab.swp2.master)
       assert.are.equal(net.tag, fab.swp1.ifalias)
       -- the cable with an mtu, v4 and v6 addresses
-      local b = links(n .. "-b")
-      assert.are.equal(1400, b.eth0.mtu)
-      assert.are.equal("veth", b.eth0.linkinfo.info_kind)
-      assert.is_true(addrs(n .. "-b", "eth0")["10.0.2.2/24"])
-      assert.is_true(addrs(n .. "-b", "eth0")["fd00:2::2/64"])
-      assert.is_true(addrs(n .. "-b", "eth1")["10.0.3.1/24"])
-      assert.is_true(addrs(n .. "-a", "eth0")["10.0.1.1/24"])
-      assert.is_true(addrs(n .. "-a", "lo")["10.255.0.1/32"])
+      local b = S[n .. "-b"]
+      assert.are.equal(1400, b.links.eth0.mtu)
+      assert.are.equal("veth", b.links.eth0.linkinfo.info_kind)
+      assert.is_true(b.addrs.eth0["10.0.2.2/24"])
+      assert.is_true(b.addrs.eth0["fd00:2::2/64"])
+      assert.is_true(b.addrs.eth1["10.0.3.1/24"])
+      assert.is_true(S[n .. "-a"].addrs.eth0["10.0.1.1/24"])
+      assert.is_true(S[n .. "-a"].addrs.lo["10.255.0.1/32"])
       -- the external namespace: bridge, port and cable end, tagged
-      local xl = links(x)
+      local xl = S[x].links
       assert.are.equal("bridge", xl.xs.linkinfo.info_kind)
       assert.are.equal("xs", xl.xsp1.master)
       for _, d in ipairs({ "xs", "xsp1", "xr0" }) do assert.are.equal(net.tag, xl[d].ifalias, d) end
-      assert.is_true(addrs(x, "xs")["10.0.3.254/24"])
-      assert.is_true(addrs(x, "xr0")["10.0.4.1/24"])
+      assert.is_true(S[x].addrs.xs["10.0.3.254/24"])
+      assert.is_true(S[x].addrs.xr0["10.0.4.1/24"])
       -- routes carry the topology's protocol
       local function route(ns, dst, fam, tbl)
-        for _, r in ipairs(routes(ns, fam)) do
+        for _, r in ipairs(fam == "-6" and S[ns].routes6 or S[ns].routes) do
           if r.dst == dst and (tbl == nil or r.table == tbl) and r.protocol == tostring(net.proto) then return r end
         end
       end
@@ -445,7 +381,7 @@ describe("vnet.topology", function()
       assert.are.equal("10.0.2.2", route(n .. "-r", "default", "-4", "100").gateway)
       -- rules, sysctls, nat
       local found
-      for _, r in ipairs(H.ip(n .. "-r", "rule", "show")) do
+      for _, r in ipairs(S[n .. "-r"].rules) do
         if r.priority == 100 then found = r end
       end
       assert.are.equal("10.0.1.0", found.src)
@@ -455,8 +391,8 @@ describe("vnet.topology", function()
       assert.are.equal("1", (rn:sysctl("net.ipv6.conf.all.forwarding"):gsub("%s", "")))
       assert.are.equal("0", (net:ns("b"):sysctl("net.ipv4.conf.all.rp_filter"):gsub("%s", "")))
       assert.are.equal("0", (net:ns("a"):sysctl("net.ipv4.ip_forward"):gsub("%s", "")))
-      assert.truthy(nft_tables(n .. "-r"):find("table ip vnet_", 1, true))
-      assert.truthy(nft_tables(x):find("table ip vnet_", 1, true))
+      assert.truthy(S[n .. "-r"].nft:find("table ip vnet_", 1, true))
+      assert.truthy(S[x].nft:find("table ip vnet_", 1, true))
       local st, all = net:status()
       assert.is_true(all)
       assert.are.equal(#net:plan(), #st)
@@ -498,25 +434,33 @@ describe("vnet.topology", function()
       -- what the kernel holds, without what changes by itself (DAD, stats)
       local function snapshot()
         local s = {}
-        for _, ns in ipairs(leftovers(net.name)) do
+        local all = leftovers(net.name)
+        all[#all + 1] = x
+        for _, ns in ipairs(all) do
+          local r = H.ipb(ns, { "link show", "addr show", "route show table all root 0.0.0.0/0",
+                                "route show table all root ::/0", "rule show" })
           local t = {}
-          for _, l in ipairs(H.ip(ns, "link", "show")) do
+          -- (the admin state, not operstate: a bridge's turns UP by itself
+          -- some time after its ports do)
+          for _, l in ipairs(r[1]) do
+            local up = "down"
+            for _, f in ipairs(l.flags) do if f == "UP" then up = "up" end end
             t[#t + 1] = table.concat({ "link", l.ifname, l.ifindex, l.mtu, tostring(l.master),
-                                       tostring(l.ifalias), l.operstate, l.address }, " ")
+                                       tostring(l.ifalias), up, l.address }, " ")
           end
-          for _, l in ipairs(H.ip(ns, "addr", "show")) do
+          for _, l in ipairs(r[2]) do
             for _, a in ipairs(l.addr_info or {}) do
               if a.scope ~= "link" then t[#t + 1] = table.concat({ "addr", l.ifname, a["local"], a.prefixlen }, " ") end
             end
           end
-          for _, fam in ipairs({ "-4", "-6" }) do
-            for _, r in ipairs(routes(ns, fam)) do
-              if not r.dst:match("^fe80") then t[#t + 1] = table.concat({ "route", r.dst, tostring(r.gateway), tostring(r.dev),
-                                         tostring(r.table), tostring(r.protocol), tostring(r.metric) }, " ") end
+          for i = 3, 4 do
+            for _, x_ in ipairs(r[i]) do
+              if not x_.dst:match("^fe80") then t[#t + 1] = table.concat({ "route", x_.dst, tostring(x_.gateway), tostring(x_.dev),
+                                         tostring(x_.table), tostring(x_.protocol), tostring(x_.metric) }, " ") end
             end
           end
-          for _, r in ipairs(H.ip(ns, "rule", "show")) do
-            t[#t + 1] = table.concat({ "rule", r.priority, tostring(r.src), tostring(r.table) }, " ")
+          for _, x_ in ipairs(r[5]) do
+            t[#t + 1] = table.concat({ "rule", x_.priority, tostring(x_.src), tostring(x_.table) }, " ")
           end
           t[#t + 1] = select(2, H.sh("ip netns exec " .. ns .. " nft list ruleset"))
           table.sort(t)
@@ -773,7 +717,7 @@ return net:main(arg)
       assert.are.same({}, leftovers(net.name))
     end)
 
-    it_kinds({ "gre" }, "makes tunnels between nodes (gre)", function()
+    H.it_kinds({ "gre" }, "makes tunnels between nodes (gre)", function()
       local net = topo.new{ name = H.name("t") }
       local a, b = net:host("a"), net:host("b")
       net:link(a, b, { a = "172.16.0.1/24", b = "172.16.0.2/24" })
@@ -792,7 +736,7 @@ return net:main(arg)
       assert.are.same({}, leftovers(net.name))
     end)
 
-    it_kinds({ "macvlan" }, "makes links of other kinds on a parent in another node (macvlan)", function()
+    H.it_kinds({ "macvlan" }, "makes links of other kinds on a parent in another node (macvlan)", function()
       local net = topo.new{ name = H.name("t") }
       local lan, gw = net:host("lan"), net:host("gw")
       net:link(lan, gw, { gw = "10.0.5.1/24" })
@@ -877,7 +821,7 @@ return net:main(arg, { hello = function(n, who) print("hello " .. tostring(who) 
     end)
 
     it("exits 1 with the failing step on failure", function()
-      local code, _, err = run_script_env("BREAK=1 ", script, "up")
+      local code, _, err = H.run(script, { "up" }, "BREAK=1")
       assert.are.equal(1, code)
       assert.truthy(err:find("step 6/6 (route 10.9.0.0/16 via 10.0.0.2 table nosuchtable on a)", 1, true), err)
       assert.are.same({}, leftovers(name))
