@@ -582,6 +582,16 @@ typedef struct rtn_cache {
 static rtn_cache rtn_caches[4];
 static pthread_mutex_t rtn_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The caches live as long as the module: freed when it is unloaded. */
+__attribute__((destructor)) static void rtn_free(void)
+{
+	size_t i;
+	for (i = 0; i < sizeof rtn_caches / sizeof *rtn_caches; i++) {
+		free(rtn_caches[i].v);
+		memset(&rtn_caches[i], 0, sizeof rtn_caches[i]);
+	}
+}
+
 static long long rtn_sig(const char *file)
 {
 	const char *const *d;
