@@ -262,16 +262,6 @@ static const vn_field addr_fields[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 /* Same family and the same address bytes (prefix lengths ignored). */
-static int same_ip(struct nl_addr *a, struct nl_addr *b)
-{
-	if (!a || !b)
-		return !a && !b;
-	return nl_addr_get_family(a) == nl_addr_get_family(b) &&
-	       nl_addr_get_len(a) == nl_addr_get_len(b) &&
-	       memcmp(nl_addr_get_binary_addr(a), nl_addr_get_binary_addr(b),
-		      nl_addr_get_len(a)) == 0;
-}
-
 /* Pushes a new, empty box of type VN_ADDR bound to the handle at nsidx and
  * fills it with a new rtnl_addr (box first, resource second). */
 static struct rtnl_addr *push_new_addr(lua_State *L, int nsidx, const char *fn)
@@ -300,7 +290,7 @@ static int keep_addr(struct nl_object *o, void *arg)
 		return 0;
 	if (f->ifindex && rtnl_addr_get_ifindex(a) != f->ifindex)
 		return 0;
-	if (f->local && !same_ip(f->local, rtnl_addr_get_local(a)))
+	if (f->local && !vn_addr_same(f->local, rtnl_addr_get_local(a)))
 		return 0;
 	if (f->prefixlen >= 0 && rtnl_addr_get_prefixlen(a) != f->prefixlen)
 		return 0;

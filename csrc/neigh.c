@@ -95,16 +95,6 @@ static const vn_field neigh_fields[] = {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
-static int same_addr(struct nl_addr *a, struct nl_addr *b)
-{
-	if (!a || !b)
-		return !a && !b;
-	return nl_addr_get_family(a) == nl_addr_get_family(b) &&
-	       nl_addr_get_len(a) == nl_addr_get_len(b) &&
-	       memcmp(nl_addr_get_binary_addr(a), nl_addr_get_binary_addr(b),
-		      nl_addr_get_len(a)) == 0;
-}
-
 /* Pushes a new box bound to the handle at nsidx holding a new rtnl_neigh. */
 static struct rtnl_neigh *push_new_neigh(lua_State *L, int nsidx, const char *fn)
 {
@@ -135,7 +125,7 @@ static int keep_neigh(struct nl_object *o, void *arg)
 	if (f->state >= 0 && (f->state ? !(rtnl_neigh_get_state(n) & f->state)
 				       : rtnl_neigh_get_state(n) != 0))
 		return 0;
-	if (f->dst && !same_addr(f->dst, rtnl_neigh_get_dst(n)))
+	if (f->dst && !vn_addr_same(f->dst, rtnl_neigh_get_dst(n)))
 		return 0;
 	return 1;
 }

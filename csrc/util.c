@@ -828,3 +828,13 @@ void vn_push_devdesc(lua_State *L, int sidx)
 		lua_pushstring(L, lua_tostring(L, sidx));
 	}
 }
+
+int vn_addr_same(struct nl_addr *a, struct nl_addr *b)
+{
+	if (!a || !b)
+		return !a && !b;
+	return nl_addr_get_family(a) == nl_addr_get_family(b) &&
+	       nl_addr_get_len(a) == nl_addr_get_len(b) &&
+	       memcmp(nl_addr_get_binary_addr(a), nl_addr_get_binary_addr(b),
+		      nl_addr_get_len(a)) == 0;
+}

@@ -216,6 +216,9 @@ int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_
 void vn_push_family(lua_State *L, int fam);
 /* Pushes a short description of the device value at sidx ("veth0", "5"). */
 void vn_push_devdesc(lua_State *L, int sidx);
+/* Whether two addresses are the same bytes of the same family (prefix
+ * lengths aside); two NULLs are the same. */
+int vn_addr_same(struct nl_addr *a, struct nl_addr *b);
 /* Pushes an nl_addr as a string (without prefix when it is a host addr). */
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix);
 
