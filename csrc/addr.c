@@ -173,16 +173,9 @@ static int opt_lft(lua_State *L, int idx, const char *fn, const char *key, uint3
 }
 
 /* ---- fields ------------------------------------------------------------ */
-static void push_ip(lua_State *L, struct nl_addr *a)
-{
-	if (a && nl_addr_get_len(a) > 0)
-		vn_push_addr(L, a, 0);
-	else
-		lua_pushnil(L);
-}
 static void f_address(lua_State *L, struct nl_object *o)
 {
-	push_ip(L, rtnl_addr_get_local(A_(o)));
+	vn_push_addr(L, rtnl_addr_get_local(A_(o)), 0);
 }
 static void f_prefixlen(lua_State *L, struct nl_object *o)
 {
@@ -218,11 +211,11 @@ static void f_scope(lua_State *L, struct nl_object *o)
 }
 static void f_peer(lua_State *L, struct nl_object *o)
 {
-	push_ip(L, rtnl_addr_get_peer(A_(o)));
+	vn_push_addr(L, rtnl_addr_get_peer(A_(o)), 0);
 }
 static void f_broadcast(lua_State *L, struct nl_object *o)
 {
-	push_ip(L, rtnl_addr_get_broadcast(A_(o)));
+	vn_push_addr(L, rtnl_addr_get_broadcast(A_(o)), 0);
 }
 static void f_flags(lua_State *L, struct nl_object *o)
 {

@@ -55,20 +55,13 @@ static int opt_state(lua_State *L, int idx, const char *fn, int *out)
 }
 
 /* ---- fields ------------------------------------------------------------- */
-static void push_addr_or_nil(lua_State *L, struct nl_addr *a)
-{
-	if (a && nl_addr_get_len(a) > 0)
-		vn_push_addr(L, a, 0);
-	else
-		lua_pushnil(L);
-}
 static void f_dst(lua_State *L, struct nl_object *o)
 {
-	push_addr_or_nil(L, rtnl_neigh_get_dst(N_(o)));
+	vn_push_addr(L, rtnl_neigh_get_dst(N_(o)), 0);
 }
 static void f_lladdr(lua_State *L, struct nl_object *o)
 {
-	push_addr_or_nil(L, rtnl_neigh_get_lladdr(N_(o)));
+	vn_push_addr(L, rtnl_neigh_get_lladdr(N_(o)), 0);
 }
 static void f_dev(lua_State *L, struct nl_object *o)
 {

@@ -143,7 +143,7 @@ static void f_gateway(lua_State *L, struct nl_object *o)
 {
 	struct rtnl_nexthop *nh = single_nh(R_(o));
 	struct nl_addr *a = nh ? rtnl_route_nh_get_gateway(nh) : NULL;
-	if (a) vn_push_addr(L, a, 0); else lua_pushnil(L);
+	vn_push_addr(L, a, 0);
 }
 static void f_dev(lua_State *L, struct nl_object *o)
 {
@@ -154,7 +154,7 @@ static void f_dev(lua_State *L, struct nl_object *o)
 static void f_src(lua_State *L, struct nl_object *o)
 {
 	struct nl_addr *a = rtnl_route_get_pref_src(R_(o));
-	if (a) vn_push_addr(L, a, 0); else lua_pushnil(L);
+	vn_push_addr(L, a, 0);
 }
 static void f_metric(lua_State *L, struct nl_object *o)
 {

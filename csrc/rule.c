@@ -55,20 +55,13 @@ static uint32_t rule_flags(struct rtnl_rule *r)
 }
 
 /* ---- fields ------------------------------------------------------------- */
-static void push_prefix(lua_State *L, struct nl_addr *a)
-{
-	if (a && nl_addr_get_len(a) > 0)
-		vn_push_addr(L, a, 1);
-	else
-		lua_pushnil(L);
-}
 static void f_from(lua_State *L, struct nl_object *o)
 {
-	push_prefix(L, rtnl_rule_get_src(RU_(o)));
+	vn_push_addr(L, rtnl_rule_get_src(RU_(o)), 1);
 }
 static void f_to(lua_State *L, struct nl_object *o)
 {
-	push_prefix(L, rtnl_rule_get_dst(RU_(o)));
+	vn_push_addr(L, rtnl_rule_get_dst(RU_(o)), 1);
 }
 static void f_iif(lua_State *L, struct nl_object *o)
 {

@@ -791,7 +791,12 @@ int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
-	int fam = nl_addr_get_family(a);
+	int fam;
+	if (!a || nl_addr_get_len(a) == 0) {
+		lua_pushnil(L);
+		return;
+	}
+	fam = nl_addr_get_family(a);
 	if ((fam == AF_INET || fam == AF_INET6) && nl_addr_get_len(a) > 0) {
 		inet_ntop(fam, nl_addr_get_binary_addr(a), buf, sizeof buf);
 		if (with_prefix)

@@ -219,7 +219,8 @@ void vn_push_devdesc(lua_State *L, int sidx);
 /* Whether two addresses are the same bytes of the same family (prefix
  * lengths aside); two NULLs are the same. */
 int vn_addr_same(struct nl_addr *a, struct nl_addr *b);
-/* Pushes an nl_addr as a string (without prefix when it is a host addr). */
+/* Pushes an nl_addr as a string (with "/prefix" when asked), or nil for
+ * NULL or an empty address. */
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix);
 
 /* Reads a namespace option (a vnet.netns handle or a name) of table idx and
