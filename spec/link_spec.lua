@@ -10,7 +10,14 @@ describe("links", function()
       H.ipdo_batch(name, { "link add r0 mtu 1400 address 02:00:00:00:00:0a txqueuelen 77 "
                            .. "type veth peer name r1",
                            'link set r0 alias "to the right" up' })
-      local iplinks = H.iplinks(name)
+      -- The kernel settles operstate asynchronously (linkwatch): r0 is up
+      -- with its peer down, so wait until ip sees LOWERLAYERDOWN, then compare.
+      local iplinks
+      for _ = 1, 100 do
+        iplinks = H.iplinks(name)
+        if iplinks.r0.operstate == "LOWERLAYERDOWN" then break end
+        H.sh("sleep 0.05")
+      end
       local oracle = iplinks.r0
       local l = assert(ns:link("r0"))
       assert.are.equal("r0", l.name)
