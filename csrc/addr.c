@@ -173,15 +173,15 @@ static int opt_lft(lua_State *L, int idx, const char *fn, const char *key, uint3
 }
 
 /* ---- fields ------------------------------------------------------------ */
-static void f_address(lua_State *L, struct nl_object *o)
+static void f_address(lua_State *L, void *o)
 {
 	vn_push_addr(L, rtnl_addr_get_local(A_(o)), 0);
 }
-static void f_prefixlen(lua_State *L, struct nl_object *o)
+static void f_prefixlen(lua_State *L, void *o)
 {
 	lua_pushinteger(L, rtnl_addr_get_prefixlen(A_(o)));
 }
-static void f_cidr(lua_State *L, struct nl_object *o)
+static void f_cidr(lua_State *L, void *o)
 {
 	struct nl_addr *a = rtnl_addr_get_local(A_(o));
 	if (!a || nl_addr_get_len(a) == 0) {
@@ -192,32 +192,32 @@ static void f_cidr(lua_State *L, struct nl_object *o)
 	lua_pushfstring(L, "%s/%d", lua_tostring(L, -1), rtnl_addr_get_prefixlen(A_(o)));
 	lua_remove(L, -2);
 }
-static void f_family(lua_State *L, struct nl_object *o)
+static void f_family(lua_State *L, void *o)
 {
 	vn_push_family(L, rtnl_addr_get_family(A_(o)));
 }
-static void f_dev(lua_State *L, struct nl_object *o)
+static void f_dev(lua_State *L, void *o)
 {
 	lua_pushinteger(L, rtnl_addr_get_ifindex(A_(o)));
 }
-static void f_label(lua_State *L, struct nl_object *o)
+static void f_label(lua_State *L, void *o)
 {
 	const char *s = rtnl_addr_get_label(A_(o));
 	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
 }
-static void f_scope(lua_State *L, struct nl_object *o)
+static void f_scope(lua_State *L, void *o)
 {
 	push_scope(L, rtnl_addr_get_scope(A_(o)));
 }
-static void f_peer(lua_State *L, struct nl_object *o)
+static void f_peer(lua_State *L, void *o)
 {
 	vn_push_addr(L, rtnl_addr_get_peer(A_(o)), 0);
 }
-static void f_broadcast(lua_State *L, struct nl_object *o)
+static void f_broadcast(lua_State *L, void *o)
 {
 	vn_push_addr(L, rtnl_addr_get_broadcast(A_(o)), 0);
 }
-static void f_flags(lua_State *L, struct nl_object *o)
+static void f_flags(lua_State *L, void *o)
 {
 	unsigned f = rtnl_addr_get_flags(A_(o));
 	int i;
@@ -236,11 +236,11 @@ static void push_lft(lua_State *L, uint32_t v)
 	if (v == FOREVER) lua_pushliteral(L, "forever");
 	else lua_pushinteger(L, (lua_Integer)v);
 }
-static void f_valid_lft(lua_State *L, struct nl_object *o)
+static void f_valid_lft(lua_State *L, void *o)
 {
 	push_lft(L, rtnl_addr_get_valid_lifetime(A_(o)));
 }
-static void f_preferred_lft(lua_State *L, struct nl_object *o)
+static void f_preferred_lft(lua_State *L, void *o)
 {
 	push_lft(L, rtnl_addr_get_preferred_lifetime(A_(o)));
 }
@@ -753,7 +753,9 @@ static const luaL_Reg addr_methods[] = {
 	{ NULL, NULL }
 };
 
-static const vn_type addr_type = { VN_ADDR, addr_methods, addr_fields, m_tostring };
+static const vn_type addr_type = {
+	.name = VN_ADDR, .methods = addr_methods, .fields = addr_fields, .tostring = m_tostring
+};
 
 static const luaL_Reg ns_methods[] = {
 	{ "addr_add", ns_addr_add },

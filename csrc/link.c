@@ -12,16 +12,16 @@
 /* ---- fields ---------------------------------------------------------- */
 #define L_(o) ((struct rtnl_link *)(o))
 
-static void f_name(lua_State *L, struct nl_object *o)
+static void f_name(lua_State *L, void *o)
 {
 	const char *s = rtnl_link_get_name(L_(o));
 	if (s) lua_pushstring(L, s); else lua_pushnil(L);
 }
-static void f_index(lua_State *L, struct nl_object *o)
+static void f_index(lua_State *L, void *o)
 {
 	lua_pushinteger(L, rtnl_link_get_ifindex(L_(o)));
 }
-static void f_kind(lua_State *L, struct nl_object *o)
+static void f_kind(lua_State *L, void *o)
 {
 	const char *s = rtnl_link_get_type(L_(o));
 	if (s)
@@ -31,11 +31,11 @@ static void f_kind(lua_State *L, struct nl_object *o)
 	else
 		lua_pushstring(L, "device");
 }
-static void f_mtu(lua_State *L, struct nl_object *o)
+static void f_mtu(lua_State *L, void *o)
 {
 	lua_pushinteger(L, rtnl_link_get_mtu(L_(o)));
 }
-static void f_txqlen(lua_State *L, struct nl_object *o)
+static void f_txqlen(lua_State *L, void *o)
 {
 	lua_pushinteger(L, rtnl_link_get_txqlen(L_(o)));
 }
@@ -49,15 +49,15 @@ static void push_lladdr(lua_State *L, struct nl_addr *a)
 	nl_addr2str(a, buf, sizeof buf);
 	lua_pushstring(L, buf);
 }
-static void f_address(lua_State *L, struct nl_object *o)
+static void f_address(lua_State *L, void *o)
 {
 	push_lladdr(L, rtnl_link_get_addr(L_(o)));
 }
-static void f_broadcast(lua_State *L, struct nl_object *o)
+static void f_broadcast(lua_State *L, void *o)
 {
 	push_lladdr(L, rtnl_link_get_broadcast(L_(o)));
 }
-static void f_flags(lua_State *L, struct nl_object *o)
+static void f_flags(lua_State *L, void *o)
 {
 	static const struct { unsigned f; const char *n; } fl[] = {
 		{ IFF_UP, "up" }, { IFF_BROADCAST, "broadcast" },
@@ -77,33 +77,33 @@ static void f_flags(lua_State *L, struct nl_object *o)
 			lua_setfield(L, -2, fl[i].n);
 		}
 }
-static void f_up(lua_State *L, struct nl_object *o)
+static void f_up(lua_State *L, void *o)
 {
 	lua_pushboolean(L, (rtnl_link_get_flags(L_(o)) & IFF_UP) != 0);
 }
-static void f_operstate(lua_State *L, struct nl_object *o)
+static void f_operstate(lua_State *L, void *o)
 {
 	static const char *const st[] = { "unknown", "notpresent", "down",
 		"lowerlayerdown", "testing", "dormant", "up" };
 	uint8_t s = rtnl_link_get_operstate(L_(o));
 	lua_pushstring(L, s < 7 ? st[s] : "unknown");
 }
-static void f_master(lua_State *L, struct nl_object *o)
+static void f_master(lua_State *L, void *o)
 {
 	int m = rtnl_link_get_master(L_(o));
 	if (m) lua_pushinteger(L, m); else lua_pushnil(L);
 }
-static void f_link(lua_State *L, struct nl_object *o)
+static void f_link(lua_State *L, void *o)
 {
 	int m = rtnl_link_get_link(L_(o));
 	if (m) lua_pushinteger(L, m); else lua_pushnil(L);
 }
-static void f_alias(lua_State *L, struct nl_object *o)
+static void f_alias(lua_State *L, void *o)
 {
 	const char *s = rtnl_link_get_ifalias(L_(o));
 	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
 }
-static void f_link_netnsid(lua_State *L, struct nl_object *o)
+static void f_link_netnsid(lua_State *L, void *o)
 {
 	int32_t id;
 	if (rtnl_link_get_link_netnsid(L_(o), &id) == 0)
@@ -111,11 +111,11 @@ static void f_link_netnsid(lua_State *L, struct nl_object *o)
 	else
 		lua_pushnil(L);
 }
-static void f_carrier(lua_State *L, struct nl_object *o)
+static void f_carrier(lua_State *L, void *o)
 {
 	lua_pushboolean(L, rtnl_link_get_carrier(L_(o)) != 0);
 }
-static void f_stats(lua_State *L, struct nl_object *o)
+static void f_stats(lua_State *L, void *o)
 {
 	static const struct { rtnl_link_stat_id_t id; const char *n; } st[] = {
 		{ RTNL_LINK_RX_BYTES, "rx_bytes" }, { RTNL_LINK_TX_BYTES, "tx_bytes" },
@@ -132,7 +132,7 @@ static void f_stats(lua_State *L, struct nl_object *o)
 		lua_setfield(L, -2, st[i].n);
 	}
 }
-static void f_info(lua_State *L, struct nl_object *o)
+static void f_info(lua_State *L, void *o)
 {
 	const char *t = rtnl_link_get_type(L_(o));
 	const vn_kind *k = t ? vn_kind_find(t) : NULL;
@@ -650,7 +650,9 @@ static const luaL_Reg link_methods[] = {
 	{ NULL, NULL }
 };
 
-static const vn_type link_type = { VN_LINK, link_methods, link_fields, m_tostring };
+static const vn_type link_type = {
+	.name = VN_LINK, .methods = link_methods, .fields = link_fields, .tostring = m_tostring
+};
 
 static const luaL_Reg ns_methods[] = {
 	{ "link", ns_link },

@@ -55,28 +55,28 @@ static int opt_state(lua_State *L, int idx, const char *fn, int *out)
 }
 
 /* ---- fields ------------------------------------------------------------- */
-static void f_dst(lua_State *L, struct nl_object *o)
+static void f_dst(lua_State *L, void *o)
 {
 	vn_push_addr(L, rtnl_neigh_get_dst(N_(o)), 0);
 }
-static void f_lladdr(lua_State *L, struct nl_object *o)
+static void f_lladdr(lua_State *L, void *o)
 {
 	vn_push_addr(L, rtnl_neigh_get_lladdr(N_(o)), 0);
 }
-static void f_dev(lua_State *L, struct nl_object *o)
+static void f_dev(lua_State *L, void *o)
 {
 	lua_pushinteger(L, rtnl_neigh_get_ifindex(N_(o)));
 }
-static void f_state(lua_State *L, struct nl_object *o)
+static void f_state(lua_State *L, void *o)
 {
 	int s = rtnl_neigh_get_state(N_(o));
 	push_state(L, s < 0 ? NUD_NONE : s);
 }
-static void f_family(lua_State *L, struct nl_object *o)
+static void f_family(lua_State *L, void *o)
 {
 	vn_push_family(L, rtnl_neigh_get_family(N_(o)));
 }
-static void f_router(lua_State *L, struct nl_object *o)
+static void f_router(lua_State *L, void *o)
 {
 	lua_pushboolean(L, (rtnl_neigh_get_flags(N_(o)) & NTF_ROUTER) != 0);
 }
@@ -379,7 +379,9 @@ static const luaL_Reg neigh_methods[] = {
 	{ NULL, NULL }
 };
 
-static const vn_type neigh_type = { VN_NEIGH, neigh_methods, neigh_fields, m_tostring };
+static const vn_type neigh_type = {
+	.name = VN_NEIGH, .methods = neigh_methods, .fields = neigh_fields, .tostring = m_tostring
+};
 
 static const luaL_Reg ns_methods[] = {
 	{ "neigh_add", ns_neigh_add },

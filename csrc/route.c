@@ -12,9 +12,13 @@
  * Requests are built with libnl (rtnl_route_build_*_request) and then the
  * rtmsg header is adjusted where libnl's defaults differ from iproute2's
  * (scope guessing, wildcard fields of a delete, onlink of a single nexthop).
+ * Route objects are not libnl objects: each holds the message the kernel
+ * sent (from a dump, an echo or a get) and decodes fields on access.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -26,7 +30,6 @@
 #include "util.h"
 
 #define VN_ROUTE "vnet.route"
-#define R_(o) ((struct rtnl_route *)(o))
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -117,100 +120,289 @@ static void push_type(lua_State *L, int t)
 		lua_pushinteger(L, t);
 }
 
-/* ---- fields ------------------------------------------------------------ */
-static struct rtnl_nexthop *single_nh(struct rtnl_route *r)
+/* ---- route objects ------------------------------------------------------ */
+/* A route box holds the route as the kernel sent it: its rtmsg and
+ * attributes, copied in. Fields are read from those bytes on access, so a
+ * dump of a million routes costs one small userdata per route and no
+ * library object. */
+typedef struct rt_box {
+	uint32_t len;             /* bytes in m; 0 once released */
+	uint32_t pad_;
+	unsigned char m[];        /* struct rtmsg, then its attributes */
+} rt_box;
+
+/* One pass over the attributes: the first of each type (a[t] is valid
+ * where bit t of has is set; nothing else is cleared). */
+typedef struct rt_view {
+	const struct rtmsg *h;
+	uint64_t has;
+	const struct rtattr *a[RTA_MAX + 1];
+} rt_view;
+
+typedef char rta_max_fits_mask[RTA_MAX < 64 ? 1 : -1];
+
+#define RA(v, t) ((((v)->has >> (t)) & 1) ? (v)->a[t] : NULL)
+
+static void rt_parse(rt_view *v, const void *m, size_t len)
 {
-	return rtnl_route_get_nnexthops(r) == 1 ? rtnl_route_nexthop_n(r, 0) : NULL;
+	const struct rtattr *a;
+	unsigned int left;
+	v->h = (const struct rtmsg *)m;
+	v->has = 0;
+	if (len < NLMSG_ALIGN(sizeof(struct rtmsg)))
+		return;
+	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct rtmsg)));
+	a = (const struct rtattr *)((const char *)m + NLMSG_ALIGN(sizeof(struct rtmsg)));
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		unsigned t = a->rta_type & NLA_TYPE_MASK;
+		if (t <= RTA_MAX && !((v->has >> t) & 1)) {
+			v->has |= (uint64_t)1 << t;
+			v->a[t] = a;
+		}
+	}
 }
 
-static void f_dst(lua_State *L, struct nl_object *o)
+#define RB(o) ((rt_box *)(o))
+#define RTM(o) ((const struct rtmsg *)RB(o)->m)
+#define VIEW(v, o) rt_view v; rt_parse(&v, RB(o)->m, RB(o)->len)
+
+static uint32_t rta_u32(const struct rtattr *a)
 {
-	struct nl_addr *a = rtnl_route_get_dst(R_(o));
-	if (!a || nl_addr_get_prefixlen(a) == 0)
+	uint32_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	return v;
+}
+
+static uint32_t rt_table(const rt_view *v)
+{
+	return RA(v, RTA_TABLE) ? rta_u32(RA(v, RTA_TABLE)) : v->h->rtm_table;
+}
+
+/* inet_ntop for IPv4 without printf */
+static const char *ntoa4(const void *p, char *buf)
+{
+	const unsigned char *b = (const unsigned char *)p;
+	char *o = buf;
+	int i;
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*o++ = '.';
+		if (b[i] >= 100)
+			*o++ = (char)('0' + b[i] / 100);
+		if (b[i] >= 10)
+			*o++ = (char)('0' + b[i] / 10 % 10);
+		*o++ = (char)('0' + b[i] % 10);
+	}
+	*o = 0;
+	return buf;
+}
+
+/* Pushes the address in attribute a of family fam (with "/plen" when
+ * plen >= 0), or nil. */
+static void push_rta_addr(lua_State *L, int fam, const struct rtattr *a, int plen)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	size_t want = fam == AF_INET ? 4 : fam == AF_INET6 ? 16 : 0;
+	if (!a || !want || RTA_PAYLOAD(a) != want ||
+	    !(fam == AF_INET ? ntoa4(RTA_DATA(a), buf) :
+	      inet_ntop(fam, RTA_DATA(a), buf, INET6_ADDRSTRLEN))) {
+		lua_pushnil(L);
+		return;
+	}
+	if (plen >= 0) {
+		size_t n = strlen(buf);
+		buf[n++] = '/';
+		if (plen >= 100)
+			buf[n++] = (char)('0' + plen / 100);
+		if (plen >= 10)
+			buf[n++] = (char)('0' + plen / 10 % 10);
+		buf[n++] = (char)('0' + plen % 10);
+		lua_pushlstring(L, buf, n);
+	} else {
+		lua_pushstring(L, buf);
+	}
+}
+
+/* A next hop: the flat attributes of a route, or one of RTA_MULTIPATH. */
+typedef struct rt_nh {
+	int ifindex, weight, flags;
+	const struct rtattr *gw;
+} rt_nh;
+
+#define MAXNH 256
+
+/* Fills up to max next hops of v into nh; returns how many there are. */
+static int rt_nexthops(const rt_view *v, rt_nh *nh, int max)
+{
+	const struct rtattr *mp = RA(v, RTA_MULTIPATH);
+	const struct rtnexthop *x;
+	unsigned int left, alen;
+	int n = 0;
+	if (!mp) {
+		if (!RA(v, RTA_OIF) && !RA(v, RTA_GATEWAY))
+			return 0;
+		if (max > 0) {
+			nh[0].ifindex = (int)rta_u32(RA(v, RTA_OIF));
+			nh[0].weight = 1;
+			nh[0].flags = v->h->rtm_flags & 0xff;
+			nh[0].gw = RA(v, RTA_GATEWAY);
+		}
+		return 1;
+	}
+	left = RTA_PAYLOAD(mp);
+	x = (const struct rtnexthop *)RTA_DATA(mp);
+	while (left >= sizeof *x && x->rtnh_len >= sizeof *x && x->rtnh_len <= left) {
+		const struct rtattr *a = RTNH_DATA(x);
+		if (n < max) {
+			nh[n].ifindex = x->rtnh_ifindex;
+			nh[n].weight = x->rtnh_hops + 1; /* the kernel keeps weight - 1 */
+			nh[n].flags = x->rtnh_flags;
+			nh[n].gw = NULL;
+			alen = x->rtnh_len - (unsigned int)RTNH_LENGTH(0);
+			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+				if ((a->rta_type & NLA_TYPE_MASK) == RTA_GATEWAY)
+					nh[n].gw = a;
+		}
+		n++;
+		if ((unsigned int)RTNH_ALIGN(x->rtnh_len) >= left)
+			break;
+		left -= (unsigned int)RTNH_ALIGN(x->rtnh_len);
+		x = RTNH_NEXT(x);
+	}
+	return n;
+}
+
+/* The single next hop (flat, or a list of one) into *nh: 1, else 0. */
+static int rt_single(const rt_view *v, rt_nh *nh)
+{
+	return rt_nexthops(v, nh, 1) == 1;
+}
+
+static int rt_mtu(const rt_view *v, uint32_t *mtu)
+{
+	const struct rtattr *a = RA(v, RTA_METRICS);
+	unsigned int left;
+	if (!a)
+		return 0;
+	left = RTA_PAYLOAD(a);
+	for (a = (const struct rtattr *)RTA_DATA(a); RTA_OK(a, left); a = RTA_NEXT(a, left))
+		if ((a->rta_type & NLA_TYPE_MASK) == RTAX_MTU) {
+			*mtu = rta_u32(a);
+			return 1;
+		}
+	return 0;
+}
+
+static int rt_onlink(const rt_view *v)
+{
+	rt_nh nh;
+	int f = v->h->rtm_flags;
+	if (rt_single(v, &nh))
+		f |= nh.flags;
+	return (f & RTNH_F_ONLINK) != 0;
+}
+
+static void push_dst(lua_State *L, const rt_view *v)
+{
+	if (v->h->rtm_dst_len == 0 || !RA(v, RTA_DST))
 		lua_pushliteral(L, "default");
 	else
-		vn_push_addr(L, a, 1);
+		push_rta_addr(L, v->h->rtm_family, RA(v, RTA_DST), v->h->rtm_dst_len);
 }
-static void f_family(lua_State *L, struct nl_object *o)
+
+/* ---- fields ------------------------------------------------------------ */
+static void f_dst(lua_State *L, void *o)
 {
-	vn_push_family(L, rtnl_route_get_family(R_(o)));
+	VIEW(v, o);
+	push_dst(L, &v);
 }
-static void f_table(lua_State *L, struct nl_object *o)
+static void f_family(lua_State *L, void *o)
 {
-	vn_push_rtname(L, "rt_tables", (long)rtnl_route_get_table(R_(o)));
+	vn_push_family(L, RTM(o)->rtm_family);
 }
-static void f_gateway(lua_State *L, struct nl_object *o)
+static void f_table(lua_State *L, void *o)
 {
-	struct rtnl_nexthop *nh = single_nh(R_(o));
-	struct nl_addr *a = nh ? rtnl_route_nh_get_gateway(nh) : NULL;
-	vn_push_addr(L, a, 0);
+	VIEW(v, o);
+	vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
 }
-static void f_dev(lua_State *L, struct nl_object *o)
+static void f_gateway(lua_State *L, void *o)
 {
-	struct rtnl_nexthop *nh = single_nh(R_(o));
-	int i = nh ? rtnl_route_nh_get_ifindex(nh) : 0;
-	if (i > 0) lua_pushinteger(L, i); else lua_pushnil(L);
+	rt_nh nh;
+	VIEW(v, o);
+	push_rta_addr(L, v.h->rtm_family, rt_single(&v, &nh) ? nh.gw : NULL, -1);
 }
-static void f_src(lua_State *L, struct nl_object *o)
+static void f_dev(lua_State *L, void *o)
 {
-	struct nl_addr *a = rtnl_route_get_pref_src(R_(o));
-	vn_push_addr(L, a, 0);
-}
-static void f_metric(lua_State *L, struct nl_object *o)
-{
-	lua_pushinteger(L, (lua_Integer)rtnl_route_get_priority(R_(o)));
-}
-static void f_scope(lua_State *L, struct nl_object *o)
-{
-	push_scope(L, rtnl_route_get_scope(R_(o)));
-}
-static void f_protocol(lua_State *L, struct nl_object *o)
-{
-	vn_push_rtname(L, "rt_protos", rtnl_route_get_protocol(R_(o)));
-}
-static void f_type(lua_State *L, struct nl_object *o)
-{
-	push_type(L, rtnl_route_get_type(R_(o)));
-}
-static void f_mtu(lua_State *L, struct nl_object *o)
-{
-	uint32_t v;
-	if (rtnl_route_get_metric(R_(o), RTAX_MTU, &v) == 0)
-		lua_pushinteger(L, (lua_Integer)v);
+	rt_nh nh;
+	VIEW(v, o);
+	if (rt_single(&v, &nh) && nh.ifindex > 0)
+		lua_pushinteger(L, nh.ifindex);
 	else
 		lua_pushnil(L);
 }
-static void f_onlink(lua_State *L, struct nl_object *o)
+static void f_src(lua_State *L, void *o)
 {
-	struct rtnl_nexthop *nh = single_nh(R_(o));
-	unsigned f = rtnl_route_get_flags(R_(o)) | (nh ? rtnl_route_nh_get_flags(nh) : 0);
-	lua_pushboolean(L, (f & RTNH_F_ONLINK) != 0);
+	VIEW(v, o);
+	push_rta_addr(L, v.h->rtm_family, RA(&v, RTA_PREFSRC), -1);
 }
-static void f_nexthops(lua_State *L, struct nl_object *o)
+static void f_metric(lua_State *L, void *o)
 {
-	struct rtnl_route *r = R_(o);
-	int i, n = rtnl_route_get_nnexthops(r);
+	VIEW(v, o);
+	lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_PRIORITY)));
+}
+static void f_scope(lua_State *L, void *o)
+{
+	push_scope(L, RTM(o)->rtm_scope);
+}
+static void f_protocol(lua_State *L, void *o)
+{
+	vn_push_rtname(L, "rt_protos", RTM(o)->rtm_protocol);
+}
+static void f_type(lua_State *L, void *o)
+{
+	push_type(L, RTM(o)->rtm_type);
+}
+static void f_mtu(lua_State *L, void *o)
+{
+	uint32_t mtu;
+	VIEW(v, o);
+	if (rt_mtu(&v, &mtu))
+		lua_pushinteger(L, (lua_Integer)mtu);
+	else
+		lua_pushnil(L);
+}
+static void f_onlink(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	lua_pushboolean(L, rt_onlink(&v));
+}
+static void f_nexthops(lua_State *L, void *o)
+{
+	rt_nh nh[MAXNH];
+	int i, n;
+	VIEW(v, o);
+	n = RA(&v, RTA_MULTIPATH) ? rt_nexthops(&v, nh, MAXNH) : 0;
 	if (n < 2) {
 		lua_pushnil(L);
 		return;
 	}
+	if (n > MAXNH)
+		n = MAXNH;
 	lua_createtable(L, n, 0);
 	for (i = 0; i < n; i++) {
-		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(r, i);
-		struct nl_addr *a = rtnl_route_nh_get_gateway(nh);
 		lua_createtable(L, 0, 4);
-		if (a) {
-			vn_push_addr(L, a, 0);
+		if (nh[i].gw) {
+			push_rta_addr(L, v.h->rtm_family, nh[i].gw, -1);
 			lua_setfield(L, -2, "gateway");
 		}
-		if (rtnl_route_nh_get_ifindex(nh) > 0) {
-			lua_pushinteger(L, rtnl_route_nh_get_ifindex(nh));
+		if (nh[i].ifindex > 0) {
+			lua_pushinteger(L, nh[i].ifindex);
 			lua_setfield(L, -2, "dev");
 		}
-		/* the kernel keeps weight - 1 (rtnh_hops) */
-		lua_pushinteger(L, (lua_Integer)rtnl_route_nh_get_weight(nh) + 1);
+		lua_pushinteger(L, nh[i].weight);
 		lua_setfield(L, -2, "weight");
-		if (rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK) {
+		if (nh[i].flags & RTNH_F_ONLINK) {
 			lua_pushboolean(L, 1);
 			lua_setfield(L, -2, "onlink");
 		}
@@ -226,10 +418,57 @@ static const vn_field route_fields[] = {
 	{ "nexthops", f_nexthops }, { NULL, NULL }
 };
 
+/* Pushes a route box holding a copy of the payload p (len bytes). */
+static void push_route(lua_State *L, const void *p, size_t len, int nsidx)
+{
+	rt_box *b = (rt_box *)vn_box_new(L, offsetof(rt_box, m) + len, VN_ROUTE, nsidx);
+	memcpy(b->m, p, len);
+	b->len = (uint32_t)len;
+}
+
+/* Pushes the route of the first payload of the raw list l (not empty),
+ * bound to the namespace handle at index 1. */
+static void push_first(lua_State *L, const vn_list *l)
+{
+	size_t len;
+	const void *p = vn_list_first(l, &len);
+	push_route(L, p, len, 1);
+}
+
+static int rt_live(const void *box)
+{
+	return ((const rt_box *)box)->len >= sizeof(struct rtmsg);
+}
+
+static void rt_release(void *box)
+{
+	((rt_box *)box)->len = 0;
+}
+
+/* the key of a route: family, tos, table, destination */
+static int rt_same_key(const rt_view *a, const rt_view *b)
+{
+	const struct rtattr *da = RA(a, RTA_DST), *db = RA(b, RTA_DST);
+	return a->h->rtm_family == b->h->rtm_family && a->h->rtm_tos == b->h->rtm_tos &&
+	       rt_table(a) == rt_table(b) && a->h->rtm_dst_len == b->h->rtm_dst_len &&
+	       (a->h->rtm_dst_len == 0 || (da && db && RTA_PAYLOAD(da) == RTA_PAYLOAD(db) &&
+		 !memcmp(RTA_DATA(da), RTA_DATA(db), RTA_PAYLOAD(da))));
+}
+
+/* __eq's identity: the key and the metric */
+static int rt_same(const void *x, const void *y)
+{
+	rt_view a, b;
+	rt_parse(&a, RB(x)->m, RB(x)->len);
+	rt_parse(&b, RB(y)->m, RB(y)->len);
+	return rt_same_key(&a, &b) &&
+	       rta_u32(RA(&a, RTA_PRIORITY)) == rta_u32(RA(&b, RTA_PRIORITY));
+}
+
 /* ---- dumps -------------------------------------------------------------- */
 /* Dumps routes of family (AF_UNSPEC for all) asking the kernel to filter by
  * table and oif (0 for any) with strict checking, so that it walks only
- * that table. Objects pass through l->keep as well. 0 or -errno. */
+ * that table. Messages pass through l->rkeep as well. 0 or -errno. */
 static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l)
 {
 	struct rtmsg rtm;
@@ -263,37 +502,53 @@ static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l
 	return r;
 }
 
-static int route_uses_dev(struct rtnl_route *r, int dev)
+/* Whether h is a route of ours (inet or inet6, not a cache clone); v is
+ * filled. */
+static int rt_msg(const struct nlmsghdr *h, rt_view *v)
 {
-	int i, n = rtnl_route_get_nnexthops(r);
-	for (i = 0; i < n; i++)
-		if (rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, i)) == dev)
+	if (h->nlmsg_type != RTM_NEWROUTE ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
+		return 0;
+	rt_parse(v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	return (v->h->rtm_family == AF_INET || v->h->rtm_family == AF_INET6) &&
+	       !(v->h->rtm_flags & RTM_F_CLONED);
+}
+
+static int route_uses_dev(const rt_view *v, int dev)
+{
+	rt_nh nh[MAXNH];
+	int i, n = rt_nexthops(v, nh, MAXNH);
+	for (i = 0; i < n && i < MAXNH; i++)
+		if (nh[i].ifindex == dev)
 			return 1;
 	return 0;
 }
 
 struct route_filter { int family, all, dev, proto, type; uint32_t table; };
 
-static int keep_route(struct nl_object *o, void *arg)
+static int keep_route(const struct nlmsghdr *h, void *arg)
 {
 	struct route_filter *f = (struct route_filter *)arg;
-	struct rtnl_route *r = R_(o);
-	int fam = rtnl_route_get_family(r);
-	if (fam != AF_INET && fam != AF_INET6)
+	rt_view v;
+	if (!rt_msg(h, &v))
 		return 0;
-	if (f->family && fam != f->family)
+	if (f->family && v.h->rtm_family != f->family)
 		return 0;
-	if (rtnl_route_get_flags(r) & RTM_F_CLONED)
+	if (!f->all && rt_table(&v) != f->table)
 		return 0;
-	if (!f->all && rtnl_route_get_table(r) != f->table)
+	if (f->proto >= 0 && v.h->rtm_protocol != f->proto)
 		return 0;
-	if (f->proto >= 0 && rtnl_route_get_protocol(r) != f->proto)
+	if (f->type >= 0 && v.h->rtm_type != f->type)
 		return 0;
-	if (f->type >= 0 && rtnl_route_get_type(r) != f->type)
-		return 0;
-	if (f->dev && !route_uses_dev(r, f->dev))
+	if (f->dev && !route_uses_dev(&v, f->dev))
 		return 0;
 	return 1;
+}
+
+/* The single next hop of a route being built, or NULL. */
+static struct rtnl_nexthop *single_nh(struct rtnl_route *r)
+{
+	return rtnl_route_get_nnexthops(r) == 1 ? rtnl_route_nexthop_n(r, 0) : NULL;
 }
 
 /* ns:routes([{ table =, family =, dev =, protocol =, type = }])
@@ -335,14 +590,14 @@ static int ns_routes(lua_State *L)
 	if (f.table == 0)
 		f.all = 1;
 	memset(&l, 0, sizeof l);
-	l.keep = keep_route;
+	l.rkeep = keep_route;
 	l.arg = &f;
 	r = route_dump(ns, f.family, f.all ? 0 : f.table, f.dev, &l);
 	if (r < 0) {
 		vn_list_free(&l);
 		return vn_nsfail(L, ns, "routes");
 	}
-	vn_push_iter(L, &l, VN_ROUTE, 1);
+	vn_push_raw_iter(L, &l, push_route, 1);
 	return 1;
 }
 
@@ -584,54 +839,100 @@ static void fix_header(struct nl_msg *msg, int scope, int onlink)
 }
 
 /* ---- reading a route back after add/replace ---------------------------- */
-struct route_match { struct rtnl_route *want; int prio_set; };
+/* A scratch request route: a userdata whose __gc frees the libnl route
+ * (built from options, which may raise). */
+#define VN_ROUTE_REQ "vnet.route_req"
 
-static int keep_match(struct nl_object *o, void *arg)
+static int req_gc(lua_State *L)
+{
+	struct rtnl_route **p = (struct rtnl_route **)lua_touserdata(L, 1);
+	if (*p) {
+		rtnl_route_put(*p);
+		*p = NULL;
+	}
+	return 0;
+}
+
+static struct rtnl_route *push_req(lua_State *L, const char *fn)
+{
+	struct rtnl_route **p = (struct rtnl_route **)lua_newuserdata(L, sizeof *p);
+	*p = NULL;
+	luaL_setmetatable(L, VN_ROUTE_REQ);
+	if (!(*p = rtnl_route_alloc()))
+		luaL_error(L, "%s: out of memory", fn);
+	return *p;
+}
+
+static int same_gw(const struct rtattr *a, const struct rtattr *b)
+{
+	return a && b && RTA_PAYLOAD(a) == RTA_PAYLOAD(b) &&
+	       !memcmp(RTA_DATA(a), RTA_DATA(b), RTA_PAYLOAD(a));
+}
+
+struct route_match { rt_view want; int prio_set; };
+
+/* the route a request made: same key and type, the requested metric and
+ * next hops */
+static int keep_match(const struct nlmsghdr *h, void *arg)
 {
 	struct route_match *m = (struct route_match *)arg;
-	struct rtnl_route *r = R_(o), *w = m->want;
-	struct rtnl_nexthop *a, *b;
-	if (rtnl_route_get_family(r) != rtnl_route_get_family(w) ||
-	    rtnl_route_get_table(r) != rtnl_route_get_table(w) ||
-	    rtnl_route_get_tos(r) != rtnl_route_get_tos(w) ||
-	    rtnl_route_get_type(r) != rtnl_route_get_type(w) ||
-	    (rtnl_route_get_flags(r) & RTM_F_CLONED) ||
-	    nl_addr_cmp(rtnl_route_get_dst(r), rtnl_route_get_dst(w)) != 0)
+	const rt_view *w = &m->want;
+	rt_view r;
+	rt_nh a, b;
+	int nw;
+	if (!rt_msg(h, &r) || !rt_same_key(&r, w) || r.h->rtm_type != w->h->rtm_type)
 		return 0;
-	if (m->prio_set && rtnl_route_get_priority(r) != rtnl_route_get_priority(w))
+	if (m->prio_set && rta_u32(RA(&r, RTA_PRIORITY)) != rta_u32(RA(w, RTA_PRIORITY)))
 		return 0;
-	if (rtnl_route_get_nnexthops(w) > 1)
-		return rtnl_route_get_nnexthops(r) >= rtnl_route_get_nnexthops(w);
-	if ((b = single_nh(w))) {
-		if (!(a = single_nh(r)))
-			return 0;
-		if (rtnl_route_nh_get_ifindex(b) &&
-		    rtnl_route_nh_get_ifindex(a) != rtnl_route_nh_get_ifindex(b))
-			return 0;
-		if (rtnl_route_nh_get_gateway(b) && (!rtnl_route_nh_get_gateway(a) ||
-		    nl_addr_cmp(rtnl_route_nh_get_gateway(a),
-				       rtnl_route_nh_get_gateway(b)) != 0))
+	nw = rt_nexthops(w, NULL, 0);
+	if (nw > 1)
+		return rt_nexthops(&r, NULL, 0) >= nw;
+	if (nw == 1) {
+		rt_single(w, &b);
+		if (!rt_single(&r, &a) || (b.ifindex && a.ifindex != b.ifindex) ||
+		    (b.gw && !same_gw(a.gw, b.gw)))
 			return 0;
 	}
 	return 1;
 }
 
-/* Replaces the object in the box at bidx by the route as the kernel keeps
- * it, when it can be found; keeps the request's otherwise. */
-static void read_back(lua_State *L, vn_ns *ns, int bidx, struct rtnl_route *want,
-		      int prio_set)
+static int keep_echo(const struct nlmsghdr *h, void *arg)
+{
+	rt_view v;
+	(void)arg;
+	return rt_msg(h, &v);
+}
+
+/* route get answers with a route marked as a clone: any route message */
+static int keep_answer(const struct nlmsghdr *h, void *arg)
+{
+	(void)arg;
+	return h->nlmsg_type == RTM_NEWROUTE &&
+	       h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct rtmsg));
+}
+
+/* Pushes the route as the kernel keeps it after the request req (a
+ * payload of len bytes) was acked: found by a dump, or the request's own
+ * when it cannot be found. */
+static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int prio_set)
 {
 	struct route_match m;
-	struct rtnl_nexthop *nh = single_nh(want);
+	rt_nh nh;
 	vn_list l;
-	m.want = want;
+	const void *p;
+	size_t plen;
+	rt_parse(&m.want, req, len);
 	m.prio_set = prio_set;
 	memset(&l, 0, sizeof l);
-	l.keep = keep_match;
+	l.rkeep = keep_match;
 	l.arg = &m;
-	if (route_dump(ns, rtnl_route_get_family(want), rtnl_route_get_table(want),
-		       nh ? rtnl_route_nh_get_ifindex(nh) : 0, &l) == 0 && l.n > 0)
-		vn_box_replace(L, bidx, VN_ROUTE, l.v[0]);
+	if (route_dump(ns, m.want.h->rtm_family, rt_table(&m.want),
+		       rt_single(&m.want, &nh) ? nh.ifindex : 0, &l) == 0 &&
+	    (p = vn_list_first(&l, &plen))) {
+		push_route(L, p, plen, 1);
+	} else {
+		push_route(L, req, len, 1);
+	}
 	vn_list_free(&l);
 }
 
@@ -641,21 +942,15 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rtnl_route *r;
 	struct nl_msg *msg = NULL;
-	vn_box *box;
 	rt_req q;
-	struct nl_object *echo = NULL;
+	vn_list echo;
+	size_t len;
 	int rc;
 	const char *dst;
 
 	vn_opts_check(L, 2, fn, route_keys);
 	lua_settop(L, 2);
-	/* box first, resource second */
-	box = (vn_box *)lua_newuserdata(L, sizeof *box);
-	box->o = NULL;
-	luaL_setmetatable(L, VN_ROUTE);
-	if (!(r = rtnl_route_alloc()))
-		return luaL_error(L, "%s: out of memory", fn);
-	box->o = (struct nl_object *)r;
+	r = push_req(L, fn);                      /* 3 */
 	memset(&q, 0, sizeof q);
 	q.fn = fn;
 	q.mode = mode;
@@ -672,26 +967,25 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	if (rc < 0)
 		return luaL_error(L, "%s: cannot build the request (%s)", fn, nl_geterror(rc));
 	fix_header(msg, q.scope, q.onlink);
-	rc = mode == R_DEL ? vn_talk(ns, msg) : vn_talk_echo(ns, msg, &echo);
-	nlmsg_free(msg);
-	if (rc < 0)
+	memset(&echo, 0, sizeof echo);
+	echo.rkeep = keep_echo;
+	/* the kernel echoes the route it made (NLM_F_ECHO) */
+	rc = mode == R_DEL || vn_deferred(ns) ? vn_talk(ns, msg) :
+		vn_request(ns, msg, 1, &echo);
+	if (rc < 0) {
+		nlmsg_free(msg);
+		vn_list_free(&echo);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
-	if (mode == R_DEL || vn_deferred(ns)) {
+	}
+	if (mode == R_DEL || vn_deferred(ns))
 		lua_pushboolean(L, 1);
-		return 1;
-	}
-	/* move r into a box bound to the namespace, then refresh it from the
-	 * kernel's copy */
-	vn_box_push(L, NULL, VN_ROUTE, 1);
-	((vn_box *)lua_touserdata(L, -1))->o = (struct nl_object *)r;
-	box->o = NULL;
-	if (echo) {
-		/* the kernel's copy, as it echoed it */
-		vn_box_replace(L, -1, VN_ROUTE, echo);
-		nl_object_put(echo);
-	} else {
-		read_back(L, ns, -1, r, q.prio_set);
-	}
+	else if (vn_list_first(&echo, &len))
+		push_first(L, &echo);
+	else
+		read_back(L, ns, nlmsg_data(nlmsg_hdr(msg)),
+			  (size_t)nlmsg_datalen(nlmsg_hdr(msg)), q.prio_set);
+	nlmsg_free(msg);
+	vn_list_free(&echo);
 	return 1;
 }
 
@@ -722,13 +1016,12 @@ static int ns_route_get(lua_State *L)
 	static const char *const keys[] = { "from", "iif", "oif", "mark", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rtnl_route *g;
-	struct nl_object *out = NULL;
 	struct nl_addr *a;
 	struct nl_msg *msg;
 	struct rtmsg rtm;
 	lua_Integer mark = 0;
 	int has_mark = 0, iif = 0, oif = 0, family, rc;
-	vn_box *box;
+	vn_list l;
 	const char *s;
 
 	if (lua_type(L, 2) != LUA_TSTRING)
@@ -752,13 +1045,8 @@ static int ns_route_get(lua_State *L)
 		}
 	}
 	lua_settop(L, 3);
-	/* a scratch route in a box owns the addresses while we parse */
-	box = (vn_box *)lua_newuserdata(L, sizeof *box);       /* 4 */
-	box->o = NULL;
-	luaL_setmetatable(L, VN_ROUTE);
-	if (!(g = rtnl_route_alloc()))
-		return luaL_error(L, "route_get: out of memory");
-	box->o = (struct nl_object *)g;
+	/* a scratch route owns the addresses while we parse */
+	g = push_req(L, "route_get");                 /* 4 */
 	a = vn_check_addr(L, 2, "route_get", "address", family);
 	rtnl_route_set_dst(g, a);
 	nl_addr_put(a);
@@ -789,33 +1077,41 @@ static int ns_route_get(lua_State *L)
 		nlmsg_free(msg);
 		return luaL_error(L, "route_get: out of memory");
 	}
-	rc = vn_get(ns, msg, &out);
+	memset(&l, 0, sizeof l);
+	l.rkeep = keep_answer;
+	rc = vn_request(ns, msg, 0, &l);
 	nlmsg_free(msg);
-	if (rc < 0)
+	if (rc < 0) {
+		vn_list_free(&l);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "route_get %s", s));
-	vn_box_push(L, out, VN_ROUTE, 1);
+	}
+	push_first(L, &l);
+	vn_list_free(&l);
 	return 1;
 }
 
 /* ---- methods ------------------------------------------------------------ */
-/* route:delete() -> true | nil, msg, errname */
+/* route:delete() -> true | nil, msg, errname: the route's own message sent
+ * back as RTM_DELROUTE (what `ip route flush` does) */
 static int m_delete(lua_State *L)
 {
-	struct rtnl_route *r = R_(vn_box_check(L, 1, VN_ROUTE));
-	vn_ns *ns = vn_box_ns(L, 1);
-	struct rtnl_nexthop *nh = single_nh(r);
-	struct nl_msg *msg = NULL;
+	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
+	vn_ns *ns;
+	struct nl_msg *msg;
 	int rc;
-	rc = rtnl_route_build_del_request(r, 0, &msg);
-	if (rc < 0)
-		return luaL_error(L, "delete: cannot build the request (%s)", nl_geterror(rc));
-	fix_header(msg, rtnl_route_get_scope(r),
-		   ((rtnl_route_get_flags(r) | (nh ? rtnl_route_nh_get_flags(nh) : 0))
-		    & RTNH_F_ONLINK) != 0);
+	if (!rt_live(b))
+		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
+	ns = vn_box_ns(L, 1);
+	msg = nlmsg_alloc_size(NLMSG_HDRLEN + NLMSG_ALIGN(b->len) + 64);
+	if (!msg || !nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, RTM_DELROUTE, 0, 0) ||
+	    nlmsg_append(msg, b->m, b->len, NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		return luaL_error(L, "delete: out of memory");
+	}
 	rc = vn_talk(ns, msg);
 	nlmsg_free(msg);
 	if (rc < 0) {
-		f_dst(L, (struct nl_object *)r);
+		f_dst(L, b);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "delete route %s",
 							lua_tostring(L, -1)));
 	}
@@ -823,91 +1119,85 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-/* route.ns: the namespace handle the route belongs to */
+/* adds " <word> <value at the top>" to buf */
+static void add_word(luaL_Buffer *buf, const char *word)
+{
+	luaL_addchar(buf, ' ');
+	luaL_addstring(buf, word);
+	luaL_addchar(buf, ' ');
+	luaL_addvalue(buf);
+}
+
+/* adds the " via GW dev N" of a next hop */
+static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
+{
+	if (nh->gw) {
+		push_rta_addr(L, fam, nh->gw, -1);
+		add_word(buf, "via");
+	}
+	if (nh->ifindex > 0) {
+		lua_pushinteger(L, nh->ifindex);
+		add_word(buf, "dev");
+	}
+}
+
 /* __tostring: "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
 static int m_tostring(lua_State *L)
 {
-	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_ROUTE);
-	struct rtnl_route *r;
-	struct rtnl_nexthop *nh;
-	struct nl_addr *a;
+	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
+	rt_nh nh[MAXNH];
 	luaL_Buffer buf;
-	int t, i, n;
 	uint32_t mtu;
+	int i, n, fam;
+	rt_view v;
 
-	if (!b->o) {
+	if (!rt_live(b)) {
 		lua_pushliteral(L, "vnet.route (released)");
 		return 1;
 	}
-	r = R_(b->o);
+	rt_parse(&v, b->m, b->len);
+	fam = v.h->rtm_family;
 	luaL_buffinit(L, &buf);
 	luaL_addstring(&buf, "vnet.route: ");
-	t = rtnl_route_get_type(r);
-	if (t != RTN_UNICAST) {
-		push_type(L, t);
+	if (v.h->rtm_type != RTN_UNICAST) {
+		push_type(L, v.h->rtm_type);
 		luaL_addvalue(&buf);
 		luaL_addchar(&buf, ' ');
 	}
-	f_dst(L, b->o);
+	push_dst(L, &v);
 	luaL_addvalue(&buf);
-	if ((nh = single_nh(r))) {
-		if ((a = rtnl_route_nh_get_gateway(nh))) {
-			luaL_addstring(&buf, " via ");
-			vn_push_addr(L, a, 0);
-			luaL_addvalue(&buf);
-		}
-		if (rtnl_route_nh_get_ifindex(nh) > 0) {
-			lua_pushfstring(L, " dev %d", rtnl_route_nh_get_ifindex(nh));
-			luaL_addvalue(&buf);
-		}
-	}
-	f_onlink(L, b->o);
-	if (lua_toboolean(L, -1))
+	n = rt_nexthops(&v, nh, MAXNH);
+	if (n == 1)
+		add_nh(L, &buf, fam, &nh[0]);
+	if (rt_onlink(&v))
 		luaL_addstring(&buf, " onlink");
-	lua_pop(L, 1);
-	if (rtnl_route_get_table(r) != RT_TABLE_MAIN) {
-		luaL_addstring(&buf, " table ");
-		f_table(L, b->o);
-		luaL_addvalue(&buf);
+	if (rt_table(&v) != RT_TABLE_MAIN) {
+		vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
+		add_word(&buf, "table");
 	}
-	if (rtnl_route_get_protocol(r)) {
-		luaL_addstring(&buf, " proto ");
-		f_protocol(L, b->o);
-		luaL_addvalue(&buf);
+	if (v.h->rtm_protocol) {
+		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
+		add_word(&buf, "proto");
 	}
-	luaL_addstring(&buf, " scope ");
-	f_scope(L, b->o);
-	luaL_addvalue(&buf);
-	if ((a = rtnl_route_get_pref_src(r))) {
-		luaL_addstring(&buf, " src ");
-		vn_push_addr(L, a, 0);
-		luaL_addvalue(&buf);
+	push_scope(L, v.h->rtm_scope);
+	add_word(&buf, "scope");
+	if (RA(&v, RTA_PREFSRC)) {
+		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
+		add_word(&buf, "src");
 	}
-	if (rtnl_route_get_priority(r)) {
-		lua_pushinteger(L, (lua_Integer)rtnl_route_get_priority(r));
-		luaL_addstring(&buf, " metric ");
-		luaL_addvalue(&buf);
+	if (rta_u32(RA(&v, RTA_PRIORITY))) {
+		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_PRIORITY)));
+		add_word(&buf, "metric");
 	}
-	if (rtnl_route_get_metric(r, RTAX_MTU, &mtu) == 0) {
+	if (rt_mtu(&v, &mtu)) {
 		lua_pushinteger(L, (lua_Integer)mtu);
-		luaL_addstring(&buf, " mtu ");
-		luaL_addvalue(&buf);
+		add_word(&buf, "mtu");
 	}
-	n = rtnl_route_get_nnexthops(r);
-	for (i = 0; n > 1 && i < n; i++) {
-		nh = rtnl_route_nexthop_n(r, i);
+	for (i = 0; n > 1 && i < n && i < MAXNH; i++) {
 		luaL_addstring(&buf, " nexthop");
-		if ((a = rtnl_route_nh_get_gateway(nh))) {
-			luaL_addstring(&buf, " via ");
-			vn_push_addr(L, a, 0);
-			luaL_addvalue(&buf);
-		}
-		if (rtnl_route_nh_get_ifindex(nh) > 0) {
-			lua_pushfstring(L, " dev %d", rtnl_route_nh_get_ifindex(nh));
-			luaL_addvalue(&buf);
-		}
-		lua_pushfstring(L, " weight %d", (int)rtnl_route_nh_get_weight(nh) + 1);
-		luaL_addvalue(&buf);
+		add_nh(L, &buf, fam, &nh[i]);
+		lua_pushinteger(L, nh[i].weight);
+		add_word(&buf, "weight");
 	}
 	luaL_pushresult(&buf);
 	return 1;
@@ -918,7 +1208,10 @@ static const luaL_Reg route_methods[] = {
 	{ NULL, NULL }
 };
 
-static const vn_type route_type = { VN_ROUTE, route_methods, route_fields, m_tostring };
+static const vn_type route_type = {
+	.name = VN_ROUTE, .methods = route_methods, .fields = route_fields,
+	.tostring = m_tostring, .live = rt_live, .release = rt_release, .same = rt_same
+};
 
 static const luaL_Reg ns_methods[] = {
 	{ "route_add", ns_route_add },
@@ -932,5 +1225,10 @@ static const luaL_Reg ns_methods[] = {
 void vn_open_route(lua_State *L)
 {
 	vn_type_register(L, &route_type);
+	if (luaL_newmetatable(L, VN_ROUTE_REQ)) {
+		lua_pushcfunction(L, req_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_pop(L, 1);
 	vn_netns_methods(L, ns_methods);
 }

@@ -55,25 +55,25 @@ static uint32_t rule_flags(struct rtnl_rule *r)
 }
 
 /* ---- fields ------------------------------------------------------------- */
-static void f_from(lua_State *L, struct nl_object *o)
+static void f_from(lua_State *L, void *o)
 {
 	vn_push_addr(L, rtnl_rule_get_src(RU_(o)), 1);
 }
-static void f_to(lua_State *L, struct nl_object *o)
+static void f_to(lua_State *L, void *o)
 {
 	vn_push_addr(L, rtnl_rule_get_dst(RU_(o)), 1);
 }
-static void f_iif(lua_State *L, struct nl_object *o)
+static void f_iif(lua_State *L, void *o)
 {
 	const char *s = rtnl_rule_get_iif(RU_(o));
 	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
 }
-static void f_oif(lua_State *L, struct nl_object *o)
+static void f_oif(lua_State *L, void *o)
 {
 	const char *s = rtnl_rule_get_oif(RU_(o));
 	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
 }
-static void f_fwmark(lua_State *L, struct nl_object *o)
+static void f_fwmark(lua_State *L, void *o)
 {
 	struct rtnl_rule *r = RU_(o);
 	if (rtnl_rule_get_mark(r) || rtnl_rule_get_mask(r))
@@ -81,7 +81,7 @@ static void f_fwmark(lua_State *L, struct nl_object *o)
 	else
 		lua_pushnil(L);
 }
-static void f_fwmask(lua_State *L, struct nl_object *o)
+static void f_fwmask(lua_State *L, void *o)
 {
 	struct rtnl_rule *r = RU_(o);
 	if (rtnl_rule_get_mark(r) || rtnl_rule_get_mask(r))
@@ -89,40 +89,40 @@ static void f_fwmask(lua_State *L, struct nl_object *o)
 	else
 		lua_pushnil(L);
 }
-static void f_table(lua_State *L, struct nl_object *o)
+static void f_table(lua_State *L, void *o)
 {
 	uint32_t t = rtnl_rule_get_table(RU_(o));
 	if (t) vn_push_rtname(L, "rt_tables", (long)t); else lua_pushnil(L);
 }
-static void f_priority(lua_State *L, struct nl_object *o)
+static void f_priority(lua_State *L, void *o)
 {
 	lua_pushinteger(L, (lua_Integer)rtnl_rule_get_prio(RU_(o)));
 }
-static void f_action(lua_State *L, struct nl_object *o)
+static void f_action(lua_State *L, void *o)
 {
 	push_action(L, rtnl_rule_get_action(RU_(o)));
 }
-static void f_goto(lua_State *L, struct nl_object *o)
+static void f_goto(lua_State *L, void *o)
 {
 	if (rtnl_rule_get_action(RU_(o)) == FR_ACT_GOTO)
 		lua_pushinteger(L, (lua_Integer)rtnl_rule_get_goto(RU_(o)));
 	else
 		lua_pushnil(L);
 }
-static void f_family(lua_State *L, struct nl_object *o)
+static void f_family(lua_State *L, void *o)
 {
 	int f = rtnl_rule_get_family(RU_(o));
 	if (f == AF_INET) lua_pushliteral(L, "inet");
 	else if (f == AF_INET6) lua_pushliteral(L, "inet6");
 	else lua_pushinteger(L, f);
 }
-static void f_protocol(lua_State *L, struct nl_object *o)
+static void f_protocol(lua_State *L, void *o)
 {
 	uint8_t p = 0;
 	rtnl_rule_get_protocol(RU_(o), &p);
 	vn_push_rtname(L, "rt_protos", p);
 }
-static void f_invert(lua_State *L, struct nl_object *o)
+static void f_invert(lua_State *L, void *o)
 {
 	lua_pushboolean(L, (rule_flags(RU_(o)) & FIB_RULE_INVERT) != 0);
 }
@@ -504,7 +504,9 @@ static const luaL_Reg rule_methods[] = {
 	{ NULL, NULL }
 };
 
-static const vn_type rule_type = { VN_RULE, rule_methods, rule_fields, m_tostring };
+static const vn_type rule_type = {
+	.name = VN_RULE, .methods = rule_methods, .fields = rule_fields, .tostring = m_tostring
+};
 
 static const luaL_Reg ns_methods[] = {
 	{ "rule_add", ns_rule_add },

@@ -234,9 +234,61 @@ static void list_add(struct nl_object *o, void *arg)
 	l->v[l->n++] = o;
 }
 
+/* Raw mode: payloads packed one after another ([u32 len][bytes], 4-byte
+ * aligned) into chunks of CHUNK bytes (more for a larger payload). */
+struct vn_chunk {
+	vn_chunk *next;
+	size_t used, cap;
+	unsigned char data[];
+};
+#define CHUNK (256 * 1024)
+#define REC(len) (sizeof(uint32_t) + NLMSG_ALIGN(len))
+
+static void raw_add(vn_list *l, const struct nlmsghdr *h)
+{
+	size_t len = h->nlmsg_len - NLMSG_HDRLEN, need = REC(len);
+	vn_chunk *c = l->tail;
+	uint32_t n32 = (uint32_t)len;
+	if (l->oom || h->nlmsg_len < NLMSG_HDRLEN || !l->rkeep(h, l->arg))
+		return;
+	if (!c || c->cap - c->used < need) {
+		size_t cap = need > CHUNK ? need : CHUNK;
+		if (!(c = malloc(sizeof *c + cap))) {
+			l->oom = 1;
+			return;
+		}
+		c->next = NULL;
+		c->used = 0;
+		c->cap = cap;
+		if (l->tail)
+			l->tail->next = c;
+		else
+			l->head = c;
+		l->tail = c;
+	}
+	memcpy(c->data + c->used, &n32, sizeof n32);
+	memcpy(c->data + c->used + sizeof n32, NLMSG_DATA(h), len);
+	c->used += need;
+	l->n++;
+}
+
+const void *vn_list_first(const vn_list *l, size_t *len)
+{
+	uint32_t n32;
+	if (!l->head || !l->head->used)
+		return NULL;
+	memcpy(&n32, l->head->data, sizeof n32);
+	*len = n32;
+	return l->head->data + sizeof n32;
+}
+
 static int on_valid(struct nl_msg *msg, void *arg)
 {
-	nl_msg_parse(msg, list_add, arg);
+	vn_list *l = (vn_list *)arg;
+	if (l->rkeep)
+		raw_add(l, nlmsg_hdr(msg));
+	else
+		nl_msg_parse(msg, list_add, arg);
 	return NL_OK;
 }
 
@@ -264,31 +316,51 @@ int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l)
 	return r;
 }
 
-int vn_talk_echo(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
+int vn_request(vn_ns *ns, struct nl_msg *msg, int echo, vn_list *l)
 {
-	vn_list l;
 	int r, rounds = 0;
-	*out = NULL;
-	if (ns->batch)
-		return vn_talk(ns, msg);
-	memset(&l, 0, sizeof l);
-	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK | NLM_F_ECHO;
+	if (echo)
+		nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK | NLM_F_ECHO;
 	r = send_msg(ns, msg);
 	if (r < 0)
 		return r;
 	ns->acked = 0;
-	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &l);
-	/* the echo and the ack come as two datagrams: read until the ack */
+	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, l);
+	/* a get answers with the object or an error, in one datagram; an echo
+	 * and its ack come as two: read until the ack */
 	do
 		r = wait_reply(ns);
-	while (r == 0 && !ns->acked && ++rounds < 8);
+	while (echo && r == 0 && !ns->acked && ++rounds < 8);
 	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
+	if (!echo && r == 0 && l->n == 0) {
+		ns->err = l->oom ? ENOMEM : ENOENT;
+		r = -ns->err;
+	}
+	return r;
+}
+
+/* the first object of a list collected by vn_request, moved to *out */
+static int take_first(vn_ns *ns, struct nl_msg *msg, int echo, struct nl_object **out)
+{
+	vn_list l;
+	int r;
+	memset(&l, 0, sizeof l);
+	*out = NULL;
+	r = vn_request(ns, msg, echo, &l);
 	if (r == 0 && l.n > 0) {
 		*out = l.v[0];
 		l.v[0] = NULL;
 	}
 	vn_list_free(&l);
 	return r;
+}
+
+int vn_talk_echo(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
+{
+	*out = NULL;
+	if (ns->batch)
+		return vn_talk(ns, msg);
+	return take_first(ns, msg, 1, out);
 }
 
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
@@ -310,45 +382,33 @@ int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
 
 int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
 {
-	vn_list l;
-	int r;
-	memset(&l, 0, sizeof l);
-	/* a get answers with the object or an error, in one datagram */
-	r = send_msg(ns, msg);
-	if (r == 0) {
-		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, &l);
-		r = wait_reply(ns);
-		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
-	}
-	if (r == 0 && l.n == 0) {
-		ns->err = l.oom ? ENOMEM : ENOENT;
-		r = -ns->err;
-	}
-	if (r == 0) {
-		*out = l.v[0];
-		l.v[0] = NULL;
-	}
-	vn_list_free(&l);
-	return r;
+	return take_first(ns, msg, 0, out);
 }
 
 void vn_list_free(vn_list *l)
 {
 	size_t i;
-	for (i = 0; i < l->n; i++)
+	for (i = 0; l->v && i < l->n; i++)
 		if (l->v[i])
 			nl_object_put(l->v[i]);
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
+	while (l->head) {
+		vn_chunk *c = l->head;
+		l->head = c->next;
+		free(c);
+	}
+	l->tail = NULL;
 }
 
 /* The state of an iterator over dumped objects: objects are boxed one at
  * a time as the loop reaches them; the rest are released by __gc. */
 typedef struct vn_iter {
 	vn_list l;
-	size_t pos;
+	size_t pos;        /* next object, or next byte of the head chunk */
 	const char *tname;
+	vn_push_raw push;  /* raw lists */
 } vn_iter;
 
 static int iter_gc(lua_State *L)
@@ -363,6 +423,26 @@ static int iter_next(lua_State *L)
 {
 	vn_iter *it = (vn_iter *)lua_touserdata(L, lua_upvalueindex(1));
 	vn_box *b;
+	if (it->push) {
+		vn_chunk *c = it->l.head;
+		uint32_t n32;
+		if (c && it->pos >= c->used) {
+			/* this chunk is done: give its memory back now */
+			it->l.head = c->next;
+			free(c);
+			it->pos = 0;
+			if (!(c = it->l.head))
+				it->l.tail = NULL;
+		}
+		if (!c) {
+			lua_pushnil(L);
+			return 1;
+		}
+		memcpy(&n32, c->data + it->pos, sizeof n32);
+		it->push(L, c->data + it->pos + sizeof n32, n32, lua_upvalueindex(2));
+		it->pos += REC(n32);
+		return 1;
+	}
 	if (it->pos >= it->l.n) {
 		vn_list_free(&it->l);
 		lua_pushnil(L);
@@ -375,7 +455,8 @@ static int iter_next(lua_State *L)
 	return 1;
 }
 
-void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
+static void push_iter(lua_State *L, vn_list *l, const char *tname,
+		      vn_push_raw push, int nsidx)
 {
 	vn_iter *it;
 	nsidx = vn_absindex(L, nsidx);
@@ -388,9 +469,20 @@ void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
 	lua_setmetatable(L, -2);
 	it->l = *l;        /* the objects move in; nothing below leaks them */
 	it->tname = tname;
+	it->push = push;
 	memset(l, 0, sizeof *l);
 	lua_pushvalue(L, nsidx);
 	lua_pushcclosure(L, iter_next, 2);
+}
+
+void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
+{
+	push_iter(L, l, tname, NULL, nsidx);
+}
+
+void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx)
+{
+	push_iter(L, l, NULL, push, nsidx);
 }
 
 /* ---- pipelined batches ------------------------------------------------ */

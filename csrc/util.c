@@ -140,6 +140,28 @@ static const vn_type *box_type(lua_State *L, int idx)
 	return t;
 }
 
+/* The object of the box ud of type t (see vn_field), NULL once released. */
+static void *box_obj(const vn_type *t, void *ud)
+{
+	if (!ud)
+		return NULL;
+	if (t->live)
+		return t->live(ud) ? ud : NULL;
+	return ((vn_box *)ud)->o;
+}
+
+/* The box at idx when it is of type t (or its object NULL); raises when it
+ * is released or not a box. */
+static void *box_live(lua_State *L, int idx, const vn_type *t)
+{
+	void *o = t ? box_obj(t, lua_touserdata(L, idx)) : NULL;
+	if (!t)
+		luaL_argerror(L, idx, "vnet object expected");
+	if (!o)
+		luaL_error(L, "attempt to use a released %s", t->name);
+	return o;
+}
+
 static int box_gc(lua_State *L)
 {
 	vn_box *b = (vn_box *)lua_touserdata(L, 1);
@@ -150,41 +172,42 @@ static int box_gc(lua_State *L)
 	return 0;
 }
 
-/* __index: methods first, then fields; upvalue 1 is the methods table. */
+/* __close of inline types; upvalue 1 is the type */
+static int box_release(lua_State *L)
+{
+	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(1));
+	if (box_type(L, 1) == t)
+		t->release(lua_touserdata(L, 1));
+	return 0;
+}
+
+/* __index. Upvalues: one table of methods (functions) and fields (their
+ * index in t->fields), the type, the metatable. */
 static int box_index(lua_State *L)
 {
-	const vn_type *t = box_type(L, 1);
-	vn_box *b = (vn_box *)lua_touserdata(L, 1);
-	const char *k;
-	const vn_field *f;
-
+	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(2));
+	void *o;
 	lua_pushvalue(L, 2);
 	lua_rawget(L, lua_upvalueindex(1));
-	if (!lua_isnil(L, -1))
+	if (lua_type(L, -1) != LUA_TNUMBER && (!lua_isnil(L, -1) ||
+					       lua_type(L, 2) != LUA_TSTRING))
 		return 1;
-	if (lua_type(L, 2) != LUA_TSTRING)
-		return 1;
-	k = lua_tostring(L, 2);
-	if (!b || !b->o)
-		return luaL_error(L, "attempt to use a released %s", t ? t->name : "object");
-	for (f = t->fields; f && f->name; f++)
-		if (strcmp(f->name, k) == 0) {
-			f->get(L, b->o);
-			return 1;
-		}
-	lua_pushnil(L);
+	/* the metatable check keeps a borrowed __index from reading another
+	 * kind of userdata */
+	if (!lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(3)))
+		return luaL_argerror(L, 1, t->name);
+	o = box_live(L, 1, t);
+	if (lua_type(L, -2) == LUA_TNUMBER)
+		t->fields[lua_tointeger(L, -2)].get(L, o);
+	else
+		lua_pushnil(L);
 	return 1;
 }
 
 /* obj:ns() -> the namespace handle the object is bound to */
 static int box_ns(lua_State *L)
 {
-	const vn_type *t = box_type(L, 1);
-	vn_box *b = (vn_box *)lua_touserdata(L, 1);
-	if (!t)
-		return luaL_argerror(L, 1, "vnet object expected");
-	if (!b->o)
-		return luaL_error(L, "attempt to use a released %s", t->name);
+	box_live(L, 1, box_type(L, 1));
 	vn_box_ns(L, 1);
 	return 1;
 }
@@ -199,18 +222,20 @@ static int box_newindex(lua_State *L)
 /* __eq: same namespace handle and the same kernel object identity. */
 static int box_eq(lua_State *L)
 {
-	vn_box *a = (vn_box *)lua_touserdata(L, 1);
-	vn_box *b = (vn_box *)lua_touserdata(L, 2);
+	const vn_type *t = box_type(L, 1);
+	void *a = t ? box_obj(t, lua_touserdata(L, 1)) : NULL;
+	void *b = t && box_type(L, 2) == t ? box_obj(t, lua_touserdata(L, 2)) : NULL;
 	int same = 0;
-	if (a && b && a->o && b->o && box_type(L, 1) == box_type(L, 2)) {
+	if (a && b) {
 		vn_ns *na, *nb;
 		getuv(L, 1);
 		getuv(L, 2);
 		na = (vn_ns *)lua_touserdata(L, -2);
 		nb = (vn_ns *)lua_touserdata(L, -1);
 		lua_pop(L, 2);
-		same = nl_object_identical(a->o, b->o) && (na == nb ||
-			(na && nb && na->ino == nb->ino));
+		same = (t->same ? t->same(a, b) : nl_object_identical(
+				(struct nl_object *)a, (struct nl_object *)b)) &&
+			(na == nb || (na && nb && na->ino == nb->ino));
 	}
 	lua_pushboolean(L, same);
 	return 1;
@@ -219,15 +244,11 @@ static int box_eq(lua_State *L)
 int vn_box_totable(lua_State *L)
 {
 	const vn_type *t = box_type(L, 1);
-	vn_box *b = (vn_box *)lua_touserdata(L, 1);
+	void *o = box_live(L, 1, t);
 	const vn_field *f;
-	if (!t)
-		return luaL_argerror(L, 1, "vnet object expected");
-	if (!b->o)
-		return luaL_error(L, "attempt to use a released %s", t->name);
 	lua_newtable(L);
 	for (f = t->fields; f->name; f++) {
-		f->get(L, b->o);
+		f->get(L, o);
 		lua_setfield(L, -2, f->name);
 	}
 	return 1;
@@ -235,6 +256,7 @@ int vn_box_totable(lua_State *L)
 
 void vn_type_register(lua_State *L, const vn_type *t)
 {
+	int i;
 	luaL_newmetatable(L, t->name);                 /* mt */
 	lua_pushlightuserdata(L, (void *)t);
 	lua_setfield(L, -2, "__vn_type");
@@ -246,18 +268,29 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	lua_setfield(L, -2, "totable");
 	lua_pushcfunction(L, box_ns);
 	lua_setfield(L, -2, "ns");
+	for (i = 0; t->fields[i].name; i++) {
+		lua_pushinteger(L, i);
+		lua_setfield(L, -2, t->fields[i].name);
+	}
 	lua_pushvalue(L, -1);
 	lua_setfield(L, -3, "__vn_methods");
-	lua_pushcclosure(L, box_index, 1);
+	lua_pushlightuserdata(L, (void *)t);           /* mt, methods, t */
+	lua_pushvalue(L, -3);
+	lua_pushcclosure(L, box_index, 3);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, box_newindex);
 	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, box_gc);
-	lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-	lua_pushcfunction(L, box_gc);
+	/* __close also where Lua has no to-be-closed variables: calling it
+	 * releases an object before the collector does */
+	if (t->live) {
+		lua_pushlightuserdata(L, (void *)t);
+		lua_pushcclosure(L, box_release, 1);
+	} else {
+		lua_pushcfunction(L, box_gc);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "__gc");
+	}
 	lua_setfield(L, -2, "__close");
-#endif
 	lua_pushcfunction(L, box_eq);
 	lua_setfield(L, -2, "__eq");
 	lua_pushcfunction(L, t->tostring);
@@ -273,20 +306,25 @@ void vn_type_methods(lua_State *L, const char *tname, const luaL_Reg *l)
 	lua_pop(L, 2);
 }
 
-void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx)
+void *vn_box_new(lua_State *L, size_t size, const char *tname, int nsidx)
 {
-	vn_box *b;
+	void *b;
 	nsidx = vn_absindex(L, nsidx);
 #if LUA_VERSION_NUM >= 504
-	b = (vn_box *)lua_newuserdatauv(L, sizeof *b, 1);
+	b = lua_newuserdatauv(L, size, 1);
 #else
-	b = (vn_box *)lua_newuserdata(L, sizeof *b);
+	b = lua_newuserdata(L, size);
 #endif
-	b->o = NULL;
+	memset(b, 0, size);
 	luaL_setmetatable(L, tname);
 	lua_pushvalue(L, nsidx);
 	setuv(L, -2);
-	b->o = o;
+	return b;
+}
+
+void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx)
+{
+	((vn_box *)vn_box_new(L, sizeof(vn_box), tname, nsidx))->o = o;
 }
 
 struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname)
@@ -753,8 +791,8 @@ void vn_push_rtname(lua_State *L, const char *file, long id)
 	long v;
 	int i;
 	for (i = 0; builtin_names[i].file; i++)
-		if (!strcmp(builtin_names[i].file, file) && builtin_names[i].id == id &&
-		    strcmp(builtin_names[i].name, "unspec")) {
+		if (builtin_names[i].id == id && !strcmp(builtin_names[i].file, file) &&
+		    id != 0) {
 			lua_pushstring(L, builtin_names[i].name);
 			return;
 		}

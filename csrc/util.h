@@ -93,7 +93,11 @@ void vn_batch_abort(vn_ns *ns);
  * failures ({ {index =, errname =, message =}, ... }); returns the count. */
 int vn_batch_commit(lua_State *L, vn_ns *ns);
 
-/* A growable list of libnl objects collected from a dump. */
+typedef struct vn_chunk vn_chunk;
+
+/* A growable list of libnl objects collected from a dump, or, in raw mode
+ * (rkeep set), of the messages' payloads as the kernel sent them, packed
+ * into chunks: no library object per message. */
 typedef struct vn_list {
 	struct nl_object **v;
 	size_t n, cap;
@@ -101,7 +105,14 @@ typedef struct vn_list {
 	/* optional filter; return nonzero to keep */
 	int (*keep)(struct nl_object *o, void *arg);
 	void *arg;
+	/* raw mode: the filter (required; arg is passed) and the chunks */
+	int (*rkeep)(const struct nlmsghdr *h, void *arg);
+	vn_chunk *head, *tail;
 } vn_list;
+/* The first payload of a raw list (len set), or NULL when it is empty. */
+const void *vn_list_first(const vn_list *l, size_t *len);
+/* Pushes a value made from one payload (bound to the netns at nsidx). */
+typedef void (*vn_push_raw)(lua_State *L, const void *p, size_t len, int nsidx);
 
 /* Sends a dump request (msg, freed by the caller) and collects every
  * parsed object accepted by l->keep into l. Returns 0 or -errno. */
@@ -112,10 +123,16 @@ int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
 /* Sends one request that answers with one object (e.g. RTM_GETLINK by name).
  * *out gets a new reference. Returns 0 or -errno. */
 int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
+/* vn_get (echo 0) or vn_talk_echo (echo 1) collecting into l (which may be
+ * raw); for a get, an empty answer is -ENOENT. 0 or -errno. */
+int vn_request(vn_ns *ns, struct nl_msg *msg, int echo, vn_list *l);
 void vn_list_free(vn_list *l);
 /* Pushes an iterator closure over the objects of l (ownership moves to Lua;
- * l is emptied). Each object becomes a box of type tname bound to ns at nsidx. */
+ * l is emptied). Each object becomes a box of type tname bound to ns at nsidx,
+ * or, for a raw list, the value push makes of each payload; chunks are freed
+ * as the loop passes them. */
 void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx);
+void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx);
 
 /* Runs fn(arg) with the calling thread inside the namespace of fd, then
  * returns it to where it was. Returns fn's result, or -errno if switching
@@ -134,7 +151,8 @@ void vn_push_errnos(lua_State *L);
 /* ---- object boxes --------------------------------------------------- */
 typedef struct vn_field {
 	const char *name;
-	void (*get)(lua_State *L, struct nl_object *o);
+	/* o: the box's libnl object, or for an inline type the box itself */
+	void (*get)(lua_State *L, void *o);
 } vn_field;
 
 typedef struct vn_type {
@@ -142,6 +160,13 @@ typedef struct vn_type {
 	const luaL_Reg *methods;   /* methods (self is the box) */
 	const vn_field *fields;    /* read-only fields, NULL-terminated */
 	int (*tostring)(lua_State *L);
+	/* Inline types (routes) keep their object in the box itself and own no
+	 * resource (no __gc): live(box) says whether it is not released,
+	 * release(box) releases it (__close), same(a, b) is __eq's identity.
+	 * NULL for boxes of libnl objects (vn_box). */
+	int (*live)(const void *box);
+	void (*release)(void *box);
+	int (*same)(const void *a, const void *b);
 } vn_type;
 
 typedef struct vn_box {
@@ -157,6 +182,9 @@ void vn_type_methods(lua_State *L, const char *tname, const luaL_Reg *l);
 /* Pushes a new box owning o (one reference moves in), bound to the netns
  * handle at nsidx (kept alive through the user value). */
 void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx);
+/* Pushes a new zeroed box of size bytes with the metatable tname, bound to
+ * the netns handle at nsidx, and returns it (for inline types). */
+void *vn_box_new(lua_State *L, size_t size, const char *tname, int nsidx);
 /* Checks a live box of type tname at idx. */
 struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname);
 /* Replaces the object in a box (drops the old reference, takes one). */

@@ -334,6 +334,26 @@ describe("routes", function()
       H.fails("ESRCH", r:delete())
     end)
 
+    it("deletes objects of a table above 255 and of IPv6 multipath, as the kernel sent them", function()
+      local ns, name = net("delbig")
+      H.ipdo(name, "route", "add", "10.41.0.0/16", "via", "10.0.0.2", "table", "1000")
+      H.ipdo(name, "-6", "route", "add", "2001:db8:41::/48", "nexthop", "via", "2001:db8:a::2",
+             "nexthop", "via", "2001:db8:b::2")
+      local r = assert(ns:routes{ table = 1000 }())
+      assert.are.equal(1000, r.table)
+      assert.truthy(tostring(r):find("10.41.0.0/16 via 10.0.0.2 dev %d+ table 1000"))
+      assert.is_true(r:delete())
+      assert.are.same({}, H.ip(name, "route", "show", "table", "1000"))
+      local m
+      for x in ns:routes{ family = "inet6" } do if x.dst == "2001:db8:41::/48" then m = x end end
+      assert.are.equal(2, #m.nexthops)
+      assert.are.equal("2001:db8:a::2", m.nexthops[1].gateway)
+      assert.is_nil(m.gateway)
+      assert.truthy(tostring(m):find("nexthop via 2001:db8:b::2 dev %d+ weight 1"))
+      assert.is_true(m:delete())
+      assert.is_nil(find(iproutes(name, "inet6"), "2001:db8:41::/48"))
+    end)
+
     it("fails for a route that is not there and removes nothing else", function()
       local ns, name = net("delmiss")
       local before = snapshot(name)
@@ -445,8 +465,10 @@ describe("routes", function()
       assert.has_error(function() a.dst = "x" end)
       local mt = getmetatable(a)
       assert.are.equal("vnet.route", mt.__name)
-      mt.__gc(a)
-      mt.__gc(a) -- twice is fine
+      -- a route owns no resource (no __gc); __close releases it
+      assert.is_nil(mt.__gc)
+      mt.__close(a)
+      mt.__close(a) -- twice is fine
       H.raises(function() return a.dst end, "released vnet.route")
       H.raises(function() return a:delete() end, "released vnet.route")
       assert.are.equal("vnet.route (released)", tostring(a))
