@@ -7,14 +7,23 @@ local what, hubname, prefix, n = arg[1], arg[2], arg[3], tonumber(arg[4])
 local hub = assert(vnet.netns.open(hubname))
 
 if what == "up" then
+  -- every change is queued with ns:batch and sent pipelined: one batch in
+  -- the hub for the veths, one per node for its address and link state
   local br = assert(hub:link_add{ name = "br0", kind = "bridge", up = true })
-  for i = 1, n do
-    local node = assert(vnet.netns.add(prefix .. i))
-    assert(hub:link_add{ name = "h" .. i, kind = "veth", master = br, up = true,
-                         peer = { name = "eth0", netns = node } })
+  local nodes = {}
+  for i = 1, n do nodes[i] = assert(vnet.netns.add(prefix .. i)) end
+  assert(hub:batch(function(h)
+    for i = 1, n do
+      h:link_add{ name = "h" .. i, kind = "veth", master = br, up = true,
+                  peer = { name = "eth0", netns = nodes[i] } }
+    end
+  end))
+  for i, node in ipairs(nodes) do
     local eth0 = assert(node:link("eth0"))
-    assert(eth0:addr_add(("10.200.%d.%d/16"):format((i >> 8) & 255, i & 255)))
-    assert(eth0:set{ up = true })
+    assert(node:batch(function()
+      eth0:addr_add(("10.200.%d.%d/16"):format((i >> 8) & 255, i & 255))
+      eth0:set{ up = true }
+    end))
   end
   print("nodes=" .. n)
 elseif what == "down" then

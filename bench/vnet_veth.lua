@@ -4,12 +4,19 @@
 local vnet = require "vnet"
 local nsname, n = arg[1], tonumber(arg[2])
 local ns = assert(vnet.netns.open(nsname))
-
-for i = 0, n - 1 do
-  local a = assert(ns:link_add{ name = "va" .. i, kind = "veth", up = true,
-                                peer = { name = "vb" .. i } })
-  local b = assert(ns:link("vb" .. i))
-  assert(b:set{ up = true })
-  assert(a:addr_add(("10.%d.%d.1/24"):format((i >> 8) & 255, i & 255)))
-end
+-- one batch makes the pairs, a second (after one dump for the objects) sets
+-- the peers up and adds the addresses
+assert(ns:batch(function()
+  for i = 0, n - 1 do
+    ns:link_add{ name = "va" .. i, kind = "veth", up = true, peer = { name = "vb" .. i } }
+  end
+end))
+local by = {}
+for l in ns:links{ kind = "veth" } do by[l.name] = l end
+assert(ns:batch(function()
+  for i = 0, n - 1 do
+    by["vb" .. i]:set{ up = true }
+    by["va" .. i]:addr_add(("10.%d.%d.1/24"):format((i >> 8) & 255, i & 255))
+  end
+end))
 print("veth=" .. n)

@@ -274,6 +274,20 @@ static int keep_link(struct nl_object *o, void *arg)
 	return 1;
 }
 
+/* The per-family settings of a link (IFLA_AF_SPEC: IPv6's devconf, ~1 KiB
+ * a link) are not read by vnet; hiding them from libnl's parser saves it
+ * two allocations and a copy per link. */
+static void skip_af_spec(struct nlmsghdr *h)
+{
+	struct nlattr *a;
+	int rem;
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return;
+	nlmsg_for_each_attr(a, h, sizeof(struct ifinfomsg), rem)
+		if (nla_type(a) == IFLA_AF_SPEC)
+			a->nla_type = IFLA_UNSPEC;
+}
+
 /* ns:links([{ kind =, master =, up = }]) -> iterator over links */
 static int ns_links(lua_State *L)
 {
@@ -295,6 +309,7 @@ static int ns_links(lua_State *L)
 	}
 	memset(&l, 0, sizeof l);
 	l.keep = keep_link;
+	l.prep = skip_af_spec;
 	l.arg = &f;
 	memset(&ifi, 0, sizeof ifi);
 	ifi.ifi_family = AF_UNSPEC;

@@ -285,6 +285,8 @@ const void *vn_list_first(const vn_list *l, size_t *len)
 static int on_valid(struct nl_msg *msg, void *arg)
 {
 	vn_list *l = (vn_list *)arg;
+	if (l->prep)
+		l->prep(nlmsg_hdr(msg));
 	if (l->rkeep)
 		raw_add(l, nlmsg_hdr(msg));
 	else

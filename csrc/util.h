@@ -105,6 +105,8 @@ typedef struct vn_list {
 	/* optional filter; return nonzero to keep */
 	int (*keep)(struct nl_object *o, void *arg);
 	void *arg;
+	/* optional: may edit each message before it is parsed */
+	void (*prep)(struct nlmsghdr *h);
 	/* raw mode: the filter (required; arg is passed) and the chunks */
 	int (*rkeep)(const struct nlmsghdr *h, void *arg);
 	vn_chunk *head, *tail;
