@@ -512,6 +512,8 @@ int vn_batch_ifindex(vn_ns *ns, const char *name, int ifindex)
 
 #define BATCH_WINDOW 256          /* requests in flight */
 #define BATCH_SEND (64 * 1024)    /* bytes per sendmsg */
+#define BATCH_RECV 64             /* datagrams per recvmmsg */
+#define BATCH_SLOT 4096           /* bytes for each (acks are small) */
 
 int vn_batch_begin(vn_ns *ns)
 {
@@ -589,12 +591,21 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 	uint32_t port = nl_socket_get_local_port(ns->sk);
 	uint32_t base = (uint32_t)time(NULL) << 8;
 	size_t sent = 0, acked = 0, capf = 0, off = 0;
-	char *rbuf = malloc(BATCH_SEND), *sbuf = malloc(BATCH_SEND);
-	int r = 0;
+	char *rbuf = malloc(BATCH_RECV * BATCH_SLOT), *sbuf = malloc(BATCH_SEND);
+	struct mmsghdr mm[BATCH_RECV];
+	struct iovec iov[BATCH_RECV];
+	int r = 0, i;
 
 	if (!rbuf || !sbuf) {
 		r = -ENOMEM;
 		goto out;
+	}
+	memset(mm, 0, sizeof mm);
+	for (i = 0; i < BATCH_RECV; i++) {
+		iov[i].iov_base = rbuf + (size_t)i * BATCH_SLOT;
+		iov[i].iov_len = BATCH_SLOT;
+		mm[i].msg_hdr.msg_iov = &iov[i];
+		mm[i].msg_hdr.msg_iovlen = 1;
 	}
 	while (acked < b->n) {
 		size_t len = 0;
@@ -625,9 +636,9 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 			r = -errno;
 			goto out;
 		}
-		/* read what has come: at least one datagram */
+		/* read what has come, many datagrams per call: at least one */
 		{
-			ssize_t got = recv(fd, rbuf, BATCH_SEND, 0);
+			int got = recvmmsg(fd, mm, BATCH_RECV, MSG_WAITFORONE, NULL), k;
 			struct nlmsghdr *h;
 			int left;
 			if (got < 0) {
@@ -636,12 +647,14 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 				r = -errno;
 				goto out;
 			}
-			left = (int)got;
-			for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
-			     h = NLMSG_NEXT(h, left)) {
-				if (h->nlmsg_seq - base >= b->n)
-					continue; /* not ours (a stale reply) */
-				if (h->nlmsg_type == NLMSG_ERROR) {
+			for (k = 0; k < got; k++) {
+				left = (int)mm[k].msg_len;
+				for (h = (struct nlmsghdr *)iov[k].iov_base; NLMSG_OK(h, left);
+				     h = NLMSG_NEXT(h, left)) {
+					if (h->nlmsg_seq - base >= b->n)
+						continue; /* not ours (a stale reply) */
+					if (h->nlmsg_type != NLMSG_ERROR)
+						continue;
 					if (batch_ack(ns, h, base, f, nf, &capf) < 0) {
 						r = -ENOMEM;
 						goto out;
