@@ -715,10 +715,39 @@ static int m_batch(lua_State *L)
 	return vn_batch_commit(L, ns);
 }
 
+/* ns:pids() -> { pid, ... }: the processes living in this namespace (as
+ * `ip netns pids`, without starting a process), in /proc's order */
+static int m_pids(lua_State *L)
+{
+	vn_ns *ns = vn_checkns(L, 1);
+	struct dirent *e;
+	struct stat st;
+	char path[64];
+	int n = 0;
+	DIR *d;
+	lua_newtable(L);
+	if (!(d = opendir("/proc")))
+		return vn_fail(L, "pids: /proc", errno, NULL);
+	while ((e = readdir(d))) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
+		if (stat(path, &st) == 0 && (unsigned long long)st.st_ino == ns->ino) {
+			lua_pushinteger(L, pid);
+			lua_rawseti(L, -2, ++n);
+		}
+	}
+	closedir(d);
+	return 1;
+}
+
 static const luaL_Reg ns_methods[] = {
 	{ "batch", m_batch },
 	{ "close", m_close },
 	{ "exec", m_exec },
+	{ "pids", m_pids },
 	{ "sysctl", m_sysctl },
 	{ NULL, NULL }
 };

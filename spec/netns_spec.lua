@@ -111,6 +111,31 @@ describe("vnet.netns", function()
     end)
   end)
 
+  it("lists the processes living in a namespace, as ip netns pids does", function()
+    local ns, name = H.ns("pids")
+    assert.are.same({}, ns:pids())
+    -- a process left running in the namespace (as a lab's server would be)
+    local ok, out = H.sh("ip netns exec " .. name .. " sleep 30 >/dev/null 2>&1 & echo $!")
+    assert(ok, out)
+    local pid = tonumber(out:match("%d+"))
+    finally(function() os.execute("kill -9 " .. pid .. " 2>/dev/null") end)
+    local oracle
+    for _ = 1, 100 do   -- until ip netns exec has entered the namespace
+      oracle = select(2, H.sh("ip netns pids " .. name))
+      if oracle:match("%d") then break end
+      H.sh("sleep 0.02")
+    end
+    local want = {}
+    for p in oracle:gmatch("%d+") do want[#want + 1] = tonumber(p) end
+    local got = ns:pids()
+    table.sort(want)
+    table.sort(got)
+    assert.are.same(want, got)
+    assert.are.equal(1, #got)
+    ns:close()
+    H.raises(function() ns:pids() end, "closed vnet.netns")
+  end)
+
   it("closes handles; use after close raises", function()
     local ns = H.ns("close")
     ns:close()

@@ -653,6 +653,32 @@ return net:main(arg)
       end
     end)
 
+    it("down ends processes left running in its hosts, then removes them", function()
+      local x = external_ns()
+      local net = build(topo, H.name("t"), x)
+      finally(function() net:down() end)
+      assert(net:up())
+      local ok, out = H.sh("ip netns exec " .. net.name .. "-a sleep 60 >/dev/null 2>&1 & echo $!")
+      assert(ok, out)
+      local pid = tonumber(out:match("%d+"))
+      finally(function() os.execute("kill -9 " .. pid .. " 2>/dev/null") end)
+      local h = assert(H.vnet.netns.open(net.name .. "-a"))
+      for _ = 1, 100 do   -- until ip netns exec has entered the namespace
+        if #h:pids() > 0 then break end
+        H.sh("sleep 0.02")
+      end
+      assert.are.equal(1, #h:pids())
+      h:close()
+      assert(net:down())
+      nothing_left(net, x)
+      -- the process was killed (and reaped by the shell that started it)
+      for _ = 1, 100 do
+        if not H.sh("kill -0 " .. pid) then break end
+        H.sh("sleep 0.02")
+      end
+      assert.is_false((H.sh("kill -0 " .. pid)))
+    end)
+
     if _VERSION == "Lua 5.4" then
       it("tears down at scope exit with <close>", function()
         local name = H.name("t")

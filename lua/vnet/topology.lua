@@ -317,12 +317,6 @@ local function hash(s)
   return h
 end
 
-local function shell_quote(s)
-  s = tostring(s)
-  if s:match("^[%w@%%+=:,./-]+$") then return s end
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
-
 -- ---- construction --------------------------------------------------------
 
 --- topo.new{ name = "lab1" [, proto = n] } -> topology
@@ -1520,14 +1514,13 @@ function T:status()
   return out, all
 end
 
--- kills the processes left running in namespace name (best effort)
-local function kill_pids(name)
-  local p = io.popen("ip netns pids " .. shell_quote(name) .. " 2>/dev/null")
-  if not p then return end
-  local pids = {}
-  for pid in p:read("*a"):gmatch("%d+") do pids[#pids + 1] = pid end
-  p:close()
-  if #pids > 0 then os.execute("kill -9 " .. table.concat(pids, " ") .. " >/dev/null 2>&1") end
+-- kills the processes left running in the namespace of handle h (best
+-- effort; a process is started only when there is one to kill)
+local function kill_pids(h)
+  local pids = h:pids()
+  if pids and #pids > 0 then
+    os.execute("kill -9 " .. table.concat(pids, " ") .. " >/dev/null 2>&1")
+  end
 end
 
 -- removes what this topology tagged in a namespace it does not own
@@ -1619,14 +1612,16 @@ function T:down()
       local h = vnet.netns.open(name)
       if h then
         local lo = h:link("lo")
-        if lo and lo.alias == self.tag then mine[#mine + 1] = name end
+        if lo and lo.alias == self.tag then
+          mine[#mine + 1] = name
+          kill_pids(h)
+        end
         lo = nil
         h:close()
       end
     end
   end
   for _, name in ipairs(mine) do
-    kill_pids(name)
     local ok, msg = vnet.netns.delete(name)
     if not ok and ns_exists(name) then errs[#errs + 1] = msg end
   end
