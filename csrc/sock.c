@@ -341,28 +341,19 @@ int vn_request(vn_ns *ns, struct nl_msg *msg, int echo, vn_list *l)
 	return r;
 }
 
-/* the first object of a list collected by vn_request, moved to *out */
-static int take_first(vn_ns *ns, struct nl_msg *msg, int echo, struct nl_object **out)
+int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
 {
 	vn_list l;
 	int r;
 	memset(&l, 0, sizeof l);
 	*out = NULL;
-	r = vn_request(ns, msg, echo, &l);
-	if (r == 0 && l.n > 0) {
+	r = vn_request(ns, msg, 0, &l);
+	if (r == 0) {
 		*out = l.v[0];
 		l.v[0] = NULL;
 	}
 	vn_list_free(&l);
 	return r;
-}
-
-int vn_talk_echo(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
-{
-	*out = NULL;
-	if (ns->batch)
-		return vn_talk(ns, msg);
-	return take_first(ns, msg, 1, out);
 }
 
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
@@ -380,11 +371,6 @@ int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
 	if (r < 0)
 		vn_list_free(l);
 	return r;
-}
-
-int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
-{
-	return take_first(ns, msg, 0, out);
 }
 
 void vn_list_free(vn_list *l)

@@ -150,8 +150,8 @@ static void *box_obj(const vn_type *t, void *ud)
 	return ((vn_box *)ud)->o;
 }
 
-/* The box at idx when it is of type t (or its object NULL); raises when it
- * is released or not a box. */
+/* The object of the box at idx, of type t; raises when it is released or
+ * t is NULL (not a vnet object). */
 static void *box_live(lua_State *L, int idx, const vn_type *t)
 {
 	void *o = t ? box_obj(t, lua_touserdata(L, idx)) : NULL;

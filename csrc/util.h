@@ -72,10 +72,6 @@ void vn_sock_close(vn_ns *ns);
  * check vn_deferred(ns) and return true. */
 int vn_talk(vn_ns *ns, struct nl_msg *msg);
 #define vn_deferred(ns) ((ns)->batch != NULL)
-/* vn_talk asking the kernel to echo the object it made (NLM_F_ECHO): *out
- * gets a new reference to the echoed object, or NULL when none came (a kernel
- * that does not echo this request, or a batch). 0 or -errno. */
-int vn_talk_echo(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
 /* vn_talk for a message built by libnl (built: the builder's result; msg is
  * freed here). On a refusal pushes the failure triple described by the
  * string at the top of the stack and returns 3; returns 0 on success. */
@@ -125,8 +121,10 @@ int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
 /* Sends one request that answers with one object (e.g. RTM_GETLINK by name).
  * *out gets a new reference. Returns 0 or -errno. */
 int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
-/* vn_get (echo 0) or vn_talk_echo (echo 1) collecting into l (which may be
- * raw); for a get, an empty answer is -ENOENT. 0 or -errno. */
+/* Sends one request and collects what answers it into l (which may be
+ * raw): with echo 0 a get (an empty answer is -ENOENT); with echo 1 a change
+ * acked and echoed by the kernel (NLM_F_ECHO: l gets the object it made, or
+ * nothing from a kernel that does not echo it). Not for batches. 0 or -errno. */
 int vn_request(vn_ns *ns, struct nl_msg *msg, int echo, vn_list *l);
 void vn_list_free(vn_list *l);
 /* Pushes an iterator closure over the objects of l (ownership moves to Lua;
