@@ -1,0 +1,59 @@
+-- Workload 4 taken apart: where the time of "dump N routes into Lua values,
+-- reading every field" goes, each part timed in this one process (CPU
+-- seconds, os.clock). Not part of `make bench`; run it on a namespace that
+-- holds the routes (bench/raw -n NETNS routes-add N 100 d0 makes one).
+-- usage: lua5.4 bench/vnet_dump_parts.lua NETNS [TABLE]
+local vnet = require "vnet"
+local ns = assert(vnet.netns.open(arg[1]))
+local table_ = tonumber(arg[2]) or 100
+local clock, fmt = os.clock, string.format
+
+local function part(name, f)
+  collectgarbage()
+  local t0 = clock()
+  local n = f()
+  print(fmt("%-44s %8.3f s  (%d)", name, clock() - t0, n))
+end
+
+part("dump, values made and dropped", function()
+  local n = 0
+  for _ in ns:routes{ table = table_ } do n = n + 1 end
+  return n
+end)
+
+local out, n = {}, 0
+part("dump, values kept in a table", function()
+  for r in ns:routes{ table = table_ } do n = n + 1; out[n] = r end
+  return n
+end)
+
+part("9 reads of one constant field per route", function()
+  for i = 1, n do
+    local r = out[i]
+    local _ = r.family, r.family, r.family, r.family, r.family, r.family,
+              r.family, r.family, r.family
+  end
+  return n * 9
+end)
+
+part("the 9 reads of the workload per route", function()
+  for i = 1, n do
+    local r = out[i]
+    local _ = r.dst, r.gateway, r.dev, r.table, r.protocol, r.scope, r.type,
+              r.metric, r.prefsrc
+  end
+  return n * 9
+end)
+
+part("Lua alone: 9 __index calls (a Lua function)", function()
+  local u = setmetatable({}, { __index = function() return 1 end })
+  for _ = 1, n do
+    local _ = u.a, u.a, u.a, u.a, u.a, u.a, u.a, u.a, u.a
+  end
+  return n * 9
+end)
+
+part("one read of dst per route (a new string each)", function()
+  for i = 1, n do local _ = out[i].dst end
+  return n
+end)
