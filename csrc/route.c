@@ -1119,12 +1119,12 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-/* adds " <word> <value at the top>" to buf */
-static void add_word(luaL_Buffer *buf, const char *word)
+/* adds " <word> <value at the top>" to buf, consuming the value (only
+ * luaL_addvalue may run with a value above the buffer) */
+static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
 {
-	luaL_addchar(buf, ' ');
-	luaL_addstring(buf, word);
-	luaL_addchar(buf, ' ');
+	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
+	lua_remove(L, -2);
 	luaL_addvalue(buf);
 }
 
@@ -1133,11 +1133,11 @@ static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
 {
 	if (nh->gw) {
 		push_rta_addr(L, fam, nh->gw, -1);
-		add_word(buf, "via");
+		add_word(L, buf, "via");
 	}
 	if (nh->ifindex > 0) {
 		lua_pushinteger(L, nh->ifindex);
-		add_word(buf, "dev");
+		add_word(L, buf, "dev");
 	}
 }
 
@@ -1173,31 +1173,31 @@ static int m_tostring(lua_State *L)
 		luaL_addstring(&buf, " onlink");
 	if (rt_table(&v) != RT_TABLE_MAIN) {
 		vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
-		add_word(&buf, "table");
+		add_word(L, &buf, "table");
 	}
 	if (v.h->rtm_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
-		add_word(&buf, "proto");
+		add_word(L, &buf, "proto");
 	}
 	push_scope(L, v.h->rtm_scope);
-	add_word(&buf, "scope");
+	add_word(L, &buf, "scope");
 	if (RA(&v, RTA_PREFSRC)) {
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
-		add_word(&buf, "src");
+		add_word(L, &buf, "src");
 	}
 	if (rta_u32(RA(&v, RTA_PRIORITY))) {
 		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_PRIORITY)));
-		add_word(&buf, "metric");
+		add_word(L, &buf, "metric");
 	}
 	if (rt_mtu(&v, &mtu)) {
 		lua_pushinteger(L, (lua_Integer)mtu);
-		add_word(&buf, "mtu");
+		add_word(L, &buf, "mtu");
 	}
 	for (i = 0; n > 1 && i < n && i < MAXNH; i++) {
 		luaL_addstring(&buf, " nexthop");
 		add_nh(L, &buf, fam, &nh[i]);
 		lua_pushinteger(L, nh[i].weight);
-		add_word(&buf, "weight");
+		add_word(L, &buf, "weight");
 	}
 	luaL_pushresult(&buf);
 	return 1;

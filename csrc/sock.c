@@ -635,7 +635,13 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 			}
 			for (k = 0; k < got; k++) {
 				left = (int)mm[k].msg_len;
-				for (h = (struct nlmsghdr *)iov[k].iov_base; NLMSG_OK(h, left);
+				h = (struct nlmsghdr *)iov[k].iov_base;
+				/* an ack larger than its slot (no NETLINK_CAP_ACK: it
+				 * quotes the request) still counts: what fits is read */
+				if ((mm[k].msg_hdr.msg_flags & MSG_TRUNC) &&
+				    left >= (int)NLMSG_HDRLEN && (int)h->nlmsg_len > left)
+					h->nlmsg_len = (uint32_t)left;
+				for (; NLMSG_OK(h, left);
 				     h = NLMSG_NEXT(h, left)) {
 					if (h->nlmsg_seq - base >= b->n)
 						continue; /* not ours (a stale reply) */

@@ -176,31 +176,35 @@ static int box_gc(lua_State *L)
 static int box_release(lua_State *L)
 {
 	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(1));
-	if (box_type(L, 1) == t)
-		t->release(lua_touserdata(L, 1));
+	void *b = luaL_testudata(L, 1, t->name);
+	if (b)
+		t->release(b);
 	return 0;
 }
 
-/* __index. Upvalues: one table of methods (functions) and fields (their
- * index in t->fields), the type, the metatable. */
+/* __index: fields first, then methods. Upvalues: a private table field
+ * name -> index in t->fields, the methods table, the type, the metatable. */
 static int box_index(lua_State *L)
 {
-	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(2));
+	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(3));
 	void *o;
 	lua_pushvalue(L, 2);
-	lua_rawget(L, lua_upvalueindex(1));
-	if (lua_type(L, -1) != LUA_TNUMBER && (!lua_isnil(L, -1) ||
-					       lua_type(L, 2) != LUA_TSTRING))
-		return 1;
+	lua_rawget(L, lua_upvalueindex(1));                 /* 3: field index */
+	if (lua_isnil(L, 3)) {
+		lua_pushvalue(L, 2);
+		lua_rawget(L, lua_upvalueindex(2));
+		if (!lua_isnil(L, -1) || lua_type(L, 2) != LUA_TSTRING)
+			return 1;
+	}
 	/* the metatable check keeps a borrowed __index from reading another
 	 * kind of userdata */
-	if (!lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(3)))
+	if (!lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(4)))
 		return luaL_argerror(L, 1, t->name);
 	o = box_live(L, 1, t);
-	if (lua_type(L, -2) == LUA_TNUMBER)
-		t->fields[lua_tointeger(L, -2)].get(L, o);
-	else
+	if (lua_isnil(L, 3))
 		lua_pushnil(L);
+	else
+		t->fields[lua_tointeger(L, 3)].get(L, o);
 	return 1;
 }
 
@@ -268,15 +272,17 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	lua_setfield(L, -2, "totable");
 	lua_pushcfunction(L, box_ns);
 	lua_setfield(L, -2, "ns");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "__vn_methods");
+	lua_newtable(L);                               /* mt, methods, fields */
 	for (i = 0; t->fields[i].name; i++) {
 		lua_pushinteger(L, i);
 		lua_setfield(L, -2, t->fields[i].name);
 	}
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -3, "__vn_methods");
-	lua_pushlightuserdata(L, (void *)t);           /* mt, methods, t */
-	lua_pushvalue(L, -3);
-	lua_pushcclosure(L, box_index, 3);
+	lua_insert(L, -2);                             /* mt, fields, methods */
+	lua_pushlightuserdata(L, (void *)t);
+	lua_pushvalue(L, -4);                          /* ..., t, mt */
+	lua_pushcclosure(L, box_index, 4);
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, box_newindex);
 	lua_setfield(L, -2, "__newindex");

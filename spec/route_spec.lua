@@ -396,6 +396,31 @@ describe("routes", function()
       assert.truthy(tostring(r):find("vnet.route: 10.7.0.0/16 via 10.0.0.9", 1, true))
     end)
 
+    it("prints a route of 60 next hops whole, and its metatable cannot be misused", function()
+      local ns, name = net("wide")
+      local hops = {}
+      for i = 1, 60 do hops[#hops + 1] = "nexthop via 10.0.0." .. (i + 1) end
+      H.ipdo_batch(name, { "route add 10.60.0.0/16 " .. table.concat(hops, " ") })
+      local r
+      for x in ns:routes() do if x.dst == "10.60.0.0/16" then r = x end end
+      assert.are.equal(60, #r.nexthops)
+      local s = tostring(r)
+      assert.is_true(#s > 1500)
+      local n = 0
+      for gw in s:gmatch("nexthop via (10%.0%.0%.%d+) dev %d+ weight 1") do
+        n = n + 1
+        assert.are.equal("10.0.0." .. (n + 1), gw)
+      end
+      assert.are.equal(60, n)
+      -- metamethods given something else than a route do no harm
+      local mt = getmetatable(r)
+      mt.__close(setmetatable({}, mt))
+      mt.__close(io.stdout)
+      assert.is_nil(mt.__index(setmetatable({}, mt), 1))
+      H.raises(function() return mt.__index(io.stdout, "dst") end, "vnet.route")
+      assert.are.equal("10.60.0.0/16", r.dst)
+    end)
+
     it("lists with filters: table, family, dev, protocol, type", function()
       local ns, name = net("filter")
       H.ipdo(name, "route", "add", "10.7.0.0/16", "via", "10.0.0.9", "proto", "static")
