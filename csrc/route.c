@@ -31,12 +31,6 @@
 
 #define VN_ROUTE "vnet.route"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-#ifndef NETLINK_GET_STRICT_CHK
-#define NETLINK_GET_STRICT_CHK 12
-#endif
 #ifndef RTM_F_LOOKUP_TABLE
 #define RTM_F_LOOKUP_TABLE 0x1000
 #endif
@@ -445,14 +439,19 @@ static void rt_release(void *box)
 	((rt_box *)box)->len = 0;
 }
 
+/* two attributes present with the same bytes */
+static int same_attr(const struct rtattr *a, const struct rtattr *b)
+{
+	return a && b && RTA_PAYLOAD(a) == RTA_PAYLOAD(b) &&
+	       !memcmp(RTA_DATA(a), RTA_DATA(b), RTA_PAYLOAD(a));
+}
+
 /* the key of a route: family, tos, table, destination */
 static int rt_same_key(const rt_view *a, const rt_view *b)
 {
-	const struct rtattr *da = RA(a, RTA_DST), *db = RA(b, RTA_DST);
 	return a->h->rtm_family == b->h->rtm_family && a->h->rtm_tos == b->h->rtm_tos &&
 	       rt_table(a) == rt_table(b) && a->h->rtm_dst_len == b->h->rtm_dst_len &&
-	       (a->h->rtm_dst_len == 0 || (da && db && RTA_PAYLOAD(da) == RTA_PAYLOAD(db) &&
-		 !memcmp(RTA_DATA(da), RTA_DATA(db), RTA_PAYLOAD(da))));
+	       (a->h->rtm_dst_len == 0 || same_attr(RA(a, RTA_DST), RA(b, RTA_DST)));
 }
 
 /* __eq's identity: the key and the metric */
@@ -467,14 +466,14 @@ static int rt_same(const void *x, const void *y)
 
 /* ---- dumps -------------------------------------------------------------- */
 /* Dumps routes of family (AF_UNSPEC for all) asking the kernel to filter by
- * table and oif (0 for any) with strict checking, so that it walks only
+ * table and oif (0 for any; the socket has strict checking on, see
+ * vn_sock_open), so that it walks only
  * that table. Messages pass through l->rkeep as well. 0 or -errno. */
 static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l)
 {
 	struct rtmsg rtm;
 	struct nl_msg *msg;
-	int fd = nl_socket_get_fd(ns->sk), one = 1, zero = 0, old = 0, strict, r;
-	socklen_t olen = sizeof old;
+	int r;
 
 	memset(&rtm, 0, sizeof rtm);
 	rtm.rtm_family = (unsigned char)family;
@@ -488,13 +487,7 @@ static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l
 		ns->msg[0] = 0;
 		return -ENOMEM;
 	}
-	if (getsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &old, &olen) < 0)
-		old = -1;
-	strict = old == 1 || (old == 0 && setsockopt(fd, SOL_NETLINK,
-				NETLINK_GET_STRICT_CHK, &one, sizeof one) == 0);
 	r = vn_dump(ns, msg, l);
-	if (strict && old == 0)
-		setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &zero, sizeof zero);
 	nlmsg_free(msg);
 	/* a table that does not exist yet has no routes */
 	if (r == -ENOENT && table)
@@ -863,12 +856,6 @@ static struct rtnl_route *push_req(lua_State *L, const char *fn)
 	return *p;
 }
 
-static int same_gw(const struct rtattr *a, const struct rtattr *b)
-{
-	return a && b && RTA_PAYLOAD(a) == RTA_PAYLOAD(b) &&
-	       !memcmp(RTA_DATA(a), RTA_DATA(b), RTA_PAYLOAD(a));
-}
-
 struct route_match { rt_view want; int prio_set; };
 
 /* the route a request made: same key and type, the requested metric and
@@ -890,7 +877,7 @@ static int keep_match(const struct nlmsghdr *h, void *arg)
 	if (nw == 1) {
 		rt_single(w, &b);
 		if (!rt_single(&r, &a) || (b.ifindex && a.ifindex != b.ifindex) ||
-		    (b.gw && !same_gw(a.gw, b.gw)))
+		    (b.gw && !same_attr(a.gw, b.gw)))
 			return 0;
 	}
 	return 1;
