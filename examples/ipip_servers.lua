@@ -15,7 +15,10 @@ package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/i
 package.cpath = package.cpath .. ";" .. here .. "/?.so"
 local topo = require "vnet.topology"
 
-local MODE = "ipip"
+-- the tunnel's mode: ipip, or what a script running this one asks for
+-- (examples/gre_servers.lua runs it with { mode = "gre" })
+local opts = type((...)) == "table" and (...) or {}
+local MODE = opts.mode or "ipip"
 
 local net = topo.new{ name = MODE .. "-servers" }
 local A, B = net:router("serverA"), net:router("serverB")
@@ -29,7 +32,7 @@ net:link(web, inet, { web = "203.0.113.10/24", internet = "203.0.113.1/24" })
 net:link(pcA, A, { pcA = "10.1.0.2/24", serverA = "10.1.0.1/24" })                 -- A:eth1
 net:link(pcB, B, { pcB = "10.2.0.2/24", serverB = "10.2.0.1/24" })                 -- B:eth1
 
--- ip tunnel add a2b mode ipip local 192.0.2.1 remote 198.51.100.1 ttl 255
+-- ip tunnel add a2b mode ipip (or gre) local 192.0.2.1 remote 198.51.100.1 ttl 255
 net:tunnel(A, B, { mode = MODE, ttl = 255,
                    serverA = { "10.255.0.1/30", name = "a2b" },
                    serverB = { "10.255.0.2/30", name = "b2a" },
