@@ -13,32 +13,12 @@
 -- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
 -- and LUA_CPATH, come first)
 local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
-package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;"
+  .. here .. "/examples/?.lua"
 package.cpath = package.cpath .. ";" .. here .. "/?.so"
-local vnet = require "vnet"
 
 local PREFIX = "vnet-gre-"
-local handles = {}
-
-local function step(what, ok, msg)
-  if not ok then error(what .. ": " .. tostring(msg), 0) end
-  print("  " .. what)
-  return ok
-end
-
-local function teardown()
-  for _, ns in ipairs(handles) do ns:close() end
-  handles = {}
-  for n in vnet.netns.list() do
-    if n:sub(1, #PREFIX) == PREFIX then vnet.netns.delete(n) end
-  end
-end
-
-local function netns(name)
-  local ns = step("ip netns add " .. PREFIX .. name, vnet.netns.add(PREFIX .. name))
-  handles[#handles + 1] = ns
-  return ns
-end
+local step, netns, run_example = require "vnet_example" (PREFIX)
 
 local function run()
   local ra, rb = netns("ra"), netns("rb")
@@ -96,19 +76,5 @@ local function run()
   if st.tx_packets == 0 or st.rx_packets == 0 then error("no traffic on gre1", 0) end
 end
 
-teardown()   -- leftovers of an interrupted run
-local ok, err = pcall(run)
-print("teardown")
-teardown()
-for n in vnet.netns.list() do
-  if n:sub(1, #PREFIX) == PREFIX then
-    print("left behind: " .. n)
-    os.exit(1)
-  end
-end
-if not ok then
-  io.stderr:write("gre: ", tostring(err), "\n")
-  os.exit(1)
-end
-print("done: the two sites reached each other through the GRE tunnel,"
+run_example("gre", run, "the two sites reached each other through the GRE tunnel,"
       .. " and everything is removed")

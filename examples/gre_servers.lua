@@ -1,5 +1,6 @@
 -- The seed's ServerA/ServerB scenario over GRE: two sites joined by a GRE tunnel
--- instead of IPIP. The topology is examples/ipip_servers.lua's, with mode gre:
+-- instead of IPIP. The vnet.topology script is examples/ipip_servers.lua,
+-- run with mode gre:
 --
 --   pcA 10.1.0.2 ── serverA ═══ gre 10.255.0.1-.2 ════ serverB ── pcB 10.2.0.2
 --

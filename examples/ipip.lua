@@ -17,32 +17,12 @@
 -- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
 -- and LUA_CPATH, come first)
 local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
-package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;"
+  .. here .. "/examples/?.lua"
 package.cpath = package.cpath .. ";" .. here .. "/?.so"
-local vnet = require "vnet"
 
 local PREFIX = "vnet-ipip-"
-local handles = {}
-
-local function step(what, ok, msg)
-  if not ok then error(what .. ": " .. tostring(msg), 0) end
-  print("  " .. what)
-  return ok
-end
-
-local function teardown()
-  for _, ns in ipairs(handles) do ns:close() end
-  handles = {}
-  for n in vnet.netns.list() do
-    if n:sub(1, #PREFIX) == PREFIX then vnet.netns.delete(n) end
-  end
-end
-
-local function netns(name)
-  local ns = step("ip netns add " .. PREFIX .. name, vnet.netns.add(PREFIX .. name))
-  handles[#handles + 1] = ns
-  return ns
-end
+local step, netns, run_example = require "vnet_example" (PREFIX)
 
 local function run()
   local a, b = netns("a"), netns("b")
@@ -87,18 +67,4 @@ local function run()
   if st.tx_packets == 0 or st.rx_packets == 0 then error("no traffic on a2b", 0) end
 end
 
-teardown()   -- leftovers of an interrupted run
-local ok, err = pcall(run)
-print("teardown")
-teardown()
-for n in vnet.netns.list() do
-  if n:sub(1, #PREFIX) == PREFIX then
-    print("left behind: " .. n)
-    os.exit(1)
-  end
-end
-if not ok then
-  io.stderr:write("ipip: ", tostring(err), "\n")
-  os.exit(1)
-end
-print("done: each subnet reached the other through the tunnel, and everything is removed")
+run_example("ipip", run, "each subnet reached the other through the tunnel, and everything is removed")

@@ -13,32 +13,12 @@
 -- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
 -- and LUA_CPATH, come first)
 local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
-package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;"
+  .. here .. "/examples/?.lua"
 package.cpath = package.cpath .. ";" .. here .. "/?.so"
-local vnet = require "vnet"
 
 local PREFIX = "vnet-macvlan-"
-local handles = {}
-
-local function step(what, ok, msg)
-  if not ok then error(what .. ": " .. tostring(msg), 0) end
-  print("  " .. what)
-  return ok
-end
-
-local function teardown()
-  for _, ns in ipairs(handles) do ns:close() end
-  handles = {}
-  for n in vnet.netns.list() do
-    if n:sub(1, #PREFIX) == PREFIX then vnet.netns.delete(n) end
-  end
-end
-
-local function netns(name)
-  local ns = step("ip netns add " .. PREFIX .. name, vnet.netns.add(PREFIX .. name))
-  handles[#handles + 1] = ns
-  return ns
-end
+local step, netns, run_example = require "vnet_example" (PREFIX)
 
 local function ping(from, who, addr)
   local ok, out = from:exec{ "ping", "-c", "2", "-W", "2", addr }
@@ -75,18 +55,4 @@ local function run()
   ping(c[1], "c1", "10.50.0.12")
 end
 
-teardown()   -- leftovers of an interrupted run
-local ok, err = pcall(run)
-print("teardown")
-teardown()
-for n in vnet.netns.list() do
-  if n:sub(1, #PREFIX) == PREFIX then
-    print("left behind: " .. n)
-    os.exit(1)
-  end
-end
-if not ok then
-  io.stderr:write("macvlan: ", tostring(err), "\n")
-  os.exit(1)
-end
-print("done: both containers reached the LAN and each other, and everything is removed")
+run_example("macvlan", run, "both containers reached the LAN and each other, and everything is removed")

@@ -13,12 +13,12 @@
 -- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
 -- and LUA_CPATH, come first)
 local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
-package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;"
+  .. here .. "/examples/?.lua"
 package.cpath = package.cpath .. ";" .. here .. "/?.so"
-local vnet = require "vnet"
 
 local PREFIX = "vnet-tap-"
-local handles = {}
+local step, netns, run_example = require "vnet_example" (PREFIX)
 
 -- The stand-in VM: python3 VM.py TAP MAC IP CMD... attaches to TAP, runs
 -- CMD (the pinger) and answers ARP and ICMP echo for IP until CMD exits.
@@ -56,26 +56,6 @@ print("the VM on %s saw %d frames" % (sys.argv[1], seen))
 sys.exit(cmd.wait())
 ]]
 
-local function step(what, ok, msg)
-  if not ok then error(what .. ": " .. tostring(msg), 0) end
-  print("  " .. what)
-  return ok
-end
-
-local function teardown()
-  for _, ns in ipairs(handles) do ns:close() end
-  handles = {}
-  for n in vnet.netns.list() do
-    if n:sub(1, #PREFIX) == PREFIX then vnet.netns.delete(n) end
-  end
-end
-
-local function netns(name)
-  local ns = step("ip netns add " .. PREFIX .. name, vnet.netns.add(PREFIX .. name))
-  handles[#handles + 1] = ns
-  return ns
-end
-
 local function run()
   local host = netns("host")
   local tap = step("ip tuntap add tap0 mode tap user root",
@@ -101,18 +81,4 @@ local function run()
   if host:link("tap0") then error("tap0 is still there", 0) end
 end
 
-teardown()   -- leftovers of an interrupted run
-local ok, err = pcall(run)
-print("teardown")
-teardown()
-for n in vnet.netns.list() do
-  if n:sub(1, #PREFIX) == PREFIX then
-    print("left behind: " .. n)
-    os.exit(1)
-  end
-end
-if not ok then
-  io.stderr:write("tap_bridge: ", tostring(err), "\n")
-  os.exit(1)
-end
-print("done: the VM on tap0 answered across br0, and everything is removed")
+run_example("tap_bridge", run, "the VM on tap0 answered across br0, and everything is removed")

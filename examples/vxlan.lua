@@ -13,39 +13,12 @@
 -- from a checkout, find its lua/ and vnet/core.so (an installed vnet, or LUA_PATH
 -- and LUA_CPATH, come first)
 local here = arg and arg[0] and arg[0]:match("^(.*)/examples/[^/]*$") or "."
-package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua"
+package.path = package.path .. ";" .. here .. "/lua/?.lua;" .. here .. "/lua/?/init.lua;"
+  .. here .. "/examples/?.lua"
 package.cpath = package.cpath .. ";" .. here .. "/?.so"
-local vnet = require "vnet"
 
 local PREFIX = "vnet-vxlan-"
-local handles = {}
-local pidfile = os.tmpname()
-
-local function step(what, ok, msg)
-  if not ok then error(what .. ": " .. tostring(msg), 0) end
-  print("  " .. what)
-  return ok
-end
-
-local function teardown()
-  -- an iperf3 server left running (if the client failed) goes first
-  local f = io.open(pidfile)
-  local pid = f and f:read("*n")
-  if f then f:close() end
-  if pid then os.execute("kill " .. pid .. " 2>/dev/null") end
-  os.remove(pidfile)
-  for _, ns in ipairs(handles) do ns:close() end
-  handles = {}
-  for n in vnet.netns.list() do
-    if n:sub(1, #PREFIX) == PREFIX then vnet.netns.delete(n) end
-  end
-end
-
-local function netns(name)
-  local ns = step("ip netns add " .. PREFIX .. name, vnet.netns.add(PREFIX .. name))
-  handles[#handles + 1] = ns
-  return ns
-end
+local step, netns, run_example = require "vnet_example" (PREFIX)
 
 local function run()
   local a, b = netns("a"), netns("b")
@@ -77,8 +50,7 @@ local function run()
   if not ok then error("ping over the overlay failed", 0) end
 
   print("iperf3 over the overlay")
-  step("b: iperf3 -s -1 -D", b:exec{ "iperf3", "-s", "-1", "-D", "-B", "10.42.0.2",
-                                      "-I", pidfile })
+  step("b: iperf3 -s -1 -D", b:exec{ "iperf3", "-s", "-1", "-D", "-B", "10.42.0.2" })
   local out2
   for _ = 1, 20 do   -- the daemon needs a moment to listen
     ok, out2 = a:exec{ "iperf3", "-c", "10.42.0.2", "-t", "2", "-f", "m" }
@@ -93,18 +65,4 @@ local function run()
   print(("  a's vxlan42 sent %d packets, %d bytes"):format(stats.tx_packets, stats.tx_bytes))
 end
 
-teardown()   -- leftovers of an interrupted run
-local ok, err = pcall(run)
-print("teardown")
-teardown()
-for n in vnet.netns.list() do
-  if n:sub(1, #PREFIX) == PREFIX then
-    print("left behind: " .. n)
-    os.exit(1)
-  end
-end
-if not ok then
-  io.stderr:write("vxlan: ", tostring(err), "\n")
-  os.exit(1)
-end
-print("done: the overlay carried ping and iperf3, and everything is removed")
+run_example("vxlan", run, "the overlay carried ping and iperf3, and everything is removed")
