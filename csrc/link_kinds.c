@@ -1283,63 +1283,77 @@ static const ip6attrs ip6tnl_a = { IFLA_IPTUN_ENCAP_LIMIT, IFLA_IPTUN_FLOWINFO,
 static const ip6attrs ip6gre_a = { IFLA_GRE_ENCAP_LIMIT, IFLA_GRE_FLOWINFO,
 				   IFLA_GRE_FLAGS, IFLA_GRE_TTL };
 
+/* Option a->key of c: absent (0), the word (1), or a number in a's range
+ * (2, *v set). */
+static int num_or_word(kctx *c, const kattr *a, const char *word, uint32_t *v)
+{
+	lua_State *L = c->L;
+	int r = 0;
+	lua_getfield(L, c->idx, a->key);
+	if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), word)) {
+		r = 1;
+	} else if (!lua_isnil(L, -1)) {
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			const char *got = lua_tostring(L, -1);
+			const char *min = lnum(L, a->min), *max = lnum(L, a->max);
+			luaL_error(L, "%s: option '%s' must be an integer between %s and %s "
+				   "or '%s', got '%s'", c->fn, a->key, min, max, word, got);
+		}
+		*v = num_at(L, c->fn, a);
+		r = 2;
+	}
+	lua_pop(L, 1);
+	return r;
+}
+
 static int ip6_hook(kctx *c, const ip6attrs *t)
 {
 	lua_State *L = c->L;
 	uint32_t flags = cur_u32(c, t->flags, 4);
 	uint32_t flow = c->cur && c->cur[t->flowinfo] ? ntohl(cur_u32(c, t->flowinfo, 4)) : 0;
-	int fl = 0, fw = 0;
+	uint32_t v = 0;
+	int fw = 0, k, given = 0;   /* given: any of the three options */
 	static const kattr enc = { "encaplimit", 0, 0, T_U8, 0, 0, 255, NULL };
 	static const kattr tc = { "tclass", 0, 0, T_U8, 0, 0, 255, NULL };
 	static const kattr lab = { "flowlabel", 0, 0, T_U32, 0, 0, 0xfffff, NULL };
 
-	lua_getfield(L, c->idx, "encaplimit");
-	if (!lua_isnil(L, -1)) {
-		fl = 1;
-		if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "none")) {
-			flags |= IP6_TNL_F_IGN_ENCAP_LIMIT;
-		} else {
-			if (lua_type(L, -1) == LUA_TSTRING)
-				luaL_error(L, "%s: option 'encaplimit' must be an integer between "
-					   "0 and 255 or 'none', got '%s'", c->fn, lua_tostring(L, -1));
-			kput_u8(c, t->encap, (uint8_t)num_at(L, c->fn, &enc));
-			flags &= ~(uint32_t)IP6_TNL_F_IGN_ENCAP_LIMIT;
-		}
+	k = num_or_word(c, &enc, "none", &v);
+	given |= k;
+	switch (k) {
+	case 1:
+		flags |= IP6_TNL_F_IGN_ENCAP_LIMIT;
+		break;
+	case 2:
+		kput_u8(c, t->encap, (uint8_t)v);
+		flags &= ~(uint32_t)IP6_TNL_F_IGN_ENCAP_LIMIT;
+		break;
 	}
-	lua_pop(L, 1);
-	lua_getfield(L, c->idx, "tclass");
-	if (!lua_isnil(L, -1)) {
-		fl = 1;
-		if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "inherit")) {
-			flags |= IP6_TNL_F_USE_ORIG_TCLASS;
-			flow &= ~0x0ff00000u;
-		} else {
-			if (lua_type(L, -1) == LUA_TSTRING)
-				luaL_error(L, "%s: option 'tclass' must be an integer between 0 "
-					   "and 255 or 'inherit', got '%s'", c->fn, lua_tostring(L, -1));
-			flow = (flow & ~0x0ff00000u) | (num_at(L, c->fn, &tc) << 20);
-			flags &= ~(uint32_t)IP6_TNL_F_USE_ORIG_TCLASS;
-			fw = 1;
-		}
+	k = num_or_word(c, &tc, "inherit", &v);
+	given |= k;
+	switch (k) {
+	case 1:
+		flags |= IP6_TNL_F_USE_ORIG_TCLASS;
+		flow &= ~0x0ff00000u;
+		break;
+	case 2:
+		flow = (flow & ~0x0ff00000u) | (v << 20);
+		flags &= ~(uint32_t)IP6_TNL_F_USE_ORIG_TCLASS;
+		fw = 1;
+		break;
 	}
-	lua_pop(L, 1);
-	lua_getfield(L, c->idx, "flowlabel");
-	if (!lua_isnil(L, -1)) {
-		fl = 1;
-		if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "inherit")) {
-			flags |= IP6_TNL_F_USE_ORIG_FLOWLABEL;
-			flow &= ~0x000fffffu;
-		} else {
-			if (lua_type(L, -1) == LUA_TSTRING)
-				luaL_error(L, "%s: option 'flowlabel' must be an integer between 0 "
-					   "and 1048575 or 'inherit', got '%s'", c->fn,
-					   lua_tostring(L, -1));
-			flow = (flow & ~0x000fffffu) | num_at(L, c->fn, &lab);
-			flags &= ~(uint32_t)IP6_TNL_F_USE_ORIG_FLOWLABEL;
-			fw = 1;
-		}
+	k = num_or_word(c, &lab, "inherit", &v);
+	given |= k;
+	switch (k) {
+	case 1:
+		flags |= IP6_TNL_F_USE_ORIG_FLOWLABEL;
+		flow &= ~0x000fffffu;
+		break;
+	case 2:
+		flow = (flow & ~0x000fffffu) | v;
+		flags &= ~(uint32_t)IP6_TNL_F_USE_ORIG_FLOWLABEL;
+		fw = 1;
+		break;
 	}
-	lua_pop(L, 1);
 	if (!c->cur) {
 		/* iproute2's defaults for new IPv6 tunnels: hop limit 64, encap
 		 * limit 4 (the kernel's would be 0 for both) */
@@ -1348,9 +1362,9 @@ static int ip6_hook(kctx *c, const ip6attrs *t)
 		if (!has_opt(L, c->idx, "encaplimit"))
 			kput_u8(c, t->encap, 4);
 	}
-	if (fl)
+	if (given)
 		kput_u32(c, t->flags, flags);
-	if (fw || (fl && c->cur))
+	if (fw || (given && c->cur))
 		kput_u32(c, t->flowinfo, htonl(flow));
 	return 0;
 }
