@@ -552,7 +552,7 @@ static int ns_addr_replace(lua_State *L)
 static int link_addr_add(lua_State *L)
 {
 	vn_ns *ns;
-	vn_box_check(L, 1, VN_LINK);
+	vn_link_ifindex(L, 1);
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return luaL_error(L, "addr_add: address must be an address string, got %s",
 				  luaL_typename(L, 2));
@@ -645,7 +645,7 @@ static int ns_addr_del(lua_State *L)
 static int link_addr_del(lua_State *L)
 {
 	vn_ns *ns;
-	vn_box_check(L, 1, VN_LINK);
+	vn_link_ifindex(L, 1);
 	lua_settop(L, 2);
 	ns = vn_box_ns(L, 1);                               /* 3 */
 	return addr_del_common(L, ns, 3, 0, 2, 1, "addr_del");
@@ -710,8 +710,7 @@ static int ns_addrs(lua_State *L)
 static int link_addrs(lua_State *L)
 {
 	static const char *const keys[] = { "family", NULL };
-	struct rtnl_link *k = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
-	int family = AF_UNSPEC;
+	int ifindex = vn_link_ifindex(L, 1), family = AF_UNSPEC;
 	vn_ns *ns;
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "addrs", keys);
@@ -721,7 +720,7 @@ static int link_addrs(lua_State *L)
 		return luaL_error(L, "addrs: option 'family' must be 'inet' or 'inet6'");
 	lua_settop(L, 2);
 	ns = vn_box_ns(L, 1);                               /* 3 */
-	return list_addrs(L, ns, 3, rtnl_link_get_ifindex(k), family);
+	return list_addrs(L, ns, 3, ifindex, family);
 }
 
 /* addr:ns() -> the namespace handle the address belongs to */

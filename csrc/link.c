@@ -2,60 +2,317 @@
  * link.c - link objects: get, list, add, set, delete and their fields.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <linux/if_link.h>
 #include <netlink/route/link.h>
 
 #include "link.h"
 
-/* ---- fields ---------------------------------------------------------- */
-#define L_(o) ((struct rtnl_link *)(o))
+/* ---- link objects ---------------------------------------------------- */
+/* A link box holds the link as the kernel sent it (RTM_NEWLINK: its
+ * ifinfomsg and attributes, less IFLA_AF_SPEC and the 32-bit IFLA_STATS,
+ * which vnet does not read) and where the attributes its fields read are.
+ * Fields are read from those bytes; libnl's rtnl_link is made from them
+ * only for what needs one (info, set and the kind methods), then kept. A
+ * listing of 10k links is thus 10k userdata and no library object. */
+enum { S_IFNAME, S_MTU, S_LINK, S_MASTER, S_TXQLEN, S_ADDRESS, S_BROADCAST,
+       S_OPERSTATE, S_IFALIAS, S_STATS64, S_CARRIER, S_NETNSID, S_KIND, S_N };
 
+typedef struct lk_box {
+	struct nl_object *o;      /* the rtnl_link made from m, or NULL */
+	unsigned char *m;         /* in[] or malloc'd (refreshed); NULL once released */
+	uint32_t len;             /* bytes in m */
+	uint32_t at[S_N];         /* offset in m of each attribute read, 0: absent */
+	unsigned char in[];       /* the message the box was made with */
+} lk_box;
+
+#define LB(o) ((lk_box *)(o))
+#define L_(o) ((struct rtnl_link *)(o))
+#define IFH(b) ((const struct ifinfomsg *)(b)->m)
+#define IFHLEN NLMSG_ALIGN(sizeof(struct ifinfomsg))
+
+static int lk_slot(int type)
+{
+	switch (type) {
+	case IFLA_IFNAME: return S_IFNAME;
+	case IFLA_MTU: return S_MTU;
+	case IFLA_LINK: return S_LINK;
+	case IFLA_MASTER: return S_MASTER;
+	case IFLA_TXQLEN: return S_TXQLEN;
+	case IFLA_ADDRESS: return S_ADDRESS;
+	case IFLA_BROADCAST: return S_BROADCAST;
+	case IFLA_OPERSTATE: return S_OPERSTATE;
+	case IFLA_IFALIAS: return S_IFALIAS;
+	case IFLA_STATS64: return S_STATS64;
+	case IFLA_CARRIER: return S_CARRIER;
+	case IFLA_LINK_NETNSID: return S_NETNSID;
+	default: return -1;
+	}
+}
+
+/* The attributes of a link message m (len bytes), walked without calls. */
+#define LK_FOR_EACH(a, m, len, rem)                                              \
+	for (a = (const struct nlattr *)((m) + IFHLEN), rem = (long)(len) - (long)IFHLEN; \
+	     rem >= (long)sizeof *a && a->nla_len >= sizeof *a && (long)a->nla_len <= rem; \
+	     rem -= NLA_ALIGN(a->nla_len),                                      \
+	     a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len)))
+#define LK_TYPE(a) ((a)->nla_type & NLA_TYPE_MASK)
+
+/* Finds the attributes the fields read (the first of each type). */
+static void lk_scan(const unsigned char *m, size_t len, uint32_t at[S_N])
+{
+	const struct nlattr *a;
+	long rem;
+	int s;
+	memset(at, 0, S_N * sizeof *at);
+	if (len < IFHLEN)
+		return;
+	LK_FOR_EACH(a, m, len, rem) {
+		if ((s = lk_slot(LK_TYPE(a))) >= 0 && !at[s])
+			at[s] = (uint32_t)((const unsigned char *)a - m);
+		if (LK_TYPE(a) == IFLA_LINKINFO && !at[S_KIND]) {
+			const struct nlattr *k = nla_find((struct nlattr *)nla_data(a),
+							  nla_len(a), IFLA_INFO_KIND);
+			if (k)
+				at[S_KIND] = (uint32_t)((const unsigned char *)k - m);
+		}
+	}
+}
+
+/* Copies a link message's payload, leaving out what vnet does not read
+ * (copying the runs of attributes between those). */
+static size_t lk_copy(unsigned char *dst, const struct nlmsghdr *h)
+{
+	const unsigned char *p = (const unsigned char *)NLMSG_DATA(h), *run;
+	size_t len = h->nlmsg_len - NLMSG_HDRLEN, n = 0;
+	const struct nlattr *a;
+	long rem;
+	if (len < IFHLEN) {
+		memcpy(dst, p, len);
+		return len;
+	}
+	run = p;
+	LK_FOR_EACH(a, p, len, rem) {
+		if (LK_TYPE(a) != IFLA_AF_SPEC && LK_TYPE(a) != IFLA_STATS)
+			continue;
+		memcpy(dst + n, run, (size_t)((const unsigned char *)a - run));
+		n += (size_t)((const unsigned char *)a - run);
+		run = (const unsigned char *)a + NLA_ALIGN(a->nla_len);
+		if (run > p + len)
+			run = p + len;
+	}
+	/* the rest, up to the last whole attribute */
+	{
+		const unsigned char *end = (const unsigned char *)a;
+		if (end > p + len)
+			end = p + len;
+		if (end > run) {
+			memcpy(dst + n, run, (size_t)(end - run));
+			n += (size_t)(end - run);
+		}
+	}
+	return n;
+}
+
+static const struct nlattr *lk_attr(const lk_box *b, int s)
+{
+	return b->at[s] ? (const struct nlattr *)(b->m + b->at[s]) : NULL;
+}
+
+static uint32_t lk_u32(const lk_box *b, int s)
+{
+	const struct nlattr *a = lk_attr(b, s);
+	uint32_t v = 0;
+	if (a && nla_len(a) >= (int)sizeof v)
+		memcpy(&v, nla_data(a), sizeof v);
+	return v;
+}
+
+static unsigned lk_u8(const lk_box *b, int s)
+{
+	const struct nlattr *a = lk_attr(b, s);
+	return a && nla_len(a) >= 1 ? *(const unsigned char *)nla_data(a) : 0;
+}
+
+/* Pushes a string attribute (nil when absent or empty). */
+static void lk_pushstr(lua_State *L, const lk_box *b, int s)
+{
+	const struct nlattr *a = lk_attr(b, s);
+	const char *p = a ? (const char *)nla_data(a) : NULL;
+	size_t n = a && nla_len(a) > 0 ? strnlen(p, (size_t)nla_len(a)) : 0;
+	if (n) lua_pushlstring(L, p, n); else lua_pushnil(L);
+}
+
+static int lk_live(const void *box)
+{
+	return LB(box)->m != NULL;
+}
+
+static void lk_release(void *box)
+{
+	lk_box *b = LB(box);
+	if (b->o)
+		nl_object_put(b->o);
+	if (b->m && b->m != b->in)
+		free(b->m);
+	b->o = NULL;
+	b->m = NULL;
+	b->len = 0;
+}
+
+static int lk_same(const void *x, const void *y)
+{
+	return IFH(LB(x))->ifi_index == IFH(LB(y))->ifi_index;
+}
+
+/* Pushes a box holding the link message p (len bytes, as lk_copy left it). */
+static void lk_push(lua_State *L, const void *p, size_t len, int nsidx)
+{
+	lk_box *b = (lk_box *)vn_box_new(L, sizeof *b + len, VN_LINK, nsidx);
+	memcpy(b->in, p, len);
+	b->m = b->in;
+	b->len = (uint32_t)len;
+	lk_scan(b->m, len, b->at);
+}
+
+/* Puts the link message p in the box b instead of what it held. */
+static void lk_reset(lua_State *L, lk_box *b, const void *p, size_t len)
+{
+	unsigned char *m = (unsigned char *)malloc(len ? len : 1);
+	if (!m)
+		luaL_error(L, "vnet.link: out of memory");
+	memcpy(m, p, len);
+	lk_release(b);
+	b->m = m;
+	b->len = (uint32_t)len;
+	lk_scan(b->m, len, b->at);
+}
+
+static lk_box *lk_check(lua_State *L, int idx)
+{
+	lk_box *b = (lk_box *)luaL_checkudata(L, idx, VN_LINK);
+	if (!b->m)
+		luaL_error(L, "attempt to use a released %s", VN_LINK);
+	return b;
+}
+
+static void take_obj(struct nl_object *o, void *arg)
+{
+	nl_object_get(o);
+	*(struct nl_object **)arg = o;
+}
+
+/* libnl's rtnl_link for the box (made on first use). */
+static struct rtnl_link *lk_obj(lua_State *L, lk_box *b)
+{
+	struct nl_msg *msg;
+	struct nlmsghdr *h;
+	if (b->o)
+		return L_(b->o);
+	msg = nlmsg_alloc_size(NLMSG_SPACE(b->len));
+	if (msg) {
+		nlmsg_set_proto(msg, NETLINK_ROUTE);
+		if ((h = nlmsg_put(msg, 0, 0, RTM_NEWLINK, (int)b->len, 0))) {
+			memcpy(nlmsg_data(h), b->m, b->len);
+			nl_msg_parse(msg, take_obj, &b->o);
+		}
+		nlmsg_free(msg);
+	}
+	if (!b->o)
+		luaL_error(L, "vnet.link: out of memory");
+	return L_(b->o);
+}
+
+struct rtnl_link *vn_link_check(lua_State *L, int idx)
+{
+	return lk_obj(L, lk_check(L, idx));
+}
+
+int vn_link_ifindex(lua_State *L, int idx)
+{
+	return IFH(lk_check(L, idx))->ifi_index;
+}
+
+void vn_link_desc(lua_State *L, int idx)
+{
+	lk_box *b = (lk_box *)luaL_testudata(L, idx, VN_LINK);
+	if (b && b->m && lk_attr(b, S_IFNAME))
+		lk_pushstr(L, b, S_IFNAME);
+	else
+		lua_pushfstring(L, "%d", b && b->m ? IFH(b)->ifi_index : 0);
+}
+
+struct rtnl_link *vn_link_guard(lua_State *L, struct rtnl_link *(*alloc)(void),
+				const char *fn)
+{
+	lk_box *b = (lk_box *)lua_newuserdata(L, sizeof *b);
+	memset(b, 0, sizeof *b);
+	luaL_setmetatable(L, VN_LINK);
+	if (!(b->o = (struct nl_object *)(alloc ? alloc() : rtnl_link_alloc())))
+		luaL_error(L, "%s: out of memory", fn);
+	return L_(b->o);
+}
+
+/* ---- fields ---------------------------------------------------------- */
 static void f_name(lua_State *L, void *o)
 {
-	const char *s = rtnl_link_get_name(L_(o));
-	if (s) lua_pushstring(L, s); else lua_pushnil(L);
+	lk_pushstr(L, LB(o), S_IFNAME);
 }
 static void f_index(lua_State *L, void *o)
 {
-	lua_pushinteger(L, rtnl_link_get_ifindex(L_(o)));
+	lua_pushinteger(L, IFH(LB(o))->ifi_index);
 }
 static void f_kind(lua_State *L, void *o)
 {
-	const char *s = rtnl_link_get_type(L_(o));
-	if (s)
-		lua_pushstring(L, s);
-	else if (rtnl_link_get_arptype(L_(o)) == 772) /* ARPHRD_LOOPBACK */
-		lua_pushstring(L, "loopback");
+	if (lk_attr(LB(o), S_KIND))
+		lk_pushstr(L, LB(o), S_KIND);
+	else if (IFH(LB(o))->ifi_type == 772) /* ARPHRD_LOOPBACK */
+		lua_pushliteral(L, "loopback");
 	else
-		lua_pushstring(L, "device");
+		lua_pushliteral(L, "device");
 }
 static void f_mtu(lua_State *L, void *o)
 {
-	lua_pushinteger(L, rtnl_link_get_mtu(L_(o)));
+	lua_pushinteger(L, lk_u32(LB(o), S_MTU));
 }
 static void f_txqlen(lua_State *L, void *o)
 {
-	lua_pushinteger(L, rtnl_link_get_txqlen(L_(o)));
+	lua_pushinteger(L, lk_u32(LB(o), S_TXQLEN));
 }
-static void push_lladdr(lua_State *L, struct nl_addr *a)
+/* A hardware address as libnl prints it: IPv4 and IPv6 for tunnels (4 and
+ * 16 bytes), else hex bytes joined by ':'; nil when absent or empty. */
+static void push_lladdr(lua_State *L, const lk_box *b, int s)
 {
-	char buf[64];
-	if (!a || nl_addr_get_len(a) == 0) {
+	static const char hex[] = "0123456789abcdef";
+	const struct nlattr *a = lk_attr(b, s);
+	const unsigned char *p = a ? (const unsigned char *)nla_data(a) : NULL;
+	char buf[3 * 32 + INET6_ADDRSTRLEN], *o = buf;
+	int i, n = a ? nla_len(a) : 0;
+	if (n <= 0) {
 		lua_pushnil(L);
-		return;
+	} else if (n == 4 || n == 16) {
+		lua_pushstring(L, inet_ntop(n == 4 ? AF_INET : AF_INET6, p, buf, sizeof buf));
+	} else {
+		for (i = 0; i < n && i < 32; i++) { /* MAX_ADDR_LEN */
+			if (i)
+				*o++ = ':';
+			*o++ = hex[p[i] >> 4];
+			*o++ = hex[p[i] & 15];
+		}
+		lua_pushlstring(L, buf, (size_t)(o - buf));
 	}
-	nl_addr2str(a, buf, sizeof buf);
-	lua_pushstring(L, buf);
 }
 static void f_address(lua_State *L, void *o)
 {
-	push_lladdr(L, rtnl_link_get_addr(L_(o)));
+	push_lladdr(L, LB(o), S_ADDRESS);
 }
 static void f_broadcast(lua_State *L, void *o)
 {
-	push_lladdr(L, rtnl_link_get_broadcast(L_(o)));
+	push_lladdr(L, LB(o), S_BROADCAST);
 }
 static void f_flags(lua_State *L, void *o)
 {
@@ -68,7 +325,7 @@ static void f_flags(lua_State *L, void *o)
 		{ IFF_MULTICAST, "multicast" }, { IFF_DYNAMIC, "dynamic" },
 		{ 0x10000, "lower_up" }, { 0x20000, "dormant" }, { 0, NULL }
 	};
-	unsigned f = rtnl_link_get_flags(L_(o));
+	unsigned f = IFH(LB(o))->ifi_flags;
 	int i;
 	lua_newtable(L);
 	for (i = 0; fl[i].n; i++)
@@ -79,66 +336,72 @@ static void f_flags(lua_State *L, void *o)
 }
 static void f_up(lua_State *L, void *o)
 {
-	lua_pushboolean(L, (rtnl_link_get_flags(L_(o)) & IFF_UP) != 0);
+	lua_pushboolean(L, (IFH(LB(o))->ifi_flags & IFF_UP) != 0);
 }
 static void f_operstate(lua_State *L, void *o)
 {
 	static const char *const st[] = { "unknown", "notpresent", "down",
 		"lowerlayerdown", "testing", "dormant", "up" };
-	uint8_t s = rtnl_link_get_operstate(L_(o));
+	unsigned s = lk_u8(LB(o), S_OPERSTATE);
 	lua_pushstring(L, s < 7 ? st[s] : "unknown");
+}
+/* an ifindex attribute: nil when absent or 0 */
+static void push_ifref(lua_State *L, const lk_box *b, int s)
+{
+	uint32_t m = lk_u32(b, s);
+	if (m) lua_pushinteger(L, m); else lua_pushnil(L);
 }
 static void f_master(lua_State *L, void *o)
 {
-	int m = rtnl_link_get_master(L_(o));
-	if (m) lua_pushinteger(L, m); else lua_pushnil(L);
+	push_ifref(L, LB(o), S_MASTER);
 }
 static void f_link(lua_State *L, void *o)
 {
-	int m = rtnl_link_get_link(L_(o));
-	if (m) lua_pushinteger(L, m); else lua_pushnil(L);
+	push_ifref(L, LB(o), S_LINK);
 }
 static void f_alias(lua_State *L, void *o)
 {
-	const char *s = rtnl_link_get_ifalias(L_(o));
-	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
+	lk_pushstr(L, LB(o), S_IFALIAS);
 }
 static void f_link_netnsid(lua_State *L, void *o)
 {
-	int32_t id;
-	if (rtnl_link_get_link_netnsid(L_(o), &id) == 0)
-		lua_pushinteger(L, id);
+	if (lk_attr(LB(o), S_NETNSID))
+		lua_pushinteger(L, (int32_t)lk_u32(LB(o), S_NETNSID));
 	else
 		lua_pushnil(L);
 }
 static void f_carrier(lua_State *L, void *o)
 {
-	lua_pushboolean(L, rtnl_link_get_carrier(L_(o)) != 0);
+	lua_pushboolean(L, lk_u8(LB(o), S_CARRIER) != 0);
 }
 static void f_stats(lua_State *L, void *o)
 {
-	static const struct { rtnl_link_stat_id_t id; const char *n; } st[] = {
-		{ RTNL_LINK_RX_BYTES, "rx_bytes" }, { RTNL_LINK_TX_BYTES, "tx_bytes" },
-		{ RTNL_LINK_RX_PACKETS, "rx_packets" }, { RTNL_LINK_TX_PACKETS, "tx_packets" },
-		{ RTNL_LINK_RX_ERRORS, "rx_errors" }, { RTNL_LINK_TX_ERRORS, "tx_errors" },
-		{ RTNL_LINK_RX_DROPPED, "rx_dropped" }, { RTNL_LINK_TX_DROPPED, "tx_dropped" },
-		{ RTNL_LINK_MULTICAST, "multicast" }, { RTNL_LINK_COLLISIONS, "collisions" },
-		{ 0, NULL }
+#define ST(f) { offsetof(struct rtnl_link_stats64, f), #f }
+	static const struct { size_t off; const char *n; } st[] = {
+		ST(rx_bytes), ST(tx_bytes), ST(rx_packets), ST(tx_packets),
+		ST(rx_errors), ST(tx_errors), ST(rx_dropped), ST(tx_dropped),
+		ST(multicast), ST(collisions), { 0, NULL }
 	};
+#undef ST
+	const struct nlattr *a = lk_attr(LB(o), S_STATS64);
 	int i;
 	lua_newtable(L);
 	for (i = 0; st[i].n; i++) {
-		lua_pushnumber(L, (lua_Number)rtnl_link_get_stat(L_(o), st[i].id));
+		uint64_t v = 0;
+		if (a && (size_t)nla_len(a) >= st[i].off + sizeof v)
+			memcpy(&v, (const char *)nla_data(a) + st[i].off, sizeof v);
+		lua_pushnumber(L, (lua_Number)v);
 		lua_setfield(L, -2, st[i].n);
 	}
 }
 static void f_info(lua_State *L, void *o)
 {
-	const char *t = rtnl_link_get_type(L_(o));
+	struct rtnl_link *l = lk_obj(L, LB(o));
+	const char *t = rtnl_link_get_type(l);
 	const vn_kind *k = t ? vn_kind_find(t) : NULL;
 	lua_newtable(L);
 	if (k && k->info)
-		k->info(L, L_(o));
+		k->info(L, l);
 }
 
 static const vn_field link_fields[] = {
@@ -152,18 +415,45 @@ static const vn_field link_fields[] = {
 };
 
 /* ---- lookups --------------------------------------------------------- */
-/* Fetches one link by index or name with one request. 0 or -errno. */
-static int get_link(vn_ns *ns, int ifindex, const char *name, struct rtnl_link **out)
+static int keep_any(const struct nlmsghdr *h, void *arg)
+{
+	(void)arg;
+	return h->nlmsg_type == RTM_NEWLINK;
+}
+
+/* Fetches one link by index or name with one request, as its message. With
+ * bidx 0 pushes a new box bound to the handle at nsidx; else puts it in the
+ * box at bidx instead of what that held. 0 or -errno. */
+static int fetch_link(lua_State *L, vn_ns *ns, int ifindex, const char *name,
+		      int nsidx, int bidx)
 {
 	struct nl_msg *msg = NULL;
-	int r = rtnl_link_build_get_request(ifindex, name, &msg);
-	if (r < 0) {
+	const void *p;
+	size_t len;
+	vn_list l;
+	int r;
+	if (rtnl_link_build_get_request(ifindex, name, &msg) < 0) {
 		ns->err = ENOMEM;
 		return -ENOMEM;
 	}
-	r = vn_get(ns, msg, (struct nl_object **)out);
+	memset(&l, 0, sizeof l);
+	l.rkeep = keep_any;
+	l.rcopy = lk_copy;
+	r = vn_request(ns, msg, 0, &l);
 	nlmsg_free(msg);
+	if (r == 0 && (p = vn_list_first(&l, &len))) {
+		if (bidx)
+			lk_reset(L, lk_check(L, bidx), p, len);
+		else
+			lk_push(L, p, len, nsidx);
+	}
+	vn_list_free(&l);
 	return r;
+}
+
+int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex)
+{
+	return fetch_link(L, ns, ifindex, NULL, 0, vn_absindex(L, idx));
 }
 
 /* Deletes the link with this index (or name). 0 or -errno. */
@@ -187,6 +477,18 @@ static int delete_link(vn_ns *ns, int ifindex, const char *name)
 	r = vn_talk(ns, msg);
 	nlmsg_free(msg);
 	return r;
+}
+
+/* Deletes a link made by a request that then failed, keeping the failure
+ * (ns->err and ns->msg) to report. */
+static void undo_link(vn_ns *ns, int ifindex, const char *name)
+{
+	char m[VN_ERRLEN];
+	int e = ns->err;
+	memcpy(m, ns->msg, sizeof m);
+	delete_link(ns, ifindex, name);
+	ns->err = e;
+	memcpy(ns->msg, m, sizeof m);
 }
 
 /* Sets the alias of the link with this index or name. 0 or -errno. */
@@ -232,7 +534,6 @@ static int set_down(vn_ns *ns, int ifindex)
 static int ns_link(lua_State *L)
 {
 	vn_ns *ns = vn_checkns(L, 1);
-	struct rtnl_link *l;
 	const char *name = NULL;
 	int idx = 0, r;
 	if (lua_type(L, 2) == LUA_TNUMBER) {
@@ -245,47 +546,39 @@ static int ns_link(lua_State *L)
 	} else {
 		return luaL_argerror(L, 2, "link name or index expected");
 	}
-	r = get_link(ns, idx, name, &l);
+	r = fetch_link(L, ns, idx, name, 1, 0);
 	if (r < 0) {
 		if (r == -ENODEV || r == -ENOENT)
 			ns->err = ENODEV;
 		return vn_nsfail(L, ns, lua_pushfstring(L, "link %s", name ? name :
 					lua_tostring(L, 2)));
 	}
-	vn_box_push(L, (struct nl_object *)l, VN_LINK, 1);
 	return 1;
 }
 
 struct link_filter { const char *kind; int master; int up; };
 
-static int keep_link(struct nl_object *o, void *arg)
+static int keep_link(const struct nlmsghdr *h, void *arg)
 {
 	struct link_filter *f = (struct link_filter *)arg;
-	struct rtnl_link *l = L_(o);
+	lk_box b;
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(IFHLEN))
+		return 0;
+	b.m = (unsigned char *)NLMSG_DATA(h);
+	b.len = h->nlmsg_len - NLMSG_HDRLEN;
+	lk_scan(b.m, b.len, b.at);
 	if (f->kind) {
-		const char *t = rtnl_link_get_type(l);
-		if (!t || strcmp(t, f->kind))
+		const struct nlattr *k = lk_attr(&b, S_KIND);
+		size_t n = strlen(f->kind);
+		if (!k || (size_t)nla_len(k) < n || memcmp(nla_data(k), f->kind, n) ||
+		    ((size_t)nla_len(k) > n && ((const char *)nla_data(k))[n]))
 			return 0;
 	}
-	if (f->master && rtnl_link_get_master(l) != f->master)
+	if (f->master && lk_u32(&b, S_MASTER) != (uint32_t)f->master)
 		return 0;
-	if (f->up >= 0 && !!(rtnl_link_get_flags(l) & IFF_UP) != f->up)
+	if (f->up >= 0 && !!(IFH(&b)->ifi_flags & IFF_UP) != f->up)
 		return 0;
 	return 1;
-}
-
-/* The per-family settings of a link (IFLA_AF_SPEC: IPv6's devconf, ~1 KiB
- * a link) are not read by vnet; hiding them from libnl's parser saves it
- * two allocations and a copy per link. */
-static void skip_af_spec(struct nlmsghdr *h)
-{
-	struct nlattr *a;
-	int rem;
-	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
-		return;
-	nlmsg_for_each_attr(a, h, sizeof(struct ifinfomsg), rem)
-		if (nla_type(a) == IFLA_AF_SPEC)
-			a->nla_type = IFLA_UNSPEC;
 }
 
 /* ns:links([{ kind =, master =, up = }]) -> iterator over links */
@@ -308,14 +601,14 @@ static int ns_links(lua_State *L)
 		f.master = r;
 	}
 	memset(&l, 0, sizeof l);
-	l.keep = keep_link;
-	l.prep = skip_af_spec;
+	l.rkeep = keep_link;
+	l.rcopy = lk_copy;
 	l.arg = &f;
 	memset(&ifi, 0, sizeof ifi);
 	ifi.ifi_family = AF_UNSPEC;
 	if (vn_dump_req(ns, RTM_GETLINK, &ifi, sizeof ifi, &l) < 0)
 		return vn_nsfail(L, ns, "links");
-	vn_push_iter(L, &l, VN_LINK, 1);
+	vn_push_raw_iter(L, &l, lk_push, 1);
 	return 1;
 }
 
@@ -426,13 +719,12 @@ static int fail_ref(lua_State *L, vn_ns *ns, const char *fn, const char *name,
 static int ns_link_add(lua_State *L)
 {
 	vn_ns *ns = vn_checkns(L, 1), *target = NULL, *where;
-	const char *kind, *name, *what = NULL;
+	const char *kind, *name, *what = NULL, *alias;
 	const vn_kind *k;
 	const char *keys[64];
 	struct rtnl_link *l;
 	struct nl_msg *msg = NULL;
-	vn_box *box;
-	int i, n = 0, r, base;
+	int i, n = 0, r, base, ifindex;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_getfield(L, 2, "kind");
@@ -454,13 +746,7 @@ static int ns_link_add(lua_State *L)
 
 	/* box first, resource second: the box owns l if a parser raises */
 	lua_settop(L, 2);
-	box = (vn_box *)lua_newuserdata(L, sizeof *box);    /* 3 */
-	box->o = NULL;
-	luaL_setmetatable(L, VN_LINK);
-	l = k->alloc ? k->alloc() : rtnl_link_alloc();
-	if (!l)
-		return luaL_error(L, "link_add: out of memory");
-	box->o = (struct nl_object *)l;
+	l = vn_link_guard(L, k->alloc, "link_add");          /* 3 */
 	if (!k->alloc && !k->create)
 		rtnl_link_set_type(l, kind);
 	base = lua_gettop(L);
@@ -469,17 +755,16 @@ static int ns_link_add(lua_State *L)
 		r = k->parse(L, 2, ns, l, "link_add", &what);
 	if (r < 0)
 		return fail_ref(L, ns, "link_add", name, 2, what);
+	alias = k->create ? NULL : rtnl_link_get_ifalias(l);
 	if (k->create) {
 		/* tun/tap and the like: made outside RTM_NEWLINK once every option
 		 * has been checked, then the common settings applied as a change */
-		struct rtnl_link *orig;
 		r = k->create(L, 2, ns, name, "link_add");
 		if (r < 0)
 			return vn_fail(L, lua_pushfstring(L, "link_add %s", name), -r, NULL);
-		r = get_link(ns, 0, name, &orig);
+		r = fetch_link(L, ns, 0, name, 1, 0);
 		if (r == 0) {
-			r = rtnl_link_build_change_request(orig, l, 0, &msg);
-			rtnl_link_put(orig);
+			r = rtnl_link_build_change_request(vn_link_check(L, -1), l, 0, &msg);
 			r = r < 0 ? (ns->err = ENOMEM, -ENOMEM) : vn_talk(ns, msg);
 		}
 	} else {
@@ -489,55 +774,37 @@ static int ns_link_add(lua_State *L)
 	nlmsg_free(msg);
 	if (r == 0 && vn_deferred(ns)) {
 		/* queue the alias too, addressed by name (see below) */
-		if (rtnl_link_get_ifalias(l) && !k->create) {
+		if (alias) {
 			if (target) /* raising drops the whole queue */
 				return luaL_error(L, "link_add: 'alias' and 'netns' together "
 						  "cannot be queued in a batch");
-			if (set_alias(ns, 0, name, rtnl_link_get_ifalias(l)) < 0)
+			if (set_alias(ns, 0, name, alias) < 0)
 				return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
 		}
 		lua_pushboolean(L, 1);
 		return 1;
 	}
 	if (r < 0) {
-		if (k->create) {
-			/* undo: the device was made above */
-			int e = ns->err;
-			char m[VN_ERRLEN];
-			memcpy(m, ns->msg, sizeof m);
-			delete_link(ns, 0, name);
-			ns->err = e;
-			memcpy(ns->msg, m, sizeof m);
-		}
+		if (k->create)
+			undo_link(ns, 0, name);  /* the device was made above */
 		return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
 	}
 	/* read it back where it now lives */
 	where = target ? target : ns;
-	lua_pushvalue(L, target ? base + 1 : 1);             /* the handle */
-	r = get_link(where, 0, name, &l);
+	r = fetch_link(L, where, 0, name, target ? base + 1 : 1, 0);
 	if (r < 0)
 		return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: reading it back", name));
 	/* the kernel ignores IFLA_IFALIAS when creating: set it as a change */
-	if (rtnl_link_get_ifalias((struct rtnl_link *)box->o) && !k->create) {
-		struct rtnl_link *nl = NULL;
-		r = set_alias(where, rtnl_link_get_ifindex(l), NULL,
-			      rtnl_link_get_ifalias((struct rtnl_link *)box->o));
+	if (alias) {
+		ifindex = vn_link_ifindex(L, -1);
+		r = set_alias(where, ifindex, NULL, alias);
 		if (r == 0)
-			r = get_link(where, rtnl_link_get_ifindex(l), NULL, &nl);
+			r = fetch_link(L, where, ifindex, NULL, 0, lua_gettop(L));
 		if (r < 0) {
-			char m[VN_ERRLEN];
-			int e = where->err;
-			memcpy(m, where->msg, sizeof m);
-			delete_link(where, rtnl_link_get_ifindex(l), NULL);
-			rtnl_link_put(l);
-			where->err = e;
-			memcpy(where->msg, m, sizeof m);
+			undo_link(where, ifindex, NULL);
 			return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: alias", name));
 		}
-		rtnl_link_put(l);
-		l = nl;
 	}
-	vn_box_push(L, (struct nl_object *)l, VN_LINK, -1);
 	return 1;
 }
 
@@ -545,14 +812,10 @@ static int ns_link_add(lua_State *L)
  * -> link (refreshed) | nil, msg, errname */
 static int m_set(lua_State *L)
 {
-	struct rtnl_link *orig = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
+	struct rtnl_link *orig = vn_link_check(L, 1), *chg;
 	vn_ns *ns = vn_box_ns(L, 1), *target = NULL, *where;          /* 3: ns */
-	const char *what = NULL, *t = rtnl_link_get_type(orig);
-	const vn_kind *k = t ? vn_kind_find(t) : NULL;
-	const char *keys[64];
-	struct rtnl_link *chg, *nl;
+	const char *what = NULL, *keys[64];
 	struct nl_msg *msg = NULL;
-	vn_box *box;
 	int i, n = 0, r, base;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -561,15 +824,9 @@ static int m_set(lua_State *L)
 		    strcmp(common_keys[i], "numrxqueues"))
 			keys[n++] = common_keys[i];
 	keys[n] = NULL;
-	(void)k;
 	vn_opts_check(L, 2, "set", keys);
 	lua_settop(L, 3);
-	box = (vn_box *)lua_newuserdata(L, sizeof *box);    /* 4: guard */
-	box->o = NULL;
-	luaL_setmetatable(L, VN_LINK);
-	if (!(chg = rtnl_link_alloc()))
-		return luaL_error(L, "set: out of memory");
-	box->o = (struct nl_object *)chg;
+	chg = vn_link_guard(L, NULL, "set");                /* 4: guard */
 	base = lua_gettop(L);
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
@@ -602,14 +859,12 @@ static int m_set(lua_State *L)
 	}
 	/* refresh the object, in its new namespace if it moved */
 	where = target ? target : ns;
-	r = target ? get_link(where, 0, rtnl_link_get_name(chg) ? rtnl_link_get_name(chg)
-					   : rtnl_link_get_name(orig), &nl)
-		   : get_link(where, rtnl_link_get_ifindex(orig), NULL, &nl);
+	r = target ? fetch_link(L, where, 0, rtnl_link_get_name(chg) ? rtnl_link_get_name(chg)
+					     : rtnl_link_get_name(orig), 0, 1)
+		   : fetch_link(L, where, rtnl_link_get_ifindex(orig), NULL, 0, 1);
 	if (r < 0)
 		return vn_nsfail(L, where, lua_pushfstring(L, "set %s: reading it back",
 							    rtnl_link_get_name(orig)));
-	vn_box_replace(L, 1, VN_LINK, (struct nl_object *)nl);
-	rtnl_link_put(nl);
 	if (target)
 		vn_box_setns(L, 1, base + 1);
 	lua_settop(L, 1);
@@ -619,13 +874,12 @@ static int m_set(lua_State *L)
 /* link:refresh() -> link | nil, msg, errname (re-reads it from the kernel) */
 static int m_refresh(lua_State *L)
 {
-	struct rtnl_link *orig = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
+	int ifindex = vn_link_ifindex(L, 1);
 	vn_ns *ns = vn_box_ns(L, 1);
-	struct rtnl_link *nl;
-	if (get_link(ns, rtnl_link_get_ifindex(orig), NULL, &nl) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "refresh %s", rtnl_link_get_name(orig)));
-	vn_box_replace(L, 1, VN_LINK, (struct nl_object *)nl);
-	rtnl_link_put(nl);
+	if (fetch_link(L, ns, ifindex, NULL, 0, 1) < 0) {
+		vn_link_desc(L, 1);
+		return vn_nsfail(L, ns, lua_pushfstring(L, "refresh %s", lua_tostring(L, -1)));
+	}
 	lua_settop(L, 1);
 	return 1;
 }
@@ -633,28 +887,29 @@ static int m_refresh(lua_State *L)
 /* link:delete() -> true | nil, msg, errname */
 static int m_delete(lua_State *L)
 {
-	struct rtnl_link *l = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
+	int ifindex = vn_link_ifindex(L, 1);
 	vn_ns *ns = vn_box_ns(L, 1);
-	if (delete_link(ns, rtnl_link_get_ifindex(l), NULL) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete %s", rtnl_link_get_name(l)));
+	if (delete_link(ns, ifindex, NULL) < 0) {
+		vn_link_desc(L, 1);
+		return vn_nsfail(L, ns, lua_pushfstring(L, "delete %s", lua_tostring(L, -1)));
+	}
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
 static int m_tostring(lua_State *L)
 {
-	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_LINK);
-	struct rtnl_link *l = L_(b->o);
-	if (!l) {
+	lk_box *b = (lk_box *)luaL_checkudata(L, 1, VN_LINK);
+	if (!b->m) {
 		lua_pushstring(L, "vnet.link (released)");
 		return 1;
 	}
-	f_kind(L, b->o);
+	f_name(L, b);
+	f_kind(L, b);
 	lua_pushfstring(L, "vnet.link: %s (%s, index %d, %s, mtu %d)",
-			rtnl_link_get_name(l) ? rtnl_link_get_name(l) : "?",
-			lua_tostring(L, -1), rtnl_link_get_ifindex(l),
-			(rtnl_link_get_flags(l) & IFF_UP) ? "up" : "down",
-			(int)rtnl_link_get_mtu(l));
+			lua_isnil(L, -2) ? "?" : lua_tostring(L, -2),
+			lua_tostring(L, -1), IFH(b)->ifi_index,
+			(IFH(b)->ifi_flags & IFF_UP) ? "up" : "down", (int)lk_u32(b, S_MTU));
 	return 1;
 }
 
@@ -666,7 +921,9 @@ static const luaL_Reg link_methods[] = {
 };
 
 static const vn_type link_type = {
-	.name = VN_LINK, .methods = link_methods, .fields = link_fields, .tostring = m_tostring
+	.name = VN_LINK, .methods = link_methods, .fields = link_fields,
+	.tostring = m_tostring, .live = lk_live, .release = lk_release, .same = lk_same,
+	.gc = 1
 };
 
 static const luaL_Reg ns_methods[] = {

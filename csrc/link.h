@@ -51,6 +51,17 @@ void vn_kind_names(lua_State *L);
 int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 		const char *key, int *out, const char **what);
 
+/* The libnl object of the live link box at idx (made from the kernel's
+ * message on first use; raises on a released link). */
+struct rtnl_link *vn_link_check(lua_State *L, int idx);
+/* Pushes a link box that only guards a new object being built (freed with
+ * the box if a parser raises) and returns the object; alloc NULL means
+ * rtnl_link_alloc(). */
+struct rtnl_link *vn_link_guard(lua_State *L, struct rtnl_link *(*alloc)(void),
+				const char *fn);
+/* Reads the link ifindex of ns again into the box at idx. 0 or -errno. */
+int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex);
+
 /* Adds the kind-specific link methods (link:set_info, link:port...) to
  * "vnet.link"; called once the link type is registered. */
 void vn_open_kinds(lua_State *L);

@@ -1822,40 +1822,6 @@ void vn_kind_names(lua_State *L)
 }
 
 /* ---- changing a link's kind settings ------------------------------------ */
-/* Fetches the link at ifindex again and replaces the object in the box at
- * bidx. 0 or -errno. */
-static int refresh_box(lua_State *L, int bidx, vn_ns *ns, int ifindex)
-{
-	struct nl_msg *msg = NULL;
-	struct nl_object *o;
-	int r;
-	if (rtnl_link_build_get_request(ifindex, NULL, &msg) < 0) {
-		ns->err = ENOMEM;
-		return -ENOMEM;
-	}
-	r = vn_get(ns, msg, &o);
-	nlmsg_free(msg);
-	if (r < 0)
-		return r;
-	vn_box_replace(L, bidx, VN_LINK, o);
-	nl_object_put(o);
-	return 0;
-}
-
-/* Pushes a new link box owning a fresh link object (a guard: whatever is
- * built into it is freed if a parser raises) and returns the object. */
-static struct rtnl_link *guard_link(lua_State *L, const char *fn)
-{
-	vn_box *box = (vn_box *)lua_newuserdata(L, sizeof *box);
-	struct rtnl_link *l;
-	box->o = NULL;
-	luaL_setmetatable(L, VN_LINK);
-	if (!(l = rtnl_link_alloc()))
-		luaL_error(L, "%s: out of memory", fn);
-	box->o = (struct nl_object *)l;
-	return l;
-}
-
 static int what_fail(lua_State *L, vn_ns *ns, const char *fn, const char *name,
 		     int idx, const char *what)
 {
@@ -1871,7 +1837,7 @@ static int what_fail(lua_State *L, vn_ns *ns, const char *fn, const char *name,
  * change raise; the kernel's refusals come back as the failure triple. */
 static int m_set_info(lua_State *L)
 {
-	struct rtnl_link *orig = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
+	struct rtnl_link *orig = vn_link_check(L, 1);
 	const char *t = rtnl_link_get_type(orig), *what = NULL;
 	const char *name = rtnl_link_get_name(orig);
 	const vn_kind *k = t ? vn_kind_find(t) : NULL;
@@ -1915,7 +1881,7 @@ static int m_set_info(lua_State *L)
 		if (r < 0)
 			return vn_fail(L, lua_pushfstring(L, "set_info %s", name), -r, NULL);
 	} else {
-		chg = guard_link(L, "set_info");                /* 5: guard */
+		chg = vn_link_guard(L, NULL, "set_info");                /* 5: guard */
 		if (rtnl_link_set_type(chg, t) < 0)
 			return luaL_error(L, "set_info: out of memory");
 		c.l = chg;
@@ -1940,7 +1906,7 @@ static int m_set_info(lua_State *L)
 		if (r < 0)
 			return vn_nsfail(L, ns, lua_pushfstring(L, "set_info %s", name));
 	}
-	if (refresh_box(L, 1, ns, ifindex) < 0)
+	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set_info %s: reading it back",
 							name));
 	lua_settop(L, 1);
@@ -2070,7 +2036,7 @@ static int port_query(vn_ns *ns, int ifindex, unsigned char *buf,
  * "ENOENT" if it is no port. */
 static int m_port(lua_State *L)
 {
-	struct rtnl_link *l = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
+	struct rtnl_link *l = vn_link_check(L, 1);
 	unsigned char *buf;
 	struct nlattr *tb[TB_MAX + 1], *data;
 	const char *kind;
@@ -2107,7 +2073,7 @@ static int m_port(lua_State *L)
  * (or bond: queue_id). */
 static int m_set_port(lua_State *L)
 {
-	struct rtnl_link *l = (struct rtnl_link *)vn_box_check(L, 1, VN_LINK);
+	struct rtnl_link *l = vn_link_check(L, 1);
 	const char *name = rtnl_link_get_name(l), *kind, *what = NULL;
 	const char *keys[MAXKEYS];
 	unsigned char *buf;
@@ -2141,7 +2107,7 @@ static int m_set_port(lua_State *L)
 		nla_parse_nested(cur, TB_MAX, data, NULL);
 	/* the options are built into a holder link of a kind with our info
 	 * operations, which frees them with the guard box */
-	holder = guard_link(L, "set_port");                     /* 5 */
+	holder = vn_link_guard(L, NULL, "set_port");                     /* 5 */
 	if (!raw_kind())
 		return luaL_error(L, "set_port: unavailable in this process (libnl's own "
 				  "link support is in use)");
@@ -2178,7 +2144,7 @@ static int m_set_port(lua_State *L)
 	nlmsg_free(msg);
 	if (r < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set_port %s", name));
-	if (refresh_box(L, 1, ns, ifindex) < 0)
+	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set_port %s: reading it back", name));
 	lua_settop(L, 1);
 	return 1;

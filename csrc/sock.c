@@ -241,7 +241,7 @@ struct vn_chunk {
 	size_t used, cap;
 	unsigned char data[];
 };
-#define CHUNK (256 * 1024)
+#define CHUNK (64 * 1024)
 #define REC(len) (sizeof(uint32_t) + NLMSG_ALIGN(len))
 
 static void raw_add(vn_list *l, const struct nlmsghdr *h)
@@ -266,9 +266,14 @@ static void raw_add(vn_list *l, const struct nlmsghdr *h)
 			l->head = c;
 		l->tail = c;
 	}
+	if (l->rcopy) {
+		len = l->rcopy(c->data + c->used + sizeof n32, h);
+		n32 = (uint32_t)len;
+	} else {
+		memcpy(c->data + c->used + sizeof n32, NLMSG_DATA(h), len);
+	}
 	memcpy(c->data + c->used, &n32, sizeof n32);
-	memcpy(c->data + c->used + sizeof n32, NLMSG_DATA(h), len);
-	c->used += need;
+	c->used += REC(len);
 	l->n++;
 }
 

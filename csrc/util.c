@@ -291,6 +291,10 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	if (t->live) {
 		lua_pushlightuserdata(L, (void *)t);
 		lua_pushcclosure(L, box_release, 1);
+		if (t->gc) {
+			lua_pushvalue(L, -1);
+			lua_setfield(L, -3, "__gc");
+		}
 	} else {
 		lua_pushcfunction(L, box_gc);
 		lua_pushvalue(L, -1);
@@ -578,8 +582,7 @@ int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char 
 		vn_check_ifname(L, name, fn, what);
 		break;
 	case LUA_TUSERDATA:
-		l = (struct rtnl_link *)vn_box_check(L, sidx, "vnet.link");
-		return rtnl_link_get_ifindex(l);
+		return vn_link_ifindex(L, sidx);
 	default:
 		return luaL_error(L, "%s: %s must be a link, a name or an index, got %s",
 				  fn, what, luaL_typename(L, sidx));
@@ -864,13 +867,7 @@ void vn_push_family(lua_State *L, int fam)
 void vn_push_devdesc(lua_State *L, int sidx)
 {
 	if (lua_type(L, sidx) == LUA_TUSERDATA) {
-		vn_box *b = (vn_box *)luaL_testudata(L, sidx, "vnet.link");
-		const char *n = b && b->o ? rtnl_link_get_name((struct rtnl_link *)b->o) : NULL;
-		if (n)
-			lua_pushstring(L, n);
-		else
-			lua_pushfstring(L, "%d", b && b->o ?
-					rtnl_link_get_ifindex((struct rtnl_link *)b->o) : 0);
+		vn_link_desc(L, sidx);
 	} else if (lua_type(L, sidx) == LUA_TNUMBER) {
 		lua_pushfstring(L, "%d", (int)lua_tointeger(L, sidx));
 	} else {

@@ -105,6 +105,9 @@ typedef struct vn_list {
 	void (*prep)(struct nlmsghdr *h);
 	/* raw mode: the filter (required; arg is passed) and the chunks */
 	int (*rkeep)(const struct nlmsghdr *h, void *arg);
+	/* optional in raw mode: copies the payload of h into dst (room for
+	 * all of it), leaving out what is not kept; returns the bytes written */
+	size_t (*rcopy)(unsigned char *dst, const struct nlmsghdr *h);
 	vn_chunk *head, *tail;
 } vn_list;
 /* The first payload of a raw list (len set), or NULL when it is empty. */
@@ -160,13 +163,15 @@ typedef struct vn_type {
 	const luaL_Reg *methods;   /* methods (self is the box) */
 	const vn_field *fields;    /* read-only fields, NULL-terminated */
 	int (*tostring)(lua_State *L);
-	/* Inline types (routes) keep their object in the box itself and own no
-	 * resource (no __gc): live(box) says whether it is not released,
-	 * release(box) releases it (__close), same(a, b) is __eq's identity.
+	/* Inline types (routes, links) keep their object in the box itself:
+	 * live(box) says whether it is not released, release(box) releases it
+	 * (__close, and __gc when gc is set), same(a, b) is __eq's identity.
 	 * NULL for boxes of libnl objects (vn_box). */
 	int (*live)(const void *box);
 	void (*release)(void *box);
 	int (*same)(const void *a, const void *b);
+	/* an inline type whose box owns memory: release also runs at __gc */
+	int gc;
 } vn_type;
 
 typedef struct vn_box {
@@ -244,6 +249,11 @@ int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_
 void vn_push_family(lua_State *L, int fam);
 /* Pushes a short description of the device value at sidx ("veth0", "5"). */
 void vn_push_devdesc(lua_State *L, int sidx);
+
+/* link.c: the index of the live link box at idx (raises otherwise), and a
+ * description of it (its name, else its index) pushed on the stack. */
+int vn_link_ifindex(lua_State *L, int idx);
+void vn_link_desc(lua_State *L, int idx);
 /* Whether two addresses are the same bytes of the same family (prefix
  * lengths aside); two NULLs are the same. */
 int vn_addr_same(struct nl_addr *a, struct nl_addr *b);
