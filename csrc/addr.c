@@ -4,6 +4,7 @@
  * (link:addr_add("10.0.0.1/24")).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -172,77 +173,162 @@ static int opt_lft(lua_State *L, int idx, const char *fn, const char *key, uint3
 	return 1;
 }
 
+/* ---- address objects ------------------------------------------------- */
+/* An addr box holds the address as the kernel sent it (RTM_NEWADDR: its
+ * ifaddrmsg and attributes); fields are read from those bytes, and
+ * addr:delete() sends them back as RTM_DELADDR (as `ip addr flush` does). */
+typedef struct ad_box {
+	uint32_t len;             /* bytes in m; 0 once released */
+	uint32_t pad_;
+	unsigned char m[];        /* struct ifaddrmsg, then its attributes */
+} ad_box;
+
+/* The attributes fields read. As iproute2 and libnl read them: the local
+ * address is IFA_LOCAL, or IFA_ADDRESS without one; IFA_ADDRESS is the
+ * peer when it differs from IFA_LOCAL. */
+typedef struct ad_view {
+	const struct ifaddrmsg *h;
+	const struct rtattr *local, *peer, *label, *bcast, *cache, *flags;
+} ad_view;
+
+#define AB(o) ((ad_box *)(o))
+
+static int same_bytes(const struct rtattr *a, const struct rtattr *b)
+{
+	return RTA_PAYLOAD(a) == RTA_PAYLOAD(b) &&
+	       !memcmp(RTA_DATA(a), RTA_DATA(b), RTA_PAYLOAD(a));
+}
+
+static void ad_parse(ad_view *v, const void *m, size_t len)
+{
+	const struct rtattr *a, *addr = NULL;
+	unsigned int left;
+	memset(v, 0, sizeof *v);
+	v->h = (const struct ifaddrmsg *)m;
+	if (len < NLMSG_ALIGN(sizeof(struct ifaddrmsg)))
+		return;
+	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct ifaddrmsg)));
+	a = (const struct rtattr *)((const char *)m + NLMSG_ALIGN(sizeof(struct ifaddrmsg)));
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		switch (a->rta_type) {
+		case IFA_LOCAL: v->local = a; break;
+		case IFA_ADDRESS: addr = a; break;
+		case IFA_LABEL: v->label = a; break;
+		case IFA_BROADCAST: v->bcast = a; break;
+		case IFA_CACHEINFO: v->cache = a; break;
+		case IFA_FLAGS: v->flags = a; break;
+		}
+	}
+	if (!v->local)
+		v->local = addr;
+	else if (addr && !same_bytes(addr, v->local))
+		v->peer = addr;
+}
+
+#define VIEW(v, o) ad_view v; ad_parse(&v, AB(o)->m, AB(o)->len)
+
+static void push_attr_ip(lua_State *L, const ad_view *v, const struct rtattr *a, int plen)
+{
+	if (a)
+		vn_push_ip(L, v->h->ifa_family, RTA_DATA(a), RTA_PAYLOAD(a), plen);
+	else
+		lua_pushnil(L);
+}
+
+static uint32_t ad_flags(const ad_view *v)
+{
+	uint32_t f = v->h->ifa_flags;
+	if (v->flags && RTA_PAYLOAD(v->flags) >= sizeof f)
+		memcpy(&f, RTA_DATA(v->flags), sizeof f);
+	return f;
+}
+
 /* ---- fields ------------------------------------------------------------ */
 static void f_address(lua_State *L, void *o)
 {
-	vn_push_addr(L, rtnl_addr_get_local(A_(o)), 0);
+	VIEW(v, o);
+	push_attr_ip(L, &v, v.local, -1);
 }
 static void f_prefixlen(lua_State *L, void *o)
 {
-	lua_pushinteger(L, rtnl_addr_get_prefixlen(A_(o)));
+	VIEW(v, o);
+	lua_pushinteger(L, v.h->ifa_prefixlen);
 }
 static void f_cidr(lua_State *L, void *o)
 {
-	struct nl_addr *a = rtnl_addr_get_local(A_(o));
-	if (!a || nl_addr_get_len(a) == 0) {
-		lua_pushnil(L);
-		return;
-	}
-	vn_push_addr(L, a, 0);
-	lua_pushfstring(L, "%s/%d", lua_tostring(L, -1), rtnl_addr_get_prefixlen(A_(o)));
-	lua_remove(L, -2);
+	VIEW(v, o);
+	push_attr_ip(L, &v, v.local, v.h->ifa_prefixlen);
 }
 static void f_family(lua_State *L, void *o)
 {
-	vn_push_family(L, rtnl_addr_get_family(A_(o)));
+	VIEW(v, o);
+	vn_push_family(L, v.h->ifa_family);
 }
 static void f_dev(lua_State *L, void *o)
 {
-	lua_pushinteger(L, rtnl_addr_get_ifindex(A_(o)));
+	VIEW(v, o);
+	lua_pushinteger(L, (lua_Integer)v.h->ifa_index);
 }
 static void f_label(lua_State *L, void *o)
 {
-	const char *s = rtnl_addr_get_label(A_(o));
-	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
+	VIEW(v, o);
+	if (v.label && RTA_PAYLOAD(v.label) > 0 && *(const char *)RTA_DATA(v.label))
+		lua_pushlstring(L, (const char *)RTA_DATA(v.label),
+				strnlen((const char *)RTA_DATA(v.label), RTA_PAYLOAD(v.label)));
+	else
+		lua_pushnil(L);
 }
 static void f_scope(lua_State *L, void *o)
 {
-	push_scope(L, rtnl_addr_get_scope(A_(o)));
+	VIEW(v, o);
+	push_scope(L, v.h->ifa_scope);
 }
 static void f_peer(lua_State *L, void *o)
 {
-	vn_push_addr(L, rtnl_addr_get_peer(A_(o)), 0);
+	VIEW(v, o);
+	push_attr_ip(L, &v, v.peer, -1);
 }
 static void f_broadcast(lua_State *L, void *o)
 {
-	vn_push_addr(L, rtnl_addr_get_broadcast(A_(o)), 0);
+	VIEW(v, o);
+	push_attr_ip(L, &v, v.bcast, -1);
 }
 static void f_flags(lua_State *L, void *o)
 {
-	unsigned f = rtnl_addr_get_flags(A_(o));
+	VIEW(v, o);
+	uint32_t f = ad_flags(&v);
 	int i;
 	lua_newtable(L);
 	for (i = 0; aflags[i].name; i++)
 		if (f & aflags[i].f) {
 			/* iproute2 calls 0x01 "temporary" on IPv6 */
 			const char *n = aflags[i].f == IFA_F_SECONDARY &&
-				rtnl_addr_get_family(A_(o)) == AF_INET6 ? "temporary" : aflags[i].name;
+				v.h->ifa_family == AF_INET6 ? "temporary" : aflags[i].name;
 			lua_pushboolean(L, 1);
 			lua_setfield(L, -2, n);
 		}
 }
-static void push_lft(lua_State *L, uint32_t v)
+/* a lifetime of IFA_CACHEINFO (0 without one) */
+static void push_lft(lua_State *L, const ad_view *v, int valid)
 {
-	if (v == FOREVER) lua_pushliteral(L, "forever");
-	else lua_pushinteger(L, (lua_Integer)v);
+	struct ifa_cacheinfo ci;
+	uint32_t t = 0;
+	if (v->cache && RTA_PAYLOAD(v->cache) >= sizeof ci) {
+		memcpy(&ci, RTA_DATA(v->cache), sizeof ci);
+		t = valid ? ci.ifa_valid : ci.ifa_prefered;
+	}
+	if (t == FOREVER) lua_pushliteral(L, "forever");
+	else lua_pushinteger(L, (lua_Integer)t);
 }
 static void f_valid_lft(lua_State *L, void *o)
 {
-	push_lft(L, rtnl_addr_get_valid_lifetime(A_(o)));
+	VIEW(v, o);
+	push_lft(L, &v, 1);
 }
 static void f_preferred_lft(lua_State *L, void *o)
 {
-	push_lft(L, rtnl_addr_get_preferred_lifetime(A_(o)));
+	VIEW(v, o);
+	push_lft(L, &v, 0);
 }
 
 static const vn_field addr_fields[] = {
@@ -253,18 +339,47 @@ static const vn_field addr_fields[] = {
 	{ "preferred_lft", f_preferred_lft }, { NULL, NULL }
 };
 
-/* ---- helpers ------------------------------------------------------------ */
-/* Same family and the same address bytes (prefix lengths ignored). */
-/* Pushes a new, empty box of type VN_ADDR bound to the handle at nsidx and
- * fills it with a new rtnl_addr (box first, resource second). */
-static struct rtnl_addr *push_new_addr(lua_State *L, int nsidx, const char *fn)
+static void ad_push(lua_State *L, const void *p, size_t len, int nsidx)
 {
-	struct rtnl_addr *a;
-	vn_box_push(L, NULL, VN_ADDR, nsidx);
-	if (!(a = rtnl_addr_alloc()))
+	ad_box *b = (ad_box *)vn_box_new(L, offsetof(ad_box, m) + len, VN_ADDR, nsidx);
+	memcpy(b->m, p, len);
+	b->len = (uint32_t)len;
+}
+
+static int ad_live(const void *box)
+{
+	return AB(box)->len >= sizeof(struct ifaddrmsg);
+}
+
+static void ad_release(void *box)
+{
+	AB(box)->len = 0;
+}
+
+static int same_opt(const struct rtattr *a, const struct rtattr *b)
+{
+	return a && b ? same_bytes(a, b) : !a && !b;
+}
+
+/* __eq's identity: family, device, prefix length, local and peer */
+static int ad_same(const void *x, const void *y)
+{
+	ad_view a, b;
+	ad_parse(&a, AB(x)->m, AB(x)->len);
+	ad_parse(&b, AB(y)->m, AB(y)->len);
+	return a.h->ifa_family == b.h->ifa_family && a.h->ifa_index == b.h->ifa_index &&
+	       a.h->ifa_prefixlen == b.h->ifa_prefixlen &&
+	       same_opt(a.local, b.local) && same_opt(a.peer, b.peer);
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+/* Pushes a guard owning a new rtnl_addr that a request is built in. */
+static struct rtnl_addr *push_new_addr(lua_State *L, const char *fn)
+{
+	struct nl_object **o = vn_guard(L);
+	if (!(*o = (struct nl_object *)rtnl_addr_alloc()))
 		luaL_error(L, "%s: out of memory", fn);
-	((vn_box *)lua_touserdata(L, -1))->o = (struct nl_object *)a;
-	return a;
+	return A_(*o);
 }
 
 struct addr_filter {
@@ -274,28 +389,35 @@ struct addr_filter {
 	int prefixlen;               /* -1: any */
 };
 
-static int keep_addr(struct nl_object *o, void *arg)
+static int keep_addr(const struct nlmsghdr *h, void *arg)
 {
 	struct addr_filter *f = (struct addr_filter *)arg;
-	struct rtnl_addr *a = A_(o);
-	int fam = rtnl_addr_get_family(a);
+	ad_view v;
+	int fam;
+	if (h->nlmsg_type != RTM_NEWADDR ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifaddrmsg)))
+		return 0;
+	ad_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	fam = v.h->ifa_family;
 	if (f->family ? fam != f->family : (fam != AF_INET && fam != AF_INET6))
 		return 0;
-	if (f->ifindex && rtnl_addr_get_ifindex(a) != f->ifindex)
+	if (f->ifindex && (int)v.h->ifa_index != f->ifindex)
 		return 0;
-	if (f->local && !vn_addr_same(f->local, rtnl_addr_get_local(a)))
+	if (f->local && (!v.local || RTA_PAYLOAD(v.local) != nl_addr_get_len(f->local) ||
+			 memcmp(RTA_DATA(v.local), nl_addr_get_binary_addr(f->local),
+				RTA_PAYLOAD(v.local))))
 		return 0;
-	if (f->prefixlen >= 0 && rtnl_addr_get_prefixlen(a) != f->prefixlen)
+	if (f->prefixlen >= 0 && v.h->ifa_prefixlen != f->prefixlen)
 		return 0;
 	return 1;
 }
 
-/* Dumps the addresses of ns that pass f into l. 0 or -errno. */
+/* Dumps the addresses of ns that pass f into the raw list l. 0 or -errno. */
 static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l)
 {
 	struct ifaddrmsg ifa;
 	memset(l, 0, sizeof *l);
-	l->keep = keep_addr;
+	l->rkeep = keep_addr;
 	l->arg = f;
 	memset(&ifa, 0, sizeof ifa);
 	ifa.ifa_family = (unsigned char)f->family;
@@ -453,7 +575,7 @@ static const char *const link_add_keys[] = { "peer", "broadcast", "label",
 static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 		       int devidx, const char *fn, const char *awhat, int nlflags)
 {
-	struct rtnl_addr *a, *got;
+	struct rtnl_addr *a;
 	struct nl_msg *msg = NULL;
 	struct addr_filter f;
 	struct peer6 p6 = { 0, { 0 } };
@@ -461,7 +583,7 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	int has_metric = 0, explicit_prefix, ifindex, r, what;
 	vn_list l;
 
-	a = push_new_addr(L, nsidx, fn);                     /* the request */
+	a = push_new_addr(L, fn);                           /* the request */
 	explicit_prefix = parse_local(L, aidx, a, fn, awhat);
 	parse_add(L, optidx, a, fn, explicit_prefix, &metric, &has_metric, &p6);
 	ifindex = vn_ifindex_at(L, devidx, ns, fn, "option 'dev'");
@@ -507,12 +629,12 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",
 						  lua_tostring(L, what)), ENOENT, NULL);
 	}
-	got = A_(l.v[0]);
-	l.v[0] = NULL;
+	{
+		size_t len;
+		const void *p = vn_list_first(&l, &len);
+		ad_push(L, p, len, nsidx);
+	}
 	vn_list_free(&l);
-	vn_box_replace(L, what - 2, VN_ADDR, (struct nl_object *)got);
-	rtnl_addr_put(got);
-	lua_settop(L, what - 2);
 	return 1;
 }
 
@@ -596,18 +718,26 @@ static void complete_from_kernel(vn_ns *ns, struct rtnl_addr *a)
 	if (dump_addrs(ns, &f, &l) < 0)
 		return;
 	if (l.n > 0) {
-		struct rtnl_addr *k = A_(l.v[0]);
-		if (rtnl_addr_get_peer(k))
-			rtnl_addr_set_peer(a, rtnl_addr_get_peer(k));
-		rtnl_addr_set_prefixlen(a, rtnl_addr_get_prefixlen(k));
+		size_t len;
+		ad_view v;
+		ad_parse(&v, vn_list_first(&l, &len), len);
+		if (v.peer) {
+			struct nl_addr *p = nl_addr_build(f.family, RTA_DATA(v.peer),
+							  RTA_PAYLOAD(v.peer));
+			if (p) {
+				rtnl_addr_set_peer(a, p);
+				nl_addr_put(p);
+			}
+		}
+		rtnl_addr_set_prefixlen(a, v.h->ifa_prefixlen);
 	}
 	vn_list_free(&l);
 }
 
-static int addr_del_common(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
-			   int devidx, const char *fn)
+static int addr_del_common(lua_State *L, vn_ns *ns, int optidx, int aidx, int devidx,
+			   const char *fn)
 {
-	struct rtnl_addr *a = push_new_addr(L, nsidx, fn);
+	struct rtnl_addr *a = push_new_addr(L, fn);
 	int explicit_prefix = parse_local(L, aidx, a, fn,
 					  optidx ? "option 'address'" : "address");
 	struct peer6 p6 = { 0, { 0 } };
@@ -638,7 +768,7 @@ static int ns_addr_del(lua_State *L)
 	lua_getfield(L, 2, "dev");                          /* 4 */
 	if (lua_isnil(L, 4))
 		return luaL_error(L, "addr_del: option 'dev' is required");
-	return addr_del_common(L, ns, 1, 2, 3, 4, "addr_del");
+	return addr_del_common(L, ns, 2, 3, 4, "addr_del");
 }
 
 /* link:addr_del(cidr) -> true | nil, msg, errname */
@@ -648,26 +778,26 @@ static int link_addr_del(lua_State *L)
 	vn_link_ifindex(L, 1);
 	lua_settop(L, 2);
 	ns = vn_box_ns(L, 1);                               /* 3 */
-	return addr_del_common(L, ns, 3, 0, 2, 1, "addr_del");
+	return addr_del_common(L, ns, 0, 2, 1, "addr_del");
 }
 
-/* addr:delete() -> true | nil, msg, errname */
+/* addr:delete() -> true | nil, msg, errname: the address as the kernel
+ * gave it goes back as RTM_DELADDR */
 static int m_delete(lua_State *L)
 {
-	struct rtnl_addr *o = A_(vn_box_check(L, 1, VN_ADDR)), *a;
-	vn_ns *ns = vn_box_ns(L, 1);                        /* 2 */
-	a = push_new_addr(L, 2, "delete");                  /* 3 */
-	rtnl_addr_set_ifindex(a, rtnl_addr_get_ifindex(o));
-	rtnl_addr_set_family(a, rtnl_addr_get_family(o));
-	if (rtnl_addr_get_local(o))
-		rtnl_addr_set_local(a, rtnl_addr_get_local(o));
-	if (rtnl_addr_get_peer(o))
-		rtnl_addr_set_peer(a, rtnl_addr_get_peer(o));
-	rtnl_addr_set_prefixlen(a, rtnl_addr_get_prefixlen(o));
-	f_cidr(L, (struct nl_object *)o);
-	lua_pushfstring(L, "delete %s dev %d", lua_tostring(L, -1),
-			rtnl_addr_get_ifindex(o));
-	return addr_remove(L, ns, a);
+	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
+	vn_ns *ns;
+	if (!ad_live(b))
+		return luaL_error(L, "attempt to use a released %s", VN_ADDR);
+	ns = vn_box_ns(L, 1);
+	if (vn_talk_raw(ns, RTM_DELADDR, b->m, b->len) < 0) {
+		VIEW(v, b);
+		f_cidr(L, b);
+		return vn_nsfail(L, ns, lua_pushfstring(L, "delete %s dev %d",
+				 lua_tostring(L, -1), (int)v.h->ifa_index));
+	}
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 /* ---- lists ---------------------------------------------------------------- */
@@ -681,7 +811,7 @@ static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int famil
 	f.prefixlen = -1;
 	if (dump_addrs(ns, &f, &l) < 0)
 		return vn_nsfail(L, ns, "addrs");
-	vn_push_iter(L, &l, VN_ADDR, nsidx);
+	vn_push_raw_iter(L, &l, ad_push, nsidx);
 	return 1;
 }
 
@@ -727,22 +857,23 @@ static int link_addrs(lua_State *L)
 /* "vnet.addr: 10.1.1.2/16 dev 5", with " peer P/len" for point-to-point */
 static int m_tostring(lua_State *L)
 {
-	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_ADDR);
-	struct rtnl_addr *a = A_(b->o);
-	if (!a) {
+	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
+	if (!ad_live(b)) {
 		lua_pushliteral(L, "vnet.addr (released)");
 		return 1;
 	}
-	if (rtnl_addr_get_peer(a)) {
-		f_address(L, b->o);
-		f_peer(L, b->o);
-		lua_pushfstring(L, "vnet.addr: %s peer %s/%d dev %d", lua_tostring(L, -2),
-				lua_tostring(L, -1), rtnl_addr_get_prefixlen(a),
-				rtnl_addr_get_ifindex(a));
-	} else {
-		f_cidr(L, b->o);
-		lua_pushfstring(L, "vnet.addr: %s dev %d", lua_tostring(L, -1),
-				rtnl_addr_get_ifindex(a));
+	{
+		VIEW(v, b);
+		if (v.peer) {
+			push_attr_ip(L, &v, v.local, -1);
+			push_attr_ip(L, &v, v.peer, v.h->ifa_prefixlen);
+			lua_pushfstring(L, "vnet.addr: %s peer %s dev %d", lua_tostring(L, -2),
+					lua_tostring(L, -1), (int)v.h->ifa_index);
+		} else {
+			push_attr_ip(L, &v, v.local, v.h->ifa_prefixlen);
+			lua_pushfstring(L, "vnet.addr: %s dev %d", lua_tostring(L, -1),
+					(int)v.h->ifa_index);
+		}
 	}
 	return 1;
 }
@@ -753,7 +884,8 @@ static const luaL_Reg addr_methods[] = {
 };
 
 static const vn_type addr_type = {
-	.name = VN_ADDR, .methods = addr_methods, .fields = addr_fields, .tostring = m_tostring
+	.name = VN_ADDR, .methods = addr_methods, .fields = addr_fields,
+	.tostring = m_tostring, .live = ad_live, .release = ad_release, .same = ad_same
 };
 
 static const luaL_Reg ns_methods[] = {

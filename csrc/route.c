@@ -173,49 +173,14 @@ static uint32_t rt_table(const rt_view *v)
 	return RA(v, RTA_TABLE) ? rta_u32(RA(v, RTA_TABLE)) : v->h->rtm_table;
 }
 
-/* inet_ntop for IPv4 without printf */
-static const char *ntoa4(const void *p, char *buf)
-{
-	const unsigned char *b = (const unsigned char *)p;
-	char *o = buf;
-	int i;
-	for (i = 0; i < 4; i++) {
-		if (i)
-			*o++ = '.';
-		if (b[i] >= 100)
-			*o++ = (char)('0' + b[i] / 100);
-		if (b[i] >= 10)
-			*o++ = (char)('0' + b[i] / 10 % 10);
-		*o++ = (char)('0' + b[i] % 10);
-	}
-	*o = 0;
-	return buf;
-}
-
 /* Pushes the address in attribute a of family fam (with "/plen" when
  * plen >= 0), or nil. */
 static void push_rta_addr(lua_State *L, int fam, const struct rtattr *a, int plen)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
-	size_t want = fam == AF_INET ? 4 : fam == AF_INET6 ? 16 : 0;
-	if (!a || !want || RTA_PAYLOAD(a) != want ||
-	    !(fam == AF_INET ? ntoa4(RTA_DATA(a), buf) :
-	      inet_ntop(fam, RTA_DATA(a), buf, INET6_ADDRSTRLEN))) {
+	if (a)
+		vn_push_ip(L, fam, RTA_DATA(a), RTA_PAYLOAD(a), plen);
+	else
 		lua_pushnil(L);
-		return;
-	}
-	if (plen >= 0) {
-		size_t n = strlen(buf);
-		buf[n++] = '/';
-		if (plen >= 100)
-			buf[n++] = (char)('0' + plen / 100);
-		if (plen >= 10)
-			buf[n++] = (char)('0' + plen / 10 % 10);
-		buf[n++] = (char)('0' + plen % 10);
-		lua_pushlstring(L, buf, n);
-	} else {
-		lua_pushstring(L, buf);
-	}
 }
 
 /* A next hop: the flat attributes of a route, or one of RTA_MULTIPATH. */
@@ -1084,19 +1049,11 @@ static int m_delete(lua_State *L)
 {
 	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
 	vn_ns *ns;
-	struct nl_msg *msg;
 	int rc;
 	if (!rt_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
 	ns = vn_box_ns(L, 1);
-	msg = nlmsg_alloc_size(NLMSG_HDRLEN + NLMSG_ALIGN(b->len) + 64);
-	if (!msg || !nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, RTM_DELROUTE, 0, 0) ||
-	    nlmsg_append(msg, b->m, b->len, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		return luaL_error(L, "delete: out of memory");
-	}
-	rc = vn_talk(ns, msg);
-	nlmsg_free(msg);
+	rc = vn_talk_raw(ns, RTM_DELROUTE, b->m, b->len);
 	if (rc < 0) {
 		f_dst(L, b);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "delete route %s",

@@ -299,6 +299,22 @@ static int on_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
+{
+	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_HDRLEN + NLMSG_ALIGN(len) + 64);
+	int r;
+	if (!msg || !nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, type, 0, 0) ||
+	    nlmsg_append(msg, (void *)p, len, NLMSG_ALIGNTO) < 0) {
+		nlmsg_free(msg);
+		ns->err = ENOMEM;
+		ns->msg[0] = 0;
+		return -ENOMEM;
+	}
+	r = vn_talk(ns, msg);
+	nlmsg_free(msg);
+	return r;
+}
+
 int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l)
 {
 	int r, tries = 0;

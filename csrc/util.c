@@ -308,6 +308,18 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	lua_pop(L, 1);
 }
 
+struct nl_object **vn_guard(lua_State *L)
+{
+	vn_box *b = (vn_box *)lua_newuserdata(L, sizeof *b);
+	b->o = NULL;
+	if (luaL_newmetatable(L, "vnet.guard")) {
+		lua_pushcfunction(L, box_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	return &b->o;
+}
+
 void vn_type_methods(lua_State *L, const char *tname, const luaL_Reg *l)
 {
 	luaL_getmetatable(L, tname);
@@ -833,6 +845,48 @@ int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_
 	}
 	lua_pop(L, 1);
 	return 1;
+}
+
+/* inet_ntop for IPv4 without printf */
+static void ntoa4(const unsigned char *b, char *o)
+{
+	int i;
+	for (i = 0; i < 4; i++) {
+		if (i)
+			*o++ = '.';
+		if (b[i] >= 100)
+			*o++ = (char)('0' + b[i] / 100);
+		if (b[i] >= 10)
+			*o++ = (char)('0' + b[i] / 10 % 10);
+		*o++ = (char)('0' + b[i] % 10);
+	}
+	*o = 0;
+}
+
+void vn_push_ip(lua_State *L, int fam, const void *p, size_t len, int plen)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	size_t want = fam == AF_INET ? 4 : fam == AF_INET6 ? 16 : 0, n;
+	if (!p || !want || len != want) {
+		lua_pushnil(L);
+		return;
+	}
+	if (fam == AF_INET)
+		ntoa4((const unsigned char *)p, buf);
+	else if (!inet_ntop(fam, p, buf, INET6_ADDRSTRLEN)) {
+		lua_pushnil(L);
+		return;
+	}
+	n = strlen(buf);
+	if (plen >= 0) {
+		buf[n++] = '/';
+		if (plen >= 100)
+			buf[n++] = (char)('0' + plen / 100);
+		if (plen >= 10)
+			buf[n++] = (char)('0' + plen / 10 % 10);
+		buf[n++] = (char)('0' + plen % 10);
+	}
+	lua_pushlstring(L, buf, n);
 }
 
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix)

@@ -76,6 +76,9 @@ int vn_talk(vn_ns *ns, struct nl_msg *msg);
  * freed here). On a refusal pushes the failure triple described by the
  * string at the top of the stack and returns 3; returns 0 on success. */
 int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built);
+/* vn_talk for a message of type `type` whose payload is the len bytes at p
+ * (e.g. an object sent back as the kernel gave it, to delete it). */
+int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len);
 /* Starts queueing requests of ns (ns:batch). 0 or -ENOMEM. */
 int vn_batch_begin(vn_ns *ns);
 /* Inside a batch, remembers (ifindex > 0) or looks up (ifindex 0) the index
@@ -190,6 +193,9 @@ void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx
 /* Pushes a new zeroed box of size bytes with the metatable tname, bound to
  * the netns handle at nsidx, and returns it (for inline types). */
 void *vn_box_new(lua_State *L, size_t size, const char *tname, int nsidx);
+/* Pushes a userdata that owns the libnl object put into *result (released
+ * at __gc): what a request is built in stays owned if a parser raises. */
+struct nl_object **vn_guard(lua_State *L);
 /* Checks a live box of type tname at idx. */
 struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname);
 /* Replaces the object in a box (drops the old reference, takes one). */
@@ -257,6 +263,9 @@ void vn_link_desc(lua_State *L, int idx);
 /* Whether two addresses are the same bytes of the same family (prefix
  * lengths aside); two NULLs are the same. */
 int vn_addr_same(struct nl_addr *a, struct nl_addr *b);
+/* Pushes len bytes at p as an address of family fam (AF_INET, AF_INET6;
+ * with "/plen" when plen >= 0), or nil when they are not one. */
+void vn_push_ip(lua_State *L, int fam, const void *p, size_t len, int plen);
 /* Pushes an nl_addr as a string (with "/prefix" when asked), or nil for
  * NULL or an empty address. */
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix);

@@ -234,8 +234,10 @@ describe("addresses", function()
       assert.are.equal(16, t.prefixlen)
       assert.are.equal("inet", t.family)
       H.raises(function() a.address = "x" end, "read-only")
-      getmetatable(a).__gc(a)
-      getmetatable(a).__gc(a)   -- twice is fine
+      -- an address owns no resource (no __gc); __close releases it
+      assert.is_nil(getmetatable(a).__gc)
+      getmetatable(a).__close(a)
+      getmetatable(a).__close(a)   -- twice is fine
       H.raises(function() return a.address end, "released vnet.addr")
       H.raises(function() return a:delete() end, "released vnet.addr")
       assert.are.equal("vnet.addr (released)", tostring(a))
