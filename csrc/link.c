@@ -240,10 +240,13 @@ int vn_link_ifindex(lua_State *L, int idx)
 void vn_link_desc(lua_State *L, int idx)
 {
 	lk_box *b = (lk_box *)luaL_testudata(L, idx, VN_LINK);
-	if (b && b->m && lk_attr(b, S_IFNAME))
+	if (b && b->m) {
 		lk_pushstr(L, b, S_IFNAME);
-	else
-		lua_pushfstring(L, "%d", b && b->m ? IFH(b)->ifi_index : 0);
+		if (!lua_isnil(L, -1))
+			return;
+		lua_pop(L, 1);
+	}
+	lua_pushfstring(L, "%d", b && b->m ? IFH(b)->ifi_index : 0);
 }
 
 struct rtnl_link *vn_link_guard(lua_State *L, struct rtnl_link *(*alloc)(void),
@@ -418,7 +421,7 @@ static const vn_field link_fields[] = {
 static int keep_any(const struct nlmsghdr *h, void *arg)
 {
 	(void)arg;
-	return h->nlmsg_type == RTM_NEWLINK;
+	return h->nlmsg_type == RTM_NEWLINK && h->nlmsg_len >= NLMSG_LENGTH(IFHLEN);
 }
 
 /* Fetches one link by index or name with one request, as its message. With
