@@ -11,6 +11,6 @@ for r in ns:routes{ table = table_ } do
   out[n] = r
   -- touch every field a user asks for (values are computed, then dropped)
   local _ = r.dst, r.gateway, r.dev, r.table, r.protocol, r.scope, r.type,
-            r.metric, r.prefsrc
+            r.metric, r.src
 end
 print("routes=" .. n)

@@ -40,7 +40,7 @@ part("the 9 reads of the workload per route", function()
   for i = 1, n do
     local r = out[i]
     local _ = r.dst, r.gateway, r.dev, r.table, r.protocol, r.scope, r.type,
-              r.metric, r.prefsrc
+              r.metric, r.src
   end
   return n * 9
 end)
