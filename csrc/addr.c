@@ -4,7 +4,6 @@
  * (link:addr_add("10.0.0.1/24")).
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -174,14 +173,11 @@ static int opt_lft(lua_State *L, int idx, const char *fn, const char *key, uint3
 }
 
 /* ---- address objects ------------------------------------------------- */
-/* An addr box holds the address as the kernel sent it (RTM_NEWADDR: its
- * ifaddrmsg and attributes); fields are read from those bytes, and
- * addr:delete() sends them back as RTM_DELADDR (as `ip addr flush` does). */
-typedef struct ad_box {
-	uint32_t len;             /* bytes in m; 0 once released */
-	uint32_t pad_;
-	unsigned char m[];        /* struct ifaddrmsg, then its attributes */
-} ad_box;
+/* An addr box (a vn_msgbox) holds the address as the kernel sent it
+ * (RTM_NEWADDR: its ifaddrmsg and attributes); fields are read from those
+ * bytes, and addr:delete() sends them back as RTM_DELADDR (as `ip addr
+ * flush` does). */
+typedef vn_msgbox ad_box;
 
 /* The attributes fields read. As iproute2 and libnl read them: the local
  * address is IFA_LOCAL, or IFA_ADDRESS without one; IFA_ADDRESS is the
@@ -341,19 +337,7 @@ static const vn_field addr_fields[] = {
 
 static void ad_push(lua_State *L, const void *p, size_t len, int nsidx)
 {
-	ad_box *b = (ad_box *)vn_box_new(L, offsetof(ad_box, m) + len, VN_ADDR, nsidx);
-	memcpy(b->m, p, len);
-	b->len = (uint32_t)len;
-}
-
-static int ad_live(const void *box)
-{
-	return AB(box)->len >= sizeof(struct ifaddrmsg);
-}
-
-static void ad_release(void *box)
-{
-	AB(box)->len = 0;
+	vn_msgbox_push(L, VN_ADDR, p, len, nsidx);
 }
 
 static int same_opt(const struct rtattr *a, const struct rtattr *b)
@@ -787,7 +771,7 @@ static int m_delete(lua_State *L)
 {
 	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
 	vn_ns *ns;
-	if (!ad_live(b))
+	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ADDR);
 	ns = vn_box_ns(L, 1);
 	if (vn_talk_raw(ns, RTM_DELADDR, b->m, b->len) < 0) {
@@ -858,7 +842,7 @@ static int link_addrs(lua_State *L)
 static int m_tostring(lua_State *L)
 {
 	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
-	if (!ad_live(b)) {
+	if (!vn_msgbox_live(b)) {
 		lua_pushliteral(L, "vnet.addr (released)");
 		return 1;
 	}
@@ -885,7 +869,7 @@ static const luaL_Reg addr_methods[] = {
 
 static const vn_type addr_type = {
 	.name = VN_ADDR, .methods = addr_methods, .fields = addr_fields,
-	.tostring = m_tostring, .live = ad_live, .release = ad_release, .same = ad_same
+	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release, .same = ad_same
 };
 
 static const luaL_Reg ns_methods[] = {

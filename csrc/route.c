@@ -16,7 +16,6 @@
  * sent (from a dump, an echo or a get) and decodes fields on access.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -115,15 +114,11 @@ static void push_type(lua_State *L, int t)
 }
 
 /* ---- route objects ------------------------------------------------------ */
-/* A route box holds the route as the kernel sent it: its rtmsg and
- * attributes, copied in. Fields are read from those bytes on access, so a
- * dump of a million routes costs one small userdata per route and no
- * library object. */
-typedef struct rt_box {
-	uint32_t len;             /* bytes in m; 0 once released */
-	uint32_t pad_;
-	unsigned char m[];        /* struct rtmsg, then its attributes */
-} rt_box;
+/* A route box (a vn_msgbox) holds the route as the kernel sent it: its
+ * rtmsg and attributes, copied in. Fields are read from those bytes on
+ * access, so a dump of a million routes costs one small userdata per route
+ * and no library object. */
+typedef vn_msgbox rt_box;
 
 /* One pass over the attributes: the first of each type (a[t] is valid
  * where bit t of has is set; nothing else is cleared). */
@@ -380,9 +375,7 @@ static const vn_field route_fields[] = {
 /* Pushes a route box holding a copy of the payload p (len bytes). */
 static void push_route(lua_State *L, const void *p, size_t len, int nsidx)
 {
-	rt_box *b = (rt_box *)vn_box_new(L, offsetof(rt_box, m) + len, VN_ROUTE, nsidx);
-	memcpy(b->m, p, len);
-	b->len = (uint32_t)len;
+	vn_msgbox_push(L, VN_ROUTE, p, len, nsidx);
 }
 
 /* Pushes the route of the first payload of the raw list l (not empty),
@@ -392,16 +385,6 @@ static void push_first(lua_State *L, const vn_list *l)
 	size_t len;
 	const void *p = vn_list_first(l, &len);
 	push_route(L, p, len, 1);
-}
-
-static int rt_live(const void *box)
-{
-	return ((const rt_box *)box)->len >= sizeof(struct rtmsg);
-}
-
-static void rt_release(void *box)
-{
-	((rt_box *)box)->len = 0;
 }
 
 /* two attributes present with the same bytes */
@@ -1050,7 +1033,7 @@ static int m_delete(lua_State *L)
 	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
 	vn_ns *ns;
 	int rc;
-	if (!rt_live(b))
+	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
 	ns = vn_box_ns(L, 1);
 	rc = vn_talk_raw(ns, RTM_DELROUTE, b->m, b->len);
@@ -1095,7 +1078,7 @@ static int m_tostring(lua_State *L)
 	int i, n, fam;
 	rt_view v;
 
-	if (!rt_live(b)) {
+	if (!vn_msgbox_live(b)) {
 		lua_pushliteral(L, "vnet.route (released)");
 		return 1;
 	}
@@ -1154,7 +1137,7 @@ static const luaL_Reg route_methods[] = {
 
 static const vn_type route_type = {
 	.name = VN_ROUTE, .methods = route_methods, .fields = route_fields,
-	.tostring = m_tostring, .live = rt_live, .release = rt_release, .same = rt_same
+	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release, .same = rt_same
 };
 
 static const luaL_Reg ns_methods[] = {

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +348,23 @@ void *vn_box_new(lua_State *L, size_t size, const char *tname, int nsidx)
 void vn_box_push(lua_State *L, struct nl_object *o, const char *tname, int nsidx)
 {
 	((vn_box *)vn_box_new(L, sizeof(vn_box), tname, nsidx))->o = o;
+}
+
+void vn_msgbox_push(lua_State *L, const char *tname, const void *p, size_t len, int nsidx)
+{
+	vn_msgbox *b = (vn_msgbox *)vn_box_new(L, offsetof(vn_msgbox, m) + len, tname, nsidx);
+	memcpy(b->m, p, len);
+	b->len = (uint32_t)len;
+}
+
+int vn_msgbox_live(const void *box)
+{
+	return ((const vn_msgbox *)box)->len != 0;
+}
+
+void vn_msgbox_release(void *box)
+{
+	((vn_msgbox *)box)->len = 0;
 }
 
 struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname)

@@ -181,6 +181,21 @@ typedef struct vn_box {
 	struct nl_object *o;       /* one reference, NULL once released */
 } vn_box;
 
+/* The box of inline types that hold one kernel message (routes, addresses):
+ * its payload as the kernel sent it, the family header (at least; the
+ * dump filters check it) then the attributes. */
+typedef struct vn_msgbox {
+	uint32_t len;             /* bytes in m; 0 once released */
+	uint32_t pad_;
+	unsigned char m[];
+} vn_msgbox;
+/* Pushes a message box of type tname holding a copy of the len bytes at
+ * p, bound to the netns handle at nsidx. */
+void vn_msgbox_push(lua_State *L, const char *tname, const void *p, size_t len, int nsidx);
+/* vn_type's live and release for message boxes. */
+int vn_msgbox_live(const void *box);
+void vn_msgbox_release(void *box);
+
 /* Creates the metatable for t (with __index, __gc, __close, __eq, __tostring
  * and __name) and leaves nothing on the stack. */
 void vn_type_register(lua_State *L, const vn_type *t);
