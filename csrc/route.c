@@ -9,10 +9,11 @@
  *   ns:route_get(addr [, { from =, iif =, oif =, mark = }])
  *   route:delete()
  *
- * Requests are built with libnl (rtnl_route_build_*_request) and then the
- * rtmsg header is adjusted where libnl's defaults differ from iproute2's
- * (scope guessing, wildcard fields of a delete, onlink of a single nexthop).
- * Route objects are not libnl objects: each holds the message the kernel
+ * Requests are read from the options into an rt_req and written as the
+ * netlink message iproute2 would send (build_route: iproute2's defaults for
+ * scope, table, protocol and type, and the wildcards of a delete): no
+ * library object and no allocation but the message's userdata. Route
+ * objects are not libnl objects either: each holds the message the kernel
  * sent (from a dump, an echo or a get) and decodes fields on access.
  */
 #include <errno.h>
@@ -23,8 +24,6 @@
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
-#include <netlink/route/route.h>
-#include <netlink/route/nexthop.h>
 
 #include "util.h"
 
@@ -486,12 +485,6 @@ static int keep_route(const struct nlmsghdr *h, void *arg)
 	return 1;
 }
 
-/* The single next hop of a route being built, or NULL. */
-static struct rtnl_nexthop *single_nh(struct rtnl_route *r)
-{
-	return rtnl_route_get_nnexthops(r) == 1 ? rtnl_route_nexthop_n(r, 0) : NULL;
-}
-
 /* ns:routes([{ table =, family =, dev =, protocol =, type = }])
  * -> iterator over routes | nil, msg, errname. table defaults to "main";
  * table = "all" lists every table; family defaults to both. */
@@ -567,12 +560,16 @@ static int str_family(lua_State *L, int idx, const char *key)
 	return f;
 }
 
-/* An address option that must be a host address (no prefix). New
- * reference or NULL when absent; raises on bad syntax. */
-static struct nl_addr *opt_host(lua_State *L, int idx, const char *fn,
-				const char *key, int family)
+/* An address option that must be a host address (no prefix): 1 and *out
+ * filled when set, 0 when absent; raises on bad syntax. */
+static int opt_host(lua_State *L, int idx, const char *fn, const char *key,
+		    int family, vn_ip *out)
 {
 	lua_getfield(L, idx, key);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
 	if (lua_type(L, -1) == LUA_TSTRING) {
 		const char *s = lua_tostring(L, -1);
 		if (strchr(s, '/') || !strcmp(s, "default") || !strcmp(s, "any") ||
@@ -581,27 +578,36 @@ static struct nl_addr *opt_host(lua_State *L, int idx, const char *fn,
 				   "(a host address without a prefix)", fn, key, s);
 	}
 	lua_pop(L, 1);
-	return vn_opt_addr(L, idx, fn, key, family);
+	return vn_opt_ip(L, idx, fn, key, family, out);
 }
 
+/* One next hop of a request. */
+typedef struct rt_hop {
+	int ifindex, weight, flags;   /* weight 1..256 */
+	vn_ip gw;                     /* gw.len 0: none */
+} rt_hop;
+
+/* A request being read from options, then built (build_route). */
 typedef struct rt_req {
 	const char *fn;
 	int mode;
-	int scope;       /* -1: not given */
-	int onlink;      /* single-path onlink */
+	int scope;        /* -1 until decided */
+	int onlink;       /* single-path onlink */
 	int prio_set;
 	const char *what; /* option naming a missing link */
 	int err;
+	int family, type, proto, mtu_set, nnh;
+	uint32_t table, prio, mtu;
+	vn_ip dst, src;   /* src.len 0: none */
+	rt_hop *nh;       /* nnh next hops: a userdata on the stack, or &one */
+	rt_hop one;
 } rt_req;
 
-/* Parses one nexthop table at idx into a new nexthop of r (which owns it).
- * Returns 0 or -ENODEV (q->what set). */
-static int parse_nh(lua_State *L, int idx, vn_ns *ns, struct rtnl_route *r,
-		    rt_req *q, int family, int n)
+/* Parses one nexthop table at idx into h. Returns 0 or -ENODEV (q->what
+ * set). */
+static int parse_nh(lua_State *L, int idx, vn_ns *ns, rt_req *q, int n, rt_hop *h)
 {
 	const char *fn = lua_pushfstring(L, "%s: nexthops[%d]", q->fn, n);
-	struct rtnl_nexthop *nh;
-	struct nl_addr *gw;
 	lua_Integer w = 1;
 	int onlink = 0, dev;
 
@@ -622,77 +628,60 @@ static int parse_nh(lua_State *L, int idx, vn_ns *ns, struct rtnl_route *r,
 	if (lua_isnil(L, -1) && !dev)
 		luaL_error(L, "%s: a nexthop needs 'gateway' or 'dev'", fn);
 	lua_pop(L, 1);
-	if (!(nh = rtnl_route_nh_alloc()))
-		luaL_error(L, "%s: out of memory", q->fn);
-	rtnl_route_add_nexthop(r, nh);         /* r owns nh from here on */
-	rtnl_route_nh_set_weight(nh, (uint8_t)(w - 1));
-	if (dev)
-		rtnl_route_nh_set_ifindex(nh, dev);
-	if (onlink)
-		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
-	if ((gw = opt_host(L, idx, fn, "gateway", family))) {
-		rtnl_route_nh_set_gateway(nh, gw);
-		nl_addr_put(gw);
-	}
+	h->weight = (int)w;
+	h->ifindex = dev;
+	h->flags = onlink ? RTNH_F_ONLINK : 0;
+	opt_host(L, idx, fn, "gateway", q->family, &h->gw);
 	lua_pop(L, 1); /* fn */
 	return 0;
 }
 
-/* Fills r (owned by a box) from the options table at 2. May raise. Returns
- * 0, or -errno for a link that does not exist (q->what, q->err). */
-static int parse_route(lua_State *L, vn_ns *ns, struct rtnl_route *r, rt_req *q)
+/* Reads the options table at 2 into q; pushes the next hops' array (or
+ * nil) at 3. May raise. Returns 0, or -errno for a link that does not
+ * exist (q->what, q->err). */
+static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 {
 	const char *fn = q->fn;
 	lua_Integer n;
-	uint32_t table = RT_TABLE_MAIN;
-	int family = 0, type = -1, proto = -1, i, t, nnh = 0, dev, has_table;
-	struct nl_addr *a;
+	int i, t, dev, has_table, nnh = 0;
 
 	/* scalar options */
-	if (vn_opt_family(L, 2, fn, "family", &family) &&
-	    family != AF_INET && family != AF_INET6)
+	q->table = RT_TABLE_MAIN;
+	q->type = q->proto = q->scope = -1;
+	if (vn_opt_family(L, 2, fn, "family", &q->family) &&
+	    q->family != AF_INET && q->family != AF_INET6)
 		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
-	has_table = vn_opt_table(L, 2, fn, "table", &table);
+	has_table = vn_opt_table(L, 2, fn, "table", &q->table);
 	if (vn_opt_enum(L, 2, fn, "type", rtypes, &t))
-		type = t + 1;
-	q->scope = -1;
+		q->type = t + 1;
 	opt_u8name(L, 2, fn, "scope", "rt_scopes", 1, &q->scope);
-	opt_u8name(L, 2, fn, "protocol", "rt_protos", 0, &proto);
+	opt_u8name(L, 2, fn, "protocol", "rt_protos", 0, &q->proto);
 	vn_opt_bool(L, 2, fn, "onlink", &q->onlink);
 	if ((q->prio_set = vn_opt_int(L, 2, fn, "metric", 0, 0xffffffffLL, &n)))
-		rtnl_route_set_priority(r, (uint32_t)n);
-	if (vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n))
-		rtnl_route_set_metric(r, RTAX_MTU, (unsigned)n);
+		q->prio = (uint32_t)n;
+	if ((q->mtu_set = vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)))
+		q->mtu = (uint32_t)n;
 
 	/* the family: given, or implied by the addresses */
 	lua_getfield(L, 2, "nexthops");
 	nnh = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
 	lua_pop(L, 1);
-	if (!family) family = str_family(L, 2, "dst");
-	if (!family) family = str_family(L, 2, "gateway");
-	if (!family) family = str_family(L, 2, "src");
-	for (i = 1; !family && i <= nnh; i++) {
+	if (!q->family) q->family = str_family(L, 2, "dst");
+	if (!q->family) q->family = str_family(L, 2, "gateway");
+	if (!q->family) q->family = str_family(L, 2, "src");
+	for (i = 1; !q->family && i <= nnh; i++) {
 		lua_getfield(L, 2, "nexthops");
 		lua_rawgeti(L, -1, i);
 		if (lua_istable(L, -1))
-			family = str_family(L, -1, "gateway");
+			q->family = str_family(L, -1, "gateway");
 		lua_pop(L, 2);
 	}
-	if (!family)
-		family = AF_INET;
-	rtnl_route_set_family(r, (uint8_t)family);
+	if (!q->family)
+		q->family = AF_INET;
 
-	lua_getfield(L, 2, "dst");
-	if (lua_isnil(L, -1))
+	if (!vn_opt_ip(L, 2, fn, "dst", q->family, &q->dst))
 		luaL_error(L, "%s: option 'dst' is required (an address/prefix or 'default')", fn);
-	lua_pop(L, 1);
-	a = vn_opt_addr(L, 2, fn, "dst", family);
-	rtnl_route_set_dst(r, a);
-	nl_addr_put(a);
-	if ((a = opt_host(L, 2, fn, "src", family))) {
-		rtnl_route_set_pref_src(r, a);
-		nl_addr_put(a);
-	}
+	opt_host(L, 2, fn, "src", q->family, &q->src);
 
 	/* next hops: one from gateway/dev, or a list */
 	lua_getfield(L, 2, "nexthops");
@@ -705,16 +694,19 @@ static int parse_route(lua_State *L, vn_ns *ns, struct rtnl_route *r, rt_req *q)
 		lua_pop(L, 2);
 		if (!lua_istable(L, idx) || nnh < 1)
 			luaL_error(L, "%s: option 'nexthops' must be a non-empty list of tables", fn);
+		q->nh = (rt_hop *)lua_newuserdata(L, (size_t)nnh * sizeof *q->nh);
+		memset(q->nh, 0, (size_t)nnh * sizeof *q->nh);
+		lua_replace(L, 3);
 		for (i = 1; i <= nnh; i++) {
 			int rc;
 			lua_rawgeti(L, idx, i);
-			rc = parse_nh(L, lua_gettop(L), ns, r, q, family, i);
+			rc = parse_nh(L, lua_gettop(L), ns, q, i, &q->nh[i - 1]);
 			if (rc < 0)
 				return rc;
 			lua_pop(L, 1);
 		}
+		q->nnh = nnh;
 	} else {
-		struct rtnl_nexthop *nh;
 		dev = vn_opt_ifindex(L, 2, ns, fn, "dev");
 		if (dev < 0) {
 			lua_getfield(L, 2, "dev");
@@ -722,88 +714,122 @@ static int parse_route(lua_State *L, vn_ns *ns, struct rtnl_route *r, rt_req *q)
 			q->err = -dev;
 			return dev;
 		}
-		lua_getfield(L, 2, "gateway");
-		if (dev || !lua_isnil(L, -1)) {
-			if (!(nh = rtnl_route_nh_alloc()))
-				luaL_error(L, "%s: out of memory", fn);
-			rtnl_route_add_nexthop(r, nh);
-			if (dev)
-				rtnl_route_nh_set_ifindex(nh, dev);
-			if (q->onlink)
-				rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
-			if ((a = opt_host(L, 2, fn, "gateway", family))) {
-				rtnl_route_nh_set_gateway(nh, a);
-				nl_addr_put(a);
-			}
-		}
+		q->nh = &q->one;
+		q->one.ifindex = dev;
+		q->one.weight = 1;
+		q->one.flags = q->onlink ? RTNH_F_ONLINK : 0;
+		if (opt_host(L, 2, fn, "gateway", q->family, &q->one.gw) || dev)
+			q->nnh = 1;
 	}
 	lua_pop(L, 1);
 
 	/* defaults as iproute2 has them */
-	if (type < 0 && q->mode != R_DEL)
-		type = RTN_UNICAST;
-	if (!has_table && (type == RTN_LOCAL || type == RTN_BROADCAST ||
-			   type == RTN_NAT || type == RTN_ANYCAST))
-		table = RT_TABLE_LOCAL;
-	rtnl_route_set_table(r, table);
-	rtnl_route_set_type(r, (uint8_t)(type < 0 ? RTN_UNSPEC : type));
-	if (proto < 0)
-		proto = q->mode == R_DEL ? RTPROT_UNSPEC : RTPROT_BOOT;
-	rtnl_route_set_protocol(r, (uint8_t)proto);
+	if (q->type < 0 && q->mode != R_DEL)
+		q->type = RTN_UNICAST;
+	if (!has_table && (q->type == RTN_LOCAL || q->type == RTN_BROADCAST ||
+			   q->type == RTN_NAT || q->type == RTN_ANYCAST))
+		q->table = RT_TABLE_LOCAL;
+	if (q->type < 0)
+		q->type = RTN_UNSPEC;
+	if (q->proto < 0)
+		q->proto = q->mode == R_DEL ? RTPROT_UNSPEC : RTPROT_BOOT;
 	if (q->scope < 0) {
 		if (q->mode == R_DEL)
 			q->scope = RT_SCOPE_NOWHERE;
-		else if (type == RTN_LOCAL || type == RTN_NAT)
+		else if (q->type == RTN_LOCAL || q->type == RTN_NAT)
 			q->scope = RT_SCOPE_HOST;
-		else if (type == RTN_BROADCAST || type == RTN_MULTICAST ||
-			 type == RTN_ANYCAST)
+		else if (q->type == RTN_BROADCAST || q->type == RTN_MULTICAST ||
+			 q->type == RTN_ANYCAST)
 			q->scope = RT_SCOPE_LINK;
-		else if (type == RTN_UNICAST && !nnh) {
-			struct rtnl_nexthop *nh = single_nh(r);
-			q->scope = nh && rtnl_route_nh_get_gateway(nh) ?
-				RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-		} else
+		else if (q->type == RTN_UNICAST && !nnh)
+			q->scope = q->nnh == 1 && q->one.gw.len ? RT_SCOPE_UNIVERSE
+								: RT_SCOPE_LINK;
+		else
 			q->scope = RT_SCOPE_UNIVERSE;
 	}
-	rtnl_route_set_scope(r, (uint8_t)q->scope);
 	return 0;
 }
 
-/* Sets what libnl's builder decides differently from us into the header. */
-static void fix_header(struct nl_msg *msg, int scope, int onlink)
+/* ---- building the request ------------------------------------------------ */
+static struct rtattr *put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
 {
-	struct rtmsg *rtm = (struct rtmsg *)nlmsg_data(nlmsg_hdr(msg));
-	rtm->rtm_scope = (unsigned char)scope;
-	rtm->rtm_flags &= RTNH_F_ONLINK;
-	if (onlink)
-		rtm->rtm_flags |= RTNH_F_ONLINK;
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+	return a;
+}
+
+static void put_u32(struct nlmsghdr *h, int type, uint32_t v)
+{
+	put_attr(h, type, &v, sizeof v);
+}
+
+/* closes a nested attribute a opened with put_attr(h, type, NULL, 0) */
+static void end_nest(struct nlmsghdr *h, struct rtattr *a)
+{
+	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
+}
+
+/* Pushes a userdata holding the request q as a netlink message of type
+ * and flags (rtmsg and attributes, as iproute2 sends them) and returns it. */
+static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int flags)
+{
+	size_t cap = NLMSG_SPACE(sizeof(struct rtmsg)) + 8 * RTA_SPACE(16) +
+		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(16));
+	struct nlmsghdr *h = (struct nlmsghdr *)lua_newuserdata(L, cap);
+	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
+	int i;
+
+	memset(h, 0, cap);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof *rtm);
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	rtm->rtm_family = (unsigned char)q->family;
+	rtm->rtm_dst_len = (unsigned char)(q->dst.len ? q->dst.plen : 0);
+	rtm->rtm_table = q->table < 256 ? (unsigned char)q->table : RT_TABLE_UNSPEC;
+	rtm->rtm_protocol = (unsigned char)q->proto;
+	rtm->rtm_scope = (unsigned char)q->scope;
+	rtm->rtm_type = (unsigned char)q->type;
+	if (q->nnh == 1)
+		rtm->rtm_flags = (unsigned)q->nh[0].flags & RTNH_F_ONLINK;
+	put_u32(h, RTA_TABLE, q->table);
+	if (q->dst.len)
+		put_attr(h, RTA_DST, q->dst.b, (size_t)q->dst.len);
+	if (q->prio_set)
+		put_u32(h, RTA_PRIORITY, q->prio);
+	if (q->src.len)
+		put_attr(h, RTA_PREFSRC, q->src.b, (size_t)q->src.len);
+	if (q->mtu_set) {
+		struct rtattr *m = put_attr(h, RTA_METRICS, NULL, 0);
+		put_u32(h, RTAX_MTU, q->mtu);
+		end_nest(h, m);
+	}
+	if (q->nnh == 1) {
+		if (q->nh[0].gw.len)
+			put_attr(h, RTA_GATEWAY, q->nh[0].gw.b, (size_t)q->nh[0].gw.len);
+		if (q->nh[0].ifindex)
+			put_u32(h, RTA_OIF, (uint32_t)q->nh[0].ifindex);
+	} else if (q->nnh > 1) {
+		struct rtattr *mp = put_attr(h, RTA_MULTIPATH, NULL, 0);
+		for (i = 0; i < q->nnh; i++) {
+			struct rtnexthop *rh = (struct rtnexthop *)((char *)h + h->nlmsg_len);
+			rh->rtnh_flags = (unsigned char)q->nh[i].flags;
+			rh->rtnh_hops = (unsigned char)(q->nh[i].weight - 1);
+			rh->rtnh_ifindex = q->nh[i].ifindex;
+			h->nlmsg_len += RTNH_ALIGN(sizeof *rh);
+			if (q->nh[i].gw.len)
+				put_attr(h, RTA_GATEWAY, q->nh[i].gw.b, (size_t)q->nh[i].gw.len);
+			rh->rtnh_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)rh);
+		}
+		end_nest(h, mp);
+	}
+	return h;
 }
 
 /* ---- reading a route back after add/replace ---------------------------- */
-/* A scratch request route: a userdata whose __gc frees the libnl route
- * (built from options, which may raise). */
-#define VN_ROUTE_REQ "vnet.route_req"
-
-static int req_gc(lua_State *L)
-{
-	struct rtnl_route **p = (struct rtnl_route **)lua_touserdata(L, 1);
-	if (*p) {
-		rtnl_route_put(*p);
-		*p = NULL;
-	}
-	return 0;
-}
-
-static struct rtnl_route *push_req(lua_State *L, const char *fn)
-{
-	struct rtnl_route **p = (struct rtnl_route **)lua_newuserdata(L, sizeof *p);
-	*p = NULL;
-	luaL_setmetatable(L, VN_ROUTE_REQ);
-	if (!(*p = rtnl_route_alloc()))
-		luaL_error(L, "%s: out of memory", fn);
-	return *p;
-}
-
 struct route_match { rt_view want; int prio_set; };
 
 /* the route a request made: same key and type, the requested metric and
@@ -875,8 +901,8 @@ static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int 
 static int route_modify(lua_State *L, const char *fn, int mode)
 {
 	vn_ns *ns = vn_checkns(L, 1);
-	struct rtnl_route *r;
-	struct nl_msg *msg = NULL;
+	struct nlmsghdr *h;
+	struct nl_msg *msg;
 	rt_req q;
 	vn_list echo;
 	size_t len;
@@ -885,41 +911,39 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 
 	vn_opts_check(L, 2, fn, route_keys);
 	lua_settop(L, 2);
-	r = push_req(L, fn);                      /* 3 */
+	lua_pushnil(L);                           /* 3: the next hops' array */
 	memset(&q, 0, sizeof q);
 	q.fn = fn;
 	q.mode = mode;
-	rc = parse_route(L, ns, r, &q);
+	rc = parse_route(L, ns, &q);
 	lua_getfield(L, 2, "dst");
 	dst = lua_tostring(L, -1);
 	if (rc < 0)
 		return vn_fail(L, lua_pushfstring(L, "%s %s: %s", fn, dst, q.what), q.err, NULL);
-	if (mode == R_DEL)
-		rc = rtnl_route_build_del_request(r, 0, &msg);
-	else
-		rc = rtnl_route_build_add_request(r, mode == R_ADD ? NLM_F_EXCL :
-						  NLM_F_REPLACE, &msg);
-	if (rc < 0)
-		return luaL_error(L, "%s: cannot build the request (%s)", fn, nl_geterror(rc));
-	fix_header(msg, q.scope, q.onlink);
+	h = build_route(L, &q, mode == R_DEL ? RTM_DELROUTE : RTM_NEWROUTE,
+			mode == R_ADD ? NLM_F_CREATE | NLM_F_EXCL :
+			mode == R_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	if (mode == R_DEL || vn_deferred(ns)) {
+		if (vn_talk_hdr(ns, h) < 0)
+			return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	/* the kernel echoes the route it made (NLM_F_ECHO) */
+	if (!(msg = nlmsg_convert(h)))
+		return luaL_error(L, "%s: out of memory", fn);
 	memset(&echo, 0, sizeof echo);
 	echo.rkeep = keep_echo;
-	/* the kernel echoes the route it made (NLM_F_ECHO) */
-	rc = mode == R_DEL || vn_deferred(ns) ? vn_talk(ns, msg) :
-		vn_request(ns, msg, 1, &echo);
+	rc = vn_request(ns, msg, 1, &echo);
+	nlmsg_free(msg);
 	if (rc < 0) {
-		nlmsg_free(msg);
 		vn_list_free(&echo);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
 	}
-	if (mode == R_DEL || vn_deferred(ns))
-		lua_pushboolean(L, 1);
-	else if (vn_list_first(&echo, &len))
+	if (vn_list_first(&echo, &len))
 		push_first(L, &echo);
 	else
-		read_back(L, ns, nlmsg_data(nlmsg_hdr(msg)),
-			  (size_t)nlmsg_datalen(nlmsg_hdr(msg)), q.prio_set);
-	nlmsg_free(msg);
+		read_back(L, ns, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN, q.prio_set);
 	vn_list_free(&echo);
 	return 1;
 }
@@ -950,12 +974,13 @@ static int ns_route_get(lua_State *L)
 {
 	static const char *const keys[] = { "from", "iif", "oif", "mark", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
-	struct rtnl_route *g;
-	struct nl_addr *a;
+	struct { struct nlmsghdr h; unsigned char room[256]; } req;
+	struct nlmsghdr *h;
+	struct rtmsg *rtm;
 	struct nl_msg *msg;
-	struct rtmsg rtm;
+	vn_ip dst, from;
 	lua_Integer mark = 0;
-	int has_mark = 0, iif = 0, oif = 0, family, rc;
+	int has_mark = 0, has_from, iif = 0, oif = 0, family, rc;
 	vn_list l;
 	const char *s;
 
@@ -979,39 +1004,33 @@ static int ns_route_get(lua_State *L)
 					iif < 0 ? "iif" : "oif", lua_tostring(L, -1)), ENODEV, NULL);
 		}
 	}
-	lua_settop(L, 3);
-	/* a scratch route owns the addresses while we parse */
-	g = push_req(L, "route_get");                 /* 4 */
-	a = vn_check_addr(L, 2, "route_get", "address", family);
-	rtnl_route_set_dst(g, a);
-	nl_addr_put(a);
-	/* the guard keeps `from` as its prefsrc: libnl refuses IPv4 sources */
-	if (lua_istable(L, 3) && (a = opt_host(L, 3, "route_get", "from", family))) {
-		rtnl_route_set_pref_src(g, a);
-		nl_addr_put(a);
-	}
-
-	memset(&rtm, 0, sizeof rtm);
-	rtm.rtm_family = (unsigned char)family;
+	vn_check_ip(L, 2, "route_get", "address", family, &dst);
+	has_from = lua_istable(L, 3) && opt_host(L, 3, "route_get", "from", family, &from);
+	memset(&req, 0, sizeof req);
+	h = &req.h;
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
+	h->nlmsg_type = RTM_GETROUTE;
+	h->nlmsg_flags = NLM_F_REQUEST;
+	rtm = (struct rtmsg *)NLMSG_DATA(h);
+	rtm->rtm_family = (unsigned char)family;
 	/* IPv4 reports the table it found the route in only when asked; IPv6
 	 * always does and refuses the flag under strict checking */
 	if (family == AF_INET)
-		rtm.rtm_flags = RTM_F_LOOKUP_TABLE;
-	a = rtnl_route_get_dst(g);
-	rtm.rtm_dst_len = (unsigned char)(nl_addr_get_len(a) * 8);
-	if (rtnl_route_get_pref_src(g))
-		rtm.rtm_src_len = rtm.rtm_dst_len;
-	msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
-	if (!msg || nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 ||
-	    nla_put_addr(msg, RTA_DST, a) < 0 ||
-	    (rtnl_route_get_pref_src(g) &&
-	     nla_put_addr(msg, RTA_SRC, rtnl_route_get_pref_src(g)) < 0) ||
-	    (iif && nla_put_u32(msg, RTA_IIF, (uint32_t)iif) < 0) ||
-	    (oif && nla_put_u32(msg, RTA_OIF, (uint32_t)oif) < 0) ||
-	    (has_mark && nla_put_u32(msg, RTA_MARK, (uint32_t)mark) < 0)) {
-		nlmsg_free(msg);
-		return luaL_error(L, "route_get: out of memory");
+		rtm->rtm_flags = RTM_F_LOOKUP_TABLE;
+	rtm->rtm_dst_len = (unsigned char)(dst.len * 8);
+	put_attr(h, RTA_DST, dst.b, (size_t)dst.len);
+	if (has_from) {
+		rtm->rtm_src_len = rtm->rtm_dst_len;
+		put_attr(h, RTA_SRC, from.b, (size_t)from.len);
 	}
+	if (iif)
+		put_u32(h, RTA_IIF, (uint32_t)iif);
+	if (oif)
+		put_u32(h, RTA_OIF, (uint32_t)oif);
+	if (has_mark)
+		put_u32(h, RTA_MARK, (uint32_t)mark);
+	if (!(msg = nlmsg_convert(h)))
+		return luaL_error(L, "route_get: out of memory");
 	memset(&l, 0, sizeof l);
 	l.rkeep = keep_answer;
 	rc = vn_request(ns, msg, 0, &l);
@@ -1152,10 +1171,5 @@ static const luaL_Reg ns_methods[] = {
 void vn_open_route(lua_State *L)
 {
 	vn_type_register(L, &route_type);
-	if (luaL_newmetatable(L, VN_ROUTE_REQ)) {
-		lua_pushcfunction(L, req_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_pop(L, 1);
 	vn_netns_methods(L, ns_methods);
 }

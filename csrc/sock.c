@@ -178,26 +178,48 @@ static int send_msg(vn_ns *ns, struct nl_msg *msg)
 	return 0;
 }
 
-static int batch_add(vn_batch *b, struct nl_msg *msg);
+static int batch_add(vn_batch *b, const struct nlmsghdr *h);
+
+/* Records that memory ran out; returns -ENOMEM. */
+static int no_memory(vn_ns *ns)
+{
+	ns->err = ENOMEM;
+	ns->msg[0] = 0;
+	return -ENOMEM;
+}
+
+/* Inside ns:batch(): queues the message h. 0 or -ENOMEM. */
+static int queue(vn_ns *ns, const struct nlmsghdr *h)
+{
+	ns->err = 0;
+	ns->msg[0] = 0;
+	return batch_add(ns->batch, h) < 0 ? no_memory(ns) : 0;
+}
 
 int vn_talk(vn_ns *ns, struct nl_msg *msg)
 {
 	int r;
-	if (ns->batch) {
-		ns->err = 0;
-		ns->msg[0] = 0;
-		if (batch_add(ns->batch, msg) < 0) {
-			ns->err = ENOMEM;
-			return -ENOMEM;
-		}
-		return 0;
-	}
+	if (ns->batch)
+		return queue(ns, nlmsg_hdr(msg));
 	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
 	r = send_msg(ns, msg);
 	if (r < 0)
 		return r;
 	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
 	return wait_reply(ns);
+}
+
+int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h)
+{
+	struct nl_msg *msg;
+	int r;
+	if (ns->batch)
+		return queue(ns, h);
+	if (!(msg = nlmsg_convert(h)))
+		return no_memory(ns);
+	r = vn_talk(ns, msg);
+	nlmsg_free(msg);
+	return r;
 }
 
 int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
@@ -306,9 +328,7 @@ int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
 	if (!msg || !nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, type, 0, 0) ||
 	    nlmsg_append(msg, (void *)p, len, NLMSG_ALIGNTO) < 0) {
 		nlmsg_free(msg);
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
+		return no_memory(ns);
 	}
 	r = vn_talk(ns, msg);
 	nlmsg_free(msg);
@@ -383,9 +403,7 @@ int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
 	int r;
 	if (!msg || nlmsg_append(msg, (void *)hdr, len, NLMSG_ALIGNTO) < 0) {
 		nlmsg_free(msg);
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
+		return no_memory(ns);
 	}
 	r = vn_dump(ns, msg, l);
 	nlmsg_free(msg);
@@ -540,9 +558,8 @@ void vn_batch_abort(vn_ns *ns)
 
 /* Copies the request into the queue (a libnl message holds a whole page;
  * a queued route is about 60 bytes). */
-static int batch_add(vn_batch *b, struct nl_msg *msg)
+static int batch_add(vn_batch *b, const struct nlmsghdr *h)
 {
-	struct nlmsghdr *h = nlmsg_hdr(msg);
 	size_t l = NLMSG_ALIGN(h->nlmsg_len);
 	if (b->len + l > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 65536;

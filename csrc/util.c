@@ -504,45 +504,88 @@ int vn_opt_enum(lua_State *L, int idx, const char *fn, const char *key,
 	return lua_error(L);
 }
 
+/* Parses s as an address of family (AF_UNSPEC: either) with an optional
+ * "/prefix"; "default", "any" and "all" are the empty address. 0, or -1
+ * when s is not one (libnl is lenient, "10" parsing as 10.0.0.0: this
+ * insists on real syntax). */
+static int ip_parse(const char *s, int family, vn_ip *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash;
+	size_t n;
+	memset(out, 0, sizeof *out);
+	out->family = family;
+	if (!strcmp(s, "default") || !strcmp(s, "any") || !strcmp(s, "all"))
+		return 0;
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	if (n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (family != AF_INET6 && inet_pton(AF_INET, buf, out->b) == 1) {
+		out->family = AF_INET;
+		out->len = 4;
+	} else if (family != AF_INET && inet_pton(AF_INET6, buf, out->b) == 1) {
+		out->family = AF_INET6;
+		out->len = 16;
+	} else {
+		return -1;
+	}
+	out->plen = out->len * 8;
+	if (slash) {
+		char *end;
+		long p;
+		if (!isdigit((unsigned char)slash[1]))
+			return -1;
+		p = strtol(slash + 1, &end, 10);
+		if (*end || p > out->plen)
+			return -1;
+		out->plen = (int)p;
+	}
+	return 0;
+}
+
+/* Raises for the value at sidx that is no address of family. */
+static void ip_fail(lua_State *L, int sidx, const char *fn, const char *what, int family)
+{
+	if (lua_type(L, sidx) != LUA_TSTRING)
+		luaL_error(L, "%s: %s must be an address string, got %s", fn, what,
+			   luaL_typename(L, sidx));
+	luaL_error(L, "%s: %s '%s' is not a valid %saddress", fn, what,
+		   lua_tostring(L, sidx), family == AF_INET ? "IPv4 " :
+		   family == AF_INET6 ? "IPv6 " : "");
+}
+
+int vn_opt_ip(lua_State *L, int idx, const char *fn, const char *key, int family,
+	      vn_ip *out)
+{
+	if (!opt_get(L, idx, key))
+		return 0;
+	if (lua_type(L, -1) != LUA_TSTRING || ip_parse(lua_tostring(L, -1), family, out) < 0) {
+		const char *what = lua_pushfstring(L, "option '%s'", key);
+		ip_fail(L, -2, fn, what, family);
+	}
+	lua_pop(L, 1);
+	return 1;
+}
+
+void vn_check_ip(lua_State *L, int sidx, const char *fn, const char *what, int family,
+		 vn_ip *out)
+{
+	if (lua_type(L, sidx) != LUA_TSTRING || ip_parse(lua_tostring(L, sidx), family, out) < 0)
+		ip_fail(L, sidx, fn, what, family);
+}
+
 struct nl_addr *vn_check_addr(lua_State *L, int sidx, const char *fn,
 			      const char *what, int family)
 {
 	struct nl_addr *a = NULL;
-	const char *s;
-	char buf[INET6_ADDRSTRLEN + 8];
-	int err;
-
-	if (lua_type(L, sidx) != LUA_TSTRING)
-		luaL_error(L, "%s: %s must be an address string, got %s", fn, what,
-			   luaL_typename(L, sidx));
-	s = lua_tostring(L, sidx);
-	if (strlen(s) >= sizeof buf)
-		luaL_error(L, "%s: %s '%s' is not a valid address", fn, what, s);
-	/* libnl is lenient ("10" parses as 10.0.0.0); insist on real syntax */
-	if (strcmp(s, "default") && strcmp(s, "any") && strcmp(s, "all")) {
-		const char *slash = strchr(s, '/');
-		unsigned char tmp[16];
-		size_t n = slash ? (size_t)(slash - s) : strlen(s);
-		int ok;
-		memcpy(buf, s, n);
-		buf[n] = 0;
-		ok = (family != AF_INET6 && inet_pton(AF_INET, buf, tmp) == 1) ||
-		     (family != AF_INET && inet_pton(AF_INET6, buf, tmp) == 1);
-		if (ok && slash) {
-			char *end;
-			long p = strtol(slash + 1, &end, 10);
-			int v6 = strchr(buf, ':') != NULL;
-			ok = slash[1] && !*end && isdigit((unsigned char)slash[1]) &&
-			     p >= 0 && p <= (v6 ? 128 : 32);
-		}
-		if (!ok)
-			luaL_error(L, "%s: %s '%s' is not a valid %saddress", fn, what, s,
-				   family == AF_INET ? "IPv4 " :
-				   family == AF_INET6 ? "IPv6 " : "");
-	}
-	err = nl_addr_parse(s, family, &a);
-	if (err < 0 || !a)
-		luaL_error(L, "%s: %s '%s' is not a valid address", fn, what, s);
+	vn_ip ip;
+	vn_check_ip(L, sidx, fn, what, family, &ip);
+	if (nl_addr_parse(lua_tostring(L, sidx), family, &a) < 0 || !a)
+		luaL_error(L, "%s: %s '%s' is not a valid address", fn, what,
+			   lua_tostring(L, sidx));
 	return a;
 }
 

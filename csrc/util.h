@@ -76,6 +76,8 @@ int vn_talk(vn_ns *ns, struct nl_msg *msg);
  * freed here). On a refusal pushes the failure triple described by the
  * string at the top of the stack and returns 3; returns 0 on success. */
 int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built);
+/* vn_talk for a message built by hand (h: header, payload, attributes). */
+int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h);
 /* vn_talk for a message of type `type` whose payload is the len bytes at p
  * (e.g. an object sent back as the kernel gave it, to delete it). */
 int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len);
@@ -241,6 +243,19 @@ int vn_opt_enum(lua_State *L, int idx, const char *fn, const char *key,
  * raises on bad syntax. */
 struct nl_addr *vn_opt_addr(lua_State *L, int idx, const char *fn,
 			    const char *key, int family);
+/* An address as bytes: family, length (0 for "default"), prefix length. */
+typedef struct vn_ip {
+	int family, len, plen;
+	unsigned char b[16];
+} vn_ip;
+/* Reads address option key of the table at idx into *out (family AF_UNSPEC
+ * accepts both); returns 1 when set, 0 when absent; raises on bad syntax
+ * naming the option. Allocates nothing. */
+int vn_opt_ip(lua_State *L, int idx, const char *fn, const char *key, int family,
+	      vn_ip *out);
+/* The same for the value at stack index sidx; raises naming it what. */
+void vn_check_ip(lua_State *L, int sidx, const char *fn, const char *what, int family,
+		 vn_ip *out);
 /* Parses the string at stack index sidx as an address; raises with what. */
 struct nl_addr *vn_check_addr(lua_State *L, int sidx, const char *fn,
 			      const char *what, int family);
