@@ -334,6 +334,29 @@ describe("routes", function()
       H.fails("ESRCH", r:delete())
     end)
 
+    it("adds, replaces and deletes by options in a table above 255", function()
+      local ns, name = net("big")
+      local r = assert(ns:route_add{ dst = "10.42.0.0/16", gateway = "10.0.0.2", table = 70000,
+                                     metric = 9 })
+      assert.are.equal(70000, r.table)
+      local e = assert(find(iproutes(name, "inet", 70000), "10.42.0.0/16"))
+      assert.are.equal("10.0.0.2", e.gateway)
+      assert.are.equal(9, e.metric)
+      local seen = {}
+      for _, x in ipairs(H.ip(name, "-4", "route", "show", "table", "all")) do
+        if x.dst == "10.42.0.0/16" then seen[#seen + 1] = tostring(x.table) end
+      end
+      assert.are.same({ "70000" }, seen)
+      r = assert(ns:route_replace{ dst = "10.42.0.0/16", dev = "vb", table = 70000, metric = 9 })
+      assert.are.equal(ifindex(name, "vb"), r.dev)
+      e = assert(find(iproutes(name, "inet", 70000), "10.42.0.0/16"))
+      assert.are.equal("vb", e.dev)
+      assert.is_nil(e.gateway)
+      assert.is_true(ns:route_del{ dst = "10.42.0.0/16", table = 70000 })
+      assert.are.same({}, H.ip(name, "route", "show", "table", "70000"))
+      H.fails("ESRCH", ns:route_del{ dst = "10.42.0.0/16", table = 70000 })
+    end)
+
     it("deletes objects of a table above 255 and of IPv6 multipath, as the kernel sent them", function()
       local ns, name = net("delbig")
       H.ipdo(name, "route", "add", "10.41.0.0/16", "via", "10.0.0.2", "table", "1000")
