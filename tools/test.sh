@@ -1,7 +1,8 @@
 #!/bin/sh
 # `make test`: every test tier of vnet, then one line of totals.
 #
-#   build      warning-free builds for Lua 5.4 and LuaJIT; only luaopen_vnet_core exported
+#   build      warning-free builds for Lua 5.4, LuaJIT, 5.3 and 5.1 (each loaded once);
+#              only luaopen_vnet_core exported
 #   lua5.4     the busted specs (spec/) on this kernel
 #   luajit     the same specs under LuaJIT (OpenResty's Lua)
 #   asan       the specs again with vnet and a Lua host built with AddressSanitizer
@@ -75,7 +76,10 @@ for tier in $TIERS; do
     echo "== build"
     check build-lua5.4 make --no-print-directory BUILD=build/lua5.4 CFLAGS="-O2 -g -Werror" all check-symbols
     check build-luajit make --no-print-directory LUA=luajit BUILD=build/luajit CFLAGS="-O2 -g -Werror" build/luajit/vnet/core.so
-    check build-lua5.3 make --no-print-directory LUA=lua5.3 BUILD=build/lua5.3 CFLAGS="-O2 -g -Werror" build/lua5.3/vnet/core.so
+    for v in lua5.3 lua5.1; do
+      check build-$v sh -c "make --no-print-directory LUA=$v BUILD=build/$v CFLAGS='-O2 -g -Werror' build/$v/vnet/core.so &&
+        LUA_PATH='lua/?.lua;;' LUA_CPATH='build/$v/?.so;;' $v -e 'assert(require \"vnet\".netns.current():links())'"
+    done
     ;;
   lua5.4)
     make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
