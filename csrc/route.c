@@ -183,53 +183,81 @@ typedef struct rt_nh {
 	const struct rtattr *gw;
 } rt_nh;
 
+/* The most next hops a request may carry: as iproute2 and the kernel
+ * allow many more, routes read from the kernel have no such limit. */
 #define MAXNH 256
 
-/* Fills up to max next hops of v into nh; returns how many there are. */
-static int rt_nexthops(const rt_view *v, rt_nh *nh, int max)
+/* Walks the next hops of a route: the flat attributes, or each entry of
+ * RTA_MULTIPATH. */
+typedef struct rt_nhit {
+	const rt_view *v;
+	const struct rtnexthop *x;  /* the next entry of RTA_MULTIPATH */
+	unsigned int left;          /* bytes of RTA_MULTIPATH from x on */
+	int flat;                   /* 1: the flat next hop is still to come */
+} rt_nhit;
+
+static void rt_nh_begin(rt_nhit *it, const rt_view *v)
 {
 	const struct rtattr *mp = RA(v, RTA_MULTIPATH);
-	const struct rtnexthop *x;
-	unsigned int left, alen;
-	int n = 0;
-	if (!mp) {
-		if (!RA(v, RTA_OIF) && !RA(v, RTA_GATEWAY))
-			return 0;
-		if (max > 0) {
-			nh[0].ifindex = (int)rta_u32(RA(v, RTA_OIF));
-			nh[0].weight = 1;
-			nh[0].flags = v->h->rtm_flags & 0xff;
-			nh[0].gw = RA(v, RTA_GATEWAY);
-		}
+	it->v = v;
+	it->x = mp ? (const struct rtnexthop *)RTA_DATA(mp) : NULL;
+	it->left = mp ? RTA_PAYLOAD(mp) : 0;
+	it->flat = !mp && (RA(v, RTA_OIF) || RA(v, RTA_GATEWAY));
+}
+
+/* Fills *nh with the next hop and returns 1, or returns 0 at the end. */
+static int rt_nh_next(rt_nhit *it, rt_nh *nh)
+{
+	const struct rtnexthop *x = it->x;
+	const struct rtattr *a;
+	unsigned int alen;
+	if (it->flat) {
+		it->flat = 0;
+		nh->ifindex = (int)rta_u32(RA(it->v, RTA_OIF));
+		nh->weight = 1;
+		nh->flags = it->v->h->rtm_flags & 0xff;
+		nh->gw = RA(it->v, RTA_GATEWAY);
 		return 1;
 	}
-	left = RTA_PAYLOAD(mp);
-	x = (const struct rtnexthop *)RTA_DATA(mp);
-	while (left >= sizeof *x && x->rtnh_len >= sizeof *x && x->rtnh_len <= left) {
-		const struct rtattr *a = RTNH_DATA(x);
-		if (n < max) {
-			nh[n].ifindex = x->rtnh_ifindex;
-			nh[n].weight = x->rtnh_hops + 1; /* the kernel keeps weight - 1 */
-			nh[n].flags = x->rtnh_flags;
-			nh[n].gw = NULL;
-			alen = x->rtnh_len - (unsigned int)RTNH_LENGTH(0);
-			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-				if ((a->rta_type & NLA_TYPE_MASK) == RTA_GATEWAY)
-					nh[n].gw = a;
-		}
-		n++;
-		if ((unsigned int)RTNH_ALIGN(x->rtnh_len) >= left)
-			break;
-		left -= (unsigned int)RTNH_ALIGN(x->rtnh_len);
-		x = RTNH_NEXT(x);
+	if (!x || it->left < sizeof *x || x->rtnh_len < sizeof *x || x->rtnh_len > it->left)
+		return 0;
+	nh->ifindex = x->rtnh_ifindex;
+	nh->weight = x->rtnh_hops + 1; /* the kernel keeps weight - 1 */
+	nh->flags = x->rtnh_flags;
+	nh->gw = NULL;
+	a = RTNH_DATA(x);
+	alen = x->rtnh_len - (unsigned int)RTNH_LENGTH(0);
+	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+		if ((a->rta_type & NLA_TYPE_MASK) == RTA_GATEWAY)
+			nh->gw = a;
+	if ((unsigned int)RTNH_ALIGN(x->rtnh_len) >= it->left) {
+		it->left = 0;
+	} else {
+		it->left -= (unsigned int)RTNH_ALIGN(x->rtnh_len);
+		it->x = RTNH_NEXT(x);
 	}
+	return 1;
+}
+
+/* How many next hops v has; the first is put in *first when non-NULL. */
+static int rt_nexthops(const rt_view *v, rt_nh *first)
+{
+	rt_nhit it;
+	rt_nh nh;
+	int n = 0;
+	if (first)
+		memset(first, 0, sizeof *first);
+	rt_nh_begin(&it, v);
+	while (rt_nh_next(&it, &nh))
+		if (n++ == 0 && first)
+			*first = nh;
 	return n;
 }
 
 /* The single next hop (flat, or a list of one) into *nh: 1, else 0. */
 static int rt_single(const rt_view *v, rt_nh *nh)
 {
-	return rt_nexthops(v, nh, 1) == 1;
+	return rt_nexthops(v, nh) == 1;
 }
 
 static int rt_mtu(const rt_view *v, uint32_t *mtu)
@@ -332,34 +360,33 @@ static void f_onlink(lua_State *L, void *o)
 }
 static void f_nexthops(lua_State *L, void *o)
 {
-	rt_nh nh[MAXNH];
-	int i, n;
+	rt_nhit it;
+	rt_nh nh;
+	int i = 0;
 	VIEW(v, o);
-	n = RA(&v, RTA_MULTIPATH) ? rt_nexthops(&v, nh, MAXNH) : 0;
-	if (n < 2) {
+	if (!RA(&v, RTA_MULTIPATH) || rt_nexthops(&v, NULL) < 2) {
 		lua_pushnil(L);
 		return;
 	}
-	if (n > MAXNH)
-		n = MAXNH;
-	lua_createtable(L, n, 0);
-	for (i = 0; i < n; i++) {
+	lua_newtable(L);
+	rt_nh_begin(&it, &v);
+	while (rt_nh_next(&it, &nh)) {
 		lua_createtable(L, 0, 4);
-		if (nh[i].gw) {
-			push_rta_addr(L, v.h->rtm_family, nh[i].gw, -1);
+		if (nh.gw) {
+			push_rta_addr(L, v.h->rtm_family, nh.gw, -1);
 			lua_setfield(L, -2, "gateway");
 		}
-		if (nh[i].ifindex > 0) {
-			lua_pushinteger(L, nh[i].ifindex);
+		if (nh.ifindex > 0) {
+			lua_pushinteger(L, nh.ifindex);
 			lua_setfield(L, -2, "dev");
 		}
-		lua_pushinteger(L, nh[i].weight);
+		lua_pushinteger(L, nh.weight);
 		lua_setfield(L, -2, "weight");
-		if (nh[i].flags & RTNH_F_ONLINK) {
+		if (nh.flags & RTNH_F_ONLINK) {
 			lua_pushboolean(L, 1);
 			lua_setfield(L, -2, "onlink");
 		}
-		lua_rawseti(L, -2, i + 1);
+		lua_rawseti(L, -2, ++i);
 	}
 }
 
@@ -456,10 +483,11 @@ static int rt_msg(const struct nlmsghdr *h, rt_view *v)
 
 static int route_uses_dev(const rt_view *v, int dev)
 {
-	rt_nh nh[MAXNH];
-	int i, n = rt_nexthops(v, nh, MAXNH);
-	for (i = 0; i < n && i < MAXNH; i++)
-		if (nh[i].ifindex == dev)
+	rt_nhit it;
+	rt_nh nh;
+	rt_nh_begin(&it, v);
+	while (rt_nh_next(&it, &nh))
+		if (nh.ifindex == dev)
 			return 1;
 	return 0;
 }
@@ -694,6 +722,9 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		lua_pop(L, 2);
 		if (!lua_istable(L, idx) || nnh < 1)
 			luaL_error(L, "%s: option 'nexthops' must be a non-empty list of tables", fn);
+		if (nnh > MAXNH)
+			luaL_error(L, "%s: option 'nexthops' has %d next hops, at most %d", fn,
+				   nnh, MAXNH);
 		q->nh = (rt_hop *)lua_newuserdata(L, (size_t)nnh * sizeof *q->nh);
 		memset(q->nh, 0, (size_t)nnh * sizeof *q->nh);
 		lua_replace(L, 3);
@@ -845,9 +876,9 @@ static int keep_match(const struct nlmsghdr *h, void *arg)
 		return 0;
 	if (m->prio_set && rta_u32(RA(&r, RTA_PRIORITY)) != rta_u32(RA(w, RTA_PRIORITY)))
 		return 0;
-	nw = rt_nexthops(w, NULL, 0);
+	nw = rt_nexthops(w, NULL);
 	if (nw > 1)
-		return rt_nexthops(&r, NULL, 0) >= nw;
+		return rt_nexthops(&r, NULL) >= nw;
 	if (nw == 1) {
 		rt_single(w, &b);
 		if (!rt_single(&r, &a) || (b.ifindex && a.ifindex != b.ifindex) ||
@@ -1091,10 +1122,11 @@ static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
 static int m_tostring(lua_State *L)
 {
 	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
-	rt_nh nh[MAXNH];
+	rt_nh nh;
+	rt_nhit it;
 	luaL_Buffer buf;
 	uint32_t mtu;
-	int i, n, fam;
+	int n, fam;
 	rt_view v;
 
 	if (!vn_msgbox_live(b)) {
@@ -1112,9 +1144,9 @@ static int m_tostring(lua_State *L)
 	}
 	push_dst(L, &v);
 	luaL_addvalue(&buf);
-	n = rt_nexthops(&v, nh, MAXNH);
+	n = rt_nexthops(&v, &nh);
 	if (n == 1)
-		add_nh(L, &buf, fam, &nh[0]);
+		add_nh(L, &buf, fam, &nh);
 	if (rt_onlink(&v))
 		luaL_addstring(&buf, " onlink");
 	if (rt_table(&v) != RT_TABLE_MAIN) {
@@ -1139,10 +1171,11 @@ static int m_tostring(lua_State *L)
 		lua_pushinteger(L, (lua_Integer)mtu);
 		add_word(L, &buf, "mtu");
 	}
-	for (i = 0; n > 1 && i < n && i < MAXNH; i++) {
+	rt_nh_begin(&it, &v);
+	while (n > 1 && rt_nh_next(&it, &nh)) {
 		luaL_addstring(&buf, " nexthop");
-		add_nh(L, &buf, fam, &nh[i]);
-		lua_pushinteger(L, nh[i].weight);
+		add_nh(L, &buf, fam, &nh);
+		lua_pushinteger(L, nh.weight);
 		add_word(L, &buf, "weight");
 	}
 	luaL_pushresult(&buf);

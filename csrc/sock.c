@@ -146,6 +146,15 @@ void vn_sock_close(vn_ns *ns)
 	}
 }
 
+/* Drops the datagrams waiting on the socket. The kernel answers a request
+ * while it is being sent, so what is left of an answer is queued by now. */
+static void drain(vn_ns *ns)
+{
+	char buf[256];
+	while (recv(nl_socket_get_fd(ns->sk), buf, sizeof buf, MSG_DONTWAIT | MSG_TRUNC) >= 0)
+		;
+}
+
 /* Waits for the reply to the request just sent; 0 or -errno. */
 static int wait_reply(vn_ns *ns)
 {
@@ -159,6 +168,9 @@ static int wait_reply(vn_ns *ns)
 	if (r < 0) {
 		ns->err = r == -NLE_NOMEM ? ENOMEM : EIO;
 		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(r));
+		/* what is left of this answer (after a truncated datagram, say)
+		 * must not be taken for the answer to the next request */
+		drain(ns);
 		return -ns->err;
 	}
 	return 0;

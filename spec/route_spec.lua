@@ -419,6 +419,57 @@ describe("routes", function()
       assert.truthy(tostring(r):find("vnet.route: 10.7.0.0/16 via 10.0.0.9", 1, true))
     end)
 
+    -- 200 next hops: iproute2 lists a route only while it fits in one page
+    it("reads every next hop of a wide route, and finds it by its last one", function()
+      local ns, name = net("wider")
+      H.ipdo(name, "addr", "add", "10.2.0.1/16", "dev", "vb")
+      local argv = { "route", "add", "10.61.0.0/16" }
+      for i = 1, 199 do
+        for _, w in ipairs{ "nexthop", "via", ("10.2.%d.%d"):format(math.floor(i / 250), i % 250 + 2),
+                            "dev", "vb" } do argv[#argv + 1] = w end
+      end
+      for _, w in ipairs{ "nexthop", "via", "10.0.0.2", "dev", "va" } do argv[#argv + 1] = w end
+      H.ipdo(name, unpack(argv))
+      local e = assert(find(iproutes(name, "inet"), "10.61.0.0/16"))
+      assert.are.equal(200, #e.nexthops)
+      local r
+      for x in assert(ns:routes{ dev = "va" }) do if x.dst == "10.61.0.0/16" then r = x end end
+      assert.truthy(r, "routes{dev} finds a route by its last next hop")
+      assert.are.equal(200, #r.nexthops)
+      assert.are.equal("10.0.0.2", r.nexthops[200].gateway)
+      assert.are.equal(ifindex(name, "va"), r.nexthops[200].dev)
+      local _, n = tostring(r):gsub(" nexthop via ", "")
+      assert.are.equal(200, n)
+      assert.is_true(r:delete())
+      assert.is_nil(find(iproutes(name, "inet"), "10.61.0.0/16"))
+    end)
+
+    -- a route wider than iproute2 lists: the kernel's FIB (/proc/net/fib_trie) is the oracle
+    it("adds a route of as many next hops as a request may carry", function()
+      local ns, name = net("maxnh")
+      H.ipdo(name, "addr", "add", "10.2.0.1/16", "dev", "vb")
+      local function in_fib()
+        local ok, out = H.sh("ip netns exec " .. H.quote(name) .. " cat /proc/net/fib_trie")
+        assert(ok, out)
+        return out:find("10.62.0.0", 1, true) ~= nil
+      end
+      local hops = {}
+      for i = 1, 256 do
+        hops[i] = { gateway = ("10.2.%d.%d"):format(math.floor(i / 250), i % 250 + 2) }
+      end
+      local r = assert(ns:route_add{ dst = "10.62.0.0/16", nexthops = hops })
+      assert.are.equal(256, #r.nexthops)
+      assert.is_true(in_fib())
+      local seen
+      for x in assert(ns:routes()) do if x.dst == "10.62.0.0/16" then seen = x end end
+      assert.are.equal(256, #seen.nexthops)
+      assert.are.equal("10.2.1.8", seen.nexthops[256].gateway)
+      -- the handle still answers in step
+      assert.are.equal(ifindex(name, "va"), assert(ns:link("va")).index)
+      assert.is_true(seen:delete())
+      assert.is_false(in_fib())
+    end)
+
     it("prints a route of 60 next hops whole, and its metatable cannot be misused", function()
       local ns, name = net("wide")
       local hops = {}
@@ -570,6 +621,12 @@ describe("routes", function()
       { "nexthops not a list", "route_add", { dst = "10.1.0.0/16", nexthops = "10.0.0.2" }, "'nexthops'" },
       { "nexthops empty", "route_add", { dst = "10.1.0.0/16", nexthops = {} }, "'nexthops'" },
       { "nexthop not a table", "route_add", { dst = "10.1.0.0/16", nexthops = { "10.0.0.2" } }, "'nexthops'" },
+      { "more next hops than a request may carry", "route_add", { dst = "10.1.0.0/16",
+        nexthops = (function()
+          local t = {}
+          for i = 1, 257 do t[i] = { gateway = "10.0.0." .. (i % 250 + 2) } end
+          return t
+        end)() }, "'nexthops'", "257", "at most 256" },
       { "nexthop unknown key", "route_add", { dst = "10.1.0.0/16", nexthops = { { via = "10.0.0.2" } } },
         "nexthops[1]", "unknown option 'via'" },
       { "nexthop bad weight", "route_add", { dst = "10.1.0.0/16", nexthops = {
