@@ -703,8 +703,9 @@ static void complete_from_kernel(vn_ns *ns, struct rtnl_addr *a)
 		return;
 	if (l.n > 0) {
 		size_t len;
+		const void *m = vn_list_first(&l, &len);
 		ad_view v;
-		ad_parse(&v, vn_list_first(&l, &len), len);
+		ad_parse(&v, m, len);
 		if (v.peer) {
 			struct nl_addr *p = nl_addr_build(f.family, RTA_DATA(v.peer),
 							  RTA_PAYLOAD(v.peer));
