@@ -442,7 +442,7 @@ static int fetch_link(lua_State *L, vn_ns *ns, int ifindex, const char *name,
 	memset(&l, 0, sizeof l);
 	l.rkeep = keep_any;
 	l.rcopy = lk_copy;
-	r = vn_request(ns, msg, 0, &l);
+	r = vn_request(ns, nlmsg_hdr(msg), 0, &l);
 	nlmsg_free(msg);
 	if (r == 0 && (p = vn_list_first(&l, &len))) {
 		if (bidx)

@@ -438,6 +438,23 @@ static int rt_same(const void *x, const void *y)
 	       rta_u32(RA(&a, RTA_PRIORITY)) == rta_u32(RA(&b, RTA_PRIORITY));
 }
 
+/* ---- writing requests ---------------------------------------------------- */
+static struct rtattr *put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+	return a;
+}
+
+static void put_u32(struct nlmsghdr *h, int type, uint32_t v)
+{
+	put_attr(h, type, &v, sizeof v);
+}
+
 /* ---- dumps -------------------------------------------------------------- */
 /* Dumps routes of family (AF_UNSPEC for all) asking the kernel to filter by
  * table and oif (0 for any; the socket has strict checking on, see
@@ -445,24 +462,24 @@ static int rt_same(const void *x, const void *y)
  * that table. Messages pass through l->rkeep as well. 0 or -errno. */
 static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l)
 {
-	struct rtmsg rtm;
-	struct nl_msg *msg;
+	union {
+		struct nlmsghdr h;
+		unsigned char b[NLMSG_SPACE(sizeof(struct rtmsg)) + 2 * RTA_SPACE(4)];
+	} req;
+	struct nlmsghdr *h = &req.h;
+	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
 	int r;
 
-	memset(&rtm, 0, sizeof rtm);
-	rtm.rtm_family = (unsigned char)family;
-	rtm.rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
-	msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_DUMP);
-	if (!msg || nlmsg_append(msg, &rtm, sizeof rtm, NLMSG_ALIGNTO) < 0 ||
-	    (table && nla_put_u32(msg, RTA_TABLE, table) < 0) ||
-	    (oif > 0 && nla_put_u32(msg, RTA_OIF, (uint32_t)oif) < 0)) {
-		nlmsg_free(msg);
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
-	}
-	r = vn_dump(ns, msg, l);
-	nlmsg_free(msg);
+	memset(&req, 0, sizeof req);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof *rtm);
+	h->nlmsg_type = RTM_GETROUTE;
+	rtm->rtm_family = (unsigned char)family;
+	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
+	if (table)
+		put_u32(h, RTA_TABLE, table);
+	if (oif > 0)
+		put_u32(h, RTA_OIF, (uint32_t)oif);
+	r = vn_dump(ns, h, l);
 	/* a table that does not exist yet has no routes */
 	if (r == -ENOENT && table)
 		r = 0;
@@ -782,22 +799,6 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 }
 
 /* ---- building the request ------------------------------------------------ */
-static struct rtattr *put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
-{
-	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-	a->rta_type = (unsigned short)type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
-	return a;
-}
-
-static void put_u32(struct nlmsghdr *h, int type, uint32_t v)
-{
-	put_attr(h, type, &v, sizeof v);
-}
-
 /* closes a nested attribute a opened with put_attr(h, type, NULL, 0) */
 static void end_nest(struct nlmsghdr *h, struct rtattr *a)
 {
@@ -933,7 +934,6 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 {
 	vn_ns *ns = vn_checkns(L, 1);
 	struct nlmsghdr *h;
-	struct nl_msg *msg;
 	rt_req q;
 	vn_list echo;
 	size_t len;
@@ -961,12 +961,9 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 		return 1;
 	}
 	/* the kernel echoes the route it made (NLM_F_ECHO) */
-	if (!(msg = nlmsg_convert(h)))
-		return luaL_error(L, "%s: out of memory", fn);
 	memset(&echo, 0, sizeof echo);
 	echo.rkeep = keep_echo;
-	rc = vn_request(ns, msg, 1, &echo);
-	nlmsg_free(msg);
+	rc = vn_request(ns, h, 1, &echo);
 	if (rc < 0) {
 		vn_list_free(&echo);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
@@ -1008,7 +1005,6 @@ static int ns_route_get(lua_State *L)
 	struct { struct nlmsghdr h; unsigned char room[256]; } req;
 	struct nlmsghdr *h;
 	struct rtmsg *rtm;
-	struct nl_msg *msg;
 	vn_ip dst, from;
 	lua_Integer mark = 0;
 	int has_mark = 0, has_from, iif = 0, oif = 0, family, rc;
@@ -1060,12 +1056,9 @@ static int ns_route_get(lua_State *L)
 		put_u32(h, RTA_OIF, (uint32_t)oif);
 	if (has_mark)
 		put_u32(h, RTA_MARK, (uint32_t)mark);
-	if (!(msg = nlmsg_convert(h)))
-		return luaL_error(L, "route_get: out of memory");
 	memset(&l, 0, sizeof l);
 	l.rkeep = keep_answer;
-	rc = vn_request(ns, msg, 0, &l);
-	nlmsg_free(msg);
+	rc = vn_request(ns, h, 0, &l);
 	if (rc < 0) {
 		vn_list_free(&l);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "route_get %s", s));

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <net/if.h>
 #include <linux/netlink.h>
 #include <netlink/msg.h>
 
@@ -57,45 +59,40 @@ int vn_in_ns(int fd, int (*fn)(void *), void *arg)
 	return r;
 }
 
-/* Records the real errno and the extended-ack message of an error reply. */
-static int on_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+/* Copies the kernel's extended-ack text (NLMSGERR_ATTR_MSG among the len
+ * bytes of attributes at tlv) into ns->msg, without its trailing newline. */
+static void ack_text(vn_ns *ns, const void *tlv, int len)
 {
-	vn_ns *ns = (vn_ns *)arg;
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	(void)nla;
-	ns->err = -e->error;
+	struct nlattr *a;
+	size_t n;
 	ns->msg[0] = 0;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		size_t off = sizeof *e;
-		struct nlattr *a;
-		int len;
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-		off = NLMSG_ALIGN(off);
-		len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
-		if (len > 0) {
-			a = nla_find((struct nlattr *)((char *)e + off), len,
-				     NLMSGERR_ATTR_MSG);
-			if (a && nla_len(a) > 0) {
-				size_t n = (size_t)nla_len(a);
-				if (n >= sizeof ns->msg)
-					n = sizeof ns->msg - 1;
-				memcpy(ns->msg, nla_data(a), n);
-				ns->msg[n] = 0;
-				n = strlen(ns->msg);
-				while (n && ns->msg[n - 1] == '\n')
-					ns->msg[--n] = 0;
-			}
-		}
-	}
-	return NL_STOP;
+	if (len <= 0 || !(a = nla_find((struct nlattr *)tlv, len, NLMSGERR_ATTR_MSG)) ||
+	    nla_len(a) <= 0)
+		return;
+	n = (size_t)nla_len(a);
+	if (n >= sizeof ns->msg)
+		n = sizeof ns->msg - 1;
+	memcpy(ns->msg, nla_data(a), n);
+	ns->msg[n] = 0;
+	n = strlen(ns->msg);
+	while (n && ns->msg[n - 1] == '\n')
+		ns->msg[--n] = 0;
 }
 
-static int on_ack(struct nl_msg *msg, void *arg)
+/* Records the real errno and the extended-ack message of the error reply
+ * e (the payload of the NLMSG_ERROR message that holds it). */
+static void on_error(vn_ns *ns, const struct nlmsgerr *e)
 {
-	(void)msg;
-	((vn_ns *)arg)->acked = 1;
-	return NL_STOP;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)((const char *)e - NLMSG_HDRLEN);
+	size_t off = sizeof *e;
+	ns->err = -e->error;
+	ns->msg[0] = 0;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	off = NLMSG_ALIGN(off);
+	ack_text(ns, (const char *)e + off, (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off);
 }
 
 static int open_in_ns(void *arg)
@@ -109,11 +106,8 @@ int vn_sock_open(vn_ns *ns)
 {
 	int one = 1, r, fd;
 	ns->sk = nl_socket_alloc();
-	ns->cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!ns->sk || !ns->cb) {
-		vn_sock_close(ns);
+	if (!ns->sk)
 		return -ENOMEM;
-	}
 	r = vn_in_ns(ns->fd, open_in_ns, ns);
 	if (r < 0) {
 		vn_sock_close(ns);
@@ -124,13 +118,7 @@ int vn_sock_open(vn_ns *ns)
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
 	/* dumps are filtered by the kernel (by ifindex, table...) */
 	setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
-	/* acks are asked for per request (vn_talk), not added to gets and dumps
-	 * where they would arrive as a separate, stale datagram */
-	nl_socket_disable_auto_ack(ns->sk);
 	nl_socket_set_buffer_size(ns->sk, 1 << 20, 1 << 20);
-	nl_socket_set_msg_buf_size(ns->sk, 32768);
-	nl_cb_err(ns->cb, NL_CB_CUSTOM, on_error, ns);
-	nl_cb_set(ns->cb, NL_CB_ACK, NL_CB_CUSTOM, on_ack, ns);
 	return 0;
 }
 
@@ -140,10 +128,37 @@ void vn_sock_close(vn_ns *ns)
 		nl_socket_free(ns->sk);
 		ns->sk = NULL;
 	}
-	if (ns->cb) {
-		nl_cb_put(ns->cb);
-		ns->cb = NULL;
-	}
+	free(ns->rbuf);
+	ns->rbuf = NULL;
+}
+
+int vn_sock_ifindex(vn_ns *ns, const char *name)
+{
+	struct ifreq ifr;
+	/* a socket's device ioctls act in the socket's namespace */
+	memset(&ifr, 0, sizeof ifr);
+	if (strlen(name) >= sizeof ifr.ifr_name)
+		return -ENODEV;
+	strcpy(ifr.ifr_name, name);
+	if (ioctl(nl_socket_get_fd(ns->sk), SIOCGIFINDEX, &ifr) < 0)
+		return -errno;
+	return ifr.ifr_ifindex;
+}
+
+/* Records that memory ran out; returns -ENOMEM. */
+static int no_memory(vn_ns *ns)
+{
+	ns->err = ENOMEM;
+	ns->msg[0] = 0;
+	return -ENOMEM;
+}
+
+/* Records errno e (a socket's failure); returns -e. */
+static int sock_fail(vn_ns *ns, int e)
+{
+	ns->err = e;
+	ns->msg[0] = 0;
+	return -e;
 }
 
 /* Drops the datagrams waiting on the socket. The kernel answers a request
@@ -155,50 +170,109 @@ static void drain(vn_ns *ns)
 		;
 }
 
-/* Waits for the reply to the request just sent; 0 or -errno. */
-static int wait_reply(vn_ns *ns)
+/* Sends the request h (its port, a new sequence number and NLM_F_REQUEST
+ * are filled in). 0 or -errno. */
+static int send_hdr(vn_ns *ns, struct nlmsghdr *h)
 {
-	int r;
 	ns->err = 0;
 	ns->msg[0] = 0;
-	r = nl_recvmsgs(ns->sk, ns->cb);
-	ns->last = r;
-	if (ns->err)
-		return -ns->err;
-	if (r < 0) {
-		ns->err = r == -NLE_NOMEM ? ENOMEM : EIO;
-		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(r));
-		/* what is left of this answer (after a truncated datagram, say)
-		 * must not be taken for the answer to the next request */
-		drain(ns);
-		return -ns->err;
-	}
+	h->nlmsg_flags |= NLM_F_REQUEST;
+	h->nlmsg_pid = nl_socket_get_local_port(ns->sk);
+	h->nlmsg_seq = nl_socket_use_seq(ns->sk);
+	while (send(nl_socket_get_fd(ns->sk), h, h->nlmsg_len, 0) < 0)
+		if (errno != EINTR)
+			return sock_fail(ns, errno);
 	return 0;
 }
 
-static int send_msg(vn_ns *ns, struct nl_msg *msg)
+/* Adds the data message h to l: its payload (raw lists), or the object
+ * libnl parses from it. */
+static void list_msg(vn_list *l, const struct nlmsghdr *h);
+
+/* How far read_answer reads. */
+enum { UNTIL_ACK, UNTIL_DONE, UNTIL_ONE };
+
+#define RBUF (64 * 1024)   /* the kernel makes dump datagrams of at most 32 KiB */
+
+/* Reads the answer to the request h just sent: until its ack or error
+ * (UNTIL_ACK), the end of a dump (UNTIL_DONE) or the first datagram that
+ * answers it (UNTIL_ONE, a get). Data messages go to l (may be NULL).
+ * Returns 0, -EINTR for a dump that changed under way (NLM_F_DUMP_INTR,
+ * read to its end), or -errno with ns->err and ns->msg set. */
+static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int until)
 {
-	int r;
-	ns->err = 0;
-	ns->msg[0] = 0;
-	r = nl_send_auto(ns->sk, msg);
-	if (r < 0) {
-		ns->err = r == -NLE_NOMEM ? ENOMEM : EIO;
-		snprintf(ns->msg, sizeof ns->msg, "%s", nl_geterror(r));
-		return -ns->err;
+	int fd = nl_socket_get_fd(ns->sk), intr = 0;
+	uint32_t seq = req->nlmsg_seq, port = req->nlmsg_pid;
+
+	if (!ns->rbuf && !(ns->rbuf = malloc(RBUF)))
+		return no_memory(ns);
+	for (;;) {
+		struct iovec iov = { ns->rbuf, RBUF };
+		struct msghdr mh;
+		const struct nlmsghdr *h;
+		ssize_t n;
+		int left, answered = 0;
+
+		memset(&mh, 0, sizeof mh);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if ((n = recvmsg(fd, &mh, 0)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return sock_fail(ns, errno);
+		}
+		if (mh.msg_flags & MSG_TRUNC) {
+			/* what is left of this answer must not be taken for the
+			 * answer to the next request */
+			drain(ns);
+			sock_fail(ns, EMSGSIZE);
+			snprintf(ns->msg, sizeof ns->msg, "an answer of the kernel was "
+				 "larger than the receive buffer (%d bytes)", RBUF);
+			return -EMSGSIZE;
+		}
+		left = (int)n;
+		for (h = (const struct nlmsghdr *)ns->rbuf; NLMSG_OK(h, left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != seq || h->nlmsg_pid != port)
+				continue; /* a stale answer to an earlier request */
+			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+				intr = 1;
+			if (h->nlmsg_type == NLMSG_DONE) {
+				int e = 0;
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof e))
+					memcpy(&e, NLMSG_DATA(h), sizeof e);
+				if (e < 0) {
+					ns->err = -e;
+					if (h->nlmsg_flags & NLM_F_ACK_TLVS)
+						ack_text(ns, (const char *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof e),
+							 (int)(h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof e))));
+					return -ns->err;
+				}
+				return intr ? -EINTR : 0;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = (const struct nlmsgerr *)NLMSG_DATA(h);
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
+					return sock_fail(ns, EBADMSG);
+				if (e->error == 0)
+					return 0;
+				on_error(ns, e);
+				return -ns->err;
+			}
+			if (h->nlmsg_type == NLMSG_OVERRUN)
+				return sock_fail(ns, ENOBUFS);
+			if (h->nlmsg_type < NLMSG_MIN_TYPE)
+				continue;
+			if (l)
+				list_msg(l, h);
+			answered = 1;
+		}
+		if (answered && until == UNTIL_ONE)
+			return 0;
 	}
-	return 0;
 }
 
 static int batch_add(vn_batch *b, const struct nlmsghdr *h);
-
-/* Records that memory ran out; returns -ENOMEM. */
-static int no_memory(vn_ns *ns)
-{
-	ns->err = ENOMEM;
-	ns->msg[0] = 0;
-	return -ENOMEM;
-}
 
 /* Inside ns:batch(): queues the message h. 0 or -ENOMEM. */
 static int queue(vn_ns *ns, const struct nlmsghdr *h)
@@ -208,30 +282,20 @@ static int queue(vn_ns *ns, const struct nlmsghdr *h)
 	return batch_add(ns->batch, h) < 0 ? no_memory(ns) : 0;
 }
 
-int vn_talk(vn_ns *ns, struct nl_msg *msg)
-{
-	int r;
-	if (ns->batch)
-		return queue(ns, nlmsg_hdr(msg));
-	nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK;
-	r = send_msg(ns, msg);
-	if (r < 0)
-		return r;
-	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
-	return wait_reply(ns);
-}
-
 int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h)
 {
-	struct nl_msg *msg;
 	int r;
 	if (ns->batch)
 		return queue(ns, h);
-	if (!(msg = nlmsg_convert(h)))
-		return no_memory(ns);
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
-	return r;
+	h->nlmsg_flags |= NLM_F_ACK;
+	if ((r = send_hdr(ns, h)) < 0)
+		return r;
+	return read_answer(ns, h, NULL, UNTIL_ACK);
+}
+
+int vn_talk(vn_ns *ns, struct nl_msg *msg)
+{
+	return vn_talk_hdr(ns, nlmsg_hdr(msg));
 }
 
 int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
@@ -283,7 +347,7 @@ static void raw_add(vn_list *l, const struct nlmsghdr *h)
 	size_t len = h->nlmsg_len - NLMSG_HDRLEN, need = REC(len);
 	vn_chunk *c = l->tail;
 	uint32_t n32 = (uint32_t)len;
-	if (l->oom || h->nlmsg_len < NLMSG_HDRLEN || !l->rkeep(h, l->arg))
+	if (l->oom || !l->rkeep(h, l->arg))
 		return;
 	if (!c || c->cap - c->used < need) {
 		size_t cap = need > CHUNK ? need : CHUNK;
@@ -321,76 +385,73 @@ const void *vn_list_first(const vn_list *l, size_t *len)
 	return l->head->data + sizeof n32;
 }
 
-static int on_valid(struct nl_msg *msg, void *arg)
+static void list_msg(vn_list *l, const struct nlmsghdr *h)
 {
-	vn_list *l = (vn_list *)arg;
-	if (l->prep)
-		l->prep(nlmsg_hdr(msg));
-	if (l->rkeep)
-		raw_add(l, nlmsg_hdr(msg));
-	else
-		nl_msg_parse(msg, list_add, arg);
-	return NL_OK;
+	struct nl_msg *msg;
+	if (l->rkeep) {
+		raw_add(l, h);
+		return;
+	}
+	if (l->oom)
+		return;
+	if (!(msg = nlmsg_convert((struct nlmsghdr *)h))) {
+		l->oom = 1;
+		return;
+	}
+	nlmsg_set_proto(msg, NETLINK_ROUTE);
+	nl_msg_parse(msg, list_add, l);
+	nlmsg_free(msg);
 }
 
 int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
 {
-	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_HDRLEN + NLMSG_ALIGN(len) + 64);
+	struct nlmsghdr *h = (struct nlmsghdr *)calloc(1, NLMSG_SPACE(len));
 	int r;
-	if (!msg || !nlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, type, 0, 0) ||
-	    nlmsg_append(msg, (void *)p, len, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
+	if (!h)
 		return no_memory(ns);
-	}
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
+	h->nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
+	h->nlmsg_type = (uint16_t)type;
+	memcpy(NLMSG_DATA(h), p, len);
+	r = vn_talk_hdr(ns, h);
+	free(h);
 	return r;
 }
 
-int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l)
+int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l)
 {
 	int r, tries = 0;
+	h->nlmsg_flags |= NLM_F_DUMP;
 	for (;;) {
-		r = send_msg(ns, msg);
-		if (r < 0)
+		if ((r = send_hdr(ns, h)) < 0)
 			return r;
-		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, l);
-		r = wait_reply(ns);
-		nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
-		/* a dump that changed under way (NLM_F_DUMP_INTR) is taken again */
-		if (!(r == -EIO && ns->last == -NLE_DUMP_INTR && ++tries < 10))
+		r = read_answer(ns, h, l, UNTIL_DONE);
+		/* a dump that changed under way is taken again */
+		if (r != -EINTR)
 			break;
 		vn_list_free(l);
 		l->oom = 0;
-		nlmsg_hdr(msg)->nlmsg_seq = NL_AUTO_SEQ;
+		if (++tries == 10)
+			return sock_fail(ns, EAGAIN);
 	}
-	if (r == 0 && l->oom) {
-		ns->err = ENOMEM;
-		r = -ENOMEM;
-	}
+	if (r == 0 && l->oom)
+		r = no_memory(ns);
 	return r;
 }
 
-int vn_request(vn_ns *ns, struct nl_msg *msg, int echo, vn_list *l)
+int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l)
 {
-	int r, rounds = 0;
+	int r;
 	if (echo)
-		nlmsg_hdr(msg)->nlmsg_flags |= NLM_F_ACK | NLM_F_ECHO;
-	r = send_msg(ns, msg);
-	if (r < 0)
+		h->nlmsg_flags |= NLM_F_ACK | NLM_F_ECHO;
+	if ((r = send_hdr(ns, h)) < 0)
 		return r;
-	ns->acked = 0;
-	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_CUSTOM, on_valid, l);
 	/* a get answers with the object or an error, in one datagram; an echo
-	 * and its ack come as two: read until the ack */
-	do
-		r = wait_reply(ns);
-	while (echo && r == 0 && !ns->acked && ++rounds < 8);
-	nl_cb_set(ns->cb, NL_CB_VALID, NL_CB_DEFAULT, NULL, NULL);
-	if (!echo && r == 0 && l->n == 0) {
-		ns->err = l->oom ? ENOMEM : ENOENT;
-		r = -ns->err;
-	}
+	 * comes before the ack */
+	r = read_answer(ns, h, l, echo ? UNTIL_ACK : UNTIL_ONE);
+	if (r == 0 && l->oom)
+		r = no_memory(ns);
+	if (!echo && r == 0 && l->n == 0)
+		r = sock_fail(ns, ENOENT);
 	return r;
 }
 
@@ -400,7 +461,7 @@ int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
 	int r;
 	memset(&l, 0, sizeof l);
 	*out = NULL;
-	r = vn_request(ns, msg, 0, &l);
+	r = vn_request(ns, nlmsg_hdr(msg), 0, &l);
 	if (r == 0) {
 		*out = l.v[0];
 		l.v[0] = NULL;
@@ -411,14 +472,15 @@ int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
 
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
 {
-	struct nl_msg *msg = nlmsg_alloc_simple(type, NLM_F_DUMP);
+	struct nlmsghdr *h = (struct nlmsghdr *)calloc(1, NLMSG_SPACE(len));
 	int r;
-	if (!msg || nlmsg_append(msg, (void *)hdr, len, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
+	if (!h)
 		return no_memory(ns);
-	}
-	r = vn_dump(ns, msg, l);
-	nlmsg_free(msg);
+	h->nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
+	h->nlmsg_type = (uint16_t)type;
+	memcpy(NLMSG_DATA(h), hdr, len);
+	r = vn_dump(ns, h, l);
+	free(h);
 	if (r < 0)
 		vn_list_free(l);
 	return r;
@@ -610,7 +672,7 @@ static int batch_ack(vn_ns *ns, struct nlmsghdr *h, uint32_t base, batch_fail **
 		*f = nv;
 		*capf = cap;
 	}
-	on_error(NULL, e, ns); /* fills ns->err and ns->msg */
+	on_error(ns, e); /* fills ns->err and ns->msg */
 	x = &(*f)[(*nf)++];
 	x->index = h->nlmsg_seq - base;
 	x->err = ns->err;

@@ -641,9 +641,8 @@ void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char 
 
 int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what)
 {
-	struct rtnl_link *l = NULL;
 	const char *name;
-	int err, idx;
+	int idx;
 
 	switch (lua_type(L, sidx)) {
 	case LUA_TNUMBER:
@@ -662,11 +661,8 @@ int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char 
 	}
 	if ((idx = vn_batch_ifindex(ns, name, 0)) > 0)
 		return idx;
-	err = rtnl_link_get_kernel(ns->sk, 0, name, &l);
-	if (err < 0)
+	if ((idx = vn_sock_ifindex(ns, name)) <= 0)
 		return -ENODEV;
-	idx = rtnl_link_get_ifindex(l);
-	rtnl_link_put(l);
 	vn_batch_ifindex(ns, name, idx);
 	return idx;
 }

@@ -48,7 +48,7 @@ typedef struct vn_batch vn_batch;
 
 typedef struct vn_ns {
 	struct nl_sock *sk;  /* NETLINK_ROUTE socket opened inside the namespace */
-	struct nl_cb *cb;    /* our callbacks: errors keep the real errno */
+	unsigned char *rbuf; /* where answers are received (made on first use) */
 	int fd;              /* an open fd of the namespace (/proc/.../ns/net) */
 	int err;             /* errno of the last refused request, 0 if none */
 	char msg[VN_ERRLEN]; /* the kernel's extended-ack text, "" if none */
@@ -56,8 +56,6 @@ typedef struct vn_ns {
 	char path[128];      /* path the namespace was opened from */
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
 	vn_batch *batch;     /* non-NULL inside ns:batch(): requests are queued */
-	int last;            /* libnl's result for the last reply read */
-	int acked;           /* the last reply read was an ack */
 } vn_ns;
 
 /* Checks arg idx is a live netns handle. */
@@ -81,6 +79,9 @@ int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h);
 /* vn_talk for a message of type `type` whose payload is the len bytes at p
  * (e.g. an object sent back as the kernel gave it, to delete it). */
 int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len);
+/* The index of the link named name in the namespace (one ioctl on the
+ * socket, no netlink round trip), or -errno (-ENODEV: no such link). */
+int vn_sock_ifindex(vn_ns *ns, const char *name);
 /* Starts queueing requests of ns (ns:batch). 0 or -ENOMEM. */
 int vn_batch_begin(vn_ns *ns);
 /* Inside a batch, remembers (ifindex > 0) or looks up (ifindex 0) the index
@@ -106,8 +107,6 @@ typedef struct vn_list {
 	/* optional filter; return nonzero to keep */
 	int (*keep)(struct nl_object *o, void *arg);
 	void *arg;
-	/* optional: may edit each message before it is parsed */
-	void (*prep)(struct nlmsghdr *h);
 	/* raw mode: the filter (required; arg is passed) and the chunks */
 	int (*rkeep)(const struct nlmsghdr *h, void *arg);
 	/* optional in raw mode: copies the payload of h into dst (room for
@@ -120,20 +119,21 @@ const void *vn_list_first(const vn_list *l, size_t *len);
 /* Pushes a value made from one payload (bound to the netns at nsidx). */
 typedef void (*vn_push_raw)(lua_State *L, const void *p, size_t len, int nsidx);
 
-/* Sends a dump request (msg, freed by the caller) and collects every
- * parsed object accepted by l->keep into l. Returns 0 or -errno. */
-int vn_dump(vn_ns *ns, struct nl_msg *msg, vn_list *l);
+/* Sends the dump request h (NLM_F_DUMP is added) and collects into l
+ * every object l->keep (or l->rkeep) accepts; a dump that changed under
+ * way is taken again. Returns 0 or -errno. */
+int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l);
 /* Dumps message type `type` with the family header hdr (len bytes) and
  * collects the objects l->keep accepts; on failure l is emptied. 0 or -errno. */
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
 /* Sends one request that answers with one object (e.g. RTM_GETLINK by name).
  * *out gets a new reference. Returns 0 or -errno. */
 int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
-/* Sends one request and collects what answers it into l (which may be
+/* Sends the request h and collects what answers it into l (which may be
  * raw): with echo 0 a get (an empty answer is -ENOENT); with echo 1 a change
  * acked and echoed by the kernel (NLM_F_ECHO: l gets the object it made, or
  * nothing from a kernel that does not echo it). Not for batches. 0 or -errno. */
-int vn_request(vn_ns *ns, struct nl_msg *msg, int echo, vn_list *l);
+int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l);
 void vn_list_free(vn_list *l);
 /* Pushes an iterator closure over the objects of l (ownership moves to Lua;
  * l is emptied). Each object becomes a box of type tname bound to ns at nsidx,
