@@ -586,6 +586,8 @@ enum { R_ADD, R_REPLACE, R_DEL };
 static const char *const route_keys[] = { "dst", "gateway", "dev", "src",
 	"metric", "scope", "protocol", "type", "table", "mtu", "nexthops",
 	"onlink", "family", NULL };
+enum { K_DST, K_GATEWAY, K_DEV, K_SRC, K_METRIC, K_SCOPE, K_PROTOCOL, K_TYPE,
+       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY };
 static const char *const nh_keys[] = { "gateway", "dev", "weight", "onlink", NULL };
 
 /* The family a string option implies (no allocation, never raises): 0 when
@@ -635,6 +637,7 @@ typedef struct rt_hop {
 /* A request being read from options, then built (build_route). */
 typedef struct rt_req {
 	const char *fn;
+	unsigned has;     /* which options are given (VN_HAS, K_*) */
 	int mode;
 	int scope;        /* -1 until decided */
 	int onlink;       /* single-path onlink */
@@ -690,30 +693,36 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	lua_Integer n;
 	int i, t, dev, has_table, nnh = 0;
 
-	/* scalar options */
+	/* scalar options (only those given are looked up) */
 	q->table = RT_TABLE_MAIN;
 	q->type = q->proto = q->scope = -1;
-	if (vn_opt_family(L, 2, fn, "family", &q->family) &&
+	if (VN_HAS(q->has, K_FAMILY) && vn_opt_family(L, 2, fn, "family", &q->family) &&
 	    q->family != AF_INET && q->family != AF_INET6)
 		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
-	has_table = vn_opt_table(L, 2, fn, "table", &q->table);
-	if (vn_opt_enum(L, 2, fn, "type", rtypes, &t))
+	has_table = VN_HAS(q->has, K_TABLE) && vn_opt_table(L, 2, fn, "table", &q->table);
+	if (VN_HAS(q->has, K_TYPE) && vn_opt_enum(L, 2, fn, "type", rtypes, &t))
 		q->type = t + 1;
-	opt_u8name(L, 2, fn, "scope", "rt_scopes", 1, &q->scope);
-	opt_u8name(L, 2, fn, "protocol", "rt_protos", 0, &q->proto);
-	vn_opt_bool(L, 2, fn, "onlink", &q->onlink);
-	if ((q->prio_set = vn_opt_int(L, 2, fn, "metric", 0, 0xffffffffLL, &n)))
+	if (VN_HAS(q->has, K_SCOPE))
+		opt_u8name(L, 2, fn, "scope", "rt_scopes", 1, &q->scope);
+	if (VN_HAS(q->has, K_PROTOCOL))
+		opt_u8name(L, 2, fn, "protocol", "rt_protos", 0, &q->proto);
+	if (VN_HAS(q->has, K_ONLINK))
+		vn_opt_bool(L, 2, fn, "onlink", &q->onlink);
+	if (VN_HAS(q->has, K_METRIC) &&
+	    (q->prio_set = vn_opt_int(L, 2, fn, "metric", 0, 0xffffffffLL, &n)))
 		q->prio = (uint32_t)n;
-	if ((q->mtu_set = vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)))
+	if (VN_HAS(q->has, K_MTU) && (q->mtu_set = vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)))
 		q->mtu = (uint32_t)n;
 
 	/* the family: given, or implied by the addresses */
-	lua_getfield(L, 2, "nexthops");
-	nnh = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
-	lua_pop(L, 1);
+	if (VN_HAS(q->has, K_NEXTHOPS)) {
+		lua_getfield(L, 2, "nexthops");
+		nnh = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+		lua_pop(L, 1);
+	}
 	if (!q->family) q->family = str_family(L, 2, "dst");
-	if (!q->family) q->family = str_family(L, 2, "gateway");
-	if (!q->family) q->family = str_family(L, 2, "src");
+	if (!q->family && VN_HAS(q->has, K_GATEWAY)) q->family = str_family(L, 2, "gateway");
+	if (!q->family && VN_HAS(q->has, K_SRC)) q->family = str_family(L, 2, "src");
 	for (i = 1; !q->family && i <= nnh; i++) {
 		lua_getfield(L, 2, "nexthops");
 		lua_rawgeti(L, -1, i);
@@ -726,12 +735,14 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 
 	if (!vn_opt_ip(L, 2, fn, "dst", q->family, &q->dst))
 		luaL_error(L, "%s: option 'dst' is required (an address/prefix or 'default')", fn);
-	opt_host(L, 2, fn, "src", q->family, &q->src);
+	if (VN_HAS(q->has, K_SRC))
+		opt_host(L, 2, fn, "src", q->family, &q->src);
 
 	/* next hops: one from gateway/dev, or a list */
-	lua_getfield(L, 2, "nexthops");
-	if (!lua_isnil(L, -1)) {
-		int idx = lua_gettop(L);
+	if (VN_HAS(q->has, K_NEXTHOPS)) {
+		int idx;
+		lua_getfield(L, 2, "nexthops");
+		idx = lua_gettop(L);
 		lua_getfield(L, 2, "gateway");
 		lua_getfield(L, 2, "dev");
 		if (!lua_isnil(L, -1) || !lua_isnil(L, -2))
@@ -754,8 +765,9 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 			lua_pop(L, 1);
 		}
 		q->nnh = nnh;
+		lua_pop(L, 1);
 	} else {
-		dev = vn_opt_ifindex(L, 2, ns, fn, "dev");
+		dev = VN_HAS(q->has, K_DEV) ? vn_opt_ifindex(L, 2, ns, fn, "dev") : 0;
 		if (dev < 0) {
 			lua_getfield(L, 2, "dev");
 			q->what = lua_pushfstring(L, "dev '%s'", lua_tostring(L, -1));
@@ -766,10 +778,10 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		q->one.ifindex = dev;
 		q->one.weight = 1;
 		q->one.flags = q->onlink ? RTNH_F_ONLINK : 0;
-		if (opt_host(L, 2, fn, "gateway", q->family, &q->one.gw) || dev)
+		if ((VN_HAS(q->has, K_GATEWAY) &&
+		     opt_host(L, 2, fn, "gateway", q->family, &q->one.gw)) || dev)
 			q->nnh = 1;
 	}
-	lua_pop(L, 1);
 
 	/* defaults as iproute2 has them */
 	if (q->type < 0 && q->mode != R_DEL)
@@ -805,13 +817,21 @@ static void end_nest(struct nlmsghdr *h, struct rtattr *a)
 	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
 }
 
-/* Pushes a userdata holding the request q as a netlink message of type
- * and flags (rtmsg and attributes, as iproute2 sends them) and returns it. */
-static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int flags)
+typedef union rt_msgbuf {
+	struct nlmsghdr h;
+	unsigned char b[512];   /* a route of up to 10 next hops */
+} rt_msgbuf;
+
+/* Writes the request q as a netlink message of type and flags (rtmsg and
+ * attributes, as iproute2 sends them) into small when it fits, else into
+ * a userdata pushed for it, and returns it. */
+static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int flags,
+				    rt_msgbuf *small)
 {
 	size_t cap = NLMSG_SPACE(sizeof(struct rtmsg)) + 8 * RTA_SPACE(16) +
 		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(16));
-	struct nlmsghdr *h = (struct nlmsghdr *)lua_newuserdata(L, cap);
+	struct nlmsghdr *h = cap <= sizeof *small ? &small->h
+						  : (struct nlmsghdr *)lua_newuserdata(L, cap);
 	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
 	int i;
 
@@ -930,33 +950,41 @@ static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int 
 }
 
 /* Shared body of route_add, route_replace and route_del. */
+/* Pushes "<fn> <dst>" (the dst option as given) and returns it. */
+static const char *route_desc(lua_State *L, const char *fn)
+{
+	lua_getfield(L, 2, "dst");
+	return lua_pushfstring(L, "%s %s", fn, lua_tostring(L, -1));
+}
+
 static int route_modify(lua_State *L, const char *fn, int mode)
 {
 	vn_ns *ns = vn_checkns(L, 1);
 	struct nlmsghdr *h;
+	rt_msgbuf small;
 	rt_req q;
 	vn_list echo;
 	size_t len;
 	int rc;
-	const char *dst;
 
-	vn_opts_check(L, 2, fn, route_keys);
+	memset(&q, 0, sizeof q);
+	q.has = vn_opts_check(L, 2, fn, route_keys);
 	lua_settop(L, 2);
 	lua_pushnil(L);                           /* 3: the next hops' array */
-	memset(&q, 0, sizeof q);
 	q.fn = fn;
 	q.mode = mode;
 	rc = parse_route(L, ns, &q);
-	lua_getfield(L, 2, "dst");
-	dst = lua_tostring(L, -1);
-	if (rc < 0)
-		return vn_fail(L, lua_pushfstring(L, "%s %s: %s", fn, dst, q.what), q.err, NULL);
+	if (rc < 0) {
+		const char *what = q.what;
+		return vn_fail(L, lua_pushfstring(L, "%s: %s", route_desc(L, fn), what),
+			       q.err, NULL);
+	}
 	h = build_route(L, &q, mode == R_DEL ? RTM_DELROUTE : RTM_NEWROUTE,
 			mode == R_ADD ? NLM_F_CREATE | NLM_F_EXCL :
-			mode == R_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+			mode == R_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0, &small);
 	if (mode == R_DEL || vn_deferred(ns)) {
 		if (vn_talk_hdr(ns, h) < 0)
-			return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
+			return vn_nsfail(L, ns, route_desc(L, fn));
 		lua_pushboolean(L, 1);
 		return 1;
 	}
@@ -966,7 +994,7 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	rc = vn_request(ns, h, 1, &echo);
 	if (rc < 0) {
 		vn_list_free(&echo);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, dst));
+		return vn_nsfail(L, ns, route_desc(L, fn));
 	}
 	if (vn_list_first(&echo, &len))
 		push_first(L, &echo);

@@ -398,8 +398,9 @@ void vn_box_setns(lua_State *L, int idx, int nsidx)
 }
 
 /* ---- strict option tables ------------------------------------------- */
-void vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[])
+unsigned vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[])
 {
+	unsigned has = 0;
 	idx = vn_absindex(L, idx);
 	if (!lua_istable(L, idx))
 		luaL_error(L, "%s: options must be a table, got %s", fn,
@@ -420,7 +421,10 @@ void vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys
 				break;
 		if (!*k)
 			luaL_error(L, "%s: unknown option '%s'", fn, s);
+		if (k - keys < 32)
+			has |= 1u << (k - keys);
 	}
+	return has;
 }
 
 static int opt_get(lua_State *L, int idx, const char *key)
@@ -625,24 +629,44 @@ int vn_opt_family(lua_State *L, int idx, const char *fn, const char *key, int *o
 	return 1;
 }
 
-void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char *key)
+/* What is wrong with an interface name (a format taking fn, key, name and
+ * the longest length), or NULL when it is valid. */
+static const char *ifname_problem(const char *name)
 {
 	size_t n = strlen(name), i;
 	if (n == 0 || n >= IFNAMSIZ)
-		luaL_error(L, "%s: %s '%s' must be 1 to %d bytes long", fn, key, name,
-			   IFNAMSIZ - 1);
+		return "%s: %s '%s' must be 1 to %d bytes long";
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
-		luaL_error(L, "%s: %s '%s' is not a valid interface name", fn, key, name);
+		return "%s: %s '%s' is not a valid interface name";
 	for (i = 0; i < n; i++)
 		if (name[i] == '/' || name[i] == ':' || isspace((unsigned char)name[i]))
-			luaL_error(L, "%s: %s '%s' may not contain '/', ':' or white space",
-				   fn, key, name);
+			return "%s: %s '%s' may not contain '/', ':' or white space";
+	return NULL;
+}
+
+void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char *key)
+{
+	const char *why = ifname_problem(name);
+	if (why)
+		luaL_error(L, why, fn, key, name, IFNAMSIZ - 1);
+}
+
+/* The index of the link named name (valid): remembered within a batch,
+ * else one ioctl. -ENODEV when there is none. */
+static int name_ifindex(vn_ns *ns, const char *name)
+{
+	int idx;
+	if ((idx = vn_batch_ifindex(ns, name, 0)) > 0)
+		return idx;
+	if ((idx = vn_sock_ifindex(ns, name)) <= 0)
+		return -ENODEV;
+	vn_batch_ifindex(ns, name, idx);
+	return idx;
 }
 
 int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what)
 {
 	const char *name;
-	int idx;
 
 	switch (lua_type(L, sidx)) {
 	case LUA_TNUMBER:
@@ -659,12 +683,7 @@ int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char 
 		return luaL_error(L, "%s: %s must be a link, a name or an index, got %s",
 				  fn, what, luaL_typename(L, sidx));
 	}
-	if ((idx = vn_batch_ifindex(ns, name, 0)) > 0)
-		return idx;
-	if ((idx = vn_sock_ifindex(ns, name)) <= 0)
-		return -ENODEV;
-	vn_batch_ifindex(ns, name, idx);
-	return idx;
+	return name_ifindex(ns, name);
 }
 
 int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char *key)
@@ -672,6 +691,12 @@ int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char 
 	int r;
 	if (!opt_get(L, idx, key))
 		return 0;
+	/* the common case, a valid name, without making the text of an error */
+	if (lua_type(L, -1) == LUA_TSTRING && !ifname_problem(lua_tostring(L, -1))) {
+		r = name_ifindex(ns, lua_tostring(L, -1));
+		lua_pop(L, 1);
+		return r;
+	}
 	lua_pushfstring(L, "option '%s'", key);
 	r = vn_ifindex_at(L, -2, ns, fn, lua_tostring(L, -1));
 	lua_pop(L, 2);

@@ -226,8 +226,10 @@ int vn_box_totable(lua_State *L);
 
 /* ---- strict option tables ------------------------------------------- */
 /* Raises "<fn>: unknown option 'k'" for a key not in keys (NULL-ended);
- * also raises when idx is not a table. */
-void vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[]);
+ * also raises when idx is not a table. Returns which keys are present
+ * (bit i for keys[i], i < 32), so that absent options need no lookup. */
+unsigned vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[]);
+#define VN_HAS(has, i) (((has) >> (i)) & 1u)
 /* Each getter pushes nothing and returns 1 when the option is set (not nil),
  * 0 when absent; a value of the wrong type raises naming the option. */
 int vn_opt_int(lua_State *L, int idx, const char *fn, const char *key,
