@@ -691,7 +691,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 {
 	const char *fn = q->fn;
 	lua_Integer n;
-	int i, t, dev, has_table, nnh = 0;
+	int i, t, dev, has_table, nnh = 0, nh_set = 0;
 
 	/* scalar options (only those given are looked up) */
 	q->table = RT_TABLE_MAIN;
@@ -717,6 +717,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	/* the family: given, or implied by the addresses */
 	if (VN_HAS(q->has, K_NEXTHOPS)) {
 		lua_getfield(L, 2, "nexthops");
+		nh_set = !lua_isnil(L, -1);
 		nnh = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
 		lua_pop(L, 1);
 	}
@@ -739,7 +740,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		opt_host(L, 2, fn, "src", q->family, &q->src);
 
 	/* next hops: one from gateway/dev, or a list */
-	if (VN_HAS(q->has, K_NEXTHOPS)) {
+	if (nh_set) {
 		int idx;
 		lua_getfield(L, 2, "nexthops");
 		idx = lua_gettop(L);

@@ -128,8 +128,6 @@ void vn_sock_close(vn_ns *ns)
 		nl_socket_free(ns->sk);
 		ns->sk = NULL;
 	}
-	free(ns->rbuf);
-	ns->rbuf = NULL;
 }
 
 int vn_sock_ifindex(vn_ns *ns, const char *name)
@@ -162,7 +160,8 @@ static int sock_fail(vn_ns *ns, int e)
 }
 
 /* Drops the datagrams waiting on the socket. The kernel answers a request
- * while it is being sent, so what is left of an answer is queued by now. */
+ * while it is being sent, and makes the next part of a dump as the last is
+ * read, so what is left of an answer is queued by now or as this reads. */
 static void drain(vn_ns *ns)
 {
 	char buf[256];
@@ -199,15 +198,14 @@ enum { UNTIL_ACK, UNTIL_DONE, UNTIL_ONE };
  * answers it (UNTIL_ONE, a get). Data messages go to l (may be NULL).
  * Returns 0, -EINTR for a dump that changed under way (NLM_F_DUMP_INTR,
  * read to its end), or -errno with ns->err and ns->msg set. */
-static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int until)
+static int read_into(vn_ns *ns, unsigned char *rbuf, const struct nlmsghdr *req,
+		     vn_list *l, int until)
 {
 	int fd = nl_socket_get_fd(ns->sk), intr = 0;
 	uint32_t seq = req->nlmsg_seq, port = req->nlmsg_pid;
 
-	if (!ns->rbuf && !(ns->rbuf = malloc(RBUF)))
-		return no_memory(ns);
 	for (;;) {
-		struct iovec iov = { ns->rbuf, RBUF };
+		struct iovec iov = { rbuf, RBUF };
 		struct msghdr mh;
 		const struct nlmsghdr *h;
 		ssize_t n;
@@ -216,14 +214,18 @@ static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int un
 		memset(&mh, 0, sizeof mh);
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
+		/* On a failure below, what is left of the answer is drained: it
+		 * must not be taken for the answer to the next request, and a
+		 * dump left unread would make the kernel refuse the next one
+		 * (EBUSY). Each read lets the kernel fill in more of a dump. */
 		if ((n = recvmsg(fd, &mh, 0)) < 0) {
-			if (errno == EINTR)
+			int e = errno;
+			if (e == EINTR)
 				continue;
-			return sock_fail(ns, errno);
+			drain(ns);
+			return sock_fail(ns, e);
 		}
 		if (mh.msg_flags & MSG_TRUNC) {
-			/* what is left of this answer must not be taken for the
-			 * answer to the next request */
 			drain(ns);
 			sock_fail(ns, EMSGSIZE);
 			snprintf(ns->msg, sizeof ns->msg, "an answer of the kernel was "
@@ -231,7 +233,7 @@ static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int un
 			return -EMSGSIZE;
 		}
 		left = (int)n;
-		for (h = (const struct nlmsghdr *)ns->rbuf; NLMSG_OK(h, left);
+		for (h = (const struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
 		     h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_pid != port)
 				continue; /* a stale answer to an earlier request */
@@ -252,15 +254,19 @@ static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int un
 			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = (const struct nlmsgerr *)NLMSG_DATA(h);
-				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e))
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof *e)) {
+					drain(ns);
 					return sock_fail(ns, EBADMSG);
+				}
 				if (e->error == 0)
 					return 0;
 				on_error(ns, e);
 				return -ns->err;
 			}
-			if (h->nlmsg_type == NLMSG_OVERRUN)
+			if (h->nlmsg_type == NLMSG_OVERRUN) {
+				drain(ns);
 				return sock_fail(ns, ENOBUFS);
+			}
 			if (h->nlmsg_type < NLMSG_MIN_TYPE)
 				continue;
 			if (l)
@@ -270,6 +276,21 @@ static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int un
 		if (answered && until == UNTIL_ONE)
 			return 0;
 	}
+}
+
+/* read_into with a buffer of its own (a handle keeps none between
+ * requests: a topology holds hundreds of handles). */
+static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int until)
+{
+	unsigned char *rbuf = (unsigned char *)malloc(RBUF);
+	int r;
+	if (!rbuf) {
+		drain(ns);
+		return no_memory(ns);
+	}
+	r = read_into(ns, rbuf, req, l, until);
+	free(rbuf);
+	return r;
 }
 
 static int batch_add(vn_batch *b, const struct nlmsghdr *h);
@@ -403,15 +424,24 @@ static void list_msg(vn_list *l, const struct nlmsghdr *h)
 	nlmsg_free(msg);
 }
 
-int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
+/* A new message of type whose payload is the len bytes at p, or NULL. */
+static struct nlmsghdr *new_msg(int type, const void *p, size_t len)
 {
 	struct nlmsghdr *h = (struct nlmsghdr *)calloc(1, NLMSG_SPACE(len));
+	if (h) {
+		h->nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
+		h->nlmsg_type = (uint16_t)type;
+		memcpy(NLMSG_DATA(h), p, len);
+	}
+	return h;
+}
+
+int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
+{
+	struct nlmsghdr *h = new_msg(type, p, len);
 	int r;
 	if (!h)
 		return no_memory(ns);
-	h->nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
-	h->nlmsg_type = (uint16_t)type;
-	memcpy(NLMSG_DATA(h), p, len);
 	r = vn_talk_hdr(ns, h);
 	free(h);
 	return r;
@@ -448,7 +478,9 @@ int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l)
 	/* a get answers with the object or an error, in one datagram; an echo
 	 * comes before the ack */
 	r = read_answer(ns, h, l, echo ? UNTIL_ACK : UNTIL_ONE);
-	if (r == 0 && l->oom)
+	/* a change the kernel made stands even if its echo could not be kept
+	 * (the caller reads it back) */
+	if (r == 0 && l->oom && !echo)
 		r = no_memory(ns);
 	if (!echo && r == 0 && l->n == 0)
 		r = sock_fail(ns, ENOENT);
@@ -472,13 +504,10 @@ int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
 
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
 {
-	struct nlmsghdr *h = (struct nlmsghdr *)calloc(1, NLMSG_SPACE(len));
+	struct nlmsghdr *h = new_msg(type, hdr, len);
 	int r;
 	if (!h)
 		return no_memory(ns);
-	h->nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
-	h->nlmsg_type = (uint16_t)type;
-	memcpy(NLMSG_DATA(h), hdr, len);
 	r = vn_dump(ns, h, l);
 	free(h);
 	if (r < 0)

@@ -424,6 +424,10 @@ unsigned vn_opts_check(lua_State *L, int idx, const char *fn, const char *const 
 		if (k - keys < 32)
 			has |= 1u << (k - keys);
 	}
+	if (lua_getmetatable(L, idx)) {
+		lua_pop(L, 1);
+		has = ~0u;
+	}
 	return has;
 }
 

@@ -48,7 +48,6 @@ typedef struct vn_batch vn_batch;
 
 typedef struct vn_ns {
 	struct nl_sock *sk;  /* NETLINK_ROUTE socket opened inside the namespace */
-	unsigned char *rbuf; /* where answers are received (made on first use) */
 	int fd;              /* an open fd of the namespace (/proc/.../ns/net) */
 	int err;             /* errno of the last refused request, 0 if none */
 	char msg[VN_ERRLEN]; /* the kernel's extended-ack text, "" if none */
@@ -227,7 +226,8 @@ int vn_box_totable(lua_State *L);
 /* ---- strict option tables ------------------------------------------- */
 /* Raises "<fn>: unknown option 'k'" for a key not in keys (NULL-ended);
  * also raises when idx is not a table. Returns which keys are present
- * (bit i for keys[i], i < 32), so that absent options need no lookup. */
+ * (bit i for keys[i], i < 32), so that absent options need no lookup;
+ * every bit for a table with a metatable (its __index may give more). */
 unsigned vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[]);
 #define VN_HAS(has, i) (((has) >> (i)) & 1u)
 /* Each getter pushes nothing and returns 1 when the option is set (not nil),

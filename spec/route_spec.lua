@@ -289,6 +289,38 @@ describe("routes", function()
       assert(ns:route_replace{ dst = "10.10.0.0/16", type = "unreachable" })
       assert.are.equal("unreachable", find(iproutes(name), "10.10.0.0/16").type)
     end)
+
+    -- 11 next hops is the widest request written on the C stack, 12 the
+    -- narrowest written into a buffer of its own
+    it("adds routes of 11 and 12 next hops as ip shows them", function()
+      local ns, name = net("nh1112")
+      H.ipdo(name, "addr", "add", "10.2.0.1/16", "dev", "vb")
+      for _, k in ipairs{ 11, 12 } do
+        local hops, want = {}, {}
+        for i = 1, k do
+          hops[i] = { gateway = "10.2.0." .. (i + 1), dev = "vb", weight = i }
+          want[i] = "10.2.0." .. (i + 1) .. "*" .. i
+        end
+        local dst = "10." .. (70 + k) .. ".0.0/16"
+        local r = assert(ns:route_add{ dst = dst, nexthops = hops, metric = 7, table = 300 })
+        assert.are.equal(k, #r.nexthops)
+        local e = assert(find(iproutes(name, "inet", 300), dst))
+        local got = {}
+        for i, x in ipairs(e.nexthops) do got[i] = x.gateway .. "*" .. x.weight end
+        assert.are.same(want, got)
+        assert.are.equal(7, e.metric)
+      end
+    end)
+
+    it("reads options a table inherits through __index", function()
+      local ns, name = net("inherit")
+      local defaults = { dev = "vb", table = 301, metric = 5 }
+      local r = assert(ns:route_add(setmetatable({ dst = "10.77.0.0/16" }, { __index = defaults })))
+      assert.are.equal(ifindex(name, "vb"), r.dev)
+      local e = assert(find(iproutes(name, "inet", 301), "10.77.0.0/16"))
+      assert.are.equal("vb", e.dev)
+      assert.are.equal(5, e.metric)
+    end)
   end)
 
   describe("deleting", function()
@@ -679,6 +711,12 @@ describe("routes", function()
         unchanged()
       end)
     end
+
+    it("fails to list the routes of a device index that does not exist", function()
+      local msg = H.fails("ENODEV", ns:routes{ dev = 4242 })
+      assert.truthy(msg:find("routes", 1, true), msg)
+      H.fails("ENODEV", ns:routes{ dev = "nosuch0" })
+    end)
 
     it("fails on a duplicate added twice and leaves one route", function()
       local dns, dname = net("dup")
