@@ -128,6 +128,8 @@ void vn_sock_close(vn_ns *ns)
 		nl_socket_free(ns->sk);
 		ns->sk = NULL;
 	}
+	free(ns->rbuf);
+	ns->rbuf = NULL;
 }
 
 int vn_sock_ifindex(vn_ns *ns, const char *name)
@@ -278,19 +280,17 @@ static int read_into(vn_ns *ns, unsigned char *rbuf, const struct nlmsghdr *req,
 	}
 }
 
-/* read_into with a buffer of its own (a handle keeps none between
- * requests: a topology holds hundreds of handles). */
+/* read_into the handle's buffer, made on first use and kept: a buffer
+ * made and freed for each answer costs the allocator a brk call every few
+ * requests. Only the pages an answer fills are touched, so the hundreds of
+ * handles of a topology, whose answers are acks, hold little memory. */
 static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int until)
 {
-	unsigned char *rbuf = (unsigned char *)malloc(RBUF);
-	int r;
-	if (!rbuf) {
+	if (!ns->rbuf && !(ns->rbuf = (unsigned char *)malloc(RBUF))) {
 		drain(ns);
 		return no_memory(ns);
 	}
-	r = read_into(ns, rbuf, req, l, until);
-	free(rbuf);
-	return r;
+	return read_into(ns, ns->rbuf, req, l, until);
 }
 
 static int batch_add(vn_batch *b, const struct nlmsghdr *h);

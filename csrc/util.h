@@ -48,6 +48,7 @@ typedef struct vn_batch vn_batch;
 
 typedef struct vn_ns {
 	struct nl_sock *sk;  /* NETLINK_ROUTE socket opened inside the namespace */
+	unsigned char *rbuf; /* where answers are received (made on first use) */
 	int fd;              /* an open fd of the namespace (/proc/.../ns/net) */
 	int err;             /* errno of the last refused request, 0 if none */
 	char msg[VN_ERRLEN]; /* the kernel's extended-ack text, "" if none */
