@@ -33,15 +33,17 @@ part("both dumps, values kept", function()
   return #links + #addrs
 end)
 
--- what the workload reads, as plain values, for the Lua-only part below
-local plain = {}
 part("the workload's 7 field reads per link and address", function()
-  for i, l in ipairs(links) do
-    plain[i] = { l.name, l.index, l.up, l.mtu, l.address, l.kind }
+  for _, l in ipairs(links) do
+    local _ = l.name, l.index, l.up, l.mtu, l.address, l.kind
   end
   for _, a in ipairs(addrs) do local _ = a.dev end
   return #links * 6 + #addrs
 end)
+
+-- what the workload reads, as plain values, for the Lua-only part below
+local plain = {}
+for i, l in ipairs(links) do plain[i] = { l.name, l.index, l.up, l.mtu, l.address, l.kind } end
 
 part("Lua alone: the workload's tables and join, no vnet", function()
   local by = {}
