@@ -1,8 +1,10 @@
 /*
  * sock.c - one NETLINK_ROUTE socket per namespace handle, opened inside the
- * namespace without leaving the calling thread there, and request helpers
- * that keep the kernel's real errno and extended-ack text (libnl's NLE codes
- * lose both).
+ * namespace without leaving the calling thread there; requests sent as they
+ * were built and their answers read here (not by libnl's nl_recvmsgs, which
+ * makes an nl_msg of every message), keeping the kernel's real errno and
+ * extended-ack text (libnl's NLE codes lose both); dumps into lists of
+ * payloads; pipelined batches.
  */
 #define _GNU_SOURCE
 #include <errno.h>
