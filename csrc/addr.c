@@ -565,7 +565,7 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	struct peer6 p6 = { 0, { 0 } };
 	uint32_t metric = 0;
 	int has_metric = 0, explicit_prefix, ifindex, r, what;
-	vn_list l;
+	vn_list *l;
 
 	a = push_new_addr(L, fn);                           /* the request */
 	explicit_prefix = parse_local(L, aidx, a, fn, awhat);
@@ -605,20 +605,21 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	f.family = rtnl_addr_get_family(a);
 	f.local = rtnl_addr_get_local(a);
 	f.prefixlen = rtnl_addr_get_prefixlen(a);
-	if (dump_addrs(ns, &f, &l) < 0)
+	l = vn_list_new(L);
+	if (dump_addrs(ns, &f, l) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
 							 lua_tostring(L, what)));
-	if (l.n == 0) {
-		vn_list_free(&l);
+	if (l->n == 0) {
+		vn_list_free(l);
 		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",
 						  lua_tostring(L, what)), ENOENT, NULL);
 	}
 	{
 		size_t len;
-		const void *p = vn_list_first(&l, &len);
+		const void *p = vn_list_first(l, &len);
 		ad_push(L, p, len, nsidx);
 	}
-	vn_list_free(&l);
+	vn_list_drop(L, l);
 	return 1;
 }
 
@@ -789,14 +790,16 @@ static int m_delete(lua_State *L)
 static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int family)
 {
 	struct addr_filter f;
-	vn_list l;
+	vn_list *l;
+	nsidx = vn_absindex(L, nsidx);
+	l = vn_list_new(L);
 	f.ifindex = ifindex;
 	f.family = family;
 	f.local = NULL;
 	f.prefixlen = -1;
-	if (dump_addrs(ns, &f, &l) < 0)
+	if (dump_addrs(ns, &f, l) < 0)
 		return vn_nsfail(L, ns, "addrs");
-	vn_push_raw_iter(L, &l, ad_push, nsidx);
+	vn_push_raw_iter(L, l, ad_push, nsidx);
 	return 1;
 }
 

@@ -433,24 +433,24 @@ static int fetch_link(lua_State *L, vn_ns *ns, int ifindex, const char *name,
 	struct nl_msg *msg = NULL;
 	const void *p;
 	size_t len;
-	vn_list l;
+	vn_list *l = vn_list_new(L);
 	int r;
 	if (rtnl_link_build_get_request(ifindex, name, &msg) < 0) {
+		lua_pop(L, 1);
 		ns->err = ENOMEM;
 		return -ENOMEM;
 	}
-	memset(&l, 0, sizeof l);
-	l.rkeep = keep_any;
-	l.rcopy = lk_copy;
-	r = vn_request(ns, nlmsg_hdr(msg), 0, &l);
+	l->rkeep = keep_any;
+	l->rcopy = lk_copy;
+	r = vn_request(ns, nlmsg_hdr(msg), 0, l);
 	nlmsg_free(msg);
-	if (r == 0 && (p = vn_list_first(&l, &len))) {
+	if (r == 0 && (p = vn_list_first(l, &len))) {
 		if (bidx)
 			lk_reset(L, lk_check(L, bidx), p, len);
 		else
 			lk_push(L, p, len, nsidx);
 	}
-	vn_list_free(&l);
+	vn_list_drop(L, l);
 	return r;
 }
 
@@ -594,7 +594,7 @@ static int ns_links(lua_State *L)
 	 * statistics of IFLA_AF_SPEC, which vnet drops anyway (IFLA_STATS64
 	 * stays) */
 	struct { struct ifinfomsg ifi; struct nlattr a; uint32_t mask; } ifi;
-	vn_list l;
+	vn_list *l;
 	int r;
 
 	if (!lua_isnoneornil(L, 2)) {
@@ -606,18 +606,18 @@ static int ns_links(lua_State *L)
 			return vn_fail(L, "links: master", ENODEV, NULL);
 		f.master = r;
 	}
-	memset(&l, 0, sizeof l);
-	l.rkeep = keep_link;
-	l.rcopy = lk_copy;
-	l.arg = &f;
+	l = vn_list_new(L);
+	l->rkeep = keep_link;
+	l->rcopy = lk_copy;
+	l->arg = &f;
 	memset(&ifi, 0, sizeof ifi);
 	ifi.ifi.ifi_family = AF_UNSPEC;
 	ifi.a.nla_len = NLA_HDRLEN + sizeof ifi.mask;
 	ifi.a.nla_type = IFLA_EXT_MASK;
 	ifi.mask = RTEXT_FILTER_SKIP_STATS;
-	if (vn_dump_req(ns, RTM_GETLINK, &ifi, sizeof ifi, &l) < 0)
+	if (vn_dump_req(ns, RTM_GETLINK, &ifi, sizeof ifi, l) < 0)
 		return vn_nsfail(L, ns, "links");
-	vn_push_raw_iter(L, &l, lk_push, 1);
+	vn_push_raw_iter(L, l, lk_push, 1);
 	return 1;
 }
 

@@ -330,7 +330,7 @@ static int ns_neighs(lua_State *L)
 	static const char *const keys[] = { "dev", "family", "state", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct neigh_filter f;
-	vn_list l;
+	vn_list *l;
 	f.ifindex = 0;
 	f.family = AF_UNSPEC;
 	f.state = -1;
@@ -348,9 +348,10 @@ static int ns_neighs(lua_State *L)
 							  lua_tostring(L, -1)), ENODEV, NULL);
 		}
 	}
-	if (dump_neighs(ns, &f, &l) < 0)
+	l = vn_list_new(L);
+	if (dump_neighs(ns, &f, l) < 0)
 		return vn_nsfail(L, ns, "neighs");
-	vn_push_iter(L, &l, VN_NEIGH, 1);
+	vn_push_iter(L, l, VN_NEIGH, 1);
 	return 1;
 }
 

@@ -539,7 +539,7 @@ static int ns_routes(lua_State *L)
 					    "type", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct route_filter f;
-	vn_list l;
+	vn_list *l;
 	int r, t;
 
 	memset(&f, 0, sizeof f);
@@ -568,15 +568,15 @@ static int ns_routes(lua_State *L)
 	}
 	if (f.table == 0)
 		f.all = 1;
-	memset(&l, 0, sizeof l);
-	l.rkeep = keep_route;
-	l.arg = &f;
-	r = route_dump(ns, f.family, f.all ? 0 : f.table, f.dev, &l);
+	l = vn_list_new(L);
+	l->rkeep = keep_route;
+	l->arg = &f;
+	r = route_dump(ns, f.family, f.all ? 0 : f.table, f.dev, l);
 	if (r < 0) {
-		vn_list_free(&l);
+		vn_list_free(l);
 		return vn_nsfail(L, ns, "routes");
 	}
-	vn_push_raw_iter(L, &l, push_route, 1);
+	vn_push_raw_iter(L, l, push_route, 1);
 	return 1;
 }
 
@@ -932,25 +932,23 @@ static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int 
 {
 	struct route_match m;
 	rt_nh nh;
-	vn_list l;
+	vn_list *l = vn_list_new(L);
 	const void *p;
 	size_t plen;
 	rt_parse(&m.want, req, len);
 	m.prio_set = prio_set;
-	memset(&l, 0, sizeof l);
-	l.rkeep = keep_match;
-	l.arg = &m;
+	l->rkeep = keep_match;
+	l->arg = &m;
 	if (route_dump(ns, m.want.h->rtm_family, rt_table(&m.want),
-		       rt_single(&m.want, &nh) ? nh.ifindex : 0, &l) == 0 &&
-	    (p = vn_list_first(&l, &plen))) {
+		       rt_single(&m.want, &nh) ? nh.ifindex : 0, l) == 0 &&
+	    (p = vn_list_first(l, &plen))) {
 		push_route(L, p, plen, 1);
 	} else {
 		push_route(L, req, len, 1);
 	}
-	vn_list_free(&l);
+	vn_list_drop(L, l);
 }
 
-/* Shared body of route_add, route_replace and route_del. */
 /* Pushes "<fn> <dst>" (the dst option as given) and returns it. */
 static const char *route_desc(lua_State *L, const char *fn)
 {
@@ -958,13 +956,14 @@ static const char *route_desc(lua_State *L, const char *fn)
 	return lua_pushfstring(L, "%s %s", fn, lua_tostring(L, -1));
 }
 
+/* Shared body of route_add, route_replace and route_del. */
 static int route_modify(lua_State *L, const char *fn, int mode)
 {
 	vn_ns *ns = vn_checkns(L, 1);
 	struct nlmsghdr *h;
 	rt_msgbuf small;
 	rt_req q;
-	vn_list echo;
+	vn_list *echo;
 	size_t len;
 	int rc;
 
@@ -990,18 +989,18 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 		return 1;
 	}
 	/* the kernel echoes the route it made (NLM_F_ECHO) */
-	memset(&echo, 0, sizeof echo);
-	echo.rkeep = keep_echo;
-	rc = vn_request(ns, h, 1, &echo);
+	echo = vn_list_new(L);
+	echo->rkeep = keep_echo;
+	rc = vn_request(ns, h, 1, echo);
 	if (rc < 0) {
-		vn_list_free(&echo);
+		vn_list_free(echo);
 		return vn_nsfail(L, ns, route_desc(L, fn));
 	}
-	if (vn_list_first(&echo, &len))
-		push_first(L, &echo);
+	if (vn_list_first(echo, &len))
+		push_first(L, echo);
 	else
 		read_back(L, ns, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN, q.prio_set);
-	vn_list_free(&echo);
+	vn_list_drop(L, echo);
 	return 1;
 }
 
@@ -1037,7 +1036,7 @@ static int ns_route_get(lua_State *L)
 	vn_ip dst, from;
 	lua_Integer mark = 0;
 	int has_mark = 0, has_from, iif = 0, oif = 0, family, rc;
-	vn_list l;
+	vn_list *l;
 	const char *s;
 
 	if (lua_type(L, 2) != LUA_TSTRING)
@@ -1085,15 +1084,15 @@ static int ns_route_get(lua_State *L)
 		put_u32(h, RTA_OIF, (uint32_t)oif);
 	if (has_mark)
 		put_u32(h, RTA_MARK, (uint32_t)mark);
-	memset(&l, 0, sizeof l);
-	l.rkeep = keep_answer;
-	rc = vn_request(ns, h, 0, &l);
+	l = vn_list_new(L);
+	l->rkeep = keep_answer;
+	rc = vn_request(ns, h, 0, l);
 	if (rc < 0) {
-		vn_list_free(&l);
+		vn_list_free(l);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "route_get %s", s));
 	}
-	push_first(L, &l);
-	vn_list_free(&l);
+	push_first(L, l);
+	vn_list_drop(L, l);
 	return 1;
 }
 

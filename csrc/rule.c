@@ -200,7 +200,7 @@ static int ns_rules(lua_State *L)
 	static const char *const keys[] = { "family", "protocol", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rule_filter f;
-	vn_list l;
+	vn_list *l;
 	memset(&f, 0, sizeof f);
 	f.proto = -1;
 	if (!lua_isnoneornil(L, 2)) {
@@ -210,11 +210,12 @@ static int ns_rules(lua_State *L)
 		    f.family != AF_INET && f.family != AF_INET6)
 			f.family = AF_UNSPEC;
 	}
-	if (rule_dump(ns, f.family, keep_rule, &f, &l) < 0) {
-		vn_list_free(&l);
+	l = vn_list_new(L);
+	if (rule_dump(ns, f.family, keep_rule, &f, l) < 0) {
+		vn_list_free(l);
 		return vn_nsfail(L, ns, "rules");
 	}
-	vn_push_iter(L, &l, VN_RULE, 1);
+	vn_push_iter(L, l, VN_RULE, 1);
 	return 1;
 }
 

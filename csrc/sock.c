@@ -587,22 +587,46 @@ static int iter_next(lua_State *L)
 	return 1;
 }
 
-static void push_iter(lua_State *L, vn_list *l, const char *tname,
-		      vn_push_raw push, int nsidx)
+vn_list *vn_list_new(lua_State *L)
 {
-	vn_iter *it;
-	nsidx = vn_absindex(L, nsidx);
-	it = (vn_iter *)lua_newuserdata(L, sizeof *it);
+	vn_iter *it = (vn_iter *)lua_newuserdata(L, sizeof *it);
 	memset(it, 0, sizeof *it);
 	if (luaL_newmetatable(L, "vnet.iter")) {
 		lua_pushcfunction(L, iter_gc);
 		lua_setfield(L, -2, "__gc");
 	}
 	lua_setmetatable(L, -2);
-	it->l = *l;        /* the objects move in; nothing below leaks them */
+	return &it->l;
+}
+
+int vn_list_index(lua_State *L, const vn_list *l)
+{
+	int i;
+	for (i = lua_gettop(L); i > 0; i--)
+		if (lua_touserdata(L, i) == (const void *)l)
+			return i;
+	return luaL_error(L, "vnet: internal error: a list not made by vn_list_new");
+}
+
+void vn_list_drop(lua_State *L, vn_list *l)
+{
+	int i = vn_list_index(L, l);
+	vn_list_free(l);
+	lua_remove(L, i);
+}
+
+static void push_iter(lua_State *L, vn_list *l, const char *tname,
+		      vn_push_raw push, int nsidx)
+{
+	/* the list's own userdata (vn_list_new) becomes the iterator's state:
+	 * nothing is allocated while the list is held only by C */
+	vn_iter *it = (vn_iter *)l;
+	int gidx = vn_list_index(L, l);
+	nsidx = vn_absindex(L, nsidx);
+	it->pos = 0;
 	it->tname = tname;
 	it->push = push;
-	memset(l, 0, sizeof *l);
+	lua_pushvalue(L, gidx);
 	lua_pushvalue(L, nsidx);
 	lua_pushcclosure(L, iter_next, 2);
 }

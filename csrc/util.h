@@ -135,10 +135,18 @@ int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
  * nothing from a kernel that does not echo it). Not for batches. 0 or -errno. */
 int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l);
 void vn_list_free(vn_list *l);
-/* Pushes an iterator closure over the objects of l (ownership moves to Lua;
- * l is emptied). Each object becomes a box of type tname bound to ns at nsidx,
- * or, for a raw list, the value push makes of each payload; chunks are freed
- * as the loop passes them. */
+/* Pushes a userdata holding an empty list and returns the list: what a
+ * request or dump collects into it is freed by the collector if Lua raises
+ * (out of memory) before the caller is done with it. */
+vn_list *vn_list_new(lua_State *L);
+/* The stack index of the userdata of a list made by vn_list_new. */
+int vn_list_index(lua_State *L, const vn_list *l);
+/* Frees what such a list holds and removes its userdata from the stack. */
+void vn_list_drop(lua_State *L, vn_list *l);
+/* Pushes an iterator closure over the objects of l (made by vn_list_new,
+ * whose userdata becomes the iterator's state). Each object becomes a box
+ * of type tname bound to ns at nsidx, or, for a raw list, the value push
+ * makes of each payload; chunks are freed as the loop passes them. */
 void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx);
 void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx);
 

@@ -6,7 +6,9 @@
 #   lua5.4     the busted specs (spec/) on this kernel
 #   luajit     the same specs under LuaJIT (OpenResty's Lua)
 #   asan       the specs again with vnet and a Lua host built with AddressSanitizer
-#              (LeakSanitizer included): any leak or invalid access fails the tier
+#              (LeakSanitizer included): any leak or invalid access fails the tier;
+#              then spec/oom_check.lua: vnet's calls with each of Lua's allocations
+#              failing in turn (the host's oom_try), and still no leak
 #   install    `luarocks make` of the rockspec into a scratch tree, then a require
 #   vm         the specs inside a VM booted with Debian's full kernel (vm/run), where
 #              a link kind the kernel lacks is a failure, not a pending test
@@ -100,6 +102,9 @@ for tier in $TIERS; do
       echo "  FAIL  AddressSanitizer reported:"; grep -A20 'ERROR: .*Sanitizer' "$LOG/asan.log" | head -n 60
       failed=$((failed + 1))
     fi
+    # vnet's calls with each of Lua's allocations failing in turn: no leak
+    check asan-oom env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+      LUA_CPATH="build/asan/?.so;;" build/asan/lua_asan spec/oom_check.lua
     ;;
   install)
     echo "== install"
