@@ -590,23 +590,6 @@ enum { K_DST, K_GATEWAY, K_DEV, K_SRC, K_METRIC, K_SCOPE, K_PROTOCOL, K_TYPE,
        K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY };
 static const char *const nh_keys[] = { "gateway", "dev", "weight", "onlink", NULL };
 
-/* The family a string option implies (no allocation, never raises): 0 when
- * absent, not a string or "default". */
-static int str_family(lua_State *L, int idx, const char *key)
-{
-	int f = 0;
-	lua_getfield(L, idx, key);
-	if (lua_type(L, -1) == LUA_TSTRING) {
-		const char *s = lua_tostring(L, -1);
-		if (strchr(s, ':'))
-			f = AF_INET6;
-		else if (strcmp(s, "default") && strcmp(s, "any") && strcmp(s, "all"))
-			f = AF_INET;
-	}
-	lua_pop(L, 1);
-	return f;
-}
-
 /* An address option that must be a host address (no prefix): 1 and *out
  * filled when set, 0 when absent; raises on bad syntax. */
 static int opt_host(lua_State *L, int idx, const char *fn, const char *key,
@@ -721,14 +704,14 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		nnh = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
 		lua_pop(L, 1);
 	}
-	if (!q->family) q->family = str_family(L, 2, "dst");
-	if (!q->family && VN_HAS(q->has, K_GATEWAY)) q->family = str_family(L, 2, "gateway");
-	if (!q->family && VN_HAS(q->has, K_SRC)) q->family = str_family(L, 2, "src");
+	if (!q->family) q->family = vn_str_family(L, 2, "dst");
+	if (!q->family && VN_HAS(q->has, K_GATEWAY)) q->family = vn_str_family(L, 2, "gateway");
+	if (!q->family && VN_HAS(q->has, K_SRC)) q->family = vn_str_family(L, 2, "src");
 	for (i = 1; !q->family && i <= nnh; i++) {
 		lua_getfield(L, 2, "nexthops");
 		lua_rawgeti(L, -1, i);
 		if (lua_istable(L, -1))
-			q->family = str_family(L, -1, "gateway");
+			q->family = vn_str_family(L, -1, "gateway");
 		lua_pop(L, 2);
 	}
 	if (!q->family)

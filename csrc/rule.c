@@ -224,21 +224,6 @@ static const char *const rule_keys[] = { "from", "to", "iif", "oif", "fwmark",
 	"fwmask", "table", "priority", "action", "goto", "family", "invert",
 	"protocol", NULL };
 
-/* The family a string option implies without parsing it (0 if none). */
-static int str_family(lua_State *L, int idx, const char *key)
-{
-	int f = 0;
-	lua_getfield(L, idx, key);
-	if (lua_type(L, -1) == LUA_TSTRING) {
-		const char *s = lua_tostring(L, -1);
-		if (strchr(s, ':'))
-			f = AF_INET6;
-		else if (strcmp(s, "all") && strcmp(s, "default") && strcmp(s, "any"))
-			f = AF_INET;
-	}
-	lua_pop(L, 1);
-	return f;
-}
 
 static int is_all(lua_State *L, int idx, const char *key)
 {
@@ -266,8 +251,8 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 	if (vn_opt_family(L, 2, fn, "family", &family) &&
 	    family != AF_INET && family != AF_INET6)
 		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
-	if (!family) family = str_family(L, 2, "from");
-	if (!family) family = str_family(L, 2, "to");
+	if (!family) family = vn_str_family(L, 2, "from");
+	if (!family) family = vn_str_family(L, 2, "to");
 	if (!family) family = AF_INET;
 	rtnl_rule_set_family(r, family);
 

@@ -610,6 +610,21 @@ struct nl_addr *vn_opt_addr(lua_State *L, int idx, const char *fn,
 	return a;
 }
 
+int vn_str_family(lua_State *L, int idx, const char *key)
+{
+	int f = 0;
+	lua_getfield(L, idx, key);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		const char *s = lua_tostring(L, -1);
+		if (strchr(s, ':'))
+			f = AF_INET6;
+		else if (strcmp(s, "default") && strcmp(s, "any") && strcmp(s, "all"))
+			f = AF_INET;
+	}
+	lua_pop(L, 1);
+	return f;
+}
+
 int vn_opt_family(lua_State *L, int idx, const char *fn, const char *key, int *out)
 {
 	static const char *const names[] = { "all", "inet", "inet6", "ipv4", "ipv6",

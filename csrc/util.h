@@ -270,6 +270,10 @@ void vn_check_ip(lua_State *L, int sidx, const char *fn, const char *what, int f
 /* Parses the string at stack index sidx as an address; raises with what. */
 struct nl_addr *vn_check_addr(lua_State *L, int sidx, const char *fn,
 			      const char *what, int family);
+/* The family the address option key of the table at idx implies, without
+ * parsing it (never raises): AF_INET6 when it has a ':', AF_INET for another
+ * string, 0 when absent, not a string, "default", "any" or "all". */
+int vn_str_family(lua_State *L, int idx, const char *key);
 /* Parses a family name ("inet", "inet6", "ipv4", "ipv6", 4, 6, "all"). */
 int vn_opt_family(lua_State *L, int idx, const char *fn, const char *key, int *out);
 
