@@ -197,19 +197,26 @@ enum { UNTIL_ACK, UNTIL_DONE, UNTIL_ONE };
 
 #define RBUF (64 * 1024)   /* the kernel makes dump datagrams of at most 32 KiB */
 
-/* Reads the answer to the request h just sent: until its ack or error
+/* Reads the answer to the request req just sent: until its ack or error
  * (UNTIL_ACK), the end of a dump (UNTIL_DONE) or the first datagram that
  * answers it (UNTIL_ONE, a get). Data messages go to l (may be NULL).
  * Returns 0, -EINTR for a dump that changed under way (NLM_F_DUMP_INTR,
- * read to its end), or -errno with ns->err and ns->msg set. */
-static int read_into(vn_ns *ns, unsigned char *rbuf, const struct nlmsghdr *req,
-		     vn_list *l, int until)
+ * read to its end), or -errno with ns->err and ns->msg set.
+ * Answers land in the handle's buffer, made on first use and kept: one made
+ * and freed for each answer costs the allocator a brk call every few
+ * requests. Only the pages an answer fills are touched, so the hundreds of
+ * handles of a topology, whose answers are acks, hold little memory. */
+static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int until)
 {
 	int fd = nl_socket_get_fd(ns->sk), intr = 0;
 	uint32_t seq = req->nlmsg_seq, port = req->nlmsg_pid;
 
+	if (!ns->rbuf && !(ns->rbuf = (unsigned char *)malloc(RBUF))) {
+		drain(ns);
+		return no_memory(ns);
+	}
 	for (;;) {
-		struct iovec iov = { rbuf, RBUF };
+		struct iovec iov = { ns->rbuf, RBUF };
 		struct msghdr mh;
 		const struct nlmsghdr *h;
 		ssize_t n;
@@ -237,7 +244,7 @@ static int read_into(vn_ns *ns, unsigned char *rbuf, const struct nlmsghdr *req,
 			return -EMSGSIZE;
 		}
 		left = (int)n;
-		for (h = (const struct nlmsghdr *)rbuf; NLMSG_OK(h, left);
+		for (h = (const struct nlmsghdr *)ns->rbuf; NLMSG_OK(h, left);
 		     h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_seq != seq || h->nlmsg_pid != port)
 				continue; /* a stale answer to an earlier request */
@@ -280,19 +287,6 @@ static int read_into(vn_ns *ns, unsigned char *rbuf, const struct nlmsghdr *req,
 		if (answered && until == UNTIL_ONE)
 			return 0;
 	}
-}
-
-/* read_into the handle's buffer, made on first use and kept: a buffer
- * made and freed for each answer costs the allocator a brk call every few
- * requests. Only the pages an answer fills are touched, so the hundreds of
- * handles of a topology, whose answers are acks, hold little memory. */
-static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int until)
-{
-	if (!ns->rbuf && !(ns->rbuf = (unsigned char *)malloc(RBUF))) {
-		drain(ns);
-		return no_memory(ns);
-	}
-	return read_into(ns, ns->rbuf, req, l, until);
 }
 
 static int batch_add(vn_batch *b, const struct nlmsghdr *h);
@@ -486,21 +480,6 @@ int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l)
 		r = no_memory(ns);
 	if (!echo && r == 0 && l->n == 0)
 		r = sock_fail(ns, ENOENT);
-	return r;
-}
-
-int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out)
-{
-	vn_list l;
-	int r;
-	memset(&l, 0, sizeof l);
-	*out = NULL;
-	r = vn_request(ns, nlmsg_hdr(msg), 0, &l);
-	if (r == 0) {
-		*out = l.v[0];
-		l.v[0] = NULL;
-	}
-	vn_list_free(&l);
 	return r;
 }
 

@@ -126,9 +126,6 @@ int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l);
 /* Dumps message type `type` with the family header hdr (len bytes) and
  * collects the objects l->keep accepts; on failure l is emptied. 0 or -errno. */
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
-/* Sends one request that answers with one object (e.g. RTM_GETLINK by name).
- * *out gets a new reference. Returns 0 or -errno. */
-int vn_get(vn_ns *ns, struct nl_msg *msg, struct nl_object **out);
 /* Sends the request h and collects what answers it into l (which may be
  * raw): with echo 0 a get (an empty answer is -ENOENT); with echo 1 a change
  * acked and echoed by the kernel (NLM_F_ECHO: l gets the object it made, or
