@@ -683,26 +683,40 @@ static int name_ifindex(vn_ns *ns, const char *name)
 	return idx;
 }
 
-int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what)
+/* The link given at stack index sidx, described in errors as what or,
+ * when what is NULL, as option 'key' (that text is made only to raise). */
+static int ifindex_of(lua_State *L, int sidx, vn_ns *ns, const char *fn,
+		      const char *what, const char *key)
 {
-	const char *name;
-
+	const char *name, *why = NULL;
+	sidx = vn_absindex(L, sidx);
 	switch (lua_type(L, sidx)) {
 	case LUA_TNUMBER:
-		if (!lua_isinteger(L, sidx) || lua_tointeger(L, sidx) <= 0)
-			luaL_error(L, "%s: %s must be a positive ifindex", fn, what);
-		return (int)lua_tointeger(L, sidx);
+		if (lua_isinteger(L, sidx) && lua_tointeger(L, sidx) > 0)
+			return (int)lua_tointeger(L, sidx);
+		why = "%s: %s must be a positive ifindex";
+		break;
 	case LUA_TSTRING:
 		name = lua_tostring(L, sidx);
-		vn_check_ifname(L, name, fn, what);
+		if (!(why = ifname_problem(name)))
+			return name_ifindex(ns, name);
 		break;
 	case LUA_TUSERDATA:
 		return vn_link_ifindex(L, sidx);
 	default:
-		return luaL_error(L, "%s: %s must be a link, a name or an index, got %s",
-				  fn, what, luaL_typename(L, sidx));
+		why = "%s: %s must be a link, a name or an index, got %s";
+		break;
 	}
-	return name_ifindex(ns, name);
+	if (!what)
+		what = lua_pushfstring(L, "option '%s'", key);
+	if (lua_type(L, sidx) == LUA_TSTRING)
+		return luaL_error(L, why, fn, what, lua_tostring(L, sidx), IFNAMSIZ - 1);
+	return luaL_error(L, why, fn, what, luaL_typename(L, sidx));
+}
+
+int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what)
+{
+	return ifindex_of(L, sidx, ns, fn, what, NULL);
 }
 
 int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char *key)
@@ -710,15 +724,8 @@ int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char 
 	int r;
 	if (!opt_get(L, idx, key))
 		return 0;
-	/* the common case, a valid name, without making the text of an error */
-	if (lua_type(L, -1) == LUA_TSTRING && !ifname_problem(lua_tostring(L, -1))) {
-		r = name_ifindex(ns, lua_tostring(L, -1));
-		lua_pop(L, 1);
-		return r;
-	}
-	lua_pushfstring(L, "option '%s'", key);
-	r = vn_ifindex_at(L, -2, ns, fn, lua_tostring(L, -1));
-	lua_pop(L, 2);
+	r = ifindex_of(L, -1, ns, fn, NULL, key);
+	lua_pop(L, 1);
 	return r;
 }
 
