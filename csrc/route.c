@@ -667,14 +667,15 @@ static int parse_nh(lua_State *L, int idx, vn_ns *ns, rt_req *q, int n, rt_hop *
 	return 0;
 }
 
-/* Reads the options table at 2 into q; pushes the next hops' array (or
- * nil) at 3. May raise. Returns 0, or -errno for a link that does not
- * exist (q->what, q->err). */
+/* Reads the options table at 2 into q; a list of next hops is read into a
+ * userdata put at 3 (q->nh points into it), and values may be left above.
+ * May raise. Returns 0, or -errno for a link that does not exist (q->what,
+ * q->err). */
 static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 {
 	const char *fn = q->fn;
 	lua_Integer n;
-	int i, t, dev, has_table, nnh = 0, nh_set = 0;
+	int i, t, dev, has_table, nnh = 0, nhidx = 0;
 
 	/* scalar options (only those given are looked up) */
 	q->table = RT_TABLE_MAIN;
@@ -697,22 +698,25 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (VN_HAS(q->has, K_MTU) && (q->mtu_set = vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)))
 		q->mtu = (uint32_t)n;
 
-	/* the family: given, or implied by the addresses */
+	/* the next hops' list, when given, stays at nhidx */
 	if (VN_HAS(q->has, K_NEXTHOPS)) {
 		lua_getfield(L, 2, "nexthops");
-		nh_set = !lua_isnil(L, -1);
-		nnh = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
-		lua_pop(L, 1);
+		if (lua_isnil(L, -1))
+			lua_pop(L, 1);
+		else
+			nhidx = lua_gettop(L);
+		nnh = nhidx && lua_istable(L, nhidx) ? (int)lua_rawlen(L, nhidx) : 0;
 	}
+
+	/* the family: given, or implied by the addresses */
 	if (!q->family) q->family = vn_str_family(L, 2, "dst");
 	if (!q->family && VN_HAS(q->has, K_GATEWAY)) q->family = vn_str_family(L, 2, "gateway");
 	if (!q->family && VN_HAS(q->has, K_SRC)) q->family = vn_str_family(L, 2, "src");
 	for (i = 1; !q->family && i <= nnh; i++) {
-		lua_getfield(L, 2, "nexthops");
-		lua_rawgeti(L, -1, i);
+		lua_rawgeti(L, nhidx, i);
 		if (lua_istable(L, -1))
 			q->family = vn_str_family(L, -1, "gateway");
-		lua_pop(L, 2);
+		lua_pop(L, 1);
 	}
 	if (!q->family)
 		q->family = AF_INET;
@@ -723,16 +727,13 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		opt_host(L, 2, fn, "src", q->family, &q->src);
 
 	/* next hops: one from gateway/dev, or a list */
-	if (nh_set) {
-		int idx;
-		lua_getfield(L, 2, "nexthops");
-		idx = lua_gettop(L);
+	if (nhidx) {
 		lua_getfield(L, 2, "gateway");
 		lua_getfield(L, 2, "dev");
 		if (!lua_isnil(L, -1) || !lua_isnil(L, -2))
 			luaL_error(L, "%s: give either 'gateway'/'dev' or 'nexthops', not both", fn);
 		lua_pop(L, 2);
-		if (!lua_istable(L, idx) || nnh < 1)
+		if (!lua_istable(L, nhidx) || nnh < 1)
 			luaL_error(L, "%s: option 'nexthops' must be a non-empty list of tables", fn);
 		if (nnh > MAXNH)
 			luaL_error(L, "%s: option 'nexthops' has %d next hops, at most %d", fn,
@@ -742,14 +743,13 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		lua_replace(L, 3);
 		for (i = 1; i <= nnh; i++) {
 			int rc;
-			lua_rawgeti(L, idx, i);
+			lua_rawgeti(L, nhidx, i);
 			rc = parse_nh(L, lua_gettop(L), ns, q, i, &q->nh[i - 1]);
 			if (rc < 0)
 				return rc;
 			lua_pop(L, 1);
 		}
 		q->nnh = nnh;
-		lua_pop(L, 1);
 	} else {
 		dev = VN_HAS(q->has, K_DEV) ? vn_opt_ifindex(L, 2, ns, fn, "dev") : 0;
 		if (dev < 0) {
@@ -803,7 +803,7 @@ static void end_nest(struct nlmsghdr *h, struct rtattr *a)
 
 typedef union rt_msgbuf {
 	struct nlmsghdr h;
-	unsigned char b[512];   /* a route of up to 10 next hops */
+	unsigned char b[512];   /* a route of up to 11 next hops */
 } rt_msgbuf;
 
 /* Writes the request q as a netlink message of type and flags (rtmsg and
