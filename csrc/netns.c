@@ -35,6 +35,17 @@ static void check_name(lua_State *L, const char *fn, const char *name)
 			   fn, name);
 }
 
+/* The name at stack index idx (a string without NUL bytes), checked. */
+static const char *check_name_at(lua_State *L, const char *fn, int idx)
+{
+	size_t n;
+	const char *name = luaL_checklstring(L, idx, &n);
+	if (strlen(name) != n)
+		luaL_error(L, "%s: namespace name may not contain a NUL byte", fn);
+	check_name(L, fn, name);
+	return name;
+}
+
 vn_ns *vn_checkns(lua_State *L, int idx)
 {
 	vn_ns *ns = (vn_ns *)luaL_checkudata(L, idx, VN_NETNS);
@@ -59,13 +70,11 @@ static int ns_gc(lua_State *L)
 	return 0;
 }
 
-/* Pushes a new handle for the namespace file at path, or the failure triple.
- * name may be "". */
-static int push_handle(lua_State *L, const char *fn, const char *path, const char *name)
+/* Pushes a closed handle (fd -1) named name (may be "") with path: the box
+ * that owns the fd once one is opened into it. */
+static vn_ns *new_box(lua_State *L, const char *path, const char *name)
 {
 	vn_ns *ns;
-	struct stat st;
-	int r;
 #if LUA_VERSION_NUM >= 504
 	ns = (vn_ns *)lua_newuserdatauv(L, sizeof *ns, 0);
 #else
@@ -76,22 +85,41 @@ static int push_handle(lua_State *L, const char *fn, const char *path, const cha
 	luaL_setmetatable(L, VN_NETNS);
 	snprintf(ns->name, sizeof ns->name, "%s", name);
 	snprintf(ns->path, sizeof ns->path, "%s", path);
-	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return ns;
+}
+
+/* Completes the handle on top of the stack whose fd is open (or failed to
+ * open with errno e): identity and socket. Leaves the handle, or releases
+ * it and pushes the failure triple naming fn and what. */
+static int finish_handle(lua_State *L, vn_ns *ns, const char *fn, const char *what, int e)
+{
+	struct stat st;
+	int r;
 	if (ns->fd < 0 || fstat(ns->fd, &st) < 0) {
-		int e = errno;
+		if (ns->fd >= 0)
+			e = errno;
 		ns_release(ns);
-		lua_pushfstring(L, "%s %s", fn, *name ? name : path);
+		lua_pushfstring(L, "%s%s%s", fn, *what ? " " : "", what);
 		return vn_fail(L, lua_tostring(L, -1), e, NULL);
 	}
 	ns->ino = (unsigned long long)st.st_ino;
 	r = vn_sock_open(ns);
 	if (r < 0) {
 		ns_release(ns);
-		lua_pushfstring(L, "%s %s", fn, *name ? name : path);
+		lua_pushfstring(L, "%s%s%s", fn, *what ? " " : "", what);
 		return vn_fail(L, lua_tostring(L, -1), -r,
 			       r == -EINVAL ? "not a network namespace" : NULL);
 	}
 	return 1;
+}
+
+/* Pushes a new handle for the namespace file at path, or the failure triple.
+ * name may be "". */
+static int push_handle(lua_State *L, const char *fn, const char *path, const char *name)
+{
+	vn_ns *ns = new_box(L, path, name);
+	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return finish_handle(L, ns, fn, *name ? name : path, errno);
 }
 
 /* Makes /run/netns a shared mount point the way iproute2 does, so that
@@ -108,51 +136,99 @@ static void make_run_dir(void)
 		mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL);
 }
 
-/* Runs inside a fresh namespace: pins it on the file at arg. */
-static int pin_new_ns(void *arg)
+/* Runs in the calling thread (vn_in_ns brings it back): makes a fresh
+ * namespace and opens it into *(int *)arg. */
+static int open_new_ns(void *arg)
 {
-	const char *path = (const char *)arg;
+	int *fd = (int *)arg;
 	if (unshare(CLONE_NEWNET) < 0)
 		return -errno;
-	if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+	*fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
+}
+
+/* Opens a fresh namespace into ns->fd. Returns 0 or sets errno, -1. */
+static int make_ns(vn_ns *ns)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC), r;
+	if (self < 0)
+		return -1;
+	r = vn_in_ns(self, open_new_ns, &ns->fd);
+	close(self);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+/* Makes the namespace of fd visible at path, which is created here (so an
+ * existing name fails with EEXIST). Returns 0 or -errno, leaving nothing. */
+static int pin_fd(int fd, const char *path)
+{
+	char src[64];
+	int f, e;
+	make_run_dir();
+	f = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (f < 0)
 		return -errno;
+	close(f);
+	snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+	if (mount(src, path, "none", MS_BIND, NULL) < 0) {
+		e = errno;
+		unlink(path);
+		return -e;
+	}
 	return 0;
 }
 
 /* vnet.netns.add(name) -> handle | nil, msg, errname. Raises on a bad name. */
 static int l_add(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1);
+	const char *name = check_name_at(L, "netns.add", 1);
 	char path[sizeof NETNS_RUN_DIR + NAME_MAXLEN + 2];
-	int fd, r, self;
+	vn_ns *ns;
+	int r;
 
-	check_name(L, "netns.add", name);
 	lua_settop(L, 1);
 	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
-	make_run_dir();
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0)
-		return vn_fail(L, lua_pushfstring(L, "netns.add %s", name), errno, NULL);
-	close(fd);
-	/* unshare() moves the thread: run it where vn_in_ns brings us back */
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		r = -errno;
-	} else {
-		r = vn_in_ns(self, pin_new_ns, path);
-		close(self);
-	}
-	if (r < 0) {
-		umount2(path, MNT_DETACH);
-		unlink(path);
+	ns = new_box(L, path, name);
+	make_ns(ns);              /* on failure ns->fd stays -1, errno says why */
+	if (finish_handle(L, ns, "netns.add", name, errno) != 1)
+		return 3;
+	if ((r = pin_fd(ns->fd, path)) < 0) {
+		ns_release(ns);
 		return vn_fail(L, lua_pushfstring(L, "netns.add %s", name), -r, NULL);
 	}
-	r = push_handle(L, "netns.add", path, name);
-	if (r != 1) {
-		umount2(path, MNT_DETACH);
-		unlink(path);
-	}
-	return r;
+	return 1;
+}
+
+/* vnet.netns.new() -> handle | nil, msg, errname: a fresh namespace with no
+ * name, which lives while something holds it (this handle, a process, a
+ * link's peer...) and vanishes with the last of them. */
+static int l_new(lua_State *L)
+{
+	vn_ns *ns = new_box(L, "", "");
+	make_ns(ns);
+	return finish_handle(L, ns, "netns.new", "", errno);
+}
+
+/* ns:pin(name) -> ns | nil, msg, errname: makes the handle's namespace
+ * visible as /run/netns/NAME (like `ip netns attach`), created exclusively;
+ * the handle takes that name. Raises on a bad name. */
+static int m_pin(lua_State *L)
+{
+	vn_ns *ns = vn_checkns(L, 1);
+	const char *name = check_name_at(L, "pin", 2);
+	char path[sizeof NETNS_RUN_DIR + NAME_MAXLEN + 2];
+	int r;
+	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
+	if ((r = pin_fd(ns->fd, path)) < 0)
+		return vn_fail(L, lua_pushfstring(L, "pin %s", name), -r, NULL);
+	snprintf(ns->name, sizeof ns->name, "%s", name);
+	snprintf(ns->path, sizeof ns->path, "%s", path);
+	lua_settop(L, 1);
+	return 1;
 }
 
 /* vnet.netns.delete(name) -> true | nil, msg, errname */
@@ -283,7 +359,7 @@ static int m_tostring(lua_State *L)
 	else if (*ns->name)
 		lua_pushfstring(L, "vnet.netns: %s", ns->name);
 	else
-		lua_pushfstring(L, "vnet.netns: %s", ns->path);
+		lua_pushfstring(L, "vnet.netns: %s", *ns->path ? ns->path : "(no name)");
 	return 1;
 }
 
@@ -748,12 +824,14 @@ static const luaL_Reg ns_methods[] = {
 	{ "close", m_close },
 	{ "exec", m_exec },
 	{ "pids", m_pids },
+	{ "pin", m_pin },
 	{ "sysctl", m_sysctl },
 	{ NULL, NULL }
 };
 
 static const luaL_Reg ns_funcs[] = {
 	{ "add", l_add },
+	{ "new", l_new },
 	{ "delete", l_delete },
 	{ "list", l_list },
 	{ "open", l_open },
