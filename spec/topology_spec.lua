@@ -853,4 +853,188 @@ return net:main(arg, { hello = function(n, who) print("hello " .. tostring(who) 
       assert.are.same({}, leftovers(name))
     end)
   end)
+  -- issue 4: kill -9 during up left what down could not remove (an empty
+  -- file under /run/netns, an untagged namespace, an untagged link in a
+  -- namespace the topology does not own), and every later up failed
+  describe("after a kill at any instant of up (issue 4)", function()
+    -- the script of a topology with hosts a, b, c, a switch xs in the
+    -- external namespace x and c cabled to x; `crash WHAT N [NS]` runs up
+    -- and SIGKILLs it right after the N-th object made by WHAT ("netns":
+    -- a namespace gets its name; "link_add": a link is made) in namespace
+    -- NS (or any)
+    local function kill_script(name, x)
+      return write(os.tmpname(), ([[
+local topo = require "vnet.topology"
+local vnet = require "vnet"
+local net = topo.new{ name = %q }
+local X = net:external("X", %q)
+local a, b, c = net:host("a"), net:host("b"), net:host("c")
+local xs = net:switch("xs", { at = X })
+net:link(a, b, { subnet = "10.0.0.0/30" })
+net:link(c, X, { subnet = "10.0.1.0/30", X = { name = "xc0" } })
+net:link(b, xs)
+net:route(X, "10.9.0.0/16", "10.0.1.1")
+if arg[1] == "crash" then
+  local what, count, where, seen = arg[2], tonumber(arg[3]), arg[4], 0
+  local function hit(ns)
+    if where == nil or ns.name == where then
+      seen = seen + 1
+      if seen == count then
+        local f = io.open("/proc/self/stat"); local pid = f:read("*l"):match("^%%d+"); f:close()
+        os.execute("kill -9 " .. pid)
+      end
+    end
+  end
+  local function after(t, k, nsof)
+    local real = t[k]
+    if real then
+      t[k] = function(...)
+        local r, m, e = real(...)
+        if r then hit(nsof(r, ...)) end
+        return r, m, e
+      end
+    end
+  end
+  local methods = select(2, debug.getupvalue(getmetatable(vnet.netns.current()).__index, 1))
+  if what == "link_add" then
+    after(methods, "link_add", function(_, ns) return ns end)
+  else   -- a namespace appears under /run/netns: made by add, or pinned
+    after(vnet.netns, "add", function(r) return r end)
+    after(methods, "pin", function(_, ns) return ns end)
+  end
+  net:up()
+  os.exit(0)
+end
+return net:main(arg)
+]]):format(name, x))
+    end
+
+    local function linknames(ns)
+      local t = {}
+      for n in pairs(links(ns)) do t[#t + 1] = n end
+      table.sort(t)
+      return t
+    end
+
+    -- down in a new process leaves nothing; then up and down work again
+    local function recovers(script, name, x, proto)
+      local code, out, err = run_script(script, "down")
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({}, leftovers(name))
+      assert.are.same({ "keep0", "keep1", "lo" }, linknames(x))
+      nothing_left({ name = name, tag = "vnet:" .. name, proto = proto }, x)
+      code, out, err = run_script(script, "up")
+      assert.are.equal(0, code, out .. err)
+      code, out, err = run_script(script, "down")
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({}, leftovers(name))
+      assert.are.same({ "keep0", "keep1", "lo" }, linknames(x))
+    end
+
+    it("a namespace has its tag before its name", function()
+      local x = external_ns()
+      local name = H.name("t")
+      local script = kill_script(name, x)
+      finally(function() run_script(script, "down"); os.remove(script) end)
+      local proto = topo.new{ name = name }.proto
+      for n = 1, 3 do
+        assert.are.equal(137, (run_script(script, "crash", "netns", tostring(n))))
+        local left = leftovers(name)
+        assert.are.equal(n, #left)
+        for _, ns in ipairs(left) do assert.are.equal("vnet:" .. name, H.iplink(ns, "lo").ifalias, ns) end
+        recovers(script, name, x, proto)
+      end
+    end)
+
+    it("a link made in a namespace it does not own is found by down", function()
+      local x = external_ns()
+      local name = H.name("t")
+      local script = kill_script(name, x)
+      finally(function() run_script(script, "down"); os.remove(script) end)
+      local proto = topo.new{ name = name }.proto
+      -- the bridge xs, the end of cable c -- X, the port of b on xs
+      for n = 1, 3 do
+        assert.are.equal(137, (run_script(script, "crash", "link_add", tostring(n), x)))
+        -- the n-th is there, under its temporary name
+        local made, tmp = linknames(x), 0
+        for _, l in ipairs(made) do
+          if l:match("^vn%x+_%x+$") then tmp = tmp + 1 end
+        end
+        assert.are.equal(3 + n, #made)
+        assert.are.equal(1, tmp)
+        recovers(script, name, x, proto)
+      end
+    end)
+
+    it("down removes the empty files a killed creation or removal leaves, nothing else", function()
+      local x = external_ns()
+      local name = H.name("t")
+      local script = kill_script(name, x)
+      finally(function()
+        run_script(script, "down"); os.remove(script)
+        os.remove("/run/netns/" .. name .. "-zz")
+      end)
+      local function touch(n) assert(io.open("/run/netns/" .. n, "w")):close() end
+      -- a creation killed before the namespace was mounted on its file
+      touch(name .. "-a")
+      local code, out = run_script(script, "status")
+      assert.are.equal(1, code)
+      assert.truthy(out:find("namespace " .. name .. "-a (host a): /run/netns/" .. name
+                             .. "-a is left from a namespace never made or half removed", 1, true), out)
+      local code2, _, err = run_script(script, "up")
+      assert.are.equal(1, code2)
+      assert.truthy(err:find("run down first", 1, true), err)
+      assert.are.same({ name .. "-a" }, leftovers(name))
+      assert.are.equal(0, (run_script(script, "down")))
+      assert.are.same({}, leftovers(name))
+      assert.are.equal(0, (run_script(script, "up")))
+      -- a removal killed between unmounting and unlinking
+      assert(H.sh("umount /run/netns/" .. name .. "-b"))
+      -- not this topology's: a file under a name the script does not use, a
+      -- user's namespaces under the prefix and under a name the script uses
+      touch(name .. "-zz")
+      H.ipdo(nil, "netns", "add", name .. "-user")
+      H.ipdo(nil, "netns", "add", name .. "-c-")
+      local code3, out3, err3 = run_script(script, "down")
+      assert.are.equal(0, code3, out3 .. err3)
+      assert.are.same({ name .. "-c-", name .. "-user", name .. "-zz" }, leftovers(name))
+      assert.are.same({ "keep0", "keep1", "lo" }, linknames(x))
+      os.remove("/run/netns/" .. name .. "-zz")
+      H.ipdo(nil, "netns", "delete", name .. "-c-")
+      -- a user's namespace under a name the script uses survives down, and up
+      -- refuses to take it over
+      H.ipdo(nil, "netns", "add", name .. "-c")
+      H.ipdo(name .. "-c", "link", "add", "mine", "type", "veth", "peer", "name", "mine2")
+      assert.are.equal(0, (run_script(script, "down")))
+      assert.truthy(links(name .. "-c").mine)
+      local code4, _, err4 = run_script(script, "up")
+      assert.are.equal(1, code4)
+      assert.truthy(err4:find("exists but was not made by topology " .. name, 1, true), err4)
+      assert.are.same({ name .. "-c", name .. "-user" }, leftovers(name))
+      assert.truthy(links(name .. "-c").mine)
+    end)
+
+    it("down removes a link left under its temporary name, and a user's look-alike stays", function()
+      local x = external_ns()
+      local name = H.name("t")
+      local script = kill_script(name, x)
+      finally(function() run_script(script, "down"); os.remove(script) end)
+      local net = topo.new{ name = name }
+      local tmp = net:_tmp_name(7)
+      assert.truthy(#tmp <= 15 and tmp:match("^vn%x%x%x%x%x%x_7$"), tmp)
+      assert.are_not.equal(tmp, topo.new{ name = name .. "x" }:_tmp_name(7))
+      H.ipdo_batch(x, { "link add " .. tmp .. " type veth peer name " .. tmp .. "p",
+                        "link add " .. net:_tmp_name(8) .. " type bridge",
+                        -- the names up gives them, made by hand: not the topology's
+                        "link add xs type bridge",
+                        "link add xc0 type veth peer name xc0p",
+                        -- a temporary name with an alias is someone else's
+                        "link add " .. net:_tmp_name(9) .. " type bridge",
+                        "link set " .. net:_tmp_name(9) .. " alias other" })
+      assert.are.equal(0, (run_script(script, "down")))
+      local want = { "keep0", "keep1", "lo", "xc0", "xc0p", net:_tmp_name(9), "xs" }
+      table.sort(want)
+      assert.are.same(want, linknames(x))
+    end)
+  end)
 end)

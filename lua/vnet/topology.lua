@@ -32,6 +32,13 @@
 --   runs in its namespaces), and leaves alone objects of the same names that
 --   carry no tag. Deleting an owned namespace removes everything in it; in
 --   an external namespace each tagged object is removed one by one.
+--   No kill leaves what `down` cannot find: a namespace is tagged before it
+--   gets its name (vnet.netns.new, then ns:pin); a link in an external
+--   namespace is born under a temporary name of this topology's
+--   ("vn" .. 6 hex digits .. "_" .. step) and named and tagged in one
+--   request; and an empty file under /run/netns with the name of one of
+--   the script's namespaces (a creation or removal killed half way) is
+--   removed by `down`. A second `down` finishes a killed one.
 --
 -- Building (nodes are returned by host/router/switch/external; wherever a
 -- node is expected its name works too):
@@ -729,6 +736,28 @@ local function ns_exists(name)
   return false
 end
 
+-- Whether /run/netns/NAME is an empty file with nothing mounted on it: what
+-- a namespace's creation leaves when killed between making the file and
+-- mounting the namespace on it (or its removal, between the two steps).
+-- It holds no namespace, only the name.
+local function stale_file(name)
+  local path = "/run/netns/" .. name
+  local mi = io.open("/proc/self/mountinfo")
+  if not mi then return false end
+  for line in mi:lines() do
+    if line:match("^%S+ %S+ %S+ %S+ (%S+)") == path then
+      mi:close()
+      return false
+    end
+  end
+  mi:close()
+  local f = io.open(path, "rb")
+  if not f then return false end
+  local data = f:read(1)
+  f:close()
+  return data == nil
+end
+
 -- runs argv in h; returns ok, out, err
 local function run(h, argv, stdin)
   local t = copy(argv)
@@ -1036,6 +1065,21 @@ local function nft_table(self) return "vnet_" .. self.name:gsub("[^%w_]", "_") e
 
 local function tagged(self, l) return l and l.alias == self.tag end
 
+-- A link the topology makes in a namespace it does not own is born under a
+-- temporary name that only this topology uses (the kernel ignores an alias
+-- given at creation), and gets its own name and the tag in one request: so
+-- at every instant it is either tagged or so named, and `down`, even after
+-- a kill, finds it. "vn" .. 6 hex digits of the tag .. "_" .. the step.
+local function tmp_prefix(self) return fmt("vn%06x_", hash(self.tag) % 0x1000000) end
+local function tmp_name(self, s) return fmt("%s%x", tmp_prefix(self), s.index) end
+T._tmp_name = function(self, i) return tmp_name(self, { index = i }) end
+-- the name option of the set{} that names a link born as `born`
+local function renamed(born, name) if born ~= name then return name end end
+local function is_tmp_name(self, name)
+  local p = tmp_prefix(self)
+  return name:sub(1, #p) == p and name:sub(#p + 1):match("^%x+$") ~= nil
+end
+
 -- a link's state relative to the script: "present" | "missing" | "different", detail
 local function probe_link(self, h, dev, want)
   local l = h:link(dev)
@@ -1061,7 +1105,12 @@ end
 K.netns = {
   probe = function(self, s)
     local h = self:_open(s.node)
-    if not h then return "missing", "namespace " .. s.node.nsname .. " does not exist" end
+    if not h then
+      if stale_file(s.node.nsname) then
+        return "different", "/run/netns/" .. s.node.nsname .. " is left from a namespace never made or half removed"
+      end
+      return "missing", "namespace " .. s.node.nsname .. " does not exist"
+    end
     local lo = h:link("lo")
     if not tagged(self, lo) then
       return "different", "namespace " .. s.node.nsname .. " exists but was not made by topology " .. self.name
@@ -1070,8 +1119,18 @@ K.netns = {
     return "present"
   end,
   apply = function(self, s, _, tx)
-    local h, msg, err = vnet.netns.add(s.node.nsname)
+    -- made without a name, tagged, then named: whatever carries one of our
+    -- names without the tag on its lo was not made by this topology
+    local h, msg, err = vnet.netns.new()
     if not h then return nil, msg, err end
+    local lo, ok
+    lo, msg, err = h:link("lo")
+    if lo then ok, msg, err = lo:set{ alias = self.tag, up = true } end
+    if ok then ok, msg, err = h:pin(s.node.nsname) end
+    if not ok then
+      h:close()
+      return nil, msg, err
+    end
     self._h[s.node] = h
     tx.fresh[s.node] = true
     tx:did(s, nil, function()
@@ -1079,9 +1138,7 @@ K.netns = {
       pcall(h.close, h)
       return vnet.netns.delete(s.node.nsname)
     end)
-    local lo, msg2, err2 = h:link("lo")
-    if not lo then return nil, msg2, err2 end
-    return lo:set{ alias = self.tag, up = true }
+    return true
   end,
 }
 
@@ -1111,10 +1168,11 @@ K.bridge = {
   apply = function(self, s, h, tx)
     local o = copy(s.sw.opts.bridge)
     o.name, o.kind, o.mtu = s.dev, "bridge", s.sw.opts.mtu
+    if s.node.kind == "external" then o.name = tmp_name(self, s) end
     local l, msg, err = h:link_add(o)
     if not l then return nil, msg, err end
     tx:did(s, s.node, function() return l:delete() end)
-    return l:set{ alias = self.tag, up = true }
+    return l:set{ name = renamed(o.name, s.dev), alias = self.tag, up = true }
   end,
 }
 
@@ -1139,12 +1197,16 @@ K.cable = {
     if not h2 then return nil, m0, e0 end
     local peer = { name = g.dev, mtu = g.mtu or c.mtu, address = g.mac }
     if h2 ~= h then peer.netns = h2 end
-    local l, msg, err = h:link_add{ name = f.dev, kind = "veth", mtu = f.mtu or c.mtu,
+    -- the end in an external namespace (if any) is `first`: born under a
+    -- temporary name; its twin goes wherever it goes
+    local name = f.ns.kind == "external" and tmp_name(self, s) or f.dev
+    local l, msg, err = h:link_add{ name = name, kind = "veth", mtu = f.mtu or c.mtu,
                                     address = f.mac, peer = peer }
     if not l then return nil, msg, err end
     tx:did(s, s.node, function() return l:delete() end)
     local ok
-    ok, msg, err = l:set{ alias = self.tag, up = true, master = f.master }
+    ok, msg, err = l:set{ name = renamed(name, f.dev), alias = self.tag, up = true,
+                          master = f.master }
     if not ok then return nil, msg, err end
     local p
     p, msg, err = h2:link(g.dev)
@@ -1162,6 +1224,7 @@ K.iface = {
     local o = copy(i.kopts)
     o.name, o.kind, o.mtu = i.dev, i.lkind, i.mtu
     local where = h
+    if s.node.kind == "external" then o.name = tmp_name(self, s) end
     if i.pnode then
       local ph, m0, e0 = self:_open(i.pnode)
       if not ph then return nil, m0, e0 end
@@ -1170,7 +1233,7 @@ K.iface = {
         -- made in the parent's namespace and moved at once; some kernels
         -- check the name there too, so it is born with a temporary one
         o.netns = h
-        o.name = "vntmp" .. s.index
+        o.name = tmp_name(self, s)
       end
       where = ph
     end
@@ -1179,7 +1242,7 @@ K.iface = {
     l, msg, err = h:link(o.name)
     if not l then return nil, msg, err end
     tx:did(s, s.node, function() return l:delete() end)
-    return l:set{ name = i.dev, alias = self.tag, up = true }
+    return l:set{ name = renamed(o.name, i.dev), alias = self.tag, up = true }
   end,
 }
 
@@ -1195,10 +1258,11 @@ K.tunnel = {
     o.name, o.kind, o.mtu = s.e.dev, s.t.mode, s.e.mtu or s.t.mtu
     o.remote = s.re
     if not NO_LOCAL[s.t.mode] then o["local"] = s.lo end
+    if s.node.kind == "external" then o.name = tmp_name(self, s) end
     local l, msg, err = h:link_add(o)
     if not l then return nil, msg, err end
     tx:did(s, s.node, function() return l:delete() end)
-    return l:set{ alias = self.tag, up = true }
+    return l:set{ name = renamed(o.name, s.e.dev), alias = self.tag, up = true }
   end,
 }
 
@@ -1527,11 +1591,16 @@ end
 function T:_clean_external(h, node)
   local errs = {}
   local names = {}
+  local function ours(l)
+    -- tagged, or still under the name it was born with (up was killed
+    -- before the request that names and tags it)
+    return l.alias == self.tag or ((l.alias or "") == "" and is_tmp_name(self, l.name))
+  end
   local it = h:links()
-  for l in it do if l.alias == self.tag then names[#names + 1] = l.name end end
+  for l in it do if ours(l) then names[#names + 1] = l.name end end
   for _, n in ipairs(names) do
     local l = h:link(n)               -- a veth peer may have gone with its twin
-    if l and l.alias == self.tag then
+    if l and ours(l) then
       local ok, msg = l:delete()
       if not ok and h:link(n) then errs[#errs + 1] = msg end
     end
@@ -1605,7 +1674,14 @@ function T:down()
   end
   self:_close_all()
   -- then every namespace with our name or prefix whose lo carries our tag
+  -- (a namespace is tagged before it gets its name), and the empty files
+  -- left under the names of this script's namespaces by a creation or a
+  -- removal that was killed half way
   local prefix = self.name .. "-"
+  local planned = { [self.name] = true }
+  for _, n in ipairs(self.nodes) do
+    if n.kind == "host" or n.kind == "router" then planned[n.nsname] = true end
+  end
   local mine = {}
   for name in vnet.netns.list() do
     if name == self.name or name:sub(1, #prefix) == prefix then
@@ -1618,6 +1694,8 @@ function T:down()
         end
         lo = nil
         h:close()
+      elseif planned[name] and stale_file(name) then
+        mine[#mine + 1] = name
       end
     end
   end
