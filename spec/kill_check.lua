@@ -19,7 +19,7 @@
 --   star   a switch and 30 hosts cabled to it
 --   ext    hosts cabled to the caller's own namespace and to an existing
 --          one, a switch (bridge) in the caller's namespace, a cable
---          between the two external namespaces, a route and a rule there
+--          between the two external namespaces, a tap, a route and a rule there
 -- Everything happens in a world of its own: the script runs itself again
 -- under `unshare --mount --net` with an empty tmpfs on /run/netns, so "the
 -- caller's namespace" is a scratch one and nothing can outlive the run.
@@ -51,6 +51,7 @@ local function build(topo, which)
     net:link(c, xs, { c = "10.2.0.3/24" })
     net:link(d, E, { subnet = "10.5.0.0/30" })
     net:link(E, xs, { E = "10.2.0.9/24" })
+    net:iface(X, "kxt0", { kind = "tap" })
     net:route(X, "10.4.0.0/16", "10.3.0.2")
     net:rule(X, { from = "10.4.0.0/16", table = 104, priority = 1004 })
     net:route(a, "default", X)

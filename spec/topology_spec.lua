@@ -857,8 +857,8 @@ return net:main(arg, { hello = function(n, who) print("hello " .. tostring(who) 
   -- file under /run/netns, an untagged namespace, an untagged link in a
   -- namespace the topology does not own), and every later up failed
   describe("after a kill at any instant of up (issue 4)", function()
-    -- the script of a topology with hosts a, b, c, a switch xs in the
-    -- external namespace x and c cabled to x; `crash WHAT N [NS]` runs up
+    -- the script of a topology with hosts a, b, c, a switch xs and a tap
+    -- in the external namespace x and c cabled to x; `crash WHAT N [NS]` runs up
     -- and SIGKILLs it right after the N-th object made by WHAT ("netns":
     -- a namespace gets its name; "link_add": a link is made) in namespace
     -- NS (or any)
@@ -873,6 +873,7 @@ local xs = net:switch("xs", { at = X })
 net:link(a, b, { subnet = "10.0.0.0/30" })
 net:link(c, X, { subnet = "10.0.1.0/30", X = { name = "xc0" } })
 net:link(b, xs)
+net:iface(X, "xt0", { kind = "tap" })
 net:route(X, "10.9.0.0/16", "10.0.1.1")
 if arg[1] == "crash" then
   local what, count, where, seen = arg[2], tonumber(arg[3]), arg[4], 0
@@ -952,8 +953,8 @@ return net:main(arg)
       local script = kill_script(name, x)
       finally(function() run_script(script, "down"); os.remove(script) end)
       local proto = topo.new{ name = name }.proto
-      -- the bridge xs, the end of cable c -- X, the port of b on xs
-      for n = 1, 3 do
+      -- the bridge xs, the end of cable c -- X, the port of b on xs, the tap
+      for n = 1, 4 do
         assert.are.equal(137, (run_script(script, "crash", "link_add", tostring(n), x)))
         -- the n-th is there, under its temporary name
         local made, tmp = linknames(x), 0
