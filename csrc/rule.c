@@ -471,13 +471,86 @@ static int ns_rule_del(lua_State *L)
 	return rule_modify(L, "rule_del", 0);
 }
 
-/* rule:delete() -> true | nil, msg, errname */
+static int m_tostring(lua_State *L);
+
+/* Whether the kernel would take rule r for the delete request made from w:
+ * its rule_find compares the priority (always sent) and those of the other
+ * fields that are set in the request; a zero or empty field, the goto
+ * target and the flags (not) match any rule. */
+static int kernel_takes(struct rtnl_rule *w, struct rtnl_rule *r)
+{
+	static const int sides[] = { 0, 1 };
+	const char *s, *t;
+	int i;
+	if (rtnl_rule_get_prio(r) != rtnl_rule_get_prio(w) ||
+	    (rtnl_rule_get_action(w) && rtnl_rule_get_action(r) != rtnl_rule_get_action(w)) ||
+	    (rtnl_rule_get_table(w) && rtnl_rule_get_table(r) != rtnl_rule_get_table(w)) ||
+	    (rtnl_rule_get_mark(w) && rtnl_rule_get_mark(r) != rtnl_rule_get_mark(w)) ||
+	    (rtnl_rule_get_mask(w) && rtnl_rule_get_mask(r) != rtnl_rule_get_mask(w)) ||
+	    (rule_proto(w) && rule_proto(r) != rule_proto(w)) ||
+	    (rtnl_rule_get_dsfield(w) && rtnl_rule_get_dsfield(r) != rtnl_rule_get_dsfield(w)))
+		return 0;
+	if ((s = rtnl_rule_get_iif(w)) && *s && (!(t = rtnl_rule_get_iif(r)) || strcmp(s, t)))
+		return 0;
+	if ((s = rtnl_rule_get_oif(w)) && *s && (!(t = rtnl_rule_get_oif(r)) || strcmp(s, t)))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		struct nl_addr *a = sides[i] ? rtnl_rule_get_dst(w) : rtnl_rule_get_src(w);
+		struct nl_addr *b = sides[i] ? rtnl_rule_get_dst(r) : rtnl_rule_get_src(r);
+		if (a && nl_addr_get_prefixlen(a) && (!b || nl_addr_cmp(a, b)))
+			return 0;
+	}
+	return 1;
+}
+
+static int keep_family(struct nl_object *o, void *arg)
+{
+	return rtnl_rule_get_family(RU_(o)) == *(const int *)arg;
+}
+
+/* rule:delete() -> true | nil, msg, errname. The kernel deletes the first
+ * rule that matches what the request names, and a field a rule leaves
+ * empty matches any value there: `100: from all lookup 1` names
+ * `100: from all fwmark 0x5 lookup 1` too. So the rules are read first,
+ * and when the kernel would take another rule before this one the delete
+ * fails (ENOTUNIQ) and removes nothing. */
 static int m_delete(lua_State *L)
 {
 	struct rtnl_rule *r = RU_(vn_box_check(L, 1, VN_RULE));
-	vn_ns *ns = vn_box_ns(L, 1);
+	vn_ns *ns = vn_box_ns(L, 1);                          /* 2 */
 	struct nl_msg *msg = NULL;
-	int rc = rtnl_rule_build_delete_request(r, 0, &msg);
+	char prio[16];
+	int rc, fam = rtnl_rule_get_family(r);
+	size_t i;
+	vn_list *l;
+
+	snprintf(prio, sizeof prio, "%lu", (unsigned long)rtnl_rule_get_prio(r));
+	lua_pushfstring(L, "delete rule %s", prio);         /* 3 */
+	l = vn_list_new(L);                                  /* 4 */
+	if (rule_dump(ns, fam, keep_family, &fam, l) < 0)
+		return vn_nsfail(L, ns, lua_tostring(L, 3));
+	for (i = 0; i < l->n; i++) {
+		struct nl_object *o = l->v[i];
+		if (!kernel_takes(r, RU_(o)))
+			continue;
+		if (nl_object_diff((struct nl_object *)r, o) == 0 &&
+		    rule_flags(r) == rule_flags(RU_(o)))
+			break;
+		/* "delete rule 100: the kernel would remove 100: from all ..." */
+		lua_pushcfunction(L, m_tostring);
+		vn_box_push(L, NULL, VN_RULE, 2);
+		vn_box_replace(L, -1, VN_RULE, o);
+		lua_call(L, 1, 1);
+		{
+			const char *what = lua_pushfstring(L, "%s: another rule comes first that "
+				"the kernel would remove instead (%s); delete that one first",
+				lua_tostring(L, 3), lua_tostring(L, -1) + strlen("vnet.rule: "));
+			vn_list_drop(L, l);
+			return vn_fail(L, what, ENOTUNIQ, NULL);
+		}
+	}
+	vn_list_drop(L, l);
+	rc = rtnl_rule_build_delete_request(r, 0, &msg);
 	if (rc < 0)
 		return luaL_error(L, "delete: cannot build the request (%s)", nl_geterror(rc));
 	/* the priority names the rule exactly, also for priority 0 */
@@ -485,11 +558,8 @@ static int m_delete(lua_State *L)
 		nla_put_u32(msg, FRA_PRIORITY, 0);
 	rc = vn_talk(ns, msg);
 	nlmsg_free(msg);
-	if (rc < 0) {
-		char prio[16];
-		snprintf(prio, sizeof prio, "%lu", (unsigned long)rtnl_rule_get_prio(r));
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete rule %s", prio));
-	}
+	if (rc < 0)
+		return vn_nsfail(L, ns, lua_tostring(L, 3));
 	lua_pushboolean(L, 1);
 	return 1;
 }

@@ -396,6 +396,40 @@ describe("rules the kernel completes, deleting them, and u32 priorities", functi
     assert.are.equal(3, #iprules(name))
   end)
 
+  it("never lets the kernel delete another rule that matches first", function()
+    -- the kernel removes the first rule matching what a delete names, and a
+    -- field left empty matches anything: 100 lookup 1 names the rules below
+    local ns, name = H.ns("delfirst")
+    local y1 = assert(ns:rule_add{ fwmark = 5, table = 1, priority = 100 })
+    local y2 = assert(ns:rule_add{ iif = "x0", table = 1, priority = 100 })
+    local y3 = assert(ns:rule_add{ from = "10.1.0.0/16", oif = "x1", table = 1, priority = 100 })
+    local x = assert(ns:rule_add{ table = 1, priority = 100 })
+    local xs
+    for r in ns:rules() do if r.priority == 100 and not r.fwmark and not r.iif and not r.oif then xs = r end end
+    local before = snapshot(name)
+    for _, obj in ipairs({ x, xs }) do
+      local msg = H.fails("ENOTUNIQ", obj:delete())
+      assert.truthy(msg:find("delete rule 100", 1, true), msg)
+      assert.truthy(msg:find("100: from all fwmark 0x5/0xffffffff lookup 1", 1, true), msg)
+      assert.are.same(before, snapshot(name))
+    end
+    -- the rules the kernel would take first can go, then this one
+    assert.is_true(y1:delete())
+    H.fails("ENOTUNIQ", x:delete())
+    assert.is_true(y2:delete())
+    H.fails("ENOTUNIQ", x:delete())
+    assert.is_true(y3:delete())
+    assert.is_true(x:delete())
+    assert.are.equal(3, #iprules(name))
+    -- a rule naming more than one before it is not taken for it
+    local a = assert(ns:rule_add{ table = 2, priority = 200 })
+    local b = assert(ns:rule_add{ fwmark = 9, table = 2, priority = 200 })
+    assert.is_true(b:delete())
+    assert.truthy(at(iprules(name), 200))
+    assert.is_true(a:delete())
+    assert.is_nil(at(iprules(name), 200))
+  end)
+
   it("prints and deletes priorities and goto targets of 2^31 and more", function()
     local ns, name = H.ns("u32")
     local r = assert(ns:rule_add{ table = 5, priority = 3000000000 })
