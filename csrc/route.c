@@ -57,7 +57,7 @@ static const struct { const char *name; int v; } scopes[] = {
 static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 		      const char *file, int scoped, int *out)
 {
-	long v = -1;
+	lua_Integer v = -1;   /* not long: 2^32 + 1 must not pass as 1 */
 	int i;
 	lua_getfield(L, idx, key);
 	switch (lua_type(L, -1)) {
@@ -66,7 +66,7 @@ static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 		return 0;
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, -1))
-			v = (long)lua_tointeger(L, -1);
+			v = lua_tointeger(L, -1);
 		if (v < 0 || v > 255)
 			luaL_error(L, "%s: option '%s' must be a name or a number 0-255", fn, key);
 		break;
@@ -76,7 +76,7 @@ static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 				if (!strcmp(scopes[i].name, lua_tostring(L, -1)))
 					v = scopes[i].v;
 		if (v < 0)
-			v = vn_rtname_lookup(file, lua_tostring(L, -1));
+			v = (lua_Integer)vn_rtname_lookup(file, lua_tostring(L, -1));
 		if (v < 0 || v > 255) {
 			if (scoped)
 				luaL_error(L, "%s: option '%s' must be one of 'global', 'site', "

@@ -6,6 +6,12 @@
  *   ns:rule_del{ ...same... }           rule:delete()
  *   ns:rules{ family = }                (iterator)
  *
+ * rule_add returns the rule the kernel echoes (NLM_F_ECHO): it may have
+ * chosen the priority and, for table = 0, the table. The kernel deletes
+ * the first rule matching the fields a delete sets, a zero or empty field
+ * matching any: rule_del must name one, and rule:delete() checks that no
+ * other rule comes first.
+ *
  * iif and oif are interface names and are not resolved: a rule may name a
  * device that does not exist yet, as with `ip rule`. libnl keeps the rule
  * header's flags (FIB_RULE_INVERT) private, so they are written into and
