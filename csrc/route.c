@@ -3,7 +3,8 @@
  *
  *   ns:route_add{ dst =, gateway =, dev =, src =, metric =, scope =,
  *                 protocol =, type =, table =, mtu =, onlink =, family =,
- *                 nexthops = { { gateway =, dev =, weight =, onlink = }, ... } }
+ *                 nexthops = { { gateway =, dev =, weight =, onlink = }, ... },
+ *                 nhid = }
  *   ns:route_replace{ ...same... }      ns:route_del{ ...same... }
  *   ns:routes{ table =, family =, dev =, protocol =, type = }   (iterator)
  *   ns:route_get(addr [, { from =, iif =, oif =, mark = }])
@@ -35,6 +36,7 @@
 #ifndef RTNH_F_ONLINK
 #define RTNH_F_ONLINK 4
 #endif
+typedef char rta_nh_id_known[RTA_NH_ID == 30 ? 1 : -1];
 
 /* ---- enumerations ----------------------------------------------------- */
 /* route types a user may ask for; the RTN_ value is the index + 1 */
@@ -55,7 +57,7 @@ static const struct { const char *name; int v; } scopes[] = {
 static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 		      const char *file, int scoped, int *out)
 {
-	long v = -1;
+	lua_Integer v = -1;   /* not long: 2^32 + 1 must not pass as 1 */
 	int i;
 	lua_getfield(L, idx, key);
 	switch (lua_type(L, -1)) {
@@ -64,7 +66,7 @@ static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 		return 0;
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, -1))
-			v = (long)lua_tointeger(L, -1);
+			v = lua_tointeger(L, -1);
 		if (v < 0 || v > 255)
 			luaL_error(L, "%s: option '%s' must be a name or a number 0-255", fn, key);
 		break;
@@ -74,7 +76,7 @@ static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 				if (!strcmp(scopes[i].name, lua_tostring(L, -1)))
 					v = scopes[i].v;
 		if (v < 0)
-			v = vn_rtname_lookup(file, lua_tostring(L, -1));
+			v = (lua_Integer)vn_rtname_lookup(file, lua_tostring(L, -1));
 		if (v < 0 || v > 255) {
 			if (scoped)
 				luaL_error(L, "%s: option '%s' must be one of 'global', 'site', "
@@ -344,6 +346,16 @@ static void f_type(lua_State *L, void *o)
 {
 	push_type(L, RTM(o)->rtm_type);
 }
+/* the id of the nexthop object the route uses (`ip route ... nhid N`);
+ * gateway, dev and nexthops then show what the kernel derived from it */
+static void f_nhid(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	if (RA(&v, RTA_NH_ID))
+		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_NH_ID)));
+	else
+		lua_pushnil(L);
+}
 static void f_mtu(lua_State *L, void *o)
 {
 	uint32_t mtu;
@@ -395,7 +407,7 @@ static const vn_field route_fields[] = {
 	{ "gateway", f_gateway }, { "dev", f_dev }, { "src", f_src },
 	{ "metric", f_metric }, { "scope", f_scope }, { "protocol", f_protocol },
 	{ "type", f_type }, { "mtu", f_mtu }, { "onlink", f_onlink },
-	{ "nexthops", f_nexthops }, { NULL, NULL }
+	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { NULL, NULL }
 };
 
 /* Pushes a route box holding a copy of the payload p (len bytes). */
@@ -585,9 +597,9 @@ enum { R_ADD, R_REPLACE, R_DEL };
 
 static const char *const route_keys[] = { "dst", "gateway", "dev", "src",
 	"metric", "scope", "protocol", "type", "table", "mtu", "nexthops",
-	"onlink", "family", NULL };
+	"onlink", "family", "nhid", NULL };
 enum { K_DST, K_GATEWAY, K_DEV, K_SRC, K_METRIC, K_SCOPE, K_PROTOCOL, K_TYPE,
-       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY };
+       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID };
 static const char *const nh_keys[] = { "gateway", "dev", "weight", "onlink", NULL };
 
 /* An address option that must be a host address (no prefix): 1 and *out
@@ -629,6 +641,7 @@ typedef struct rt_req {
 	int err;
 	int family, type, proto, mtu_set, nnh;
 	uint32_t table, prio, mtu;
+	uint32_t nhid;    /* a nexthop object (RTA_NH_ID), 0: none */
 	vn_ip dst, src;   /* src.len 0: none */
 	rt_hop *nh;       /* nnh next hops: a userdata on the stack, or &one */
 	rt_hop one;
@@ -697,6 +710,18 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		q->prio = (uint32_t)n;
 	if (VN_HAS(q->has, K_MTU) && (q->mtu_set = vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)))
 		q->mtu = (uint32_t)n;
+	if (VN_HAS(q->has, K_NHID) && vn_opt_int(L, 2, fn, "nhid", 1, 0xffffffffLL, &n)) {
+		q->nhid = (uint32_t)n;
+		/* the nexthop object is the route's next hop: the kernel
+		 * refuses both (EINVAL, "mutually exclusive") */
+		for (i = 0; i < 3; i++) {
+			static const char *const hops[] = { "gateway", "dev", "nexthops" };
+			lua_getfield(L, 2, hops[i]);
+			if (!lua_isnil(L, -1))
+				luaL_error(L, "%s: give either 'nhid' or '%s', not both", fn, hops[i]);
+			lua_pop(L, 1);
+		}
+	}
 
 	/* the next hops' list, when given, stays at nhidx */
 	if (VN_HAS(q->has, K_NEXTHOPS)) {
@@ -785,7 +810,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		else if (q->type == RTN_BROADCAST || q->type == RTN_MULTICAST ||
 			 q->type == RTN_ANYCAST)
 			q->scope = RT_SCOPE_LINK;
-		else if (q->type == RTN_UNICAST && !nnh)
+		else if (q->type == RTN_UNICAST && !nnh && !q->nhid)
 			q->scope = q->nnh == 1 && q->one.gw.len ? RT_SCOPE_UNIVERSE
 								: RT_SCOPE_LINK;
 		else
@@ -843,6 +868,8 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		put_u32(h, RTAX_MTU, q->mtu);
 		end_nest(h, m);
 	}
+	if (q->nhid)
+		put_u32(h, RTA_NH_ID, q->nhid);
 	if (q->nnh == 1) {
 		if (q->nh[0].gw.len)
 			put_attr(h, RTA_GATEWAY, q->nh[0].gw.b, (size_t)q->nh[0].gw.len);
@@ -881,6 +908,8 @@ static int keep_match(const struct nlmsghdr *h, void *arg)
 		return 0;
 	if (m->prio_set && rta_u32(RA(&r, RTA_PRIORITY)) != rta_u32(RA(w, RTA_PRIORITY)))
 		return 0;
+	if (RA(w, RTA_NH_ID))
+		return same_attr(RA(&r, RTA_NH_ID), RA(w, RTA_NH_ID));
 	nw = rt_nexthops(w, NULL);
 	if (nw > 1)
 		return rt_nexthops(&r, NULL) >= nw;
@@ -1080,17 +1109,56 @@ static int ns_route_get(lua_State *L)
 }
 
 /* ---- methods ------------------------------------------------------------ */
+/* Copies the route message m (len bytes) into out (room for len + RTA_ALIGNTO)
+ * without what the kernel derived from a nexthop object: a route that names
+ * one (RTA_NH_ID) is shown with its gateway, device, list of next hops and
+ * encapsulation, which the kernel refuses beside RTA_NH_ID ("Nexthop
+ * specification and nexthop id are mutually exclusive"), and with the type
+ * blackhole for a blackhole nexthop, which is not the route's own type (any
+ * type is asked for instead). Returns the bytes written. */
+static size_t del_msg(unsigned char *out, const unsigned char *m, size_t len)
+{
+	size_t hl = NLMSG_ALIGN(sizeof(struct rtmsg)), n = hl;
+	const struct rtattr *a;
+	unsigned int left;
+	if (len < hl)
+		return 0;
+	memset(out, 0, len + RTA_ALIGNTO);
+	memcpy(out, m, hl);
+	((struct rtmsg *)out)->rtm_type = RTN_UNSPEC;
+	left = (unsigned int)(len - hl);
+	for (a = (const struct rtattr *)(m + hl); RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		switch (a->rta_type & NLA_TYPE_MASK) {
+		case RTA_GATEWAY: case RTA_VIA: case RTA_OIF: case RTA_MULTIPATH:
+		case RTA_ENCAP: case RTA_ENCAP_TYPE: case RTA_FLOW:
+			continue;
+		}
+		memcpy(out + n, a, a->rta_len);
+		n += RTA_ALIGN(a->rta_len);
+	}
+	return n;
+}
+
 /* route:delete() -> true | nil, msg, errname: the route's own message sent
- * back as RTM_DELROUTE (what `ip route flush` does) */
+ * back as RTM_DELROUTE (what `ip route flush` does), less what the kernel
+ * derived from a nexthop object (del_msg) */
 static int m_delete(lua_State *L)
 {
 	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
 	vn_ns *ns;
+	rt_view v;
 	int rc;
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
 	ns = vn_box_ns(L, 1);
-	rc = vn_talk_raw(ns, RTM_DELROUTE, b->m, b->len);
+	rt_parse(&v, b->m, b->len);
+	if (RA(&v, RTA_NH_ID)) {
+		unsigned char *m = (unsigned char *)lua_newuserdata(L, b->len + RTA_ALIGNTO);
+		rc = vn_talk_raw(ns, RTM_DELROUTE, m, del_msg(m, b->m, b->len));
+		lua_pop(L, 1);
+	} else {
+		rc = vn_talk_raw(ns, RTM_DELROUTE, b->m, b->len);
+	}
 	if (rc < 0) {
 		f_dst(L, b);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "delete route %s",
@@ -1148,6 +1216,10 @@ static int m_tostring(lua_State *L)
 	}
 	push_dst(L, &v);
 	luaL_addvalue(&buf);
+	if (RA(&v, RTA_NH_ID)) {
+		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_NH_ID)));
+		add_word(L, &buf, "nhid");
+	}
 	n = rt_nexthops(&v, &nh);
 	if (n == 1)
 		add_nh(L, &buf, fam, &nh);

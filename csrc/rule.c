@@ -6,6 +6,12 @@
  *   ns:rule_del{ ...same... }           rule:delete()
  *   ns:rules{ family = }                (iterator)
  *
+ * rule_add returns the rule the kernel echoes (NLM_F_ECHO): it may have
+ * chosen the priority and, for table = 0, the table. The kernel deletes
+ * the first rule matching the fields a delete sets, a zero or empty field
+ * matching any: rule_del must name one, and rule:delete() checks that no
+ * other rule comes first.
+ *
  * iif and oif are interface names and are not resolved: a rule may name a
  * device that does not exist yet, as with `ip rule`. libnl keeps the rule
  * header's flags (FIB_RULE_INVERT) private, so they are written into and
@@ -136,23 +142,23 @@ static const vn_field rule_fields[] = {
 };
 
 /* ---- dumps -------------------------------------------------------------- */
-struct rule_filter { int family; struct rtnl_rule *want; int prio_set, invert;
+struct rule_filter { int family; struct rtnl_rule *want; int prio_set, mask_set, invert;
 		     int proto; /* -1: any */ };
 
 /* Reads option 'protocol' (a number or an rt_protos name) into *out;
  * returns whether it was given. */
 static int opt_protocol(lua_State *L, int idx, const char *fn, int *out)
 {
-	long v;
+	lua_Integer v;
 	lua_getfield(L, idx, "protocol");
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		return 0;
 	}
 	if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
-		v = (long)lua_tointeger(L, -1);
+		v = lua_tointeger(L, -1);
 	else if (lua_type(L, -1) == LUA_TSTRING)
-		v = vn_rtname_lookup("rt_protos", lua_tostring(L, -1));
+		v = (lua_Integer)vn_rtname_lookup("rt_protos", lua_tostring(L, -1));
 	else
 		return luaL_error(L, "%s: option 'protocol' must be a number or an "
 				  "rt_protos name, got %s", fn, luaL_typename(L, -1));
@@ -235,7 +241,9 @@ static int is_all(lua_State *L, int idx, const char *key)
 	return all;
 }
 
-typedef struct ru_req { int prio_set, invert, mask_set, proto_set; } ru_req;
+/* what a request names: selects counts the options that narrow which rule
+ * a delete matches (the kernel takes an absent or zero value as "any") */
+typedef struct ru_req { int prio_set, invert, mask_set, proto_set, selects; } ru_req;
 
 /* Fills r (owned by a box) from the options at 2. May raise. */
 static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int adding,
@@ -259,19 +267,30 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 	has_table = vn_opt_table(L, 2, fn, "table", &table);
 	if (vn_opt_enum(L, 2, fn, "action", actions, &i))
 		act = action_vals[i];
-	if ((q->prio_set = vn_opt_int(L, 2, fn, "priority", 0, 0xffffffffLL, &n)))
+	if (has_table && table)
+		q->selects++;
+	if ((q->prio_set = vn_opt_int(L, 2, fn, "priority", 0, 0xffffffffLL, &n))) {
 		rtnl_rule_set_prio(r, (uint32_t)n);
-	if ((q->proto_set = opt_protocol(L, 2, fn, &i)))
+		q->selects++;
+	}
+	if ((q->proto_set = opt_protocol(L, 2, fn, &i))) {
 		rtnl_rule_set_protocol(r, (uint8_t)i);
-	if (vn_opt_int(L, 2, fn, "fwmark", 0, 0xffffffffLL, &n))
+		q->selects += i != 0;
+	}
+	if (vn_opt_int(L, 2, fn, "fwmark", 0, 0xffffffffLL, &n)) {
 		rtnl_rule_set_mark(r, (uint32_t)n);
-	if ((q->mask_set = vn_opt_int(L, 2, fn, "fwmask", 0, 0xffffffffLL, &n)))
+		q->selects += n != 0;
+	}
+	if ((q->mask_set = vn_opt_int(L, 2, fn, "fwmask", 0, 0xffffffffLL, &n))) {
 		rtnl_rule_set_mask(r, (uint32_t)n);
+		q->selects += n != 0;
+	}
 	if (vn_opt_int(L, 2, fn, "goto", 1, 0xffffffffLL, &n)) {
 		if (act >= 0 && act != FR_ACT_GOTO)
 			luaL_error(L, "%s: option 'goto' needs action 'goto'", fn);
 		act = FR_ACT_GOTO;
 		rtnl_rule_set_goto(r, (uint32_t)n);
+		q->selects++;
 	} else if (act == FR_ACT_GOTO) {
 		luaL_error(L, "%s: action 'goto' needs option 'goto' (a priority)", fn);
 	}
@@ -281,6 +300,7 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 			vn_check_ifname(L, s, fn, lua_pushfstring(L, "option '%s'", ifs[i]));
 			lua_pop(L, 1);
 			if (i == 0) rtnl_rule_set_iif(r, s); else rtnl_rule_set_oif(r, s);
+			q->selects++;
 		}
 	if (has_table && act >= 0 && act != FR_ACT_TO_TBL)
 		luaL_error(L, "%s: option 'table' goes with action 'lookup'", fn);
@@ -298,20 +318,29 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 			continue;
 		if ((a = vn_opt_addr(L, 2, fn, addrs[i], family))) {
 			if (i == 0) rtnl_rule_set_src(r, a); else rtnl_rule_set_dst(r, a);
+			q->selects += nl_addr_get_prefixlen(a) > 0;
 			nl_addr_put(a);
 		}
 	}
 }
 
+/* The rule a request made, for reading it back when its echo was lost: every
+ * field it gave, with the kernel's own choices (a priority, the table of
+ * `table = 0`, the full mask of a mark) where it gave none. */
 static int keep_match(struct nl_object *o, void *arg)
 {
 	struct rule_filter *f = (struct rule_filter *)arg;
 	struct rtnl_rule *r = RU_(o), *w = f->want;
+	uint32_t mask = f->mask_set ? rtnl_rule_get_mask(w)
+				    : rtnl_rule_get_mark(w) ? 0xffffffffu : 0;
 	const char *a, *b;
 	if (rtnl_rule_get_family(r) != rtnl_rule_get_family(w) ||
 	    rtnl_rule_get_action(r) != rtnl_rule_get_action(w) ||
-	    rtnl_rule_get_table(r) != rtnl_rule_get_table(w) ||
+	    (rtnl_rule_get_table(w) && rtnl_rule_get_table(r) != rtnl_rule_get_table(w)) ||
 	    rtnl_rule_get_mark(r) != rtnl_rule_get_mark(w) ||
+	    rtnl_rule_get_mask(r) != mask ||
+	    (rtnl_rule_get_action(w) == FR_ACT_GOTO &&
+	     rtnl_rule_get_goto(r) != rtnl_rule_get_goto(w)) ||
 	    (f->prio_set && rtnl_rule_get_prio(r) != rtnl_rule_get_prio(w)) ||
 	    (f->proto >= 0 && rule_proto(r) != f->proto) ||
 	    !!(rule_flags(r) & FIB_RULE_INVERT) != f->invert)
@@ -334,11 +363,48 @@ static int keep_match(struct nl_object *o, void *arg)
 	return 1;
 }
 
+/* the echo of a new rule */
+static int keep_echo(struct nl_object *o, void *arg)
+{
+	int fam = rtnl_rule_get_family(RU_(o));
+	(void)arg;
+	return fam == AF_INET || fam == AF_INET6;
+}
+
+/* Pushes a rule box holding o (a reference is taken), bound to the
+ * namespace handle at index 1. */
+static void push_rule(lua_State *L, struct nl_object *o)
+{
+	vn_box_push(L, NULL, VN_RULE, 1);
+	vn_box_replace(L, -1, VN_RULE, o);
+}
+
+/* After the rule q made was acked without an echo we could keep (memory
+ * ran out while it was read), finds it by a dump. Pushes it and returns 1;
+ * returns 0 when it cannot be told apart (nothing pushed). */
+static int read_back(lua_State *L, vn_ns *ns, struct rtnl_rule *r, const ru_req *q,
+		     vn_list *l)
+{
+	struct rule_filter f;
+	memset(&f, 0, sizeof f);
+	f.want = r;
+	f.prio_set = q->prio_set;
+	f.mask_set = q->mask_set;
+	f.invert = q->invert;
+	f.proto = q->proto_set ? rule_proto(r) : -1;
+	vn_list_free(l);
+	if (rule_dump(ns, rtnl_rule_get_family(r), keep_match, &f, l) < 0 || l->n != 1)
+		return 0;
+	push_rule(L, l->v[0]);
+	return 1;
+}
+
 static int rule_modify(lua_State *L, const char *fn, int adding)
 {
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rtnl_rule *r;
 	struct nl_msg *msg = NULL;
+	vn_list *l = NULL;
 	vn_box *box;
 	ru_req q;
 	int rc;
@@ -353,36 +419,47 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 	box->o = (struct nl_object *)r;
 	memset(&q, 0, sizeof q);
 	parse_rule(L, r, fn, adding, &q);
+	/* the kernel deletes the first rule that matches what a delete names:
+	 * naming nothing would remove `0: from all lookup local` */
+	if (!adding && !q.selects)
+		return luaL_error(L, "%s: name the rule to delete: give at least one of "
+				  "'priority', 'from', 'to', 'table', 'fwmark', 'fwmask', "
+				  "'iif', 'oif', 'goto' or 'protocol' (an empty selector "
+				  "would remove the first rule, the local one)", fn);
+	if (adding && !vn_deferred(ns))
+		l = vn_list_new(L);                          /* 4 */
 	rc = adding ? rtnl_rule_build_add_request(r, NLM_F_EXCL, &msg)
 		    : rtnl_rule_build_delete_request(r, 0, &msg);
 	if (rc < 0)
 		return luaL_error(L, "%s: cannot build the request (%s)", fn, nl_geterror(rc));
 	if (q.invert)
 		((struct fib_rule_hdr *)nlmsg_data(nlmsg_hdr(msg)))->flags |= FIB_RULE_INVERT;
-	rc = vn_talk(ns, msg);
+	if (l) {
+		/* the kernel echoes the rule it made (NLM_F_ECHO), with the
+		 * priority and table it chose */
+		l->keep = keep_echo;
+		rc = vn_request(ns, nlmsg_hdr(msg), 1, l);
+	} else {
+		rc = vn_talk(ns, msg);
+	}
 	nlmsg_free(msg);
-	if (rc < 0)
+	if (rc < 0) {
+		if (l)
+			vn_list_free(l);
 		return vn_nsfail(L, ns, fn);
-	if (!adding || vn_deferred(ns)) {
+	}
+	if (!l) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	/* move r into a box bound to the namespace, then refresh it */
-	vn_box_push(L, NULL, VN_RULE, 1);                    /* 4 */
-	((vn_box *)lua_touserdata(L, -1))->o = (struct nl_object *)r;
-	box->o = NULL;
-	{
-		struct rule_filter f;
-		vn_list l;
-		memset(&f, 0, sizeof f);
-		f.want = r;
-		f.prio_set = q.prio_set;
-		f.invert = q.invert;
-		f.proto = q.proto_set ? rule_proto(r) : -1;
-		if (rule_dump(ns, rtnl_rule_get_family(r), keep_match, &f, &l) == 0 && l.n > 0)
-			vn_box_replace(L, 4, VN_RULE, l.v[0]);
-		vn_list_free(&l);
+	if (l->n > 0) {
+		push_rule(L, l->v[0]);
+	} else if (!read_back(L, ns, r, &q, l)) {
+		vn_list_free(l);
+		return vn_fail(L, "rule_add: the rule was added but could not be read "
+			       "back", ENOMEM, NULL);
 	}
+	vn_list_drop(L, l);
 	return 1;
 }
 
@@ -400,13 +477,86 @@ static int ns_rule_del(lua_State *L)
 	return rule_modify(L, "rule_del", 0);
 }
 
-/* rule:delete() -> true | nil, msg, errname */
+static int m_tostring(lua_State *L);
+
+/* Whether the kernel would take rule r for the delete request made from w:
+ * its rule_find compares the priority (always sent) and those of the other
+ * fields that are set in the request; a zero or empty field, the goto
+ * target and the flags (not) match any rule. */
+static int kernel_takes(struct rtnl_rule *w, struct rtnl_rule *r)
+{
+	static const int sides[] = { 0, 1 };
+	const char *s, *t;
+	int i;
+	if (rtnl_rule_get_prio(r) != rtnl_rule_get_prio(w) ||
+	    (rtnl_rule_get_action(w) && rtnl_rule_get_action(r) != rtnl_rule_get_action(w)) ||
+	    (rtnl_rule_get_table(w) && rtnl_rule_get_table(r) != rtnl_rule_get_table(w)) ||
+	    (rtnl_rule_get_mark(w) && rtnl_rule_get_mark(r) != rtnl_rule_get_mark(w)) ||
+	    (rtnl_rule_get_mask(w) && rtnl_rule_get_mask(r) != rtnl_rule_get_mask(w)) ||
+	    (rule_proto(w) && rule_proto(r) != rule_proto(w)) ||
+	    (rtnl_rule_get_dsfield(w) && rtnl_rule_get_dsfield(r) != rtnl_rule_get_dsfield(w)))
+		return 0;
+	if ((s = rtnl_rule_get_iif(w)) && *s && (!(t = rtnl_rule_get_iif(r)) || strcmp(s, t)))
+		return 0;
+	if ((s = rtnl_rule_get_oif(w)) && *s && (!(t = rtnl_rule_get_oif(r)) || strcmp(s, t)))
+		return 0;
+	for (i = 0; i < 2; i++) {
+		struct nl_addr *a = sides[i] ? rtnl_rule_get_dst(w) : rtnl_rule_get_src(w);
+		struct nl_addr *b = sides[i] ? rtnl_rule_get_dst(r) : rtnl_rule_get_src(r);
+		if (a && nl_addr_get_prefixlen(a) && (!b || nl_addr_cmp(a, b)))
+			return 0;
+	}
+	return 1;
+}
+
+static int keep_family(struct nl_object *o, void *arg)
+{
+	return rtnl_rule_get_family(RU_(o)) == *(const int *)arg;
+}
+
+/* rule:delete() -> true | nil, msg, errname. The kernel deletes the first
+ * rule that matches what the request names, and a field a rule leaves
+ * empty matches any value there: `100: from all lookup 1` names
+ * `100: from all fwmark 0x5 lookup 1` too. So the rules are read first,
+ * and when the kernel would take another rule before this one the delete
+ * fails (ENOTUNIQ) and removes nothing. */
 static int m_delete(lua_State *L)
 {
 	struct rtnl_rule *r = RU_(vn_box_check(L, 1, VN_RULE));
-	vn_ns *ns = vn_box_ns(L, 1);
+	vn_ns *ns = vn_box_ns(L, 1);                          /* 2 */
 	struct nl_msg *msg = NULL;
-	int rc = rtnl_rule_build_delete_request(r, 0, &msg);
+	char prio[16];
+	int rc, fam = rtnl_rule_get_family(r);
+	size_t i;
+	vn_list *l;
+
+	snprintf(prio, sizeof prio, "%lu", (unsigned long)rtnl_rule_get_prio(r));
+	lua_pushfstring(L, "delete rule %s", prio);         /* 3 */
+	l = vn_list_new(L);                                  /* 4 */
+	if (rule_dump(ns, fam, keep_family, &fam, l) < 0)
+		return vn_nsfail(L, ns, lua_tostring(L, 3));
+	for (i = 0; i < l->n; i++) {
+		struct nl_object *o = l->v[i];
+		if (!kernel_takes(r, RU_(o)))
+			continue;
+		if (nl_object_diff((struct nl_object *)r, o) == 0 &&
+		    rule_flags(r) == rule_flags(RU_(o)))
+			break;
+		/* "delete rule 100: the kernel would remove 100: from all ..." */
+		lua_pushcfunction(L, m_tostring);
+		vn_box_push(L, NULL, VN_RULE, 2);
+		vn_box_replace(L, -1, VN_RULE, o);
+		lua_call(L, 1, 1);
+		{
+			const char *what = lua_pushfstring(L, "%s: another rule comes first that "
+				"the kernel would remove instead (%s); delete that one first",
+				lua_tostring(L, 3), lua_tostring(L, -1) + strlen("vnet.rule: "));
+			vn_list_drop(L, l);
+			return vn_fail(L, what, ENOTUNIQ, NULL);
+		}
+	}
+	vn_list_drop(L, l);
+	rc = rtnl_rule_build_delete_request(r, 0, &msg);
 	if (rc < 0)
 		return luaL_error(L, "delete: cannot build the request (%s)", nl_geterror(rc));
 	/* the priority names the rule exactly, also for priority 0 */
@@ -415,8 +565,7 @@ static int m_delete(lua_State *L)
 	rc = vn_talk(ns, msg);
 	nlmsg_free(msg);
 	if (rc < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete rule %d",
-							(int)rtnl_rule_get_prio(r)));
+		return vn_nsfail(L, ns, lua_tostring(L, 3));
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -427,6 +576,7 @@ static int m_tostring(lua_State *L)
 	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_RULE);
 	struct rtnl_rule *r;
 	luaL_Buffer buf;
+	char num[64];
 	const char *s;
 	int act;
 
@@ -436,8 +586,9 @@ static int m_tostring(lua_State *L)
 	}
 	r = RU_(b->o);
 	luaL_buffinit(L, &buf);
-	lua_pushfstring(L, "vnet.rule: %d:", (int)rtnl_rule_get_prio(r));
-	luaL_addvalue(&buf);
+	/* priorities and goto targets are u32: 3000000000, not -1294967296 */
+	snprintf(num, sizeof num, "vnet.rule: %lu:", (unsigned long)rtnl_rule_get_prio(r));
+	luaL_addstring(&buf, num);
 	if (rule_flags(r) & FIB_RULE_INVERT)
 		luaL_addstring(&buf, " not");
 	luaL_addstring(&buf, " from ");
@@ -453,12 +604,10 @@ static int m_tostring(lua_State *L)
 		luaL_addvalue(&buf);
 	}
 	if (rtnl_rule_get_mark(r) || rtnl_rule_get_mask(r)) {
-		{
-			char tmp[64];
-			snprintf(tmp, sizeof tmp, " fwmark 0x%x/0x%x",
-				 (unsigned)rtnl_rule_get_mark(r), (unsigned)rtnl_rule_get_mask(r));
-			luaL_addstring(&buf, tmp);
-		}
+		snprintf(num, sizeof num, " fwmark 0x%lx/0x%lx",
+			 (unsigned long)rtnl_rule_get_mark(r),
+			 (unsigned long)rtnl_rule_get_mask(r));
+		luaL_addstring(&buf, num);
 	}
 	if ((s = rtnl_rule_get_iif(r)) && *s) {
 		luaL_addstring(&buf, " iif ");
@@ -474,8 +623,8 @@ static int m_tostring(lua_State *L)
 		f_table(L, b->o);
 		luaL_addvalue(&buf);
 	} else if (act == FR_ACT_GOTO) {
-		lua_pushfstring(L, " goto %d", (int)rtnl_rule_get_goto(r));
-		luaL_addvalue(&buf);
+		snprintf(num, sizeof num, " goto %lu", (unsigned long)rtnl_rule_get_goto(r));
+		luaL_addstring(&buf, num);
 	} else {
 		luaL_addchar(&buf, ' ');
 		push_action(L, act);

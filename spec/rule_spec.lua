@@ -292,3 +292,178 @@ describe("rule protocol", function()
     H.raises(function() ns:rules{ protocol = {} } end, "option 'protocol'")
   end)
 end)
+
+describe("rules the kernel completes, deleting them, and u32 priorities", function()
+  teardown(H.cleanup)
+
+  local function local_rule(list)
+    for _, e in ipairs(list) do
+      if e.priority == 0 and e.table == "local" then return e end
+    end
+  end
+
+  it("returns the rule the kernel made for table = 0 and deletes exactly that one", function()
+    local ns, name = H.ns("tbl0")
+    local before = snapshot(name)
+    local r = assert(ns:rule_add{ table = 0 })
+    -- the kernel picked a free table and a priority: the object says which
+    local mine = iprules(name)
+    assert.are.equal(#before[1] + 1, #mine)
+    local e
+    for _, x in ipairs(mine) do
+      if x.priority ~= 0 and x.priority ~= 32766 and x.priority ~= 32767 then e = x end
+    end
+    assert.truthy(e, "ip shows the new rule")
+    assert.are.equal(e.priority, r.priority)
+    assert.are_not.equal(0, r.priority)
+    assert.truthy(r.table)
+    assert.are.equal(e.table, tostring(r.table))
+    assert.are.equal(("vnet.rule: %d: from all lookup %s"):format(e.priority, e.table), tostring(r))
+    agree(ns, name, "inet")
+    assert.is_true(r:delete())
+    assert.are.same(before, snapshot(name))
+    assert.truthy(local_rule(iprules(name)))
+  end)
+
+  it("returns the kernel's priority when none is given, also for IPv6", function()
+    local ns, name = H.ns("kprio")
+    -- (IPv6 has no kernel-picked table: table 0 is refused there)
+    H.fails("EINVAL", ns:rule_add{ family = "inet6", table = 0 })
+    local r = assert(ns:rule_add{ family = "inet6", table = 9 })
+    assert.are.equal(32765, r.priority)
+    local e = assert(at(iprules(name, "inet6"), r.priority))
+    assert.are.equal("9", e.table)
+    assert.are.equal(9, r.table)
+    assert.is_true(r:delete())
+    assert.truthy(local_rule(iprules(name, "inet6")))
+    assert.are.equal(2, #iprules(name, "inet6"))
+  end)
+
+  it("refuses a rule_del that names no rule, and the local rules stay", function()
+    local ns, name = H.ns("delnone")
+    assert(ns:rule_add{ from = "10.1.0.0/16", table = 5, priority = 100 })
+    local before = snapshot(name)
+    local empty = {
+      {}, { family = "inet" }, { family = "inet6" }, { action = "lookup" }, { table = 0 },
+      { from = "all" }, { to = "default" }, { from = "0.0.0.0/0" }, { from = "::/0" },
+      { fwmark = 0 }, { fwmask = 0 }, { protocol = 0 }, { invert = true },
+      setmetatable({}, { __index = { family = "inet" } }),
+    }
+    for i, o in ipairs(empty) do
+      H.raises(function() return ns:rule_del(o) end, "rule_del", "'priority'")
+      assert.are.same(before, snapshot(name), "case " .. i)
+    end
+    assert.truthy(local_rule(iprules(name)))
+    assert.truthy(local_rule(iprules(name, "inet6")))
+    -- one real selector is enough, also when it comes from __index
+    assert.is_true(ns:rule_del(setmetatable({}, { __index = { priority = 100 } })))
+    assert.is_nil(at(iprules(name), 100))
+    assert.truthy(local_rule(iprules(name)))
+    -- priority 0 named on purpose is a selector
+    H.fails("ENOENT", ns:rule_del{ priority = 0, table = 77 })
+    assert.truthy(local_rule(iprules(name)))
+  end)
+
+  it("deletes exactly the returned rule among rules of one priority", function()
+    local ns, name = H.ns("delexact")
+    local made = {
+      assert(ns:rule_add{ from = "10.1.0.0/16", table = 1, priority = 100 }),
+      assert(ns:rule_add{ from = "10.2.0.0/16", table = 1, priority = 100 }),
+      assert(ns:rule_add{ iif = "x0", from = "10.1.0.0/16", table = 1, priority = 100 }),
+      assert(ns:rule_add{ fwmark = 7, from = "10.1.0.0/16", table = 1, priority = 100 }),
+      assert(ns:rule_add{ from = "10.1.0.0/16", table = 2, priority = 100 }),
+      assert(ns:rule_add{ from = "10.1.0.0/16", table = 1, priority = 101 }),
+    }
+    local function keys()
+      local t = {}
+      for _, e in ipairs(iprules(name)) do t[#t + 1] = ipkey(e) end
+      return t
+    end
+    local want = {}
+    for _, r in ipairs(made) do want[#want + 1] = vnkey(r) end
+    -- delete from the last to the first: each time exactly that rule goes
+    for i = #made, 1, -1 do
+      local gone = vnkey(made[i])
+      assert.is_true(made[i]:delete())
+      local now = keys()
+      for _, k in ipairs(now) do assert.are_not.equal(gone, k) end
+      for j = 1, i - 1 do
+        local found = false
+        for _, k in ipairs(now) do found = found or k == want[j] end
+        assert.is_true(found, want[j] .. " is still there")
+      end
+    end
+    assert.are.equal(3, #iprules(name))
+  end)
+
+  it("never lets the kernel delete another rule that matches first", function()
+    -- the kernel removes the first rule matching what a delete names, and a
+    -- field left empty matches anything: 100 lookup 1 names the rules below
+    local ns, name = H.ns("delfirst")
+    local y1 = assert(ns:rule_add{ fwmark = 5, table = 1, priority = 100 })
+    local y2 = assert(ns:rule_add{ iif = "x0", table = 1, priority = 100 })
+    local y3 = assert(ns:rule_add{ from = "10.1.0.0/16", oif = "x1", table = 1, priority = 100 })
+    local x = assert(ns:rule_add{ table = 1, priority = 100 })
+    local xs
+    for r in ns:rules() do if r.priority == 100 and not r.fwmark and not r.iif and not r.oif then xs = r end end
+    local before = snapshot(name)
+    for _, obj in ipairs({ x, xs }) do
+      local msg = H.fails("ENOTUNIQ", obj:delete())
+      assert.truthy(msg:find("delete rule 100", 1, true), msg)
+      assert.truthy(msg:find("100: from all fwmark 0x5/0xffffffff lookup 1", 1, true), msg)
+      assert.are.same(before, snapshot(name))
+    end
+    -- the rules the kernel would take first can go, then this one
+    assert.is_true(y1:delete())
+    H.fails("ENOTUNIQ", x:delete())
+    assert.is_true(y2:delete())
+    H.fails("ENOTUNIQ", x:delete())
+    assert.is_true(y3:delete())
+    assert.is_true(x:delete())
+    assert.are.equal(3, #iprules(name))
+    -- a rule naming more than one before it is not taken for it
+    local a = assert(ns:rule_add{ table = 2, priority = 200 })
+    local b = assert(ns:rule_add{ fwmark = 9, table = 2, priority = 200 })
+    assert.is_true(b:delete())
+    assert.truthy(at(iprules(name), 200))
+    assert.is_true(a:delete())
+    assert.is_nil(at(iprules(name), 200))
+  end)
+
+  it("prints and deletes priorities and goto targets of 2^31 and more", function()
+    local ns, name = H.ns("u32")
+    local r = assert(ns:rule_add{ table = 5, priority = 3000000000 })
+    assert.are.equal(3000000000, r.priority)
+    assert.are.equal("vnet.rule: 3000000000: from all lookup 5", tostring(r))
+    local g = assert(ns:rule_add{ ["goto"] = 3000000000, priority = 10 })
+    assert.are.equal(3000000000, g["goto"])
+    assert.are.equal("vnet.rule: 10: from all goto 3000000000", tostring(g))
+    local m = assert(ns:rule_add{ table = 6, priority = 2147483648, fwmark = 0x80000000,
+                                  fwmask = 0xffffffff })
+    assert.are.equal("vnet.rule: 2147483648: from all fwmark 0x80000000/0xffffffff lookup 6",
+                     tostring(m))
+    local top = assert(ns:rule_add{ table = 7, priority = 4294967295 })
+    assert.are.equal(4294967295, top.priority)
+    assert.truthy(at(iprules(name), 3000000000))
+    assert.truthy(at(iprules(name), 4294967295))
+    assert.are.equal(3000000000, at(iprules(name), 10)["goto"])
+    agree(ns, name, "inet")
+    for x in ns:rules() do
+      if x.priority == 3000000000 then
+        assert.are.equal("vnet.rule: 3000000000: from all lookup 5", tostring(x))
+      end
+    end
+    assert.is_true(r:delete())
+    assert.is_nil(at(iprules(name), 3000000000))
+    local _, msg = r:delete()
+    assert.truthy(msg:find("delete rule 3000000000", 1, true), msg)
+    assert.is_true(top:delete())
+    for _, bad in ipairs({ 2^32, 2^32 + 1, 2^63, -1, 0/0, 1/0, 2^31 + 0.5 }) do
+      H.raises(function() return ns:rule_add{ table = 5, priority = bad } end,
+               "rule_add", "'priority'")
+      H.raises(function() return ns:rule_add{ ["goto"] = bad } end, "rule_add", "'goto'")
+    end
+    H.raises(function() return ns:rule_add{ table = 5, protocol = 2^32 + 1 } end,
+             "rule_add", "'protocol'")
+  end)
+end)
