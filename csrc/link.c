@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <linux/if_link.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 
 #include "link.h"
 
@@ -20,7 +21,8 @@
  * only for what needs one (info, set and the kind methods), then kept. A
  * listing of 10k links is thus 10k userdata and no library object. */
 enum { S_IFNAME, S_MTU, S_LINK, S_MASTER, S_TXQLEN, S_ADDRESS, S_BROADCAST,
-       S_OPERSTATE, S_IFALIAS, S_STATS64, S_CARRIER, S_NETNSID, S_KIND, S_N };
+       S_OPERSTATE, S_IFALIAS, S_STATS64, S_CARRIER, S_NETNSID, S_KIND,
+       S_TUNTYPE, S_N };
 
 typedef struct lk_box {
 	struct nl_object *o;      /* the rtnl_link made from m, or NULL */
@@ -62,7 +64,8 @@ static int lk_slot(int type)
 	     a = (const struct nlattr *)((const char *)a + NLA_ALIGN(a->nla_len)))
 #define LK_TYPE(a) ((a)->nla_type & NLA_TYPE_MASK)
 
-/* Finds the attributes the fields read (the first of each type). */
+/* Finds the attributes the fields read (the first of each type), and in
+ * IFLA_LINKINFO the kind and, for a tun device, its type (tun or tap). */
 static void lk_scan(const unsigned char *m, size_t len, uint32_t at[S_N])
 {
 	const struct nlattr *a;
@@ -77,8 +80,13 @@ static void lk_scan(const unsigned char *m, size_t len, uint32_t at[S_N])
 		if (LK_TYPE(a) == IFLA_LINKINFO && !at[S_KIND]) {
 			const struct nlattr *k = nla_find((struct nlattr *)nla_data(a),
 							  nla_len(a), IFLA_INFO_KIND);
+			const struct nlattr *d = nla_find((struct nlattr *)nla_data(a),
+							  nla_len(a), IFLA_INFO_DATA);
 			if (k)
 				at[S_KIND] = (uint32_t)((const unsigned char *)k - m);
+			if (d && (d = nla_find((struct nlattr *)nla_data(d), nla_len(d),
+					       IFLA_TUN_TYPE)))
+				at[S_TUNTYPE] = (uint32_t)((const unsigned char *)d - m);
 		}
 	}
 }
@@ -145,6 +153,21 @@ static void lk_pushstr(lua_State *L, const lk_box *b, int s)
 	const char *p = a ? (const char *)nla_data(a) : NULL;
 	size_t n = a && nla_len(a) > 0 ? strnlen(p, (size_t)nla_len(a)) : 0;
 	if (n) lua_pushlstring(L, p, n); else lua_pushnil(L);
+}
+
+/* The link's kind as vnet names it (n bytes at the pointer), or NULL: the
+ * kernel's IFLA_INFO_KIND, except that a "tun" device of type tap (in
+ * IFLA_TUN_TYPE, as `ip -d` shows it) is a "tap". */
+static const char *lk_kind(const lk_box *b, size_t *n)
+{
+	const struct nlattr *a = lk_attr(b, S_KIND);
+	const char *p = a ? (const char *)nla_data(a) : NULL;
+	*n = a && nla_len(a) > 0 ? strnlen(p, (size_t)nla_len(a)) : 0;
+	if (!*n)
+		return NULL;
+	if (*n == 3 && !memcmp(p, "tun", 3) && lk_u8(b, S_TUNTYPE) == 2 /* IFF_TAP */)
+		p = "tap";
+	return p;
 }
 
 static int lk_live(const void *box)
@@ -271,8 +294,10 @@ static void f_index(lua_State *L, void *o)
 }
 static void f_kind(lua_State *L, void *o)
 {
-	if (lk_attr(LB(o), S_KIND))
-		lk_pushstr(L, LB(o), S_KIND);
+	size_t n;
+	const char *k = lk_kind(LB(o), &n);
+	if (k)
+		lua_pushlstring(L, k, n);
 	else if (IFH(LB(o))->ifi_type == 772) /* ARPHRD_LOOPBACK */
 		lua_pushliteral(L, "loopback");
 	else
@@ -454,6 +479,38 @@ static int fetch_link(lua_State *L, vn_ns *ns, int ifindex, const char *name,
 	return r;
 }
 
+/* Fetches the link with this index (or name) into the list l (a C list,
+ * not made by vn_list_new: the caller frees it with vn_list_free) and points
+ * the box b (on the caller's stack) at it, without calling Lua: for the
+ * steps between the kernel's changes, where raising would leave them half
+ * made. 0 or -errno. */
+static int fetch_raw(vn_ns *ns, int ifindex, const char *name, vn_list *l, lk_box *b)
+{
+	struct nl_msg *msg = NULL;
+	const void *p = NULL;
+	size_t len = 0;
+	int r;
+	memset(l, 0, sizeof *l);
+	memset(b, 0, sizeof *b);
+	if (rtnl_link_build_get_request(ifindex, name, &msg) < 0) {
+		ns->err = ENOMEM;
+		return -ENOMEM;
+	}
+	l->rkeep = keep_any;
+	r = vn_request(ns, nlmsg_hdr(msg), 0, l);
+	nlmsg_free(msg);
+	if (r == 0 && !(p = vn_list_first(l, &len)))
+		r = -ENOENT;
+	if (r < 0) {
+		vn_list_free(l);
+		return r;
+	}
+	b->m = (unsigned char *)p;
+	b->len = (uint32_t)len;
+	lk_scan(b->m, len, b->at);
+	return 0;
+}
+
 int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex)
 {
 	return fetch_link(L, ns, ifindex, NULL, 0, vn_absindex(L, idx));
@@ -494,17 +551,28 @@ static void undo_link(vn_ns *ns, int ifindex, const char *name)
 	memcpy(ns->msg, m, sizeof m);
 }
 
-/* Sets the alias of the link with this index or name. 0 or -errno. */
-static int set_alias(vn_ns *ns, int ifindex, const char *name, const char *alias)
+/* Puts IFLA_IFALIAS as iproute2 does: the bytes without a NUL (the kernel
+ * keeps at most 255 and counts a NUL as one of them; "" clears it). */
+static int put_alias(struct nl_msg *msg, const char *alias)
+{
+	return nla_put(msg, IFLA_IFALIAS, (int)strlen(alias), alias);
+}
+
+/* A change of the link with this index (or, index 0, name): its alias when
+ * alias is not NULL, flags (of those in change). 0 or -errno. */
+static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alias,
+		      unsigned flags, unsigned change)
 {
 	struct ifinfomsg ifi;
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
 	int r;
 	memset(&ifi, 0, sizeof ifi);
 	ifi.ifi_index = ifindex;
+	ifi.ifi_flags = flags;
+	ifi.ifi_change = change;
 	if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
 	    (name && nla_put_string(msg, IFLA_IFNAME, name) < 0) ||
-	    nla_put_string(msg, IFLA_IFALIAS, alias) < 0) {
+	    (alias && put_alias(msg, alias) < 0)) {
 		nlmsg_free(msg);
 		ns->err = ENOMEM;
 		return -ENOMEM;
@@ -514,23 +582,16 @@ static int set_alias(vn_ns *ns, int ifindex, const char *name, const char *alias
 	return r;
 }
 
-/* Takes the link with this index down. 0 or -errno. */
-static int set_down(vn_ns *ns, int ifindex)
+/* Sets the alias of the link with this index or name. 0 or -errno. */
+static int set_alias(vn_ns *ns, int ifindex, const char *name, const char *alias)
 {
-	struct ifinfomsg ifi;
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
-	int r;
-	memset(&ifi, 0, sizeof ifi);
-	ifi.ifi_index = ifindex;
-	ifi.ifi_change = IFF_UP;
-	if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0) {
-		nlmsg_free(msg);
-		ns->err = ENOMEM;
-		return -ENOMEM;
-	}
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
-	return r;
+	return set_simple(ns, ifindex, name, alias, 0, 0);
+}
+
+/* Takes the link with this index (or name) up or down. 0 or -errno. */
+static int set_up(vn_ns *ns, int ifindex, const char *name, int up)
+{
+	return set_simple(ns, ifindex, name, NULL, up ? IFF_UP : 0, IFF_UP);
 }
 
 /* ns:link(name | index) -> link | nil, msg, errname */
@@ -571,10 +632,9 @@ static int keep_link(const struct nlmsghdr *h, void *arg)
 	b.len = h->nlmsg_len - NLMSG_HDRLEN;
 	lk_scan(b.m, b.len, b.at);
 	if (f->kind) {
-		const struct nlattr *k = lk_attr(&b, S_KIND);
-		size_t n = strlen(f->kind);
-		if (!k || (size_t)nla_len(k) < n || memcmp(nla_data(k), f->kind, n) ||
-		    ((size_t)nla_len(k) > n && ((const char *)nla_data(k))[n]))
+		size_t n;
+		const char *k = lk_kind(&b, &n);
+		if (!k || n != strlen(f->kind) || memcmp(k, f->kind, n))
 			return 0;
 	}
 	if (f->master && lk_u32(&b, S_MASTER) != (uint32_t)f->master)
@@ -723,17 +783,97 @@ static int fail_ref(lua_State *L, vn_ns *ns, const char *fn, const char *name,
 	return vn_fail(L, lua_tostring(L, -1), ns->err ? ns->err : ENODEV, NULL);
 }
 
+/* The common settings l of a device just made some other way than
+ * RTM_NEWLINK (tun/tap), and its alias (may be NULL), sent as one change.
+ * Calls no Lua. 0 or -errno. */
+static int made_change(vn_ns *ns, const char *name, struct rtnl_link *l,
+		       const char *alias)
+{
+	struct rtnl_link *now = NULL;
+	struct nl_msg *msg = NULL;
+	vn_list lst;
+	lk_box b;
+	int r = fetch_raw(ns, 0, name, &lst, &b);
+	if (r < 0)
+		return r;
+	if ((now = rtnl_link_alloc())) {
+		rtnl_link_set_ifindex(now, IFH(&b)->ifi_index);
+		rtnl_link_set_flags(now, IFH(&b)->ifi_flags);
+	}
+	vn_list_free(&lst);
+	r = now ? rtnl_link_build_change_request(now, l, 0, &msg) : -1;
+	if (r == 0 && alias && put_alias(msg, alias) < 0)
+		r = -1;
+	r = r < 0 ? (ns->err = ENOMEM, -ENOMEM) : vn_talk(ns, msg);
+	nlmsg_free(msg);
+	if (now)
+		rtnl_link_put(now);
+	return r;
+}
+
+/* The steps after the request that made the link name in where: its alias
+ * (when not NULL) and bringing its veth peer up (in pns). Calls no Lua, so
+ * the link is whole or, when a step is refused, deleted (*step names the
+ * step, *fns the handle with the failure). 0 or -errno. */
+static int finish_link(vn_ns *where, vn_ns *pns, const char *name, const char *alias,
+		       int peer_up, const char **step, vn_ns **fns)
+{
+	vn_list lst;
+	lk_box b;
+	int r, ifindex, peer;
+	if ((r = fetch_raw(where, 0, name, &lst, &b)) < 0)
+		return r;
+	ifindex = IFH(&b)->ifi_index;
+	peer = (int)lk_u32(&b, S_LINK);  /* a veth peer's index in its namespace */
+	vn_list_free(&lst);
+	if (alias && (r = set_alias(where, ifindex, NULL, alias)) < 0) {
+		*step = "alias";
+	} else if (peer_up && (r = set_up(pns, peer, NULL, 1)) < 0) {
+		*step = "peer up";
+		*fns = pns;
+	}
+	if (r < 0) {
+		char m[VN_ERRLEN];
+		int e = (*fns)->err;
+		memcpy(m, (*fns)->msg, sizeof m);
+		delete_link(where, ifindex, NULL);
+		(*fns)->err = e;
+		memcpy((*fns)->msg, m, sizeof m);
+	}
+	return r;
+}
+
+/* The handle among the stack slots from..top whose namespace fd is fd (a
+ * handle a parser pushed), or NULL. */
+static vn_ns *ns_on_stack(lua_State *L, int from, int fd)
+{
+	int i;
+	for (i = lua_gettop(L); i >= from; i--) {
+		vn_ns *h = (vn_ns *)luaL_testudata(L, i, VN_NETNS);
+		if (h && h->fd == fd)
+			return h;
+	}
+	return NULL;
+}
+
 /* ns:link_add{ name =, kind =, ...common and kind options } -> link
- *   | nil, msg, errname. The link is created directly in `netns` when given. */
+ *   | nil, msg, errname. The link is created directly in `netns` when given.
+ * The kernel ignores IFLA_IFALIAS in a request that creates a device, and
+ * cannot open a veth end before its pair exists: the alias and a veth
+ * peer's `up` are second and third steps (inside a batch, queued so that
+ * they run only if the creation was accepted). */
 static int ns_link_add(lua_State *L)
 {
-	vn_ns *ns = vn_checkns(L, 1), *target = NULL, *where;
-	const char *kind, *name, *what = NULL, *alias;
+	vn_ns *ns = vn_checkns(L, 1), *target = NULL, *where, *pns = NULL;
+	const char *kind, *name, *what = NULL;
 	const vn_kind *k;
 	const char *keys[64];
 	struct rtnl_link *l;
 	struct nl_msg *msg = NULL;
-	int i, n = 0, r, base, ifindex;
+	char alias[256], peer[IFNAMSIZ];
+	int i, n = 0, r, base, has_alias = 0, peer_up = 0;
+
+	peer[0] = 0;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_getfield(L, 2, "kind");
@@ -752,6 +892,10 @@ static int ns_link_add(lua_State *L)
 	if (!name)
 		return luaL_error(L, "link_add: option 'name' is required");
 	vn_check_ifname(L, name, "link_add", "name");
+	if (k->create && vn_deferred(ns))
+		return luaL_error(L, "link_add: a %s device cannot be made inside ns:batch "
+				  "(it is made through /dev/net/tun at once, not queued): "
+				  "make it before the batch", k->name);
 
 	/* box first, resource second: the box owns l if a parser raises */
 	lua_settop(L, 2);
@@ -764,30 +908,60 @@ static int ns_link_add(lua_State *L)
 		r = k->parse(L, 2, ns, l, "link_add", &what);
 	if (r < 0)
 		return fail_ref(L, ns, "link_add", name, 2, what);
-	alias = k->create ? NULL : rtnl_link_get_ifalias(l);
+	if (rtnl_link_get_ifalias(l)) {
+		/* sent as a change once the link exists (without its NUL) */
+		snprintf(alias, sizeof alias, "%s", rtnl_link_get_ifalias(l));
+		rtnl_link_set_ifalias(l, NULL);
+		has_alias = 1;
+	}
+	if (rtnl_link_is_veth(l)) {
+		struct rtnl_link *p = rtnl_link_veth_get_peer(l);
+		if (p && (rtnl_link_get_flags(p) & IFF_UP)) {
+			rtnl_link_unset_flags(p, IFF_UP);
+			peer_up = 1;
+			snprintf(peer, sizeof peer, "%s",
+				 rtnl_link_get_name(p) ? rtnl_link_get_name(p) : "");
+			if (rtnl_link_get_ns_fd(p) > 0)
+				pns = ns_on_stack(L, base + 1, rtnl_link_get_ns_fd(p));
+		}
+		rtnl_link_put(p);
+		if (!pns)
+			pns = ns; /* a peer without netns is made in the caller's */
+	}
+	if (vn_deferred(ns)) {
+		/* raising drops the whole queue: checked before queueing */
+		if (has_alias && target)
+			return luaL_error(L, "link_add: 'alias' and 'netns' together "
+					  "cannot be queued in a batch");
+		if (peer_up && (!*peer || pns->ino != ns->ino))
+			return luaL_error(L, "link_add: a veth peer's 'up' can be queued in a "
+					  "batch only with the peer's 'name' and in the "
+					  "batch's namespace");
+	}
 	if (k->create) {
 		/* tun/tap and the like: made outside RTM_NEWLINK once every option
 		 * has been checked, then the common settings applied as a change */
 		r = k->create(L, 2, ns, name, "link_add");
 		if (r < 0)
 			return vn_fail(L, lua_pushfstring(L, "link_add %s", name), -r, NULL);
-		r = fetch_link(L, ns, 0, name, 1, 0);
-		if (r == 0) {
-			r = rtnl_link_build_change_request(vn_link_check(L, -1), l, 0, &msg);
-			r = r < 0 ? (ns->err = ENOMEM, -ENOMEM) : vn_talk(ns, msg);
-		}
+		r = made_change(ns, name, l, has_alias ? alias : NULL);
+		has_alias = 0;   /* sent with the change */
 	} else {
 		r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
 		r = r < 0 ? (ns->err = EINVAL, -EINVAL) : vn_talk(ns, msg);
 	}
 	nlmsg_free(msg);
 	if (r == 0 && vn_deferred(ns)) {
-		/* queue the alias too, addressed by name (see below) */
-		if (alias) {
-			if (target) /* raising drops the whole queue */
-				return luaL_error(L, "link_add: 'alias' and 'netns' together "
-						  "cannot be queued in a batch");
+		/* the next steps, addressed by name, run only if the kernel takes
+		 * the creation (else they would change an older link) */
+		if (has_alias) {
+			vn_batch_then(ns);
 			if (set_alias(ns, 0, name, alias) < 0)
+				return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
+		}
+		if (peer_up) {
+			vn_batch_then(ns);
+			if (set_up(ns, 0, peer, 1) < 0)
 				return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
 		}
 		lua_pushboolean(L, 1);
@@ -798,34 +972,129 @@ static int ns_link_add(lua_State *L)
 			undo_link(ns, 0, name);  /* the device was made above */
 		return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
 	}
-	/* read it back where it now lives */
 	where = target ? target : ns;
+	if (has_alias || peer_up) {
+		vn_ns *fns = where;
+		const char *step = "reading it back";
+		if (finish_link(where, pns, name, has_alias ? alias : NULL, peer_up,
+				&step, &fns) < 0)
+			return vn_nsfail(L, fns, lua_pushfstring(L, "link_add %s: %s", name, step));
+	}
+	/* read it back where it now lives */
 	r = fetch_link(L, where, 0, name, target ? base + 1 : 1, 0);
 	if (r < 0)
 		return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: reading it back", name));
-	/* the kernel ignores IFLA_IFALIAS when creating: set it as a change */
-	if (alias) {
-		ifindex = vn_link_ifindex(L, -1);
-		r = set_alias(where, ifindex, NULL, alias);
-		if (r == 0)
-			r = fetch_link(L, where, ifindex, NULL, 0, lua_gettop(L));
-		if (r < 0) {
-			undo_link(where, ifindex, NULL);
-			return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: alias", name));
-		}
-	}
 	return 1;
 }
 
+/* The options of set{} restore_link looks at, as bits. */
+enum { G_NAME = 1, G_MTU = 2, G_TXQLEN = 4, G_GROUP = 8, G_ADDRESS = 16,
+       G_BROADCAST = 32, G_MASTER = 64, G_UP = 128, G_ARP = 256, G_PROMISC = 512,
+       G_ALIAS = 1024 };
+
+static unsigned given_keys(lua_State *L, int idx)
+{
+	static const char *const k[] = { "name", "mtu", "txqlen", "group", "address",
+		"broadcast", "master", "up", "arp", "promisc", "alias", NULL };
+	unsigned g = 0;
+	int i;
+	for (i = 0; k[i]; i++) {
+		lua_getfield(L, idx, k[i]);
+		if (!lua_isnil(L, -1))
+			g |= 1u << i;
+		lua_pop(L, 1);
+	}
+	return g;
+}
+
+/* Whether the hardware address attribute of slot s of b differs from a. */
+static int lladdr_differs(const lk_box *b, int s, struct nl_addr *a)
+{
+	const struct nlattr *x = lk_attr(b, s);
+	if (!a)
+		return 0;
+	return !x || (unsigned)nla_len(x) != nl_addr_get_len(a) ||
+	       memcmp(nla_data(x), nl_addr_get_binary_addr(a), nl_addr_get_len(a));
+}
+
+/* After a refused change: the kernel applies a change's attributes one at
+ * a time and keeps those applied before the one it refused (a new mtu
+ * before a refused name, a "down" sent ahead of it). Puts back, as one
+ * change, the settings of orig (the link before) among those given (G_*
+ * bits) that now differ. Calls no Lua (so cannot be cut short by a raise)
+ * and keeps the failure being reported (ns->err, ns->msg). Best effort: the
+ * refusal is reported whatever happens here. */
+static void restore_link(vn_ns *ns, struct rtnl_link *orig, unsigned given)
+{
+	char m[VN_ERRLEN];
+	int e = ns->err, ifindex = rtnl_link_get_ifindex(orig), any = 0;
+	struct nl_msg *msg = NULL;
+	struct ifinfomsg ifi;
+	unsigned of = rtnl_link_get_flags(orig), nf, ch = 0;
+	const char *s, *t;
+	vn_list l;
+	lk_box b;
+
+	memcpy(m, ns->msg, sizeof m);
+	if (fetch_raw(ns, ifindex, NULL, &l, &b) < 0)
+		goto out;
+	nf = IFH(&b)->ifi_flags;
+	if (given & G_UP) ch |= IFF_UP;
+	if (given & G_ARP) ch |= IFF_NOARP;
+	if (given & G_PROMISC) ch |= IFF_PROMISC;
+	ch &= of ^ nf;
+	memset(&ifi, 0, sizeof ifi);
+	ifi.ifi_index = ifindex;
+	ifi.ifi_flags = of & ch;
+	ifi.ifi_change = ch;
+	any = ch != 0;
+	if (!(msg = nlmsg_alloc_simple(RTM_SETLINK, 0)) ||
+	    nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0)
+		goto out;
+#define PUT(cond, put) if (cond) { if ((put) < 0) goto out; any = 1; }
+	s = rtnl_link_get_name(orig);
+	PUT((given & G_NAME) && s && (!lk_attr(&b, S_IFNAME) ||
+	    strncmp(s, (const char *)nla_data(lk_attr(&b, S_IFNAME)),
+		    (size_t)nla_len(lk_attr(&b, S_IFNAME)))),
+	    nla_put_string(msg, IFLA_IFNAME, s));
+	PUT((given & G_MTU) && lk_u32(&b, S_MTU) != rtnl_link_get_mtu(orig),
+	    nla_put_u32(msg, IFLA_MTU, rtnl_link_get_mtu(orig)));
+	PUT((given & G_TXQLEN) && lk_u32(&b, S_TXQLEN) != rtnl_link_get_txqlen(orig),
+	    nla_put_u32(msg, IFLA_TXQLEN, rtnl_link_get_txqlen(orig)));
+	PUT(given & G_GROUP, nla_put_u32(msg, IFLA_GROUP, rtnl_link_get_group(orig)));
+	PUT((given & G_ADDRESS) && lladdr_differs(&b, S_ADDRESS, rtnl_link_get_addr(orig)),
+	    nla_put_addr(msg, IFLA_ADDRESS, rtnl_link_get_addr(orig)));
+	PUT((given & G_BROADCAST) &&
+	    lladdr_differs(&b, S_BROADCAST, rtnl_link_get_broadcast(orig)),
+	    nla_put_addr(msg, IFLA_BROADCAST, rtnl_link_get_broadcast(orig)));
+	PUT((given & G_MASTER) && lk_u32(&b, S_MASTER) != (uint32_t)rtnl_link_get_master(orig),
+	    nla_put_u32(msg, IFLA_MASTER, (uint32_t)rtnl_link_get_master(orig)));
+	s = rtnl_link_get_ifalias(orig) ? rtnl_link_get_ifalias(orig) : "";
+	t = lk_attr(&b, S_IFALIAS) ? (const char *)nla_data(lk_attr(&b, S_IFALIAS)) : "";
+	PUT((given & G_ALIAS) && strncmp(s, t, lk_attr(&b, S_IFALIAS) ?
+					 (size_t)nla_len(lk_attr(&b, S_IFALIAS)) : 1),
+	    put_alias(msg, s));
+#undef PUT
+	if (any)
+		vn_talk(ns, msg);
+out:
+	nlmsg_free(msg);
+	vn_list_free(&l);
+	ns->err = e;
+	memcpy(ns->msg, m, sizeof m);
+}
+
 /* link:set{ up, mtu, name, address, master, netns, txqlen, alias, ... }
- * -> link (refreshed) | nil, msg, errname */
+ * -> link (refreshed) | nil, msg, errname. A refused change is undone. */
 static int m_set(lua_State *L)
 {
 	struct rtnl_link *orig = vn_link_check(L, 1), *chg;
 	vn_ns *ns = vn_box_ns(L, 1), *target = NULL, *where;          /* 3: ns */
 	const char *what = NULL, *keys[64];
 	struct nl_msg *msg = NULL;
-	int i, n = 0, r, base;
+	char alias[256];
+	int i, n = 0, r, base, has_alias = 0, down = 0;
+	unsigned given;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	for (i = 0; common_keys[i]; i++)
@@ -840,28 +1109,43 @@ static int m_set(lua_State *L)
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
 		return fail_ref(L, ns, "set", rtnl_link_get_name(orig), 2, what);
+	given = given_keys(L, 2);   /* read now: from here on nothing may raise */
+	if (rtnl_link_get_ifalias(chg)) {
+		/* put by hand, without the NUL libnl would add */
+		snprintf(alias, sizeof alias, "%s", rtnl_link_get_ifalias(chg));
+		rtnl_link_set_ifalias(chg, NULL);
+		has_alias = 1;
+	}
 	/* the kernel applies a new name before new flags, and kernels before
 	 * 6.2 rename no link that is up: a set{} that takes the link down and
-	 * renames it sends the "down" first */
+	 * renames it sends the "down" first (and brings the link back up if
+	 * the rest is refused) */
 	if (rtnl_link_get_name(chg) && (rtnl_link_get_flags(orig) & IFF_UP) &&
 	    !(rtnl_link_get_flags(chg) & IFF_UP)) {
-		int down = 0;
-		lua_getfield(L, 2, "up");
-		down = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		if (down && set_down(ns, rtnl_link_get_ifindex(orig)) < 0)
+		down = (given & G_UP) != 0;
+		if (down && set_up(ns, rtnl_link_get_ifindex(orig), NULL, 0) < 0)
 			return vn_nsfail(L, ns, lua_pushfstring(L, "set %s",
 								 rtnl_link_get_name(orig)));
+		if (down)
+			vn_batch_then(ns);  /* the rest: one call, after the "down" */
 	}
 	r = rtnl_link_build_change_request(orig, chg, 0, &msg);
+	if (r == 0 && has_alias && put_alias(msg, alias) < 0)
+		r = -NLE_NOMEM;
 	if (r < 0) {
-		ns->err = EINVAL;
+		nlmsg_free(msg);
+		ns->err = ENOMEM;
+		if (down && !vn_deferred(ns))
+			restore_link(ns, orig, given);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
 	}
 	r = vn_talk(ns, msg);
 	nlmsg_free(msg);
-	if (r < 0)
+	if (r < 0) {
+		if (!vn_deferred(ns))
+			restore_link(ns, orig, given);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
+	}
 	if (vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;

@@ -718,10 +718,11 @@ static const char *const veth_keys[] = { "peer", NULL };
 static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		      const char *fn, const char **what)
 {
-	/* no "up": the kernel cannot open a veth end before its pair exists
-	 * (ENOTCONN); bring the peer up with a set once it is made */
+	/* "up" is marked on the peer here; the kernel cannot open a veth end
+	 * before its pair exists (ENOTCONN), so link_add takes the mark off the
+	 * request and brings the peer up once the pair is made */
 	static const char *const peer_keys[] = { "name", "netns", "address", "mtu",
-						  "txqlen", NULL };
+						  "txqlen", "up", NULL };
 	struct rtnl_link *peer;
 	const char *s;
 	lua_Integer n;
@@ -752,6 +753,13 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		rtnl_link_set_mtu(peer, (unsigned)n);
 	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0x7fffffff, &n))
 		rtnl_link_set_txqlen(peer, (unsigned)n);
+	lua_getfield(L, idx, "up");
+	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
+		luaL_error(L, "%s: option 'peer.up' must be a boolean, got %s", fn,
+			   luaL_typename(L, -1));
+	if (lua_toboolean(L, -1))
+		rtnl_link_set_flags(peer, IFF_UP);
+	lua_pop(L, 1);
 	{
 		struct nl_addr *a = NULL;
 		lua_getfield(L, idx, "address");
@@ -1865,6 +1873,10 @@ static int m_set_info(lua_State *L)
 		/* tun/tap: changed through /dev/net/tun, not RTM_NEWLINK */
 		const kattr *a;
 		vn_tunreq req;
+		if (vn_deferred(ns))
+			return luaL_error(L, "set_info: the settings of a %s device cannot be "
+					  "changed inside ns:batch (they are changed through "
+					  "/dev/net/tun at once, not queued)", k->name);
 		for (a = k->spec->attrs; a->key; a++)
 			if ((a->flags & KA_FIXED) && has_opt(L, 2, a->key))
 				return luaL_error(L, "set_info: option '%s' of a %s cannot be "
@@ -1905,6 +1917,10 @@ static int m_set_info(lua_State *L)
 		nlmsg_free(msg);
 		if (r < 0)
 			return vn_nsfail(L, ns, lua_pushfstring(L, "set_info %s", name));
+		if (vn_deferred(ns)) {
+			lua_pushboolean(L, 1);
+			return 1;
+		}
 	}
 	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set_info %s: reading it back",
@@ -2068,9 +2084,55 @@ static int m_port(lua_State *L)
 	return 1;
 }
 
+/* A port change of the link at ifindex: the attributes of IFLA_INFO_SLAVE_DATA
+ * (len bytes at data), or, with data NULL, those of tb[] that differ
+ * between now[] and cur[] (each put back as in cur). 0, 1 when there is
+ * nothing to send, or -errno. */
+static int port_change(vn_ns *ns, int ifindex, const void *data, size_t len,
+		       struct nlattr **tb, struct nlattr **now, struct nlattr **cur)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
+	struct ifinfomsg ifi;
+	struct nlattr *li, *d;
+	int r = -ENOMEM, i, any = data != NULL;
+
+	memset(&ifi, 0, sizeof ifi);
+	ifi.ifi_family = AF_UNSPEC;
+	ifi.ifi_index = ifindex;
+	if (!msg || nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+	    !(li = nla_nest_start(msg, IFLA_LINKINFO)))
+		goto out;
+	if (data) {
+		if (nla_put(msg, IFLA_INFO_SLAVE_DATA | NLA_F_NESTED, (int)len, data) < 0)
+			goto out;
+	} else {
+		if (!(d = nla_nest_start(msg, IFLA_INFO_SLAVE_DATA)))
+			goto out;
+		for (i = 1; i <= TB_MAX; i++) {
+			if (!tb[i] || !cur[i] || !now[i] ||
+			    (nla_len(now[i]) == nla_len(cur[i]) &&
+			     !memcmp(nla_data(now[i]), nla_data(cur[i]), (size_t)nla_len(cur[i]))))
+				continue;
+			if (nla_put(msg, i, nla_len(cur[i]), nla_data(cur[i])) < 0)
+				goto out;
+			any = 1;
+		}
+		nla_nest_end(msg, d);
+	}
+	nla_nest_end(msg, li);
+	r = any ? vn_talk(ns, msg) : 1;
+out:
+	if (r == -ENOMEM)
+		ns->err = ENOMEM;
+	nlmsg_free(msg);
+	return r;
+}
+
 /* link:set_port{ cost =, priority =, state =, learning =, ... } -> link |
  * nil, msg, errname: changes the link's settings as a port of its bridge
- * (or bond: queue_id). */
+ * (or bond: queue_id). All or nothing: the kernel applies the settings one
+ * at a time and keeps those before one it refuses (a cost and a priority
+ * before a state it cannot take), so a refused change is undone. */
 static int m_set_port(lua_State *L)
 {
 	struct rtnl_link *l = vn_link_check(L, 1);
@@ -2079,8 +2141,6 @@ static int m_set_port(lua_State *L)
 	unsigned char *buf;
 	struct nlattr *cur[TB_MAX + 1], *data, *tb[TB_MAX + 1];
 	struct rtnl_link *holder;
-	struct nl_msg *msg;
-	struct ifinfomsg ifi;
 	const kattr *attrs, *a;
 	char kname[48];
 	vn_ns *ns;
@@ -2124,26 +2184,32 @@ static int m_set_port(lua_State *L)
 		return 1;       /* nothing to change */
 	}
 	kd_snapshot(L, holder, tb);                             /* 6: the options */
-	msg = nlmsg_alloc_simple(RTM_NEWLINK, 0);
-	memset(&ifi, 0, sizeof ifi);
-	ifi.ifi_family = AF_UNSPEC;
-	ifi.ifi_index = ifindex;
-	r = -ENOMEM;
-	if (msg && nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) == 0) {
-		struct nlattr *li = nla_nest_start(msg, IFLA_LINKINFO);
-		size_t len = lua_rawlen(L, 6);
-		r = li && nla_put(msg, IFLA_INFO_SLAVE_DATA | NLA_F_NESTED, (int)len,
-				  lua_touserdata(L, 6)) == 0 ? 0 : -ENOMEM;
-		if (r == 0)
-			nla_nest_end(msg, li);
+	r = port_change(ns, ifindex, lua_touserdata(L, 6), lua_rawlen(L, 6), NULL, NULL, NULL);
+	if (r < 0 && !vn_deferred(ns)) {
+		/* put back what the kernel applied before it refused (calling no
+		 * Lua, which could raise half way) */
+		struct nlattr *now[TB_MAX + 1];
+		unsigned char *nbuf = (unsigned char *)malloc(PORT_BUF);
+		const char *nkind;
+		char m[VN_ERRLEN];
+		int e = ns->err;
+		memcpy(m, ns->msg, sizeof m);
+		memset(now, 0, sizeof now);
+		if (nbuf && port_query(ns, ifindex, nbuf, &nkind, &data) == 0 && nkind &&
+		    !strcmp(nkind, kind) && data) {
+			nla_parse_nested(now, TB_MAX, data, NULL);
+			port_change(ns, ifindex, NULL, 0, tb, now, cur);
+		}
+		free(nbuf);
+		ns->err = e;
+		memcpy(ns->msg, m, sizeof m);
 	}
-	if (r == 0)
-		r = vn_talk(ns, msg);
-	else
-		ns->err = ENOMEM;
-	nlmsg_free(msg);
 	if (r < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set_port %s", name));
+	if (vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set_port %s: reading it back", name));
 	lua_settop(L, 1);

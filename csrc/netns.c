@@ -773,22 +773,27 @@ out:
  * sent, then sends them all pipelined and collects every ack.
  * -> true | nil, msg, errname, failures ({ {index, errname, message}... }).
  * Changes made inside return true instead of objects. An error raised by fn
- * drops the queue (nothing is sent) and is raised again. */
+ * drops the queue (nothing is sent) and is raised again; so does closing
+ * the handle inside fn (misuse: the queue went with the socket). */
 static int m_batch(lua_State *L)
 {
 	vn_ns *ns = vn_checkns(L, 1);
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	if (ns->batch)
 		return luaL_error(L, "batch: this namespace handle is already in a batch");
-	if (vn_batch_begin(ns) < 0)
-		return luaL_error(L, "batch: out of memory");
 	lua_settop(L, 2);
+	if (vn_batch_begin(L, ns) < 0)                      /* 3: its results */
+		return luaL_error(L, "batch: out of memory");
+	lua_pushvalue(L, 2);
 	lua_pushvalue(L, 1);
 	if (lua_pcall(L, 1, 0, 0) != 0) {
 		vn_batch_abort(ns);
 		return lua_error(L);
 	}
-	return vn_batch_commit(L, ns);
+	if (ns->fd < 0 || !ns->batch)
+		return luaL_error(L, "batch: the namespace handle was closed inside the "
+				  "batch function; nothing was sent");
+	return vn_batch_commit(L, ns, 3);
 }
 
 /* ns:pids() -> { pid, ... }: the processes living in this namespace (as

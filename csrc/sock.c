@@ -621,10 +621,21 @@ void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx)
 }
 
 /* ---- pipelined batches ------------------------------------------------ */
+/* Each queued request is preceded by a record: the user's call it belongs
+ * to (failures are reported by call, not by request) and whether it waits
+ * for the request before it (a second step of one call, e.g. the alias of
+ * a new link, which must not touch an older link of that name). */
+typedef struct qrec {
+	uint32_t call;   /* 1-based index of the user's call */
+	uint32_t then;   /* sent only once the previous request was accepted */
+} qrec;
+
 struct vn_batch {
-	char *buf;       /* the queued requests, one after another, aligned */
+	char *buf;       /* the queued requests, each after its qrec, aligned */
 	size_t len, cap;
-	size_t n;        /* how many */
+	size_t n;        /* how many requests */
+	size_t calls;    /* how many user calls */
+	int then;        /* the next request continues the last call */
 	int oom;
 	char name[16];   /* the last device name resolved while queueing */
 	int ifindex;
@@ -643,13 +654,50 @@ int vn_batch_ifindex(vn_ns *ns, const char *name, int ifindex)
 	return b->ifindex && strcmp(b->name, name) == 0 ? b->ifindex : 0;
 }
 
+void vn_batch_then(vn_ns *ns)
+{
+	if (ns->batch && ns->batch->calls)
+		ns->batch->then = 1;
+}
+
 #define BATCH_WINDOW 256          /* requests in flight */
 #define BATCH_SEND (64 * 1024)    /* bytes per sendmsg */
 #define BATCH_RECV 64             /* datagrams per recvmmsg */
 #define BATCH_SLOT 4096           /* bytes for each (acks are small) */
 
-int vn_batch_begin(vn_ns *ns)
+typedef struct batch_fail {
+	size_t seq;      /* which request (0-based) */
+	size_t index;    /* which user call (1-based) */
+	int err;
+	char msg[VN_ERRLEN];
+} batch_fail;
+
+/* What a batch's commit collects, owned by a userdata pushed when the batch
+ * begins, so that it is freed if Lua raises (out of memory) while the
+ * result is made. */
+typedef struct batch_out {
+	batch_fail *f;
+	size_t nf, cap;
+} batch_out;
+
+static int out_gc(lua_State *L)
 {
+	batch_out *o = (batch_out *)lua_touserdata(L, 1);
+	free(o->f);
+	o->f = NULL;
+	o->nf = o->cap = 0;
+	return 0;
+}
+
+int vn_batch_begin(lua_State *L, vn_ns *ns)
+{
+	batch_out *o = (batch_out *)lua_newuserdata(L, sizeof *o);
+	memset(o, 0, sizeof *o);
+	if (luaL_newmetatable(L, "vnet.batch")) {
+		lua_pushcfunction(L, out_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
 	ns->batch = calloc(1, sizeof *ns->batch);
 	return ns->batch ? 0 : -ENOMEM;
 }
@@ -669,18 +717,25 @@ void vn_batch_abort(vn_ns *ns)
 static int batch_add(vn_batch *b, const struct nlmsghdr *h)
 {
 	size_t l = NLMSG_ALIGN(h->nlmsg_len);
-	if (b->len + l > b->cap) {
+	qrec q;
+	if (b->len + sizeof q + l > b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 65536;
 		char *nb;
-		while (cap < b->len + l)
+		while (cap < b->len + sizeof q + l)
 			cap *= 2;
 		if (!(nb = realloc(b->buf, cap))) {
 			b->oom = 1;
+			b->then = 0;
 			return -ENOMEM;
 		}
 		b->buf = nb;
 		b->cap = cap;
 	}
+	q.then = (uint32_t)b->then;
+	q.call = (uint32_t)(b->then ? b->calls : ++b->calls);
+	b->then = 0;
+	memcpy(b->buf + b->len, &q, sizeof q);
+	b->len += sizeof q;
 	memcpy(b->buf + b->len, h, h->nlmsg_len);
 	memset(b->buf + b->len + h->nlmsg_len, 0, l - h->nlmsg_len);
 	b->len += l;
@@ -688,62 +743,82 @@ static int batch_add(vn_batch *b, const struct nlmsghdr *h)
 	return 0;
 }
 
-typedef struct batch_fail { size_t index; int err; char msg[VN_ERRLEN]; } batch_fail;
-
-/* Records the error of an NLMSG_ERROR reply h (seq - base = index). */
-static int batch_ack(vn_ns *ns, struct nlmsghdr *h, uint32_t base, batch_fail **f,
-		     size_t *nf, size_t *capf)
+/* Records the error of an NLMSG_ERROR reply h (seq - base = request). */
+static int batch_ack(vn_ns *ns, struct nlmsghdr *h, uint32_t base, batch_out *o,
+		     size_t *bad)
 {
 	struct nlmsgerr *e = (struct nlmsgerr *)NLMSG_DATA(h);
 	batch_fail *x;
 	if (e->error == 0)
 		return 0;
-	if (*nf == *capf) {
-		size_t cap = *capf ? *capf * 2 : 16;
-		batch_fail *nv = realloc(*f, cap * sizeof *nv);
+	if (o->nf == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		batch_fail *nv = realloc(o->f, cap * sizeof *nv);
 		if (!nv)
 			return -ENOMEM;
-		*f = nv;
-		*capf = cap;
+		o->f = nv;
+		o->cap = cap;
 	}
 	on_error(ns, e); /* fills ns->err and ns->msg */
-	x = &(*f)[(*nf)++];
-	x->index = h->nlmsg_seq - base;
+	x = &o->f[o->nf++];
+	x->seq = h->nlmsg_seq - base;
+	x->index = 0;
 	x->err = ns->err;
 	memcpy(x->msg, ns->msg, sizeof x->msg);
+	*bad = x->seq;
 	return 0;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+	size_t x = ((const batch_fail *)a)->seq, y = ((const batch_fail *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
 /* Sends every queued message, at most BATCH_WINDOW unanswered at a time,
- * several per sendmsg, and reads the acks. 0, or -errno for a socket error
- * (then the batch's outcome is unknown). */
-static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
+ * several per sendmsg, and reads the acks. A request marked "then" is sent
+ * once every request before it is answered, and skipped (with no failure
+ * of its own) when the one just before was refused or skipped. 0, or
+ * -errno for a socket error (then the batch's outcome is unknown). */
+static int batch_run(vn_ns *ns, vn_batch *b, batch_out *o)
 {
 	int fd = nl_socket_get_fd(ns->sk);
 	uint32_t port = nl_socket_get_local_port(ns->sk);
 	uint32_t base = (uint32_t)time(NULL) << 8;
-	size_t sent = 0, acked = 0, capf = 0, off = 0;
+	size_t sent = 0, acked = 0, off = 0, bad = (size_t)-1, i, j;
 	char *rbuf = malloc(BATCH_RECV * BATCH_SLOT), *sbuf = malloc(BATCH_SEND);
 	struct mmsghdr mm[BATCH_RECV];
 	struct iovec iov[BATCH_RECV];
-	int r = 0, i;
+	int r = 0, k;
 
 	if (!rbuf || !sbuf) {
 		r = -ENOMEM;
 		goto out;
 	}
 	memset(mm, 0, sizeof mm);
-	for (i = 0; i < BATCH_RECV; i++) {
-		iov[i].iov_base = rbuf + (size_t)i * BATCH_SLOT;
-		iov[i].iov_len = BATCH_SLOT;
-		mm[i].msg_hdr.msg_iov = &iov[i];
-		mm[i].msg_hdr.msg_iovlen = 1;
+	for (k = 0; k < BATCH_RECV; k++) {
+		iov[k].iov_base = rbuf + (size_t)k * BATCH_SLOT;
+		iov[k].iov_len = BATCH_SLOT;
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
 	}
 	while (acked < b->n) {
 		size_t len = 0;
 		while (sent < b->n && sent - acked < BATCH_WINDOW) {
-			struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + off);
+			qrec q;
+			struct nlmsghdr *h = (struct nlmsghdr *)(b->buf + off + sizeof q);
 			size_t l = NLMSG_ALIGN(h->nlmsg_len);
+			memcpy(&q, b->buf + off, sizeof q);
+			if (q.then && (len || acked < sent))
+				break;   /* first the answers to what is in flight */
+			if (q.then && sent > 0 && bad == sent - 1) {
+				/* the step before was refused: this one is not sent */
+				bad = sent;
+				off += sizeof q + l;
+				sent++;
+				acked++;
+				continue;
+			}
 			if (len + l > BATCH_SEND) {
 				if (len)
 					break;
@@ -761,16 +836,18 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 				memcpy(sbuf + len, h, l);
 				len += l;
 			}
-			off += l;
+			off += sizeof q + l;
 			sent++;
 		}
 		if (len && send(fd, sbuf, len, 0) < 0) {
 			r = -errno;
 			goto out;
 		}
+		if (acked == sent)
+			continue;   /* nothing in flight (requests were skipped) */
 		/* read what has come, many datagrams per call: at least one */
 		{
-			int got = recvmmsg(fd, mm, BATCH_RECV, MSG_WAITFORONE, NULL), k;
+			int got = recvmmsg(fd, mm, BATCH_RECV, MSG_WAITFORONE, NULL);
 			struct nlmsghdr *h;
 			int left;
 			if (got < 0) {
@@ -789,11 +866,11 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 					h->nlmsg_len = (uint32_t)left;
 				for (; NLMSG_OK(h, left);
 				     h = NLMSG_NEXT(h, left)) {
-					if (h->nlmsg_seq - base >= b->n)
+					if (h->nlmsg_seq - base >= sent)
 						continue; /* not ours (a stale reply) */
 					if (h->nlmsg_type != NLMSG_ERROR)
 						continue;
-					if (batch_ack(ns, h, base, f, nf, &capf) < 0) {
+					if (batch_ack(ns, h, base, o, &bad) < 0) {
 						r = -ENOMEM;
 						goto out;
 					}
@@ -802,56 +879,65 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_fail **f, size_t *nf)
 			}
 		}
 	}
+	/* each failure is reported by the user's call it belongs to */
+	if (o->nf > 1)
+		qsort(o->f, o->nf, sizeof *o->f, by_seq);
+	for (i = 0, j = 0, off = 0; i < b->n && j < o->nf; i++) {
+		qrec q;
+		const struct nlmsghdr *h = (const struct nlmsghdr *)(b->buf + off + sizeof q);
+		memcpy(&q, b->buf + off, sizeof q);
+		while (j < o->nf && o->f[j].seq == i)
+			o->f[j++].index = q.call;
+		off += sizeof q + NLMSG_ALIGN(h->nlmsg_len);
+	}
 out:
 	free(rbuf);
 	free(sbuf);
 	return r;
 }
 
-int vn_batch_commit(lua_State *L, vn_ns *ns)
+int vn_batch_commit(lua_State *L, vn_ns *ns, int oidx)
 {
 	vn_batch *b = ns->batch;
-	batch_fail *f = NULL;
-	size_t nf = 0, i, n = b ? b->n : 0;
+	batch_out *o = (batch_out *)luaL_checkudata(L, oidx, "vnet.batch");
+	size_t i, n = b ? b->calls : 0;
 	int r, oom = b ? b->oom : 0;
 
-	ns->batch = NULL;
 	if (!b) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	r = oom ? -ENOMEM : batch_run(ns, b, &f, &nf);
+	/* the queue is taken off the handle while it is sent: requests made
+	 * meanwhile (none: nothing here calls back into Lua) go out at once */
+	ns->batch = NULL;
+	r = oom ? -ENOMEM : batch_run(ns, b, o);
 	ns->batch = b;
 	vn_batch_abort(ns);
-	if (r < 0) {
-		free(f);
+	if (r < 0)
 		return vn_fail(L, "batch", -r, "the outcome of the queued requests is unknown");
-	}
-	if (nf == 0) {
-		free(f);
+	if (o->nf == 0) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	/* nil, msg, errname, failures */
+	/* nil, msg, errname, failures: made while o still owns the failures */
 	lua_pushnil(L);
 	lua_pushfstring(L, "batch: %d of %d requests failed; request %d: %s%s%s%s",
-			(int)nf, (int)n, (int)f[0].index + 1, strerror(f[0].err),
-			f[0].msg[0] ? " (the kernel said: " : "", f[0].msg,
-			f[0].msg[0] ? ")" : "");
-	lua_pushstring(L, vn_errname(f[0].err));
-	lua_createtable(L, (int)nf, 0);
-	for (i = 0; i < nf; i++) {
+			(int)o->nf, (int)n, (int)o->f[0].index, strerror(o->f[0].err),
+			o->f[0].msg[0] ? " (the kernel said: " : "", o->f[0].msg,
+			o->f[0].msg[0] ? ")" : "");
+	lua_pushstring(L, vn_errname(o->f[0].err));
+	lua_createtable(L, (int)o->nf, 0);
+	for (i = 0; i < o->nf; i++) {
 		lua_createtable(L, 0, 3);
-		lua_pushinteger(L, (lua_Integer)f[i].index + 1);
+		lua_pushinteger(L, (lua_Integer)o->f[i].index);
 		lua_setfield(L, -2, "index");
-		lua_pushstring(L, vn_errname(f[i].err));
+		lua_pushstring(L, vn_errname(o->f[i].err));
 		lua_setfield(L, -2, "errname");
-		lua_pushfstring(L, "%s%s%s%s", strerror(f[i].err),
-				f[i].msg[0] ? " (the kernel said: " : "", f[i].msg,
-				f[i].msg[0] ? ")" : "");
+		lua_pushfstring(L, "%s%s%s%s", strerror(o->f[i].err),
+				o->f[i].msg[0] ? " (the kernel said: " : "", o->f[i].msg,
+				o->f[i].msg[0] ? ")" : "");
 		lua_setfield(L, -2, "message");
 		lua_rawseti(L, -2, (int)i + 1);
 	}
-	free(f);
 	return 4;
 }

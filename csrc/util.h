@@ -82,8 +82,15 @@ int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len);
 /* The index of the link named name in the namespace (one ioctl on the
  * socket, no netlink round trip), or -errno (-ENODEV: no such link). */
 int vn_sock_ifindex(vn_ns *ns, const char *name);
-/* Starts queueing requests of ns (ns:batch). 0 or -ENOMEM. */
-int vn_batch_begin(vn_ns *ns);
+/* Starts queueing requests of ns (ns:batch): pushes the userdata that will
+ * own what the commit collects (may raise before anything is allocated),
+ * then makes the queue. 0 or -ENOMEM. */
+int vn_batch_begin(lua_State *L, vn_ns *ns);
+/* Inside a batch: the next request queued is a second step of the last
+ * call (e.g. the alias of a new link). It counts as that call in the
+ * failures' indexes, and is sent only once the kernel has accepted the
+ * request before it (skipped when that was refused). */
+void vn_batch_then(vn_ns *ns);
 /* Inside a batch, remembers (ifindex > 0) or looks up (ifindex 0) the index
  * of a device name, so that queueing many requests for one device costs one
  * lookup. Returns the index, or 0 when unknown or not in a batch. */
@@ -91,9 +98,11 @@ int vn_batch_ifindex(vn_ns *ns, const char *name, int ifindex);
 /* Drops the queue without sending it. */
 void vn_batch_abort(vn_ns *ns);
 /* Sends the queue pipelined (many requests in flight, acks collected as
- * they come) and ends batch mode. Pushes true, or nil, msg, errname,
- * failures ({ {index =, errname =, message =}, ... }); returns the count. */
-int vn_batch_commit(lua_State *L, vn_ns *ns);
+ * they come) and ends batch mode; oidx is the userdata vn_batch_begin
+ * pushed. Pushes true, or nil, msg, errname, failures ({ {index =,
+ * errname =, message =}, ... }, index counting the user's calls); returns
+ * the count. */
+int vn_batch_commit(lua_State *L, vn_ns *ns, int oidx);
 
 typedef struct vn_chunk vn_chunk;
 

@@ -312,8 +312,8 @@ local cases = {
     ip = function(d) return { remote = d.remote, ["local"] = d["local"] } end,
     ipkeys = true },
 
-  -- tun and tap
-  { kind = "tap", read_kind = "tun",
+  -- tun and tap (the kernel's kind is "tun" for both; ip shows the type in info_data)
+  { kind = "tap", ip_kind = "tun",
     opts = { owner = 1234, owner_group = 4321, vnet_hdr = true },
     info = { type = "tap", owner = 1234, owner_group = 4321, vnet_hdr = true, pi = false,
              multi_queue = false, persist = true },
@@ -389,7 +389,7 @@ describe("link kinds", function()
       agree(c.info, l.info, "link.info")
       local iplinks = H.iplinks(name)
       local o = iplinks.k0
-      assert.are.equal(kind, o.linkinfo.info_kind)
+      assert.are.equal(c.ip_kind or kind, o.linkinfo.info_kind)
       local d = o.linkinfo.info_data or {}
       if c.ip then
         local seen = c.ip(d, o)
@@ -478,15 +478,33 @@ describe("link kinds", function()
       H.ipdo_batch(name, { "tuntap add t0 mode tap user 12 group 34 multi_queue",
                            "tuntap add t1 mode tun pi" })
       local t0, t1 = assert(ns:link("t0")), assert(ns:link("t1"))
-      assert.are.equal("tun", t0.kind)
+      -- ip: info_kind "tun" for both, info_data.type tells them apart
+      local o = H.iplinks(name)
+      assert.are.same({ "tun", "tap", "tun", "tun" },
+                      { o.t0.linkinfo.info_kind, o.t0.linkinfo.info_data.type,
+                        o.t1.linkinfo.info_kind, o.t1.linkinfo.info_data.type })
+      assert.are.equal("tap", t0.kind)
+      assert.are.equal("tun", t1.kind)
+      assert.truthy(tostring(t0):find("(tap,", 1, true), tostring(t0))
       agree({ type = "tap", owner = 12, owner_group = 34, multi_queue = true, pi = false,
               persist = true }, t0.info, "tap")
       agree({ type = "tun", pi = true, multi_queue = false }, t1.info, "tun")
       assert.is_nil(t1.info.owner)
-      local taps = {}
-      for l in ns:links{ kind = "tun" } do taps[#taps + 1] = l.name end
-      table.sort(taps)
-      assert.are.same({ "t0", "t1" }, taps)
+      local function names(kind)
+        local t = {}
+        for l in ns:links{ kind = kind } do t[#t + 1] = l.name end
+        table.sort(t)
+        return t
+      end
+      assert.are.same({ "t0" }, names("tap"))
+      assert.are.same({ "t1" }, names("tun"))
+      -- and so for devices vnet makes
+      assert(ns:link_add{ name = "t2", kind = "tap" })
+      assert(ns:link_add{ name = "t3", kind = "tun" })
+      assert.are.same({ "t0", "t2" }, names("tap"))
+      assert.are.same({ "t1", "t3" }, names("tun"))
+      assert.are.equal("tap", assert(ns:link("t2")).kind)
+      assert.are.equal("tap", assert(ns:link("t2")).info.type)
     end)
   end)
 
@@ -708,6 +726,48 @@ describe("link kinds", function()
       H.raises(function() p:set_port{ id = 1 } end, "unknown option 'id'")
       local q = assert(ns:link("p1"))
       H.fails("ENOENT", q:set_port{ cost = 5 })
+    end)
+
+    -- The kernel applies a port's settings one at a time and keeps those it
+    -- applied before one it refuses: a state is refused on a port that is
+    -- down (ENETDOWN) after the cost and priority were set.
+    it("of a bridge: a refused change changes nothing", function()
+      local ns, name = H.ns("brport")
+      local br = assert(ns:link_add{ name = "br0", kind = "bridge" })
+      local p = assert(ns:link_add{ name = "p0", kind = "veth", peer = "p1", master = br })
+      assert(p:set_port{ cost = 10, priority = 2, learning = true })
+      local msg = H.fails("ENETDOWN", p:set_port{ cost = 77, priority = 9, learning = false,
+                                                   state = "forwarding" })
+      assert.truthy(msg:find("set_port p0", 1, true), msg)
+      local d = H.iplink(name, "p0").linkinfo.info_slave_data
+      assert.are.same({ 10, 2, true }, { d.cost, d.priority, d.learning })
+      local t = assert(p:port())
+      assert.are.same({ 10, 2, true }, { t.cost, t.priority, t.learning })
+      -- the same change is taken once the port can take the state
+      assert(p:set{ up = true })
+      assert(ns:link("p1")):set{ up = true }
+      assert(br:set{ up = true })
+      local ok
+      for _ = 1, 100 do   -- the port's carrier comes up asynchronously
+        ok = p:set_port{ cost = 77, priority = 9, learning = false, state = "forwarding" }
+        if ok then break end
+        H.sh("sleep 0.05")
+      end
+      assert(ok)
+      d = H.iplink(name, "p0").linkinfo.info_slave_data
+      assert.are.same({ 77, 9, false, "forwarding" }, { d.cost, d.priority, d.learning, d.state })
+    end)
+
+    it("of a bridge: queued inside a batch, returning true", function()
+      local ns, name = H.ns("brport")
+      local br = assert(ns:link_add{ name = "br0", kind = "bridge" })
+      local p = assert(ns:link_add{ name = "p0", kind = "veth", peer = "p1", master = br })
+      assert.is_true(ns:batch(function()
+        assert.is_true(p:set_port{ cost = 33 })
+        assert.is_true(br:set_info{ priority = 5 })
+      end))
+      assert.are.equal(33, H.iplink(name, "p0").linkinfo.info_slave_data.cost)
+      assert.are.equal(5, H.iplink(name, "br0").linkinfo.info_data.priority)
     end)
 
     H.it_kinds({ "bond", "dummy" }, "of a bond: enslaved with link:set{ master }", function()

@@ -106,6 +106,63 @@ describe("links", function()
       assert.truthy(other:link("y1"))
     end)
 
+    it("brings a veth peer up (peer.up), in its own namespace too", function()
+      local ns, name = H.ns("pup")
+      local other, oname = H.ns("pup")
+      local function up(flags) return table.concat(flags, ","):find("UP", 1, true) ~= nil end
+      local l = assert(ns:link_add{ name = "v0", kind = "veth",
+                                    peer = { name = "v1", netns = other, up = true } })
+      assert.is_false(l.up)
+      assert.is_false(up(H.iplink(name, "v0").flags))
+      assert.is_true(up(H.iplink(oname, "v1").flags))
+      assert.is_true(assert(other:link("v1")).up)
+      -- here, both ends up, and a peer without a name
+      assert(ns:link_add{ name = "w0", kind = "veth", up = true, peer = { name = "w1", up = true } })
+      assert.is_true(up(H.iplink(name, "w0").flags) and up(H.iplink(name, "w1").flags))
+      local u = assert(ns:link_add{ name = "u0", kind = "veth", peer = { up = true } })
+      local peer = assert(ns:link(u.info.peer_index))
+      assert.is_true(peer.up)
+      assert.is_true(up(H.iplink(name, peer.name).flags))
+      -- up = false is the default
+      assert(ns:link_add{ name = "f0", kind = "veth", peer = { name = "f1", up = false } })
+      assert.is_false(up(H.iplink(name, "f1").flags))
+      H.raises(function()
+        ns:link_add{ name = "g0", kind = "veth", peer = { name = "g1", up = 1 } }
+      end, "link_add", "option 'peer.up' must be a boolean")
+      -- read through __index too
+      assert(ns:link_add{ name = "i0", kind = "veth",
+                          peer = setmetatable({}, { __index = { name = "i1", up = true } }) })
+      assert.is_true(up(H.iplink(name, "i1").flags))
+      assert.is_nil(H.iplink(name, "g0"))
+    end)
+
+    it("takes an alias of 255 bytes, and raises for 256", function()
+      local ns, name = H.ns("alias")
+      local a255 = ("%03d"):format(7) .. string.rep("x", 252)
+      local l = assert(ns:link_add{ name = "a0", kind = "bridge", alias = a255 })
+      assert.are.equal(a255, H.iplink(name, "a0").ifalias)
+      assert.are.equal(a255, l.alias)
+      local b255 = string.rep("b", 255)
+      assert(l:set{ alias = b255 })
+      assert.are.equal(b255, H.iplink(name, "a0").ifalias)
+      assert.are.equal(b255, l.alias)
+      H.raises(function() ns:link_add{ name = "a1", kind = "bridge", alias = string.rep("c", 256) } end,
+               "link_add", "'alias'")
+      assert.is_nil(H.iplink(name, "a1"))
+      H.raises(function() l:set{ alias = string.rep("c", 256) } end, "set", "'alias'")
+      assert.are.equal(b255, H.iplink(name, "a0").ifalias)
+      -- inside a batch too
+      assert.is_true(ns:batch(function(n)
+        n:link_add{ name = "a2", kind = "bridge", alias = a255 }
+        l:set{ alias = "short" }
+      end))
+      assert.are.equal(a255, H.iplink(name, "a2").ifalias)
+      assert.are.equal("short", H.iplink(name, "a0").ifalias)
+      -- a tap device's alias goes with the change made after /dev/net/tun
+      assert(ns:link_add{ name = "t0", kind = "tap", alias = a255 })
+      assert.are.equal(a255, H.iplink(name, "t0").ifalias)
+    end)
+
     it("creates a link directly in another namespace and binds it there", function()
       local ns = H.ns("ta")
       local other, oname = H.ns("tb")
@@ -234,6 +291,35 @@ describe("links", function()
       H.fails("ENODEV", l:set{ master = "nosuch" })
       assert.are.equal("b0", l.name)
     end)
+
+    -- the kernel applies a change's attributes one by one and keeps those it
+    -- applied before the one it refuses; vnet sends a "down" ahead of a
+    -- rename: a refused set{} changes nothing
+    it("undoes a refused set: down + rename, mtu + rename, up + master", function()
+      local ns, name = H.ns("undo")
+      local function flags(n) return table.concat(H.iplink(name, n).flags, ",") end
+      local l = assert(ns:link_add{ name = "u0", kind = "veth", peer = "u1", up = true,
+                                    alias = "before" })
+      local br = assert(ns:link_add{ name = "taken", kind = "bridge" })
+      local msg = H.fails("EEXIST", l:set{ up = false, name = "taken" })
+      assert.truthy(msg:find("set u0", 1, true), msg)
+      assert.truthy(flags("u0"):find("UP", 1, true))
+      assert.is_true(l.up)
+      H.fails("EEXIST", l:set{ mtu = 1400, txqlen = 9, alias = "after", name = "taken" })
+      local o = H.iplink(name, "u0")
+      assert.are.same({ 1500, 1000, "before" }, { o.mtu, o.txqlen, o.ifalias })
+      -- a bridge cannot be the port of a bridge: taken up, then refused
+      H.fails("ELOOP", br:set{ up = true, mtu = 1400, master = assert(ns:link_add{
+        name = "br2", kind = "bridge" }) })
+      assert.falsy(flags("taken"):find("UP", 1, true))
+      assert.are.equal(1500, H.iplink(name, "taken").mtu)
+      -- and the same set{} goes through when the name is free
+      assert(l:set{ up = false, name = "free0" })
+      assert.falsy(flags("free0"):find("UP", 1, true))
+      -- an alias of "" clears it
+      assert(l:set{ alias = "" })
+      assert.is_nil(H.iplink(name, "free0").ifalias)
+    end)
   end)
 
   describe("bad input", function()
@@ -259,6 +345,11 @@ describe("links", function()
       { { name = "x0", kind = "veth", peer = { nmae = "p" } }, "unknown option 'nmae'" },
       { { name = "x0", kind = "veth", peer = 5 }, "options must be a table" },
       { { name = "x0", kind = "bridge", peer = "p" }, "unknown option 'peer'" },
+      { { name = "x0", kind = "veth", peer = { name = "p", up = "yes" } }, "'peer.up'" },
+      { { name = "x0", kind = "veth", peer = { name = "p", up = 2^63 } }, "'peer.up'" },
+      { { name = "x0", kind = "bridge", alias = string.rep("a", 256) }, "'alias'" },
+      { { name = "x0", kind = "tap", alias = string.rep("a", 256) }, "'alias'" },
+      { { name = "x0", kind = "bridge", alias = 2^32 + 1 }, "'alias'" },
     }
     for i, c in ipairs(cases) do
       it(("case %d: %s"):format(i, c[2]), function()

@@ -33,6 +33,32 @@ local ok, err = pcall(function()
       if a then assert(a:delete()) end
     end,
     rules = function() for _ in assert(ns:rules()) do end end,
+    -- a batch with a refused request: the failures are collected and made
+    -- into Lua values, and the alias waits for its link_add
+    batch = function()
+      local old = ns:link("vq")
+      if old then assert(old:delete()) end
+      local ok, _, err = ns:batch(function(n)
+        n:link_add{ name = "va", kind = "veth", peer = "vx", alias = "no" }
+        n:link_add{ name = "vq", kind = "bridge", alias = "q" }
+        n:route_add{ dst = "10.1.1.0/24", dev = "va", table = 100 }
+      end)
+      assert(ok == nil and err == "EEXIST")
+    end,
+    link_add = function()
+      local old = ns:link("vc")
+      if old then assert(old:delete()) end
+      local l = assert(ns:link_add{ name = "vc", kind = "veth", alias = "c",
+                                    peer = { name = "vd", up = true } })
+      assert(l:delete())
+    end,
+    set = function()
+      local l = assert(ns:link("va"))
+      assert(l:set{ mtu = 1400, alias = "a", txqlen = 500 })
+      -- refused, and undone: the "down" sent ahead of the rename
+      local ok, _, err = l:set{ up = false, name = "vb", mtu = 1300 }
+      assert(ok == nil and err == "EEXIST")
+    end,
     neighs = function() for _ in assert(ns:neighs()) do end end,
   }
   local order = {}
