@@ -230,27 +230,29 @@ static int l_list(lua_State *L)
 static int l_open(lua_State *L)
 {
 	static const char *const keys[] = { "name", "path", "pid", NULL };
-	char path[256];
-	const char *name = "";
+	char path[256], namebuf[128];
+	const char *name = NULL;
 	if (lua_type(L, 1) == LUA_TSTRING) {
-		name = lua_tostring(L, 1);
+		name = vn_check_str(L, 1, "netns.open", "name", 0);
 	} else if (lua_istable(L, 1)) {
-		const char *p;
 		lua_Integer pid;
 		int n = 0;
 		vn_opts_check(L, 1, "netns.open", keys);
-		if ((p = vn_opt_str(L, 1, "netns.open", "name", 0))) { name = p; n++; }
-		if ((p = vn_opt_str(L, 1, "netns.open", "path", sizeof path - 1))) {
-			snprintf(path, sizeof path, "%s", p);
+		/* copied out: the table's __index may hand out strings that are
+		 * collected as soon as they are read */
+		if (vn_opt_str(L, 1, "netns.open", "name", namebuf, sizeof namebuf)) {
+			name = namebuf;
 			n++;
 		}
+		if (vn_opt_str(L, 1, "netns.open", "path", path, sizeof path))
+			n++;
 		if (vn_opt_int(L, 1, "netns.open", "pid", 1, 0x7fffffff, &pid)) {
 			snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
 			n++;
 		}
 		if (n != 1)
 			return luaL_error(L, "netns.open: give exactly one of 'name', 'path' or 'pid'");
-		if (!*name)
+		if (!name)
 			return push_handle(L, "netns.open", path, "");
 	} else {
 		return luaL_argerror(L, 1, "namespace name or options table expected");
@@ -563,13 +565,13 @@ static int m_exec(lua_State *L)
 	int capture = 1, clear = 0, ok = 1, status = 0, e = 0;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int pex[2] = { -1, -1 };
-	char **argv, **envp = NULL;
+	char **argv, **envp = NULL, cwdbuf[4097];
 	outbuf ob = { 0 }, eb = { 0 };
 	pid_t pid;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	vn_opts_check(L, 2, "exec", keys);
-	cwd = vn_opt_str(L, 2, "exec", "cwd", 4096);
+	cwd = vn_opt_str(L, 2, "exec", "cwd", cwdbuf, sizeof cwdbuf);
 	vn_opt_bool(L, 2, "exec", "capture", &capture);
 	vn_opt_bool(L, 2, "exec", "clearenv", &clear);
 	lua_getfield(L, 2, "stdin");
@@ -834,7 +836,10 @@ vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key)
 			   fn, key, luaL_typename(L, -1));
 	{
 		char path[sizeof NETNS_RUN_DIR + NAME_MAXLEN + 2];
-		const char *name = lua_tostring(L, -1);
+		/* the name stays on the stack while it is used */
+		const char *name, *what = lua_pushfstring(L, "option '%s'", key);
+		name = vn_check_str(L, -2, fn, what, 0);
+		lua_pop(L, 1);
 		check_name(L, fn, name);
 		snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
 		if (push_handle(L, fn, path, name) != 1)

@@ -548,7 +548,8 @@ static int ns_routes(lua_State *L)
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "routes", keys);
 		lua_getfield(L, 2, "table");
-		f.all = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "all");
+		f.all = lua_type(L, -1) == LUA_TSTRING &&
+			!strcmp(vn_check_str(L, -1, "routes", "option 'table'", 0), "all");
 		lua_pop(L, 1);
 		if (!f.all)
 			vn_opt_table(L, 2, "routes", "table", &f.table);

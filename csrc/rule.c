@@ -225,11 +225,13 @@ static const char *const rule_keys[] = { "from", "to", "iif", "oif", "fwmark",
 	"protocol", NULL };
 
 
-static int is_all(lua_State *L, int idx, const char *key)
+static int is_all(lua_State *L, int idx, const char *fn, const char *key)
 {
 	int all;
 	lua_getfield(L, idx, key);
-	all = lua_type(L, -1) == LUA_TSTRING && (!strcmp(lua_tostring(L, -1), "all") ||
+	all = lua_type(L, -1) == LUA_TSTRING &&
+		vn_check_str(L, -1, fn, key, 0) &&
+		(!strcmp(lua_tostring(L, -1), "all") ||
 		!strcmp(lua_tostring(L, -1), "default") || !strcmp(lua_tostring(L, -1), "any"));
 	lua_pop(L, 1);
 	return all;
@@ -247,6 +249,7 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 	uint32_t table = 0;
 	int family = 0, i, act = -1, has_table;
 	const char *s;
+	char name[256];
 
 	if (vn_opt_family(L, 2, fn, "family", &family) &&
 	    family != AF_INET && family != AF_INET6)
@@ -277,7 +280,7 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 	}
 	vn_opt_bool(L, 2, fn, "invert", &q->invert);
 	for (i = 0; ifs[i]; i++)
-		if ((s = vn_opt_str(L, 2, fn, ifs[i], 0))) {
+		if ((s = vn_opt_str(L, 2, fn, ifs[i], name, sizeof name))) {
 			vn_check_ifname(L, s, fn, lua_pushfstring(L, "option '%s'", ifs[i]));
 			lua_pop(L, 1);
 			if (i == 0) rtnl_rule_set_iif(r, s); else rtnl_rule_set_oif(r, s);
@@ -294,7 +297,7 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 		rtnl_rule_set_table(r, table);
 	for (i = 0; addrs[i]; i++) {
 		struct nl_addr *a;
-		if (is_all(L, 2, addrs[i]))
+		if (is_all(L, 2, fn, addrs[i]))
 			continue;
 		if ((a = vn_opt_addr(L, 2, fn, addrs[i], family))) {
 			if (i == 0) rtnl_rule_set_src(r, a); else rtnl_rule_set_dst(r, a);
