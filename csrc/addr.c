@@ -57,37 +57,10 @@ static void push_scope(lua_State *L, int s)
 /* Reads option 'scope' (a name or 0..255); returns 1 and sets *out if set. */
 static int opt_scope(lua_State *L, int idx, const char *fn, int *out)
 {
-	int i;
-	lua_getfield(L, idx, "scope");
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		lua_pop(L, 1);
+	uint32_t v;
+	if (!vn_opt_rtname(L, idx, fn, "scope", "rt_scopes", 255, &v))
 		return 0;
-	case LUA_TNUMBER:
-		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
-		    lua_tointeger(L, -1) > 255)
-			luaL_error(L, "%s: option 'scope' must be a scope name or 0..255", fn);
-		*out = (int)lua_tointeger(L, -1);
-		break;
-	case LUA_TSTRING: {
-		const char *s = lua_tostring(L, -1);
-		long v = -1;
-		for (i = 0; scopes[i].name; i++)
-			if (!strcmp(scopes[i].name, s))
-				v = scopes[i].v;
-		if (v < 0)
-			v = vn_rtname_lookup("rt_scopes", s);
-		if (v < 0 || v > 255)
-			luaL_error(L, "%s: option 'scope' must be one of 'global', 'site', "
-				   "'link', 'host', 'nowhere' or 0..255, got '%s'", fn, s);
-		*out = (int)v;
-		break;
-	}
-	default:
-		luaL_error(L, "%s: option 'scope' must be a scope name or number, got %s",
-			   fn, luaL_typename(L, -1));
-	}
-	lua_pop(L, 1);
+	*out = (int)v;
 	return 1;
 }
 

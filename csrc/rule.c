@@ -143,23 +143,9 @@ struct rule_filter { int family; struct rtnl_rule *want; int prio_set, invert;
  * returns whether it was given. */
 static int opt_protocol(lua_State *L, int idx, const char *fn, int *out)
 {
-	long v;
-	lua_getfield(L, idx, "protocol");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
+	uint32_t v;
+	if (!vn_opt_rtname(L, idx, fn, "protocol", "rt_protos", 255, &v))
 		return 0;
-	}
-	if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
-		v = (long)lua_tointeger(L, -1);
-	else if (lua_type(L, -1) == LUA_TSTRING)
-		v = vn_rtname_lookup("rt_protos", lua_tostring(L, -1));
-	else
-		return luaL_error(L, "%s: option 'protocol' must be a number or an "
-				  "rt_protos name, got %s", fn, luaL_typename(L, -1));
-	if (v < 0 || v > 255)
-		return luaL_error(L, "%s: option 'protocol': unknown protocol '%s'", fn,
-				  lua_tostring(L, -1));
-	lua_pop(L, 1);
 	*out = (int)v;
 	return 1;
 }
