@@ -634,7 +634,7 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	char buf[256];
 	const char *s;
 	lua_Integer n;
-	int b, r, ref;
+	int b, r, ref, err;
 
 	/* strings are copied out as they are read (libnl copies them again) */
 	if ((s = vn_opt_str(L, idx, fn, "name", buf, sizeof buf))) {
@@ -697,7 +697,13 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		return r;
 	if (ref)
 		rtnl_link_set_link(l, ref);
-	*target = vn_opt_netns(L, idx, fn, "netns");
+	*target = vn_opt_netns(L, idx, fn, "netns", &err);
+	if (err) {
+		/* a namespace name that cannot be opened: a failure triple */
+		*what = "netns";
+		ns->err = err;
+		return -err;
+	}
 	if (*target)
 		rtnl_link_set_ns_fd(l, (*target)->fd);
 	return 0;

@@ -727,8 +727,7 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	char buf[256];
 	lua_Integer n;
 	vn_ns *pns;
-	(void)ns;
-	(void)what;
+	int err;
 
 	lua_getfield(L, idx, "peer");
 	if (lua_isnil(L, -1)) {
@@ -767,7 +766,12 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		lua_pop(L, 1);
 	}
 	/* the peer table stays on the stack, and the namespace handle above it */
-	pns = vn_opt_netns(L, idx, fn, "netns");
+	pns = vn_opt_netns(L, idx, fn, "netns", &err);
+	if (err) {
+		*what = "peer";
+		ns->err = err;
+		return -err;
+	}
 	if (pns)
 		rtnl_link_set_ns_fd(peer, pns->fd);
 	return 0;

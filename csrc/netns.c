@@ -59,9 +59,9 @@ static int ns_gc(lua_State *L)
 	return 0;
 }
 
-/* Pushes a new handle for the namespace file at path, or the failure triple.
- * name may be "". */
-static int push_handle(lua_State *L, const char *fn, const char *path, const char *name)
+/* Pushes a new handle for the namespace file at path (name may be ""). On
+ * failure the handle is released and the errno returned, else 0. */
+static int open_handle(lua_State *L, const char *path, const char *name)
 {
 	vn_ns *ns;
 	struct stat st;
@@ -80,18 +80,26 @@ static int push_handle(lua_State *L, const char *fn, const char *path, const cha
 	if (ns->fd < 0 || fstat(ns->fd, &st) < 0) {
 		int e = errno;
 		ns_release(ns);
-		lua_pushfstring(L, "%s %s", fn, *name ? name : path);
-		return vn_fail(L, lua_tostring(L, -1), e, NULL);
+		return e;
 	}
 	ns->ino = (unsigned long long)st.st_ino;
 	r = vn_sock_open(ns);
 	if (r < 0) {
 		ns_release(ns);
-		lua_pushfstring(L, "%s %s", fn, *name ? name : path);
-		return vn_fail(L, lua_tostring(L, -1), -r,
-			       r == -EINVAL ? "not a network namespace" : NULL);
+		return -r;
 	}
-	return 1;
+	return 0;
+}
+
+/* Pushes a new handle for the namespace file at path, or the failure triple.
+ * name may be "". */
+static int push_handle(lua_State *L, const char *fn, const char *path, const char *name)
+{
+	int e = open_handle(L, path, name);
+	if (e == 0)
+		return 1;
+	lua_pushfstring(L, "%s %s", fn, *name ? name : path);
+	return vn_fail(L, lua_tostring(L, -1), e, e == EINVAL ? "not a network namespace" : NULL);
 }
 
 /* Makes /run/netns a shared mount point the way iproute2 does, so that
@@ -818,9 +826,10 @@ void vn_open_netns(lua_State *L)
 	luaL_newlib(L, ns_funcs);
 }
 
-vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key)
+vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key, int *err)
 {
 	vn_ns *ns;
+	*err = 0;
 	lua_getfield(L, idx, key);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
@@ -842,8 +851,11 @@ vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key)
 		lua_pop(L, 1);
 		check_name(L, fn, name);
 		snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
-		if (push_handle(L, fn, path, name) != 1)
-			luaL_error(L, "%s: option '%s': %s", fn, key, lua_tostring(L, -2));
+		/* a namespace that cannot be opened is a failure, not misuse */
+		if ((*err = open_handle(L, path, name))) {
+			lua_pop(L, 2);
+			return NULL;
+		}
 		lua_remove(L, -2);
 		return (vn_ns *)lua_touserdata(L, -1);
 	}

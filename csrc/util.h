@@ -349,9 +349,10 @@ void vn_push_ip(lua_State *L, int fam, const void *p, size_t len, int plen);
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix);
 
 /* Reads a namespace option (a vnet.netns handle or a name) of table idx and
- * pushes the handle (so it stays alive); returns it, or NULL when absent
- * (nothing pushed). Raises when a named namespace cannot be opened. */
-vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key);
+ * pushes the handle (so it stays alive); returns it, or NULL when absent or
+ * when the named namespace cannot be opened (nothing pushed): *err is then
+ * the errno (ENOENT: no such namespace), else 0. Misuse raises. */
+vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key, int *err);
 
 /* ---- submodules ----------------------------------------------------- */
 void vn_open_netns(lua_State *L);   /* leaves the vnet.netns table */
