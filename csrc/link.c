@@ -643,9 +643,10 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	}
 	if (vn_opt_int(L, idx, fn, "mtu", 68, 65535, &n))
 		rtnl_link_set_mtu(l, (unsigned)n);
-	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0x7fffffff, &n))
+	/* txqlen and group are u32 to the kernel */
+	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0xffffffffLL, &n))
 		rtnl_link_set_txqlen(l, (unsigned)n);
-	if (vn_opt_int(L, idx, fn, "group", 0, 0x7fffffff, &n))
+	if (vn_opt_int(L, idx, fn, "group", 0, 0xffffffffLL, &n))
 		rtnl_link_set_group(l, (uint32_t)n);
 	if (adding && vn_opt_int(L, idx, fn, "numtxqueues", 1, 4096, &n))
 		rtnl_link_set_num_tx_queues(l, (uint32_t)n);

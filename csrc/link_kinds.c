@@ -750,7 +750,7 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	}
 	if (vn_opt_int(L, idx, fn, "mtu", 68, 65535, &n))
 		rtnl_link_set_mtu(peer, (unsigned)n);
-	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0x7fffffff, &n))
+	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0xffffffffLL, &n))
 		rtnl_link_set_txqlen(peer, (unsigned)n);
 	{
 		struct nl_addr *a = NULL;
