@@ -1192,7 +1192,8 @@ void vn_push_devdesc(lua_State *L, int sidx)
 	if (lua_type(L, sidx) == LUA_TUSERDATA) {
 		vn_link_desc(L, sidx);
 	} else if (lua_type(L, sidx) == LUA_TNUMBER) {
-		lua_pushfstring(L, "%d", (int)lua_tointeger(L, sidx));
+		lua_pushvalue(L, sidx);           /* as Lua writes it, no cast */
+		lua_tostring(L, -1);
 	} else {
 		lua_pushstring(L, lua_tostring(L, sidx));
 	}
