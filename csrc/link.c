@@ -681,23 +681,9 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 			lua_pop(L, 1);
 		}
 	}
-	/* master = link | name | index, or false for nomaster */
-	lua_getfield(L, idx, "master");
-	b = lua_type(L, -1) == LUA_TBOOLEAN;
-	if (b && lua_toboolean(L, -1))
-		luaL_error(L, "%s: option 'master' must be a link, a name, an index or false", fn);
-	lua_pop(L, 1);
-	if (b) {
-		rtnl_link_set_master(l, 0);
-	} else if ((r = vn_link_ref(L, idx, ns, fn, "master", &ref, what)) < 0) {
-		return r;
-	} else if (ref) {
-		rtnl_link_set_master(l, ref);
-	}
-	if ((r = vn_link_ref(L, idx, ns, fn, "parent", &ref, what)) < 0)
-		return r;
-	if (ref)
-		rtnl_link_set_link(l, ref);
+	/* the namespace first: the kernel looks for the master where the
+	 * link will be (IFLA_MASTER after IFLA_NET_NS_FD), so a master is read
+	 * in the target namespace; a parent is in the namespace it is made from */
 	*target = vn_opt_netns(L, idx, fn, "netns", &err);
 	if (err) {
 		/* a namespace name that cannot be opened: a failure triple */
@@ -707,6 +693,25 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	}
 	if (*target)
 		rtnl_link_set_ns_fd(l, (*target)->fd);
+	/* master = link | name | index, or false for nomaster */
+	lua_getfield(L, idx, "master");
+	b = lua_type(L, -1) == LUA_TBOOLEAN;
+	if (b && lua_toboolean(L, -1))
+		luaL_error(L, "%s: option 'master' must be a link, a name, an index or false", fn);
+	lua_pop(L, 1);
+	if (b) {
+		rtnl_link_set_master(l, 0);
+	} else if ((r = vn_link_ref(L, idx, *target ? *target : ns, fn, "master", &ref,
+				    what)) < 0) {
+		ns->err = -r;
+		return r;
+	} else if (ref) {
+		rtnl_link_set_master(l, ref);
+	}
+	if ((r = vn_link_ref(L, idx, ns, fn, "parent", &ref, what)) < 0)
+		return r;
+	if (ref)
+		rtnl_link_set_link(l, ref);
 	return 0;
 }
 

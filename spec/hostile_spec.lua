@@ -260,6 +260,26 @@ describe("hostile input", function()
       assert.are.equal("br0", H.iplink(aname, "x1").master)
     end)
 
+    it("looks for the master of a link made or moved elsewhere in that namespace", function()
+      local a, aname = setup("ma")
+      local b, bname = setup("mb")
+      local abr, bbr = assert(a:link("br0")), assert(b:link("br0"))
+      local before = snap(bname)
+      H.raises(function()
+        return a:link_add{ name = "x0", kind = "bridge", netns = b, master = abr }
+      end, "link_add: option 'master': link br0 belongs to another namespace")
+      assert.are.same(before, snap(bname))
+      assert(a:link_add{ name = "x0", kind = "veth", peer = "x1", netns = b, master = bbr })
+      assert.are.equal("br0", H.iplink(bname, "x0").master)
+      assert.is_nil(H.iplink(aname, "x0"))
+      -- by name: a bridge only the target has
+      local b9 = assert(b:link_add{ name = "br9", kind = "bridge" })
+      local v = assert(a:link("v0"))
+      assert(v:set{ netns = bname, name = "x2", master = "br9" })
+      assert.are.equal("br9", H.iplink(bname, "x2").master)
+      assert.are.equal(b9.index, v.master)
+    end)
+
     -- issue 3: strings handed out by __index and collected at once
     it("reads link_add's options from __index while the collector runs", function()
       local ns, name = H.ns("idx")
