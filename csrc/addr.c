@@ -57,37 +57,10 @@ static void push_scope(lua_State *L, int s)
 /* Reads option 'scope' (a name or 0..255); returns 1 and sets *out if set. */
 static int opt_scope(lua_State *L, int idx, const char *fn, int *out)
 {
-	int i;
-	lua_getfield(L, idx, "scope");
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		lua_pop(L, 1);
+	uint32_t v;
+	if (!vn_opt_rtname(L, idx, fn, "scope", "rt_scopes", 255, &v))
 		return 0;
-	case LUA_TNUMBER:
-		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
-		    lua_tointeger(L, -1) > 255)
-			luaL_error(L, "%s: option 'scope' must be a scope name or 0..255", fn);
-		*out = (int)lua_tointeger(L, -1);
-		break;
-	case LUA_TSTRING: {
-		const char *s = lua_tostring(L, -1);
-		long v = -1;
-		for (i = 0; scopes[i].name; i++)
-			if (!strcmp(scopes[i].name, s))
-				v = scopes[i].v;
-		if (v < 0)
-			v = vn_rtname_lookup("rt_scopes", s);
-		if (v < 0 || v > 255)
-			luaL_error(L, "%s: option 'scope' must be one of 'global', 'site', "
-				   "'link', 'host', 'nowhere' or 0..255, got '%s'", fn, s);
-		*out = (int)v;
-		break;
-	}
-	default:
-		luaL_error(L, "%s: option 'scope' must be a scope name or number, got %s",
-			   fn, luaL_typename(L, -1));
-	}
-	lua_pop(L, 1);
+	*out = (int)v;
 	return 1;
 }
 
@@ -127,7 +100,7 @@ static unsigned opt_flags(lua_State *L, int idx, const char *fn)
 		return 0;
 	}
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		f = flag_by_name(L, fn, lua_tostring(L, -1));
+		f = flag_by_name(L, fn, vn_check_str(L, -1, fn, "option 'flags'", 0));
 		lua_pop(L, 1);
 		return f;
 	}
@@ -138,9 +111,10 @@ static unsigned opt_flags(lua_State *L, int idx, const char *fn)
 	lua_pushnil(L);
 	while (lua_next(L, t)) {                     /* flags, k, v */
 		if (lua_type(L, -2) == LUA_TNUMBER && lua_type(L, -1) == LUA_TSTRING) {
-			f |= flag_by_name(L, fn, lua_tostring(L, -1));
+			f |= flag_by_name(L, fn, vn_check_str(L, -1, fn, "option 'flags'", 0));
 		} else if (lua_type(L, -2) == LUA_TSTRING && lua_isboolean(L, -1)) {
-			unsigned b = flag_by_name(L, fn, lua_tostring(L, -2));
+			unsigned b = flag_by_name(L, fn, vn_check_str(L, -2, fn,
+							"option 'flags'", 0));
 			if (lua_toboolean(L, -1))
 				f |= b;
 		} else {
@@ -158,10 +132,12 @@ static int opt_lft(lua_State *L, int idx, const char *fn, const char *key, uint3
 	lua_Integer n;
 	lua_getfield(L, idx, key);
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		if (strcmp(lua_tostring(L, -1), "forever"))
+		int v = lua_gettop(L);
+		if (strcmp(vn_check_str(L, v, fn, lua_pushfstring(L, "option '%s'", key), 0),
+			   "forever"))
 			luaL_error(L, "%s: option '%s' must be seconds or 'forever', got '%s'",
-				   fn, key, lua_tostring(L, -1));
-		lua_pop(L, 1);
+				   fn, key, lua_tostring(L, v));
+		lua_pop(L, 2);
 		*out = FOREVER;
 		return 1;
 	}
@@ -482,6 +458,7 @@ static void parse_add(lua_State *L, int idx, struct rtnl_addr *a, const char *fn
 	uint32_t valid = FOREVER, pref = FOREVER;
 	int has_valid, has_pref;
 	const char *s;
+	char label[IFNAMSIZ];
 	lua_Integer n;
 	unsigned fl;
 
@@ -519,7 +496,7 @@ static void parse_add(lua_State *L, int idx, struct rtnl_addr *a, const char *fn
 	}
 	lua_pop(L, 1);
 
-	if ((s = vn_opt_str(L, idx, fn, "label", IFNAMSIZ - 1))) {
+	if ((s = vn_opt_str(L, idx, fn, "label", label, sizeof label))) {
 		if (fam != AF_INET)
 			luaL_error(L, "%s: option 'label' is for IPv4 addresses only", fn);
 		if (!*s)

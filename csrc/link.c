@@ -601,11 +601,10 @@ static int ns_link(lua_State *L)
 	const char *name = NULL;
 	int idx = 0, r;
 	if (lua_type(L, 2) == LUA_TNUMBER) {
-		if (!lua_isinteger(L, 2) || lua_tointeger(L, 2) <= 0)
-			return luaL_argerror(L, 2, "ifindex must be a positive integer");
-		idx = (int)lua_tointeger(L, 2);
+		/* the kernel's ifindex is a positive int: 2^32 is no index 0 */
+		idx = (int)vn_check_int(L, 2, "link", "index", 1, 0x7fffffff);
 	} else if (lua_type(L, 2) == LUA_TSTRING) {
-		name = lua_tostring(L, 2);
+		name = vn_check_str(L, 2, "link", "name", 0);
 		vn_check_ifname(L, name, "link", "name");
 	} else {
 		return luaL_argerror(L, 2, "link name or index expected");
@@ -650,6 +649,7 @@ static int ns_links(lua_State *L)
 	static const char *const keys[] = { "kind", "master", "up", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct link_filter f = { NULL, 0, -1 };
+	char kind[64];
 	/* the link dump's request: the kernel leaves out the per-family
 	 * statistics of IFLA_AF_SPEC, which vnet drops anyway (IFLA_STATS64
 	 * stays) */
@@ -659,7 +659,7 @@ static int ns_links(lua_State *L)
 
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "links", keys);
-		f.kind = vn_opt_str(L, 2, "links", "kind", 0);
+		f.kind = vn_opt_str(L, 2, "links", "kind", kind, sizeof kind);
 		vn_opt_bool(L, 2, "links", "up", &f.up);
 		r = vn_opt_ifindex(L, 2, ns, "links", "master");
 		if (r < 0)
@@ -691,25 +691,28 @@ static const char *const common_keys[] = { "name", "kind", "mtu", "address",
 static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 			const char *fn, int adding, const char **what, vn_ns **target)
 {
+	char buf[256];
 	const char *s;
 	lua_Integer n;
-	int b, r, ref;
+	int b, r, ref, err;
 
-	if ((s = vn_opt_str(L, idx, fn, "name", 0))) {
+	/* strings are copied out as they are read (libnl copies them again) */
+	if ((s = vn_opt_str(L, idx, fn, "name", buf, sizeof buf))) {
 		vn_check_ifname(L, s, fn, "name");
 		rtnl_link_set_name(l, s);
 	}
 	if (vn_opt_int(L, idx, fn, "mtu", 68, 65535, &n))
 		rtnl_link_set_mtu(l, (unsigned)n);
-	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0x7fffffff, &n))
+	/* txqlen and group are u32 to the kernel */
+	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0xffffffffLL, &n))
 		rtnl_link_set_txqlen(l, (unsigned)n);
-	if (vn_opt_int(L, idx, fn, "group", 0, 0x7fffffff, &n))
+	if (vn_opt_int(L, idx, fn, "group", 0, 0xffffffffLL, &n))
 		rtnl_link_set_group(l, (uint32_t)n);
 	if (adding && vn_opt_int(L, idx, fn, "numtxqueues", 1, 4096, &n))
 		rtnl_link_set_num_tx_queues(l, (uint32_t)n);
 	if (adding && vn_opt_int(L, idx, fn, "numrxqueues", 1, 4096, &n))
 		rtnl_link_set_num_rx_queues(l, (uint32_t)n);
-	if ((s = vn_opt_str(L, idx, fn, "alias", 255)))
+	if ((s = vn_opt_str(L, idx, fn, "alias", buf, sizeof buf)))
 		rtnl_link_set_ifalias(l, s);
 	if (vn_opt_bool(L, idx, fn, "up", &b)) {
 		if (b) rtnl_link_set_flags(l, IFF_UP); else rtnl_link_unset_flags(l, IFF_UP);
@@ -727,7 +730,8 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 			struct nl_addr *a = NULL;
 			lua_getfield(L, idx, lladdr[i]);
 			if (!lua_isnil(L, -1)) {
-				const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+				const char *v = lua_type(L, -1) == LUA_TSTRING ?
+					vn_check_str(L, -1, fn, lladdr[i], 0) : NULL;
 				if (!v || strlen(v) < 11 || nl_addr_parse(v, AF_LLC, &a) < 0)
 					luaL_error(L, "%s: option '%s' must be a MAC address like "
 						   "'02:00:00:00:00:01'", fn, lladdr[i]);
@@ -737,6 +741,18 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 			lua_pop(L, 1);
 		}
 	}
+	/* the namespace first: the kernel looks for the master where the
+	 * link will be (IFLA_MASTER after IFLA_NET_NS_FD), so a master is read
+	 * in the target namespace; a parent is in the namespace it is made from */
+	*target = vn_opt_netns(L, idx, fn, "netns", &err);
+	if (err) {
+		/* a namespace name that cannot be opened: a failure triple */
+		*what = "netns";
+		ns->err = err;
+		return -err;
+	}
+	if (*target)
+		rtnl_link_set_ns_fd(l, (*target)->fd);
 	/* master = link | name | index, or false for nomaster */
 	lua_getfield(L, idx, "master");
 	b = lua_type(L, -1) == LUA_TBOOLEAN;
@@ -745,7 +761,9 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	lua_pop(L, 1);
 	if (b) {
 		rtnl_link_set_master(l, 0);
-	} else if ((r = vn_link_ref(L, idx, ns, fn, "master", &ref, what)) < 0) {
+	} else if ((r = vn_link_ref(L, idx, *target ? *target : ns, fn, "master", &ref,
+				    what)) < 0) {
+		ns->err = -r;
 		return r;
 	} else if (ref) {
 		rtnl_link_set_master(l, ref);
@@ -754,9 +772,6 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		return r;
 	if (ref)
 		rtnl_link_set_link(l, ref);
-	*target = vn_opt_netns(L, idx, fn, "netns");
-	if (*target)
-		rtnl_link_set_ns_fd(l, (*target)->fd);
 	return 0;
 }
 
@@ -866,6 +881,7 @@ static int ns_link_add(lua_State *L)
 {
 	vn_ns *ns = vn_checkns(L, 1), *target = NULL, *where, *pns = NULL;
 	const char *kind, *name, *what = NULL;
+	char kindbuf[64], namebuf[256];
 	const vn_kind *k;
 	const char *keys[64];
 	struct rtnl_link *l;
@@ -876,19 +892,17 @@ static int ns_link_add(lua_State *L)
 	peer[0] = 0;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
-	lua_getfield(L, 2, "kind");
-	if (lua_type(L, -1) != LUA_TSTRING)
-		return luaL_error(L, "link_add: option 'kind' must be a string, got %s",
-				  luaL_typename(L, -1));
-	kind = lua_tostring(L, -1);
-	lua_pop(L, 1);
+	/* kind and name are copied out: an __index of the options may hand
+	 * out strings that the collector frees before they are used */
+	if (!(kind = vn_opt_str(L, 2, "link_add", "kind", kindbuf, sizeof kindbuf)))
+		return luaL_error(L, "link_add: option 'kind' must be a string, got nil");
 	if (!(k = vn_kind_find(kind)))
 		return luaL_error(L, "link_add: unknown kind '%s'", kind);
 	for (i = 0; common_keys[i]; i++) keys[n++] = common_keys[i];
 	for (i = 0; k->keys[i] && n < 63; i++) keys[n++] = k->keys[i];
 	keys[n] = NULL;
 	vn_opts_check(L, 2, "link_add", keys);
-	name = vn_opt_str(L, 2, "link_add", "name", 0);
+	name = vn_opt_str(L, 2, "link_add", "name", namebuf, sizeof namebuf);
 	if (!name)
 		return luaL_error(L, "link_add: option 'name' is required");
 	vn_check_ifname(L, name, "link_add", "name");

@@ -725,10 +725,10 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 						  "txqlen", "up", NULL };
 	struct rtnl_link *peer;
 	const char *s;
+	char buf[256];
 	lua_Integer n;
 	vn_ns *pns;
-	(void)ns;
-	(void)what;
+	int err;
 
 	lua_getfield(L, idx, "peer");
 	if (lua_isnil(L, -1)) {
@@ -745,13 +745,13 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	vn_opts_check(L, idx, "link_add: peer", peer_keys);
 	peer = rtnl_link_veth_get_peer(l);
 	rtnl_link_put(peer); /* l holds it; get_peer added a reference */
-	if ((s = vn_opt_str(L, idx, fn, "name", 0))) {
+	if ((s = vn_opt_str(L, idx, fn, "name", buf, sizeof buf))) {
 		vn_check_ifname(L, s, fn, "peer.name");
 		rtnl_link_set_name(peer, s);
 	}
 	if (vn_opt_int(L, idx, fn, "mtu", 68, 65535, &n))
 		rtnl_link_set_mtu(peer, (unsigned)n);
-	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0x7fffffff, &n))
+	if (vn_opt_int(L, idx, fn, "txqlen", 0, 0xffffffffLL, &n))
 		rtnl_link_set_txqlen(peer, (unsigned)n);
 	lua_getfield(L, idx, "up");
 	if (!lua_isnil(L, -1) && !lua_isboolean(L, -1))
@@ -765,7 +765,8 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		lua_getfield(L, idx, "address");
 		if (!lua_isnil(L, -1)) {
 			if (lua_type(L, -1) != LUA_TSTRING ||
-			    nl_addr_parse(lua_tostring(L, -1), AF_LLC, &a) < 0)
+			    nl_addr_parse(vn_check_str(L, -1, fn, "option 'peer.address'", 0),
+					  AF_LLC, &a) < 0)
 				luaL_error(L, "%s: option 'peer.address' must be a MAC address", fn);
 			rtnl_link_set_addr(peer, a);
 			nl_addr_put(a);
@@ -773,7 +774,12 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		lua_pop(L, 1);
 	}
 	/* the peer table stays on the stack, and the namespace handle above it */
-	pns = vn_opt_netns(L, idx, fn, "netns");
+	pns = vn_opt_netns(L, idx, fn, "netns", &err);
+	if (err) {
+		*what = "peer";
+		ns->err = err;
+		return -err;
+	}
 	if (pns)
 		rtnl_link_set_ns_fd(peer, pns->fd);
 	return 0;
@@ -1178,7 +1184,8 @@ static int macsec_hook(kctx *c)
 {
 	lua_State *L = c->L;
 	const char *s;
-	if ((s = vn_opt_str(L, c->idx, c->fn, "sci", 0))) {
+	char buf[64];
+	if ((s = vn_opt_str(L, c->idx, c->fn, "sci", buf, sizeof buf))) {
 		char *end;
 		unsigned long long v;
 		const char *p = s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? s + 2 : s;

@@ -210,6 +210,7 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	struct nl_msg *msg = NULL;
 	struct neigh_filter f;
 	const char *s;
+	char lladdr[128];
 	int state = NUD_PERMANENT, router = 0, ifindex, r, what, boxidx;
 	vn_list l;
 
@@ -219,7 +220,7 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	lua_settop(L, 2);
 	n = push_new_neigh(L, 1, fn);                       /* 3 */
 	boxidx = lua_gettop(L);
-	if ((s = vn_opt_str(L, 2, fn, "lladdr", 0))) {
+	if ((s = vn_opt_str(L, 2, fn, "lladdr", lladdr, sizeof lladdr))) {
 		unsigned char b[32];
 		size_t len = check_lladdr(L, s, fn, b);
 		struct nl_addr *ll = nl_addr_build(AF_LLC, b, len);

@@ -88,10 +88,9 @@ static vn_ns *new_box(lua_State *L, const char *path, const char *name)
 	return ns;
 }
 
-/* Completes the handle on top of the stack whose fd is open (or failed to
- * open with errno e): identity and socket. Leaves the handle, or releases
- * it and pushes the failure triple naming fn and what. */
-static int finish_handle(lua_State *L, vn_ns *ns, const char *fn, const char *what, int e)
+/* Completes the handle whose fd is open (or failed to open with errno e):
+ * identity and socket. Returns 0, or releases it and returns the errno. */
+static int finish_handle(vn_ns *ns, int e)
 {
 	struct stat st;
 	int r;
@@ -99,27 +98,39 @@ static int finish_handle(lua_State *L, vn_ns *ns, const char *fn, const char *wh
 		if (ns->fd >= 0)
 			e = errno;
 		ns_release(ns);
-		lua_pushfstring(L, "%s%s%s", fn, *what ? " " : "", what);
-		return vn_fail(L, lua_tostring(L, -1), e, NULL);
+		return e;
 	}
 	ns->ino = (unsigned long long)st.st_ino;
 	r = vn_sock_open(ns);
 	if (r < 0) {
 		ns_release(ns);
-		lua_pushfstring(L, "%s%s%s", fn, *what ? " " : "", what);
-		return vn_fail(L, lua_tostring(L, -1), -r,
-			       r == -EINVAL ? "not a network namespace" : NULL);
+		return -r;
 	}
-	return 1;
+	return 0;
+}
+
+/* Pushes the failure triple of a handle that could not be made. */
+static int handle_fail(lua_State *L, const char *fn, const char *what, int e)
+{
+	lua_pushfstring(L, "%s%s%s", fn, *what ? " " : "", what);
+	return vn_fail(L, lua_tostring(L, -1), e, e == EINVAL ? "not a network namespace" : NULL);
+}
+
+/* Pushes a new handle for the namespace file at path (name may be ""). On
+ * failure the handle is released and the errno returned, else 0. */
+static int open_handle(lua_State *L, const char *path, const char *name)
+{
+	vn_ns *ns = new_box(L, path, name);
+	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
+	return finish_handle(ns, errno);
 }
 
 /* Pushes a new handle for the namespace file at path, or the failure triple.
  * name may be "". */
 static int push_handle(lua_State *L, const char *fn, const char *path, const char *name)
 {
-	vn_ns *ns = new_box(L, path, name);
-	ns->fd = open(path, O_RDONLY | O_CLOEXEC);
-	return finish_handle(L, ns, fn, *name ? name : path, errno);
+	int e = open_handle(L, path, name);
+	return e == 0 ? 1 : handle_fail(L, fn, *name ? name : path, e);
 }
 
 /* Makes /run/netns a shared mount point the way iproute2 does, so that
@@ -194,8 +205,8 @@ static int l_add(lua_State *L)
 	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
 	ns = new_box(L, path, name);
 	make_ns(ns);              /* on failure ns->fd stays -1, errno says why */
-	if (finish_handle(L, ns, "netns.add", name, errno) != 1)
-		return 3;
+	if ((r = finish_handle(ns, errno)) != 0)
+		return handle_fail(L, "netns.add", name, r);
 	if ((r = pin_fd(ns->fd, path)) < 0) {
 		ns_release(ns);
 		return vn_fail(L, lua_pushfstring(L, "netns.add %s", name), -r, NULL);
@@ -209,8 +220,10 @@ static int l_add(lua_State *L)
 static int l_new(lua_State *L)
 {
 	vn_ns *ns = new_box(L, "", "");
+	int e;
 	make_ns(ns);
-	return finish_handle(L, ns, "netns.new", "", errno);
+	e = finish_handle(ns, errno);
+	return e == 0 ? 1 : handle_fail(L, "netns.new", "", e);
 }
 
 /* ns:pin(name) -> ns | nil, msg, errname: makes the handle's namespace
@@ -306,27 +319,29 @@ static int l_list(lua_State *L)
 static int l_open(lua_State *L)
 {
 	static const char *const keys[] = { "name", "path", "pid", NULL };
-	char path[256];
-	const char *name = "";
+	char path[256], namebuf[128];
+	const char *name = NULL;
 	if (lua_type(L, 1) == LUA_TSTRING) {
-		name = lua_tostring(L, 1);
+		name = vn_check_str(L, 1, "netns.open", "name", 0);
 	} else if (lua_istable(L, 1)) {
-		const char *p;
 		lua_Integer pid;
 		int n = 0;
 		vn_opts_check(L, 1, "netns.open", keys);
-		if ((p = vn_opt_str(L, 1, "netns.open", "name", 0))) { name = p; n++; }
-		if ((p = vn_opt_str(L, 1, "netns.open", "path", sizeof path - 1))) {
-			snprintf(path, sizeof path, "%s", p);
+		/* copied out: the table's __index may hand out strings that are
+		 * collected as soon as they are read */
+		if (vn_opt_str(L, 1, "netns.open", "name", namebuf, sizeof namebuf)) {
+			name = namebuf;
 			n++;
 		}
+		if (vn_opt_str(L, 1, "netns.open", "path", path, sizeof path))
+			n++;
 		if (vn_opt_int(L, 1, "netns.open", "pid", 1, 0x7fffffff, &pid)) {
 			snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
 			n++;
 		}
 		if (n != 1)
 			return luaL_error(L, "netns.open: give exactly one of 'name', 'path' or 'pid'");
-		if (!*name)
+		if (!name)
 			return push_handle(L, "netns.open", path, "");
 	} else {
 		return luaL_argerror(L, 1, "namespace name or options table expected");
@@ -639,13 +654,13 @@ static int m_exec(lua_State *L)
 	int capture = 1, clear = 0, ok = 1, status = 0, e = 0;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int pex[2] = { -1, -1 };
-	char **argv, **envp = NULL;
+	char **argv, **envp = NULL, cwdbuf[4097];
 	outbuf ob = { 0 }, eb = { 0 };
 	pid_t pid;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	vn_opts_check(L, 2, "exec", keys);
-	cwd = vn_opt_str(L, 2, "exec", "cwd", 4096);
+	cwd = vn_opt_str(L, 2, "exec", "cwd", cwdbuf, sizeof cwdbuf);
 	vn_opt_bool(L, 2, "exec", "capture", &capture);
 	vn_opt_bool(L, 2, "exec", "clearenv", &clear);
 	lua_getfield(L, 2, "stdin");
@@ -899,9 +914,10 @@ void vn_open_netns(lua_State *L)
 	luaL_newlib(L, ns_funcs);
 }
 
-vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key)
+vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key, int *err)
 {
 	vn_ns *ns;
+	*err = 0;
 	lua_getfield(L, idx, key);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
@@ -917,11 +933,17 @@ vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key)
 			   fn, key, luaL_typename(L, -1));
 	{
 		char path[sizeof NETNS_RUN_DIR + NAME_MAXLEN + 2];
-		const char *name = lua_tostring(L, -1);
+		/* the name stays on the stack while it is used */
+		const char *name, *what = lua_pushfstring(L, "option '%s'", key);
+		name = vn_check_str(L, -2, fn, what, 0);
+		lua_pop(L, 1);
 		check_name(L, fn, name);
 		snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
-		if (push_handle(L, fn, path, name) != 1)
-			luaL_error(L, "%s: option '%s': %s", fn, key, lua_tostring(L, -2));
+		/* a namespace that cannot be opened is a failure, not misuse */
+		if ((*err = open_handle(L, path, name))) {
+			lua_pop(L, 2);
+			return NULL;
+		}
 		lua_remove(L, -2);
 		return (vn_ns *)lua_touserdata(L, -1);
 	}

@@ -52,45 +52,14 @@ static const struct { const char *name; int v; } scopes[] = {
 	{ "host", RT_SCOPE_HOST }, { "nowhere", RT_SCOPE_NOWHERE }, { NULL, 0 }
 };
 
-/* Reads an 8-bit value given as a number or a name: the scope names above
- * (when scoped) and names from the iproute2 file. Returns 1 when set. */
+/* Reads an 8-bit value given as a number or a name (of the iproute2 file,
+ * which for rt_scopes knows the scope names above). Returns 1 when set. */
 static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
-		      const char *file, int scoped, int *out)
+		      const char *file, int *out)
 {
-	lua_Integer v = -1;   /* not long: 2^32 + 1 must not pass as 1 */
-	int i;
-	lua_getfield(L, idx, key);
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		lua_pop(L, 1);
+	uint32_t v;
+	if (!vn_opt_rtname(L, idx, fn, key, file, 255, &v))
 		return 0;
-	case LUA_TNUMBER:
-		if (lua_isinteger(L, -1))
-			v = lua_tointeger(L, -1);
-		if (v < 0 || v > 255)
-			luaL_error(L, "%s: option '%s' must be a name or a number 0-255", fn, key);
-		break;
-	case LUA_TSTRING:
-		if (scoped)
-			for (i = 0; scopes[i].name; i++)
-				if (!strcmp(scopes[i].name, lua_tostring(L, -1)))
-					v = scopes[i].v;
-		if (v < 0)
-			v = (lua_Integer)vn_rtname_lookup(file, lua_tostring(L, -1));
-		if (v < 0 || v > 255) {
-			if (scoped)
-				luaL_error(L, "%s: option '%s' must be one of 'global', 'site', "
-					   "'link', 'host', 'nowhere' or a number 0-255, got '%s'",
-					   fn, key, lua_tostring(L, -1));
-			luaL_error(L, "%s: option '%s': unknown name '%s' (not in %s)",
-				   fn, key, lua_tostring(L, -1), file);
-		}
-		break;
-	default:
-		luaL_error(L, "%s: option '%s' must be a name or a number, got %s", fn,
-			   key, luaL_typename(L, -1));
-	}
-	lua_pop(L, 1);
 	*out = (int)v;
 	return 1;
 }
@@ -560,14 +529,15 @@ static int ns_routes(lua_State *L)
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "routes", keys);
 		lua_getfield(L, 2, "table");
-		f.all = lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "all");
+		f.all = lua_type(L, -1) == LUA_TSTRING &&
+			!strcmp(vn_check_str(L, -1, "routes", "option 'table'", 0), "all");
 		lua_pop(L, 1);
 		if (!f.all)
 			vn_opt_table(L, 2, "routes", "table", &f.table);
 		if (vn_opt_family(L, 2, "routes", "family", &f.family) &&
 		    f.family != AF_INET && f.family != AF_INET6)
 			f.family = AF_UNSPEC;
-		opt_u8name(L, 2, "routes", "protocol", "rt_protos", 0, &f.proto);
+		opt_u8name(L, 2, "routes", "protocol", "rt_protos", &f.proto);
 		if (vn_opt_enum(L, 2, "routes", "type", rtypes, &t))
 			f.type = t + 1;
 		r = vn_opt_ifindex(L, 2, ns, "routes", "dev");
@@ -700,9 +670,9 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (VN_HAS(q->has, K_TYPE) && vn_opt_enum(L, 2, fn, "type", rtypes, &t))
 		q->type = t + 1;
 	if (VN_HAS(q->has, K_SCOPE))
-		opt_u8name(L, 2, fn, "scope", "rt_scopes", 1, &q->scope);
+		opt_u8name(L, 2, fn, "scope", "rt_scopes", &q->scope);
 	if (VN_HAS(q->has, K_PROTOCOL))
-		opt_u8name(L, 2, fn, "protocol", "rt_protos", 0, &q->proto);
+		opt_u8name(L, 2, fn, "protocol", "rt_protos", &q->proto);
 	if (VN_HAS(q->has, K_ONLINK))
 		vn_opt_bool(L, 2, fn, "onlink", &q->onlink);
 	if (VN_HAS(q->has, K_METRIC) &&

@@ -149,23 +149,9 @@ struct rule_filter { int family; struct rtnl_rule *want; int prio_set, mask_set,
  * returns whether it was given. */
 static int opt_protocol(lua_State *L, int idx, const char *fn, int *out)
 {
-	lua_Integer v;
-	lua_getfield(L, idx, "protocol");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
+	uint32_t v;
+	if (!vn_opt_rtname(L, idx, fn, "protocol", "rt_protos", 255, &v))
 		return 0;
-	}
-	if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
-		v = lua_tointeger(L, -1);
-	else if (lua_type(L, -1) == LUA_TSTRING)
-		v = (lua_Integer)vn_rtname_lookup("rt_protos", lua_tostring(L, -1));
-	else
-		return luaL_error(L, "%s: option 'protocol' must be a number or an "
-				  "rt_protos name, got %s", fn, luaL_typename(L, -1));
-	if (v < 0 || v > 255)
-		return luaL_error(L, "%s: option 'protocol': unknown protocol '%s'", fn,
-				  lua_tostring(L, -1));
-	lua_pop(L, 1);
 	*out = (int)v;
 	return 1;
 }
@@ -231,11 +217,13 @@ static const char *const rule_keys[] = { "from", "to", "iif", "oif", "fwmark",
 	"protocol", NULL };
 
 
-static int is_all(lua_State *L, int idx, const char *key)
+static int is_all(lua_State *L, int idx, const char *fn, const char *key)
 {
 	int all;
 	lua_getfield(L, idx, key);
-	all = lua_type(L, -1) == LUA_TSTRING && (!strcmp(lua_tostring(L, -1), "all") ||
+	all = lua_type(L, -1) == LUA_TSTRING &&
+		vn_check_str(L, -1, fn, key, 0) &&
+		(!strcmp(lua_tostring(L, -1), "all") ||
 		!strcmp(lua_tostring(L, -1), "default") || !strcmp(lua_tostring(L, -1), "any"));
 	lua_pop(L, 1);
 	return all;
@@ -255,6 +243,7 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 	uint32_t table = 0;
 	int family = 0, i, act = -1, has_table;
 	const char *s;
+	char name[256];
 
 	if (vn_opt_family(L, 2, fn, "family", &family) &&
 	    family != AF_INET && family != AF_INET6)
@@ -296,7 +285,7 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 	}
 	vn_opt_bool(L, 2, fn, "invert", &q->invert);
 	for (i = 0; ifs[i]; i++)
-		if ((s = vn_opt_str(L, 2, fn, ifs[i], 0))) {
+		if ((s = vn_opt_str(L, 2, fn, ifs[i], name, sizeof name))) {
 			vn_check_ifname(L, s, fn, lua_pushfstring(L, "option '%s'", ifs[i]));
 			lua_pop(L, 1);
 			if (i == 0) rtnl_rule_set_iif(r, s); else rtnl_rule_set_oif(r, s);
@@ -314,7 +303,7 @@ static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int ad
 		rtnl_rule_set_table(r, table);
 	for (i = 0; addrs[i]; i++) {
 		struct nl_addr *a;
-		if (is_all(L, 2, addrs[i]))
+		if (is_all(L, 2, fn, addrs[i]))
 			continue;
 		if ((a = vn_opt_addr(L, 2, fn, addrs[i], family))) {
 			if (i == 0) rtnl_rule_set_src(r, a); else rtnl_rule_set_dst(r, a);

@@ -441,24 +441,114 @@ static int opt_get(lua_State *L, int idx, const char *key)
 	return 1;
 }
 
+/* The description of a value in errors: what, or "option 'key'" when what
+ * is NULL (made only to raise; it stays on the stack). */
+static const char *what_of(lua_State *L, const char *what, const char *key)
+{
+	return what ? what : lua_pushfstring(L, "option '%s'", key);
+}
+
+/* Whether the number at sidx is an integer lua_Integer holds (1.0 is, 1.5,
+ * NaN, inf and 2^63 are not); *out gets it. Never raises. */
+static int num_integer(lua_State *L, int sidx, lua_Integer *out)
+{
+#if LUA_VERSION_NUM >= 503
+	int ok = 0;
+	lua_Integer v = lua_tointegerx(L, sidx, &ok);
+	if (!ok)
+		return 0;
+	*out = v;
+	return 1;
+#else
+	lua_Number n = lua_tonumber(L, sidx);
+	/* the comparisons are false for NaN; the cast is defined in range */
+	if (!(n >= -9223372036854775808.0 && n < 9223372036854775808.0) ||
+	    n != (lua_Number)(long long)n)
+		return 0;
+	*out = (lua_Integer)(long long)n;
+	return 1;
+#endif
+}
+
+/* Raises "<fn>: <what> must be an integer between min and max, got v". */
+static int int_fail(lua_State *L, int sidx, const char *fn, const char *what,
+		    lua_Integer min, lua_Integer max)
+{
+	char buf[96];
+	sidx = vn_absindex(L, sidx);
+	snprintf(buf, sizeof buf, "between %lld and %lld", (long long)min, (long long)max);
+	if (lua_type(L, sidx) == LUA_TNUMBER) {
+		lua_pushvalue(L, sidx);
+		return luaL_error(L, "%s: %s must be an integer %s, got %s", fn, what, buf,
+				  lua_tostring(L, -1));
+	}
+	if (lua_type(L, sidx) == LUA_TSTRING)
+		return luaL_error(L, "%s: %s must be an integer %s, got string '%s'", fn,
+				  what, buf, lua_tostring(L, sidx));
+	return luaL_error(L, "%s: %s must be an integer %s, got %s", fn, what, buf,
+			  luaL_typename(L, sidx));
+}
+
+/* The integer at sidx in [min, max]; raises naming what (or option key). */
+static lua_Integer int_at(lua_State *L, int sidx, const char *fn, const char *what,
+			  const char *key, lua_Integer min, lua_Integer max)
+{
+	lua_Integer v = 0;
+	if (lua_type(L, sidx) != LUA_TNUMBER || !num_integer(L, sidx, &v) ||
+	    v < min || v > max)
+		int_fail(L, sidx, fn, what_of(L, what, key), min, max);
+	return v;
+}
+
+lua_Integer vn_check_int(lua_State *L, int sidx, const char *fn, const char *what,
+			 lua_Integer min, lua_Integer max)
+{
+	return int_at(L, vn_absindex(L, sidx), fn, what, NULL, min, max);
+}
+
+int vn_parse_int(const char *s, lua_Integer min, lua_Integer max, lua_Integer *out)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+	int neg = 0;
+	if (*p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2])) {
+		for (p += 2; isxdigit((unsigned char)*p); p++) {
+			if (v > (~0ULL >> 4))
+				return 0;
+			v = v * 16 + (unsigned)(isdigit((unsigned char)*p) ? *p - '0' :
+						 (tolower((unsigned char)*p) - 'a' + 10));
+		}
+	} else {
+		for (; isdigit((unsigned char)*p); p++) {
+			if (v > (~0ULL - 9) / 10)
+				return 0;
+			v = v * 10 + (unsigned)(*p - '0');
+		}
+	}
+	if (*p || v > (neg ? 9223372036854775808ULL : 9223372036854775807ULL))
+		return 0;
+	if (!neg)
+		*out = (lua_Integer)v;
+	else if (v == 9223372036854775808ULL)
+		*out = (lua_Integer)(-9223372036854775807LL - 1);
+	else
+		*out = -(lua_Integer)v;
+	return *out >= min && *out <= max;
+}
+
 int vn_opt_int(lua_State *L, int idx, const char *fn, const char *key,
 	       lua_Integer min, lua_Integer max, lua_Integer *out)
 {
-	lua_Integer v;
 	if (!opt_get(L, idx, key))
 		return 0;
-	if (!lua_isinteger(L, -1) || lua_type(L, -1) != LUA_TNUMBER)
-		luaL_error(L, "%s: option '%s' must be an integer, got %s", fn, key,
-			   lua_type(L, -1) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, -1));
-	v = lua_tointeger(L, -1);
+	*out = int_at(L, lua_gettop(L), fn, NULL, key, min, max);
 	lua_pop(L, 1);
-	if (v < min || v > max) {
-		char buf[128];
-		snprintf(buf, sizeof buf, "between %lld and %lld, got %lld",
-			 (long long)min, (long long)max, (long long)v);
-		luaL_error(L, "%s: option '%s' must be %s", fn, key, buf);
-	}
-	*out = v;
 	return 1;
 }
 
@@ -474,33 +564,56 @@ int vn_opt_bool(lua_State *L, int idx, const char *fn, const char *key, int *out
 	return 1;
 }
 
+/* The string at sidx, checked (see vn_check_str); *lenp gets its length. */
+static const char *str_at(lua_State *L, int sidx, const char *fn, const char *what,
+			  const char *key, size_t maxlen, size_t *lenp)
+{
+	const char *s;
+	size_t len;
+	if (lua_type(L, sidx) != LUA_TSTRING)
+		luaL_error(L, "%s: %s must be a string, got %s", fn, what_of(L, what, key),
+			   luaL_typename(L, sidx));
+	s = lua_tolstring(L, sidx, &len);
+	if (strlen(s) != len)
+		luaL_error(L, "%s: %s may not contain a NUL byte", fn, what_of(L, what, key));
+	if (maxlen && len > maxlen)
+		luaL_error(L, "%s: %s is longer than %d bytes", fn, what_of(L, what, key),
+			   (int)maxlen);
+	if (lenp)
+		*lenp = len;
+	return s;
+}
+
+const char *vn_check_str(lua_State *L, int sidx, const char *fn, const char *what,
+			 size_t maxlen)
+{
+	return str_at(L, vn_absindex(L, sidx), fn, what, NULL, maxlen, NULL);
+}
+
 const char *vn_opt_str(lua_State *L, int idx, const char *fn, const char *key,
-		       size_t maxlen)
+		       char *buf, size_t size)
 {
 	const char *s;
 	size_t len;
 	if (!opt_get(L, idx, key))
 		return NULL;
-	if (lua_type(L, -1) != LUA_TSTRING)
-		luaL_error(L, "%s: option '%s' must be a string, got %s", fn, key,
-			   luaL_typename(L, -1));
-	s = lua_tolstring(L, -1, &len);
-	if (maxlen && len > maxlen)
-		luaL_error(L, "%s: option '%s' is longer than %d bytes", fn, key,
-			   (int)maxlen);
-	lua_pop(L, 1); /* the string stays alive in the options table */
-	return s;
+	s = str_at(L, lua_gettop(L), fn, NULL, key, size - 1, &len);
+	memcpy(buf, s, len + 1);
+	lua_pop(L, 1);
+	return buf;
 }
 
 int vn_opt_enum(lua_State *L, int idx, const char *fn, const char *key,
 		const char *const names[], int *out)
 {
-	const char *s = vn_opt_str(L, idx, fn, key, 0);
+	const char *s;
 	int i;
-	if (!s)
+	if (!opt_get(L, idx, key))
 		return 0;
+	s = str_at(L, lua_gettop(L), fn, NULL, key, 0, NULL);  /* stays on the stack */
 	for (i = 0; names[i]; i++)
 		if (strcmp(names[i], s) == 0) {
+			lua_pop(L, 1);
 			*out = i;
 			return 1;
 		}
@@ -565,15 +678,23 @@ static void ip_fail(lua_State *L, int sidx, const char *fn, const char *what, in
 		   family == AF_INET6 ? "IPv6 " : "");
 }
 
+/* Reads the address at sidx into *out; raises naming what (or option key)
+ * for a value that is not a string, holds a NUL byte or is no address. */
+static void ip_at(lua_State *L, int sidx, const char *fn, const char *what,
+		  const char *key, int family, vn_ip *out)
+{
+	if (lua_type(L, sidx) == LUA_TSTRING)
+		str_at(L, sidx, fn, what, key, 0, NULL);
+	if (lua_type(L, sidx) != LUA_TSTRING || ip_parse(lua_tostring(L, sidx), family, out) < 0)
+		ip_fail(L, sidx, fn, what_of(L, what, key), family);
+}
+
 int vn_opt_ip(lua_State *L, int idx, const char *fn, const char *key, int family,
 	      vn_ip *out)
 {
 	if (!opt_get(L, idx, key))
 		return 0;
-	if (lua_type(L, -1) != LUA_TSTRING || ip_parse(lua_tostring(L, -1), family, out) < 0) {
-		const char *what = lua_pushfstring(L, "option '%s'", key);
-		ip_fail(L, -2, fn, what, family);
-	}
+	ip_at(L, lua_gettop(L), fn, NULL, key, family, out);
 	lua_pop(L, 1);
 	return 1;
 }
@@ -581,8 +702,7 @@ int vn_opt_ip(lua_State *L, int idx, const char *fn, const char *key, int family
 void vn_check_ip(lua_State *L, int sidx, const char *fn, const char *what, int family,
 		 vn_ip *out)
 {
-	if (lua_type(L, sidx) != LUA_TSTRING || ip_parse(lua_tostring(L, sidx), family, out) < 0)
-		ip_fail(L, sidx, fn, what, family);
+	ip_at(L, vn_absindex(L, sidx), fn, what, NULL, family, out);
 }
 
 struct nl_addr *vn_check_addr(lua_State *L, int sidx, const char *fn,
@@ -631,13 +751,17 @@ int vn_opt_family(lua_State *L, int idx, const char *fn, const char *key, int *o
 					     "bridge", "link", NULL };
 	static const int fams[] = { AF_UNSPEC, AF_INET, AF_INET6, AF_INET, AF_INET6,
 				    AF_BRIDGE, AF_UNSPEC };
+	lua_Integer v = 0;
 	int i;
-	lua_getfield(L, idx, key);
+	if (!opt_get(L, idx, key))
+		return 0;
 	if (lua_type(L, -1) == LUA_TNUMBER) {
-		int v = (int)lua_tointeger(L, -1);
+		if (!num_integer(L, -1, &v) || (v != 4 && v != 6)) {
+			lua_pushvalue(L, -1);
+			luaL_error(L, "%s: option '%s' must be 4, 6 or a family name, got %s",
+				   fn, key, lua_tostring(L, -1));
+		}
 		lua_pop(L, 1);
-		if (v != 4 && v != 6)
-			luaL_error(L, "%s: option '%s' must be 4, 6 or a family name", fn, key);
 		*out = v == 4 ? AF_INET : AF_INET6;
 		return 1;
 	}
@@ -684,34 +808,52 @@ static int name_ifindex(vn_ns *ns, const char *name)
 }
 
 /* The link given at stack index sidx, described in errors as what or,
- * when what is NULL, as option 'key' (that text is made only to raise). */
+ * when what is NULL, as option 'key' (that text is made only to raise). A
+ * link object must belong to the namespace of ns (the same namespace, not
+ * only the same handle): its index means nothing elsewhere. */
 static int ifindex_of(lua_State *L, int sidx, vn_ns *ns, const char *fn,
 		      const char *what, const char *key)
 {
-	const char *name, *why = NULL;
+	const char *name, *why;
 	sidx = vn_absindex(L, sidx);
 	switch (lua_type(L, sidx)) {
 	case LUA_TNUMBER:
-		if (lua_isinteger(L, sidx) && lua_tointeger(L, sidx) > 0)
-			return (int)lua_tointeger(L, sidx);
-		why = "%s: %s must be a positive ifindex";
-		break;
+		/* the kernel's ifindex is a positive int */
+		return (int)int_at(L, sidx, fn, what, key, 1, 0x7fffffff);
 	case LUA_TSTRING:
-		name = lua_tostring(L, sidx);
-		if (!(why = ifname_problem(name)))
-			return name_ifindex(ns, name);
-		break;
-	case LUA_TUSERDATA:
+		name = str_at(L, sidx, fn, what, key, 0, NULL);
+		if ((why = ifname_problem(name)))
+			return luaL_error(L, why, fn, what_of(L, what, key), name, IFNAMSIZ - 1);
+		return name_ifindex(ns, name);
+	case LUA_TUSERDATA: {
+		const vn_type *t = box_type(L, sidx);
+		vn_ns *other;
+		if (!t || !luaL_testudata(L, sidx, "vnet.link"))
+			break;
+		if (!box_obj(t, lua_touserdata(L, sidx)))
+			return luaL_error(L, "%s: %s is a released vnet.link", fn,
+					  what_of(L, what, key));
+		getuv(L, sidx);
+		other = (vn_ns *)luaL_testudata(L, -1, VN_NETNS);
+		lua_pop(L, 1);
+		if (ns && (!other || other->ino != ns->ino)) {
+			what = what_of(L, what, key);
+			vn_link_desc(L, sidx);
+			return luaL_error(L, "%s: %s: link %s belongs to another namespace",
+					  fn, what, lua_tostring(L, -1));
+		}
 		return vn_link_ifindex(L, sidx);
+	}
 	default:
-		why = "%s: %s must be a link, a name or an index, got %s";
 		break;
 	}
-	if (!what)
-		what = lua_pushfstring(L, "option '%s'", key);
-	if (lua_type(L, sidx) == LUA_TSTRING)
-		return luaL_error(L, why, fn, what, lua_tostring(L, sidx), IFNAMSIZ - 1);
-	return luaL_error(L, why, fn, what, luaL_typename(L, sidx));
+	/* another vnet object is named by its type ("got vnet.addr") */
+	what = what_of(L, what, key);
+	if (luaL_getmetafield(L, sidx, "__name") && lua_type(L, -1) == LUA_TSTRING)
+		return luaL_error(L, "%s: %s must be a link, a name or an index, got %s", fn,
+				  what, lua_tostring(L, -1));
+	return luaL_error(L, "%s: %s must be a link, a name or an index, got %s", fn,
+			  what, luaL_typename(L, sidx));
 }
 
 int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what)
@@ -895,16 +1037,19 @@ static const struct { const char *file, *name; long id; } builtin_names[] = {
 	{ "rt_protos", "dhcp", 16 }, { "rt_protos", "bgp", 186 },
 	{ "rt_protos", "isis", 187 }, { "rt_protos", "ospf", 188 },
 	{ "rt_protos", "rip", 189 }, { "rt_protos", "eigrp", 192 },
+	{ "rt_scopes", "global", 0 }, { "rt_scopes", "universe", 0 },
+	{ "rt_scopes", "site", 200 }, { "rt_scopes", "link", 253 },
+	{ "rt_scopes", "host", 254 }, { "rt_scopes", "nowhere", 255 },
 	{ NULL, NULL, 0 }
 };
 
 long vn_rtname_lookup(const char *file, const char *name)
 {
-	char *end;
-	long v = strtol(name, &end, 0);
+	lua_Integer n;
+	long v;
 	int i;
-	if (*name && !*end)
-		return v;
+	if (vn_parse_int(name, 0, 0xffffffffLL, &n))
+		return (long)n;
 	for (i = 0; builtin_names[i].file; i++)
 		if (!strcmp(builtin_names[i].file, file) &&
 		    !strcmp(builtin_names[i].name, name))
@@ -931,28 +1076,44 @@ void vn_push_rtname(lua_State *L, const char *file, long id)
 		lua_pushinteger(L, id);
 }
 
-int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out)
+int vn_opt_rtname(lua_State *L, int idx, const char *fn, const char *key,
+		  const char *file, lua_Integer max, uint32_t *out)
 {
+	const char *s;
+	lua_Integer n;
 	long v;
 	if (!opt_get(L, idx, key))
 		return 0;
 	if (lua_type(L, -1) == LUA_TNUMBER) {
-		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
-		    lua_tointeger(L, -1) > 0xffffffffLL)
-			luaL_error(L, "%s: option '%s' must be a table number or name", fn, key);
-		*out = (uint32_t)lua_tointeger(L, -1);
-	} else if (lua_type(L, -1) == LUA_TSTRING) {
-		v = vn_rtname_lookup("rt_tables", lua_tostring(L, -1));
-		if (v < 0)
-			luaL_error(L, "%s: option '%s': unknown table '%s' (not in rt_tables)",
-				   fn, key, lua_tostring(L, -1));
-		*out = (uint32_t)v;
-	} else {
-		luaL_error(L, "%s: option '%s' must be a table number or name, got %s",
-			   fn, key, luaL_typename(L, -1));
+		*out = (uint32_t)int_at(L, lua_gettop(L), fn, NULL, key, 0, max);
+		lua_pop(L, 1);
+		return 1;
+	}
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: option '%s' must be a number or a name (of %s), got %s",
+			   fn, key, file, luaL_typename(L, -1));
+	s = str_at(L, lua_gettop(L), fn, NULL, key, 0, NULL);
+	/* a number in a string is read whole and range-checked like a number
+	 * (decimal, or 0x hex as iproute2 reads it): never "4294967296" as 0 */
+	if (*s == '-' || isdigit((unsigned char)*s)) {
+		if (!vn_parse_int(s, 0, max, &n)) {
+			char buf[32];
+			snprintf(buf, sizeof buf, "%lld", (long long)max);
+			luaL_error(L, "%s: option '%s' must be a number between 0 and %s "
+				   "or a name (of %s), got '%s'", fn, key, buf, file, s);
+		}
+		v = (long)n;
+	} else if ((v = vn_rtname_lookup(file, s)) < 0 || v > max) {
+		luaL_error(L, "%s: option '%s': unknown name '%s' (not in %s)", fn, key, s, file);
 	}
 	lua_pop(L, 1);
+	*out = (uint32_t)v;
 	return 1;
+}
+
+int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out)
+{
+	return vn_opt_rtname(L, idx, fn, key, "rt_tables", 0xffffffffLL, out);
 }
 
 /* inet_ntop for IPv4 without printf */
@@ -1031,7 +1192,8 @@ void vn_push_devdesc(lua_State *L, int sidx)
 	if (lua_type(L, sidx) == LUA_TUSERDATA) {
 		vn_link_desc(L, sidx);
 	} else if (lua_type(L, sidx) == LUA_TNUMBER) {
-		lua_pushfstring(L, "%d", (int)lua_tointeger(L, sidx));
+		lua_pushvalue(L, sidx);           /* as Lua writes it, no cast */
+		lua_tostring(L, -1);
 	} else {
 		lua_pushstring(L, lua_tostring(L, sidx));
 	}

@@ -36,8 +36,14 @@ void *vn_testudata(lua_State *L, int idx, const char *tname);
 #define vn_absindex(L, i) lua_absindex(L, i)
 #endif
 #if LUA_VERSION_NUM < 503
-#define lua_isinteger(L, i) (lua_type(L, i) == LUA_TNUMBER && \
-	lua_tonumber(L, i) == (lua_Number)(lua_Integer)lua_tonumber(L, i))
+/* no cast of NaN, inf or 2^63 to an integer (undefined behaviour) */
+static inline int vn_isinteger_(lua_State *L, int i)
+{
+	lua_Number n = lua_tonumber(L, i);
+	return lua_type(L, i) == LUA_TNUMBER && n >= -9223372036854775808.0 &&
+	       n < 9223372036854775808.0 && n == (lua_Number)(long long)n;
+}
+#define lua_isinteger(L, i) vn_isinteger_(L, i)
 #endif
 
 /* ---- namespaces and their netlink sockets (sock.c, netns.c) ---------- */
@@ -246,12 +252,33 @@ int vn_box_totable(lua_State *L);
 unsigned vn_opts_check(lua_State *L, int idx, const char *fn, const char *const keys[]);
 #define VN_HAS(has, i) (((has) >> (i)) & 1u)
 /* Each getter pushes nothing and returns 1 when the option is set (not nil),
- * 0 when absent; a value of the wrong type raises naming the option. */
+ * 0 when absent; a value of the wrong type raises naming the option. The
+ * options table may be a proxy: every option is looked up once per read,
+ * its __index may run Lua (and the collector), so nothing read is kept as a
+ * pointer into a Lua value that is no longer on the stack. */
+/* An integer in [min, max]: a number with an integral value (1.0 is one;
+ * 1.5, NaN, inf and 2^63 are not); no strings. This and vn_check_int are
+ * THE integer readers: never lua_tointeger or an (int) cast of a user value. */
 int vn_opt_int(lua_State *L, int idx, const char *fn, const char *key,
 	       lua_Integer min, lua_Integer max, lua_Integer *out);
+/* The same for the value at stack index sidx: returns it, or raises
+ * "<fn>: <what> must be an integer between min and max, got ...". */
+lua_Integer vn_check_int(lua_State *L, int sidx, const char *fn, const char *what,
+			 lua_Integer min, lua_Integer max);
+/* Parses the whole of s as an integer in [min, max] (decimal, or 0x hex;
+ * an optional '-'; no spaces, signs '+', exponents): 1 with *out set, or 0. */
+int vn_parse_int(const char *s, lua_Integer min, lua_Integer max, lua_Integer *out);
 int vn_opt_bool(lua_State *L, int idx, const char *fn, const char *key, int *out);
+/* A string option copied into buf (size bytes, with room for the final
+ * NUL): returns buf, or NULL when absent. Raises naming the option when it
+ * is not a string, holds a NUL byte or has size bytes or more. The copy is
+ * what keeps it valid: the Lua string may be collected at once. */
 const char *vn_opt_str(lua_State *L, int idx, const char *fn, const char *key,
-		       size_t maxlen);
+		       char *buf, size_t size);
+/* The string at stack index sidx, checked the same way (maxlen 0: any
+ * length); the pointer is valid while that value stays on the stack. */
+const char *vn_check_str(lua_State *L, int sidx, const char *fn, const char *what,
+			 size_t maxlen);
 /* Option k must be one of names (NULL-ended); *out gets its index. */
 int vn_opt_enum(lua_State *L, int idx, const char *fn, const char *key,
 		const char *const names[], int *out);
@@ -290,16 +317,25 @@ void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char 
 /* A link given as an index, a name or a vnet.link box, in option key of the
  * table at idx (vn_opt_ifindex) or at stack index sidx (vn_ifindex_at).
  * Returns the ifindex, 0 when the option is absent, or -ENODEV when no link
- * has that name (callers turn it into a failure triple); a wrong type raises. */
+ * has that name (callers turn it into a failure triple). Raises naming the
+ * function and the field for a wrong type (another vnet object too), an
+ * index outside 1..2^31-1, a bad name (NUL byte...), a released link, and
+ * a link of another namespace than ns's (compared by identity, ns->ino). */
 int vn_opt_ifindex(lua_State *L, int idx, vn_ns *ns, const char *fn, const char *key);
 int vn_ifindex_at(lua_State *L, int sidx, vn_ns *ns, const char *fn, const char *what);
 
 /* iproute2 name files (rt_tables, rt_protos, rt_scopes): returns the
- * number for name or -1. Also accepts decimal numbers. */
+ * number for name or -1. Also accepts numbers 0..2^32-1 (vn_parse_int). */
 long vn_rtname_lookup(const char *file, const char *name);
 /* Pushes a table id as a name where one is known, else as a number. */
 void vn_push_rtname(lua_State *L, const char *file, long id);
-/* Resolves a table option (number or name) to an id; raises on an unknown name. */
+/* Reads option key: an integer 0..max, a string holding one (read as
+ * vn_parse_int does: "4294967296", " 5" or "1e3" are no table 0, 5 or 1000)
+ * or a name of the iproute2 file (rt_tables, rt_protos, rt_scopes). Returns
+ * 1 with *out set, 0 when absent; raises naming the option otherwise. */
+int vn_opt_rtname(lua_State *L, int idx, const char *fn, const char *key,
+		  const char *file, lua_Integer max, uint32_t *out);
+/* vn_opt_rtname for a routing table (rt_tables, 0..2^32-1). */
 int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out);
 
 /* Pushes a family as "inet", "inet6", "bridge" or its number. */
@@ -322,9 +358,10 @@ void vn_push_ip(lua_State *L, int fam, const void *p, size_t len, int plen);
 void vn_push_addr(lua_State *L, struct nl_addr *a, int with_prefix);
 
 /* Reads a namespace option (a vnet.netns handle or a name) of table idx and
- * pushes the handle (so it stays alive); returns it, or NULL when absent
- * (nothing pushed). Raises when a named namespace cannot be opened. */
-vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key);
+ * pushes the handle (so it stays alive); returns it, or NULL when absent or
+ * when the named namespace cannot be opened (nothing pushed): *err is then
+ * the errno (ENOENT: no such namespace), else 0. Misuse raises. */
+vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key, int *err);
 
 /* ---- submodules ----------------------------------------------------- */
 void vn_open_netns(lua_State *L);   /* leaves the vnet.netns table */

@@ -334,8 +334,11 @@ describe("links", function()
       { { name = "a/b", kind = "bridge" }, "may not contain" },
       { { name = "x0", kind = "bridge", mtu = "1500" }, "option 'mtu' must be an integer" },
       { { name = "x0", kind = "bridge", mtu = 1.5 }, "option 'mtu' must be an integer" },
-      { { name = "x0", kind = "bridge", mtu = 70000 }, "option 'mtu' must be between" },
+      { { name = "x0", kind = "bridge", mtu = 70000 }, "option 'mtu' must be an integer between" },
       { { name = "x0", kind = "bridge", up = "yes" }, "option 'up' must be a boolean" },
+      { { name = "x0\0y", kind = "bridge" }, "option 'name' may not contain a NUL byte" },
+      { { name = "x0", kind = "bridge", txqlen = 2 ^ 32 }, "option 'txqlen' must be an integer between 0 and 4294967295" },
+      { { name = "x0", kind = "bridge", master = 2 ^ 32 + 1 }, "option 'master' must be an integer between 1 and 2147483647" },
       { { name = "x0", kind = "bridge", address = "zz" }, "option 'address' must be a MAC" },
       { { name = "x0", kind = "bridge", master = true }, "option 'master'" },
       { { name = "x0", kind = "bridge", master = {} }, "must be a link" },
@@ -368,7 +371,7 @@ describe("links", function()
       H.raises(function() l:set{ mtu = "big" } end, "option 'mtu'")
       H.raises(function() l:set(5) end, "table expected")
       H.raises(function() ns:link({}) end, "link name or index")
-      H.raises(function() ns:link(0) end, "positive")
+      H.raises(function() ns:link(0) end, "link: index must be an integer between 1 and")
       H.raises(function() l.mtu = 5 end, "read-only")
     end)
   end)
