@@ -35,6 +35,18 @@ static void check_name(lua_State *L, const char *fn, const char *name)
 			   fn, name);
 }
 
+/* The namespace name at stack index idx: a string without NUL bytes that
+ * check_name accepts; raises otherwise. */
+static const char *name_arg(lua_State *L, int idx, const char *fn)
+{
+	size_t len;
+	const char *name = luaL_checklstring(L, idx, &len);
+	if (strlen(name) != len)
+		luaL_error(L, "%s: namespace name contains a NUL byte", fn);
+	check_name(L, fn, name);
+	return name;
+}
+
 vn_ns *vn_checkns(lua_State *L, int idx)
 {
 	vn_ns *ns = (vn_ns *)luaL_checkudata(L, idx, VN_NETNS);
@@ -122,11 +134,10 @@ static int pin_new_ns(void *arg)
 /* vnet.netns.add(name) -> handle | nil, msg, errname. Raises on a bad name. */
 static int l_add(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1);
+	const char *name = name_arg(L, 1, "netns.add");
 	char path[sizeof NETNS_RUN_DIR + NAME_MAXLEN + 2];
 	int fd, r, self;
 
-	check_name(L, "netns.add", name);
 	lua_settop(L, 1);
 	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
 	make_run_dir();
@@ -167,8 +178,7 @@ static int l_delete(lua_State *L)
 		lua_pushstring(L, ns->name);
 		lua_replace(L, 1);
 	}
-	name = luaL_checkstring(L, 1);
-	check_name(L, "netns.delete", name);
+	name = name_arg(L, 1, "netns.delete");
 	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
 	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL) {
 		int e = errno;

@@ -102,6 +102,22 @@ describe("vnet.netns", function()
         end
       end)
     end
+    it("with a NUL byte: raises, makes nothing", function()
+      local base = H.name("nul")
+      H.raises(function() vnet.netns.add(base .. "\0x") end, "netns.add", "NUL byte")
+      H.raises(function() vnet.netns.delete(base .. "\0x") end, "netns.delete", "NUL byte")
+      -- the oracle: ip sees no namespace of the name before the NUL
+      for _, n in ipairs(H.netns_list()) do assert.are_not.equal(base, n) end
+      assert.is_nil(io.open("/run/netns/" .. base))
+      -- delete does not remove the namespace named by the part before it
+      local ns = vnet.netns.add(base)
+      assert(ns)
+      H.raises(function() vnet.netns.delete(base .. "\0") end, "NUL byte")
+      local seen = false
+      for _, n in ipairs(H.netns_list()) do seen = seen or n == base end
+      assert.is_true(seen)
+      assert.is_true(vnet.netns.delete(base))
+    end)
     it("wrong types and options", function()
       H.raises(function() vnet.netns.add(nil) end, "string expected")
       H.raises(function() vnet.netns.open(42) end, "namespace name or options table")
