@@ -47,6 +47,49 @@ static const char *name_arg(lua_State *L, int idx, const char *fn)
 	return name;
 }
 
+/* ---- C resources owned by Lua ---------------------------------------- */
+/* A guard is a userdata holding a block of C state and the function that
+ * releases what the block owns (memory, descriptors, a child). Its __gc runs
+ * that function, so whatever is kept there is freed even when Lua raises
+ * (out of memory) before the owner is done; guard_done releases it at once. */
+#define VN_GUARD "vnet.netns.guard"
+typedef struct guard_hdr { void (*fin)(void *body); } guard_hdr;
+#define GUARD_BODY(g) ((void *)((char *)(g) + ((sizeof(guard_hdr) + 15) & ~(size_t)15)))
+
+/* Pushes a guard whose body (size bytes, zeroed) is returned; fin(body)
+ * runs once, at guard_done or __gc. */
+static void *guard_new(lua_State *L, size_t size, void (*fin)(void *))
+{
+	size_t total = ((sizeof(guard_hdr) + 15) & ~(size_t)15) + size;
+	guard_hdr *g;
+#if LUA_VERSION_NUM >= 504
+	g = (guard_hdr *)lua_newuserdatauv(L, total, 0);
+#else
+	g = (guard_hdr *)lua_newuserdata(L, total);
+#endif
+	memset(g, 0, total);
+	g->fin = fin;
+	luaL_setmetatable(L, VN_GUARD);
+	return GUARD_BODY(g);
+}
+
+/* Releases the guard at idx now (its __gc will do nothing). */
+static void guard_done(lua_State *L, int idx)
+{
+	guard_hdr *g = (guard_hdr *)lua_touserdata(L, idx);
+	void (*fin)(void *) = g->fin;
+	g->fin = NULL;
+	if (fin)
+		fin(GUARD_BODY(g));
+}
+
+static int guard_gc(lua_State *L)
+{
+	luaL_checkudata(L, 1, VN_GUARD);
+	guard_done(L, 1);
+	return 0;
+}
+
 vn_ns *vn_checkns(lua_State *L, int idx)
 {
 	vn_ns *ns = (vn_ns *)luaL_checkudata(L, idx, VN_NETNS);
@@ -195,40 +238,65 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* vnet.netns.list() -> iterator over names (sorted), as `ip netns list`. */
+/* What netns.list holds while it reads the directory (in a guard). */
+typedef struct list_st {
+	DIR *d;
+	char **v;
+	size_t n, cap;
+} list_st;
+
+static void list_fin(void *p)
+{
+	list_st *s = (list_st *)p;
+	size_t i;
+	if (s->d)
+		closedir(s->d);
+	s->d = NULL;
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = s->cap = 0;
+}
+
+/* vnet.netns.list() -> iterator over names (sorted), as `ip netns list`
+ * | nil, msg, errname when /run/netns cannot be read (none yet: no names). */
 static int l_list(lua_State *L)
 {
-	DIR *d = opendir(NETNS_RUN_DIR);
+	list_st *s = (list_st *)guard_new(L, sizeof *s, list_fin);
+	int gidx = lua_gettop(L);
 	struct dirent *e;
-	char **v = NULL;
-	size_t n = 0, cap = 0, i;
-	int oom = 0;
+	size_t i;
 
-	lua_newtable(L);
-	if (d) {
-		while ((e = readdir(d))) {
-			if (e->d_name[0] == '.')
-				continue;
-			if (n == cap) {
-				char **nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
-				if (!nv) { oom = 1; break; }
-				v = nv;
-			}
-			if (!(v[n] = strdup(e->d_name))) { oom = 1; break; }
-			n++;
+	if (!(s->d = opendir(NETNS_RUN_DIR)) && errno != ENOENT)
+		return vn_fail(L, "netns.list " NETNS_RUN_DIR, errno, NULL);
+	while (s->d && (e = readdir(s->d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 16;
+			char **nv = (char **)realloc(s->v, cap * sizeof *nv);
+			if (!nv)
+				return luaL_error(L, "netns.list: out of memory");
+			s->v = nv;
+			s->cap = cap;
 		}
-		closedir(d);
+		if (!(s->v[s->n] = strdup(e->d_name)))
+			return luaL_error(L, "netns.list: out of memory");
+		s->n++;
 	}
-	qsort(v, n, sizeof *v, cmp_str);
-	for (i = 0; i < n; i++) {
-		lua_pushstring(L, v[i]);
+	if (s->d) {
+		closedir(s->d);
+		s->d = NULL;
+	}
+	if (s->n)
+		qsort(s->v, s->n, sizeof *s->v, cmp_str);
+	lua_createtable(L, (int)s->n, 0);
+	for (i = 0; i < s->n; i++) {
+		lua_pushstring(L, s->v[i]);
 		lua_rawseti(L, -2, (int)i + 1);
 	}
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-	if (oom)
-		return luaL_error(L, "netns.list: out of memory");
+	guard_done(L, gidx);
 	lua_getfield(L, LUA_REGISTRYINDEX, "vnet.iter_values");
 	lua_insert(L, -2);
 	lua_pushinteger(L, 0);
@@ -803,6 +871,10 @@ void vn_open_netns(lua_State *L)
 {
 	lua_pushcfunction(L, make_iter);
 	lua_setfield(L, LUA_REGISTRYINDEX, "vnet.iter_values");
+	luaL_newmetatable(L, VN_GUARD);
+	lua_pushcfunction(L, guard_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
 	luaL_newmetatable(L, VN_NETNS);              /* mt */
 	lua_pushstring(L, VN_NETNS);
 	lua_setfield(L, -2, "__name");

@@ -18,6 +18,29 @@ describe("vnet.netns", function()
     assert.falsy(out:find(name, 1, true))
   end)
 
+  it("list fails (not an empty list) when /run/netns cannot be read", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write([[
+      package.path = "./?.lua;lua/?.lua;" .. package.path
+      local vnet = require "vnet"
+      local files = {}
+      while true do
+        local fh = io.open("/dev/null")
+        if not fh then break end
+        files[#files + 1] = fh
+      end
+      print(vnet.netns.list())
+      table.remove(files):close()
+      print(type(vnet.netns.list()))
+    ]])
+    f:close()
+    local code, out, err = H.run(path, {}, "ulimit -n 32;")
+    os.remove(path)
+    assert.are.equal(0, code, err)
+    assert.are.equal("nil\tnetns.list /run/netns: Too many open files\tEMFILE\nfunction\n", out)
+  end)
+
   it("lists namespaces made by ip, sorted", function()
     local a, b = H.name("lz"), H.name("la")
     H.ipdo(nil, "netns", "add", a)

@@ -34,6 +34,11 @@ local ok, err = pcall(function()
     end,
     rules = function() for _ in assert(ns:rules()) do end end,
     neighs = function() for _ in assert(ns:neighs()) do end end,
+    netns_list = function()
+      local seen = false
+      for n in assert(vnet.netns.list()) do seen = seen or n == name end
+      assert(seen)
+    end,
   }
   local order = {}
   for k in pairs(calls) do order[#order + 1] = k end
