@@ -407,18 +407,27 @@ static int open_sysctl(void *arg)
 	return s->fd < 0 ? -errno : 0;
 }
 
-/* ns:sysctl(key [, value]) -> value string | true | nil, msg, errname.
- * key is "net.ipv4.ip_forward" or "net/ipv4/conf/eth0.5/forwarding". */
+/* ns:sysctl(key [, value [, { any = }]]) -> value string | true
+ *   | nil, msg, errname.
+ * key is "net.ipv4.ip_forward" or "net/ipv4/conf/eth0.5/forwarding"; only
+ * the namespace's own net.* keys unless any = true (kernel.*, vm.*, fs.*
+ * are the whole host's). Raises on a bad key or value. */
 static int m_sysctl(lua_State *L)
 {
+	static const char *const keys[] = { "any", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
-	const char *key = luaL_checkstring(L, 2);
+	size_t n;
+	const char *key = luaL_checklstring(L, 2, &n);
 	char path[512], buf[4096];
 	struct sysctl_open so;
-	size_t i, n = strlen(key), vlen = 0;
+	size_t i, vlen = 0;
 	const char *val = NULL;
-	int r, slash = strchr(key, '/') != NULL;
+	int r, any = 0, slash = strchr(key, '/') != NULL;
 
+	if (!lua_isnoneornil(L, 4)) {
+		vn_opts_check(L, 4, "sysctl", keys);
+		vn_opt_bool(L, 4, "sysctl", "any", &any);
+	}
 	if (!lua_isnoneornil(L, 3)) {
 		if (lua_type(L, 3) == LUA_TBOOLEAN)
 			val = lua_toboolean(L, 3) ? "1" : "0";
@@ -428,9 +437,16 @@ static int m_sysctl(lua_State *L)
 			return luaL_argerror(L, 3, "sysctl value must be a string, number or boolean");
 		if (!vlen)
 			vlen = strlen(val);
+		else if (strlen(val) != vlen)
+			return luaL_error(L, "sysctl: value contains a NUL byte");
 	}
+	if (strlen(key) != n)
+		return luaL_error(L, "sysctl: key contains a NUL byte");
 	if (n == 0 || n > 400 || strstr(key, "..") || key[0] == '/' || key[0] == '.')
 		return luaL_error(L, "sysctl: bad key '%s'", key);
+	if (!any && !(strncmp(key, "net", 3) == 0 && (key[3] == (slash ? '/' : '.'))))
+		return luaL_error(L, "sysctl: key '%s' is not a net.* key of the namespace "
+				  "(pass { any = true } for the host's others)", key);
 	snprintf(path, sizeof path, "/proc/sys/%s", key);
 	if (!slash)
 		for (i = 10; path[i]; i++)

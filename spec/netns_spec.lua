@@ -206,6 +206,42 @@ describe("vnet.netns", function()
       H.raises(function() ns:sysctl("../../etc/passwd") end, "bad key")
       H.raises(function() ns:sysctl("net.ipv4.ip_forward", {}) end, "sysctl value")
     end)
+    it("reaches only the namespace's net.* keys unless asked for others", function()
+      local ns = H.ns("sysctl")
+      local function slurp(path)
+        local f = assert(io.open(path))
+        local v = f:read("*l")
+        f:close()
+        return v
+      end
+      local host = slurp("/proc/sys/kernel/hostname")
+      for _, key in ipairs({ "kernel.hostname", "kernel/hostname", "vm.swappiness",
+                             "fs.file-max", "netfilter.x", "net", "ne.x", "dev.tty.ldisc_autoload" }) do
+        H.raises(function() ns:sysctl(key) end, "sysctl", "not a net.* key", "any = true")
+        H.raises(function() ns:sysctl(key, "1") end, "not a net.* key")
+      end
+      H.raises(function() ns:sysctl("kernel.hostname", "pwned") end, "not a net.* key")
+      assert.are.equal(host, slurp("/proc/sys/kernel/hostname"))
+      -- asked for: read (and written) where the kernel keeps them
+      assert.are.equal(host, ns:sysctl("kernel.hostname", nil, { any = true }))
+      assert.are.equal(slurp("/proc/sys/vm/swappiness"),
+                       ns:sysctl("vm/swappiness", nil, { any = true }))
+      assert.are.equal(slurp("/proc/sys/net/ipv4/ip_forward"),
+                       ns:sysctl("net.ipv4.ip_forward", nil, { any = false }))
+      H.raises(function() ns:sysctl("kernel.hostname", nil, { anyy = true }) end, "unknown option 'anyy'")
+      H.raises(function() ns:sysctl("kernel.hostname", nil, { any = 1 }) end, "option 'any' must be a boolean")
+      H.raises(function() ns:sysctl("kernel.hostname", nil, "any") end, "options must be a table")
+    end)
+    it("raises on keys that climb out, start with /, or hold NUL bytes", function()
+      local ns = H.ns("sysctl")
+      for _, key in ipairs({ "net/../kernel/hostname", "net.ipv4..ip_forward", "/net/ipv4/ip_forward",
+                             ".net.ipv4", "net/ipv4/../../kernel/hostname", "", string.rep("n", 401) }) do
+        H.raises(function() ns:sysctl(key, nil, { any = true }) end, "sysctl: bad key")
+      end
+      H.raises(function() ns:sysctl("net.ipv4.ip_forward\0/../../../etc/x") end, "sysctl: key contains a NUL byte")
+      H.raises(function() ns:sysctl("net.ipv4.ip_forward", "1\0garbage") end, "sysctl: value contains a NUL byte")
+      assert.are.equal("0", ns:sysctl("net.ipv4.ip_forward"))
+    end)
   end)
 
   describe("exec", function()

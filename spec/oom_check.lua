@@ -39,6 +39,11 @@ local ok, err = pcall(function()
       for n in assert(vnet.netns.list()) do seen = seen or n == name end
       assert(seen)
     end,
+    sysctl = function()
+      assert(ns:sysctl("net.ipv4.ip_forward", 0))
+      assert(ns:sysctl("net.ipv4.ip_forward") == "0")
+      assert(ns:sysctl("kernel.ostype", nil, { any = true }) == "Linux")
+    end,
   }
   local order = {}
   for k in pairs(calls) do order[#order + 1] = k end
