@@ -34,6 +34,14 @@ local ok, err = pcall(function()
     end,
     rules = function() for _ in assert(ns:rules()) do end end,
     neighs = function() for _ in assert(ns:neighs()) do end end,
+    exec = function()
+      local ok, out, err = ns:exec{ "sh", "-c", "cat; echo e >&2", stdin = "in", cwd = "/",
+                                    env = { VNET_OOM = "1", HOME = false }, timeout = 30 }
+      assert(ok and out == "in" and err == "e\n", "exec gave a wrong answer")
+    end,
+    exec_clearenv = function()
+      assert(ns:exec{ "printenv", "A", clearenv = true, env = { A = "1" } })
+    end,
     netns_list = function()
       local seen = false
       for n in assert(vnet.netns.list()) do seen = seen or n == name end
