@@ -18,6 +18,29 @@ describe("vnet.netns", function()
     assert.falsy(out:find(name, 1, true))
   end)
 
+  it("list fails (not an empty list) when /run/netns cannot be read", function()
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write([[
+      package.path = "./?.lua;lua/?.lua;" .. package.path
+      local vnet = require "vnet"
+      local files = {}
+      while true do
+        local fh = io.open("/dev/null")
+        if not fh then break end
+        files[#files + 1] = fh
+      end
+      print(vnet.netns.list())
+      table.remove(files):close()
+      print(type(vnet.netns.list()))
+    ]])
+    f:close()
+    local code, out, err = H.run(path, {}, "ulimit -n 32;")
+    os.remove(path)
+    assert.are.equal(0, code, err)
+    assert.are.equal("nil\tnetns.list /run/netns: Too many open files\tEMFILE\nfunction\n", out)
+  end)
+
   it("lists namespaces made by ip, sorted", function()
     local a, b = H.name("lz"), H.name("la")
     H.ipdo(nil, "netns", "add", a)
@@ -102,6 +125,22 @@ describe("vnet.netns", function()
         end
       end)
     end
+    it("with a NUL byte: raises, makes nothing", function()
+      local base = H.name("nul")
+      H.raises(function() vnet.netns.add(base .. "\0x") end, "netns.add", "NUL byte")
+      H.raises(function() vnet.netns.delete(base .. "\0x") end, "netns.delete", "NUL byte")
+      -- the oracle: ip sees no namespace of the name before the NUL
+      for _, n in ipairs(H.netns_list()) do assert.are_not.equal(base, n) end
+      assert.is_nil(io.open("/run/netns/" .. base))
+      -- delete does not remove the namespace named by the part before it
+      local ns = vnet.netns.add(base)
+      assert(ns)
+      H.raises(function() vnet.netns.delete(base .. "\0") end, "NUL byte")
+      local seen = false
+      for _, n in ipairs(H.netns_list()) do seen = seen or n == base end
+      assert.is_true(seen)
+      assert.is_true(vnet.netns.delete(base))
+    end)
     it("wrong types and options", function()
       H.raises(function() vnet.netns.add(nil) end, "string expected")
       H.raises(function() vnet.netns.open(42) end, "namespace name or options table")
@@ -166,6 +205,42 @@ describe("vnet.netns", function()
       H.fails("EINVAL", ns:sysctl("net.ipv4.ip_forward", "x"))
       H.raises(function() ns:sysctl("../../etc/passwd") end, "bad key")
       H.raises(function() ns:sysctl("net.ipv4.ip_forward", {}) end, "sysctl value")
+    end)
+    it("reaches only the namespace's net.* keys unless asked for others", function()
+      local ns = H.ns("sysctl")
+      local function slurp(path)
+        local f = assert(io.open(path))
+        local v = f:read("*l")
+        f:close()
+        return v
+      end
+      local host = slurp("/proc/sys/kernel/hostname")
+      for _, key in ipairs({ "kernel.hostname", "kernel/hostname", "vm.swappiness",
+                             "fs.file-max", "netfilter.x", "net", "ne.x", "dev.tty.ldisc_autoload" }) do
+        H.raises(function() ns:sysctl(key) end, "sysctl", "not a net.* key", "any = true")
+        H.raises(function() ns:sysctl(key, "1") end, "not a net.* key")
+      end
+      H.raises(function() ns:sysctl("kernel.hostname", "pwned") end, "not a net.* key")
+      assert.are.equal(host, slurp("/proc/sys/kernel/hostname"))
+      -- asked for: read (and written) where the kernel keeps them
+      assert.are.equal(host, ns:sysctl("kernel.hostname", nil, { any = true }))
+      assert.are.equal(slurp("/proc/sys/vm/swappiness"),
+                       ns:sysctl("vm/swappiness", nil, { any = true }))
+      assert.are.equal(slurp("/proc/sys/net/ipv4/ip_forward"),
+                       ns:sysctl("net.ipv4.ip_forward", nil, { any = false }))
+      H.raises(function() ns:sysctl("kernel.hostname", nil, { anyy = true }) end, "unknown option 'anyy'")
+      H.raises(function() ns:sysctl("kernel.hostname", nil, { any = 1 }) end, "option 'any' must be a boolean")
+      H.raises(function() ns:sysctl("kernel.hostname", nil, "any") end, "options must be a table")
+    end)
+    it("raises on keys that climb out, start with /, or hold NUL bytes", function()
+      local ns = H.ns("sysctl")
+      for _, key in ipairs({ "net/../kernel/hostname", "net.ipv4..ip_forward", "/net/ipv4/ip_forward",
+                             ".net.ipv4", "net/ipv4/../../kernel/hostname", "", string.rep("n", 401) }) do
+        H.raises(function() ns:sysctl(key, nil, { any = true }) end, "sysctl: bad key")
+      end
+      H.raises(function() ns:sysctl("net.ipv4.ip_forward\0/../../../etc/x") end, "sysctl: key contains a NUL byte")
+      H.raises(function() ns:sysctl("net.ipv4.ip_forward", "1\0garbage") end, "sysctl: value contains a NUL byte")
+      assert.are.equal("0", ns:sysctl("net.ipv4.ip_forward"))
     end)
   end)
 

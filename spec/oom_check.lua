@@ -60,6 +60,24 @@ local ok, err = pcall(function()
       assert(ok == nil and err == "EEXIST")
     end,
     neighs = function() for _ in assert(ns:neighs()) do end end,
+    exec = function()
+      local ok, out, err = ns:exec{ "sh", "-c", "cat; echo e >&2", stdin = "in", cwd = "/",
+                                    env = { VNET_OOM = "1", HOME = false }, timeout = 30 }
+      assert(ok and out == "in" and err == "e\n", "exec gave a wrong answer")
+    end,
+    exec_clearenv = function()
+      assert(ns:exec{ "printenv", "A", clearenv = true, env = { A = "1" } })
+    end,
+    netns_list = function()
+      local seen = false
+      for n in assert(vnet.netns.list()) do seen = seen or n == name end
+      assert(seen)
+    end,
+    sysctl = function()
+      assert(ns:sysctl("net.ipv4.ip_forward", 0))
+      assert(ns:sysctl("net.ipv4.ip_forward") == "0")
+      assert(ns:sysctl("kernel.ostype", nil, { any = true }) == "Linux")
+    end,
   }
   local order = {}
   for k in pairs(calls) do order[#order + 1] = k end
