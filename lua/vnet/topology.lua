@@ -1720,7 +1720,8 @@ function T:addr(node, family)
   return a and a.ip
 end
 
-local EXEC_KEYS = { env = true, cwd = true, stdin = true, capture = true, clearenv = true }
+local EXEC_KEYS = { env = true, cwd = true, stdin = true, capture = true, clearenv = true,
+                    timeout = true }
 
 --- net:exec(node, argv [, opts]) -> ok, stdout, stderr, code, how
 function T:exec(node, argv, opts)
