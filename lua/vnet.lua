@@ -21,11 +21,12 @@ local probe_opts = {
   erspan = { key = 1, remote = "192.0.2.1", ["local"] = "192.0.2.2" },
   ip6erspan = { key = 1, remote = "2001:db8::1", ["local"] = "2001:db8::2" },
 }
-local probed, probes = {}, 0
+local probed = {}
 
 --- vnet.supports(kind) -> true | false, reason
 -- Whether the running kernel can make links of this kind: one is made (and
--- thrown away) in a scratch namespace. The answer is remembered.
+-- thrown away) in a scratch namespace of its own that nothing lists (it
+-- vanishes with its handle). The answer is remembered.
 function M.supports(kind)
   if type(kind) ~= "string" then
     error("supports: kind must be a string, got " .. type(kind), 2)
@@ -34,9 +35,9 @@ function M.supports(kind)
   local known = false
   for _, k in ipairs(core.kinds()) do known = known or k == kind end
   if not known then return false, "vnet has no link kind '" .. kind .. "'" end
-  probes = probes + 1
-  local name = ("vnet-probe-%s-%d"):format(tostring({}):match("0x(%x+)") or "0", probes)
-  local ns, err = core.netns.add(name)
+  -- an unnamed namespace: it vanishes with its handle, even if this
+  -- process dies in the middle of the probe
+  local ns, err = core.netns.new()
   if not ns then return false, "supports: no scratch namespace: " .. tostring(err) end
   local opts = { name = "probe0", kind = kind }
   for k, v in pairs(probe_opts[kind] or {}) do opts[k] = v end
@@ -48,7 +49,6 @@ function M.supports(kind)
     return ns:link_add(opts)
   end)
   ns:close()
-  core.netns.delete(name)
   if not ok then return false, tostring(l) end
   probed[kind] = { l ~= nil, l == nil and ("the running kernel cannot make " .. kind
                                          .. " links: " .. tostring(msg)) or nil }
