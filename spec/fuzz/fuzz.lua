@@ -51,14 +51,23 @@ local function child(seed, first_case, last_case, prefix)
   local out = io.stdout
   local cur = 0
   local function emit(...) out:write(table.concat({ ... }, " "), "\n"); out:flush() end
-  local function finding(kind, fn, detail)
+  -- key: what makes two findings of one kind in one function the same
+  local function norm(m)
+    m = tostring(m):gsub("^[^:\n]*:%d+: ", ""):gsub("0x%x+", "0x"):gsub("%d+", "N")
+    return m:sub(1, 90)
+  end
+  local function finding(kind, fn, key, detail)
     detail = tostring(detail):gsub("\n", "\\n")
     if #detail > 300 then detail = detail:sub(1, 300) .. "..." end
-    emit("F", cur, kind, fn, "|", detail)
+    key = tostring(key):gsub("[\n|]", " ")
+    emit("F", cur, kind, fn, "|", key, "|", detail)
   end
 
   local ctx = S.fixture(prefix)
   ctx:ensure()
+  -- metatables vnet makes on first use (iterators, guards) exist from here on
+  for _ in ctx.a:links() do end
+  for _ in ctx.a:addrs() do end
   local entries = S.entries()
   local reg = debug.getregistry()
 
@@ -66,6 +75,22 @@ local function child(seed, first_case, last_case, prefix)
   -- must not stay alive anywhere else (see gcproxy)
   local rkinds = {}
   for _, k in ipairs(vnet.core.kinds()) do rkinds[#rkinds + 1] = k:reverse() end
+  -- the kinds no loaded Lua source names (a name written in a source is a
+  -- constant that keeps that string alive for good): the collecting __index
+  -- hands these out, so that the string it returns can really be freed
+  local rfree = {}
+  do
+    local src = {}
+    for _, f in ipairs{ package.searchpath("vnet", package.path), package.searchpath("surface", package.path), arg[0] } do
+      local h = f and io.open(f)
+      if h then src[#src + 1] = h:read("*a"); h:close() end
+    end
+    src = table.concat(src, "\n")
+    for _, rk in ipairs(rkinds) do
+      if not src:find("%f[%w]" .. rk:reverse() .. "%f[%W]") then rfree[#rfree + 1] = rk end
+    end
+    if #rfree == 0 then rfree = rkinds end
+  end
 
   -- random numbers of one case
   local function R(n) return math.random(n) end
@@ -81,7 +106,7 @@ local function child(seed, first_case, last_case, prefix)
   local fresh_for = {
     name = fresh_name, alias = fresh_name, label = function() return "fa0:" .. fresh_name() end,
     dev = fresh_name, iif = fresh_name, oif = fresh_name, master = fresh_name, parent = fresh_name,
-    kind = function() return pick(rkinds):reverse() end,
+    kind = function() return pick(rfree):reverse() end,
     cwd = function() return pick{ "/", "pmt/", "corp/" }:reverse() end,
     path = function() return ("/run/netns/" .. fresh_name()) end,
   }
@@ -111,7 +136,7 @@ local function child(seed, first_case, last_case, prefix)
     self_mt.__index = function(_, k)
       collectgarbage()
       local v, how = store[k], kinds[k]
-      if how == "gen" then return v() end
+      if how == "gen" then local s = v(); if os.getenv("VNET_FUZZ_DEBUG") then io.stderr:write("gen ", tostring(k), "=", s, "\n") end; return s end
       if how == "rev" then return v:reverse() end
       if how == "tab" then
         local sub = {}
@@ -122,6 +147,7 @@ local function child(seed, first_case, last_case, prefix)
     end
     return setmetatable(raw, self_mt)
   end
+  if os.getenv("VNET_FUZZ_DEBUG") then _G.fz_gcproxy = gcproxy end
   local function errproxy(as_table)
     return setmetatable({}, { __index = function() error(as_table and SENT_T or SENTINEL) end })
   end
@@ -219,7 +245,7 @@ local function child(seed, first_case, last_case, prefix)
       local err = ...
       if rawequal(err, SENT_T) or (type(err) == "string" and err:find(SENTINEL, 1, true)) then return end
       if type(err) ~= "string" then
-        finding("non-string-error", fname, what .. ": " .. type(err) .. " " .. tostring(err))
+        finding("non-string-error", fname, type(err), what .. ": " .. type(err) .. " " .. tostring(err))
         return
       end
       local short = fname:gsub("{.*}$", ""):match("([%w_]+)[^%w_]*$") or fname
@@ -227,7 +253,7 @@ local function child(seed, first_case, last_case, prefix)
       local tname = fname:match("^(vnet%.%a+)")
       if tname and err:find(tname, 1, true) then return end
       for _, p in ipairs(allowed) do if err:find(p) then return end end
-      finding("error-without-name", fname, what .. ": " .. err)
+      finding("error-without-name", fname, norm(err), what .. ": " .. err)
       return
     end
     local n = select("#", ...)
@@ -235,7 +261,8 @@ local function child(seed, first_case, last_case, prefix)
     if n >= 1 and v == nil and not (fname:find("__index", 1, true) or fname:find("iterator", 1, true)
                                     or fname:find(" field", 1, true)) then
       if type(msg) ~= "string" or type(errname) ~= "string" then
-        finding("bad-failure-triple", fname, what .. ": nil, " .. tostring(msg) .. ", " .. tostring(errname))
+        finding("bad-failure-triple", fname, norm(msg) .. ", " .. type(errname),
+                what .. ": nil, " .. tostring(msg) .. ", " .. tostring(errname))
       end
     end
   end
@@ -259,6 +286,20 @@ local function child(seed, first_case, last_case, prefix)
     end
   end
   local function after_call(e, r)
+    -- a sanitizer report of exec's child (after fork, before execvp) comes
+    -- back in the captured stderr
+    if e.name == "exec" and r[1] then
+      for j = 2, r.n do
+        if type(r[j]) == "string" and r[j]:find("ERROR: AddressSanitizer", 1, true) then
+          local frames = {}
+          for fn, file in r[j]:gmatch("#%d+ 0x%x+ in (%S+) (%S+)") do
+            if file:match("csrc/") then frames[#frames + 1] = fn .. " " .. file:gsub("^.*/csrc/", "csrc/") end
+          end
+          finding("sanitizer-in-exec-child", "ns.exec", (r[j]:match("AddressSanitizer: ([%w%-]+)") or "?") .. " " ..
+                  table.concat(frames, " < ", 1, math.min(#frames, 3)), r[j]:match("(ERROR: [^\n]*)"))
+        end
+      end
+    end
     -- a namespace made under a name that is not ours (a truncated or
     -- converted odd value): removed at once
     if e.owner == "vnet.netns" and e.name == "add" and r[1] and type(r[2]) == "userdata" then
@@ -308,17 +349,18 @@ local function child(seed, first_case, last_case, prefix)
     all[#all + 1] = e
     if e.owner == "ns" and e.name == "link_add" then
       for _, rk in ipairs(rkinds) do
-        all[#all + 1] = { owner = "ns", name = "link_add", fn = e.fn, kind = rk:reverse() }
+        -- the kind is kept reversed (see rfree)
+        all[#all + 1] = { owner = "ns", name = "link_add", fn = e.fn, rkind = rk }
       end
     end
   end
   local function tpl_of(e)
-    if e.kind then return S.kind_template(e.kind) end
+    if e.rkind then return S.kind_template(e.rkind:reverse()) end
     return S.template(e)
   end
   local function fname_of(e)
     if e.owner:match("^meta:") then return e.mt .. "." .. e.name end
-    return e.owner .. "." .. e.name .. (e.kind and ("{kind=" .. e.kind .. "}") or "")
+    return e.owner .. "." .. e.name .. (e.rkind and ("{kind=" .. e.rkind:reverse() .. "}") or "")
   end
   -- self, args, nargs, index of the options table (or nil)
   local function build(e)
@@ -352,7 +394,7 @@ local function child(seed, first_case, last_case, prefix)
       r = table.pack(pcall(caller(e), methods_tbl(e), self, table.unpack(args, 1, nargs)))
       judge(fname, what, table.unpack(r, 1, r.n))
       if nul_read and r[1] and r[2] ~= nil and r[2] ~= false then
-        finding("nul-accepted", fname, what .. ": returned " .. tostring(r[2]))
+        finding("nul-accepted", fname, what:match("^%S+ %S+") or what, what .. ": returned " .. tostring(r[2]))
       end
       after_call(e, r)
       if e.name == "delete" and r[1] and self then dead[#dead + 1] = self end
@@ -398,7 +440,7 @@ local function child(seed, first_case, last_case, prefix)
       local keys = discover(e)
       local _, _, nargs, oi = build(e)
       if tpl_of(e) and tpl_of(e).after then pcall(tpl_of(e).after, ctx) end
-      if not e.kind then
+      if not e.rkind then
         local p0 = (meta or e.owner:match("^vnet")) and 1 or 0
         for p = p0, nargs + 1 do slots[#slots + 1] = { e = e, how = "arg", p = p, real = p >= 1 and p <= nargs } end
       end
@@ -415,6 +457,7 @@ local function child(seed, first_case, last_case, prefix)
   end
 
   local function run_slot(slot)
+    if slot.how == "missing" then return "sweep slot of " .. slot.e.name .. " (not here)", function() end end
     local e, fname = slot.e, fname_of(slot.e)
     local desc
     if slot.how == "arg" then desc = fname .. (slot.p == 0 and " self" or (" arg " .. slot.p))
@@ -473,8 +516,15 @@ local function child(seed, first_case, last_case, prefix)
           end
           emit("C", cur, desc .. ": " .. what)
           if slot.how == "gc" and rep % 2 == 1 then collectgarbage("incremental", 1, 1000, 0) end
-          invoke(e, self, args, nargs, what, nul)
+          local r = invoke(e, self, args, nargs, what, nul)
           collectgarbage("incremental", 200, 100, 13)
+          -- exec's options from __index are all valid (cwd an existing
+          -- directory): a failure means a string was used after it was freed
+          -- (freed memory is filled, see ASAN_OPTIONS in the parent) where
+          -- the sanitizer cannot see it (a system call in the child)
+          if slot.how == "gc" and e.name == "exec" and r[1] and r[2] == nil then
+            finding("gc-changed-result", fname, norm(r[3]), what .. ": " .. tostring(r[3]))
+          end
           pcall(ctx.ensure, ctx)
         end
       end
@@ -646,7 +696,7 @@ local function child(seed, first_case, last_case, prefix)
       end))
       judge(how == 3 and "ns.route_add" or "ns.batch", "with failures (" .. how .. ")", table.unpack(r, 1, r.n))
       if r[1] and r[2] == nil and type(r[5]) ~= "table" then
-        finding("bad-failure-triple", "ns.batch", "failures list missing: " .. tostring(r[5]))
+        finding("bad-failure-triple", "ns.batch", "no failures list", "failures list missing: " .. tostring(r[5]))
       end
       pcall(ctx.a.route_del, ctx.a, { dst = "10.8.20.0/24", table = 103 })
     end,
@@ -754,7 +804,7 @@ local function child(seed, first_case, last_case, prefix)
         if not has_timeout then emit("N", cur, "exec-timeout"); return end
         local t0 = os.time()
         judge("ns.exec", "never exits", pcall(ctx.a.exec, ctx.a, { "sleep", "1000", timeout = 0.3 }))
-        if os.time() - t0 > 5 then finding("hang", "ns.exec", "timeout = 0.3 took " .. (os.time() - t0) .. " s") end
+        if os.time() - t0 > 5 then finding("hang", "ns.exec", "timeout", "timeout = 0.3 took " .. (os.time() - t0) .. " s") end
       end
     else
       local o = { "sh", "-c", "echo out; echo err >&2; exit 3" }
@@ -787,7 +837,10 @@ local function child(seed, first_case, last_case, prefix)
     slots = {}
     for line in io.lines(plan_file) do
       local fn, how, pk, real = line:match("^(.-)\t(.-)\t(.-)\t(.-)$")
-      local sl = { e = assert(byname[fn], fn), how = how, real = real == "true" }
+      -- an entry this child does not have (a metatable made on first use
+      -- elsewhere) leaves its slot empty
+      local sl = { e = byname[fn] or { owner = "missing", name = fn }, how = byname[fn] and how or "missing",
+                   real = real == "true" }
       if how == "arg" then sl.p = tonumber(pk) elseif how == "opt" then sl.k = pk end
       slots[#slots + 1] = sl
     end
@@ -810,10 +863,10 @@ local function child(seed, first_case, last_case, prefix)
     end
     emit("C", i, kind, (desc:gsub("\n", "\\n")))
     local ok, err = pcall(run)
-    if not ok then finding("fuzzer-error", kind, err) end
+    if not ok then finding("fuzzer-error", kind, norm(err), err) end
     local eok, eerr = pcall(ctx.ensure, ctx)
     if not eok then
-      finding("fixture-broken", kind, eerr)
+      finding("fixture-broken", kind, norm(eerr), eerr)
       pcall(ctx.teardown, ctx)
       ctx = S.fixture(prefix)
       ctx:ensure()
@@ -822,8 +875,12 @@ local function child(seed, first_case, last_case, prefix)
   end
   dead = nil
   ctx:teardown()
+  ctx = nil
   collectgarbage(); collectgarbage()
   emit("D")
+  -- exit without closing the state, so that vnet/core.so stays loaded and a
+  -- leak report names its functions
+  os.exit(0, false)
 end
 
 -------------------------------------------------------------------------------
@@ -925,7 +982,9 @@ local function parent()
     nchild = nchild + 1
     local cprefix = prefix .. nchild .. "-"
     local errlog = ("%s/child%d.err"):format(logdir, nchild)
-    local cmd = ("VNET_FUZZ_PLAN=%s/plan ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} exec %s %s child %d %d %d %s 2>%s"):format(
+    -- freed memory is filled (0x55), so that a freed string handed to the
+    -- kernel shows as a wrong name even where the sanitizer does not look
+    local cmd = ("VNET_FUZZ_PLAN=%s/plan ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:max_free_fill_size=4096 exec %s %s child %d %d %d %s 2>%s"):format(
       logdir, lua, script, seed, a, b, cprefix, errlog)
     local p = io.popen(cmd)
     local res = { last = a - 1, descs = {}, inproc = {}, done = false, notrun = 0 }
@@ -936,8 +995,8 @@ local function parent()
         res.last = tonumber(i); res.descs[res.last] = desc
         if verbose then io.stderr:write(line, "\n") end
       elseif tag == "F" then
-        local i, kind, fn, detail = rest:match("^(%d+) (%S+) (.-) | (.*)$")
-        res.inproc[#res.inproc + 1] = { case = tonumber(i), kind = kind, fn = fn, detail = detail,
+        local i, kind, fn, key, detail = rest:match("^(%d+) (%S+) (.-) | (.-) | (.*)$")
+        res.inproc[#res.inproc + 1] = { case = tonumber(i), kind = kind, fn = fn, key = key, detail = detail,
                                         desc = res.descs[tonumber(i)] }
       elseif tag == "N" then
         res.notrun = res.notrun + 1
@@ -976,7 +1035,7 @@ local function parent()
     counts.notrun = counts.notrun + r.notrun
     for _, f in ipairs(r.inproc) do
       counts.bad = counts.bad + 1
-      add(f.kind, f.fn, (f.detail:gsub("0x%x+", "0x"):gsub("%d+", "N"):sub(1, 80)), f.case, f.desc, f.detail)
+      add(f.kind, f.fn, f.key, f.case, f.desc, f.detail)
     end
     local kind, frames = asan_summary(r.err)
     if not r.done then

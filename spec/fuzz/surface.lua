@@ -76,13 +76,15 @@ M.templates = T
 local function uniq(ctx) ctx.n = ctx.n + 1; return ("fz%d"):format(ctx.n) end
 M.uniq = uniq
 
+-- netns.add and netns.delete use one name, removed after each call
 T["vnet.netns"] = {
-  add = { call = function(ctx) local n = ctx.prefix .. uniq(ctx); ctx.extra[#ctx.extra + 1] = n; return nil, n end },
+  add = { call = function(ctx) return nil, ctx.prefix .. "new" end,
+          after = function(ctx) vnet.netns.delete(ctx.prefix .. "new") end },
   current = { call = function() return nil end },
   delete = { setup = function(ctx)
-      local n = ctx.prefix .. uniq(ctx); ctx.extra[#ctx.extra + 1] = n
-      local h = vnet.netns.add(n); if h then h:close() end; return n end,
-    call = function(_, n) return nil, n end },
+      local h = vnet.netns.add(ctx.prefix .. "old"); if h then h:close() end end,
+    call = function(ctx) return nil, ctx.prefix .. "old" end,
+    after = function(ctx) vnet.netns.delete(ctx.prefix .. "old") end },
   list = { call = function() return nil end, iter = true },
   open = { call = function(ctx) return nil, ctx.a_name end },
 }
@@ -112,7 +114,7 @@ T.ns = {
   link = { call = function(ctx) return ctx.a, "fa0" end },
   link_add = { call = function(ctx) return ctx.a, { name = "fzl", kind = "veth", peer = { name = "fzp", mtu = 1400 }, mtu = 1400 } end,
                after = function(ctx) local l = ctx.a:link("fzl"); if l then l:delete() end end },
-  links = { call = function(ctx) return ctx.a, { kind = "veth", up = true } end, iter = true },
+  links = { call = function(ctx) return ctx.a, { kind = "veth" } end, iter = true },
   neigh_add = { call = function(ctx) return ctx.a, { dst = "10.7.0.20", lladdr = "02:00:00:00:00:20", dev = "fa0" } end,
                after = function(ctx) ctx.a:neigh_del{ dst = "10.7.0.20", dev = "fa0" } end },
   neigh_replace = { call = function(ctx) return ctx.a, { dst = "10.7.0.21", lladdr = "02:00:00:00:00:21", dev = "fa0" } end,
@@ -225,6 +227,8 @@ function M.fixture(prefix)
   ctx.rule = function(c)
     for r in c.a:rules() do if r.priority == 1000 then return r end end
   end
+  -- a fixture always starts from nothing (a crashed run may have left one)
+  vnet.netns.delete(ctx.a_name); vnet.netns.delete(ctx.b_name)
   return ctx
 end
 
@@ -283,6 +287,7 @@ function fixture:teardown()
     vnet.netns.delete(self[s .. "_name"])
   end
   for _, n in ipairs(self.extra) do vnet.netns.delete(n) end
+  vnet.netns.delete(self.prefix .. "new"); vnet.netns.delete(self.prefix .. "old")
   self.extra = {}
 end
 
