@@ -1047,8 +1047,12 @@ local function parent()
         add("sanitizer", kind, table.concat(frames, " < "), at, r.descs[at], r.err:match("(ERROR: [^\n]*)") or "")
       else
         counts.crashes = counts.crashes + 1
-        add("crash", ("%s %s"):format(r.how, r.code), r.err:match("([^\n]*)\n?$") or "", at, r.descs[at],
-            r.err:sub(-400))
+        local signames = { [6] = "SIGABRT", [9] = "SIGKILL", [11] = "SIGSEGV", [13] = "SIGPIPE", [7] = "SIGBUS" }
+        local why = r.how == "signal" and ("killed by " .. (signames[r.code] or ("signal " .. tostring(r.code))))
+                    or ("exit " .. tostring(r.code))
+        local last = r.err:match("([^\n]+)\n?$") or ""
+        add("crash", (r.descs[at] or "?"):match("^%S+ (%S+)") or "?", why .. (last ~= "" and (": " .. last) or ""),
+            at, r.descs[at], r.err:sub(-400))
       end
       remove_prefixed(r.prefix)
       i = at + 1
