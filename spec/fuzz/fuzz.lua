@@ -45,7 +45,7 @@ end
 --   N i what     a case that could not run (e.g. exec without timeout)
 --   D            all cases ran
 -------------------------------------------------------------------------------
-local function child(seed, first_case, last_case, prefix)
+local function child(seed, first_case, last_case, prefix, first_step)
   local vnet = require "vnet"
   local S = require "surface"
   local out = io.stdout
@@ -456,7 +456,18 @@ local function child(seed, first_case, last_case, prefix)
     return slots
   end
 
+  -- Each call of a sweep case is a step: "V i n" is printed before step n,
+  -- and a child restarted after a crash in case i skips the steps up to it.
+  local skip_case, skip_steps, stepn = nil, 0, 0
+  local function step(line)
+    stepn = stepn + 1
+    if cur == skip_case and stepn <= skip_steps then return false end
+    emit("C", cur, line)
+    emit("V", cur, stepn)
+    return true
+  end
   local function run_slot(slot)
+    stepn = 0
     if slot.how == "missing" then return "sweep slot of " .. slot.e.name .. " (not here)", function() end end
     local e, fname = slot.e, fname_of(slot.e)
     local desc
@@ -490,18 +501,20 @@ local function child(seed, first_case, last_case, prefix)
             for _, k in ipairs(ks) do
               local s2, a2, n2, o2 = build(e)
               a2[o2][k] = a2[o2][k] .. "\0fz"
-              emit("C", cur, desc .. ": " .. tostring(k))
-              invoke(e, s2, a2, n2, ("option %s = %q .. '\\0fz'"):format(tostring(k), a2[o2][k]:sub(1, -4)), true)
-              pcall(ctx.ensure, ctx)
+              if step(desc .. ": " .. tostring(k)) then
+                invoke(e, s2, a2, n2, ("option %s = %q .. '\\0fz'"):format(tostring(k), a2[o2][k]:sub(1, -4)), true)
+                pcall(ctx.ensure, ctx)
+              end
             end
             -- positional strings
             for p = 1, nargs do
               if type(args[p]) == "string" then
                 local s2, a2, n2 = build(e)
                 a2[p] = a2[p] .. "\0fz"
-                emit("C", cur, desc .. ": arg " .. p)
-                invoke(e, s2, a2, n2, ("arg %d = %q .. '\\0fz'"):format(p, a2[p]:sub(1, -4)), true)
-                pcall(ctx.ensure, ctx)
+                if step(desc .. ": arg " .. p) then
+                  invoke(e, s2, a2, n2, ("arg %d = %q .. '\\0fz'"):format(p, a2[p]:sub(1, -4)), true)
+                  pcall(ctx.ensure, ctx)
+                end
               end
             end
             return
@@ -514,9 +527,9 @@ local function child(seed, first_case, last_case, prefix)
           else
             args[oi] = errproxy(R(2) == 1); what = "options whose __index raises"
           end
-          emit("C", cur, desc .. ": " .. what)
-          if slot.how == "gc" and rep % 2 == 1 then collectgarbage("incremental", 1, 1000, 0) end
-          local r = invoke(e, self, args, nargs, what, nul)
+          local go = step(desc .. ": " .. what)
+          if go and slot.how == "gc" and rep % 2 == 1 then collectgarbage("incremental", 1, 1000, 0) end
+          local r = go and invoke(e, self, args, nargs, what, nul) or {}
           collectgarbage("incremental", 200, 100, 13)
           -- exec's options from __index are all valid (cwd an existing
           -- directory): a failure means a string was used after it was freed
@@ -850,6 +863,7 @@ local function child(seed, first_case, last_case, prefix)
     ctx:teardown()
     return
   end
+  skip_case, skip_steps = first_case, first_step or 0
   for i = first_case, last_case do
     cur = i
     math.randomseed(seed * 1000003 + i)
@@ -978,21 +992,21 @@ local function parent()
 
   -- runs cases a..b in one child; returns what happened
   local nchild = 0
-  local function run(a, b)
+  local function run(a, b, from_step)
     nchild = nchild + 1
     local cprefix = prefix .. nchild .. "-"
     local errlog = ("%s/child%d.err"):format(logdir, nchild)
     -- freed memory is filled (0x55), so that a freed string handed to the
     -- kernel shows as a wrong name even where the sanitizer does not look
-    local cmd = ("VNET_FUZZ_PLAN=%s/plan ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:max_free_fill_size=4096 exec %s %s child %d %d %d %s 2>%s"):format(
-      logdir, lua, script, seed, a, b, cprefix, errlog)
+    local cmd = ("VNET_FUZZ_PLAN=%s/plan ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}:max_free_fill_size=4096 exec %s %s child %d %d %d %s %d 2>%s"):format(
+      logdir, lua, script, seed, a, b, cprefix, from_step or 0, errlog)
     local p = io.popen(cmd)
     local res = { last = a - 1, descs = {}, inproc = {}, done = false, notrun = 0 }
     for line in p:lines() do
       local tag, rest = line:match("^(%u) ?(.*)$")
       if tag == "C" then
         local i, desc = rest:match("^(%d+) (.*)$")
-        res.last = tonumber(i); res.descs[res.last] = desc
+        res.last = tonumber(i); res.descs[res.last] = desc; res.step = nil
         if verbose then io.stderr:write(line, "\n") end
       elseif tag == "F" then
         local i, kind, fn, key, detail = rest:match("^(%d+) (%S+) (.-) | (.-) | (.*)$")
@@ -1000,6 +1014,8 @@ local function parent()
                                         desc = res.descs[tonumber(i)] }
       elseif tag == "N" then
         res.notrun = res.notrun + 1
+      elseif tag == "V" then
+        res.step = tonumber(rest:match("%d+ (%d+)"))
       elseif tag == "P" then
         res.plan = tonumber(rest)
       elseif tag == "D" then
@@ -1027,11 +1043,14 @@ local function parent()
   local nsweep = plan.plan
   ncases = nsweep + ncases
   local i = 1
+  local resume_step
+  local resumed = {}
   local stopped
   while i <= ncases do
     if os.time() - t0 >= budget then stopped = i; break end
     local b = math.min(ncases, i + chunk - 1)
-    local r = run(i, b)
+    local r = run(i, b, resume_step)
+    resume_step = nil
     counts.notrun = counts.notrun + r.notrun
     for _, f in ipairs(r.inproc) do
       counts.bad = counts.bad + 1
@@ -1051,11 +1070,23 @@ local function parent()
         local why = r.how == "signal" and ("killed by " .. (signames[r.code] or ("signal " .. tostring(r.code))))
                     or ("exit " .. tostring(r.code))
         local last = r.err:match("([^\n]+)\n?$") or ""
-        add("crash", (r.descs[at] or "?"):match("^%S+ (%S+)") or "?", why .. (last ~= "" and (": " .. last) or ""),
+        local d = r.descs[at] or "?"
+        local fn = d:match("^(%S+)")
+        if fn == "call" or fn == "sweep" or fn == "field" or fn == "lifecycle" then fn = d:match("^%S+ (%S+)") end
+        if fn == "exec" then fn = "ns.exec" end
+        add("crash", fn or "?", why .. (last ~= "" and (": " .. last) or ""),
             at, r.descs[at], r.err:sub(-400))
       end
       remove_prefixed(r.prefix)
-      i = at + 1
+      resumed[at] = (resumed[at] or 0) + 1
+      if r.step and r.last == at and resumed[at] <= 2 then
+        -- the same sweep case goes on after the step that crashed (twice at
+        -- most: a call that crashes at every value would eat the budget)
+        i, resume_step = at, r.step
+        counts.cases = counts.cases - 1
+      else
+        i = at + 1
+      end
     else
       counts.cases = counts.cases + (b - i + 1)
       if kind then
@@ -1113,7 +1144,7 @@ local function parent()
 end
 
 if arg and arg[1] == "child" then
-  child(tonumber(arg[2]), tonumber(arg[3]), tonumber(arg[4]), arg[5])
+  child(tonumber(arg[2]), tonumber(arg[3]), tonumber(arg[4]), arg[5], tonumber(arg[6]))
 else
   parent()
 end
