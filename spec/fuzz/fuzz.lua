@@ -438,16 +438,18 @@ local function child(seed, first_case, last_case, prefix, first_step)
     for _, e in ipairs(all) do
       local meta = e.owner:match("^meta:")
       local keys = discover(e)
-      local _, _, nargs, oi = build(e)
+      local _, bargs, nargs, oi = build(e)
       if tpl_of(e) and tpl_of(e).after then pcall(tpl_of(e).after, ctx) end
+      local strarg = false
+      for p = 1, nargs do strarg = strarg or type(bargs[p]) == "string" end
       if not e.rkind then
         local p0 = (meta or e.owner:match("^vnet")) and 1 or 0
         for p = p0, nargs + 1 do slots[#slots + 1] = { e = e, how = "arg", p = p, real = p >= 1 and p <= nargs } end
       end
+      if oi or strarg then slots[#slots + 1] = { e = e, how = "nul" } end
       if oi then
         for _, k in ipairs(keys) do slots[#slots + 1] = { e = e, how = "opt", k = k } end
         slots[#slots + 1] = { e = e, how = "opt", k = "fzbogus" }
-        slots[#slots + 1] = { e = e, how = "nul" }
         slots[#slots + 1] = { e = e, how = "gc" }
         slots[#slots + 1] = { e = e, how = "err" }
       end
@@ -496,7 +498,7 @@ local function child(seed, first_case, last_case, prefix, first_step)
             nul = slot.k ~= "fzbogus" and slot.k ~= "stdin" and type(x) == "string" and x:find("\0", 1, true) and true
           elseif slot.how == "nul" then
             local ks = {}
-            for k, x in pairs(args[oi]) do if type(x) == "string" and k ~= "stdin" then ks[#ks + 1] = k end end
+            for k, x in pairs(oi and args[oi] or {}) do if type(x) == "string" and k ~= "stdin" then ks[#ks + 1] = k end end
             table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
             for _, k in ipairs(ks) do
               local s2, a2, n2, o2 = build(e)
@@ -1079,8 +1081,8 @@ local function parent()
       end
       remove_prefixed(r.prefix)
       resumed[at] = (resumed[at] or 0) + 1
-      if r.step and r.last == at and resumed[at] <= 2 then
-        -- the same sweep case goes on after the step that crashed (twice at
+      if r.step and r.last == at and resumed[at] <= 8 then
+        -- the same sweep case goes on after the step that crashed (8 times at
         -- most: a call that crashes at every value would eat the budget)
         i, resume_step = at, r.step
         counts.cases = counts.cases - 1
