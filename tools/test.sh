@@ -89,7 +89,7 @@ part() {
     passed=$((passed + 1)); echo "  ok    $name"
   else
     failed=$((failed + 1)); echo "  FAIL  $name (log: $log)"
-    grep -E '^(finding|oom_check|fuzz|kill_check|  [a-z.]+: )' "$log" | head -n 80
+    grep -E '^(finding|fuzz|oom_check|kill_check)' "$log" | head -n 80
   fi
 }
 
