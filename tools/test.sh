@@ -8,7 +8,16 @@
 #   asan       the specs again with vnet and a Lua host built with AddressSanitizer
 #              (LeakSanitizer included): any leak or invalid access fails the tier;
 #              then spec/oom_check.lua: vnet's calls with each of Lua's allocations
-#              failing in turn (the host's oom_try), and still no leak
+#              failing in turn (the host's oom_try), and still no leak; every
+#              public call, each in a process of its own, so the log names
+#              each call that leaks or crashes
+#   fuzz       spec/fuzz/fuzz.lua on the asan build: every public call x every
+#              argument and option key x odd values, then seeded random,
+#              lifecycle and exec cases, in child processes; zero crashes,
+#              sanitizer reports, badly shaped errors and leftovers
+#              (VNET_FUZZ_SEED, VNET_FUZZ_CASES, VNET_FUZZ_SECONDS); then the
+#              kill -9 check of topology `up` (spec/ or tools/kill_check.lua)
+#              when it exists
 #   install    `luarocks make` of the rockspec into a scratch tree, then a require
 #   vm         the specs inside a VM booted with Debian's full kernel (vm/run), where
 #              a link kind the kernel lacks is a failure, not a pending test
@@ -18,7 +27,7 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-TIERS=${VNET_TIERS:-"build lua5.4 luajit asan install vm"}
+TIERS=${VNET_TIERS:-"build lua5.4 luajit asan fuzz install vm"}
 BUSTED=/usr/bin/busted
 SPECS=${VNET_SPECS:-spec}
 LOG=build/test-logs
@@ -60,6 +69,30 @@ check() {
   fi
 }
 
+# The AddressSanitizer build of vnet and of a small Lua host (asan, fuzz).
+asan_build() {
+  A="-O1 -g -fsanitize=address -fno-omit-frame-pointer"
+  make --no-print-directory -s BUILD=build/asan CFLAGS="$A" LDFLAGS="-fsanitize=address" \
+    build/asan/vnet/core.so >/dev/null &&
+  cc $A $(pkg-config --cflags lua5.4) tools/lua_asan.c -o build/asan/lua_asan \
+    $(pkg-config --libs lua5.4)
+}
+
+# part NAME LOG PATTERN: a tier part whose program prints its counts on a
+# line matching PATTERN; one pass when it exited 0 and every count on that
+# line but the first two (seed, cases / runs) is zero, else one failure.
+part() {
+  name=$1 log=$2 pattern=$3 status=$4
+  line=$(grep -E "$pattern" "$log" | tail -n 1)
+  echo "  ${line:-($name printed no counts)}"
+  if [ "$status" -eq 0 ] && [ -n "$line" ]; then
+    passed=$((passed + 1)); echo "  ok    $name"
+  else
+    failed=$((failed + 1)); echo "  FAIL  $name (log: $log)"
+    grep -E '^(finding|fuzz|oom_check|kill_check)' "$log" | head -n 80
+  fi
+}
+
 # busted_tier NAME LUA CPATH: runs the specs; prints busted's summary and failures.
 busted_tier() {
   name=$1 lua=$2 cpath=$3
@@ -92,11 +125,7 @@ for tier in $TIERS; do
     busted_tier luajit luajit "build/luajit/?.so"
     ;;
   asan)
-    A="-O1 -g -fsanitize=address -fno-omit-frame-pointer"
-    make --no-print-directory -s BUILD=build/asan CFLAGS="$A" LDFLAGS="-fsanitize=address" \
-      build/asan/vnet/core.so >/dev/null &&
-    cc $A $(pkg-config --cflags lua5.4) tools/lua_asan.c -o build/asan/lua_asan \
-      $(pkg-config --libs lua5.4)
+    asan_build
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 busted_tier asan build/asan/lua_asan "build/asan/?.so"
     if grep -q 'Sanitizer' "$LOG/asan.log"; then
       echo "  FAIL  AddressSanitizer reported:"; grep -A20 'ERROR: .*Sanitizer' "$LOG/asan.log" | head -n 60
@@ -104,7 +133,26 @@ for tier in $TIERS; do
     fi
     # vnet's calls with each of Lua's allocations failing in turn: no leak
     check asan-oom env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
-      LUA_CPATH="build/asan/?.so;;" build/asan/lua_asan spec/oom_check.lua
+      LUA_CPATH="build/asan/?.so;;" VNET_FUZZ_LOGDIR="$LOG/oom" build/asan/lua_asan spec/oom_check.lua
+    ;;
+  fuzz)
+    echo "== fuzz"
+    # the asan tier's build, made again only if it is missing
+    [ -x build/asan/lua_asan ] && [ -f build/asan/vnet/core.so ] || asan_build
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LUA_CPATH="build/asan/?.so;;" \
+      VNET_FUZZ_LOGDIR="$LOG/fuzz" build/asan/lua_asan spec/fuzz/fuzz.lua >"$LOG/fuzz.log" 2>&1
+    part fuzz "$LOG/fuzz.log" '^fuzz: seed ' $?
+    for k in spec/kill_check.lua tools/kill_check.lua; do
+      [ -f "$k" ] || continue
+      # as its header says: lua5.4 with the Lua 5.4 build
+      make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
+      lua5.4 "$k" >"$LOG/kill_check.log" 2>&1
+      st=$?
+      # its requirement: no leftover after any run
+      grep -qE '^kill_check: [0-9]+ runs, 0 leftovers' "$LOG/kill_check.log" || st=1
+      part kill_check "$LOG/kill_check.log" '^kill_check: [0-9]+ runs' $st
+      break
+    done
     ;;
   install)
     echo "== install"
