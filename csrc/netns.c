@@ -45,7 +45,11 @@ static void check_name(lua_State *L, const char *fn, const char *name)
 static const char *name_arg(lua_State *L, int idx, const char *fn)
 {
 	size_t len;
-	const char *name = luaL_checklstring(L, idx, &len);
+	const char *name;
+	if (lua_type(L, idx) != LUA_TSTRING)   /* not a number made into a name */
+		luaL_error(L, "%s: namespace name must be a string, got %s", fn,
+			   luaL_typename(L, idx));
+	name = lua_tolstring(L, idx, &len);
 	if (strlen(name) != len)
 		luaL_error(L, "%s: namespace name contains a NUL byte", fn);
 	check_name(L, fn, name);

@@ -524,8 +524,9 @@ typedef struct vn_iter {
 
 static int iter_gc(lua_State *L)
 {
-	vn_iter *it = (vn_iter *)lua_touserdata(L, 1);
-	vn_list_free(&it->l);
+	vn_iter *it = (vn_iter *)luaL_testudata(L, 1, "vnet.iter");
+	if (it)
+		vn_list_free(&it->l);
 	return 0;
 }
 

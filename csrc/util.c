@@ -189,6 +189,7 @@ static int box_index(lua_State *L)
 {
 	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(3));
 	void *o;
+	lua_settop(L, 2);                                   /* obj, key */
 	lua_pushvalue(L, 2);
 	lua_rawget(L, lua_upvalueindex(1));                 /* 3: field index */
 	if (lua_isnil(L, 3)) {

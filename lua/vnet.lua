@@ -67,7 +67,12 @@ local tunnel_modes = {
   vti = { "vti" }, vti6 = { "vti6" },
 }
 
+local netns_mt = debug.getregistry()["vnet.netns"]
+
 local function tunnel_add(self, opts)
+  if getmetatable(self) ~= netns_mt then
+    error("tunnel_add: bad self (vnet.netns expected, got " .. type(self) .. ")", 2)
+  end
   if type(opts) ~= "table" then
     error("tunnel_add: options must be a table, got " .. type(opts), 2)
   end
@@ -100,9 +105,6 @@ local function tunnel_add(self, opts)
   return l
 end
 
-do
-  local mt = debug.getregistry()["vnet.netns"]
-  mt.__vn_methods.tunnel_add = tunnel_add
-end
+netns_mt.__vn_methods.tunnel_add = tunnel_add
 
 return M

@@ -643,4 +643,46 @@ describe("hostile input", function()
       assert.are.equal("v0", found.oif)
     end)
   end)
+
+  describe("metamethods and facade methods called by hand (fuzz finds)", function()
+    it("__index ignores arguments past the key", function()
+      local ns = H.ns("mm")
+      local lo = assert(ns:link("lo"))
+      local index = getmetatable(lo).__index
+      assert.are.equal("lo", index(lo, "name", int(2 ^ 32)))
+      assert.are.equal("lo", index(lo, "name", -1, "x"))
+    end)
+
+    it("an iterator's __gc given something else does nothing", function()
+      local ns = H.ns("mg")
+      local it = assert(ns:links())
+      local _, state = debug.getupvalue(it, 1)
+      local gc = type(state) == "userdata" and getmetatable(state) and getmetatable(state).__gc
+      if gc then
+        assert.has_no.errors(function() gc(nil); gc({}); gc(ns) end)
+      end
+      for _ in it do end
+    end)
+
+    it("tunnel_add with a wrong self raises naming itself", function()
+      local ns = H.ns("mt")
+      for _, bad in ipairs{ false, 1, "x", {}, print } do
+        H.raises(function() return ns.tunnel_add(bad, { mode = "gre", name = "t" }) end,
+                 "tunnel_add", "vnet.netns expected")
+      end
+    end)
+
+    it("a namespace name must be a string, not a number made into one", function()
+      for _, bad in ipairs{ 1.5, -1, 0 } do
+        H.raises(function() return vnet.netns.add(bad) end, "netns.add", "must be a string")
+      end
+      assert.are.same({}, (function()
+        local left = {}
+        for _, n in ipairs(H.netns_list()) do
+          if n == "1.5" or n == "-1" or n == "0" then left[#left + 1] = n end
+        end
+        return left
+      end)())
+    end)
+  end)
 end)
