@@ -32,7 +32,12 @@ local ok, err = pcall(function()
       local a = ns:link("vb"):addr_add("10.0.5.1/24")
       if a then assert(a:delete()) end
     end,
-    rules = function() for _ in assert(ns:rules()) do end end,
+    rules = function() for r in assert(ns:rules()) do local _ = tostring(r) .. r.priority end end,
+    rule_add = function()
+      ns:rule_del{ priority = 900 } -- what an earlier try left (ENOENT otherwise)
+      local r = ns:rule_add{ from = "10.9.0.0/16", table = 9, priority = 900 }
+      if r then assert(r:delete()) end
+    end,
     neighs = function() for _ in assert(ns:neighs()) do end end,
   }
   local order = {}

@@ -467,3 +467,93 @@ describe("rules the kernel completes, deleting them, and u32 priorities", functi
              "rule_add", "'protocol'")
   end)
 end)
+
+describe("rules hold the kernel's message", function()
+  teardown(H.cleanup)
+
+  it("deletes exactly a rule whose selectors only the kernel's message carries", function()
+    -- rules made by ip with selectors told apart only by attributes the
+    -- rule object must keep as the kernel sent them
+    local ns, name = H.ns("msgdel")
+    H.ipdo_batch(name, {
+      "rule add pref 100 ipproto tcp lookup 1",
+      "rule add pref 100 ipproto udp lookup 1",
+      "rule add pref 100 ipproto udp dport 53 lookup 1",
+      "rule add pref 100 uidrange 1000-2000 lookup 1",
+      "rule add pref 100 lookup 1 suppress_prefixlength 0",
+      "rule add pref 100 tos 0x10 lookup 1",
+    })
+    local function has(pred)
+      for _, e in ipairs(iprules(name)) do if e.priority == 100 and pred(e) then return true end end
+      return false
+    end
+    local all = {}
+    for r in ns:rules() do if r.priority == 100 then all[#all + 1] = r end end
+    assert.are.equal(6, #all)
+    -- every one is told apart from the others (__eq) and is equal to itself read again
+    for i = 1, #all do
+      for j = 1, #all do
+        if i == j then assert.are.equal(all[i], all[j]) else assert.are_not.equal(all[i], all[j]) end
+      end
+    end
+    local again = {}
+    for r in ns:rules() do if r.priority == 100 then again[#again + 1] = r end end
+    for i = 1, #all do assert.are.equal(all[i], again[i]) end
+    -- the udp rule comes after the tcp one: deleting it removes it, not the tcp rule
+    assert.is_true(all[2]:delete())
+    assert.is_true(has(function(e) return e.ipproto == "tcp" end))
+    assert.is_false(has(function(e) return e.ipproto == "udp" and not e.dport end))
+    assert.is_true(has(function(e) return e.ipproto == "udp" and e.dport == 53 end))
+    assert.is_true(all[6]:delete())
+    assert.is_false(has(function(e) return e.tos end))
+    assert.is_true(all[4]:delete())
+    assert.is_false(has(function(e) return e.uid_start end))
+    assert.is_true(all[5]:delete())
+    assert.is_false(has(function(e) return e.suppress_prefixlen end))
+    assert.is_true(all[3]:delete())
+    assert.is_true(all[1]:delete())
+    assert.is_false(has(function() return true end))
+    -- a rule that comes first and names more refuses the delete, naming it
+    H.ipdo_batch(name, { "rule add pref 100 ipproto tcp lookup 1", "rule add pref 100 lookup 1" })
+    local two = {}
+    for r in ns:rules() do if r.priority == 100 then two[#two + 1] = r end end
+    local tcp, plain = two[1], two[2]
+    local before = iprules(name)
+    local msg = H.fails("ENOTUNIQ", plain:delete())
+    assert.truthy(msg:find("another rule comes first", 1, true), msg)
+    assert.are.same(before, iprules(name))
+    assert.is_true(tcp:delete())
+    assert.is_false(has(function(e) return e.ipproto end))
+    assert.is_true(plain:delete())
+    assert.is_nil(at(iprules(name), 100))
+    assert.are.equal(3, #iprules(name))
+  end)
+
+  it("deletes rules whose flags the kernel set: unresolved goto, detached device", function()
+    local ns, name = H.ns("msgflags")
+    H.ipdo(name, "link", "add", "gone0", "type", "veth", "peer", "name", "gone1")
+    local g = assert(ns:rule_add{ ["goto"] = 500, priority = 10 })
+    local d = assert(ns:rule_add{ iif = "gone0", table = 3, priority = 11, invert = true })
+    H.ipdo(name, "link", "del", "gone0")
+    local seen = 0
+    for r in ns:rules() do
+      if r.priority == 10 then assert.are.equal(g, r); seen = seen + 1 end
+      if r.priority == 11 then assert.are.equal(d, r); assert.is_true(r.invert); seen = seen + 1 end
+    end
+    assert.are.equal(2, seen)
+    assert.are.equal("vnet.rule: 11: not from all iif gone0 lookup 3", tostring(d))
+    assert.is_true(g:delete())
+    assert.is_true(d:delete())
+    assert.is_nil(at(iprules(name), 10))
+    assert.is_nil(at(iprules(name), 11))
+    -- released objects
+    local r = assert(ns:rule_add{ table = 4, priority = 12 })
+    local mt = getmetatable(r)
+    mt.__close(r)
+    assert.are.equal("vnet.rule (released)", tostring(r))
+    H.raises(function() return r.table end, "released")
+    H.raises(function() return r:delete() end, "released")
+    mt.__close(r)
+    assert.truthy(at(iprules(name), 12))
+  end)
+end)
