@@ -3,9 +3,12 @@
  *
  *   ns:rule_add{ from =, to =, iif =, oif =, fwmark =, fwmask =, table =,
  *                priority =, action =, goto =, family =, invert =,
- *                protocol = }
+ *                protocol =, tos = (or dsfield =), ipproto =, sport =,
+ *                dport =, uidrange =, l3mdev =, suppress_prefixlength =,
+ *                suppress_ifgroup = }
  *   ns:rule_del{ ...same... }           rule:delete()
- *   ns:rules{ family =, protocol = }    (iterator)
+ *   ns:rules{ family =, protocol =, tos =, ipproto =, sport =, dport =,
+ *             uidrange =, l3mdev = }    (iterator)
  *
  * Requests are read from the options into an ru_req and written with
  * libnl's message API (build_rule: a fib_rule_hdr and FRA_* attributes,
@@ -24,7 +27,9 @@
  * device that does not exist yet, as with `ip rule`.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
 #include <linux/fib_rules.h>
@@ -51,6 +56,49 @@ static void push_action(lua_State *L, int a)
 			return;
 		}
 	lua_pushinteger(L, a);
+}
+
+/* IP protocol names as /etc/protocols has them (what ip prints) */
+static int ipproto_name(int p, char *out, size_t n)
+{
+	struct protoent pe, *res = NULL;
+	char buf[1024];
+	if (getprotobynumber_r(p, &pe, buf, sizeof buf, &res) != 0 || !res || !res->p_name)
+		return 0;
+	snprintf(out, n, "%s", res->p_name);
+	return 1;
+}
+
+static long ipproto_byname(const char *s)
+{
+	struct protoent pe, *res = NULL;
+	char buf[1024], *end;
+	long v = strtol(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && !*end)
+		return v;
+	if (getprotobyname_r(s, &pe, buf, sizeof buf, &res) != 0 || !res)
+		return -1;
+	return res->p_proto;
+}
+
+static long dsfield_byname(const char *s)
+{
+	return vn_rtname_lookup("rt_dsfield", s);
+}
+
+static long group_byname(const char *s)
+{
+	return vn_rtname_lookup("group", s);
+}
+
+/* a device group by name where the group file has one (vn_push_rtname
+ * leaves 0 a number: for tables and protocols it means none) */
+static void push_group(lua_State *L, uint32_t g)
+{
+	if (g == 0 && vn_rtname_lookup("group", "default") == 0)
+		lua_pushliteral(L, "default");
+	else
+		vn_push_rtname(L, "group", (long)g);
 }
 
 /* ---- rule messages ------------------------------------------------------ */
@@ -323,11 +371,87 @@ static void f_invert(lua_State *L, void *o)
 	lua_pushboolean(L, (((const struct fib_rule_hdr *)RB(o)->m)->flags & FIB_RULE_INVERT) != 0);
 }
 
+static void f_tos(lua_State *L, void *o)
+{
+	unsigned t = ((const struct fib_rule_hdr *)RB(o)->m)->tos;
+	if (t) lua_pushinteger(L, (lua_Integer)t); else lua_pushnil(L);
+}
+static void push_ipproto(lua_State *L, unsigned p)
+{
+	char name[64];
+	if (ipproto_name((int)p, name, sizeof name))
+		lua_pushstring(L, name);
+	else
+		lua_pushinteger(L, (lua_Integer)p);
+}
+static void f_ipproto(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	if (a_u8(v.a[FRA_IP_PROTO])) push_ipproto(L, a_u8(v.a[FRA_IP_PROTO])); else lua_pushnil(L);
+}
+/* a range as given: a number when it is one value (ports), else { from, to } */
+static void push_range(lua_State *L, const uint32_t r[2], int one)
+{
+	if (one && r[0] == r[1]) {
+		lua_pushinteger(L, (lua_Integer)r[0]);
+		return;
+	}
+	lua_createtable(L, 2, 0);
+	lua_pushinteger(L, (lua_Integer)r[0]);
+	lua_rawseti(L, -2, 1);
+	lua_pushinteger(L, (lua_Integer)r[1]);
+	lua_rawseti(L, -2, 2);
+}
+static void f_ports(lua_State *L, void *o, int type)
+{
+	uint32_t r[2] = { 0, 0 };
+	VIEW(v, o);
+	a_ports(v.a[type], r);
+	if (r[0] || r[1]) push_range(L, r, 1); else lua_pushnil(L);
+}
+static void f_sport(lua_State *L, void *o)
+{
+	f_ports(L, o, FRA_SPORT_RANGE);
+}
+static void f_dport(lua_State *L, void *o)
+{
+	f_ports(L, o, FRA_DPORT_RANGE);
+}
+static void f_uidrange(lua_State *L, void *o)
+{
+	ru_key k;
+	VIEW(v, o);
+	ru_key_of(&v, &k);
+	if (v.a[FRA_UID_RANGE]) push_range(L, k.uid, 0); else lua_pushnil(L);
+}
+static void f_l3mdev(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	lua_pushboolean(L, a_u8(v.a[FRA_L3MDEV]) != 0);
+}
+static void f_splen(lua_State *L, void *o)
+{
+	uint32_t n;
+	VIEW(v, o);
+	n = a_u32(v.a[FRA_SUPPRESS_PREFIXLEN], 0xffffffffu);
+	if (n != 0xffffffffu) lua_pushinteger(L, (lua_Integer)n); else lua_pushnil(L);
+}
+static void f_sifgroup(lua_State *L, void *o)
+{
+	uint32_t n;
+	VIEW(v, o);
+	n = a_u32(v.a[FRA_SUPPRESS_IFGROUP], 0xffffffffu);
+	if (n != 0xffffffffu) push_group(L, n); else lua_pushnil(L);
+}
+
 static const vn_field rule_fields[] = {
 	{ "from", f_from }, { "to", f_to }, { "iif", f_iif }, { "oif", f_oif },
 	{ "fwmark", f_fwmark }, { "fwmask", f_fwmask }, { "table", f_table },
 	{ "priority", f_priority }, { "action", f_action }, { "goto", f_goto },
 	{ "family", f_family }, { "invert", f_invert }, { "protocol", f_protocol },
+	{ "tos", f_tos }, { "ipproto", f_ipproto }, { "sport", f_sport },
+	{ "dport", f_dport }, { "uidrange", f_uidrange }, { "l3mdev", f_l3mdev },
+	{ "suppress_prefixlength", f_splen }, { "suppress_ifgroup", f_sifgroup },
 	{ NULL, NULL }
 };
 
@@ -345,7 +469,134 @@ static int ru_msg(const struct nlmsghdr *h, ru_view *v)
 	return 1;
 }
 
-struct rule_filter { int family, proto; /* proto -1: any */ };
+/* what ns:rules{} keeps: -1 (the ranges: has_*) where any will do */
+struct rule_filter {
+	int family, proto, tos, ipproto, l3mdev, has_sport, has_dport, has_uid;
+	uint32_t sport[2], dport[2], uid[2];
+};
+
+/* Reads an 8-bit option given as a number 0-255 or a name (byname gives
+ * its number, or -1) into *out; returns whether it was given. */
+static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
+		  long (*byname)(const char *), const char *what, int *out)
+{
+	lua_Integer v = -1;
+	size_t n;
+	const char *s;
+	lua_getfield(L, idx, key);
+	switch (lua_type(L, -1)) {
+	case LUA_TNIL:
+		lua_pop(L, 1);
+		return 0;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, -1))
+			v = lua_tointeger(L, -1);
+		if (v < 0 || v > 255)
+			luaL_error(L, "%s: option '%s' must be %s or a number 0-255", fn, key, what);
+		break;
+	case LUA_TSTRING:
+		s = lua_tolstring(L, -1, &n);
+		if (strlen(s) == n)
+			v = (lua_Integer)byname(s);
+		if (v < 0 || v > 255)
+			luaL_error(L, "%s: option '%s': unknown %s '%s'", fn, key, what, s);
+		break;
+	default:
+		luaL_error(L, "%s: option '%s' must be %s or a number 0-255, got %s", fn, key,
+			   what, luaL_typename(L, -1));
+	}
+	lua_pop(L, 1);
+	*out = (int)v;
+	return 1;
+}
+
+/* option tos, or its other name dsfield (as ip has both) */
+static int opt_tos(lua_State *L, int idx, const char *fn, int *out)
+{
+	int t = opt_u8(L, idx, fn, "tos", dsfield_byname, "an rt_dsfield name", out);
+	int d = opt_u8(L, idx, fn, "dsfield", dsfield_byname, "an rt_dsfield name", out);
+	if (t && d)
+		luaL_error(L, "%s: give either 'tos' or 'dsfield' (the same field), not both", fn);
+	return t || d;
+}
+
+static int opt_ipproto(lua_State *L, int idx, const char *fn, int *out)
+{
+	return opt_u8(L, idx, fn, "ipproto", ipproto_byname,
+		      "an IP protocol name ('tcp', 'udp', 'icmp'...)", out);
+}
+
+/* "from-to" or "n" (decimal, at most 10 digits each) into v */
+static void parse_range(const char *s, size_t n, lua_Integer v[2])
+{
+	size_t i = 0;
+	int k;
+	for (k = 0; k < 2; k++) {
+		size_t start = i;
+		lua_Integer x = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 10)
+			x = x * 10 + (s[i++] - '0');
+		if (i == start || (i < n && s[i] >= '0' && s[i] <= '9'))
+			return;
+		v[k] = x;
+		if (k == 0 && i == n) {
+			v[1] = x;
+			return;
+		}
+		if (k == 0 && s[i++] != '-')
+			break;
+	}
+	if (i != n)
+		v[0] = v[1] = -1;
+}
+
+/* A range option: a number, { from, to } or "from-to", each value in
+ * 0..max with from <= to, into out; returns whether it was given. */
+static int opt_range(lua_State *L, int idx, const char *fn, const char *key,
+		     lua_Integer max, const char *what, uint32_t out[2])
+{
+	lua_Integer v[2] = { -1, -1 };
+	size_t n;
+	int i;
+	const char *s;
+	lua_getfield(L, idx, key);
+	switch (lua_type(L, -1)) {
+	case LUA_TNIL:
+		lua_pop(L, 1);
+		return 0;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, -1))
+			v[0] = v[1] = lua_tointeger(L, -1);
+		break;
+	case LUA_TTABLE:
+		if (lua_rawlen(L, -1) != 2)
+			break;
+		for (i = 0; i < 2; i++) {
+			lua_rawgeti(L, -1, i + 1);
+			if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
+				v[i] = lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+		break;
+	case LUA_TSTRING:
+		s = lua_tolstring(L, -1, &n);
+		parse_range(s, n, v);
+		break;
+	default:
+		luaL_error(L, "%s: option '%s' must be %s, { from, to } or 'from-to', got %s",
+			   fn, key, what, luaL_typename(L, -1));
+	}
+	if (v[0] < 0 || v[1] < 0 || v[0] > max || v[1] > max || v[0] > v[1])
+		luaL_error(L, "%s: option '%s' must be %s, { from, to } or 'from-to' "
+			   "(from <= to)", fn, key, what);
+	lua_pop(L, 1);
+	out[0] = (uint32_t)v[0];
+	out[1] = (uint32_t)v[1];
+	return 1;
+}
+
+#define PORT "a port 0-65535"
+#define UID "a uid 0-4294967295"
 
 /* Reads option 'protocol' (a number or an rt_protos name) into *out;
  * returns whether it was given. */
@@ -376,11 +627,18 @@ static int keep_rule(const struct nlmsghdr *h, void *arg)
 {
 	struct rule_filter *f = (struct rule_filter *)arg;
 	ru_view v;
+	ru_key k;
 	if (!ru_msg(h, &v))
 		return 0;
-	if (f->proto >= 0 && (int)a_u8(v.a[FRA_PROTOCOL]) != f->proto)
-		return 0;
-	return !f->family || v.h->family == f->family;
+	ru_key_of(&v, &k);
+	return (!f->family || (int)k.family == f->family) &&
+	       (f->proto < 0 || (int)k.proto == f->proto) &&
+	       (f->tos < 0 || (int)k.tos == f->tos) &&
+	       (f->ipproto < 0 || (int)k.ipproto == f->ipproto) &&
+	       (f->l3mdev < 0 || (k.l3mdev != 0) == f->l3mdev) &&
+	       (!f->has_sport || !memcmp(k.sport, f->sport, sizeof k.sport)) &&
+	       (!f->has_dport || !memcmp(k.dport, f->dport, sizeof k.dport)) &&
+	       (!f->has_uid || !memcmp(k.uid, f->uid, sizeof k.uid));
 }
 
 /* Dumps the rules of family (AF_UNSPEC: all) into the raw list l, keeping
@@ -402,18 +660,27 @@ static void push_rule(lua_State *L, const void *p, size_t len, int nsidx)
 	vn_msgbox_push(L, VN_RULE, p, len, nsidx);
 }
 
-/* ns:rules([{ family =, protocol = }]) -> iterator over rules | nil, msg, errname */
+/* ns:rules([{ family =, protocol =, tos =, ipproto =, sport =, dport =,
+ * uidrange =, l3mdev = }]) -> iterator over rules | nil, msg, errname: the
+ * rules whose fields are those given (a port range as given) */
 static int ns_rules(lua_State *L)
 {
-	static const char *const keys[] = { "family", "protocol", NULL };
+	static const char *const keys[] = { "family", "protocol", "tos", "dsfield",
+		"ipproto", "sport", "dport", "uidrange", "l3mdev", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rule_filter f;
 	vn_list *l;
 	memset(&f, 0, sizeof f);
-	f.proto = -1;
+	f.proto = f.tos = f.ipproto = f.l3mdev = -1;
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "rules", keys);
 		opt_protocol(L, 2, "rules", &f.proto);
+		opt_tos(L, 2, "rules", &f.tos);
+		opt_ipproto(L, 2, "rules", &f.ipproto);
+		vn_opt_bool(L, 2, "rules", "l3mdev", &f.l3mdev);
+		f.has_sport = opt_range(L, 2, "rules", "sport", 65535, PORT, f.sport);
+		f.has_dport = opt_range(L, 2, "rules", "dport", 65535, PORT, f.dport);
+		f.has_uid = opt_range(L, 2, "rules", "uidrange", 0xffffffffLL, UID, f.uid);
 		if (vn_opt_family(L, 2, "rules", "family", &f.family) &&
 		    f.family != AF_INET && f.family != AF_INET6)
 			f.family = AF_UNSPEC;
@@ -430,7 +697,8 @@ static int ns_rules(lua_State *L)
 /* ---- reading a request from options -------------------------------------- */
 static const char *const rule_keys[] = { "from", "to", "iif", "oif", "fwmark",
 	"fwmask", "table", "priority", "action", "goto", "family", "invert",
-	"protocol", NULL };
+	"protocol", "tos", "dsfield", "ipproto", "sport", "dport", "uidrange",
+	"l3mdev", "suppress_prefixlength", "suppress_ifgroup", NULL };
 
 static int is_all(lua_State *L, int idx, const char *key)
 {
@@ -448,10 +716,41 @@ static int is_all(lua_State *L, int idx, const char *key)
 typedef struct ru_req {
 	int family, action;     /* action -1: not given */
 	int invert, prio_set, mark_set, mask_set, proto_set, table_set, selects;
-	uint32_t prio, table, mark, mask, target, proto;
+	int tos, ipproto, l3mdev, splen_set, sifgroup_set, sport_set, dport_set, uid_set;
+	uint32_t prio, table, mark, mask, target, proto, splen, sifgroup;
+	uint32_t sport[2], dport[2], uid[2];
 	char iif[IFNAMSIZ], oif[IFNAMSIZ];
 	vn_ip src, dst;         /* len 0: none */
 } ru_req;
+
+/* option suppress_ifgroup: a device group, a number 0-2147483647 or a name
+ * from iproute2's group file */
+static int opt_group(lua_State *L, int idx, const char *fn, uint32_t *out)
+{
+	lua_Integer v = -1;
+	size_t n;
+	const char *s;
+	lua_getfield(L, idx, "suppress_ifgroup");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1)) {
+		v = lua_tointeger(L, -1);
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		s = lua_tolstring(L, -1, &n);
+		if (strlen(s) == n)
+			v = (lua_Integer)group_byname(s);
+		if (v < 0)
+			luaL_error(L, "%s: option 'suppress_ifgroup': unknown group '%s'", fn, s);
+	}
+	if (v < 0 || v > 0x7fffffffLL)
+		luaL_error(L, "%s: option 'suppress_ifgroup' must be a group name or a "
+			   "number 0-2147483647", fn);
+	lua_pop(L, 1);
+	*out = (uint32_t)v;
+	return 1;
+}
 
 /* Fills q from the options at 2. May raise. */
 static void parse_rule(lua_State *L, ru_req *q, const char *fn, int adding)
@@ -500,6 +799,25 @@ static void parse_rule(lua_State *L, ru_req *q, const char *fn, int adding)
 		luaL_error(L, "%s: action 'goto' needs option 'goto' (a priority)", fn);
 	}
 	vn_opt_bool(L, 2, fn, "invert", &q->invert);
+	if (opt_tos(L, 2, fn, &q->tos))
+		q->selects += q->tos != 0;
+	if (opt_ipproto(L, 2, fn, &q->ipproto))
+		q->selects += q->ipproto != 0;
+	q->selects += (q->sport_set = opt_range(L, 2, fn, "sport", 65535, PORT, q->sport));
+	q->selects += (q->dport_set = opt_range(L, 2, fn, "dport", 65535, PORT, q->dport));
+	q->selects += (q->uid_set = opt_range(L, 2, fn, "uidrange", 0xffffffffLL, UID, q->uid));
+	if (vn_opt_bool(L, 2, fn, "l3mdev", &q->l3mdev) && q->l3mdev) {
+		/* the table is the l3mdev's: the kernel refuses both */
+		if (q->table_set)
+			luaL_error(L, "%s: give either 'l3mdev' or 'table', not both", fn);
+		q->selects++;
+	}
+	if ((q->splen_set = vn_opt_int(L, 2, fn, "suppress_prefixlength", 0, 128, &n))) {
+		q->splen = (uint32_t)n;
+		q->selects++;
+	}
+	if ((q->sifgroup_set = opt_group(L, 2, fn, &q->sifgroup)))
+		q->selects++;
 	for (i = 0; ifs[i]; i++)
 		if ((s = vn_opt_str(L, 2, fn, ifs[i], 0))) {
 			vn_check_ifname(L, s, fn, lua_pushfstring(L, "option '%s'", ifs[i]));
@@ -511,7 +829,7 @@ static void parse_rule(lua_State *L, ru_req *q, const char *fn, int adding)
 		luaL_error(L, "%s: option 'table' goes with action 'lookup'", fn);
 	if (adding && act < 0)
 		act = FR_ACT_TO_TBL;
-	if (adding && act == FR_ACT_TO_TBL && !q->table_set)
+	if (adding && act == FR_ACT_TO_TBL && !q->table_set && !q->l3mdev)
 		q->table = RT_TABLE_MAIN, q->table_set = 1;
 	q->action = act;
 	for (i = 0; addrs[i]; i++) {
@@ -531,6 +849,8 @@ static struct nl_msg *build_rule(const ru_req *q, int type, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
 	struct fib_rule_hdr frh;
+	struct fib_rule_port_range sp, dp;
+	struct fib_rule_uid_range uid;
 	if (!msg)
 		return NULL;
 	memset(&frh, 0, sizeof frh);
@@ -540,6 +860,13 @@ static struct nl_msg *build_rule(const ru_req *q, int type, int flags)
 	frh.table = (unsigned char)(q->table < 256 ? q->table : RT_TABLE_UNSPEC);
 	frh.action = (unsigned char)(q->action > 0 ? q->action : FR_ACT_UNSPEC);
 	frh.flags = q->invert ? FIB_RULE_INVERT : 0;
+	frh.tos = (unsigned char)q->tos;
+	sp.start = (uint16_t)q->sport[0];
+	sp.end = (uint16_t)q->sport[1];
+	dp.start = (uint16_t)q->dport[0];
+	dp.end = (uint16_t)q->dport[1];
+	uid.start = q->uid[0];
+	uid.end = q->uid[1];
 	if (nlmsg_append(msg, &frh, sizeof frh, NLMSG_ALIGNTO) < 0 ||
 	    (q->table_set && nla_put_u32(msg, FRA_TABLE, q->table) < 0) ||
 	    (q->src.len && nla_put(msg, FRA_SRC, q->src.len, q->src.b) < 0) ||
@@ -550,7 +877,14 @@ static struct nl_msg *build_rule(const ru_req *q, int type, int flags)
 	    (q->iif[0] && nla_put_string(msg, FRA_IIFNAME, q->iif) < 0) ||
 	    (q->oif[0] && nla_put_string(msg, FRA_OIFNAME, q->oif) < 0) ||
 	    (q->target && nla_put_u32(msg, FRA_GOTO, q->target) < 0) ||
-	    (q->proto_set && nla_put_u8(msg, FRA_PROTOCOL, (uint8_t)q->proto) < 0)) {
+	    (q->proto_set && nla_put_u8(msg, FRA_PROTOCOL, (uint8_t)q->proto) < 0) ||
+	    (q->ipproto && nla_put_u8(msg, FRA_IP_PROTO, (uint8_t)q->ipproto) < 0) ||
+	    (q->sport_set && nla_put(msg, FRA_SPORT_RANGE, sizeof sp, &sp) < 0) ||
+	    (q->dport_set && nla_put(msg, FRA_DPORT_RANGE, sizeof dp, &dp) < 0) ||
+	    (q->uid_set && nla_put(msg, FRA_UID_RANGE, sizeof uid, &uid) < 0) ||
+	    (q->l3mdev && nla_put_u8(msg, FRA_L3MDEV, 1) < 0) ||
+	    (q->splen_set && nla_put_u32(msg, FRA_SUPPRESS_PREFIXLEN, q->splen) < 0) ||
+	    (q->sifgroup_set && nla_put_u32(msg, FRA_SUPPRESS_IFGROUP, q->sifgroup) < 0)) {
 		nlmsg_free(msg);
 		return NULL;
 	}
@@ -630,8 +964,10 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 	if (!adding && !q.selects)
 		return luaL_error(L, "%s: name the rule to delete: give at least one of "
 				  "'priority', 'from', 'to', 'table', 'fwmark', 'fwmask', "
-				  "'iif', 'oif', 'goto' or 'protocol' (an empty selector "
-				  "would remove the first rule, the local one)", fn);
+				  "'iif', 'oif', 'goto', 'protocol', 'tos', 'ipproto', "
+				  "'sport', 'dport', 'uidrange', 'l3mdev' or 'suppress_*' "
+				  "(an empty selector would remove the first rule, the "
+				  "local one)", fn);
 	if (adding && !vn_deferred(ns))
 		l = vn_list_new(L);                          /* 3 */
 	/* nothing below raises until msg is freed */
@@ -784,6 +1120,7 @@ static int m_tostring(lua_State *L)
 	char num[64];
 	ru_view v;
 	ru_key k;
+	int i;
 
 	if (!vn_msgbox_live(b)) {
 		lua_pushliteral(L, "vnet.rule (released)");
@@ -809,6 +1146,16 @@ static int m_tostring(lua_State *L)
 		push_side(L, &v, FRA_DST, k.dst_len);
 		luaL_addvalue(&buf);
 	}
+	if (k.tos) {
+		luaL_addstring(&buf, " tos ");
+		vn_push_rtname(L, "rt_dsfield", (long)k.tos);
+		if (lua_type(L, -1) == LUA_TNUMBER) {
+			lua_pop(L, 1);
+			snprintf(num, sizeof num, "0x%02x", (unsigned)k.tos);
+			lua_pushstring(L, num);
+		}
+		luaL_addvalue(&buf);
+	}
 	if (k.mark || k.mask) {
 		snprintf(num, sizeof num, " fwmark 0x%lx/0x%lx", (unsigned long)k.mark,
 			 (unsigned long)k.mask);
@@ -822,16 +1169,59 @@ static int m_tostring(lua_State *L)
 		luaL_addstring(&buf, " oif ");
 		luaL_addstring(&buf, k.oif);
 	}
-	if (k.action == FR_ACT_TO_TBL) {
+	if (k.l3mdev)
+		luaL_addstring(&buf, " lookup [l3mdev-table]");
+	if (v.a[FRA_UID_RANGE]) {
+		snprintf(num, sizeof num, " uidrange %lu-%lu", (unsigned long)k.uid[0],
+			 (unsigned long)k.uid[1]);
+		luaL_addstring(&buf, num);
+	}
+	if (k.ipproto) {
+		char name[64];
+		if (!ipproto_name((int)k.ipproto, name, sizeof name))
+			snprintf(name, sizeof name, "ipproto-%u", (unsigned)k.ipproto);
+		luaL_addstring(&buf, " ipproto ");
+		luaL_addstring(&buf, name);
+	}
+	for (i = 0; i < 2; i++) {
+		const uint32_t *r = i ? k.dport : k.sport;
+		if (!r[0] && !r[1])
+			continue;
+		if (r[0] == r[1])
+			snprintf(num, sizeof num, " %s %lu", i ? "dport" : "sport",
+				 (unsigned long)r[0]);
+		else
+			snprintf(num, sizeof num, " %s %lu-%lu", i ? "dport" : "sport",
+				 (unsigned long)r[0], (unsigned long)r[1]);
+		luaL_addstring(&buf, num);
+	}
+	if (k.table) {
 		luaL_addstring(&buf, " lookup ");
 		vn_push_rtname(L, "rt_tables", (long)k.table);
 		luaL_addvalue(&buf);
-	} else if (k.action == FR_ACT_GOTO) {
+		if (k.splen != 0xffffffffu) {
+			snprintf(num, sizeof num, " suppress_prefixlength %lu",
+				 (unsigned long)k.splen);
+			luaL_addstring(&buf, num);
+		}
+		if (k.sifgroup != 0xffffffffu) {
+			luaL_addstring(&buf, " suppress_ifgroup ");
+			push_group(L, k.sifgroup);
+			luaL_addvalue(&buf);
+		}
+	}
+	if (k.action == FR_ACT_GOTO) {
 		snprintf(num, sizeof num, " goto %lu", (unsigned long)k.target);
 		luaL_addstring(&buf, num);
-	} else {
+	} else if (k.action != FR_ACT_TO_TBL) {
 		luaL_addchar(&buf, ' ');
 		push_action(L, (int)k.action);
+		luaL_addvalue(&buf);
+	}
+	/* as ip prints it: not the kernel's own rules' */
+	if (k.proto && k.proto != RTPROT_KERNEL) {
+		luaL_addstring(&buf, " proto ");
+		vn_push_rtname(L, "rt_protos", (long)k.proto);
 		luaL_addvalue(&buf);
 	}
 	luaL_pushresult(&buf);
