@@ -6,6 +6,7 @@
  *                 nexthops = { { gateway =, dev =, weight =, onlink = }, ... },
  *                 nhid = }
  *   ns:route_replace{ ...same... }      ns:route_del{ ...same... }
+ *   ns:route_change{ ...same... }       ns:route_append{ ...same... }
  *   ns:routes{ table =, family =, dev =, protocol =, type = }   (iterator)
  *   ns:route_get(addr [, { from =, iif =, oif =, mark = }])
  *   route:delete()
@@ -593,7 +594,7 @@ static int ns_routes(lua_State *L)
 }
 
 /* ---- building a route from options ------------------------------------ */
-enum { R_ADD, R_REPLACE, R_DEL };
+enum { R_ADD, R_REPLACE, R_DEL, R_CHANGE, R_APPEND };
 
 static const char *const route_keys[] = { "dst", "gateway", "dev", "src",
 	"metric", "scope", "protocol", "type", "table", "mtu", "nexthops",
@@ -993,7 +994,11 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	}
 	h = build_route(L, &q, mode == R_DEL ? RTM_DELROUTE : RTM_NEWROUTE,
 			mode == R_ADD ? NLM_F_CREATE | NLM_F_EXCL :
-			mode == R_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0, &small);
+			mode == R_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE :
+			/* `ip route change`: only a route that is there */
+			mode == R_CHANGE ? NLM_F_REPLACE :
+			/* `ip route append`: beside the routes of the same key */
+			mode == R_APPEND ? NLM_F_CREATE | NLM_F_APPEND : 0, &small);
 	if (mode == R_DEL || vn_deferred(ns)) {
 		if (vn_talk_hdr(ns, h) < 0)
 			return vn_nsfail(L, ns, route_desc(L, fn));
@@ -1026,6 +1031,20 @@ static int ns_route_add(lua_State *L)
 static int ns_route_replace(lua_State *L)
 {
 	return route_modify(L, "route_replace", R_REPLACE);
+}
+
+/* ns:route_change{...} -> route | nil, msg, errname (ENOENT when there is
+ * no route to change, as `ip route change`) */
+static int ns_route_change(lua_State *L)
+{
+	return route_modify(L, "route_change", R_CHANGE);
+}
+
+/* ns:route_append{...} -> route | nil, msg, errname (`ip route append`: an
+ * IPv6 route of the same key gains a next hop) */
+static int ns_route_append(lua_State *L)
+{
+	return route_modify(L, "route_append", R_APPEND);
 }
 
 /* ns:route_del{...} -> true | nil, msg, errname */
@@ -1271,6 +1290,8 @@ static const vn_type route_type = {
 static const luaL_Reg ns_methods[] = {
 	{ "route_add", ns_route_add },
 	{ "route_replace", ns_route_replace },
+	{ "route_change", ns_route_change },
+	{ "route_append", ns_route_append },
 	{ "route_del", ns_route_del },
 	{ "routes", ns_routes },
 	{ "route_get", ns_route_get },

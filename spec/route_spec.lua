@@ -882,3 +882,62 @@ describe("routes over nexthop objects", function()
     assert.are.same(before, snapshot(name))
   end)
 end)
+
+describe("route_change and route_append", function()
+  teardown(H.cleanup)
+
+  it("changes a route that is there and fails with ENOENT for one that is not", function()
+    local ns, name = net("change")
+    local before = snapshot(name)
+    H.fails("ENOENT", ns:route_change{ dst = "10.7.0.0/16", dev = "va" })
+    H.fails("ENOENT", ns:route_change{ dst = "2001:db8:7::/48", dev = "va" })
+    assert.are.same(before, snapshot(name))
+    assert(ns:route_add{ dst = "10.7.0.0/16", gateway = "10.0.0.2" })
+    local r = assert(ns:route_change{ dst = "10.7.0.0/16", gateway = "10.0.1.2", mtu = 1300 })
+    assert.are.equal("10.0.1.2", r.gateway)
+    assert.are.equal(1300, r.mtu)
+    local e = assert(find(iproutes(name), "10.7.0.0/16"))
+    assert.are.equal("10.0.1.2", e.gateway)
+    assert.are.equal("vb", e.dev)
+    assert.are.equal(1300, e.metrics[1].mtu)
+    assert(ns:route_add{ dst = "2001:db8:7::/48", gateway = "2001:db8:a::2" })
+    r = assert(ns:route_change{ dst = "2001:db8:7::/48", gateway = "2001:db8:b::2" })
+    assert.are.equal("2001:db8:b::2", r.gateway)
+    e = assert(find(iproutes(name, "inet6"), "2001:db8:7::/48"))
+    assert.are.equal("2001:db8:b::2", e.gateway)
+    -- one route each, changed in place
+    local n = 0
+    for _, x in ipairs(iproutes(name)) do if x.dst == "10.7.0.0/16" then n = n + 1 end end
+    assert.are.equal(1, n)
+    H.raises(function() return ns:route_change{ dst = "10.7.0.0/16", mtu = 0 } end, "route_change", "'mtu'")
+    H.raises(function() return ns:route_change{ gateway = "10.0.0.2" } end, "route_change", "'dst'")
+  end)
+
+  it("appends next hops to an IPv6 route and a second IPv4 route of the same key", function()
+    local ns, name = net("append")
+    assert(ns:route_add{ dst = "2001:db8:8::/48", gateway = "2001:db8:a::2" })
+    local r = assert(ns:route_append{ dst = "2001:db8:8::/48", gateway = "2001:db8:b::2" })
+    local e = assert(find(iproutes(name, "inet6"), "2001:db8:8::/48"))
+    assert.are.equal(2, #e.nexthops)
+    assert.are.equal(2, #r.nexthops)
+    local gws = {}
+    for _, nh in ipairs(r.nexthops) do gws[#gws + 1] = nh.gateway end
+    table.sort(gws)
+    assert.are.same({ "2001:db8:a::2", "2001:db8:b::2" }, gws)
+    local mine
+    for x in ns:routes{ family = "inet6" } do if x.dst == "2001:db8:8::/48" then mine = x end end
+    assert.are.equal(2, #mine.nexthops)
+    assert.are.equal(e.nexthops[1].gateway, mine.nexthops[1].gateway)
+    assert.are.equal(e.nexthops[2].gateway, mine.nexthops[2].gateway)
+    -- the same next hop again is refused
+    H.fails("EEXIST", ns:route_append{ dst = "2001:db8:8::/48", gateway = "2001:db8:b::2" })
+    -- IPv4 keeps a second route of the same key (ip route append)
+    assert(ns:route_add{ dst = "10.8.0.0/16", gateway = "10.0.0.2" })
+    assert(ns:route_append{ dst = "10.8.0.0/16", gateway = "10.0.1.2" })
+    local n = 0
+    for _, x in ipairs(iproutes(name)) do if x.dst == "10.8.0.0/16" then n = n + 1 end end
+    assert.are.equal(2, n)
+    assert.is_true(mine:delete())
+    assert.is_nil(find(iproutes(name, "inet6"), "2001:db8:8::/48"))
+  end)
+end)
