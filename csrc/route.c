@@ -19,6 +19,7 @@
  * sent (from a dump, an echo or a get) and decodes fields on access.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -183,8 +184,29 @@ static void push_rta_addr(lua_State *L, int fam, const struct rtattr *a, int ple
 /* A next hop: the flat attributes of a route, or one of RTA_MULTIPATH. */
 typedef struct rt_nh {
 	int ifindex, weight, flags;
-	const struct rtattr *gw;
+	const struct rtattr *gw;    /* RTA_GATEWAY, or RTA_VIA when via is set */
+	int via;
 } rt_nh;
+
+/* Pushes the gateway of next hop nh of a route of family fam: an address of
+ * that family (RTA_GATEWAY) or of the family RTA_VIA names (an IPv4 route
+ * via an IPv6 gateway), or nil. */
+static void push_gw(lua_State *L, int fam, const rt_nh *nh)
+{
+	const size_t off = offsetof(struct rtvia, rtvia_addr);
+	struct rtvia via;
+	if (!nh->gw || !nh->via) {
+		push_rta_addr(L, fam, nh->gw, -1);
+		return;
+	}
+	if (RTA_PAYLOAD(nh->gw) < off) {
+		lua_pushnil(L);
+		return;
+	}
+	memcpy(&via, RTA_DATA(nh->gw), off);
+	vn_push_ip(L, via.rtvia_family, (const char *)RTA_DATA(nh->gw) + off,
+		   RTA_PAYLOAD(nh->gw) - off, -1);
+}
 
 /* The most next hops a request may carry: as iproute2 and the kernel
  * allow many more, routes read from the kernel have no such limit. */
@@ -205,7 +227,7 @@ static void rt_nh_begin(rt_nhit *it, const rt_view *v)
 	it->v = v;
 	it->x = mp ? (const struct rtnexthop *)RTA_DATA(mp) : NULL;
 	it->left = mp ? RTA_PAYLOAD(mp) : 0;
-	it->flat = !mp && (RA(v, RTA_OIF) || RA(v, RTA_GATEWAY));
+	it->flat = !mp && (RA(v, RTA_OIF) || RA(v, RTA_GATEWAY) || RA(v, RTA_VIA));
 }
 
 /* Fills *nh with the next hop and returns 1, or returns 0 at the end. */
@@ -220,6 +242,9 @@ static int rt_nh_next(rt_nhit *it, rt_nh *nh)
 		nh->weight = 1;
 		nh->flags = it->v->h->rtm_flags & 0xff;
 		nh->gw = RA(it->v, RTA_GATEWAY);
+		nh->via = !nh->gw && RA(it->v, RTA_VIA);
+		if (nh->via)
+			nh->gw = RA(it->v, RTA_VIA);
 		return 1;
 	}
 	if (!x || it->left < sizeof *x || x->rtnh_len < sizeof *x || x->rtnh_len > it->left)
@@ -228,11 +253,15 @@ static int rt_nh_next(rt_nhit *it, rt_nh *nh)
 	nh->weight = x->rtnh_hops + 1; /* the kernel keeps weight - 1 */
 	nh->flags = x->rtnh_flags;
 	nh->gw = NULL;
+	nh->via = 0;
 	a = RTNH_DATA(x);
 	alen = x->rtnh_len - (unsigned int)RTNH_LENGTH(0);
 	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-		if ((a->rta_type & NLA_TYPE_MASK) == RTA_GATEWAY)
+		if ((a->rta_type & NLA_TYPE_MASK) == RTA_GATEWAY ||
+		    (!nh->gw && (a->rta_type & NLA_TYPE_MASK) == RTA_VIA)) {
+			nh->via = (a->rta_type & NLA_TYPE_MASK) == RTA_VIA;
 			nh->gw = a;
+		}
 	if ((unsigned int)RTNH_ALIGN(x->rtnh_len) >= it->left) {
 		it->left = 0;
 	} else {
@@ -314,7 +343,10 @@ static void f_gateway(lua_State *L, void *o)
 {
 	rt_nh nh;
 	VIEW(v, o);
-	push_rta_addr(L, v.h->rtm_family, rt_single(&v, &nh) ? nh.gw : NULL, -1);
+	if (rt_single(&v, &nh))
+		push_gw(L, v.h->rtm_family, &nh);
+	else
+		lua_pushnil(L);
 }
 static void f_dev(lua_State *L, void *o)
 {
@@ -366,6 +398,32 @@ static void f_mtu(lua_State *L, void *o)
 	else
 		lua_pushnil(L);
 }
+/* an IPv6 route's preference (RFC 4191, ip's pref): low, medium or high */
+static const char *const prefs[] = { "medium", "high", "low", NULL };
+static const int pref_vals[] = { 0, 1, 3 };   /* ICMPV6_ROUTER_PREF_* */
+
+static void push_pref(lua_State *L, const rt_view *v)
+{
+	const struct rtattr *a = RA(v, RTA_PREF);
+	unsigned char p;
+	int i;
+	if (v->h->rtm_family != AF_INET6 || !a || RTA_PAYLOAD(a) < 1) {
+		lua_pushnil(L);
+		return;
+	}
+	p = *(const unsigned char *)RTA_DATA(a);
+	for (i = 0; prefs[i]; i++)
+		if (pref_vals[i] == p) {
+			lua_pushstring(L, prefs[i]);
+			return;
+		}
+	lua_pushinteger(L, p);
+}
+static void f_pref(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	push_pref(L, &v);
+}
 static void f_onlink(lua_State *L, void *o)
 {
 	VIEW(v, o);
@@ -386,7 +444,7 @@ static void f_nexthops(lua_State *L, void *o)
 	while (rt_nh_next(&it, &nh)) {
 		lua_createtable(L, 0, 4);
 		if (nh.gw) {
-			push_rta_addr(L, v.h->rtm_family, nh.gw, -1);
+			push_gw(L, v.h->rtm_family, &nh);
 			lua_setfield(L, -2, "gateway");
 		}
 		if (nh.ifindex > 0) {
@@ -408,7 +466,7 @@ static const vn_field route_fields[] = {
 	{ "gateway", f_gateway }, { "dev", f_dev }, { "src", f_src },
 	{ "metric", f_metric }, { "scope", f_scope }, { "protocol", f_protocol },
 	{ "type", f_type }, { "mtu", f_mtu }, { "onlink", f_onlink },
-	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { NULL, NULL }
+	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { "pref", f_pref }, { NULL, NULL }
 };
 
 /* Pushes a route box holding a copy of the payload p (len bytes). */
@@ -598,9 +656,9 @@ enum { R_ADD, R_REPLACE, R_DEL, R_CHANGE, R_APPEND };
 
 static const char *const route_keys[] = { "dst", "gateway", "dev", "src",
 	"metric", "scope", "protocol", "type", "table", "mtu", "nexthops",
-	"onlink", "family", "nhid", NULL };
+	"onlink", "family", "nhid", "pref", NULL };
 enum { K_DST, K_GATEWAY, K_DEV, K_SRC, K_METRIC, K_SCOPE, K_PROTOCOL, K_TYPE,
-       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID };
+       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID, K_PREF };
 static const char *const nh_keys[] = { "gateway", "dev", "weight", "onlink", NULL };
 
 /* An address option that must be a host address (no prefix): 1 and *out
@@ -624,6 +682,14 @@ static int opt_host(lua_State *L, int idx, const char *fn, const char *key,
 	return vn_opt_ip(L, idx, fn, key, family, out);
 }
 
+/* The family a gateway option of the table at idx must have on a route of
+ * family fam: an IPv4 route may go via an IPv6 gateway (RTA_VIA, as
+ * `ip route add 10.0.0.0/8 via inet6 fe80::1`). */
+static int gw_family(lua_State *L, int idx, int fam)
+{
+	return fam == AF_INET && vn_str_family(L, idx, "gateway") == AF_INET6 ? AF_INET6 : fam;
+}
+
 /* One next hop of a request. */
 typedef struct rt_hop {
 	int ifindex, weight, flags;   /* weight 1..256 */
@@ -643,6 +709,7 @@ typedef struct rt_req {
 	int family, type, proto, mtu_set, nnh;
 	uint32_t table, prio, mtu;
 	uint32_t nhid;    /* a nexthop object (RTA_NH_ID), 0: none */
+	int pref;         /* an IPv6 route's RTA_PREF, -1: none */
 	vn_ip dst, src;   /* src.len 0: none */
 	rt_hop *nh;       /* nnh next hops: a userdata on the stack, or &one */
 	rt_hop one;
@@ -676,7 +743,7 @@ static int parse_nh(lua_State *L, int idx, vn_ns *ns, rt_req *q, int n, rt_hop *
 	h->weight = (int)w;
 	h->ifindex = dev;
 	h->flags = onlink ? RTNH_F_ONLINK : 0;
-	opt_host(L, idx, fn, "gateway", q->family, &h->gw);
+	opt_host(L, idx, fn, "gateway", gw_family(L, idx, q->family), &h->gw);
 	lua_pop(L, 1); /* fn */
 	return 0;
 }
@@ -693,7 +760,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 
 	/* scalar options (only those given are looked up) */
 	q->table = RT_TABLE_MAIN;
-	q->type = q->proto = q->scope = -1;
+	q->type = q->proto = q->scope = q->pref = -1;
 	if (VN_HAS(q->has, K_FAMILY) && vn_opt_family(L, 2, fn, "family", &q->family) &&
 	    q->family != AF_INET && q->family != AF_INET6)
 		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
@@ -747,6 +814,11 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (!q->family)
 		q->family = AF_INET;
 
+	if (VN_HAS(q->has, K_PREF) && vn_opt_enum(L, 2, fn, "pref", prefs, &i)) {
+		if (q->family != AF_INET6)
+			luaL_error(L, "%s: option 'pref' is for IPv6 routes", fn);
+		q->pref = pref_vals[i];
+	}
 	if (!vn_opt_ip(L, 2, fn, "dst", q->family, &q->dst))
 		luaL_error(L, "%s: option 'dst' is required (an address/prefix or 'default')", fn);
 	if (VN_HAS(q->has, K_SRC))
@@ -789,7 +861,8 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		q->one.weight = 1;
 		q->one.flags = q->onlink ? RTNH_F_ONLINK : 0;
 		if ((VN_HAS(q->has, K_GATEWAY) &&
-		     opt_host(L, 2, fn, "gateway", q->family, &q->one.gw)) || dev)
+		     opt_host(L, 2, fn, "gateway", gw_family(L, 2, q->family), &q->one.gw)) ||
+		    dev)
 			q->nnh = 1;
 	}
 
@@ -827,9 +900,25 @@ static void end_nest(struct nlmsghdr *h, struct rtattr *a)
 	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
 }
 
+/* a gateway: RTA_GATEWAY when it is of the route's family fam, else RTA_VIA */
+static void put_gw(struct nlmsghdr *h, int fam, const vn_ip *gw)
+{
+	const size_t off = offsetof(struct rtvia, rtvia_addr);
+	unsigned char b[sizeof(struct rtvia) + 16];
+	struct rtvia via;
+	if (gw->family == fam) {
+		put_attr(h, RTA_GATEWAY, gw->b, (size_t)gw->len);
+		return;
+	}
+	via.rtvia_family = (__kernel_sa_family_t)gw->family;
+	memcpy(b, &via, off);
+	memcpy(b + off, gw->b, (size_t)gw->len);
+	put_attr(h, RTA_VIA, b, off + (size_t)gw->len);
+}
+
 typedef union rt_msgbuf {
 	struct nlmsghdr h;
-	unsigned char b[512];   /* a route of up to 11 next hops */
+	unsigned char b[1024];  /* a route of up to 12 next hops, with every metric */
 } rt_msgbuf;
 
 /* Writes the request q as a netlink message of type and flags (rtmsg and
@@ -838,8 +927,9 @@ typedef union rt_msgbuf {
 static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int flags,
 				    rt_msgbuf *small)
 {
-	size_t cap = NLMSG_SPACE(sizeof(struct rtmsg)) + 8 * RTA_SPACE(16) +
-		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(16));
+	size_t cap = NLMSG_SPACE(sizeof(struct rtmsg)) + 10 * RTA_SPACE(20) +
+		     RTA_SPACE((RTAX_MAX + 1) * RTA_SPACE(16)) +
+		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(20));
 	struct nlmsghdr *h = cap <= sizeof *small ? &small->h
 						  : (struct nlmsghdr *)lua_newuserdata(L, cap);
 	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
@@ -869,11 +959,15 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		put_u32(h, RTAX_MTU, q->mtu);
 		end_nest(h, m);
 	}
+	if (q->pref >= 0) {
+		unsigned char p = (unsigned char)q->pref;
+		put_attr(h, RTA_PREF, &p, 1);
+	}
 	if (q->nhid)
 		put_u32(h, RTA_NH_ID, q->nhid);
 	if (q->nnh == 1) {
 		if (q->nh[0].gw.len)
-			put_attr(h, RTA_GATEWAY, q->nh[0].gw.b, (size_t)q->nh[0].gw.len);
+			put_gw(h, q->family, &q->nh[0].gw);
 		if (q->nh[0].ifindex)
 			put_u32(h, RTA_OIF, (uint32_t)q->nh[0].ifindex);
 	} else if (q->nnh > 1) {
@@ -885,7 +979,7 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 			rh->rtnh_ifindex = q->nh[i].ifindex;
 			h->nlmsg_len += RTNH_ALIGN(sizeof *rh);
 			if (q->nh[i].gw.len)
-				put_attr(h, RTA_GATEWAY, q->nh[i].gw.b, (size_t)q->nh[i].gw.len);
+				put_gw(h, q->family, &q->nh[i].gw);
 			rh->rtnh_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)rh);
 		}
 		end_nest(h, mp);
@@ -1200,8 +1294,14 @@ static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
 static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
 {
 	if (nh->gw) {
-		push_rta_addr(L, fam, nh->gw, -1);
-		add_word(L, buf, "via");
+		struct rtvia via;
+		via.rtvia_family = AF_UNSPEC;
+		if (nh->via && RTA_PAYLOAD(nh->gw) >= sizeof via.rtvia_family)
+			memcpy(&via.rtvia_family, RTA_DATA(nh->gw), sizeof via.rtvia_family);
+		push_gw(L, fam, nh);
+		/* ip names the family of a gateway given by RTA_VIA */
+		add_word(L, buf, !nh->via ? "via" : via.rtvia_family == AF_INET6 ? "via inet6"
+					     : "via inet");
 	}
 	if (nh->ifindex > 0) {
 		lua_pushinteger(L, nh->ifindex);
@@ -1265,6 +1365,10 @@ static int m_tostring(lua_State *L)
 	if (rt_mtu(&v, &mtu)) {
 		lua_pushinteger(L, (lua_Integer)mtu);
 		add_word(L, &buf, "mtu");
+	}
+	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
+		push_pref(L, &v);
+		add_word(L, &buf, "pref");
 	}
 	rt_nh_begin(&it, &v);
 	while (n > 1 && rt_nh_next(&it, &nh)) {

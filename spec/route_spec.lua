@@ -629,8 +629,9 @@ describe("routes", function()
         "option 'gateway' '10.0.0.300' is not a valid" },
       { "gateway with prefix", "route_add", { dst = "10.1.0.0/16", gateway = "10.0.0.2/24" },
         "'gateway'", "without a prefix" },
-      { "gateway of the other family", "route_add", { dst = "10.1.0.0/16", gateway = "2001:db8:a::2" },
-        "'gateway'", "IPv4" },
+      -- (an IPv4 route may have an IPv6 gateway: RTA_VIA; not the other way round)
+      { "gateway of the other family", "route_add", { dst = "2001:db8:1::/48", gateway = "10.0.0.2" },
+        "'gateway'", "IPv6" },
       { "gateway wrong type", "route_add", { dst = "10.1.0.0/16", gateway = true }, "'gateway'" },
       { "malformed src", "route_add", { dst = "10.1.0.0/16", dev = "va", src = "10.0.0" }, "'src'" },
       { "unknown table name", "route_add", { dst = "10.1.0.0/16", dev = "va", table = "nosuchtable" },
@@ -939,5 +940,81 @@ describe("route_change and route_append", function()
     assert.are.equal(2, n)
     assert.is_true(mine:delete())
     assert.is_nil(find(iproutes(name, "inet6"), "2001:db8:8::/48"))
+  end)
+end)
+
+describe("IPv4 routes via IPv6 gateways, and IPv6 route preference", function()
+  teardown(H.cleanup)
+
+  it("adds, reads back and deletes an IPv4 route via an IPv6 gateway (RTA_VIA)", function()
+    local ns, name = net("via")
+    local va = ifindex(name, "va")
+    local r = assert(ns:route_add{ dst = "10.20.0.0/16", gateway = "fe80::1", dev = "va" })
+    assert.are.equal("fe80::1", r.gateway)
+    assert.are.equal("inet", r.family)
+    assert.are.equal(va, r.dev)
+    assert.are.equal(("vnet.route: 10.20.0.0/16 via inet6 fe80::1 dev %d proto boot scope global"):format(va),
+                     tostring(r))
+    local e = assert(find(iproutes(name), "10.20.0.0/16"))
+    assert.are.same({ family = "inet6", host = "fe80::1" }, e.via)
+    assert.is_nil(e.gateway)
+    local mine
+    for x in ns:routes{ family = "inet" } do if x.dst == "10.20.0.0/16" then mine = x end end
+    assert.are.equal("fe80::1", mine.gateway)
+    assert.are.equal(r, mine)
+    -- multipath with one next hop of each family
+    local m = assert(ns:route_add{ dst = "10.21.0.0/16", nexthops = {
+      { gateway = "2001:db8:a::2", dev = "va" }, { gateway = "10.0.1.2", dev = "vb", weight = 2 } } })
+    assert.are.equal("2001:db8:a::2", m.nexthops[1].gateway)
+    assert.are.equal("10.0.1.2", m.nexthops[2].gateway)
+    e = assert(find(iproutes(name), "10.21.0.0/16"))
+    assert.are.same({ family = "inet6", host = "2001:db8:a::2" }, e.nexthops[1].via)
+    assert.are.equal("10.0.1.2", e.nexthops[2].gateway)
+    assert.truthy(tostring(m):find("nexthop via inet6 2001:db8:a::2 dev " .. va .. " weight 1", 1, true))
+    -- replaced, deleted by fields and by object
+    assert(ns:route_replace{ dst = "10.20.0.0/16", gateway = "fe80::2", dev = "va" })
+    assert.are.same({ family = "inet6", host = "fe80::2" }, find(iproutes(name), "10.20.0.0/16").via)
+    assert.is_true(ns:route_del{ dst = "10.20.0.0/16", gateway = "fe80::2", dev = "va" })
+    assert.is_nil(find(iproutes(name), "10.20.0.0/16"))
+    assert.is_true(m:delete())
+    assert.is_nil(find(iproutes(name), "10.21.0.0/16"))
+    -- a route made by ip reads the same
+    H.ipdo(name, "route", "add", "10.22.0.0/16", "via", "inet6", "fe80::9", "dev", "vb")
+    for x in ns:routes() do
+      if x.dst == "10.22.0.0/16" then assert.are.equal("fe80::9", x.gateway) end
+    end
+  end)
+
+  it("sets an IPv6 route's pref and reads it back", function()
+    local ns, name = net("pref")
+    for _, p in ipairs({ "low", "medium", "high" }) do
+      local dst = ("2001:db8:%x::/48"):format(#p)
+      local r = assert(ns:route_add{ dst = dst, gateway = "2001:db8:a::2", pref = p })
+      assert.are.equal(p, r.pref)
+      assert.are.equal(p, find(iproutes(name, "inet6"), dst).pref)
+      assert.truthy(tostring(r):find(" pref " .. p, 1, true), tostring(r))
+    end
+    -- the kernel's default, and what ip made
+    local r = assert(ns:route_add{ dst = "2001:db8:99::/48", dev = "va" })
+    assert.are.equal("medium", r.pref)
+    H.ipdo(name, "-6", "route", "add", "2001:db8:98::/48", "dev", "vb", "pref", "high")
+    for x in ns:routes{ family = "inet6" } do
+      local e = find(iproutes(name, "inet6"), x.dst)
+      assert.are.equal(e.pref, x.pref)
+    end
+    r = assert(ns:route_replace{ dst = "2001:db8:99::/48", dev = "va", pref = "low" })
+    assert.are.equal("low", find(iproutes(name, "inet6"), "2001:db8:99::/48").pref)
+    -- IPv4 routes have none
+    local v4 = assert(ns:route_add{ dst = "10.30.0.0/16", dev = "va" })
+    assert.is_nil(v4.pref)
+    assert.is_nil(tostring(v4):find("pref", 1, true))
+    local before = snapshot(name)
+    for _, bad in ipairs({ "highest", 1, true, "" }) do
+      H.raises(function() return ns:route_add{ dst = "2001:db8:97::/48", dev = "va", pref = bad } end,
+               "route_add", "'pref'")
+    end
+    H.raises(function() return ns:route_add{ dst = "10.31.0.0/16", dev = "va", pref = "high" } end,
+             "route_add", "'pref'", "IPv6")
+    assert.are.same(before, snapshot(name))
   end)
 end)
