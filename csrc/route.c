@@ -4,7 +4,10 @@
  *   ns:route_add{ dst =, gateway =, dev =, src =, metric =, scope =,
  *                 protocol =, type =, table =, mtu =, onlink =, family =,
  *                 nexthops = { { gateway =, dev =, weight =, onlink = }, ... },
- *                 nhid = }
+ *                 nhid =, pref =, and the metrics: window =, rtt =, rttvar =,
+ *                 ssthresh =, cwnd =, advmss =, reordering =, hoplimit =,
+ *                 initcwnd =, features =, rto_min =, initrwnd =, quickack =,
+ *                 congctl =, fastopen_no_cookie =, lock = { "mtu", ... } }
  *   ns:route_replace{ ...same... }      ns:route_del{ ...same... }
  *   ns:route_change{ ...same... }       ns:route_append{ ...same... }
  *   ns:routes{ table =, family =, dev =, protocol =, type = }   (iterator)
@@ -292,19 +295,85 @@ static int rt_single(const rt_view *v, rt_nh *nh)
 	return rt_nexthops(v, nh) == 1;
 }
 
-static int rt_mtu(const rt_view *v, uint32_t *mtu)
+/* ---- metrics (RTA_METRICS) ---------------------------------------------- */
+/* how a metric is given and read: a number, milliseconds (the kernel keeps
+ * rtt in 1/8 and rttvar in 1/4 ms), a boolean, the features' bits or a
+ * congestion control name */
+enum { M_NUM, M_MS, M_MS8, M_MS4, M_BOOL, M_FEAT, M_STR };
+typedef struct rt_metric {
+	const char *name;
+	int rtax, kind;
+	lua_Integer min, max;
+} rt_metric;
+/* in RTAX order, which is the order ip prints them in */
+static const rt_metric metrics[] = {
+	{ "mtu", RTAX_MTU, M_NUM, 1, 65535 },
+	{ "window", RTAX_WINDOW, M_NUM, 0, 0xffffffffLL },
+	{ "rtt", RTAX_RTT, M_MS8, 0, 0xffffffffLL / 8 },
+	{ "rttvar", RTAX_RTTVAR, M_MS4, 0, 0xffffffffLL / 4 },
+	{ "ssthresh", RTAX_SSTHRESH, M_NUM, 0, 0xffffffffLL },
+	{ "cwnd", RTAX_CWND, M_NUM, 0, 0xffffffffLL },
+	{ "advmss", RTAX_ADVMSS, M_NUM, 0, 0xffffffffLL },
+	{ "reordering", RTAX_REORDERING, M_NUM, 0, 0xffffffffLL },
+	{ "hoplimit", RTAX_HOPLIMIT, M_NUM, 0, 255 },
+	{ "initcwnd", RTAX_INITCWND, M_NUM, 0, 0xffffffffLL },
+	{ "features", RTAX_FEATURES, M_FEAT, 0, 0xffffffffLL },
+	{ "rto_min", RTAX_RTO_MIN, M_MS, 0, 0xffffffffLL },
+	{ "initrwnd", RTAX_INITRWND, M_NUM, 0, 0xffffffffLL },
+	{ "quickack", RTAX_QUICKACK, M_BOOL, 0, 1 },
+	{ "congctl", RTAX_CC_ALGO, M_STR, 0, 0 },
+	{ "fastopen_no_cookie", RTAX_FASTOPEN_NO_COOKIE, M_BOOL, 0, 1 },
+};
+#define NMETRICS ((int)(sizeof metrics / sizeof *metrics))
+#define CC_MAX 16   /* TCP_CA_NAME_MAX */
+
+/* The metric of type rtax in v (RTA_METRICS), or NULL. */
+static const struct rtattr *rt_mx(const rt_view *v, int rtax)
 {
 	const struct rtattr *a = RA(v, RTA_METRICS);
 	unsigned int left;
 	if (!a)
-		return 0;
+		return NULL;
 	left = RTA_PAYLOAD(a);
 	for (a = (const struct rtattr *)RTA_DATA(a); RTA_OK(a, left); a = RTA_NEXT(a, left))
-		if ((a->rta_type & NLA_TYPE_MASK) == RTAX_MTU) {
-			*mtu = rta_u32(a);
-			return 1;
-		}
-	return 0;
+		if ((a->rta_type & NLA_TYPE_MASK) == rtax)
+			return a;
+	return NULL;
+}
+
+static int rt_mtu(const rt_view *v, uint32_t *mtu)
+{
+	const struct rtattr *a = rt_mx(v, RTAX_MTU);
+	if (a)
+		*mtu = rta_u32(a);
+	return a != NULL;
+}
+
+/* Pushes metric m of v as the field gives it (nil when absent). */
+static void push_mx(lua_State *L, const rt_view *v, const rt_metric *m)
+{
+	const struct rtattr *a = rt_mx(v, m->rtax);
+	uint32_t x = rta_u32(a);
+	if (!a) {
+		lua_pushnil(L);
+		return;
+	}
+	switch (m->kind) {
+	case M_MS8: lua_pushinteger(L, (lua_Integer)(x / 8)); break;
+	case M_MS4: lua_pushinteger(L, (lua_Integer)(x / 4)); break;
+	case M_BOOL: lua_pushboolean(L, x != 0); break;
+	case M_STR:
+		lua_pushlstring(L, (const char *)RTA_DATA(a), strnlen((const char *)RTA_DATA(a),
+								       RTA_PAYLOAD(a)));
+		break;
+	default: lua_pushinteger(L, (lua_Integer)x);
+	}
+}
+
+/* the bits of RTAX_LOCK */
+static uint32_t rt_lock(const rt_view *v)
+{
+	return rta_u32(rt_mx(v, RTAX_LOCK));
 }
 
 static int rt_onlink(const rt_view *v)
@@ -424,6 +493,32 @@ static void f_pref(lua_State *L, void *o)
 	VIEW(v, o);
 	push_pref(L, &v);
 }
+#define MX_FIELD(i) static void f_mx##i(lua_State *L, void *o) \
+	{ VIEW(v, o); push_mx(L, &v, &metrics[i]); }
+MX_FIELD(1) MX_FIELD(2) MX_FIELD(3) MX_FIELD(4) MX_FIELD(5) MX_FIELD(6) MX_FIELD(7)
+MX_FIELD(8) MX_FIELD(9) MX_FIELD(10) MX_FIELD(11) MX_FIELD(12) MX_FIELD(13)
+MX_FIELD(14) MX_FIELD(15)
+typedef char metrics_have_fields[NMETRICS == 16 ? 1 : -1];
+
+/* the locked metrics, by name in RTAX order, or nil */
+static void f_lock(lua_State *L, void *o)
+{
+	uint32_t lock;
+	int i, n = 0;
+	VIEW(v, o);
+	lock = rt_lock(&v);
+	if (!lock) {
+		lua_pushnil(L);
+		return;
+	}
+	lua_newtable(L);
+	for (i = 0; i < NMETRICS; i++)
+		if (lock & (1u << metrics[i].rtax)) {
+			lua_pushstring(L, metrics[i].name);
+			lua_rawseti(L, -2, ++n);
+		}
+}
+
 static void f_onlink(lua_State *L, void *o)
 {
 	VIEW(v, o);
@@ -466,7 +561,12 @@ static const vn_field route_fields[] = {
 	{ "gateway", f_gateway }, { "dev", f_dev }, { "src", f_src },
 	{ "metric", f_metric }, { "scope", f_scope }, { "protocol", f_protocol },
 	{ "type", f_type }, { "mtu", f_mtu }, { "onlink", f_onlink },
-	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { "pref", f_pref }, { NULL, NULL }
+	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { "pref", f_pref },
+	{ "window", f_mx1 }, { "rtt", f_mx2 }, { "rttvar", f_mx3 }, { "ssthresh", f_mx4 },
+	{ "cwnd", f_mx5 }, { "advmss", f_mx6 }, { "reordering", f_mx7 }, { "hoplimit", f_mx8 },
+	{ "initcwnd", f_mx9 }, { "features", f_mx10 }, { "rto_min", f_mx11 },
+	{ "initrwnd", f_mx12 }, { "quickack", f_mx13 }, { "congctl", f_mx14 },
+	{ "fastopen_no_cookie", f_mx15 }, { "lock", f_lock }, { NULL, NULL }
 };
 
 /* Pushes a route box holding a copy of the payload p (len bytes). */
@@ -656,9 +756,15 @@ enum { R_ADD, R_REPLACE, R_DEL, R_CHANGE, R_APPEND };
 
 static const char *const route_keys[] = { "dst", "gateway", "dev", "src",
 	"metric", "scope", "protocol", "type", "table", "mtu", "nexthops",
-	"onlink", "family", "nhid", "pref", NULL };
+	"onlink", "family", "nhid", "pref",
+	/* metrics[1..] in their order, then lock */
+	"window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss", "reordering", "hoplimit",
+	"initcwnd", "features", "rto_min", "initrwnd", "quickack", "congctl",
+	"fastopen_no_cookie", "lock", NULL };
 enum { K_DST, K_GATEWAY, K_DEV, K_SRC, K_METRIC, K_SCOPE, K_PROTOCOL, K_TYPE,
-       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID, K_PREF };
+       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID, K_PREF,
+       K_MX1, K_LOCK = K_MX1 + NMETRICS - 1 };
+typedef char route_keys_fit_has[K_LOCK < 32 ? 1 : -1];
 static const char *const nh_keys[] = { "gateway", "dev", "weight", "onlink", NULL };
 
 /* An address option that must be a host address (no prefix): 1 and *out
@@ -706,14 +812,96 @@ typedef struct rt_req {
 	int prio_set;
 	const char *what; /* option naming a missing link */
 	int err;
-	int family, type, proto, mtu_set, nnh;
-	uint32_t table, prio, mtu;
+	int family, type, proto, nnh;
+	uint32_t mx_set, lock;    /* bit rtax: metric given, locked */
+	uint32_t mx[RTAX_MAX + 1];
+	char cc[CC_MAX];          /* congctl */
+	uint32_t table, prio;
 	uint32_t nhid;    /* a nexthop object (RTA_NH_ID), 0: none */
 	int pref;         /* an IPv6 route's RTA_PREF, -1: none */
 	vn_ip dst, src;   /* src.len 0: none */
 	rt_hop *nh;       /* nnh next hops: a userdata on the stack, or &one */
 	rt_hop one;
 } rt_req;
+
+/* Reads metric m (not mtu) from the options at 2 into q. May raise. */
+static void parse_mx(lua_State *L, rt_req *q, const rt_metric *m)
+{
+	const char *fn = q->fn;
+	lua_Integer n = 0;
+	const char *s;
+	int b;
+	switch (m->kind) {
+	case M_BOOL:
+		if (!vn_opt_bool(L, 2, fn, m->name, &b))
+			return;
+		n = b;
+		break;
+	case M_STR:
+		if (!(s = vn_opt_str(L, 2, fn, m->name, CC_MAX - 1)))
+			return;
+		lua_getfield(L, 2, m->name);
+		if (!*s || strlen(s) != lua_rawlen(L, -1))
+			luaL_error(L, "%s: option '%s' must be a congestion control name", fn,
+				   m->name);
+		lua_pop(L, 1);
+		snprintf(q->cc, sizeof q->cc, "%s", s);
+		break;
+	case M_FEAT:
+		lua_getfield(L, 2, m->name);
+		if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "ecn") &&
+		    lua_rawlen(L, -1) == 3) {
+			lua_pop(L, 1);
+			n = RTAX_FEATURE_ECN;
+			break;
+		}
+		if (lua_type(L, -1) == LUA_TSTRING)
+			luaL_error(L, "%s: option 'features' must be 'ecn' or a number, got '%s'",
+				   fn, lua_tostring(L, -1));
+		lua_pop(L, 1);
+		/* fall through */
+	default:
+		if (!vn_opt_int(L, 2, fn, m->name, m->min, m->max, &n))
+			return;
+		if (m->kind == M_MS8)
+			n *= 8;
+		else if (m->kind == M_MS4)
+			n *= 4;
+	}
+	q->mx[m->rtax] = (uint32_t)n;
+	q->mx_set |= 1u << m->rtax;
+	/* as ip does: the kernel takes rto_min from a route only when locked */
+	if (m->rtax == RTAX_RTO_MIN)
+		q->lock |= 1u << RTAX_RTO_MIN;
+}
+
+/* Reads option lock (a list of metric names) into q->lock. May raise. */
+static void parse_lock(lua_State *L, rt_req *q)
+{
+	size_t i, n;
+	int j;
+	lua_getfield(L, 2, "lock");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "%s: option 'lock' must be a list of metric names ('mtu', "
+			   "'window', ...), got %s", q->fn, luaL_typename(L, -1));
+	n = lua_rawlen(L, -1);
+	for (i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, (int)i);
+		for (j = 0; j < NMETRICS; j++)
+			if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), metrics[j].name) &&
+			    strlen(metrics[j].name) == lua_rawlen(L, -1))
+				break;
+		if (j == NMETRICS)
+			luaL_error(L, "%s: option 'lock': item %d is not a metric name", q->fn, (int)i);
+		q->lock |= 1u << metrics[j].rtax;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
 
 /* Parses one nexthop table at idx into h. Returns 0 or -ENODEV (q->what
  * set). */
@@ -776,8 +964,15 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (VN_HAS(q->has, K_METRIC) &&
 	    (q->prio_set = vn_opt_int(L, 2, fn, "metric", 0, 0xffffffffLL, &n)))
 		q->prio = (uint32_t)n;
-	if (VN_HAS(q->has, K_MTU) && (q->mtu_set = vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)))
-		q->mtu = (uint32_t)n;
+	if (VN_HAS(q->has, K_MTU) && vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)) {
+		q->mx[RTAX_MTU] = (uint32_t)n;
+		q->mx_set |= 1u << RTAX_MTU;
+	}
+	for (i = 1; i < NMETRICS; i++)
+		if (VN_HAS(q->has, K_MX1 + i - 1))
+			parse_mx(L, q, &metrics[i]);
+	if (VN_HAS(q->has, K_LOCK))
+		parse_lock(L, q);
 	if (VN_HAS(q->has, K_NHID) && vn_opt_int(L, 2, fn, "nhid", 1, 0xffffffffLL, &n)) {
 		q->nhid = (uint32_t)n;
 		/* the nexthop object is the route's next hop: the kernel
@@ -954,9 +1149,19 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		put_u32(h, RTA_PRIORITY, q->prio);
 	if (q->src.len)
 		put_attr(h, RTA_PREFSRC, q->src.b, (size_t)q->src.len);
-	if (q->mtu_set) {
+	if (q->mx_set || q->lock) {
 		struct rtattr *m = put_attr(h, RTA_METRICS, NULL, 0);
-		put_u32(h, RTAX_MTU, q->mtu);
+		if (q->lock)
+			put_u32(h, RTAX_LOCK, q->lock);
+		for (i = 0; i < NMETRICS; i++) {
+			int t = metrics[i].rtax;
+			if (!(q->mx_set & (1u << t)))
+				continue;
+			if (t == RTAX_CC_ALGO)
+				put_attr(h, t, q->cc, strlen(q->cc) + 1);
+			else
+				put_u32(h, t, q->mx[t]);
+		}
 		end_nest(h, m);
 	}
 	if (q->pref >= 0) {
@@ -1309,6 +1514,52 @@ static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
 	}
 }
 
+/* adds the metrics as ip prints them: " mtu lock 1400 rtt 10ms ..." */
+static void add_metrics(lua_State *L, luaL_Buffer *buf, const rt_view *v)
+{
+	uint32_t lock = rt_lock(v);
+	char num[48];
+	int i;
+	for (i = 0; i < NMETRICS; i++) {
+		const rt_metric *m = &metrics[i];
+		const struct rtattr *a = rt_mx(v, m->rtax);
+		uint32_t x = rta_u32(a);
+		int locked = (lock >> m->rtax) & 1;
+		if (!a && !locked)
+			continue;
+		luaL_addchar(buf, ' ');
+		luaL_addstring(buf, m->name);
+		luaL_addstring(buf, locked ? " lock " : " ");
+		switch (m->kind) {
+		case M_MS: case M_MS8: case M_MS4:
+			x = m->kind == M_MS8 ? x / 8 : m->kind == M_MS4 ? x / 4 : x;
+			if (x >= 1000)
+				snprintf(num, sizeof num, "%gs", x / 1e3);
+			else
+				snprintf(num, sizeof num, "%lums", (unsigned long)x);
+			break;
+		case M_FEAT:
+			if (x == RTAX_FEATURE_ECN)
+				snprintf(num, sizeof num, "ecn");
+			else if (x & RTAX_FEATURE_ECN)
+				/* (ip then prints all the bits) */
+				snprintf(num, sizeof num, "ecn 0x%lx", (unsigned long)x);
+			else
+				snprintf(num, sizeof num, "0x%lx", (unsigned long)x);
+			break;
+		case M_STR:
+			if (a) {
+				push_mx(L, v, m);
+				luaL_addvalue(buf);
+			}
+			continue;
+		default:
+			snprintf(num, sizeof num, "%lu", (unsigned long)x);
+		}
+		luaL_addstring(buf, num);
+	}
+}
+
 /* __tostring: "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
 static int m_tostring(lua_State *L)
 {
@@ -1316,7 +1567,6 @@ static int m_tostring(lua_State *L)
 	rt_nh nh;
 	rt_nhit it;
 	luaL_Buffer buf;
-	uint32_t mtu;
 	int n, fam;
 	rt_view v;
 
@@ -1362,10 +1612,7 @@ static int m_tostring(lua_State *L)
 		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_PRIORITY)));
 		add_word(L, &buf, "metric");
 	}
-	if (rt_mtu(&v, &mtu)) {
-		lua_pushinteger(L, (lua_Integer)mtu);
-		add_word(L, &buf, "mtu");
-	}
+	add_metrics(L, &buf, &v);
 	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
 		push_pref(L, &v);
 		add_word(L, &buf, "pref");

@@ -1018,3 +1018,100 @@ describe("IPv4 routes via IPv6 gateways, and IPv6 route preference", function()
     assert.are.same(before, snapshot(name))
   end)
 end)
+
+describe("route metrics", function()
+  teardown(H.cleanup)
+
+  -- the metrics part of `ip route show` (text: the JSON leaves out locks)
+  local function ipmetrics(name, dst)
+    local ok, out = H.sh(("ip -n %s route show %s"):format(H.quote(name), dst))
+    assert(ok, out)
+    return assert(out:match(" scope link (.-)%s*\n"), out)
+  end
+
+  local all = { mtu = 1400, window = 100, rtt = 10, rttvar = 5, ssthresh = 7, cwnd = 8,
+                advmss = 1000, reordering = 3, hoplimit = 5, initcwnd = 9, features = "ecn",
+                rto_min = 20, initrwnd = 11, quickack = true, congctl = "reno",
+                fastopen_no_cookie = true, lock = { "mtu", "congctl" } }
+
+  it("sets every metric ip knows, reads them back and prints them as ip does", function()
+    local ns, name = net("mx")
+    local o = { dst = "10.5.0.0/16", dev = "va" }
+    for k, v in pairs(all) do o[k] = v end
+    local r = assert(ns:route_add(o))
+    local e = assert(find(iproutes(name), "10.5.0.0/16")).metrics[1]
+    for _, k in ipairs({ "mtu", "window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss",
+                         "reordering", "hoplimit", "initcwnd", "rto_min", "initrwnd" }) do
+      assert.are.equal(all[k], e[k], k)
+      assert.are.equal(all[k], r[k], k)
+    end
+    assert.are_not.equal(nil, e.ecn); assert.are.equal(1, r.features)
+    assert.are.equal(1, e.quickack); assert.is_true(r.quickack)
+    assert.are.equal(1, e.fastopen_no_cookie); assert.is_true(r.fastopen_no_cookie)
+    assert.are.equal("reno", e.congestion); assert.are.equal("reno", r.congctl)
+    -- rto_min is locked as ip locks it
+    assert.are.same({ "mtu", "rto_min", "congctl" }, r.lock)
+    local want = ipmetrics(name, "10.5.0.0/16")
+    assert.are.equal("mtu lock 1400 window 100 rtt 10ms rttvar 5ms ssthresh 7 cwnd 8 advmss 1000 "
+      .. "reordering 3 hoplimit 5 initcwnd 9 features ecn rto_min lock 20ms initrwnd 11 "
+      .. "quickack 1 congctl lock reno fastopen_no_cookie 1", want)
+    assert.truthy(tostring(r):find("scope link " .. want, 1, true), tostring(r))
+    -- a route read from a dump is the same; one without metrics has none
+    for x in ns:routes() do
+      if x.dst == "10.5.0.0/16" then assert.are.same(r:totable(), x:totable()) end
+      if x.dst == "10.0.0.0/24" then
+        for k in pairs(all) do assert.is_nil(x[k], k) end
+      end
+    end
+    -- made by ip, seconds printed as ip does, replaced by vnet
+    H.ipdo(name, "route", "add", "10.6.0.0/16", "dev", "va", "rtt", "2s", "window", "lock", "7")
+    local x
+    for y in ns:routes() do if y.dst == "10.6.0.0/16" then x = y end end
+    assert.are.equal(2000, x.rtt)
+    assert.are.same({ "window" }, x.lock)
+    assert.truthy(tostring(x):find("scope link " .. ipmetrics(name, "10.6.0.0/16"), 1, true))
+    assert.truthy(tostring(x):find("window lock 7 rtt 2s", 1, true), tostring(x))
+    r = assert(ns:route_replace{ dst = "10.6.0.0/16", dev = "va", hoplimit = 64, initcwnd = 10 })
+    e = assert(find(iproutes(name), "10.6.0.0/16")).metrics[1]
+    assert.are.equal(64, e.hoplimit); assert.are.equal(10, e.initcwnd); assert.is_nil(e.rtt)
+    assert.is_nil(r.lock)
+    -- IPv6 routes too
+    local r6 = assert(ns:route_add{ dst = "2001:db8:5::/48", dev = "va", advmss = 1200, lock = { "advmss" } })
+    assert.are.equal(1200, r6.advmss)
+    assert.are.equal(1200, find(iproutes(name, "inet6"), "2001:db8:5::/48").metrics[1].advmss)
+    assert.is_true(r6:delete())
+  end)
+
+  it("raises for metric values out of range and returns the kernel's refusals", function()
+    local ns, name = net("mxbad")
+    local before = snapshot(name)
+    local bad = {
+      window = { -1, 2^32, 2^32 + 1, 2^63, 0/0, 1.5, "100", true },
+      rtt = { -1, 536870912, 2^32, "10ms" }, rttvar = { -1, 1073741824 },
+      ssthresh = { -1, 2^32 }, cwnd = { 2^32 }, advmss = { -1 }, reordering = { 2^32 },
+      hoplimit = { 256, -1 }, initcwnd = { 2^32 }, initrwnd = { -1 }, rto_min = { 2^32, "20ms" },
+      features = { "ecn\0", "fast", -1, 2^32, {} }, quickack = { 1, "yes" },
+      fastopen_no_cookie = { 0 }, congctl = { "", "abcdefghijklmnop", "re\0no", 5 },
+      lock = { "mtu", { "mtu", "speed" }, { 1 }, { "mtu\0" }, true },
+    }
+    for k, vals in pairs(bad) do
+      for _, v in ipairs(vals) do
+        for _, fn in ipairs({ "route_add", "route_replace", "route_change" }) do
+          H.raises(function() return ns[fn](ns, { dst = "10.5.0.0/16", dev = "va", [k] = v }) end,
+                   fn, "'" .. k .. "'")
+        end
+      end
+    end
+    assert.are.same(before, snapshot(name))
+    H.fails("EINVAL", ns:route_add{ dst = "10.5.0.0/16", dev = "va", congctl = "nosuchcc" })
+    H.fails("EINVAL", ns:route_add{ dst = "10.5.0.0/16", dev = "va", features = 0x10000 })
+    assert.are.same(before, snapshot(name))
+    -- feature bits ip has no name for are printed as ip prints them
+    for i, f in ipairs({ 2, 3 }) do
+      local dst = ("10.9.%d.0/24"):format(i)
+      local r = assert(ns:route_add{ dst = dst, dev = "va", features = f })
+      assert.are.equal(f, r.features)
+      assert.truthy(tostring(r):find("scope link " .. ipmetrics(name, dst), 1, true), tostring(r))
+    end
+  end)
+end)
