@@ -921,24 +921,19 @@ static int keep_echo(const struct nlmsghdr *h, void *arg)
 	return ru_msg(h, &v);
 }
 
-/* After the rule q made (its request msg) was acked without an echo we
- * could keep (memory ran out while it was read), finds it by a dump.
- * Pushes it and returns 1; returns 0 when it cannot be told apart (nothing
- * pushed). */
-static int read_back(lua_State *L, vn_ns *ns, struct nl_msg *msg, const ru_req *q,
+/* After the rule q made (m->want: the key of its request) was acked without
+ * an echo we could keep (memory ran out while it was read), finds it by a
+ * dump. Pushes it and returns 1; returns 0 when it cannot be told apart
+ * (nothing pushed). */
+static int read_back(lua_State *L, vn_ns *ns, struct rule_match *m, const ru_req *q,
 		     vn_list *l)
 {
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	struct rule_match m;
 	const void *p;
 	size_t len;
-	ru_view v;
-	ru_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
-	ru_key_of(&v, &m.want);
-	m.q = q;
+	m->q = q;
 	vn_list_free(l);
 	l->oom = 0;
-	if (rule_dump(ns, q->family, keep_match, &m, l) < 0 || l->n != 1 ||
+	if (rule_dump(ns, q->family, keep_match, m, l) < 0 || l->n != 1 ||
 	    !(p = vn_list_first(l, &len)))
 		return 0;
 	push_rule(L, p, len, 1);
@@ -950,6 +945,7 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct nl_msg *msg;
 	vn_list *l = NULL;
+	struct rule_match m;
 	const void *p;
 	size_t len;
 	ru_req q;
@@ -994,13 +990,19 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if ((p = vn_list_first(l, &len))) {
+	/* what the request asked for, kept before msg is freed (pushing may
+	 * raise) */
+	{
+		struct nlmsghdr *h = nlmsg_hdr(msg);
+		ru_view v;
+		ru_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+		ru_key_of(&v, &m.want);
 		nlmsg_free(msg);
+	}
+	if ((p = vn_list_first(l, &len))) {
 		push_rule(L, p, len, 1);
 	} else {
-		rc = read_back(L, ns, msg, &q, l);
-		nlmsg_free(msg);
-		if (!rc) {
+		if (!read_back(L, ns, &m, &q, l)) {
 			vn_list_free(l);
 			return vn_fail(L, "rule_add: the rule was added but could not be "
 				       "read back", ENOMEM, NULL);
