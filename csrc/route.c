@@ -4,8 +4,12 @@
  *   ns:route_add{ dst =, gateway =, dev =, src =, metric =, scope =,
  *                 protocol =, type =, table =, mtu =, onlink =, family =,
  *                 nexthops = { { gateway =, dev =, weight =, onlink = }, ... },
- *                 nhid = }
+ *                 nhid =, pref =, and the metrics: window =, rtt =, rttvar =,
+ *                 ssthresh =, cwnd =, advmss =, reordering =, hoplimit =,
+ *                 initcwnd =, features =, rto_min =, initrwnd =, quickack =,
+ *                 congctl =, fastopen_no_cookie =, lock = { "mtu", ... } }
  *   ns:route_replace{ ...same... }      ns:route_del{ ...same... }
+ *   ns:route_change{ ...same... }       ns:route_append{ ...same... }
  *   ns:routes{ table =, family =, dev =, protocol =, type = }   (iterator)
  *   ns:route_get(addr [, { from =, iif =, oif =, mark = }])
  *   route:delete()
@@ -18,6 +22,7 @@
  * sent (from a dump, an echo or a get) and decodes fields on access.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -151,8 +156,29 @@ static void push_rta_addr(lua_State *L, int fam, const struct rtattr *a, int ple
 /* A next hop: the flat attributes of a route, or one of RTA_MULTIPATH. */
 typedef struct rt_nh {
 	int ifindex, weight, flags;
-	const struct rtattr *gw;
+	const struct rtattr *gw;    /* RTA_GATEWAY, or RTA_VIA when via is set */
+	int via;
 } rt_nh;
+
+/* Pushes the gateway of next hop nh of a route of family fam: an address of
+ * that family (RTA_GATEWAY) or of the family RTA_VIA names (an IPv4 route
+ * via an IPv6 gateway), or nil. */
+static void push_gw(lua_State *L, int fam, const rt_nh *nh)
+{
+	const size_t off = offsetof(struct rtvia, rtvia_addr);
+	struct rtvia via;
+	if (!nh->gw || !nh->via) {
+		push_rta_addr(L, fam, nh->gw, -1);
+		return;
+	}
+	if (RTA_PAYLOAD(nh->gw) < off) {
+		lua_pushnil(L);
+		return;
+	}
+	memcpy(&via, RTA_DATA(nh->gw), off);
+	vn_push_ip(L, via.rtvia_family, (const char *)RTA_DATA(nh->gw) + off,
+		   RTA_PAYLOAD(nh->gw) - off, -1);
+}
 
 /* The most next hops a request may carry: as iproute2 and the kernel
  * allow many more, routes read from the kernel have no such limit. */
@@ -173,7 +199,7 @@ static void rt_nh_begin(rt_nhit *it, const rt_view *v)
 	it->v = v;
 	it->x = mp ? (const struct rtnexthop *)RTA_DATA(mp) : NULL;
 	it->left = mp ? RTA_PAYLOAD(mp) : 0;
-	it->flat = !mp && (RA(v, RTA_OIF) || RA(v, RTA_GATEWAY));
+	it->flat = !mp && (RA(v, RTA_OIF) || RA(v, RTA_GATEWAY) || RA(v, RTA_VIA));
 }
 
 /* Fills *nh with the next hop and returns 1, or returns 0 at the end. */
@@ -188,6 +214,9 @@ static int rt_nh_next(rt_nhit *it, rt_nh *nh)
 		nh->weight = 1;
 		nh->flags = it->v->h->rtm_flags & 0xff;
 		nh->gw = RA(it->v, RTA_GATEWAY);
+		nh->via = !nh->gw && RA(it->v, RTA_VIA);
+		if (nh->via)
+			nh->gw = RA(it->v, RTA_VIA);
 		return 1;
 	}
 	if (!x || it->left < sizeof *x || x->rtnh_len < sizeof *x || x->rtnh_len > it->left)
@@ -196,11 +225,15 @@ static int rt_nh_next(rt_nhit *it, rt_nh *nh)
 	nh->weight = x->rtnh_hops + 1; /* the kernel keeps weight - 1 */
 	nh->flags = x->rtnh_flags;
 	nh->gw = NULL;
+	nh->via = 0;
 	a = RTNH_DATA(x);
 	alen = x->rtnh_len - (unsigned int)RTNH_LENGTH(0);
 	for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-		if ((a->rta_type & NLA_TYPE_MASK) == RTA_GATEWAY)
+		if ((a->rta_type & NLA_TYPE_MASK) == RTA_GATEWAY ||
+		    (!nh->gw && (a->rta_type & NLA_TYPE_MASK) == RTA_VIA)) {
+			nh->via = (a->rta_type & NLA_TYPE_MASK) == RTA_VIA;
 			nh->gw = a;
+		}
 	if ((unsigned int)RTNH_ALIGN(x->rtnh_len) >= it->left) {
 		it->left = 0;
 	} else {
@@ -231,19 +264,85 @@ static int rt_single(const rt_view *v, rt_nh *nh)
 	return rt_nexthops(v, nh) == 1;
 }
 
-static int rt_mtu(const rt_view *v, uint32_t *mtu)
+/* ---- metrics (RTA_METRICS) ---------------------------------------------- */
+/* how a metric is given and read: a number, milliseconds (the kernel keeps
+ * rtt in 1/8 and rttvar in 1/4 ms), a boolean, the features' bits or a
+ * congestion control name */
+enum { M_NUM, M_MS, M_MS8, M_MS4, M_BOOL, M_FEAT, M_STR };
+typedef struct rt_metric {
+	const char *name;
+	int rtax, kind;
+	lua_Integer min, max;
+} rt_metric;
+/* in RTAX order, which is the order ip prints them in */
+static const rt_metric metrics[] = {
+	{ "mtu", RTAX_MTU, M_NUM, 1, 65535 },
+	{ "window", RTAX_WINDOW, M_NUM, 0, 0xffffffffLL },
+	{ "rtt", RTAX_RTT, M_MS8, 0, 0xffffffffLL / 8 },
+	{ "rttvar", RTAX_RTTVAR, M_MS4, 0, 0xffffffffLL / 4 },
+	{ "ssthresh", RTAX_SSTHRESH, M_NUM, 0, 0xffffffffLL },
+	{ "cwnd", RTAX_CWND, M_NUM, 0, 0xffffffffLL },
+	{ "advmss", RTAX_ADVMSS, M_NUM, 0, 0xffffffffLL },
+	{ "reordering", RTAX_REORDERING, M_NUM, 0, 0xffffffffLL },
+	{ "hoplimit", RTAX_HOPLIMIT, M_NUM, 0, 255 },
+	{ "initcwnd", RTAX_INITCWND, M_NUM, 0, 0xffffffffLL },
+	{ "features", RTAX_FEATURES, M_FEAT, 0, 0xffffffffLL },
+	{ "rto_min", RTAX_RTO_MIN, M_MS, 0, 0xffffffffLL },
+	{ "initrwnd", RTAX_INITRWND, M_NUM, 0, 0xffffffffLL },
+	{ "quickack", RTAX_QUICKACK, M_BOOL, 0, 1 },
+	{ "congctl", RTAX_CC_ALGO, M_STR, 0, 0 },
+	{ "fastopen_no_cookie", RTAX_FASTOPEN_NO_COOKIE, M_BOOL, 0, 1 },
+};
+#define NMETRICS ((int)(sizeof metrics / sizeof *metrics))
+#define CC_MAX 16   /* TCP_CA_NAME_MAX */
+
+/* The metric of type rtax in v (RTA_METRICS), or NULL. */
+static const struct rtattr *rt_mx(const rt_view *v, int rtax)
 {
 	const struct rtattr *a = RA(v, RTA_METRICS);
 	unsigned int left;
 	if (!a)
-		return 0;
+		return NULL;
 	left = RTA_PAYLOAD(a);
 	for (a = (const struct rtattr *)RTA_DATA(a); RTA_OK(a, left); a = RTA_NEXT(a, left))
-		if ((a->rta_type & NLA_TYPE_MASK) == RTAX_MTU) {
-			*mtu = rta_u32(a);
-			return 1;
-		}
-	return 0;
+		if ((a->rta_type & NLA_TYPE_MASK) == rtax)
+			return a;
+	return NULL;
+}
+
+static int rt_mtu(const rt_view *v, uint32_t *mtu)
+{
+	const struct rtattr *a = rt_mx(v, RTAX_MTU);
+	if (a)
+		*mtu = rta_u32(a);
+	return a != NULL;
+}
+
+/* Pushes metric m of v as the field gives it (nil when absent). */
+static void push_mx(lua_State *L, const rt_view *v, const rt_metric *m)
+{
+	const struct rtattr *a = rt_mx(v, m->rtax);
+	uint32_t x = rta_u32(a);
+	if (!a) {
+		lua_pushnil(L);
+		return;
+	}
+	switch (m->kind) {
+	case M_MS8: lua_pushinteger(L, (lua_Integer)(x / 8)); break;
+	case M_MS4: lua_pushinteger(L, (lua_Integer)(x / 4)); break;
+	case M_BOOL: lua_pushboolean(L, x != 0); break;
+	case M_STR:
+		lua_pushlstring(L, (const char *)RTA_DATA(a), strnlen((const char *)RTA_DATA(a),
+								       RTA_PAYLOAD(a)));
+		break;
+	default: lua_pushinteger(L, (lua_Integer)x);
+	}
+}
+
+/* the bits of RTAX_LOCK */
+static uint32_t rt_lock(const rt_view *v)
+{
+	return rta_u32(rt_mx(v, RTAX_LOCK));
 }
 
 static int rt_onlink(const rt_view *v)
@@ -282,7 +381,10 @@ static void f_gateway(lua_State *L, void *o)
 {
 	rt_nh nh;
 	VIEW(v, o);
-	push_rta_addr(L, v.h->rtm_family, rt_single(&v, &nh) ? nh.gw : NULL, -1);
+	if (rt_single(&v, &nh))
+		push_gw(L, v.h->rtm_family, &nh);
+	else
+		lua_pushnil(L);
 }
 static void f_dev(lua_State *L, void *o)
 {
@@ -334,6 +436,58 @@ static void f_mtu(lua_State *L, void *o)
 	else
 		lua_pushnil(L);
 }
+/* an IPv6 route's preference (RFC 4191, ip's pref): low, medium or high */
+static const char *const prefs[] = { "medium", "high", "low", NULL };
+static const int pref_vals[] = { 0, 1, 3 };   /* ICMPV6_ROUTER_PREF_* */
+
+static void push_pref(lua_State *L, const rt_view *v)
+{
+	const struct rtattr *a = RA(v, RTA_PREF);
+	unsigned char p;
+	int i;
+	if (v->h->rtm_family != AF_INET6 || !a || RTA_PAYLOAD(a) < 1) {
+		lua_pushnil(L);
+		return;
+	}
+	p = *(const unsigned char *)RTA_DATA(a);
+	for (i = 0; prefs[i]; i++)
+		if (pref_vals[i] == p) {
+			lua_pushstring(L, prefs[i]);
+			return;
+		}
+	lua_pushinteger(L, p);
+}
+static void f_pref(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	push_pref(L, &v);
+}
+#define MX_FIELD(i) static void f_mx##i(lua_State *L, void *o) \
+	{ VIEW(v, o); push_mx(L, &v, &metrics[i]); }
+MX_FIELD(1) MX_FIELD(2) MX_FIELD(3) MX_FIELD(4) MX_FIELD(5) MX_FIELD(6) MX_FIELD(7)
+MX_FIELD(8) MX_FIELD(9) MX_FIELD(10) MX_FIELD(11) MX_FIELD(12) MX_FIELD(13)
+MX_FIELD(14) MX_FIELD(15)
+typedef char metrics_have_fields[NMETRICS == 16 ? 1 : -1];
+
+/* the locked metrics, by name in RTAX order, or nil */
+static void f_lock(lua_State *L, void *o)
+{
+	uint32_t lock;
+	int i, n = 0;
+	VIEW(v, o);
+	lock = rt_lock(&v);
+	if (!lock) {
+		lua_pushnil(L);
+		return;
+	}
+	lua_newtable(L);
+	for (i = 0; i < NMETRICS; i++)
+		if (lock & (1u << metrics[i].rtax)) {
+			lua_pushstring(L, metrics[i].name);
+			lua_rawseti(L, -2, ++n);
+		}
+}
+
 static void f_onlink(lua_State *L, void *o)
 {
 	VIEW(v, o);
@@ -354,7 +508,7 @@ static void f_nexthops(lua_State *L, void *o)
 	while (rt_nh_next(&it, &nh)) {
 		lua_createtable(L, 0, 4);
 		if (nh.gw) {
-			push_rta_addr(L, v.h->rtm_family, nh.gw, -1);
+			push_gw(L, v.h->rtm_family, &nh);
 			lua_setfield(L, -2, "gateway");
 		}
 		if (nh.ifindex > 0) {
@@ -376,7 +530,12 @@ static const vn_field route_fields[] = {
 	{ "gateway", f_gateway }, { "dev", f_dev }, { "src", f_src },
 	{ "metric", f_metric }, { "scope", f_scope }, { "protocol", f_protocol },
 	{ "type", f_type }, { "mtu", f_mtu }, { "onlink", f_onlink },
-	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { NULL, NULL }
+	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { "pref", f_pref },
+	{ "window", f_mx1 }, { "rtt", f_mx2 }, { "rttvar", f_mx3 }, { "ssthresh", f_mx4 },
+	{ "cwnd", f_mx5 }, { "advmss", f_mx6 }, { "reordering", f_mx7 }, { "hoplimit", f_mx8 },
+	{ "initcwnd", f_mx9 }, { "features", f_mx10 }, { "rto_min", f_mx11 },
+	{ "initrwnd", f_mx12 }, { "quickack", f_mx13 }, { "congctl", f_mx14 },
+	{ "fastopen_no_cookie", f_mx15 }, { "lock", f_lock }, { NULL, NULL }
 };
 
 /* Pushes a route box holding a copy of the payload p (len bytes). */
@@ -563,13 +722,19 @@ static int ns_routes(lua_State *L)
 }
 
 /* ---- building a route from options ------------------------------------ */
-enum { R_ADD, R_REPLACE, R_DEL };
+enum { R_ADD, R_REPLACE, R_DEL, R_CHANGE, R_APPEND };
 
 static const char *const route_keys[] = { "dst", "gateway", "dev", "src",
 	"metric", "scope", "protocol", "type", "table", "mtu", "nexthops",
-	"onlink", "family", "nhid", NULL };
+	"onlink", "family", "nhid", "pref",
+	/* metrics[1..] in their order, then lock */
+	"window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss", "reordering", "hoplimit",
+	"initcwnd", "features", "rto_min", "initrwnd", "quickack", "congctl",
+	"fastopen_no_cookie", "lock", NULL };
 enum { K_DST, K_GATEWAY, K_DEV, K_SRC, K_METRIC, K_SCOPE, K_PROTOCOL, K_TYPE,
-       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID };
+       K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID, K_PREF,
+       K_MX1, K_LOCK = K_MX1 + NMETRICS - 1 };
+typedef char route_keys_fit_has[K_LOCK < 32 ? 1 : -1];
 static const char *const nh_keys[] = { "gateway", "dev", "weight", "onlink", NULL };
 
 /* An address option that must be a host address (no prefix): 1 and *out
@@ -593,6 +758,14 @@ static int opt_host(lua_State *L, int idx, const char *fn, const char *key,
 	return vn_opt_ip(L, idx, fn, key, family, out);
 }
 
+/* The family a gateway option of the table at idx must have on a route of
+ * family fam: an IPv4 route may go via an IPv6 gateway (RTA_VIA, as
+ * `ip route add 10.0.0.0/8 via inet6 fe80::1`). */
+static int gw_family(lua_State *L, int idx, int fam)
+{
+	return fam == AF_INET && vn_str_family(L, idx, "gateway") == AF_INET6 ? AF_INET6 : fam;
+}
+
 /* One next hop of a request. */
 typedef struct rt_hop {
 	int ifindex, weight, flags;   /* weight 1..256 */
@@ -609,13 +782,95 @@ typedef struct rt_req {
 	int prio_set;
 	const char *what; /* option naming a missing link */
 	int err;
-	int family, type, proto, mtu_set, nnh;
-	uint32_t table, prio, mtu;
+	int family, type, proto, nnh;
+	uint32_t mx_set, lock;    /* bit rtax: metric given, locked */
+	uint32_t mx[RTAX_MAX + 1];
+	char cc[CC_MAX];          /* congctl */
+	uint32_t table, prio;
 	uint32_t nhid;    /* a nexthop object (RTA_NH_ID), 0: none */
+	int pref;         /* an IPv6 route's RTA_PREF, -1: none */
 	vn_ip dst, src;   /* src.len 0: none */
 	rt_hop *nh;       /* nnh next hops: a userdata on the stack, or &one */
 	rt_hop one;
 } rt_req;
+
+/* Reads metric m (not mtu) from the options at 2 into q. May raise. */
+static void parse_mx(lua_State *L, rt_req *q, const rt_metric *m)
+{
+	const char *fn = q->fn;
+	lua_Integer n = 0;
+	const char *s;
+	int b;
+	switch (m->kind) {
+	case M_BOOL:
+		if (!vn_opt_bool(L, 2, fn, m->name, &b))
+			return;
+		n = b;
+		break;
+	case M_STR:
+		/* copied into q->cc (the reader raises on a NUL byte or a name
+		 * too long for it) */
+		if (!(s = vn_opt_str(L, 2, fn, m->name, q->cc, sizeof q->cc)))
+			return;
+		if (!*s)
+			luaL_error(L, "%s: option '%s' must be a congestion control name", fn,
+				   m->name);
+		break;
+	case M_FEAT:
+		lua_getfield(L, 2, m->name);
+		if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "ecn") &&
+		    lua_rawlen(L, -1) == 3) {
+			lua_pop(L, 1);
+			n = RTAX_FEATURE_ECN;
+			break;
+		}
+		if (lua_type(L, -1) == LUA_TSTRING)
+			luaL_error(L, "%s: option 'features' must be 'ecn' or a number, got '%s'",
+				   fn, lua_tostring(L, -1));
+		lua_pop(L, 1);
+		/* fall through */
+	default:
+		if (!vn_opt_int(L, 2, fn, m->name, m->min, m->max, &n))
+			return;
+		if (m->kind == M_MS8)
+			n *= 8;
+		else if (m->kind == M_MS4)
+			n *= 4;
+	}
+	q->mx[m->rtax] = (uint32_t)n;
+	q->mx_set |= 1u << m->rtax;
+	/* as ip does: the kernel takes rto_min from a route only when locked */
+	if (m->rtax == RTAX_RTO_MIN)
+		q->lock |= 1u << RTAX_RTO_MIN;
+}
+
+/* Reads option lock (a list of metric names) into q->lock. May raise. */
+static void parse_lock(lua_State *L, rt_req *q)
+{
+	size_t i, n;
+	int j;
+	lua_getfield(L, 2, "lock");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (!lua_istable(L, -1))
+		luaL_error(L, "%s: option 'lock' must be a list of metric names ('mtu', "
+			   "'window', ...), got %s", q->fn, luaL_typename(L, -1));
+	n = lua_rawlen(L, -1);
+	for (i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, (int)i);
+		for (j = 0; j < NMETRICS; j++)
+			if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), metrics[j].name) &&
+			    strlen(metrics[j].name) == lua_rawlen(L, -1))
+				break;
+		if (j == NMETRICS)
+			luaL_error(L, "%s: option 'lock': item %d is not a metric name", q->fn, (int)i);
+		q->lock |= 1u << metrics[j].rtax;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
 
 /* Parses one nexthop table at idx into h. Returns 0 or -ENODEV (q->what
  * set). */
@@ -645,7 +900,7 @@ static int parse_nh(lua_State *L, int idx, vn_ns *ns, rt_req *q, int n, rt_hop *
 	h->weight = (int)w;
 	h->ifindex = dev;
 	h->flags = onlink ? RTNH_F_ONLINK : 0;
-	opt_host(L, idx, fn, "gateway", q->family, &h->gw);
+	opt_host(L, idx, fn, "gateway", gw_family(L, idx, q->family), &h->gw);
 	lua_pop(L, 1); /* fn */
 	return 0;
 }
@@ -662,7 +917,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 
 	/* scalar options (only those given are looked up) */
 	q->table = RT_TABLE_MAIN;
-	q->type = q->proto = q->scope = -1;
+	q->type = q->proto = q->scope = q->pref = -1;
 	if (VN_HAS(q->has, K_FAMILY) && vn_opt_family(L, 2, fn, "family", &q->family) &&
 	    q->family != AF_INET && q->family != AF_INET6)
 		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
@@ -678,8 +933,15 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (VN_HAS(q->has, K_METRIC) &&
 	    (q->prio_set = vn_opt_int(L, 2, fn, "metric", 0, 0xffffffffLL, &n)))
 		q->prio = (uint32_t)n;
-	if (VN_HAS(q->has, K_MTU) && (q->mtu_set = vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)))
-		q->mtu = (uint32_t)n;
+	if (VN_HAS(q->has, K_MTU) && vn_opt_int(L, 2, fn, "mtu", 1, 65535, &n)) {
+		q->mx[RTAX_MTU] = (uint32_t)n;
+		q->mx_set |= 1u << RTAX_MTU;
+	}
+	for (i = 1; i < NMETRICS; i++)
+		if (VN_HAS(q->has, K_MX1 + i - 1))
+			parse_mx(L, q, &metrics[i]);
+	if (VN_HAS(q->has, K_LOCK))
+		parse_lock(L, q);
 	if (VN_HAS(q->has, K_NHID) && vn_opt_int(L, 2, fn, "nhid", 1, 0xffffffffLL, &n)) {
 		q->nhid = (uint32_t)n;
 		/* the nexthop object is the route's next hop: the kernel
@@ -716,6 +978,11 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (!q->family)
 		q->family = AF_INET;
 
+	if (VN_HAS(q->has, K_PREF) && vn_opt_enum(L, 2, fn, "pref", prefs, &i)) {
+		if (q->family != AF_INET6)
+			luaL_error(L, "%s: option 'pref' is for IPv6 routes", fn);
+		q->pref = pref_vals[i];
+	}
 	if (!vn_opt_ip(L, 2, fn, "dst", q->family, &q->dst))
 		luaL_error(L, "%s: option 'dst' is required (an address/prefix or 'default')", fn);
 	if (VN_HAS(q->has, K_SRC))
@@ -758,7 +1025,8 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 		q->one.weight = 1;
 		q->one.flags = q->onlink ? RTNH_F_ONLINK : 0;
 		if ((VN_HAS(q->has, K_GATEWAY) &&
-		     opt_host(L, 2, fn, "gateway", q->family, &q->one.gw)) || dev)
+		     opt_host(L, 2, fn, "gateway", gw_family(L, 2, q->family), &q->one.gw)) ||
+		    dev)
 			q->nnh = 1;
 	}
 
@@ -796,9 +1064,25 @@ static void end_nest(struct nlmsghdr *h, struct rtattr *a)
 	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
 }
 
+/* a gateway: RTA_GATEWAY when it is of the route's family fam, else RTA_VIA */
+static void put_gw(struct nlmsghdr *h, int fam, const vn_ip *gw)
+{
+	const size_t off = offsetof(struct rtvia, rtvia_addr);
+	unsigned char b[sizeof(struct rtvia) + 16];
+	struct rtvia via;
+	if (gw->family == fam) {
+		put_attr(h, RTA_GATEWAY, gw->b, (size_t)gw->len);
+		return;
+	}
+	via.rtvia_family = (__kernel_sa_family_t)gw->family;
+	memcpy(b, &via, off);
+	memcpy(b + off, gw->b, (size_t)gw->len);
+	put_attr(h, RTA_VIA, b, off + (size_t)gw->len);
+}
+
 typedef union rt_msgbuf {
 	struct nlmsghdr h;
-	unsigned char b[512];   /* a route of up to 11 next hops */
+	unsigned char b[1024];  /* a route of up to 12 next hops, with every metric */
 } rt_msgbuf;
 
 /* Writes the request q as a netlink message of type and flags (rtmsg and
@@ -807,8 +1091,9 @@ typedef union rt_msgbuf {
 static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int flags,
 				    rt_msgbuf *small)
 {
-	size_t cap = NLMSG_SPACE(sizeof(struct rtmsg)) + 8 * RTA_SPACE(16) +
-		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(16));
+	size_t cap = NLMSG_SPACE(sizeof(struct rtmsg)) + 10 * RTA_SPACE(20) +
+		     RTA_SPACE((RTAX_MAX + 1) * RTA_SPACE(16)) +
+		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(20));
 	struct nlmsghdr *h = cap <= sizeof *small ? &small->h
 						  : (struct nlmsghdr *)lua_newuserdata(L, cap);
 	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
@@ -833,16 +1118,30 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		put_u32(h, RTA_PRIORITY, q->prio);
 	if (q->src.len)
 		put_attr(h, RTA_PREFSRC, q->src.b, (size_t)q->src.len);
-	if (q->mtu_set) {
+	if (q->mx_set || q->lock) {
 		struct rtattr *m = put_attr(h, RTA_METRICS, NULL, 0);
-		put_u32(h, RTAX_MTU, q->mtu);
+		if (q->lock)
+			put_u32(h, RTAX_LOCK, q->lock);
+		for (i = 0; i < NMETRICS; i++) {
+			int t = metrics[i].rtax;
+			if (!(q->mx_set & (1u << t)))
+				continue;
+			if (t == RTAX_CC_ALGO)
+				put_attr(h, t, q->cc, strlen(q->cc) + 1);
+			else
+				put_u32(h, t, q->mx[t]);
+		}
 		end_nest(h, m);
+	}
+	if (q->pref >= 0) {
+		unsigned char p = (unsigned char)q->pref;
+		put_attr(h, RTA_PREF, &p, 1);
 	}
 	if (q->nhid)
 		put_u32(h, RTA_NH_ID, q->nhid);
 	if (q->nnh == 1) {
 		if (q->nh[0].gw.len)
-			put_attr(h, RTA_GATEWAY, q->nh[0].gw.b, (size_t)q->nh[0].gw.len);
+			put_gw(h, q->family, &q->nh[0].gw);
 		if (q->nh[0].ifindex)
 			put_u32(h, RTA_OIF, (uint32_t)q->nh[0].ifindex);
 	} else if (q->nnh > 1) {
@@ -854,7 +1153,7 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 			rh->rtnh_ifindex = q->nh[i].ifindex;
 			h->nlmsg_len += RTNH_ALIGN(sizeof *rh);
 			if (q->nh[i].gw.len)
-				put_attr(h, RTA_GATEWAY, q->nh[i].gw.b, (size_t)q->nh[i].gw.len);
+				put_gw(h, q->family, &q->nh[i].gw);
 			rh->rtnh_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)rh);
 		}
 		end_nest(h, mp);
@@ -963,7 +1262,11 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	}
 	h = build_route(L, &q, mode == R_DEL ? RTM_DELROUTE : RTM_NEWROUTE,
 			mode == R_ADD ? NLM_F_CREATE | NLM_F_EXCL :
-			mode == R_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE : 0, &small);
+			mode == R_REPLACE ? NLM_F_CREATE | NLM_F_REPLACE :
+			/* `ip route change`: only a route that is there */
+			mode == R_CHANGE ? NLM_F_REPLACE :
+			/* `ip route append`: beside the routes of the same key */
+			mode == R_APPEND ? NLM_F_CREATE | NLM_F_APPEND : 0, &small);
 	if (mode == R_DEL || vn_deferred(ns)) {
 		if (vn_talk_hdr(ns, h) < 0)
 			return vn_nsfail(L, ns, route_desc(L, fn));
@@ -996,6 +1299,20 @@ static int ns_route_add(lua_State *L)
 static int ns_route_replace(lua_State *L)
 {
 	return route_modify(L, "route_replace", R_REPLACE);
+}
+
+/* ns:route_change{...} -> route | nil, msg, errname (ENOENT when there is
+ * no route to change, as `ip route change`) */
+static int ns_route_change(lua_State *L)
+{
+	return route_modify(L, "route_change", R_CHANGE);
+}
+
+/* ns:route_append{...} -> route | nil, msg, errname (`ip route append`: an
+ * IPv6 route of the same key gains a next hop) */
+static int ns_route_append(lua_State *L)
+{
+	return route_modify(L, "route_append", R_APPEND);
 }
 
 /* ns:route_del{...} -> true | nil, msg, errname */
@@ -1151,12 +1468,64 @@ static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
 static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
 {
 	if (nh->gw) {
-		push_rta_addr(L, fam, nh->gw, -1);
-		add_word(L, buf, "via");
+		struct rtvia via;
+		via.rtvia_family = AF_UNSPEC;
+		if (nh->via && RTA_PAYLOAD(nh->gw) >= sizeof via.rtvia_family)
+			memcpy(&via.rtvia_family, RTA_DATA(nh->gw), sizeof via.rtvia_family);
+		push_gw(L, fam, nh);
+		/* ip names the family of a gateway given by RTA_VIA */
+		add_word(L, buf, !nh->via ? "via" : via.rtvia_family == AF_INET6 ? "via inet6"
+					     : "via inet");
 	}
 	if (nh->ifindex > 0) {
 		lua_pushinteger(L, nh->ifindex);
 		add_word(L, buf, "dev");
+	}
+}
+
+/* adds the metrics as ip prints them: " mtu lock 1400 rtt 10ms ..." */
+static void add_metrics(lua_State *L, luaL_Buffer *buf, const rt_view *v)
+{
+	uint32_t lock = rt_lock(v);
+	char num[48];
+	int i;
+	for (i = 0; i < NMETRICS; i++) {
+		const rt_metric *m = &metrics[i];
+		const struct rtattr *a = rt_mx(v, m->rtax);
+		uint32_t x = rta_u32(a);
+		int locked = (lock >> m->rtax) & 1;
+		if (!a && !locked)
+			continue;
+		luaL_addchar(buf, ' ');
+		luaL_addstring(buf, m->name);
+		luaL_addstring(buf, locked ? " lock " : " ");
+		switch (m->kind) {
+		case M_MS: case M_MS8: case M_MS4:
+			x = m->kind == M_MS8 ? x / 8 : m->kind == M_MS4 ? x / 4 : x;
+			if (x >= 1000)
+				snprintf(num, sizeof num, "%gs", x / 1e3);
+			else
+				snprintf(num, sizeof num, "%lums", (unsigned long)x);
+			break;
+		case M_FEAT:
+			if (x == RTAX_FEATURE_ECN)
+				snprintf(num, sizeof num, "ecn");
+			else if (x & RTAX_FEATURE_ECN)
+				/* (ip then prints all the bits) */
+				snprintf(num, sizeof num, "ecn 0x%lx", (unsigned long)x);
+			else
+				snprintf(num, sizeof num, "0x%lx", (unsigned long)x);
+			break;
+		case M_STR:
+			if (a) {
+				push_mx(L, v, m);
+				luaL_addvalue(buf);
+			}
+			continue;
+		default:
+			snprintf(num, sizeof num, "%lu", (unsigned long)x);
+		}
+		luaL_addstring(buf, num);
 	}
 }
 
@@ -1167,7 +1536,6 @@ static int m_tostring(lua_State *L)
 	rt_nh nh;
 	rt_nhit it;
 	luaL_Buffer buf;
-	uint32_t mtu;
 	int n, fam;
 	rt_view v;
 
@@ -1213,9 +1581,10 @@ static int m_tostring(lua_State *L)
 		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_PRIORITY)));
 		add_word(L, &buf, "metric");
 	}
-	if (rt_mtu(&v, &mtu)) {
-		lua_pushinteger(L, (lua_Integer)mtu);
-		add_word(L, &buf, "mtu");
+	add_metrics(L, &buf, &v);
+	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
+		push_pref(L, &v);
+		add_word(L, &buf, "pref");
 	}
 	rt_nh_begin(&it, &v);
 	while (n > 1 && rt_nh_next(&it, &nh)) {
@@ -1241,6 +1610,8 @@ static const vn_type route_type = {
 static const luaL_Reg ns_methods[] = {
 	{ "route_add", ns_route_add },
 	{ "route_replace", ns_route_replace },
+	{ "route_change", ns_route_change },
+	{ "route_append", ns_route_append },
 	{ "route_del", ns_route_del },
 	{ "routes", ns_routes },
 	{ "route_get", ns_route_get },

@@ -2,33 +2,44 @@
  * rule.c - policy routing rules: add, delete, list.
  *
  *   ns:rule_add{ from =, to =, iif =, oif =, fwmark =, fwmask =, table =,
- *                priority =, action =, goto =, family =, invert = }
+ *                priority =, action =, goto =, family =, invert =,
+ *                protocol =, tos = (or dsfield =), ipproto =, sport =,
+ *                dport =, uidrange =, l3mdev =, suppress_prefixlength =,
+ *                suppress_ifgroup = }
  *   ns:rule_del{ ...same... }           rule:delete()
- *   ns:rules{ family = }                (iterator)
+ *   ns:rules{ family =, protocol =, tos =, ipproto =, sport =, dport =,
+ *             uidrange =, l3mdev = }    (iterator)
+ *
+ * Requests are read from the options into an ru_req and written with
+ * libnl's message API (build_rule: a fib_rule_hdr and FRA_* attributes,
+ * as iproute2 sends them). Rule objects are not libnl objects: each holds
+ * the message the kernel sent (a dump, or the echo of rule_add) and decodes
+ * fields on access from one attribute walk (ru_parse). rule:delete() sends
+ * that message back.
  *
  * rule_add returns the rule the kernel echoes (NLM_F_ECHO): it may have
  * chosen the priority and, for table = 0, the table. The kernel deletes
  * the first rule matching the fields a delete sets, a zero or empty field
  * matching any: rule_del must name one, and rule:delete() checks that no
- * other rule comes first.
+ * other rule comes first (kernel_takes follows the kernel's rule_find).
  *
  * iif and oif are interface names and are not resolved: a rule may name a
- * device that does not exist yet, as with `ip rule`. libnl keeps the rule
- * header's flags (FIB_RULE_INVERT) private, so they are written into and
- * read from the built request's header.
+ * device that does not exist yet, as with `ip rule`.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
-#include <netlink/route/rule.h>
+#include <netlink/attr.h>
 
 #include "util.h"
 
 #define VN_RULE "vnet.rule"
-#define RU_(o) ((struct rtnl_rule *)(o))
 
 /* actions a user may ask for; the FR_ACT_ value is at the same index */
 static const char *const actions[] = { "lookup", "goto", "nop", "blackhole",
@@ -47,90 +58,390 @@ static void push_action(lua_State *L, int a)
 	lua_pushinteger(L, a);
 }
 
-/* The flags of the rule's header (libnl has no getter): build a request
- * from the rule and read them there. */
-static uint32_t rule_flags(struct rtnl_rule *r)
+/* IP protocol names as /etc/protocols has them (what ip prints) */
+static int ipproto_name(int p, char *out, size_t n)
 {
-	struct nl_msg *msg = NULL;
-	uint32_t f = 0;
-	if (rtnl_rule_build_delete_request(r, 0, &msg) == 0) {
-		f = ((struct fib_rule_hdr *)nlmsg_data(nlmsg_hdr(msg)))->flags;
-		nlmsg_free(msg);
+	struct protoent pe, *res = NULL;
+	char buf[1024];
+	if (getprotobynumber_r(p, &pe, buf, sizeof buf, &res) != 0 || !res || !res->p_name)
+		return 0;
+	snprintf(out, n, "%s", res->p_name);
+	return 1;
+}
+
+static long ipproto_byname(const char *s)
+{
+	struct protoent pe, *res = NULL;
+	char buf[1024], *end;
+	long v = strtol(s, &end, 10);
+	if (*s >= '0' && *s <= '9' && !*end)
+		return v;
+	if (getprotobyname_r(s, &pe, buf, sizeof buf, &res) != 0 || !res)
+		return -1;
+	return res->p_proto;
+}
+
+static long dsfield_byname(const char *s)
+{
+	return vn_rtname_lookup("rt_dsfield", s);
+}
+
+static long group_byname(const char *s)
+{
+	return vn_rtname_lookup("group", s);
+}
+
+/* a device group by name where the group file has one (vn_push_rtname
+ * leaves 0 a number: for tables and protocols it means none) */
+static void push_group(lua_State *L, uint32_t g)
+{
+	if (g == 0 && vn_rtname_lookup("group", "default") == 0)
+		lua_pushliteral(L, "default");
+	else
+		vn_push_rtname(L, "group", (long)g);
+}
+
+/* ---- rule messages ------------------------------------------------------ */
+/* A rule box (a vn_msgbox) holds the rule as the kernel sent it: its
+ * fib_rule_hdr and attributes. */
+typedef vn_msgbox ru_box;
+
+#define HDRLEN NLMSG_ALIGN(sizeof(struct fib_rule_hdr))
+/* attributes are read up to this type, past FRA_MAX of the headers we are
+ * built with: a newer kernel's selectors (FRA_DSCP...) still tell two
+ * rules apart */
+#define RU_AMAX 40
+typedef char ru_amax_fits[RU_AMAX >= FRA_MAX ? 1 : -1];
+
+/* One walk over a rule's attributes (nla_parse; the last of a type wins). */
+typedef struct ru_view {
+	const struct fib_rule_hdr *h;
+	struct nlattr *a[RU_AMAX + 1];
+} ru_view;
+
+/* p: a payload of len >= HDRLEN bytes (the keep functions check it) */
+static void ru_parse(ru_view *v, const void *p, size_t len)
+{
+	v->h = (const struct fib_rule_hdr *)p;
+	nla_parse(v->a, RU_AMAX, (struct nlattr *)((char *)p + HDRLEN), (int)(len - HDRLEN),
+		  NULL);
+}
+
+#define RB(o) ((ru_box *)(o))
+#define VIEW(v, o) ru_view v; ru_parse(&v, RB(o)->m, RB(o)->len)
+
+static uint32_t a_u32(const struct nlattr *a, uint32_t def)
+{
+	return a && nla_len(a) >= 4 ? nla_get_u32(a) : def;
+}
+
+static unsigned a_u8(const struct nlattr *a)
+{
+	return a && nla_len(a) >= 1 ? nla_get_u8(a) : 0;
+}
+
+/* A rule in one comparable form: what the kernel's rule_find and the
+ * families' compare functions look at, with the kernel's meaning of what
+ * is absent (a mark without a mask has the full mask, a suppressor -1,
+ * the uid range 0-4294967295). Made zeroed, so memcmp compares it. */
+typedef struct ru_key {
+	uint32_t family, src_len, dst_len, tos, action, invert, table, prio, mark, mask,
+		 target, flow, proto, ipproto, l3mdev, splen, sifgroup;
+	uint32_t sport[2], dport[2], uid[2];
+	uint64_t tun_id;
+	char iif[IFNAMSIZ], oif[IFNAMSIZ];
+	unsigned char src[16], dst[16];
+} ru_key;
+
+static void a_name(const struct nlattr *a, char *out)
+{
+	size_t n = a ? (size_t)nla_len(a) : 0;
+	if (n >= IFNAMSIZ)
+		n = IFNAMSIZ - 1;
+	if (n)
+		memcpy(out, nla_data(a), n);
+	out[n] = 0;
+}
+
+static void a_ports(const struct nlattr *a, uint32_t out[2])
+{
+	struct fib_rule_port_range r;
+	if (a && nla_len(a) >= (int)sizeof r) {
+		memcpy(&r, nla_data(a), sizeof r);
+		out[0] = r.start;
+		out[1] = r.end;
 	}
-	return f;
+}
+
+static void a_bytes(const struct nlattr *a, unsigned plen, unsigned char out[16])
+{
+	size_t n = a ? (size_t)nla_len(a) : 0;
+	if (plen && n)
+		memcpy(out, nla_data(a), n > 16 ? 16 : n);
+}
+
+static void ru_key_of(const ru_view *v, ru_key *k)
+{
+	const struct fib_rule_hdr *h = v->h;
+	memset(k, 0, sizeof *k);
+	k->family = h->family;
+	k->src_len = h->src_len;
+	k->dst_len = h->dst_len;
+	k->tos = h->tos;
+	k->action = h->action;
+	k->invert = (h->flags & FIB_RULE_INVERT) != 0;
+	k->table = a_u32(v->a[FRA_TABLE], h->table);
+	k->prio = a_u32(v->a[FRA_PRIORITY], 0);
+	k->mark = a_u32(v->a[FRA_FWMARK], 0);
+	k->mask = a_u32(v->a[FRA_FWMASK], k->mark ? 0xffffffffu : 0);
+	k->target = a_u32(v->a[FRA_GOTO], 0);
+	k->flow = a_u32(v->a[FRA_FLOW], 0);
+	k->proto = a_u8(v->a[FRA_PROTOCOL]);
+	k->ipproto = a_u8(v->a[FRA_IP_PROTO]);
+	k->l3mdev = a_u8(v->a[FRA_L3MDEV]);
+	k->splen = a_u32(v->a[FRA_SUPPRESS_PREFIXLEN], 0xffffffffu);
+	k->sifgroup = a_u32(v->a[FRA_SUPPRESS_IFGROUP], 0xffffffffu);
+	a_ports(v->a[FRA_SPORT_RANGE], k->sport);
+	a_ports(v->a[FRA_DPORT_RANGE], k->dport);
+	k->uid[1] = 0xffffffffu;
+	if (v->a[FRA_UID_RANGE] && nla_len(v->a[FRA_UID_RANGE]) >= 8)
+		memcpy(k->uid, nla_data(v->a[FRA_UID_RANGE]), 8);
+	if (v->a[FRA_TUN_ID] && nla_len(v->a[FRA_TUN_ID]) >= 8)
+		memcpy(&k->tun_id, nla_data(v->a[FRA_TUN_ID]), 8);
+	a_name(v->a[FRA_IIFNAME], k->iif);
+	a_name(v->a[FRA_OIFNAME], k->oif);
+	a_bytes(v->a[FRA_SRC], h->src_len, k->src);
+	a_bytes(v->a[FRA_DST], h->dst_len, k->dst);
+}
+
+/* attributes of types past FRA_DPORT_RANGE (newer than this code): the
+ * same in a and b, or (some_only) those set in a are in b with its bytes */
+static int rest_same(const ru_view *a, const ru_view *b, int some_only)
+{
+	int t;
+	for (t = FRA_DPORT_RANGE + 1; t <= RU_AMAX; t++) {
+		const struct nlattr *x = a->a[t], *y = b->a[t];
+		if (!x && (some_only || !y))
+			continue;
+		if (!x || !y || nla_len(x) != nla_len(y) ||
+		    memcmp(nla_data(x), nla_data(y), (size_t)nla_len(x)))
+			return 0;
+	}
+	return 1;
+}
+
+/* the same rule: every selector and action (the flags the kernel sets on
+ * its own, unresolved goto and detached devices, aside) */
+static int ru_same_view(const ru_view *a, const ru_view *b)
+{
+	ru_key x, y;
+	ru_key_of(a, &x);
+	ru_key_of(b, &y);
+	return !memcmp(&x, &y, sizeof x) && rest_same(a, b, 0);
+}
+
+static int ru_same(const void *x, const void *y)
+{
+	ru_view a, b;
+	ru_parse(&a, RB(x)->m, RB(x)->len);
+	ru_parse(&b, RB(y)->m, RB(y)->len);
+	return ru_same_view(&a, &b);
+}
+
+/* Whether the kernel would take rule r (rv) for a delete request w (wv):
+ * its rule_find compares the priority (a delete always sends one) and those
+ * of the other fields that are set in the request, a zero, empty or -1 field
+ * matching any rule; the goto target and the flags are not compared. */
+static int kernel_takes(const ru_key *w, const ru_key *r, const ru_view *wv,
+			const ru_view *rv)
+{
+	static const uint32_t anyuid[2] = { 0, 0xffffffffu };
+	if (r->family != w->family || r->prio != w->prio ||
+	    (w->action && r->action != w->action) ||
+	    (w->table && r->table != w->table) ||
+	    (w->iif[0] && strcmp(r->iif, w->iif)) ||
+	    (w->oif[0] && strcmp(r->oif, w->oif)) ||
+	    (w->mark && r->mark != w->mark) ||
+	    (w->sifgroup != 0xffffffffu && r->sifgroup != w->sifgroup) ||
+	    (w->splen != 0xffffffffu && r->splen != w->splen) ||
+	    (w->mask && r->mask != w->mask) ||
+	    (w->tun_id && r->tun_id != w->tun_id) ||
+	    (w->l3mdev && r->l3mdev != w->l3mdev) ||
+	    (memcmp(w->uid, anyuid, sizeof anyuid) && memcmp(r->uid, w->uid, sizeof w->uid)) ||
+	    (w->ipproto && r->ipproto != w->ipproto) ||
+	    (w->proto && r->proto != w->proto) ||
+	    ((w->sport[0] || w->sport[1]) && memcmp(r->sport, w->sport, sizeof w->sport)) ||
+	    ((w->dport[0] || w->dport[1]) && memcmp(r->dport, w->dport, sizeof w->dport)))
+		return 0;
+	/* fib4_rule_compare, fib6_rule_compare */
+	if ((w->src_len && (r->src_len != w->src_len || memcmp(r->src, w->src, 16))) ||
+	    (w->dst_len && (r->dst_len != w->dst_len || memcmp(r->dst, w->dst, 16))) ||
+	    (w->tos && r->tos != w->tos) ||
+	    (wv->a[FRA_FLOW] && r->flow != w->flow))
+		return 0;
+	return rest_same(wv, rv, 1);
 }
 
 /* ---- fields ------------------------------------------------------------- */
+static void push_side(lua_State *L, const ru_view *v, int type, unsigned plen)
+{
+	const struct nlattr *a = v->a[type];
+	if (plen && a)
+		vn_push_ip(L, v->h->family, nla_data(a), (size_t)nla_len(a), (int)plen);
+	else
+		lua_pushnil(L);
+}
 static void f_from(lua_State *L, void *o)
 {
-	vn_push_addr(L, rtnl_rule_get_src(RU_(o)), 1);
+	VIEW(v, o);
+	push_side(L, &v, FRA_SRC, v.h->src_len);
 }
 static void f_to(lua_State *L, void *o)
 {
-	vn_push_addr(L, rtnl_rule_get_dst(RU_(o)), 1);
+	VIEW(v, o);
+	push_side(L, &v, FRA_DST, v.h->dst_len);
+}
+static void push_name(lua_State *L, const struct nlattr *a)
+{
+	char s[IFNAMSIZ];
+	a_name(a, s);
+	if (*s) lua_pushstring(L, s); else lua_pushnil(L);
 }
 static void f_iif(lua_State *L, void *o)
 {
-	const char *s = rtnl_rule_get_iif(RU_(o));
-	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
+	VIEW(v, o);
+	push_name(L, v.a[FRA_IIFNAME]);
 }
 static void f_oif(lua_State *L, void *o)
 {
-	const char *s = rtnl_rule_get_oif(RU_(o));
-	if (s && *s) lua_pushstring(L, s); else lua_pushnil(L);
+	VIEW(v, o);
+	push_name(L, v.a[FRA_OIFNAME]);
 }
 static void f_fwmark(lua_State *L, void *o)
 {
-	struct rtnl_rule *r = RU_(o);
-	if (rtnl_rule_get_mark(r) || rtnl_rule_get_mask(r))
-		lua_pushinteger(L, (lua_Integer)rtnl_rule_get_mark(r));
-	else
-		lua_pushnil(L);
+	ru_key k;
+	VIEW(v, o);
+	ru_key_of(&v, &k);
+	if (k.mark || k.mask) lua_pushinteger(L, (lua_Integer)k.mark); else lua_pushnil(L);
 }
 static void f_fwmask(lua_State *L, void *o)
 {
-	struct rtnl_rule *r = RU_(o);
-	if (rtnl_rule_get_mark(r) || rtnl_rule_get_mask(r))
-		lua_pushinteger(L, (lua_Integer)rtnl_rule_get_mask(r));
-	else
-		lua_pushnil(L);
+	ru_key k;
+	VIEW(v, o);
+	ru_key_of(&v, &k);
+	if (k.mark || k.mask) lua_pushinteger(L, (lua_Integer)k.mask); else lua_pushnil(L);
+}
+static uint32_t ru_table(const ru_view *v)
+{
+	return a_u32(v->a[FRA_TABLE], v->h->table);
 }
 static void f_table(lua_State *L, void *o)
 {
-	uint32_t t = rtnl_rule_get_table(RU_(o));
-	if (t) vn_push_rtname(L, "rt_tables", (long)t); else lua_pushnil(L);
+	VIEW(v, o);
+	if (ru_table(&v)) vn_push_rtname(L, "rt_tables", (long)ru_table(&v)); else lua_pushnil(L);
 }
 static void f_priority(lua_State *L, void *o)
 {
-	lua_pushinteger(L, (lua_Integer)rtnl_rule_get_prio(RU_(o)));
+	VIEW(v, o);
+	lua_pushinteger(L, (lua_Integer)a_u32(v.a[FRA_PRIORITY], 0));
 }
 static void f_action(lua_State *L, void *o)
 {
-	push_action(L, rtnl_rule_get_action(RU_(o)));
+	push_action(L, ((const struct fib_rule_hdr *)RB(o)->m)->action);
 }
 static void f_goto(lua_State *L, void *o)
 {
-	if (rtnl_rule_get_action(RU_(o)) == FR_ACT_GOTO)
-		lua_pushinteger(L, (lua_Integer)rtnl_rule_get_goto(RU_(o)));
+	VIEW(v, o);
+	if (v.h->action == FR_ACT_GOTO)
+		lua_pushinteger(L, (lua_Integer)a_u32(v.a[FRA_GOTO], 0));
 	else
 		lua_pushnil(L);
 }
 static void f_family(lua_State *L, void *o)
 {
-	int f = rtnl_rule_get_family(RU_(o));
-	if (f == AF_INET) lua_pushliteral(L, "inet");
-	else if (f == AF_INET6) lua_pushliteral(L, "inet6");
-	else lua_pushinteger(L, f);
+	vn_push_family(L, ((const struct fib_rule_hdr *)RB(o)->m)->family);
 }
 static void f_protocol(lua_State *L, void *o)
 {
-	uint8_t p = 0;
-	rtnl_rule_get_protocol(RU_(o), &p);
-	vn_push_rtname(L, "rt_protos", p);
+	VIEW(v, o);
+	vn_push_rtname(L, "rt_protos", (long)a_u8(v.a[FRA_PROTOCOL]));
 }
 static void f_invert(lua_State *L, void *o)
 {
-	lua_pushboolean(L, (rule_flags(RU_(o)) & FIB_RULE_INVERT) != 0);
+	lua_pushboolean(L, (((const struct fib_rule_hdr *)RB(o)->m)->flags & FIB_RULE_INVERT) != 0);
+}
+
+static void f_tos(lua_State *L, void *o)
+{
+	unsigned t = ((const struct fib_rule_hdr *)RB(o)->m)->tos;
+	if (t) lua_pushinteger(L, (lua_Integer)t); else lua_pushnil(L);
+}
+static void push_ipproto(lua_State *L, unsigned p)
+{
+	char name[64];
+	if (ipproto_name((int)p, name, sizeof name))
+		lua_pushstring(L, name);
+	else
+		lua_pushinteger(L, (lua_Integer)p);
+}
+static void f_ipproto(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	if (a_u8(v.a[FRA_IP_PROTO])) push_ipproto(L, a_u8(v.a[FRA_IP_PROTO])); else lua_pushnil(L);
+}
+/* a range as given: a number when it is one value (ports), else { from, to } */
+static void push_range(lua_State *L, const uint32_t r[2], int one)
+{
+	if (one && r[0] == r[1]) {
+		lua_pushinteger(L, (lua_Integer)r[0]);
+		return;
+	}
+	lua_createtable(L, 2, 0);
+	lua_pushinteger(L, (lua_Integer)r[0]);
+	lua_rawseti(L, -2, 1);
+	lua_pushinteger(L, (lua_Integer)r[1]);
+	lua_rawseti(L, -2, 2);
+}
+static void f_ports(lua_State *L, void *o, int type)
+{
+	uint32_t r[2] = { 0, 0 };
+	VIEW(v, o);
+	a_ports(v.a[type], r);
+	if (r[0] || r[1]) push_range(L, r, 1); else lua_pushnil(L);
+}
+static void f_sport(lua_State *L, void *o)
+{
+	f_ports(L, o, FRA_SPORT_RANGE);
+}
+static void f_dport(lua_State *L, void *o)
+{
+	f_ports(L, o, FRA_DPORT_RANGE);
+}
+static void f_uidrange(lua_State *L, void *o)
+{
+	ru_key k;
+	VIEW(v, o);
+	ru_key_of(&v, &k);
+	if (v.a[FRA_UID_RANGE]) push_range(L, k.uid, 0); else lua_pushnil(L);
+}
+static void f_l3mdev(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	lua_pushboolean(L, a_u8(v.a[FRA_L3MDEV]) != 0);
+}
+static void f_splen(lua_State *L, void *o)
+{
+	uint32_t n;
+	VIEW(v, o);
+	n = a_u32(v.a[FRA_SUPPRESS_PREFIXLEN], 0xffffffffu);
+	if (n != 0xffffffffu) lua_pushinteger(L, (lua_Integer)n); else lua_pushnil(L);
+}
+static void f_sifgroup(lua_State *L, void *o)
+{
+	uint32_t n;
+	VIEW(v, o);
+	n = a_u32(v.a[FRA_SUPPRESS_IFGROUP], 0xffffffffu);
+	if (n != 0xffffffffu) push_group(L, n); else lua_pushnil(L);
 }
 
 static const vn_field rule_fields[] = {
@@ -138,12 +449,154 @@ static const vn_field rule_fields[] = {
 	{ "fwmark", f_fwmark }, { "fwmask", f_fwmask }, { "table", f_table },
 	{ "priority", f_priority }, { "action", f_action }, { "goto", f_goto },
 	{ "family", f_family }, { "invert", f_invert }, { "protocol", f_protocol },
+	{ "tos", f_tos }, { "ipproto", f_ipproto }, { "sport", f_sport },
+	{ "dport", f_dport }, { "uidrange", f_uidrange }, { "l3mdev", f_l3mdev },
+	{ "suppress_prefixlength", f_splen }, { "suppress_ifgroup", f_sifgroup },
 	{ NULL, NULL }
 };
 
 /* ---- dumps -------------------------------------------------------------- */
-struct rule_filter { int family; struct rtnl_rule *want; int prio_set, mask_set, invert;
-		     int proto; /* -1: any */ };
+/* Whether h is a rule of ours (inet or inet6); v is filled. */
+static int ru_msg(const struct nlmsghdr *h, ru_view *v)
+{
+	const struct fib_rule_hdr *frh;
+	if (h->nlmsg_type != RTM_NEWRULE || h->nlmsg_len < NLMSG_LENGTH(HDRLEN))
+		return 0;
+	frh = (const struct fib_rule_hdr *)NLMSG_DATA(h);
+	if (frh->family != AF_INET && frh->family != AF_INET6)
+		return 0;
+	ru_parse(v, frh, h->nlmsg_len - NLMSG_HDRLEN);
+	return 1;
+}
+
+/* what ns:rules{} keeps: -1 (the ranges: has_*) where any will do */
+struct rule_filter {
+	int family, proto, tos, ipproto, l3mdev, has_sport, has_dport, has_uid;
+	uint32_t sport[2], dport[2], uid[2];
+};
+
+/* Reads an 8-bit option given as a number 0-255 or a name (byname gives
+ * its number, or -1) into *out; returns whether it was given. */
+static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
+		  long (*byname)(const char *), const char *what, int *out)
+{
+	lua_Integer v = -1;
+	size_t n;
+	const char *s;
+	lua_getfield(L, idx, key);
+	switch (lua_type(L, -1)) {
+	case LUA_TNIL:
+		lua_pop(L, 1);
+		return 0;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, -1))
+			v = lua_tointeger(L, -1);
+		if (v < 0 || v > 255)
+			luaL_error(L, "%s: option '%s' must be %s or a number 0-255", fn, key, what);
+		break;
+	case LUA_TSTRING:
+		s = lua_tolstring(L, -1, &n);
+		if (strlen(s) == n)
+			v = (lua_Integer)byname(s);
+		if (v < 0 || v > 255)
+			luaL_error(L, "%s: option '%s': unknown %s '%s'", fn, key, what, s);
+		break;
+	default:
+		luaL_error(L, "%s: option '%s' must be %s or a number 0-255, got %s", fn, key,
+			   what, luaL_typename(L, -1));
+	}
+	lua_pop(L, 1);
+	*out = (int)v;
+	return 1;
+}
+
+/* option tos, or its other name dsfield (as ip has both) */
+static int opt_tos(lua_State *L, int idx, const char *fn, int *out)
+{
+	int t = opt_u8(L, idx, fn, "tos", dsfield_byname, "an rt_dsfield name", out);
+	int d = opt_u8(L, idx, fn, "dsfield", dsfield_byname, "an rt_dsfield name", out);
+	if (t && d)
+		luaL_error(L, "%s: give either 'tos' or 'dsfield' (the same field), not both", fn);
+	return t || d;
+}
+
+static int opt_ipproto(lua_State *L, int idx, const char *fn, int *out)
+{
+	return opt_u8(L, idx, fn, "ipproto", ipproto_byname,
+		      "an IP protocol name ('tcp', 'udp', 'icmp'...)", out);
+}
+
+/* "from-to" or "n" (decimal, at most 10 digits each) into v */
+static void parse_range(const char *s, size_t n, lua_Integer v[2])
+{
+	size_t i = 0;
+	int k;
+	for (k = 0; k < 2; k++) {
+		size_t start = i;
+		lua_Integer x = 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9' && i - start < 10)
+			x = x * 10 + (s[i++] - '0');
+		if (i == start || (i < n && s[i] >= '0' && s[i] <= '9'))
+			return;
+		v[k] = x;
+		if (k == 0 && i == n) {
+			v[1] = x;
+			return;
+		}
+		if (k == 0 && s[i++] != '-')
+			break;
+	}
+	if (i != n)
+		v[0] = v[1] = -1;
+}
+
+/* A range option: a number, { from, to } or "from-to", each value in
+ * 0..max with from <= to, into out; returns whether it was given. */
+static int opt_range(lua_State *L, int idx, const char *fn, const char *key,
+		     lua_Integer max, const char *what, uint32_t out[2])
+{
+	lua_Integer v[2] = { -1, -1 };
+	size_t n;
+	int i;
+	const char *s;
+	lua_getfield(L, idx, key);
+	switch (lua_type(L, -1)) {
+	case LUA_TNIL:
+		lua_pop(L, 1);
+		return 0;
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, -1))
+			v[0] = v[1] = lua_tointeger(L, -1);
+		break;
+	case LUA_TTABLE:
+		if (lua_rawlen(L, -1) != 2)
+			break;
+		for (i = 0; i < 2; i++) {
+			lua_rawgeti(L, -1, i + 1);
+			if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
+				v[i] = lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+		break;
+	case LUA_TSTRING:
+		s = lua_tolstring(L, -1, &n);
+		parse_range(s, n, v);
+		break;
+	default:
+		luaL_error(L, "%s: option '%s' must be %s, { from, to } or 'from-to', got %s",
+			   fn, key, what, luaL_typename(L, -1));
+	}
+	if (v[0] < 0 || v[1] < 0 || v[0] > max || v[1] > max || v[0] > v[1])
+		luaL_error(L, "%s: option '%s' must be %s, { from, to } or 'from-to' "
+			   "(from <= to)", fn, key, what);
+	lua_pop(L, 1);
+	out[0] = (uint32_t)v[0];
+	out[1] = (uint32_t)v[1];
+	return 1;
+}
+
+#define PORT "a port 0-65535"
+#define UID "a uid 0-4294967295"
 
 /* Reads option 'protocol' (a number or an rt_protos name) into *out;
  * returns whether it was given. */
@@ -156,48 +609,64 @@ static int opt_protocol(lua_State *L, int idx, const char *fn, int *out)
 	return 1;
 }
 
-static int rule_proto(struct rtnl_rule *r)
-{
-	uint8_t p = 0;
-	rtnl_rule_get_protocol(r, &p);
-	return p;
-}
-
-static int keep_rule(struct nl_object *o, void *arg)
+static int keep_rule(const struct nlmsghdr *h, void *arg)
 {
 	struct rule_filter *f = (struct rule_filter *)arg;
-	int fam = rtnl_rule_get_family(RU_(o));
-	if (fam != AF_INET && fam != AF_INET6)
+	ru_view v;
+	ru_key k;
+	if (!ru_msg(h, &v))
 		return 0;
-	if (f->proto >= 0 && rule_proto(RU_(o)) != f->proto)
-		return 0;
-	return !f->family || fam == f->family;
+	ru_key_of(&v, &k);
+	return (!f->family || (int)k.family == f->family) &&
+	       (f->proto < 0 || (int)k.proto == f->proto) &&
+	       (f->tos < 0 || (int)k.tos == f->tos) &&
+	       (f->ipproto < 0 || (int)k.ipproto == f->ipproto) &&
+	       (f->l3mdev < 0 || (k.l3mdev != 0) == f->l3mdev) &&
+	       (!f->has_sport || !memcmp(k.sport, f->sport, sizeof k.sport)) &&
+	       (!f->has_dport || !memcmp(k.dport, f->dport, sizeof k.dport)) &&
+	       (!f->has_uid || !memcmp(k.uid, f->uid, sizeof k.uid));
 }
 
-static int rule_dump(vn_ns *ns, int family, int (*keep)(struct nl_object *, void *),
+/* Dumps the rules of family (AF_UNSPEC: all) into the raw list l, keeping
+ * those keep accepts. 0 or -errno. */
+static int rule_dump(vn_ns *ns, int family, int (*keep)(const struct nlmsghdr *, void *),
 		     void *arg, vn_list *l)
 {
 	struct fib_rule_hdr frh;
 	memset(&frh, 0, sizeof frh);
 	frh.family = (unsigned char)family;
-	memset(l, 0, sizeof *l);
-	l->keep = keep;
+	l->rkeep = keep;
 	l->arg = arg;
 	return vn_dump_req(ns, RTM_GETRULE, &frh, sizeof frh, l);
 }
 
-/* ns:rules([{ family =, protocol = }]) -> iterator over rules | nil, msg, errname */
+/* Pushes a rule box holding a copy of the payload p (len bytes). */
+static void push_rule(lua_State *L, const void *p, size_t len, int nsidx)
+{
+	vn_msgbox_push(L, VN_RULE, p, len, nsidx);
+}
+
+/* ns:rules([{ family =, protocol =, tos =, ipproto =, sport =, dport =,
+ * uidrange =, l3mdev = }]) -> iterator over rules | nil, msg, errname: the
+ * rules whose fields are those given (a port range as given) */
 static int ns_rules(lua_State *L)
 {
-	static const char *const keys[] = { "family", "protocol", NULL };
+	static const char *const keys[] = { "family", "protocol", "tos", "dsfield",
+		"ipproto", "sport", "dport", "uidrange", "l3mdev", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rule_filter f;
 	vn_list *l;
 	memset(&f, 0, sizeof f);
-	f.proto = -1;
+	f.proto = f.tos = f.ipproto = f.l3mdev = -1;
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "rules", keys);
 		opt_protocol(L, 2, "rules", &f.proto);
+		opt_tos(L, 2, "rules", &f.tos);
+		opt_ipproto(L, 2, "rules", &f.ipproto);
+		vn_opt_bool(L, 2, "rules", "l3mdev", &f.l3mdev);
+		f.has_sport = opt_range(L, 2, "rules", "sport", 65535, PORT, f.sport);
+		f.has_dport = opt_range(L, 2, "rules", "dport", 65535, PORT, f.dport);
+		f.has_uid = opt_range(L, 2, "rules", "uidrange", 0xffffffffLL, UID, f.uid);
 		if (vn_opt_family(L, 2, "rules", "family", &f.family) &&
 		    f.family != AF_INET && f.family != AF_INET6)
 			f.family = AF_UNSPEC;
@@ -207,15 +676,15 @@ static int ns_rules(lua_State *L)
 		vn_list_free(l);
 		return vn_nsfail(L, ns, "rules");
 	}
-	vn_push_iter(L, l, VN_RULE, 1);
+	vn_push_raw_iter(L, l, push_rule, 1);
 	return 1;
 }
 
-/* ---- add / delete --------------------------------------------------------- */
+/* ---- reading a request from options -------------------------------------- */
 static const char *const rule_keys[] = { "from", "to", "iif", "oif", "fwmark",
 	"fwmask", "table", "priority", "action", "goto", "family", "invert",
-	"protocol", NULL };
-
+	"protocol", "tos", "dsfield", "ipproto", "sport", "dport", "uidrange",
+	"l3mdev", "suppress_prefixlength", "suppress_ifgroup", NULL };
 
 static int is_all(lua_State *L, int idx, const char *fn, const char *key)
 {
@@ -229,224 +698,304 @@ static int is_all(lua_State *L, int idx, const char *fn, const char *key)
 	return all;
 }
 
-/* what a request names: selects counts the options that narrow which rule
- * a delete matches (the kernel takes an absent or zero value as "any") */
-typedef struct ru_req { int prio_set, invert, mask_set, proto_set, selects; } ru_req;
+/* A request read from options (nothing allocated: it can raise at any
+ * point). selects counts the options that narrow which rule a delete
+ * matches (the kernel takes an absent or zero value as "any"). */
+typedef struct ru_req {
+	int family, action;     /* action -1: not given */
+	int invert, prio_set, mark_set, mask_set, proto_set, table_set, selects;
+	int tos, ipproto, l3mdev, splen_set, sifgroup_set, sport_set, dport_set, uid_set;
+	uint32_t prio, table, mark, mask, target, proto, splen, sifgroup;
+	uint32_t sport[2], dport[2], uid[2];
+	char iif[IFNAMSIZ], oif[IFNAMSIZ];
+	vn_ip src, dst;         /* len 0: none */
+} ru_req;
 
-/* Fills r (owned by a box) from the options at 2. May raise. */
-static void parse_rule(lua_State *L, struct rtnl_rule *r, const char *fn, int adding,
-		       ru_req *q)
+/* option suppress_ifgroup: a device group, a number 0-2147483647 or a name
+ * from iproute2's group file */
+static int opt_group(lua_State *L, int idx, const char *fn, uint32_t *out)
+{
+	lua_Integer v = -1;
+	size_t n;
+	const char *s;
+	lua_getfield(L, idx, "suppress_ifgroup");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1)) {
+		v = lua_tointeger(L, -1);
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		s = lua_tolstring(L, -1, &n);
+		if (strlen(s) == n)
+			v = (lua_Integer)group_byname(s);
+		if (v < 0)
+			luaL_error(L, "%s: option 'suppress_ifgroup': unknown group '%s'", fn, s);
+	}
+	if (v < 0 || v > 0x7fffffffLL)
+		luaL_error(L, "%s: option 'suppress_ifgroup' must be a group name or a "
+			   "number 0-2147483647", fn);
+	lua_pop(L, 1);
+	*out = (uint32_t)v;
+	return 1;
+}
+
+/* Fills q from the options at 2. May raise. */
+static void parse_rule(lua_State *L, ru_req *q, const char *fn, int adding)
 {
 	static const char *const addrs[] = { "from", "to", NULL };
 	static const char *const ifs[] = { "iif", "oif", NULL };
 	lua_Integer n;
-	uint32_t table = 0;
-	int family = 0, i, act = -1, has_table;
+	int i, act = -1;
 	const char *s;
 	char name[256];
 
-	if (vn_opt_family(L, 2, fn, "family", &family) &&
-	    family != AF_INET && family != AF_INET6)
+	if (vn_opt_family(L, 2, fn, "family", &q->family) &&
+	    q->family != AF_INET && q->family != AF_INET6)
 		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
-	if (!family) family = vn_str_family(L, 2, "from");
-	if (!family) family = vn_str_family(L, 2, "to");
-	if (!family) family = AF_INET;
-	rtnl_rule_set_family(r, family);
+	if (!q->family) q->family = vn_str_family(L, 2, "from");
+	if (!q->family) q->family = vn_str_family(L, 2, "to");
+	if (!q->family) q->family = AF_INET;
 
-	has_table = vn_opt_table(L, 2, fn, "table", &table);
+	q->table_set = vn_opt_table(L, 2, fn, "table", &q->table);
 	if (vn_opt_enum(L, 2, fn, "action", actions, &i))
 		act = action_vals[i];
-	if (has_table && table)
+	if (q->table_set && q->table)
 		q->selects++;
 	if ((q->prio_set = vn_opt_int(L, 2, fn, "priority", 0, 0xffffffffLL, &n))) {
-		rtnl_rule_set_prio(r, (uint32_t)n);
+		q->prio = (uint32_t)n;
 		q->selects++;
 	}
 	if ((q->proto_set = opt_protocol(L, 2, fn, &i))) {
-		rtnl_rule_set_protocol(r, (uint8_t)i);
+		q->proto = (uint32_t)i;
 		q->selects += i != 0;
 	}
-	if (vn_opt_int(L, 2, fn, "fwmark", 0, 0xffffffffLL, &n)) {
-		rtnl_rule_set_mark(r, (uint32_t)n);
+	if ((q->mark_set = vn_opt_int(L, 2, fn, "fwmark", 0, 0xffffffffLL, &n))) {
+		q->mark = (uint32_t)n;
 		q->selects += n != 0;
 	}
 	if ((q->mask_set = vn_opt_int(L, 2, fn, "fwmask", 0, 0xffffffffLL, &n))) {
-		rtnl_rule_set_mask(r, (uint32_t)n);
+		q->mask = (uint32_t)n;
 		q->selects += n != 0;
 	}
 	if (vn_opt_int(L, 2, fn, "goto", 1, 0xffffffffLL, &n)) {
 		if (act >= 0 && act != FR_ACT_GOTO)
 			luaL_error(L, "%s: option 'goto' needs action 'goto'", fn);
 		act = FR_ACT_GOTO;
-		rtnl_rule_set_goto(r, (uint32_t)n);
+		q->target = (uint32_t)n;
 		q->selects++;
 	} else if (act == FR_ACT_GOTO) {
 		luaL_error(L, "%s: action 'goto' needs option 'goto' (a priority)", fn);
 	}
 	vn_opt_bool(L, 2, fn, "invert", &q->invert);
+	if (opt_tos(L, 2, fn, &q->tos))
+		q->selects += q->tos != 0;
+	if (opt_ipproto(L, 2, fn, &q->ipproto))
+		q->selects += q->ipproto != 0;
+	q->selects += (q->sport_set = opt_range(L, 2, fn, "sport", 65535, PORT, q->sport));
+	q->selects += (q->dport_set = opt_range(L, 2, fn, "dport", 65535, PORT, q->dport));
+	q->selects += (q->uid_set = opt_range(L, 2, fn, "uidrange", 0xffffffffLL, UID, q->uid));
+	if (vn_opt_bool(L, 2, fn, "l3mdev", &q->l3mdev) && q->l3mdev) {
+		/* the table is the l3mdev's: the kernel refuses both */
+		if (q->table_set)
+			luaL_error(L, "%s: give either 'l3mdev' or 'table', not both", fn);
+		q->selects++;
+	}
+	if ((q->splen_set = vn_opt_int(L, 2, fn, "suppress_prefixlength", 0, 128, &n))) {
+		q->splen = (uint32_t)n;
+		q->selects++;
+	}
+	if ((q->sifgroup_set = opt_group(L, 2, fn, &q->sifgroup)))
+		q->selects++;
 	for (i = 0; ifs[i]; i++)
 		if ((s = vn_opt_str(L, 2, fn, ifs[i], name, sizeof name))) {
 			vn_check_ifname(L, s, fn, lua_pushfstring(L, "option '%s'", ifs[i]));
 			lua_pop(L, 1);
-			if (i == 0) rtnl_rule_set_iif(r, s); else rtnl_rule_set_oif(r, s);
+			snprintf(i == 0 ? q->iif : q->oif, IFNAMSIZ, "%s", s);
 			q->selects++;
 		}
-	if (has_table && act >= 0 && act != FR_ACT_TO_TBL)
+	if (q->table_set && act >= 0 && act != FR_ACT_TO_TBL)
 		luaL_error(L, "%s: option 'table' goes with action 'lookup'", fn);
 	if (adding && act < 0)
 		act = FR_ACT_TO_TBL;
-	if (adding && act == FR_ACT_TO_TBL && !has_table)
-		table = RT_TABLE_MAIN, has_table = 1;
-	if (act >= 0)
-		rtnl_rule_set_action(r, (uint8_t)act);
-	if (has_table)
-		rtnl_rule_set_table(r, table);
+	if (adding && act == FR_ACT_TO_TBL && !q->table_set && !q->l3mdev)
+		q->table = RT_TABLE_MAIN, q->table_set = 1;
+	q->action = act;
 	for (i = 0; addrs[i]; i++) {
-		struct nl_addr *a;
-		if (is_all(L, 2, fn, addrs[i]))
+		vn_ip *a = i == 0 ? &q->src : &q->dst;
+		if (is_all(L, 2, fn, addrs[i]) || !vn_opt_ip(L, 2, fn, addrs[i], q->family, a))
 			continue;
-		if ((a = vn_opt_addr(L, 2, fn, addrs[i], family))) {
-			if (i == 0) rtnl_rule_set_src(r, a); else rtnl_rule_set_dst(r, a);
-			q->selects += nl_addr_get_prefixlen(a) > 0;
-			nl_addr_put(a);
-		}
+		if (!a->len || !a->plen)
+			a->len = 0;     /* a zero prefix selects nothing */
+		else
+			q->selects++;
 	}
 }
 
+/* Writes q as a message of type and flags with libnl's message API, as
+ * iproute2 sends it. Returns NULL when memory runs out. */
+static struct nl_msg *build_rule(const ru_req *q, int type, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(type, flags);
+	struct fib_rule_hdr frh;
+	struct fib_rule_port_range sp, dp;
+	struct fib_rule_uid_range uid;
+	if (!msg)
+		return NULL;
+	memset(&frh, 0, sizeof frh);
+	frh.family = (unsigned char)q->family;
+	frh.src_len = (unsigned char)(q->src.len ? q->src.plen : 0);
+	frh.dst_len = (unsigned char)(q->dst.len ? q->dst.plen : 0);
+	frh.table = (unsigned char)(q->table < 256 ? q->table : RT_TABLE_UNSPEC);
+	frh.action = (unsigned char)(q->action > 0 ? q->action : FR_ACT_UNSPEC);
+	frh.flags = q->invert ? FIB_RULE_INVERT : 0;
+	frh.tos = (unsigned char)q->tos;
+	sp.start = (uint16_t)q->sport[0];
+	sp.end = (uint16_t)q->sport[1];
+	dp.start = (uint16_t)q->dport[0];
+	dp.end = (uint16_t)q->dport[1];
+	uid.start = q->uid[0];
+	uid.end = q->uid[1];
+	if (nlmsg_append(msg, &frh, sizeof frh, NLMSG_ALIGNTO) < 0 ||
+	    (q->table_set && nla_put_u32(msg, FRA_TABLE, q->table) < 0) ||
+	    (q->src.len && nla_put(msg, FRA_SRC, q->src.len, q->src.b) < 0) ||
+	    (q->dst.len && nla_put(msg, FRA_DST, q->dst.len, q->dst.b) < 0) ||
+	    (q->mark_set && nla_put_u32(msg, FRA_FWMARK, q->mark) < 0) ||
+	    (q->mask_set && nla_put_u32(msg, FRA_FWMASK, q->mask) < 0) ||
+	    (q->prio_set && nla_put_u32(msg, FRA_PRIORITY, q->prio) < 0) ||
+	    (q->iif[0] && nla_put_string(msg, FRA_IIFNAME, q->iif) < 0) ||
+	    (q->oif[0] && nla_put_string(msg, FRA_OIFNAME, q->oif) < 0) ||
+	    (q->target && nla_put_u32(msg, FRA_GOTO, q->target) < 0) ||
+	    (q->proto_set && nla_put_u8(msg, FRA_PROTOCOL, (uint8_t)q->proto) < 0) ||
+	    (q->ipproto && nla_put_u8(msg, FRA_IP_PROTO, (uint8_t)q->ipproto) < 0) ||
+	    (q->sport_set && nla_put(msg, FRA_SPORT_RANGE, sizeof sp, &sp) < 0) ||
+	    (q->dport_set && nla_put(msg, FRA_DPORT_RANGE, sizeof dp, &dp) < 0) ||
+	    (q->uid_set && nla_put(msg, FRA_UID_RANGE, sizeof uid, &uid) < 0) ||
+	    (q->l3mdev && nla_put_u8(msg, FRA_L3MDEV, 1) < 0) ||
+	    (q->splen_set && nla_put_u32(msg, FRA_SUPPRESS_PREFIXLEN, q->splen) < 0) ||
+	    (q->sifgroup_set && nla_put_u32(msg, FRA_SUPPRESS_IFGROUP, q->sifgroup) < 0)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* ---- add / delete ------------------------------------------------------- */
 /* The rule a request made, for reading it back when its echo was lost: every
  * field it gave, with the kernel's own choices (a priority, the table of
  * `table = 0`, the full mask of a mark) where it gave none. */
-static int keep_match(struct nl_object *o, void *arg)
+struct rule_match { ru_key want; const ru_req *q; };
+
+static int keep_match(const struct nlmsghdr *h, void *arg)
 {
-	struct rule_filter *f = (struct rule_filter *)arg;
-	struct rtnl_rule *r = RU_(o), *w = f->want;
-	uint32_t mask = f->mask_set ? rtnl_rule_get_mask(w)
-				    : rtnl_rule_get_mark(w) ? 0xffffffffu : 0;
-	const char *a, *b;
-	if (rtnl_rule_get_family(r) != rtnl_rule_get_family(w) ||
-	    rtnl_rule_get_action(r) != rtnl_rule_get_action(w) ||
-	    (rtnl_rule_get_table(w) && rtnl_rule_get_table(r) != rtnl_rule_get_table(w)) ||
-	    rtnl_rule_get_mark(r) != rtnl_rule_get_mark(w) ||
-	    rtnl_rule_get_mask(r) != mask ||
-	    (rtnl_rule_get_action(w) == FR_ACT_GOTO &&
-	     rtnl_rule_get_goto(r) != rtnl_rule_get_goto(w)) ||
-	    (f->prio_set && rtnl_rule_get_prio(r) != rtnl_rule_get_prio(w)) ||
-	    (f->proto >= 0 && rule_proto(r) != f->proto) ||
-	    !!(rule_flags(r) & FIB_RULE_INVERT) != f->invert)
+	struct rule_match *m = (struct rule_match *)arg;
+	ru_view v;
+	ru_key k;
+	if (!ru_msg(h, &v))
 		return 0;
-	if ((rtnl_rule_get_src(w) && (!rtnl_rule_get_src(r) ||
-	     nl_addr_cmp(rtnl_rule_get_src(r), rtnl_rule_get_src(w)))) ||
-	    (rtnl_rule_get_dst(w) && (!rtnl_rule_get_dst(r) ||
-	     nl_addr_cmp(rtnl_rule_get_dst(r), rtnl_rule_get_dst(w)))))
-		return 0;
-	if (!rtnl_rule_get_src(w) && rtnl_rule_get_src(r) && nl_addr_get_len(rtnl_rule_get_src(r)))
-		return 0;
-	if (!rtnl_rule_get_dst(w) && rtnl_rule_get_dst(r) && nl_addr_get_len(rtnl_rule_get_dst(r)))
-		return 0;
-	a = rtnl_rule_get_iif(r); b = rtnl_rule_get_iif(w);
-	if (strcmp(a ? a : "", b ? b : ""))
-		return 0;
-	a = rtnl_rule_get_oif(r); b = rtnl_rule_get_oif(w);
-	if (strcmp(a ? a : "", b ? b : ""))
-		return 0;
-	return 1;
+	ru_key_of(&v, &k);
+	/* what the kernel chose */
+	if (!m->q->prio_set)
+		k.prio = m->want.prio;
+	if (!m->want.table)
+		k.table = 0;
+	return !memcmp(&k, &m->want, sizeof k);
 }
 
 /* the echo of a new rule */
-static int keep_echo(struct nl_object *o, void *arg)
+static int keep_echo(const struct nlmsghdr *h, void *arg)
 {
-	int fam = rtnl_rule_get_family(RU_(o));
+	ru_view v;
 	(void)arg;
-	return fam == AF_INET || fam == AF_INET6;
+	return ru_msg(h, &v);
 }
 
-/* Pushes a rule box holding o (a reference is taken), bound to the
- * namespace handle at index 1. */
-static void push_rule(lua_State *L, struct nl_object *o)
-{
-	vn_box_push(L, NULL, VN_RULE, 1);
-	vn_box_replace(L, -1, VN_RULE, o);
-}
-
-/* After the rule q made was acked without an echo we could keep (memory
- * ran out while it was read), finds it by a dump. Pushes it and returns 1;
- * returns 0 when it cannot be told apart (nothing pushed). */
-static int read_back(lua_State *L, vn_ns *ns, struct rtnl_rule *r, const ru_req *q,
+/* After the rule q made (m->want: the key of its request) was acked without
+ * an echo we could keep (memory ran out while it was read), finds it by a
+ * dump. Pushes it and returns 1; returns 0 when it cannot be told apart
+ * (nothing pushed). */
+static int read_back(lua_State *L, vn_ns *ns, struct rule_match *m, const ru_req *q,
 		     vn_list *l)
 {
-	struct rule_filter f;
-	memset(&f, 0, sizeof f);
-	f.want = r;
-	f.prio_set = q->prio_set;
-	f.mask_set = q->mask_set;
-	f.invert = q->invert;
-	f.proto = q->proto_set ? rule_proto(r) : -1;
+	const void *p;
+	size_t len;
+	m->q = q;
 	vn_list_free(l);
-	if (rule_dump(ns, rtnl_rule_get_family(r), keep_match, &f, l) < 0 || l->n != 1)
+	l->oom = 0;
+	if (rule_dump(ns, q->family, keep_match, m, l) < 0 || l->n != 1 ||
+	    !(p = vn_list_first(l, &len)))
 		return 0;
-	push_rule(L, l->v[0]);
+	push_rule(L, p, len, 1);
 	return 1;
 }
 
 static int rule_modify(lua_State *L, const char *fn, int adding)
 {
 	vn_ns *ns = vn_checkns(L, 1);
-	struct rtnl_rule *r;
-	struct nl_msg *msg = NULL;
+	struct nl_msg *msg;
 	vn_list *l = NULL;
-	vn_box *box;
+	struct rule_match m;
+	const void *p;
+	size_t len;
 	ru_req q;
 	int rc;
 
 	vn_opts_check(L, 2, fn, rule_keys);
 	lua_settop(L, 2);
-	box = (vn_box *)lua_newuserdata(L, sizeof *box);    /* 3 */
-	box->o = NULL;
-	luaL_setmetatable(L, VN_RULE);
-	if (!(r = rtnl_rule_alloc()))
-		return luaL_error(L, "%s: out of memory", fn);
-	box->o = (struct nl_object *)r;
 	memset(&q, 0, sizeof q);
-	parse_rule(L, r, fn, adding, &q);
+	parse_rule(L, &q, fn, adding);
 	/* the kernel deletes the first rule that matches what a delete names:
 	 * naming nothing would remove `0: from all lookup local` */
 	if (!adding && !q.selects)
 		return luaL_error(L, "%s: name the rule to delete: give at least one of "
 				  "'priority', 'from', 'to', 'table', 'fwmark', 'fwmask', "
-				  "'iif', 'oif', 'goto' or 'protocol' (an empty selector "
-				  "would remove the first rule, the local one)", fn);
+				  "'iif', 'oif', 'goto', 'protocol', 'tos', 'ipproto', "
+				  "'sport', 'dport', 'uidrange', 'l3mdev' or 'suppress_*' "
+				  "(an empty selector would remove the first rule, the "
+				  "local one)", fn);
 	if (adding && !vn_deferred(ns))
-		l = vn_list_new(L);                          /* 4 */
-	rc = adding ? rtnl_rule_build_add_request(r, NLM_F_EXCL, &msg)
-		    : rtnl_rule_build_delete_request(r, 0, &msg);
-	if (rc < 0)
-		return luaL_error(L, "%s: cannot build the request (%s)", fn, nl_geterror(rc));
-	if (q.invert)
-		((struct fib_rule_hdr *)nlmsg_data(nlmsg_hdr(msg)))->flags |= FIB_RULE_INVERT;
+		l = vn_list_new(L);                          /* 3 */
+	/* nothing below raises until msg is freed */
+	msg = build_rule(&q, adding ? RTM_NEWRULE : RTM_DELRULE,
+			 adding ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	if (!msg)
+		return vn_fail(L, fn, ENOMEM, NULL);
 	if (l) {
 		/* the kernel echoes the rule it made (NLM_F_ECHO), with the
 		 * priority and table it chose */
-		l->keep = keep_echo;
+		l->rkeep = keep_echo;
 		rc = vn_request(ns, nlmsg_hdr(msg), 1, l);
 	} else {
 		rc = vn_talk(ns, msg);
 	}
-	nlmsg_free(msg);
 	if (rc < 0) {
+		nlmsg_free(msg);
 		if (l)
 			vn_list_free(l);
 		return vn_nsfail(L, ns, fn);
 	}
 	if (!l) {
+		nlmsg_free(msg);
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (l->n > 0) {
-		push_rule(L, l->v[0]);
-	} else if (!read_back(L, ns, r, &q, l)) {
-		vn_list_free(l);
-		return vn_fail(L, "rule_add: the rule was added but could not be read "
-			       "back", ENOMEM, NULL);
+	/* what the request asked for, kept before msg is freed (pushing may
+	 * raise) */
+	{
+		struct nlmsghdr *h = nlmsg_hdr(msg);
+		ru_view v;
+		ru_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+		ru_key_of(&v, &m.want);
+		nlmsg_free(msg);
+	}
+	if ((p = vn_list_first(l, &len))) {
+		push_rule(L, p, len, 1);
+	} else {
+		if (!read_back(L, ns, &m, &q, l)) {
+			vn_list_free(l);
+			return vn_fail(L, "rule_add: the rule was added but could not be "
+				       "read back", ENOMEM, NULL);
+		}
 	}
 	vn_list_drop(L, l);
 	return 1;
@@ -468,89 +1017,84 @@ static int ns_rule_del(lua_State *L)
 
 static int m_tostring(lua_State *L);
 
-/* Whether the kernel would take rule r for the delete request made from w:
- * its rule_find compares the priority (always sent) and those of the other
- * fields that are set in the request; a zero or empty field, the goto
- * target and the flags (not) match any rule. */
-static int kernel_takes(struct rtnl_rule *w, struct rtnl_rule *r)
+/* a delete being checked: the rule it sends */
+struct rule_del { ru_view v; ru_key k; };
+
+/* keeps the rules the kernel would take for the delete, in its order */
+static int keep_taker(const struct nlmsghdr *h, void *arg)
 {
-	static const int sides[] = { 0, 1 };
-	const char *s, *t;
-	int i;
-	if (rtnl_rule_get_prio(r) != rtnl_rule_get_prio(w) ||
-	    (rtnl_rule_get_action(w) && rtnl_rule_get_action(r) != rtnl_rule_get_action(w)) ||
-	    (rtnl_rule_get_table(w) && rtnl_rule_get_table(r) != rtnl_rule_get_table(w)) ||
-	    (rtnl_rule_get_mark(w) && rtnl_rule_get_mark(r) != rtnl_rule_get_mark(w)) ||
-	    (rtnl_rule_get_mask(w) && rtnl_rule_get_mask(r) != rtnl_rule_get_mask(w)) ||
-	    (rule_proto(w) && rule_proto(r) != rule_proto(w)) ||
-	    (rtnl_rule_get_dsfield(w) && rtnl_rule_get_dsfield(r) != rtnl_rule_get_dsfield(w)))
+	const struct rule_del *d = (const struct rule_del *)arg;
+	ru_view v;
+	ru_key k;
+	if (!ru_msg(h, &v))
 		return 0;
-	if ((s = rtnl_rule_get_iif(w)) && *s && (!(t = rtnl_rule_get_iif(r)) || strcmp(s, t)))
-		return 0;
-	if ((s = rtnl_rule_get_oif(w)) && *s && (!(t = rtnl_rule_get_oif(r)) || strcmp(s, t)))
-		return 0;
-	for (i = 0; i < 2; i++) {
-		struct nl_addr *a = sides[i] ? rtnl_rule_get_dst(w) : rtnl_rule_get_src(w);
-		struct nl_addr *b = sides[i] ? rtnl_rule_get_dst(r) : rtnl_rule_get_src(r);
-		if (a && nl_addr_get_prefixlen(a) && (!b || nl_addr_cmp(a, b)))
-			return 0;
-	}
-	return 1;
+	ru_key_of(&v, &k);
+	return kernel_takes(&d->k, &k, &d->v, &v);
 }
 
-static int keep_family(struct nl_object *o, void *arg)
+static ru_box *check_rule(lua_State *L, int idx)
 {
-	return rtnl_rule_get_family(RU_(o)) == *(const int *)arg;
+	ru_box *b = (ru_box *)luaL_checkudata(L, idx, VN_RULE);
+	if (!vn_msgbox_live(b))
+		luaL_error(L, "attempt to use a released %s", VN_RULE);
+	return b;
 }
 
-/* rule:delete() -> true | nil, msg, errname. The kernel deletes the first
- * rule that matches what the request names, and a field a rule leaves
- * empty matches any value there: `100: from all lookup 1` names
+/* rule:delete() -> true | nil, msg, errname. The rule's own message is sent
+ * back, with its priority (also 0). The kernel deletes the first rule that
+ * matches what the request names, and a field a rule leaves empty matches
+ * any value there: `100: from all lookup 1` names
  * `100: from all fwmark 0x5 lookup 1` too. So the rules are read first,
  * and when the kernel would take another rule before this one the delete
  * fails (ENOTUNIQ) and removes nothing. */
 static int m_delete(lua_State *L)
 {
-	struct rtnl_rule *r = RU_(vn_box_check(L, 1, VN_RULE));
+	ru_box *b = check_rule(L, 1);
 	vn_ns *ns = vn_box_ns(L, 1);                          /* 2 */
-	struct nl_msg *msg = NULL;
+	struct rule_del d;
+	struct nl_msg *msg;
+	const void *p;
+	size_t len;
 	char prio[16];
-	int rc, fam = rtnl_rule_get_family(r);
-	size_t i;
 	vn_list *l;
+	int rc;
 
-	snprintf(prio, sizeof prio, "%lu", (unsigned long)rtnl_rule_get_prio(r));
+	ru_parse(&d.v, b->m, b->len);
+	ru_key_of(&d.v, &d.k);
+	snprintf(prio, sizeof prio, "%lu", (unsigned long)d.k.prio);
 	lua_pushfstring(L, "delete rule %s", prio);         /* 3 */
 	l = vn_list_new(L);                                  /* 4 */
-	if (rule_dump(ns, fam, keep_family, &fam, l) < 0)
+	if (rule_dump(ns, (int)d.k.family, keep_taker, &d, l) < 0)
 		return vn_nsfail(L, ns, lua_tostring(L, 3));
-	for (i = 0; i < l->n; i++) {
-		struct nl_object *o = l->v[i];
-		if (!kernel_takes(r, RU_(o)))
-			continue;
-		if (nl_object_diff((struct nl_object *)r, o) == 0 &&
-		    rule_flags(r) == rule_flags(RU_(o)))
-			break;
-		/* "delete rule 100: the kernel would remove 100: from all ..." */
-		lua_pushcfunction(L, m_tostring);
-		vn_box_push(L, NULL, VN_RULE, 2);
-		vn_box_replace(L, -1, VN_RULE, o);
-		lua_call(L, 1, 1);
-		{
-			const char *what = lua_pushfstring(L, "%s: another rule comes first that "
-				"the kernel would remove instead (%s); delete that one first",
-				lua_tostring(L, 3), lua_tostring(L, -1) + strlen("vnet.rule: "));
+	if ((p = vn_list_first(l, &len))) {
+		ru_view o;
+		ru_parse(&o, p, len);
+		if (!ru_same_view(&o, &d.v)) {
+			/* "delete rule 100: ... (100: from all fwmark ...)" */
+			const char *what;
+			lua_pushcfunction(L, m_tostring);
+			push_rule(L, p, len, 2);
 			vn_list_drop(L, l);
+			lua_call(L, 1, 1);
+			what = lua_pushfstring(L, "%s: another rule comes first that the "
+				"kernel would remove instead (%s); delete that one first",
+				lua_tostring(L, 3), lua_tostring(L, -1) + strlen("vnet.rule: "));
 			return vn_fail(L, what, ENOTUNIQ, NULL);
 		}
 	}
 	vn_list_drop(L, l);
-	rc = rtnl_rule_build_delete_request(r, 0, &msg);
-	if (rc < 0)
-		return luaL_error(L, "delete: cannot build the request (%s)", nl_geterror(rc));
-	/* the priority names the rule exactly, also for priority 0 */
-	if (!rtnl_rule_get_prio(r))
-		nla_put_u32(msg, FRA_PRIORITY, 0);
+	/* nothing below raises until msg is freed */
+	msg = nlmsg_alloc_simple(RTM_DELRULE, 0);
+	if (!msg || nlmsg_append(msg, b->m, b->len, NLMSG_ALIGNTO) < 0 ||
+	    /* the priority names the rule exactly, also priority 0 (which
+	     * the kernel leaves out of what it sends) */
+	    (!d.v.a[FRA_PRIORITY] && nla_put_u32(msg, FRA_PRIORITY, 0) < 0)) {
+		if (msg)
+			nlmsg_free(msg);
+		return vn_fail(L, lua_tostring(L, 3), ENOMEM, NULL);
+	}
+	/* less the flags the kernel sets itself (unresolved, detached) */
+	((struct fib_rule_hdr *)nlmsg_data(nlmsg_hdr(msg)))->flags &= FIB_RULE_INVERT;
 	rc = vn_talk(ns, msg);
 	nlmsg_free(msg);
 	if (rc < 0)
@@ -562,61 +1106,113 @@ static int m_delete(lua_State *L)
 /* __tostring: "vnet.rule: 100: from 192.168.1.10/32 lookup 1" like ip rule */
 static int m_tostring(lua_State *L)
 {
-	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_RULE);
-	struct rtnl_rule *r;
+	ru_box *b = (ru_box *)luaL_checkudata(L, 1, VN_RULE);
 	luaL_Buffer buf;
 	char num[64];
-	const char *s;
-	int act;
+	ru_view v;
+	ru_key k;
+	int i;
 
-	if (!b->o) {
+	if (!vn_msgbox_live(b)) {
 		lua_pushliteral(L, "vnet.rule (released)");
 		return 1;
 	}
-	r = RU_(b->o);
+	ru_parse(&v, b->m, b->len);
+	ru_key_of(&v, &k);
 	luaL_buffinit(L, &buf);
 	/* priorities and goto targets are u32: 3000000000, not -1294967296 */
-	snprintf(num, sizeof num, "vnet.rule: %lu:", (unsigned long)rtnl_rule_get_prio(r));
+	snprintf(num, sizeof num, "vnet.rule: %lu:", (unsigned long)k.prio);
 	luaL_addstring(&buf, num);
-	if (rule_flags(r) & FIB_RULE_INVERT)
+	if (k.invert)
 		luaL_addstring(&buf, " not");
 	luaL_addstring(&buf, " from ");
-	f_from(L, b->o);
+	push_side(L, &v, FRA_SRC, k.src_len);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushliteral(L, "all");
 	}
 	luaL_addvalue(&buf);
-	if (rtnl_rule_get_dst(r) && nl_addr_get_len(rtnl_rule_get_dst(r))) {
+	if (k.dst_len && v.a[FRA_DST]) {
 		luaL_addstring(&buf, " to ");
-		f_to(L, b->o);
+		push_side(L, &v, FRA_DST, k.dst_len);
 		luaL_addvalue(&buf);
 	}
-	if (rtnl_rule_get_mark(r) || rtnl_rule_get_mask(r)) {
-		snprintf(num, sizeof num, " fwmark 0x%lx/0x%lx",
-			 (unsigned long)rtnl_rule_get_mark(r),
-			 (unsigned long)rtnl_rule_get_mask(r));
+	if (k.tos) {
+		luaL_addstring(&buf, " tos ");
+		vn_push_rtname(L, "rt_dsfield", (long)k.tos);
+		if (lua_type(L, -1) == LUA_TNUMBER) {
+			lua_pop(L, 1);
+			snprintf(num, sizeof num, "0x%02x", (unsigned)k.tos);
+			lua_pushstring(L, num);
+		}
+		luaL_addvalue(&buf);
+	}
+	if (k.mark || k.mask) {
+		snprintf(num, sizeof num, " fwmark 0x%lx/0x%lx", (unsigned long)k.mark,
+			 (unsigned long)k.mask);
 		luaL_addstring(&buf, num);
 	}
-	if ((s = rtnl_rule_get_iif(r)) && *s) {
+	if (k.iif[0]) {
 		luaL_addstring(&buf, " iif ");
-		luaL_addstring(&buf, s);
+		luaL_addstring(&buf, k.iif);
 	}
-	if ((s = rtnl_rule_get_oif(r)) && *s) {
+	if (k.oif[0]) {
 		luaL_addstring(&buf, " oif ");
-		luaL_addstring(&buf, s);
+		luaL_addstring(&buf, k.oif);
 	}
-	act = rtnl_rule_get_action(r);
-	if (act == FR_ACT_TO_TBL) {
-		luaL_addstring(&buf, " lookup ");
-		f_table(L, b->o);
-		luaL_addvalue(&buf);
-	} else if (act == FR_ACT_GOTO) {
-		snprintf(num, sizeof num, " goto %lu", (unsigned long)rtnl_rule_get_goto(r));
+	if (k.l3mdev)
+		luaL_addstring(&buf, " lookup [l3mdev-table]");
+	if (v.a[FRA_UID_RANGE]) {
+		snprintf(num, sizeof num, " uidrange %lu-%lu", (unsigned long)k.uid[0],
+			 (unsigned long)k.uid[1]);
 		luaL_addstring(&buf, num);
-	} else {
+	}
+	if (k.ipproto) {
+		char name[64];
+		if (!ipproto_name((int)k.ipproto, name, sizeof name))
+			snprintf(name, sizeof name, "ipproto-%u", (unsigned)k.ipproto);
+		luaL_addstring(&buf, " ipproto ");
+		luaL_addstring(&buf, name);
+	}
+	for (i = 0; i < 2; i++) {
+		const uint32_t *r = i ? k.dport : k.sport;
+		if (!r[0] && !r[1])
+			continue;
+		if (r[0] == r[1])
+			snprintf(num, sizeof num, " %s %lu", i ? "dport" : "sport",
+				 (unsigned long)r[0]);
+		else
+			snprintf(num, sizeof num, " %s %lu-%lu", i ? "dport" : "sport",
+				 (unsigned long)r[0], (unsigned long)r[1]);
+		luaL_addstring(&buf, num);
+	}
+	if (k.table) {
+		luaL_addstring(&buf, " lookup ");
+		vn_push_rtname(L, "rt_tables", (long)k.table);
+		luaL_addvalue(&buf);
+		if (k.splen != 0xffffffffu) {
+			snprintf(num, sizeof num, " suppress_prefixlength %lu",
+				 (unsigned long)k.splen);
+			luaL_addstring(&buf, num);
+		}
+		if (k.sifgroup != 0xffffffffu) {
+			luaL_addstring(&buf, " suppress_ifgroup ");
+			push_group(L, k.sifgroup);
+			luaL_addvalue(&buf);
+		}
+	}
+	if (k.action == FR_ACT_GOTO) {
+		snprintf(num, sizeof num, " goto %lu", (unsigned long)k.target);
+		luaL_addstring(&buf, num);
+	} else if (k.action != FR_ACT_TO_TBL) {
 		luaL_addchar(&buf, ' ');
-		push_action(L, act);
+		push_action(L, (int)k.action);
+		luaL_addvalue(&buf);
+	}
+	/* as ip prints it: not the kernel's own rules' */
+	if (k.proto && k.proto != RTPROT_KERNEL) {
+		luaL_addstring(&buf, " proto ");
+		vn_push_rtname(L, "rt_protos", (long)k.proto);
 		luaL_addvalue(&buf);
 	}
 	luaL_pushresult(&buf);
@@ -629,7 +1225,9 @@ static const luaL_Reg rule_methods[] = {
 };
 
 static const vn_type rule_type = {
-	.name = VN_RULE, .methods = rule_methods, .fields = rule_fields, .tostring = m_tostring
+	.name = VN_RULE, .methods = rule_methods, .fields = rule_fields,
+	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
+	.same = ru_same
 };
 
 static const luaL_Reg ns_methods[] = {

@@ -889,7 +889,7 @@ typedef struct rtn_cache {
 	struct timespec checked;
 } rtn_cache;
 
-static rtn_cache rtn_caches[4];
+static rtn_cache rtn_caches[8];  /* one per name file read */
 static pthread_mutex_t rtn_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The caches live as long as the module: freed when it is unloaded. */

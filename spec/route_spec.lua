@@ -629,8 +629,9 @@ describe("routes", function()
         "option 'gateway' '10.0.0.300' is not a valid" },
       { "gateway with prefix", "route_add", { dst = "10.1.0.0/16", gateway = "10.0.0.2/24" },
         "'gateway'", "without a prefix" },
-      { "gateway of the other family", "route_add", { dst = "10.1.0.0/16", gateway = "2001:db8:a::2" },
-        "'gateway'", "IPv4" },
+      -- (an IPv4 route may have an IPv6 gateway: RTA_VIA; not the other way round)
+      { "gateway of the other family", "route_add", { dst = "2001:db8:1::/48", gateway = "10.0.0.2" },
+        "'gateway'", "IPv6" },
       { "gateway wrong type", "route_add", { dst = "10.1.0.0/16", gateway = true }, "'gateway'" },
       { "malformed src", "route_add", { dst = "10.1.0.0/16", dev = "va", src = "10.0.0" }, "'src'" },
       { "unknown table name", "route_add", { dst = "10.1.0.0/16", dev = "va", table = "nosuchtable" },
@@ -880,5 +881,237 @@ describe("routes over nexthop objects", function()
                                             { __index = { nhid = 1, dev = "va" } })) end,
              "route_add", "'nhid'", "'dev'")
     assert.are.same(before, snapshot(name))
+  end)
+end)
+
+describe("route_change and route_append", function()
+  teardown(H.cleanup)
+
+  it("changes a route that is there and fails with ENOENT for one that is not", function()
+    local ns, name = net("change")
+    local before = snapshot(name)
+    H.fails("ENOENT", ns:route_change{ dst = "10.7.0.0/16", dev = "va" })
+    H.fails("ENOENT", ns:route_change{ dst = "2001:db8:7::/48", dev = "va" })
+    assert.are.same(before, snapshot(name))
+    assert(ns:route_add{ dst = "10.7.0.0/16", gateway = "10.0.0.2" })
+    local r = assert(ns:route_change{ dst = "10.7.0.0/16", gateway = "10.0.1.2", mtu = 1300 })
+    assert.are.equal("10.0.1.2", r.gateway)
+    assert.are.equal(1300, r.mtu)
+    local e = assert(find(iproutes(name), "10.7.0.0/16"))
+    assert.are.equal("10.0.1.2", e.gateway)
+    assert.are.equal("vb", e.dev)
+    assert.are.equal(1300, e.metrics[1].mtu)
+    assert(ns:route_add{ dst = "2001:db8:7::/48", gateway = "2001:db8:a::2" })
+    r = assert(ns:route_change{ dst = "2001:db8:7::/48", gateway = "2001:db8:b::2" })
+    assert.are.equal("2001:db8:b::2", r.gateway)
+    e = assert(find(iproutes(name, "inet6"), "2001:db8:7::/48"))
+    assert.are.equal("2001:db8:b::2", e.gateway)
+    -- one route each, changed in place
+    local n = 0
+    for _, x in ipairs(iproutes(name)) do if x.dst == "10.7.0.0/16" then n = n + 1 end end
+    assert.are.equal(1, n)
+    H.raises(function() return ns:route_change{ dst = "10.7.0.0/16", mtu = 0 } end, "route_change", "'mtu'")
+    H.raises(function() return ns:route_change{ gateway = "10.0.0.2" } end, "route_change", "'dst'")
+  end)
+
+  it("appends next hops to an IPv6 route and a second IPv4 route of the same key", function()
+    local ns, name = net("append")
+    assert(ns:route_add{ dst = "2001:db8:8::/48", gateway = "2001:db8:a::2" })
+    local r = assert(ns:route_append{ dst = "2001:db8:8::/48", gateway = "2001:db8:b::2" })
+    local e = assert(find(iproutes(name, "inet6"), "2001:db8:8::/48"))
+    assert.are.equal(2, #e.nexthops)
+    assert.are.equal(2, #r.nexthops)
+    local gws = {}
+    for _, nh in ipairs(r.nexthops) do gws[#gws + 1] = nh.gateway end
+    table.sort(gws)
+    assert.are.same({ "2001:db8:a::2", "2001:db8:b::2" }, gws)
+    local mine
+    for x in ns:routes{ family = "inet6" } do if x.dst == "2001:db8:8::/48" then mine = x end end
+    assert.are.equal(2, #mine.nexthops)
+    assert.are.equal(e.nexthops[1].gateway, mine.nexthops[1].gateway)
+    assert.are.equal(e.nexthops[2].gateway, mine.nexthops[2].gateway)
+    -- the same next hop again is refused
+    H.fails("EEXIST", ns:route_append{ dst = "2001:db8:8::/48", gateway = "2001:db8:b::2" })
+    -- IPv4 keeps a second route of the same key (ip route append)
+    assert(ns:route_add{ dst = "10.8.0.0/16", gateway = "10.0.0.2" })
+    assert(ns:route_append{ dst = "10.8.0.0/16", gateway = "10.0.1.2" })
+    local n = 0
+    for _, x in ipairs(iproutes(name)) do if x.dst == "10.8.0.0/16" then n = n + 1 end end
+    assert.are.equal(2, n)
+    assert.is_true(mine:delete())
+    assert.is_nil(find(iproutes(name, "inet6"), "2001:db8:8::/48"))
+  end)
+end)
+
+describe("IPv4 routes via IPv6 gateways, and IPv6 route preference", function()
+  teardown(H.cleanup)
+
+  it("adds, reads back and deletes an IPv4 route via an IPv6 gateway (RTA_VIA)", function()
+    local ns, name = net("via")
+    local va = ifindex(name, "va")
+    local r = assert(ns:route_add{ dst = "10.20.0.0/16", gateway = "fe80::1", dev = "va" })
+    assert.are.equal("fe80::1", r.gateway)
+    assert.are.equal("inet", r.family)
+    assert.are.equal(va, r.dev)
+    assert.are.equal(("vnet.route: 10.20.0.0/16 via inet6 fe80::1 dev %d proto boot scope global"):format(va),
+                     tostring(r))
+    local e = assert(find(iproutes(name), "10.20.0.0/16"))
+    assert.are.same({ family = "inet6", host = "fe80::1" }, e.via)
+    assert.is_nil(e.gateway)
+    local mine
+    for x in ns:routes{ family = "inet" } do if x.dst == "10.20.0.0/16" then mine = x end end
+    assert.are.equal("fe80::1", mine.gateway)
+    assert.are.equal(r, mine)
+    -- multipath with one next hop of each family
+    local m = assert(ns:route_add{ dst = "10.21.0.0/16", nexthops = {
+      { gateway = "2001:db8:a::2", dev = "va" }, { gateway = "10.0.1.2", dev = "vb", weight = 2 } } })
+    assert.are.equal("2001:db8:a::2", m.nexthops[1].gateway)
+    assert.are.equal("10.0.1.2", m.nexthops[2].gateway)
+    e = assert(find(iproutes(name), "10.21.0.0/16"))
+    assert.are.same({ family = "inet6", host = "2001:db8:a::2" }, e.nexthops[1].via)
+    assert.are.equal("10.0.1.2", e.nexthops[2].gateway)
+    assert.truthy(tostring(m):find("nexthop via inet6 2001:db8:a::2 dev " .. va .. " weight 1", 1, true))
+    -- replaced, deleted by fields and by object
+    assert(ns:route_replace{ dst = "10.20.0.0/16", gateway = "fe80::2", dev = "va" })
+    assert.are.same({ family = "inet6", host = "fe80::2" }, find(iproutes(name), "10.20.0.0/16").via)
+    assert.is_true(ns:route_del{ dst = "10.20.0.0/16", gateway = "fe80::2", dev = "va" })
+    assert.is_nil(find(iproutes(name), "10.20.0.0/16"))
+    assert.is_true(m:delete())
+    assert.is_nil(find(iproutes(name), "10.21.0.0/16"))
+    -- a route made by ip reads the same
+    H.ipdo(name, "route", "add", "10.22.0.0/16", "via", "inet6", "fe80::9", "dev", "vb")
+    for x in ns:routes() do
+      if x.dst == "10.22.0.0/16" then assert.are.equal("fe80::9", x.gateway) end
+    end
+  end)
+
+  it("sets an IPv6 route's pref and reads it back", function()
+    local ns, name = net("pref")
+    for _, p in ipairs({ "low", "medium", "high" }) do
+      local dst = ("2001:db8:%x::/48"):format(#p)
+      local r = assert(ns:route_add{ dst = dst, gateway = "2001:db8:a::2", pref = p })
+      assert.are.equal(p, r.pref)
+      assert.are.equal(p, find(iproutes(name, "inet6"), dst).pref)
+      assert.truthy(tostring(r):find(" pref " .. p, 1, true), tostring(r))
+    end
+    -- the kernel's default, and what ip made
+    local r = assert(ns:route_add{ dst = "2001:db8:99::/48", dev = "va" })
+    assert.are.equal("medium", r.pref)
+    H.ipdo(name, "-6", "route", "add", "2001:db8:98::/48", "dev", "vb", "pref", "high")
+    for x in ns:routes{ family = "inet6" } do
+      local e = find(iproutes(name, "inet6"), x.dst)
+      assert.are.equal(e.pref, x.pref)
+    end
+    r = assert(ns:route_replace{ dst = "2001:db8:99::/48", dev = "va", pref = "low" })
+    assert.are.equal("low", find(iproutes(name, "inet6"), "2001:db8:99::/48").pref)
+    -- IPv4 routes have none
+    local v4 = assert(ns:route_add{ dst = "10.30.0.0/16", dev = "va" })
+    assert.is_nil(v4.pref)
+    assert.is_nil(tostring(v4):find("pref", 1, true))
+    local before = snapshot(name)
+    for _, bad in ipairs({ "highest", 1, true, "" }) do
+      H.raises(function() return ns:route_add{ dst = "2001:db8:97::/48", dev = "va", pref = bad } end,
+               "route_add", "'pref'")
+    end
+    H.raises(function() return ns:route_add{ dst = "10.31.0.0/16", dev = "va", pref = "high" } end,
+             "route_add", "'pref'", "IPv6")
+    assert.are.same(before, snapshot(name))
+  end)
+end)
+
+describe("route metrics", function()
+  teardown(H.cleanup)
+
+  -- the metrics part of `ip route show` (text: the JSON leaves out locks)
+  local function ipmetrics(name, dst)
+    local ok, out = H.sh(("ip -n %s route show %s"):format(H.quote(name), dst))
+    assert(ok, out)
+    return assert(out:match(" scope link (.-)%s*\n"), out)
+  end
+
+  local all = { mtu = 1400, window = 100, rtt = 10, rttvar = 5, ssthresh = 7, cwnd = 8,
+                advmss = 1000, reordering = 3, hoplimit = 5, initcwnd = 9, features = "ecn",
+                rto_min = 20, initrwnd = 11, quickack = true, congctl = "reno",
+                fastopen_no_cookie = true, lock = { "mtu", "congctl" } }
+
+  it("sets every metric ip knows, reads them back and prints them as ip does", function()
+    local ns, name = net("mx")
+    local o = { dst = "10.5.0.0/16", dev = "va" }
+    for k, v in pairs(all) do o[k] = v end
+    local r = assert(ns:route_add(o))
+    local e = assert(find(iproutes(name), "10.5.0.0/16")).metrics[1]
+    for _, k in ipairs({ "mtu", "window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss",
+                         "reordering", "hoplimit", "initcwnd", "rto_min", "initrwnd" }) do
+      assert.are.equal(all[k], e[k], k)
+      assert.are.equal(all[k], r[k], k)
+    end
+    assert.are_not.equal(nil, e.ecn); assert.are.equal(1, r.features)
+    assert.are.equal(1, e.quickack); assert.is_true(r.quickack)
+    assert.are.equal(1, e.fastopen_no_cookie); assert.is_true(r.fastopen_no_cookie)
+    assert.are.equal("reno", e.congestion); assert.are.equal("reno", r.congctl)
+    -- rto_min is locked as ip locks it
+    assert.are.same({ "mtu", "rto_min", "congctl" }, r.lock)
+    local want = ipmetrics(name, "10.5.0.0/16")
+    assert.are.equal("mtu lock 1400 window 100 rtt 10ms rttvar 5ms ssthresh 7 cwnd 8 advmss 1000 "
+      .. "reordering 3 hoplimit 5 initcwnd 9 features ecn rto_min lock 20ms initrwnd 11 "
+      .. "quickack 1 congctl lock reno fastopen_no_cookie 1", want)
+    assert.truthy(tostring(r):find("scope link " .. want, 1, true), tostring(r))
+    -- a route read from a dump is the same; one without metrics has none
+    for x in ns:routes() do
+      if x.dst == "10.5.0.0/16" then assert.are.same(r:totable(), x:totable()) end
+      if x.dst == "10.0.0.0/24" then
+        for k in pairs(all) do assert.is_nil(x[k], k) end
+      end
+    end
+    -- made by ip, seconds printed as ip does, replaced by vnet
+    H.ipdo(name, "route", "add", "10.6.0.0/16", "dev", "va", "rtt", "2s", "window", "lock", "7")
+    local x
+    for y in ns:routes() do if y.dst == "10.6.0.0/16" then x = y end end
+    assert.are.equal(2000, x.rtt)
+    assert.are.same({ "window" }, x.lock)
+    assert.truthy(tostring(x):find("scope link " .. ipmetrics(name, "10.6.0.0/16"), 1, true))
+    assert.truthy(tostring(x):find("window lock 7 rtt 2s", 1, true), tostring(x))
+    r = assert(ns:route_replace{ dst = "10.6.0.0/16", dev = "va", hoplimit = 64, initcwnd = 10 })
+    e = assert(find(iproutes(name), "10.6.0.0/16")).metrics[1]
+    assert.are.equal(64, e.hoplimit); assert.are.equal(10, e.initcwnd); assert.is_nil(e.rtt)
+    assert.is_nil(r.lock)
+    -- IPv6 routes too
+    local r6 = assert(ns:route_add{ dst = "2001:db8:5::/48", dev = "va", advmss = 1200, lock = { "advmss" } })
+    assert.are.equal(1200, r6.advmss)
+    assert.are.equal(1200, find(iproutes(name, "inet6"), "2001:db8:5::/48").metrics[1].advmss)
+    assert.is_true(r6:delete())
+  end)
+
+  it("raises for metric values out of range and returns the kernel's refusals", function()
+    local ns, name = net("mxbad")
+    local before = snapshot(name)
+    local bad = {
+      window = { -1, 2^32, 2^32 + 1, 2^63, 0/0, 1.5, "100", true },
+      rtt = { -1, 536870912, 2^32, "10ms" }, rttvar = { -1, 1073741824 },
+      ssthresh = { -1, 2^32 }, cwnd = { 2^32 }, advmss = { -1 }, reordering = { 2^32 },
+      hoplimit = { 256, -1 }, initcwnd = { 2^32 }, initrwnd = { -1 }, rto_min = { 2^32, "20ms" },
+      features = { "ecn\0", "fast", -1, 2^32, {} }, quickack = { 1, "yes" },
+      fastopen_no_cookie = { 0 }, congctl = { "", "abcdefghijklmnop", "re\0no", 5 },
+      lock = { "mtu", { "mtu", "speed" }, { 1 }, { "mtu\0" }, true },
+    }
+    for k, vals in pairs(bad) do
+      for _, v in ipairs(vals) do
+        for _, fn in ipairs({ "route_add", "route_replace", "route_change" }) do
+          H.raises(function() return ns[fn](ns, { dst = "10.5.0.0/16", dev = "va", [k] = v }) end,
+                   fn, "'" .. k .. "'")
+        end
+      end
+    end
+    assert.are.same(before, snapshot(name))
+    H.fails("EINVAL", ns:route_add{ dst = "10.5.0.0/16", dev = "va", congctl = "nosuchcc" })
+    H.fails("EINVAL", ns:route_add{ dst = "10.5.0.0/16", dev = "va", features = 0x10000 })
+    assert.are.same(before, snapshot(name))
+    -- feature bits ip has no name for are printed as ip prints them
+    for i, f in ipairs({ 2, 3 }) do
+      local dst = ("10.9.%d.0/24"):format(i)
+      local r = assert(ns:route_add{ dst = dst, dev = "va", features = f })
+      assert.are.equal(f, r.features)
+      assert.truthy(tostring(r):find("scope link " .. ipmetrics(name, dst), 1, true), tostring(r))
+    end
   end)
 end)

@@ -467,3 +467,326 @@ describe("rules the kernel completes, deleting them, and u32 priorities", functi
              "rule_add", "'protocol'")
   end)
 end)
+
+describe("rules hold the kernel's message", function()
+  teardown(H.cleanup)
+
+  it("deletes exactly a rule whose selectors only the kernel's message carries", function()
+    -- rules made by ip with selectors told apart only by attributes the
+    -- rule object must keep as the kernel sent them
+    local ns, name = H.ns("msgdel")
+    H.ipdo_batch(name, {
+      "rule add pref 100 ipproto tcp lookup 1",
+      "rule add pref 100 ipproto udp lookup 1",
+      "rule add pref 100 ipproto udp dport 53 lookup 1",
+      "rule add pref 100 uidrange 1000-2000 lookup 1",
+      "rule add pref 100 lookup 1 suppress_prefixlength 0",
+      "rule add pref 100 tos 0x10 lookup 1",
+    })
+    local function has(pred)
+      for _, e in ipairs(iprules(name)) do if e.priority == 100 and pred(e) then return true end end
+      return false
+    end
+    local all = {}
+    for r in ns:rules() do if r.priority == 100 then all[#all + 1] = r end end
+    assert.are.equal(6, #all)
+    -- every one is told apart from the others (__eq) and is equal to itself read again
+    for i = 1, #all do
+      for j = 1, #all do
+        if i == j then assert.are.equal(all[i], all[j]) else assert.are_not.equal(all[i], all[j]) end
+      end
+    end
+    local again = {}
+    for r in ns:rules() do if r.priority == 100 then again[#again + 1] = r end end
+    for i = 1, #all do assert.are.equal(all[i], again[i]) end
+    -- the udp rule comes after the tcp one: deleting it removes it, not the tcp rule
+    assert.is_true(all[2]:delete())
+    assert.is_true(has(function(e) return e.ipproto == "tcp" end))
+    assert.is_false(has(function(e) return e.ipproto == "udp" and not e.dport end))
+    assert.is_true(has(function(e) return e.ipproto == "udp" and e.dport == 53 end))
+    assert.is_true(all[6]:delete())
+    assert.is_false(has(function(e) return e.tos end))
+    assert.is_true(all[4]:delete())
+    assert.is_false(has(function(e) return e.uid_start end))
+    assert.is_true(all[5]:delete())
+    assert.is_false(has(function(e) return e.suppress_prefixlen end))
+    assert.is_true(all[3]:delete())
+    assert.is_true(all[1]:delete())
+    assert.is_false(has(function() return true end))
+    -- a rule that comes first and names more refuses the delete, naming it
+    H.ipdo_batch(name, { "rule add pref 100 ipproto tcp lookup 1", "rule add pref 100 lookup 1" })
+    local two = {}
+    for r in ns:rules() do if r.priority == 100 then two[#two + 1] = r end end
+    local tcp, plain = two[1], two[2]
+    local before = iprules(name)
+    local msg = H.fails("ENOTUNIQ", plain:delete())
+    assert.truthy(msg:find("another rule comes first", 1, true), msg)
+    assert.truthy(msg:find("(100: from all ipproto tcp lookup 1)", 1, true), msg)
+    assert.are.same(before, iprules(name))
+    assert.is_true(tcp:delete())
+    assert.is_false(has(function(e) return e.ipproto end))
+    assert.is_true(plain:delete())
+    assert.is_nil(at(iprules(name), 100))
+    assert.are.equal(3, #iprules(name))
+  end)
+
+  it("deletes rules whose flags the kernel set: unresolved goto, detached device", function()
+    local ns, name = H.ns("msgflags")
+    H.ipdo(name, "link", "add", "gone0", "type", "veth", "peer", "name", "gone1")
+    local g = assert(ns:rule_add{ ["goto"] = 500, priority = 10 })
+    local d = assert(ns:rule_add{ iif = "gone0", table = 3, priority = 11, invert = true })
+    H.ipdo(name, "link", "del", "gone0")
+    local seen = 0
+    for r in ns:rules() do
+      if r.priority == 10 then assert.are.equal(g, r); seen = seen + 1 end
+      if r.priority == 11 then assert.are.equal(d, r); assert.is_true(r.invert); seen = seen + 1 end
+    end
+    assert.are.equal(2, seen)
+    assert.are.equal("vnet.rule: 11: not from all iif gone0 lookup 3", tostring(d))
+    assert.is_true(g:delete())
+    assert.is_true(d:delete())
+    assert.is_nil(at(iprules(name), 10))
+    assert.is_nil(at(iprules(name), 11))
+    -- released objects
+    local r = assert(ns:rule_add{ table = 4, priority = 12 })
+    local mt = getmetatable(r)
+    mt.__close(r)
+    assert.are.equal("vnet.rule (released)", tostring(r))
+    H.raises(function() return r.table end, "released")
+    H.raises(function() return r:delete() end, "released")
+    mt.__close(r)
+    assert.truthy(at(iprules(name), 12))
+  end)
+end)
+
+describe("rule selectors and actions of ip rule", function()
+  teardown(H.cleanup)
+
+  -- the lines of `ip rule show` (not JSON) by priority, as vnet prints them
+  -- (vnet leaves out ip's " [detached]" after a device that is not there)
+  local function iplines(name, family)
+    local ok, out = H.sh(("ip -n %s %s rule show"):format(H.quote(name), family == "inet6" and "-6" or "-4"))
+    assert(ok, out)
+    local t = {}
+    for prio, rest in out:gmatch("(%d+):\t([^\n]-)%s*\n") do
+      t[tonumber(prio)] = ("vnet.rule: %s: %s"):format(prio, (rest:gsub(" %[detached%]", "")))
+    end
+    return t
+  end
+
+  it("adds each selector, reads it back and prints it as ip does", function()
+    local ns, name = H.ns("sel")
+    -- every other name file vnet reads is read before rt_dsfield
+    H.raises(function() return ns:route_add{ dst = "10.9.0.0/16", dev = "lo", scope = "nosuchscope" } end,
+             "'scope'")
+    H.raises(function() return ns:rule_add{ suppress_ifgroup = "nosuchgroup" } end, "'suppress_ifgroup'")
+    assert(ns:rule_add{ table = "main", protocol = "static", priority = 9 })
+    local made = {
+      assert(ns:rule_add{ tos = 0x10, table = 5, priority = 10 }),
+      assert(ns:rule_add{ dsfield = 0x08, table = 5, priority = 11 }),
+      assert(ns:rule_add{ ipproto = "tcp", sport = 80, dport = { 1000, 2000 }, table = 6, priority = 12 }),
+      assert(ns:rule_add{ ipproto = 17, dport = "53", sport = "1024-65534", table = 6, priority = 13 }),
+      assert(ns:rule_add{ uidrange = { 1000, 2000 }, table = 7, priority = 14 }),
+      assert(ns:rule_add{ uidrange = "0-4294967294", table = 7, priority = 15 }),
+      assert(ns:rule_add{ l3mdev = true, priority = 16 }),
+      assert(ns:rule_add{ table = 8, suppress_prefixlength = 0, suppress_ifgroup = 5, priority = 17 }),
+      assert(ns:rule_add{ table = "main", suppress_ifgroup = "default", priority = 18 }),
+      assert(ns:rule_add{ from = "10.0.0.0/8", to = "10.1.0.0/16", tos = 4, ipproto = "udp",
+                          sport = 7, dport = "8-9", uidrange = { 5, 6 }, table = 9,
+                          suppress_prefixlength = 3, protocol = 77, invert = true, priority = 19 }),
+      assert(ns:rule_add{ ipproto = 200, action = "blackhole", priority = 20 }),
+    }
+    local e = {}
+    for _, x in ipairs(iprules(name)) do e[x.priority] = x end
+    local lines = iplines(name)
+    for _, r in ipairs(made) do
+      assert.are.equal(lines[r.priority], tostring(r))
+    end
+    assert.are.equal("0x10", e[10].tos); assert.are.equal(0x10, made[1].tos)
+    assert.are.equal("0x08", e[11].tos); assert.are.equal(8, made[2].tos)
+    assert.are.equal("tcp", e[12].ipproto); assert.are.equal("tcp", made[3].ipproto)
+    assert.are.equal(80, e[12].sport); assert.are.equal(80, made[3].sport)
+    assert.are.equal(1000, e[12].dport_start); assert.are.equal(2000, e[12].dport_end)
+    assert.are.same({ 1000, 2000 }, made[3].dport)
+    assert.are.equal("udp", e[13].ipproto); assert.are.equal("udp", made[4].ipproto)
+    assert.are.equal(53, e[13].dport); assert.are.equal(53, made[4].dport)
+    assert.are.same({ 1024, 65534 }, made[4].sport)
+    assert.are.equal(1000, e[14].uid_start); assert.are.equal(2000, e[14].uid_end)
+    assert.are.same({ 1000, 2000 }, made[5].uidrange)
+    assert.are.same({ 0, 4294967294 }, made[6].uidrange)
+    assert.are.equal(4294967294, e[15].uid_end)
+    assert.are_not.equal(nil, e[16].l3mdev); assert.is_nil(e[16].table)
+    assert.is_true(made[7].l3mdev); assert.is_nil(made[7].table); assert.are.equal("lookup", made[7].action)
+    assert.are.equal("vnet.rule: 16: from all lookup [l3mdev-table]", tostring(made[7]))
+    assert.are.equal(0, e[17].suppress_prefixlen); assert.are.equal(0, made[8].suppress_prefixlength)
+    assert.are.equal("5", e[17].suppress_ifgroup); assert.are.equal(5, made[8].suppress_ifgroup)
+    assert.are.equal("default", e[18].suppress_ifgroup); assert.are.equal("default", made[9].suppress_ifgroup)
+    assert.is_nil(made[9].suppress_prefixlength)
+    assert.are.equal("77", tostring(e[19].protocol)); assert.are.equal(77, made[10].protocol)
+    assert.are.equal(3, made[10].suppress_prefixlength); assert.are.equal(4, made[10].tos)
+    assert.are.same({ 5, 6 }, made[10].uidrange)
+    assert.are.equal(200, made[11].ipproto); assert.are.equal("ipproto-200", e[20].ipproto)
+    -- fields absent where nothing was given
+    local plain = assert(ns:rule_add{ table = 5, priority = 30 })
+    for _, k in ipairs({ "tos", "ipproto", "sport", "dport", "uidrange", "suppress_prefixlength",
+                         "suppress_ifgroup" }) do
+      assert.is_nil(plain[k], k)
+      assert.is_nil(plain:totable()[k], k)
+    end
+    assert.is_false(plain.l3mdev)
+    assert.are.same({ 1000, 2000 }, made[3]:totable().dport)
+    assert.is_true(made[7]:totable().l3mdev)
+    -- read from a dump: the same, also for rules made by ip
+    H.ipdo_batch(name, { "rule add pref 40 ipproto icmp dport 5 lookup 5",
+                         "rule add pref 41 oif x l3mdev uidrange 3-4 ipproto tcp" })
+    H.ipdo(name, "-6", "rule", "add", "tos", "0x28", "ipproto", "ipv6-icmp", "table", "5", "pref", "41")
+    lines = iplines(name)
+    local n = 0
+    for r in ns:rules{ family = "inet" } do
+      if lines[r.priority] and r.priority ~= 0 and r.priority < 32766 then
+        assert.are.equal(lines[r.priority], tostring(r)); n = n + 1
+      end
+      for _, m in ipairs(made) do
+        if m.priority == r.priority then assert.are.equal(m, r) end
+      end
+    end
+    assert.are.equal(#made + 4, n)
+    local six = iplines(name, "inet6")
+    for r in ns:rules{ family = "inet6" } do
+      if r.priority == 41 then
+        assert.are.equal(six[41], tostring(r))   -- tos AF11, named as in rt_dsfield
+        assert.are.equal(0x28, r.tos)
+        assert.are.equal("ipv6-icmp", r.ipproto)
+      end
+    end
+    agree(ns, name, "inet")
+  end)
+
+  it("filters dumps by the new selectors and deletes by them", function()
+    local ns, name = H.ns("selfilt")
+    assert(ns:rule_add{ ipproto = "tcp", dport = 80, table = 6, priority = 10 })
+    assert(ns:rule_add{ ipproto = "tcp", dport = { 80, 81 }, table = 6, priority = 11 })
+    assert(ns:rule_add{ ipproto = "udp", sport = 53, table = 6, priority = 12 })
+    assert(ns:rule_add{ uidrange = "100-200", tos = 0x10, table = 7, priority = 13 })
+    assert(ns:rule_add{ l3mdev = true, priority = 14 })
+    assert(ns:rule_add{ family = "inet6", ipproto = "tcp", table = 6, priority = 15 })
+    local function prios(f)
+      local t = {}
+      for r in assert(ns:rules(f)) do t[#t + 1] = r.priority end
+      table.sort(t)
+      return t
+    end
+    assert.are.same({ 10, 11, 15 }, prios{ ipproto = "tcp" })
+    assert.are.same({ 10, 11 }, prios{ ipproto = 6, family = "inet" })
+    assert.are.same({ 10 }, prios{ dport = 80 })
+    assert.are.same({ 11 }, prios{ dport = "80-81" })
+    assert.are.same({ 12 }, prios{ sport = { 53, 53 } })
+    assert.are.same({ 13 }, prios{ uidrange = { 100, 200 } })
+    assert.are.same({ 13 }, prios{ tos = 0x10 })
+    assert.are.same({ 13 }, prios{ dsfield = 0x10 })
+    assert.are.same({ 14 }, prios{ l3mdev = true })
+    assert.are.equal(#iprules(name) + #iprules(name, "inet6") - 1, #prios{ l3mdev = false })
+    -- rule_del by one of them removes that rule only
+    assert.is_true(ns:rule_del{ dport = { 80, 81 } })
+    assert.is_nil(at(iprules(name), 11))
+    assert.truthy(at(iprules(name), 10))
+    H.fails("ENOENT", ns:rule_del{ ipproto = "tcp", dport = 443 })
+    assert.is_true(ns:rule_del{ uidrange = "100-200" })
+    assert.is_nil(at(iprules(name), 13))
+    assert.is_true(ns:rule_del{ l3mdev = true })
+    assert.is_nil(at(iprules(name), 14))
+    assert.is_true(ns:rule_del{ ipproto = "udp", sport = 53 })
+    assert.is_nil(at(iprules(name), 12))
+    assert.is_true(ns:rule_del{ family = "inet6", ipproto = "tcp" })
+    assert.is_nil(at(iprules(name, "inet6"), 15))
+    assert(ns:rule_add{ table = 8, suppress_prefixlength = 24, priority = 16 })
+    assert(ns:rule_add{ table = 8, suppress_ifgroup = 3, priority = 17 })
+    assert.is_true(ns:rule_del{ suppress_ifgroup = 3 })
+    assert.is_nil(at(iprules(name), 17))
+    assert.is_true(ns:rule_del{ suppress_prefixlength = 24 })
+    assert.is_nil(at(iprules(name), 16))
+    assert.is_true(ns:rule_del{ tos = 0, ipproto = "tcp" })
+    assert.are.equal(3, #iprules(name))
+  end)
+
+  it("returns the kernel's refusals of values it does not take", function()
+    local ns, name = H.ns("selkern")
+    local before = snapshot(name)
+    H.fails("EINVAL", ns:rule_add{ sport = 0, table = 5 })
+    H.fails("EINVAL", ns:rule_add{ dport = 65535, table = 5 })
+    H.fails("EINVAL", ns:rule_add{ uidrange = { 0, 4294967295 }, table = 5 })
+    H.fails("EINVAL", ns:rule_add{ tos = 0x28, table = 5 })   -- IPv4 takes the TOS bits only
+    H.fails("EINVAL", ns:rule_add{ tos = 3, family = "inet6", table = 5 })
+    assert.are.same(before, snapshot(name))
+  end)
+
+  describe("bad input", function()
+    local ns, name, before
+    setup(function()
+      ns, name = H.ns("selbad")
+      before = snapshot(name)
+    end)
+    local bad = {
+      { "tos", { 256, -1, 2^32 + 1, 2^63, 0/0, 0.5, "nosuchfield", "0x10\0x", {}, true } },
+      { "dsfield", { 256, "nosuchfield" } },
+      { "ipproto", { 256, -1, 2^32 + 6, 0/0, "nosuchproto", "tcp\0", {}, false } },
+      { "sport", { 65536, -1, 2^32 + 80, 0/0, 1.5, { 2000, 1000 }, { 1 }, { 1, 2, 3 }, { "1", "2" },
+                   "1000-", "-5", "a-b", "1000-2000\0", "1-2-3", "00000000001", "80 ", {}, true } },
+      { "dport", { 65536, "2000-1000", { 0, 65536 }, "99999999999" } },
+      { "uidrange", { 2^32, -1, { 0, 2^32 }, "1-4294967296", { 5, 4 }, "x", 2^63 } },
+      { "l3mdev", { 1, "yes" } },
+      { "suppress_prefixlength", { 129, -1, 2^32, "0", 0/0 } },
+      { "suppress_ifgroup", { -1, 2^31, 2^32 - 1, "nosuchgroup", "default\0", {}, 0.5 } },
+    }
+    for _, c in ipairs(bad) do
+      it("raises naming '" .. c[1] .. "'", function()
+        for i, v in ipairs(c[2]) do
+          for _, fn in ipairs({ "rule_add", "rule_del" }) do
+            local o = { table = 5, priority = 100 }
+            if c[1] == "l3mdev" then o.table = nil end
+            o[c[1]] = v
+            H.raises(function() return ns[fn](ns, o) end, fn, "'" .. c[1] .. "'")
+          end
+          if c[1] ~= "suppress_prefixlength" and c[1] ~= "suppress_ifgroup" then
+            H.raises(function() return ns:rules{ [c[1]] = v } end, "rules", "'" .. c[1] .. "'")
+          end
+          assert.are.same(before, snapshot(name), c[1] .. " " .. i)
+        end
+      end)
+    end
+    it("raises for l3mdev beside a table and tos beside dsfield", function()
+      H.raises(function() return ns:rule_add{ l3mdev = true, table = 5 } end, "rule_add", "'l3mdev'", "'table'")
+      H.raises(function() return ns:rule_add{ tos = 8, dsfield = 8, table = 5 } end, "'tos'", "'dsfield'")
+      H.raises(function() return ns:rules{ suppress_prefixlength = 1 } end, "unknown option")
+      assert.are.same(before, snapshot(name))
+    end)
+    it("takes the options from __index", function()
+      local r = assert(ns:rule_add(setmetatable({}, { __index = { ipproto = "tcp", sport = "10-20",
+        uidrange = { 1, 2 }, tos = 8, table = 5, priority = 50 } })))
+      assert.are.equal("vnet.rule: 50: from all tos 0x08 uidrange 1-2 ipproto tcp sport 10-20 lookup 5",
+                       tostring(r))
+      assert.is_true(ns:rule_del(setmetatable({}, { __index = { sport = { 10, 20 } } })))
+      assert.are.same(before, snapshot(name))
+    end)
+  end)
+
+  H.it_kinds({ "vrf" }, "reads, deletes and adds the l3mdev rule a vrf brings", function()
+    local ns, name = H.ns("l3vrf")
+    assert(ns:link_add{ name = "vrf1", kind = "vrf", table = 1001 })
+    -- the kernel adds `1000: from all lookup [l3mdev-table]` with the first vrf
+    local l3 = {}
+    for r in ns:rules{ l3mdev = true, family = "inet" } do l3[#l3 + 1] = r end
+    assert.are.equal(1, #l3)
+    assert.are.equal(1000, l3[1].priority)
+    assert.is_true(l3[1].l3mdev)
+    local lines = iplines(name)
+    assert.are.equal(lines[1000], tostring(l3[1]))
+    assert.are_not.equal(nil, at(iprules(name), 1000).l3mdev)
+    assert.is_true(l3[1]:delete())
+    assert.is_nil(at(iprules(name), 1000))
+    local r = assert(ns:rule_add{ l3mdev = true, priority = 1000, protocol = "kernel" })
+    assert.are.equal(l3[1], r)
+    assert.are_not.equal(nil, at(iprules(name), 1000).l3mdev)
+    agree(ns, name, "inet")
+  end)
+end)
