@@ -85,8 +85,8 @@ describe("vnet.netns.new and ns:pin", function()
     for _, bad in ipairs({ "", "a/b", ".", "..", ("x"):rep(64), "a\0b" }) do
       H.raises(function() ns:pin(bad) end, "pin")
     end
-    H.raises(function() ns:pin() end, "string expected")
-    H.raises(function() ns:pin({}) end, "string expected")
+    H.raises(function() ns:pin() end, "pin", "must be a string")
+    H.raises(function() ns:pin({}) end, "pin", "must be a string")
     H.raises(function() ns.pin(nil, "x") end, "vnet.netns")
     ns:close()
     H.raises(function() ns:pin(H.name("closed")) end, "closed")
