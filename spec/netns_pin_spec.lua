@@ -90,7 +90,7 @@ describe("vnet.netns.new and ns:pin", function()
     H.raises(function() ns.pin(nil, "x") end, "vnet.netns")
     ns:close()
     H.raises(function() ns:pin(H.name("closed")) end, "closed")
-    H.raises(function() vnet.netns.new():pin(true) end, "string expected")
+    H.raises(function() vnet.netns.new():pin(true) end, "pin", "must be a string")
     H.raises(function() vnet.netns.add("a\0b") end, "netns.add", "NUL")
   end)
 
