@@ -202,10 +202,13 @@ static int box_index(lua_State *L)
 	if (!lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(4)))
 		return luaL_argerror(L, 1, t->name);
 	o = box_live(L, 1, t);
-	if (lua_isnil(L, 3))
+	if (lua_isnil(L, 3)) {
 		lua_pushnil(L);
-	else
+	} else {
+		if (t->fresh)
+			t->fresh(L, 1);
 		t->fields[lua_tointeger(L, 3)].get(L, o);
+	}
 	return 1;
 }
 
@@ -251,6 +254,8 @@ int vn_box_totable(lua_State *L)
 	const vn_type *t = box_type(L, 1);
 	void *o = box_live(L, 1, t);
 	const vn_field *f;
+	if (t->fresh)
+		t->fresh(L, 1);
 	lua_newtable(L);
 	for (f = t->fields; f->name; f++) {
 		f->get(L, o);

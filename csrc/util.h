@@ -56,6 +56,7 @@ typedef struct vn_ns {
 	char path[128];      /* path the namespace was opened from */
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
 	vn_batch *batch;     /* non-NULL inside ns:batch(): requests are queued */
+	unsigned long long requests; /* netlink requests sent on sk (ns.requests) */
 } vn_ns;
 
 /* Checks arg idx is a live netns handle. */
@@ -191,6 +192,9 @@ typedef struct vn_type {
 	int (*same)(const void *a, const void *b);
 	/* an inline type whose box owns memory: release also runs at __gc */
 	int gc;
+	/* optional: brings the live box at idx up to date before its fields
+	 * are read (a link re-reads itself after a change); may raise */
+	void (*fresh)(lua_State *L, int idx);
 } vn_type;
 
 typedef struct vn_box {

@@ -59,6 +59,16 @@ local ok, err = pcall(function()
       local ok, _, err = l:set{ up = false, name = "vb", mtu = 1300 }
       assert(ok == nil and err == "EEXIST")
     end,
+    -- a changed link read again on its next field read (and tostring, totable)
+    stale = function()
+      local l = assert(ns:link("va"))
+      assert(l:set{ mtu = 1400 })
+      local _ = l.mtu
+      assert(l:set{ mtu = 1500 })
+      _ = tostring(l)
+      assert(l:set{ up = true })
+      assert(l:totable())
+    end,
     neighs = function() for _ in assert(ns:neighs()) do end end,
   }
   local order = {}
