@@ -527,8 +527,9 @@ int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex)
 
 /* The link type's fresh hook: a box marked stale by a change is read again
  * (one request, by its index: a renamed link is found) before a field is
- * read. When it can no longer be read (deleted meanwhile) it keeps the
- * values last read; link:refresh() reports why. May raise (memory). */
+ * read. When it can no longer be read (deleted meanwhile, or its handle
+ * closed) it keeps the values last read; link:refresh() reports why. May
+ * raise (memory). */
 static void lk_fresh(lua_State *L, int idx)
 {
 	lk_box *b = LB(lua_touserdata(L, idx));
@@ -537,8 +538,8 @@ static void lk_fresh(lua_State *L, int idx)
 		return;
 	idx = vn_absindex(L, idx);
 	b->stale = 0;
-	ns = vn_box_ns(L, idx);                             /* +1 */
-	fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx);
+	if ((ns = vn_box_ns_open(L, idx)))                  /* +1 */
+		fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx);
 	lua_pop(L, 1);
 }
 

@@ -395,6 +395,14 @@ vn_ns *vn_box_ns(lua_State *L, int idx)
 	return vn_checkns(L, -1);
 }
 
+vn_ns *vn_box_ns_open(lua_State *L, int idx)
+{
+	vn_ns *ns;
+	getuv(L, idx);
+	ns = (vn_ns *)luaL_testudata(L, -1, VN_NETNS);
+	return ns && ns->fd >= 0 ? ns : NULL;
+}
+
 void vn_box_setns(lua_State *L, int idx, int nsidx)
 {
 	idx = vn_absindex(L, idx);

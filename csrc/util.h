@@ -237,6 +237,9 @@ struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname);
 void vn_box_replace(lua_State *L, int idx, const char *tname, struct nl_object *o);
 /* Pushes the netns handle a box is bound to and returns it. */
 vn_ns *vn_box_ns(lua_State *L, int idx);
+/* Pushes the netns handle a box is bound to (or what stands there) and
+ * returns it, or NULL when it is closed; never raises. */
+vn_ns *vn_box_ns_open(lua_State *L, int idx);
 /* Rebinds the box at idx to the netns handle at nsidx. */
 void vn_box_setns(lua_State *L, int idx, int nsidx);
 /* Pushes a fields table {name = value, ...} of the box at idx. */
