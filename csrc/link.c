@@ -1062,7 +1062,8 @@ static int ns_link_add(lua_State *L)
 /* The options of set{} restore_link looks at, as bits. */
 enum { G_NAME = 1, G_MTU = 2, G_TXQLEN = 4, G_GROUP = 8, G_ADDRESS = 16,
        G_BROADCAST = 32, G_MASTER = 64, G_UP = 128, G_ARP = 256, G_PROMISC = 512,
-       G_ALIAS = 1024 };
+       G_ALIAS = 1024,
+       G_FRESH = 1 << 30 /* not an option: set built against a fresh link */ };
 
 static unsigned given_keys(lua_State *L, int idx)
 {
@@ -1180,9 +1181,14 @@ static int m_set(lua_State *L)
 	vn_opts_check(L, 2, "set", keys);
 	/* The change is built against the link as it is now (a stale box is
 	 * read again), except for `up` alone: only the index is used, and a
-	 * refused up/down changes nothing to undo. */
+	 * refused up/down changes nothing to undo. (A move reads the link in
+	 * its new namespace by name: the name must be the current one.) */
 	given = given_keys(L, 2);
-	if (given != G_UP)
+	lua_getfield(L, 2, "netns");
+	if (given != G_UP || !lua_isnil(L, -1))
+		given |= G_FRESH;
+	lua_pop(L, 1);
+	if (given & G_FRESH)
 		lk_fresh(L, 1);
 	orig = lk_obj(L, b);
 	lua_settop(L, 2);
@@ -1225,7 +1231,7 @@ static int m_set(lua_State *L)
 	r = vn_talk(ns, msg);
 	nlmsg_free(msg);
 	if (r < 0) {
-		if (!vn_deferred(ns) && given != G_UP)
+		if (!vn_deferred(ns) && (given & G_FRESH))
 			restore_link(ns, orig, given);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
 	}
