@@ -16,6 +16,8 @@ local ok, err = pcall(function()
   assert(ns:link("va"):set{ up = true })
   assert(ns:link("vb"):set{ up = true })
   assert(ns:link("va"):addr_add("10.0.0.1/24"))
+  assert(ns:nexthop_add{ id = 1, gateway = "10.0.0.2", dev = "va" })
+  assert(ns:nexthop_add{ id = 2, gateway = "10.0.0.3", dev = "va" })
   for i = 1, 300 do assert(ns:route_add{ dst = ("10.1.%d.0/24"):format(i % 256), dev = "va", table = 100 + i // 256 }) end
 
   local calls = {
@@ -34,6 +36,16 @@ local ok, err = pcall(function()
     end,
     rules = function() for _ in assert(ns:rules()) do end end,
     neighs = function() for _ in assert(ns:neighs()) do end end,
+    nexthop_add = function()
+      local n = ns:nexthop_add{ id = 7, group = { 1, { id = 2, weight = 3 } } }
+      if n then local _ = n.group; assert(n:delete()) end
+    end,
+    nexthops = function() for n in assert(ns:nexthops()) do local _ = n.gateway end end,
+    fdb_add = function()
+      local e = ns:fdb_add{ dev = "vb", lladdr = "02:00:00:00:00:31" }
+      if e then local _ = e.lladdr; assert(e:delete()) end
+    end,
+    fdbs = function() for e in assert(ns:fdbs{ dev = "vb" }) do local _ = e.lladdr end end,
   }
   local order = {}
   for k in pairs(calls) do order[#order + 1] = k end
