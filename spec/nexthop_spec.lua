@@ -252,6 +252,9 @@ describe("nexthops", function()
         { { id = 1, family = "bridge", blackhole = true }, "'family' must be 'inet' or 'inet6'" },
         { { 1, blackhole = true }, "must be named" },
       }
+      local wide = {}
+      for i = 1, 257 do wide[i] = i end
+      cases[#cases + 1] = { { id = 1000, group = wide }, "'group' has 257 entries, at most 256" }
       for _, c in ipairs(cases) do
         local ok, err = pcall(ns.nexthop_add, ns, c[1])
         assert.is_false(ok, c[2])
