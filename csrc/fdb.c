@@ -1,0 +1,718 @@
+/*
+ * fdb.c - forwarding database entries of bridges and vxlan devices
+ * (`bridge fdb`): add, append, replace, delete and list.
+ *
+ *   ns:fdb_add{ dev =, lladdr =, dst =, vni =, port =, src_vni =, via =,
+ *               nhid =, master =, self =, static =, permanent =, dynamic =,
+ *               vlan =, sticky =, extern_learn = }
+ *   ns:fdb_append{...}  ns:fdb_replace{...}
+ *   ns:fdb_del{ dev =, lladdr =, dst =, vni =, port =, vlan =, master =, self = }
+ *   ns:fdbs{ dev =, master =, vlan = }          fdb:delete()
+ *
+ * Requests are RTM_NEWNEIGH / RTM_DELNEIGH messages of family AF_BRIDGE
+ * written as iproute2's bridge tool writes them; an entry object holds the
+ * message the kernel sent in a dump (one per remote of a vxlan entry) in a
+ * vn_msgbox and decodes fields on access.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/neighbour.h>
+
+#include "util.h"
+
+#define VN_FDB "vnet.fdb"
+#define FDB_MAX 13   /* the NDA_ attributes read (NDA_NH_ID is 13) */
+
+/* ---- reading an entry ----------------------------------------------------- */
+typedef struct fdb_view {
+	const struct ndmsg *h;
+	const struct rtattr *a[FDB_MAX + 1];
+} fdb_view;
+
+static void fdb_parse(fdb_view *v, const void *m, size_t len)
+{
+	const struct rtattr *a;
+	unsigned int left;
+	memset(v, 0, sizeof *v);
+	v->h = (const struct ndmsg *)m;
+	if (len < NLMSG_ALIGN(sizeof(struct ndmsg)))
+		return;
+	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct ndmsg)));
+	a = (const struct rtattr *)((const char *)m + NLMSG_ALIGN(sizeof(struct ndmsg)));
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		unsigned t = a->rta_type & NLA_TYPE_MASK;
+		if (t <= FDB_MAX && !v->a[t])
+			v->a[t] = a;
+	}
+}
+
+static uint32_t a_u32(const struct rtattr *a)
+{
+	uint32_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	return v;
+}
+
+static unsigned a_u16(const struct rtattr *a)
+{
+	uint16_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	return v;
+}
+
+#define FB(o) ((vn_msgbox *)(o))
+#define FDM(o) ((const struct ndmsg *)FB(o)->m)
+#define VIEW(v, o) fdb_view v; fdb_parse(&v, FB(o)->m, FB(o)->len)
+
+static void push_mac(lua_State *L, const struct rtattr *a)
+{
+	char s[3 * 32 + 1];
+	const unsigned char *b;
+	size_t i, n;
+	if (!a || !(n = RTA_PAYLOAD(a)) || n > 32) {
+		lua_pushnil(L);
+		return;
+	}
+	b = (const unsigned char *)RTA_DATA(a);
+	for (i = 0; i < n; i++)
+		snprintf(s + 3 * i, 4, "%02x:", b[i]);
+	s[3 * n - 1] = 0;
+	lua_pushstring(L, s);
+}
+
+/* ---- fields ---------------------------------------------------------------- */
+static void f_lladdr(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	push_mac(L, v.a[NDA_LLADDR]);
+}
+static void f_dev(lua_State *L, void *o)
+{
+	lua_pushinteger(L, FDM(o)->ndm_ifindex);
+}
+static void opt_u32(lua_State *L, const struct rtattr *a)
+{
+	if (a)
+		lua_pushinteger(L, (lua_Integer)a_u32(a));
+	else
+		lua_pushnil(L);
+}
+static void f_master(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	opt_u32(L, v.a[NDA_MASTER]);
+}
+static void f_vlan(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	if (v.a[NDA_VLAN])
+		lua_pushinteger(L, (lua_Integer)a_u16(v.a[NDA_VLAN]));
+	else
+		lua_pushnil(L);
+}
+static void f_dst(lua_State *L, void *o)
+{
+	const struct rtattr *a;
+	VIEW(v, o);
+	if ((a = v.a[NDA_DST]))
+		vn_push_ip(L, RTA_PAYLOAD(a) == 16 ? AF_INET6 : AF_INET, RTA_DATA(a),
+			   RTA_PAYLOAD(a), -1);
+	else
+		lua_pushnil(L);
+}
+static void f_vni(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	opt_u32(L, v.a[NDA_VNI]);
+}
+static void f_src_vni(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	opt_u32(L, v.a[NDA_SRC_VNI]);
+}
+static void f_via(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	opt_u32(L, v.a[NDA_IFINDEX]);
+}
+static void f_nhid(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	opt_u32(L, v.a[NDA_NH_ID]);
+}
+static void f_port(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	if (v.a[NDA_PORT])
+		lua_pushinteger(L, ntohs((uint16_t)a_u16(v.a[NDA_PORT])));
+	else
+		lua_pushnil(L);
+}
+
+/* the state as `bridge fdb` prints it */
+static const char *state_name(int s)
+{
+	if (s & NUD_PERMANENT) return "permanent";
+	if (s & NUD_NOARP) return "static";
+	if (s & NUD_STALE) return "stale";
+	return "dynamic";
+}
+static void f_state(lua_State *L, void *o)
+{
+	lua_pushstring(L, state_name(FDM(o)->ndm_state));
+}
+
+static const struct { const char *name; unsigned f; } ntflags[] = {
+	{ "use", NTF_USE }, { "self", NTF_SELF }, { "master", NTF_MASTER },
+	{ "proxy", NTF_PROXY }, { "extern_learn", NTF_EXT_LEARNED },
+	{ "offload", NTF_OFFLOADED }, { "sticky", NTF_STICKY }, { "router", NTF_ROUTER },
+	{ NULL, 0 }
+};
+
+static void f_flags(lua_State *L, void *o)
+{
+	unsigned f = FDM(o)->ndm_flags;
+	int i;
+	lua_newtable(L);
+	for (i = 0; ntflags[i].name; i++)
+		if (f & ntflags[i].f) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, ntflags[i].name);
+		}
+}
+
+static const vn_field fdb_fields[] = {
+	{ "lladdr", f_lladdr }, { "dev", f_dev }, { "master", f_master },
+	{ "vlan", f_vlan }, { "dst", f_dst }, { "vni", f_vni }, { "port", f_port },
+	{ "src_vni", f_src_vni }, { "via", f_via }, { "nhid", f_nhid },
+	{ "state", f_state }, { "flags", f_flags }, { NULL, NULL }
+};
+
+static int same_attr(const struct rtattr *a, const struct rtattr *b)
+{
+	if (!a || !b)
+		return !a && !b;
+	return RTA_PAYLOAD(a) == RTA_PAYLOAD(b) &&
+	       !memcmp(RTA_DATA(a), RTA_DATA(b), RTA_PAYLOAD(a));
+}
+
+/* __eq: the same device, address, vlan, remote, vni and kind (self or not) */
+static int fdb_same(const void *x, const void *y)
+{
+	fdb_view a, b;
+	fdb_parse(&a, FB(x)->m, FB(x)->len);
+	fdb_parse(&b, FB(y)->m, FB(y)->len);
+	return a.h->ndm_ifindex == b.h->ndm_ifindex &&
+	       (a.h->ndm_flags & NTF_SELF) == (b.h->ndm_flags & NTF_SELF) &&
+	       same_attr(a.a[NDA_LLADDR], b.a[NDA_LLADDR]) &&
+	       same_attr(a.a[NDA_VLAN], b.a[NDA_VLAN]) &&
+	       same_attr(a.a[NDA_DST], b.a[NDA_DST]) &&
+	       same_attr(a.a[NDA_VNI], b.a[NDA_VNI]);
+}
+
+static void push_fdb(lua_State *L, const void *p, size_t len, int nsidx)
+{
+	vn_msgbox_push(L, VN_FDB, p, len, nsidx);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+typedef struct fdb_req {
+	int ifindex, state, flags, via;
+	int has_vlan, has_vni, has_port, has_src_vni, has_nhid;
+	uint16_t vlan, port;      /* port in network order */
+	uint32_t vni, src_vni, nhid;
+	unsigned char mac[6];
+	vn_ip dst;                /* dst.len 0: none */
+} fdb_req;
+
+typedef union fdb_msgbuf {
+	struct nlmsghdr h;
+	unsigned char b[NLMSG_SPACE(sizeof(struct ndmsg)) + 10 * RTA_SPACE(16)];
+} fdb_msgbuf;
+
+static void put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+}
+
+static struct nlmsghdr *build(fdb_msgbuf *buf, const fdb_req *q, int type, int flags)
+{
+	struct nlmsghdr *h = &buf->h;
+	struct ndmsg *ndm = (struct ndmsg *)NLMSG_DATA(h);
+	memset(buf, 0, sizeof *buf);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof *ndm);
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	ndm->ndm_family = AF_BRIDGE;
+	ndm->ndm_ifindex = q->ifindex;
+	ndm->ndm_state = (uint16_t)q->state;
+	ndm->ndm_flags = (uint8_t)q->flags;
+	put_attr(h, NDA_LLADDR, q->mac, sizeof q->mac);
+	if (q->dst.len)
+		put_attr(h, NDA_DST, q->dst.b, (size_t)q->dst.len);
+	if (q->has_vlan)
+		put_attr(h, NDA_VLAN, &q->vlan, sizeof q->vlan);
+	if (q->has_port)
+		put_attr(h, NDA_PORT, &q->port, sizeof q->port);
+	if (q->has_vni)
+		put_attr(h, NDA_VNI, &q->vni, sizeof q->vni);
+	if (q->has_src_vni)
+		put_attr(h, NDA_SRC_VNI, &q->src_vni, sizeof q->src_vni);
+	if (q->via)
+		put_attr(h, NDA_IFINDEX, &q->via, sizeof q->via);
+	if (q->has_nhid)
+		put_attr(h, NDA_NH_ID, &q->nhid, sizeof q->nhid);
+	return h;
+}
+
+/* Parses option 'lladdr' of the table at idx (required): a MAC address
+ * "02:00:00:00:00:01"; raises otherwise. */
+static void opt_mac(lua_State *L, int idx, const char *fn, unsigned char mac[6])
+{
+	const char *s;
+	size_t n, i;
+	unsigned v[6];
+	char tail;
+	lua_getfield(L, idx, "lladdr");
+	if (lua_isnil(L, -1))
+		luaL_error(L, "%s: option 'lladdr' is required", fn);
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "%s: option 'lladdr' must be a string, got %s", fn,
+			   luaL_typename(L, -1));
+	s = lua_tolstring(L, -1, &n);
+	if (n != 17 || strlen(s) != n ||
+	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
+		   &v[5], &tail) != 6)
+		luaL_error(L, "%s: option 'lladdr' is not a MAC address like "
+			   "'02:00:00:00:00:01'", fn);
+	for (i = 0; i < 6; i++) {
+		if (s[3 * i] == ' ' || s[3 * i] == '+' || s[3 * i] == '-' ||
+		    (i < 5 && s[3 * i + 2] != ':'))
+			luaL_error(L, "%s: option 'lladdr' is not a MAC address like "
+				   "'02:00:00:00:00:01'", fn);
+		mac[i] = (unsigned char)v[i];
+	}
+	lua_pop(L, 1);
+}
+
+enum { M_ADD, M_APPEND, M_REPLACE, M_DEL };
+
+static const char *const add_keys[] = { "dev", "lladdr", "dst", "vni", "port",
+	"src_vni", "via", "nhid", "master", "self", "static", "permanent", "dynamic",
+	"vlan", "sticky", "extern_learn", NULL };
+static const char *const del_keys[] = { "dev", "lladdr", "dst", "vni", "port",
+	"src_vni", "via", "nhid", "vlan", "master", "self", NULL };
+
+/* Reads the options at 2 into q; returns 0, or -ENODEV with the
+ * description of the missing link pushed. */
+static int parse_req(lua_State *L, vn_ns *ns, const char *fn, int mode, fdb_req *q)
+{
+	lua_Integer n;
+	int b, nstate = 0, master = 0, self = 0;
+
+	vn_opts_check(L, 2, fn, mode == M_DEL ? del_keys : add_keys);
+	if (lua_rawlen(L, 2) > 0)
+		luaL_error(L, "%s: options must be named (e.g. lladdr = ...), not positional", fn);
+	memset(q, 0, sizeof *q);
+	opt_mac(L, 2, fn, q->mac);
+	lua_getfield(L, 2, "dev");
+	if (lua_isnil(L, -1))
+		luaL_error(L, "%s: option 'dev' is required", fn);
+	lua_pop(L, 1);
+	if (vn_opt_ip(L, 2, fn, "dst", AF_UNSPEC, &q->dst) &&
+	    (q->dst.len == 0 || q->dst.plen != q->dst.len * 8))
+		luaL_error(L, "%s: option 'dst' must be a host address", fn);
+	if ((q->has_vni = vn_opt_int(L, 2, fn, "vni", 0, 0xffffff, &n)))
+		q->vni = (uint32_t)n;
+	if ((q->has_src_vni = vn_opt_int(L, 2, fn, "src_vni", 0, 0xffffff, &n)))
+		q->src_vni = (uint32_t)n;
+	if ((q->has_port = vn_opt_int(L, 2, fn, "port", 1, 65535, &n)))
+		q->port = htons((uint16_t)n);
+	if ((q->has_vlan = vn_opt_int(L, 2, fn, "vlan", 1, 4094, &n)))
+		q->vlan = (uint16_t)n;
+	if ((q->has_nhid = vn_opt_int(L, 2, fn, "nhid", 1, 0xffffffffLL, &n)))
+		q->nhid = (uint32_t)n;
+	vn_opt_bool(L, 2, fn, "master", &master);
+	vn_opt_bool(L, 2, fn, "self", &self);
+	q->flags = (master ? NTF_MASTER : 0) | (self ? NTF_SELF : 0);
+	if (!q->flags)
+		q->flags = NTF_SELF;           /* as `bridge fdb` assumes */
+	q->state = NUD_NOARP | NUD_PERMANENT;  /* a device's own entries need it */
+	if (mode != M_DEL) {
+		if (vn_opt_bool(L, 2, fn, "permanent", &b) && b)
+			nstate++;
+		if (vn_opt_bool(L, 2, fn, "static", &b) && b) {
+			q->state = NUD_NOARP | NUD_REACHABLE;
+			nstate++;
+		}
+		if (vn_opt_bool(L, 2, fn, "dynamic", &b) && b) {
+			q->state = NUD_REACHABLE;
+			nstate++;
+		}
+		if (nstate > 1)
+			luaL_error(L, "%s: give only one of 'permanent', 'static' and 'dynamic'", fn);
+		if (vn_opt_bool(L, 2, fn, "sticky", &b) && b)
+			q->flags |= NTF_STICKY;
+		if (vn_opt_bool(L, 2, fn, "extern_learn", &b) && b)
+			q->flags |= NTF_EXT_LEARNED;
+	}
+	q->via = vn_opt_ifindex(L, 2, ns, fn, "via");
+	if (q->via >= 0)
+		q->ifindex = vn_opt_ifindex(L, 2, ns, fn, "dev");
+	if (q->via < 0 || q->ifindex < 0) {
+		const char *k = q->via < 0 ? "via" : "dev";
+		lua_getfield(L, 2, k);
+		vn_push_devdesc(L, -1);
+		lua_pushfstring(L, "%s '%s'", k, lua_tostring(L, -1));
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* A description "<fn> <lladdr> dev <dev>" pushed. */
+static const char *describe(lua_State *L, const char *fn)
+{
+	int top = lua_gettop(L);
+	const char *s;
+	lua_getfield(L, 2, "lladdr");
+	lua_getfield(L, 2, "dev");
+	vn_push_devdesc(L, -1);
+	s = lua_pushfstring(L, "%s %s dev %s", fn, lua_tostring(L, top + 1), lua_tostring(L, -1));
+	lua_replace(L, top + 1);
+	lua_settop(L, top + 1);
+	return s;
+}
+
+/* ---- dumps --------------------------------------------------------------- */
+struct fdb_filter {
+	int vlan;                 /* 0: any */
+	const fdb_req *want;      /* reading back: the entry a request made */
+	int strict;               /* ... and of the kind it asked for */
+};
+
+static int keep_fdb(const struct nlmsghdr *h, void *arg)
+{
+	struct fdb_filter *f = (struct fdb_filter *)arg;
+	const fdb_req *q = f->want;
+	fdb_view v;
+	if (h->nlmsg_type != RTM_NEWNEIGH || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndmsg)))
+		return 0;
+	fdb_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	if (v.h->ndm_family != AF_BRIDGE)
+		return 0;
+	if (f->vlan && (!v.a[NDA_VLAN] || (int)a_u16(v.a[NDA_VLAN]) != f->vlan))
+		return 0;
+	if (!q)
+		return 1;
+	if (v.h->ndm_ifindex != q->ifindex || !v.a[NDA_LLADDR] ||
+	    RTA_PAYLOAD(v.a[NDA_LLADDR]) != 6 || memcmp(RTA_DATA(v.a[NDA_LLADDR]), q->mac, 6))
+		return 0;
+	if (q->has_vlan != (v.a[NDA_VLAN] != NULL) ||
+	    (q->has_vlan && a_u16(v.a[NDA_VLAN]) != q->vlan))
+		return 0;
+	if (q->dst.len && (!v.a[NDA_DST] || RTA_PAYLOAD(v.a[NDA_DST]) != (unsigned)q->dst.len ||
+			   memcmp(RTA_DATA(v.a[NDA_DST]), q->dst.b, (size_t)q->dst.len)))
+		return 0;
+	if (q->has_vni && v.a[NDA_VNI] && a_u32(v.a[NDA_VNI]) != q->vni)
+		return 0;
+	if (f->strict) {
+		/* the bridge's entries carry NDA_MASTER and no NTF_SELF */
+		if (q->flags & NTF_MASTER)
+			return !(v.h->ndm_flags & NTF_SELF);
+		return (v.h->ndm_flags & NTF_SELF) != 0;
+	}
+	return 1;
+}
+
+/* Dumps the bridge entries (filtered by the kernel on port dev and bridge
+ * master, 0 for any) that f keeps. 0 or -errno. */
+static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_list *l)
+{
+	fdb_msgbuf buf;
+	struct nlmsghdr *h = &buf.h;
+	memset(&buf, 0, sizeof buf);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
+	h->nlmsg_type = RTM_GETNEIGH;
+	((struct ndmsg *)NLMSG_DATA(h))->ndm_family = AF_BRIDGE;
+	if (dev)
+		put_attr(h, NDA_IFINDEX, &dev, sizeof dev);
+	if (master)
+		put_attr(h, NDA_MASTER, &master, sizeof master);
+	l->rkeep = keep_fdb;
+	l->arg = f;
+	return vn_dump(ns, h, l);
+}
+
+/* Pushes the entry the request q made (read back with a dump), or true
+ * when it cannot be found (the kernel does not echo fdb changes). */
+static void read_back(lua_State *L, vn_ns *ns, const fdb_req *q)
+{
+	struct fdb_filter f;
+	const void *p = NULL;
+	size_t len;
+	vn_list *l = vn_list_new(L);
+	int pass;
+	for (pass = 0; pass < 2 && !p; pass++) {
+		f.vlan = 0;
+		f.want = q;
+		f.strict = pass == 0;
+		vn_list_free(l);
+		if (fdb_dump(ns, q->ifindex, 0, &f, l) == 0)
+			p = vn_list_first(l, &len);
+	}
+	if (p)
+		push_fdb(L, p, len, 1);
+	else
+		lua_pushboolean(L, 1);
+	vn_list_drop(L, l);
+}
+
+static int fdb_modify(lua_State *L, const char *fn, int mode)
+{
+	static const int nlflags[] = { NLM_F_CREATE | NLM_F_EXCL, NLM_F_CREATE | NLM_F_APPEND,
+				       NLM_F_CREATE | NLM_F_REPLACE, 0 };
+	vn_ns *ns = vn_checkns(L, 1);
+	fdb_msgbuf buf;
+	struct nlmsghdr *h;
+	fdb_req q;
+	const char *what;
+
+	lua_settop(L, 2);
+	if (parse_req(L, ns, fn, mode, &q) < 0) {
+		int dev = lua_gettop(L);
+		what = describe(L, fn);
+		what = lua_pushfstring(L, "%s: %s", what, lua_tostring(L, dev));
+		return vn_fail(L, what, ENODEV, NULL);
+	}
+	lua_settop(L, 2);
+	what = describe(L, fn);
+	h = build(&buf, &q, mode == M_DEL ? RTM_DELNEIGH : RTM_NEWNEIGH, nlflags[mode]);
+	if (vn_talk_hdr(ns, h) < 0)
+		return vn_nsfail(L, ns, what);
+	if (mode == M_DEL || vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	read_back(L, ns, &q);
+	return 1;
+}
+
+/* ns:fdb_add{...} -> entry | nil, msg, errname (EEXIST when there is one) */
+static int ns_fdb_add(lua_State *L)
+{
+	return fdb_modify(L, "fdb_add", M_ADD);
+}
+
+/* ns:fdb_append{...}: one more remote dst for the address (vxlan) */
+static int ns_fdb_append(lua_State *L)
+{
+	return fdb_modify(L, "fdb_append", M_APPEND);
+}
+
+/* ns:fdb_replace{...}: adds or updates */
+static int ns_fdb_replace(lua_State *L)
+{
+	return fdb_modify(L, "fdb_replace", M_REPLACE);
+}
+
+/* ns:fdb_del{...} -> true | nil, msg, errname */
+static int ns_fdb_del(lua_State *L)
+{
+	return fdb_modify(L, "fdb_del", M_DEL);
+}
+
+/* ns:fdbs([{ dev =, master =, vlan = }]) -> iterator over entries; dev
+ * (a port or the device itself) and master (a bridge) are filtered by the
+ * kernel, vlan here. */
+static int ns_fdbs(lua_State *L)
+{
+	static const char *const keys[] = { "dev", "master", "vlan", NULL };
+	vn_ns *ns = vn_checkns(L, 1);
+	struct fdb_filter *f;
+	vn_list *l;
+	lua_Integer n;
+	int dev = 0, master = 0;
+
+	lua_settop(L, 2);
+	f = (struct fdb_filter *)lua_newuserdata(L, sizeof *f);   /* 3 */
+	memset(f, 0, sizeof *f);
+	if (!lua_isnil(L, 2)) {
+		vn_opts_check(L, 2, "fdbs", keys);
+		if (vn_opt_int(L, 2, "fdbs", "vlan", 1, 4094, &n))
+			f->vlan = (int)n;
+		dev = vn_opt_ifindex(L, 2, ns, "fdbs", "dev");
+		if (dev >= 0)
+			master = vn_opt_ifindex(L, 2, ns, "fdbs", "master");
+		if (dev < 0 || master < 0) {
+			const char *k = dev < 0 ? "dev" : "master";
+			lua_getfield(L, 2, k);
+			return vn_fail(L, lua_pushfstring(L, "fdbs: %s '%s'", k,
+							  lua_tostring(L, -1)), ENODEV, NULL);
+		}
+	}
+	l = vn_list_new(L);
+	if (fdb_dump(ns, dev, master, f, l) < 0) {
+		vn_list_free(l);
+		return vn_nsfail(L, ns, "fdbs");
+	}
+	/* the filter is read only while dumping */
+	vn_push_raw_iter(L, l, push_fdb, 1);
+	return 1;
+}
+
+/* ---- methods ------------------------------------------------------------ */
+/* fdb:delete() -> true | nil, msg, errname */
+static int m_delete(lua_State *L)
+{
+	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
+	fdb_msgbuf buf;
+	struct nlmsghdr *h;
+	fdb_req q;
+	fdb_view v;
+	vn_ns *ns;
+	if (!vn_msgbox_live(b))
+		return luaL_error(L, "attempt to use a released %s", VN_FDB);
+	ns = vn_box_ns(L, 1);
+	fdb_parse(&v, b->m, b->len);
+	memset(&q, 0, sizeof q);
+	q.ifindex = v.h->ndm_ifindex;
+	q.state = v.h->ndm_state;
+	/* an entry of a bridge port (NDA_MASTER names its bridge) is the
+	 * master's; the bridge's own entries and a device's are its self */
+	q.flags = (v.h->ndm_flags & NTF_SELF) || !v.a[NDA_MASTER] ||
+		  (int)a_u32(v.a[NDA_MASTER]) == q.ifindex ? NTF_SELF : NTF_MASTER;
+	if (v.a[NDA_LLADDR] && RTA_PAYLOAD(v.a[NDA_LLADDR]) == 6)
+		memcpy(q.mac, RTA_DATA(v.a[NDA_LLADDR]), 6);
+	if ((q.has_vlan = v.a[NDA_VLAN] != NULL))
+		q.vlan = (uint16_t)a_u16(v.a[NDA_VLAN]);
+	if (v.a[NDA_DST] && (RTA_PAYLOAD(v.a[NDA_DST]) == 4 || RTA_PAYLOAD(v.a[NDA_DST]) == 16)) {
+		q.dst.len = (int)RTA_PAYLOAD(v.a[NDA_DST]);
+		memcpy(q.dst.b, RTA_DATA(v.a[NDA_DST]), (size_t)q.dst.len);
+	}
+	if ((q.has_vni = v.a[NDA_VNI] != NULL))
+		q.vni = a_u32(v.a[NDA_VNI]);
+	if ((q.has_port = v.a[NDA_PORT] != NULL))
+		q.port = (uint16_t)a_u16(v.a[NDA_PORT]);
+	if ((q.has_src_vni = v.a[NDA_SRC_VNI] != NULL))
+		q.src_vni = a_u32(v.a[NDA_SRC_VNI]);
+	q.via = (int)a_u32(v.a[NDA_IFINDEX]);
+	h = build(&buf, &q, RTM_DELNEIGH, 0);
+	if (vn_talk_hdr(ns, h) < 0) {
+		f_lladdr(L, b);
+		return vn_nsfail(L, ns, lua_pushfstring(L, "delete fdb %s dev %d",
+					lua_isnil(L, -1) ? "?" : lua_tostring(L, -1), q.ifindex));
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
+{
+	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
+	lua_remove(L, -2);
+	luaL_addvalue(buf);
+}
+
+/* __tostring: "vnet.fdb: 02:00:00:00:00:01 dev 3 vlan 5 master 2 static"
+ * like a line of `bridge fdb` */
+static int m_tostring(lua_State *L)
+{
+	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
+	luaL_Buffer buf;
+	fdb_view v;
+	int i;
+	if (!vn_msgbox_live(b)) {
+		lua_pushliteral(L, "vnet.fdb (released)");
+		return 1;
+	}
+	fdb_parse(&v, b->m, b->len);
+	luaL_buffinit(L, &buf);
+	luaL_addstring(&buf, "vnet.fdb: ");
+	push_mac(L, v.a[NDA_LLADDR]);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushliteral(L, "?");
+	}
+	luaL_addvalue(&buf);
+	lua_pushinteger(L, v.h->ndm_ifindex);
+	add_word(L, &buf, "dev");
+	if (v.a[NDA_VLAN]) {
+		f_vlan(L, b);
+		add_word(L, &buf, "vlan");
+	}
+	if (v.a[NDA_MASTER]) {
+		f_master(L, b);
+		add_word(L, &buf, "master");
+	}
+	if (v.a[NDA_DST]) {
+		f_dst(L, b);
+		add_word(L, &buf, "dst");
+	}
+	if (v.a[NDA_PORT]) {
+		f_port(L, b);
+		add_word(L, &buf, "port");
+	}
+	if (v.a[NDA_VNI]) {
+		f_vni(L, b);
+		add_word(L, &buf, "vni");
+	}
+	if (v.a[NDA_SRC_VNI]) {
+		f_src_vni(L, b);
+		add_word(L, &buf, "src_vni");
+	}
+	if (v.a[NDA_IFINDEX]) {
+		f_via(L, b);
+		add_word(L, &buf, "via");
+	}
+	if (v.a[NDA_NH_ID]) {
+		f_nhid(L, b);
+		add_word(L, &buf, "nhid");
+	}
+	for (i = 0; ntflags[i].name; i++)
+		if (v.h->ndm_flags & ntflags[i].f) {
+			luaL_addchar(&buf, ' ');
+			luaL_addstring(&buf, ntflags[i].name);
+		}
+	luaL_addchar(&buf, ' ');
+	luaL_addstring(&buf, state_name(v.h->ndm_state));
+	luaL_pushresult(&buf);
+	return 1;
+}
+
+static const luaL_Reg fdb_methods[] = {
+	{ "delete", m_delete },
+	{ NULL, NULL }
+};
+
+static const vn_type fdb_type = {
+	.name = VN_FDB, .methods = fdb_methods, .fields = fdb_fields,
+	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
+	.same = fdb_same
+};
+
+static const luaL_Reg ns_methods[] = {
+	{ "fdb_add", ns_fdb_add },
+	{ "fdb_append", ns_fdb_append },
+	{ "fdb_replace", ns_fdb_replace },
+	{ "fdb_del", ns_fdb_del },
+	{ "fdbs", ns_fdbs },
+	{ NULL, NULL }
+};
+
+void vn_open_fdb(lua_State *L)
+{
+	vn_type_register(L, &fdb_type);
+	vn_netns_methods(L, ns_methods);
+}

@@ -1,0 +1,811 @@
+/*
+ * nexthop.c - nexthop objects (`ip nexthop`): add, replace, delete, get
+ * and list.
+ *
+ *   ns:nexthop_add{ id =, gateway =, dev =, blackhole =, onlink =, fdb =,
+ *                   family =, protocol =, group = { { id =, weight = }, 2 },
+ *                   group_type = "mpath" | "resilient", buckets =,
+ *                   idle_timer =, unbalanced_timer = }
+ *   ns:nexthop_replace{ ...same... }   ns:nexthop_del(id or { id = })
+ *   ns:nexthop(id)                     ns:nexthops{ id =, dev =, groups =, fdb = }
+ *   nexthop:delete()
+ *
+ * Requests are written as the netlink messages iproute2 sends (nhmsg and
+ * NHA_* attributes); a nexthop object holds the message the kernel sent
+ * (its echo, a get or a dump) in a vn_msgbox and decodes fields on access.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/nexthop.h>
+
+#include "util.h"
+
+#define VN_NEXTHOP "vnet.nexthop"
+#define MAXGRP 256            /* entries a request's group may have */
+
+#ifndef RTNH_F_ONLINK
+#define RTNH_F_ONLINK 4
+#endif
+
+/* ---- reading a nexthop message ------------------------------------------ */
+typedef struct nh_view {
+	const struct nhmsg *h;
+	const struct rtattr *a[NHA_MAX + 1];
+} nh_view;
+
+static void nh_parse(nh_view *v, const void *m, size_t len)
+{
+	const struct rtattr *a;
+	unsigned int left;
+	memset(v, 0, sizeof *v);
+	v->h = (const struct nhmsg *)m;
+	if (len < NLMSG_ALIGN(sizeof(struct nhmsg)))
+		return;
+	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct nhmsg)));
+	a = (const struct rtattr *)((const char *)m + NLMSG_ALIGN(sizeof(struct nhmsg)));
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		unsigned t = a->rta_type & NLA_TYPE_MASK;
+		if (t <= NHA_MAX && !v->a[t])
+			v->a[t] = a;
+	}
+}
+
+static uint32_t a_u32(const struct rtattr *a)
+{
+	uint32_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	return v;
+}
+
+static unsigned a_u16(const struct rtattr *a)
+{
+	uint16_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	return v;
+}
+
+/* the attribute type t of the nested attribute a, or NULL */
+static const struct rtattr *a_nested(const struct rtattr *a, unsigned t)
+{
+	unsigned int left;
+	if (!a)
+		return NULL;
+	left = RTA_PAYLOAD(a);
+	for (a = (const struct rtattr *)RTA_DATA(a); RTA_OK(a, left); a = RTA_NEXT(a, left))
+		if ((a->rta_type & NLA_TYPE_MASK) == t)
+			return a;
+	return NULL;
+}
+
+#define NB(o) ((vn_msgbox *)(o))
+
+/* an id as decimal text (ids go up to 2^32 - 1; %d of pushfstring does not) */
+static const char *idstr(char b[12], uint32_t id)
+{
+	snprintf(b, 12, "%u", (unsigned)id);
+	return b;
+}
+#define VIEW(v, o) nh_view v; nh_parse(&v, NB(o)->m, NB(o)->len)
+
+static int ngroup(const nh_view *v)
+{
+	return v->a[NHA_GROUP] ? (int)(RTA_PAYLOAD(v->a[NHA_GROUP]) / sizeof(struct nexthop_grp))
+			       : 0;
+}
+
+static struct nexthop_grp grp_at(const nh_view *v, int i)
+{
+	struct nexthop_grp g;
+	memcpy(&g, (const char *)RTA_DATA(v->a[NHA_GROUP]) + (size_t)i * sizeof g, sizeof g);
+	return g;
+}
+
+static void push_gw(lua_State *L, const nh_view *v)
+{
+	const struct rtattr *a = v->a[NHA_GATEWAY];
+	if (a)
+		vn_push_ip(L, v->h->nh_family, RTA_DATA(a), RTA_PAYLOAD(a), -1);
+	else
+		lua_pushnil(L);
+}
+
+/* ---- fields ---------------------------------------------------------------- */
+static void f_id(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	lua_pushinteger(L, (lua_Integer)a_u32(v.a[NHA_ID]));
+}
+static void f_family(lua_State *L, void *o)
+{
+	vn_push_family(L, ((const struct nhmsg *)NB(o)->m)->nh_family);
+}
+static void f_gateway(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	push_gw(L, &v);
+}
+static void f_dev(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	if (v.a[NHA_OIF])
+		lua_pushinteger(L, (lua_Integer)a_u32(v.a[NHA_OIF]));
+	else
+		lua_pushnil(L);
+}
+static void f_blackhole(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	lua_pushboolean(L, v.a[NHA_BLACKHOLE] != NULL);
+}
+static void f_fdb(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	lua_pushboolean(L, v.a[NHA_FDB] != NULL);
+}
+static void f_onlink(lua_State *L, void *o)
+{
+	lua_pushboolean(L, (((const struct nhmsg *)NB(o)->m)->nh_flags & RTNH_F_ONLINK) != 0);
+}
+static void f_group(lua_State *L, void *o)
+{
+	int i, n;
+	VIEW(v, o);
+	if (!v.a[NHA_GROUP]) {
+		lua_pushnil(L);
+		return;
+	}
+	n = ngroup(&v);
+	lua_createtable(L, n, 0);
+	for (i = 0; i < n; i++) {
+		struct nexthop_grp g = grp_at(&v, i);
+		lua_createtable(L, 0, 2);
+		lua_pushinteger(L, (lua_Integer)g.id);
+		lua_setfield(L, -2, "id");
+		lua_pushinteger(L, (lua_Integer)g.weight + 1);
+		lua_setfield(L, -2, "weight");
+		lua_rawseti(L, -2, i + 1);
+	}
+}
+static void f_group_type(lua_State *L, void *o)
+{
+	VIEW(v, o);
+	if (!v.a[NHA_GROUP])
+		lua_pushnil(L);
+	else if (a_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES)
+		lua_pushliteral(L, "resilient");
+	else if (a_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_MPATH)
+		lua_pushliteral(L, "mpath");
+	else
+		lua_pushinteger(L, (lua_Integer)a_u16(v.a[NHA_GROUP_TYPE]));
+}
+/* resilient group settings: buckets, idle_timer and unbalanced_timer in
+ * seconds (the kernel keeps hundredths) */
+static void push_res(lua_State *L, void *o, unsigned t)
+{
+	const struct rtattr *a;
+	VIEW(v, o);
+	if (!(a = a_nested(v.a[NHA_RES_GROUP], t)))
+		lua_pushnil(L);
+	else if (t == NHA_RES_GROUP_BUCKETS)
+		lua_pushinteger(L, (lua_Integer)a_u16(a));
+	else
+		lua_pushinteger(L, (lua_Integer)(a_u32(a) / 100));
+}
+static void f_buckets(lua_State *L, void *o)
+{
+	push_res(L, o, NHA_RES_GROUP_BUCKETS);
+}
+static void f_idle_timer(lua_State *L, void *o)
+{
+	push_res(L, o, NHA_RES_GROUP_IDLE_TIMER);
+}
+static void f_unbalanced_timer(lua_State *L, void *o)
+{
+	push_res(L, o, NHA_RES_GROUP_UNBALANCED_TIMER);
+}
+static void f_protocol(lua_State *L, void *o)
+{
+	vn_push_rtname(L, "rt_protos", ((const struct nhmsg *)NB(o)->m)->nh_protocol);
+}
+static void f_scope(lua_State *L, void *o)
+{
+	int s = ((const struct nhmsg *)NB(o)->m)->nh_scope;
+	if (s == RT_SCOPE_UNIVERSE) lua_pushliteral(L, "global");
+	else if (s == RT_SCOPE_LINK) lua_pushliteral(L, "link");
+	else if (s == RT_SCOPE_HOST) lua_pushliteral(L, "host");
+	else lua_pushinteger(L, s);
+}
+
+static const struct { const char *name; unsigned f; } nhflags[] = {
+	{ "dead", 1 }, { "pervasive", 2 }, { "onlink", 4 }, { "offload", 8 },
+	{ "linkdown", 16 }, { "unresolved", 32 }, { "trap", 64 }, { NULL, 0 }
+};
+
+static void f_flags(lua_State *L, void *o)
+{
+	unsigned f = ((const struct nhmsg *)NB(o)->m)->nh_flags;
+	int i;
+	lua_newtable(L);
+	for (i = 0; nhflags[i].name; i++)
+		if (f & nhflags[i].f) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, nhflags[i].name);
+		}
+}
+
+static const vn_field nh_fields[] = {
+	{ "id", f_id }, { "family", f_family }, { "gateway", f_gateway },
+	{ "dev", f_dev }, { "blackhole", f_blackhole }, { "onlink", f_onlink },
+	{ "fdb", f_fdb }, { "group", f_group }, { "group_type", f_group_type },
+	{ "buckets", f_buckets }, { "idle_timer", f_idle_timer },
+	{ "unbalanced_timer", f_unbalanced_timer }, { "protocol", f_protocol },
+	{ "scope", f_scope }, { "flags", f_flags }, { NULL, NULL }
+};
+
+/* __eq: the same id (the namespace is compared by the box) */
+static int nh_same(const void *x, const void *y)
+{
+	nh_view a, b;
+	nh_parse(&a, NB(x)->m, NB(x)->len);
+	nh_parse(&b, NB(y)->m, NB(y)->len);
+	return a_u32(a.a[NHA_ID]) == a_u32(b.a[NHA_ID]);
+}
+
+static void push_nh(lua_State *L, const void *p, size_t len, int nsidx)
+{
+	vn_msgbox_push(L, VN_NEXTHOP, p, len, nsidx);
+}
+
+static int keep_nh(const struct nlmsghdr *h, void *arg)
+{
+	(void)arg;
+	return h->nlmsg_type == RTM_NEWNEXTHOP &&
+	       h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct nhmsg));
+}
+
+/* ---- writing requests --------------------------------------------------- */
+typedef union nh_msgbuf {
+	struct nlmsghdr h;
+	unsigned char b[NLMSG_SPACE(sizeof(struct nhmsg)) + 16 * RTA_SPACE(16) +
+			RTA_SPACE(MAXGRP * sizeof(struct nexthop_grp))];
+} nh_msgbuf;
+
+static struct rtattr *put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+	return a;
+}
+
+static void put_u32(struct nlmsghdr *h, int type, uint32_t v)
+{
+	put_attr(h, type, &v, sizeof v);
+}
+
+/* Starts a message of type and flags in buf. */
+static struct nlmsghdr *nh_begin(nh_msgbuf *buf, int type, int flags, int family)
+{
+	struct nlmsghdr *h = &buf->h;
+	memset(buf, 0, sizeof *buf);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nhmsg));
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	((struct nhmsg *)NLMSG_DATA(h))->nh_family = (unsigned char)family;
+	return h;
+}
+
+/* An id given at stack index sidx (an integer 1..2^32-1); raises naming what. */
+static uint32_t check_id(lua_State *L, int sidx, const char *fn, const char *what)
+{
+	lua_Integer v;
+	if (lua_type(L, sidx) != LUA_TNUMBER || !lua_isinteger(L, sidx))
+		luaL_error(L, "%s: %s must be an integer, got %s", fn, what,
+			   lua_type(L, sidx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, sidx));
+	v = lua_tointeger(L, sidx);
+	if (v < 1 || v > 0xffffffffLL)
+		luaL_error(L, "%s: %s must be between 1 and 4294967295", fn, what);
+	return (uint32_t)v;
+}
+
+static const char *const add_keys[] = { "id", "gateway", "dev", "blackhole", "onlink",
+	"fdb", "family", "protocol", "group", "group_type", "buckets", "idle_timer",
+	"unbalanced_timer", NULL };
+enum { K_ID, K_GATEWAY, K_DEV, K_BLACKHOLE, K_ONLINK, K_FDB, K_FAMILY, K_PROTOCOL,
+       K_GROUP, K_GROUP_TYPE, K_BUCKETS, K_IDLE, K_UNBAL };
+static const char *const grp_keys[] = { "id", "weight", NULL };
+static const char *const gtypes[] = { "mpath", "resilient", NULL };
+
+/* Reads option 'protocol' (a number 0-255 or an rt_protos name). */
+static int opt_proto(lua_State *L, int idx, const char *fn, int *out)
+{
+	long v = -1;
+	lua_getfield(L, idx, "protocol");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		if (lua_isinteger(L, -1))
+			v = (long)lua_tointeger(L, -1);
+	} else if (lua_type(L, -1) == LUA_TSTRING) {
+		size_t n;
+		const char *s = lua_tolstring(L, -1, &n);
+		if (strlen(s) == n)
+			v = vn_rtname_lookup("rt_protos", s);
+	} else {
+		luaL_error(L, "%s: option 'protocol' must be a name or a number, got %s", fn,
+			   luaL_typename(L, -1));
+	}
+	if (v < 0 || v > 255)
+		luaL_error(L, "%s: option 'protocol' must be a name from rt_protos or a "
+			   "number 0-255", fn);
+	lua_pop(L, 1);
+	*out = (int)v;
+	return 1;
+}
+
+/* Reads the options at 2 and writes the request into buf. Returns the
+ * message, or NULL with *err set (-ENODEV: no such dev; its description
+ * is pushed). */
+static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int flags,
+				  nh_msgbuf *buf)
+{
+	unsigned has = vn_opts_check(L, 2, fn, add_keys);
+	struct nlmsghdr *h;
+	struct nhmsg *nhm;
+	lua_Integer n;
+	vn_ip gw;
+	int family = 0, blackhole = 0, onlink = 0, fdb = 0, proto = 0, gtype = -1;
+	int dev = 0, has_gw = 0, gidx = 0, ng = 0, i;
+	uint32_t id = 0;
+
+	if (lua_rawlen(L, 2) > 0)
+		luaL_error(L, "%s: options must be named (e.g. id = ...), not positional", fn);
+	if (VN_HAS(has, K_ID) && vn_opt_int(L, 2, fn, "id", 1, 0xffffffffLL, &n))
+		id = (uint32_t)n;
+	if (VN_HAS(has, K_FAMILY) && vn_opt_family(L, 2, fn, "family", &family) &&
+	    family != AF_INET && family != AF_INET6)
+		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
+	if (VN_HAS(has, K_BLACKHOLE))
+		vn_opt_bool(L, 2, fn, "blackhole", &blackhole);
+	if (VN_HAS(has, K_ONLINK))
+		vn_opt_bool(L, 2, fn, "onlink", &onlink);
+	if (VN_HAS(has, K_FDB))
+		vn_opt_bool(L, 2, fn, "fdb", &fdb);
+	if (VN_HAS(has, K_PROTOCOL))
+		opt_proto(L, 2, fn, &proto);
+	if (VN_HAS(has, K_GROUP_TYPE))
+		vn_opt_enum(L, 2, fn, "group_type", gtypes, &gtype);
+	if (VN_HAS(has, K_GROUP)) {
+		lua_getfield(L, 2, "group");
+		if (lua_isnil(L, -1)) {
+			lua_pop(L, 1);
+		} else {
+			gidx = lua_gettop(L);
+			if (!lua_istable(L, gidx) || (ng = (int)lua_rawlen(L, gidx)) < 1)
+				luaL_error(L, "%s: option 'group' must be a non-empty list", fn);
+			if (ng > MAXGRP)
+				luaL_error(L, "%s: option 'group' has %d entries, at most %d", fn,
+					   ng, MAXGRP);
+		}
+	}
+	if (VN_HAS(has, K_GATEWAY) && (has_gw = vn_opt_ip(L, 2, fn, "gateway", family, &gw))) {
+		if (gw.len == 0 || gw.plen != gw.len * 8)
+			luaL_error(L, "%s: option 'gateway' must be a host address", fn);
+		family = gw.family;
+	}
+	if (gidx && (has_gw || blackhole || onlink))
+		luaL_error(L, "%s: a group takes no 'gateway', 'dev', 'blackhole' or 'onlink'", fn);
+	if (!gidx && gtype >= 0)
+		luaL_error(L, "%s: option 'group_type' needs 'group'", fn);
+	if (blackhole && (has_gw || onlink || fdb))
+		luaL_error(L, "%s: a blackhole takes no 'gateway', 'dev', 'onlink' or 'fdb'", fn);
+
+	h = nh_begin(buf, RTM_NEWNEXTHOP, flags, gidx ? AF_UNSPEC : family ? family : AF_INET);
+	nhm = (struct nhmsg *)NLMSG_DATA(h);
+	nhm->nh_protocol = (unsigned char)proto;
+	if (onlink)
+		nhm->nh_flags |= RTNH_F_ONLINK;
+	if (id)
+		put_u32(h, NHA_ID, id);
+	if (gidx) {
+		struct rtattr *a = put_attr(h, NHA_GROUP, NULL, 0);
+		for (i = 1; i <= ng; i++) {
+			struct nexthop_grp g;
+			const char *what = lua_pushfstring(L, "group[%d]", i);
+			lua_Integer w = 1;
+			memset(&g, 0, sizeof g);
+			lua_rawgeti(L, gidx, i);
+			if (lua_istable(L, -1)) {
+				const char *gfn = lua_pushfstring(L, "%s: %s", fn, what);
+				vn_opts_check(L, -2, gfn, grp_keys);
+				lua_getfield(L, -2, "id");
+				if (lua_isnil(L, -1))
+					luaL_error(L, "%s: 'id' is required", gfn);
+				g.id = check_id(L, -1, gfn, "'id'");
+				lua_pop(L, 1);
+				vn_opt_int(L, -2, gfn, "weight", 1, 256, &w);
+				lua_pop(L, 1);
+			} else if (lua_type(L, -1) == LUA_TNUMBER) {
+				g.id = check_id(L, -1, fn, what);
+			} else {
+				luaL_error(L, "%s: %s must be an id or { id =, weight = }, got %s",
+					   fn, what, luaL_typename(L, -1));
+			}
+			g.weight = (uint8_t)(w - 1);
+			memcpy((char *)h + h->nlmsg_len, &g, sizeof g);
+			h->nlmsg_len += sizeof g;
+			lua_pop(L, 2);
+		}
+		a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
+		if (gtype >= 0) {
+			uint16_t t = (uint16_t)gtype;
+			put_attr(h, NHA_GROUP_TYPE, &t, sizeof t);
+		}
+		if (gtype == NEXTHOP_GRP_TYPE_RES) {
+			struct rtattr *r = put_attr(h, NHA_RES_GROUP | NLA_F_NESTED, NULL, 0);
+			if (VN_HAS(has, K_BUCKETS) && vn_opt_int(L, 2, fn, "buckets", 1, 65535, &n)) {
+				uint16_t b = (uint16_t)n;
+				put_attr(h, NHA_RES_GROUP_BUCKETS, &b, sizeof b);
+			}
+			if (VN_HAS(has, K_IDLE) &&
+			    vn_opt_int(L, 2, fn, "idle_timer", 0, 0xffffffffLL / 100, &n))
+				put_u32(h, NHA_RES_GROUP_IDLE_TIMER, (uint32_t)n * 100);
+			if (VN_HAS(has, K_UNBAL) &&
+			    vn_opt_int(L, 2, fn, "unbalanced_timer", 0, 0xffffffffLL / 100, &n))
+				put_u32(h, NHA_RES_GROUP_UNBALANCED_TIMER, (uint32_t)n * 100);
+			r->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)r);
+		} else if (VN_HAS(has, K_BUCKETS) || VN_HAS(has, K_IDLE) || VN_HAS(has, K_UNBAL)) {
+			lua_getfield(L, 2, "buckets");
+			lua_getfield(L, 2, "idle_timer");
+			lua_getfield(L, 2, "unbalanced_timer");
+			if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
+				luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' "
+					   "need group_type = 'resilient'", fn);
+			lua_pop(L, 3);
+		}
+	} else {
+		if (VN_HAS(has, K_BUCKETS) || VN_HAS(has, K_IDLE) || VN_HAS(has, K_UNBAL)) {
+			lua_getfield(L, 2, "buckets");
+			lua_getfield(L, 2, "idle_timer");
+			lua_getfield(L, 2, "unbalanced_timer");
+			if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
+				luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' "
+					   "need a resilient group", fn);
+			lua_pop(L, 3);
+		}
+		if (blackhole)
+			put_attr(h, NHA_BLACKHOLE, NULL, 0);
+		if (has_gw)
+			put_attr(h, NHA_GATEWAY, gw.b, (size_t)gw.len);
+	}
+	if (fdb)
+		put_attr(h, NHA_FDB, NULL, 0);
+	/* the device last: the only part that can fail without raising */
+	if (VN_HAS(has, K_DEV) && (dev = vn_opt_ifindex(L, 2, ns, fn, "dev")) != 0) {
+		if (gidx || blackhole)
+			luaL_error(L, "%s: a %s takes no 'dev'", fn, gidx ? "group" : "blackhole");
+		if (dev < 0) {
+			lua_getfield(L, 2, "dev");
+			vn_push_devdesc(L, -1);
+			lua_pushfstring(L, "%s: dev '%s'", fn, lua_tostring(L, -1));
+			return NULL;
+		}
+		put_u32(h, NHA_OIF, (uint32_t)dev);
+	}
+	if (!gidx && !blackhole && !has_gw && !dev)
+		luaL_error(L, "%s: give 'gateway', 'dev', 'blackhole' or 'group'", fn);
+	return h;
+}
+
+/* Asks for the nexthop id and pushes it, or pushes the failure triple. */
+static int get_one(lua_State *L, vn_ns *ns, uint32_t id, const char *what)
+{
+	nh_msgbuf buf;
+	struct nlmsghdr *h = nh_begin(&buf, RTM_GETNEXTHOP, 0, AF_UNSPEC);
+	vn_list *l;
+	size_t len;
+	const void *p;
+	put_u32(h, NHA_ID, id);
+	l = vn_list_new(L);
+	l->rkeep = keep_nh;
+	if (vn_request(ns, h, 0, l) < 0) {
+		vn_list_free(l);
+		return vn_nsfail(L, ns, what);
+	}
+	p = vn_list_first(l, &len);
+	push_nh(L, p, len, 1);
+	vn_list_drop(L, l);
+	return 1;
+}
+
+static int nh_modify(lua_State *L, const char *fn, int flags)
+{
+	vn_ns *ns = vn_checkns(L, 1);
+	nh_msgbuf buf;
+	struct nlmsghdr *h;
+	vn_list *echo;
+	const void *p;
+	size_t len;
+	nh_view v;
+
+	lua_settop(L, 2);
+	if (!(h = parse_add(L, ns, fn, flags, &buf)))
+		return vn_fail(L, lua_tostring(L, -1), ENODEV, NULL);
+	lua_settop(L, 2);
+	lua_getfield(L, 2, "id");
+	lua_pushfstring(L, "%s %s", fn, lua_isnil(L, -1) ? "(new id)" : lua_tostring(L, -1));
+	if (vn_deferred(ns)) {
+		if (vn_talk_hdr(ns, h) < 0)
+			return vn_nsfail(L, ns, lua_tostring(L, -1));
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	echo = vn_list_new(L);
+	echo->rkeep = keep_nh;
+	if (vn_request(ns, h, 1, echo) < 0) {
+		vn_list_free(echo);
+		return vn_nsfail(L, ns, lua_tostring(L, -2));
+	}
+	if ((p = vn_list_first(echo, &len))) {
+		push_nh(L, p, len, 1);
+		vn_list_drop(L, echo);
+		return 1;
+	}
+	/* no echo kept (out of memory): read it back by its id */
+	vn_list_drop(L, echo);
+	nh_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	if (!v.a[NHA_ID]) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	return get_one(L, ns, a_u32(v.a[NHA_ID]), lua_tostring(L, -1));
+}
+
+/* ns:nexthop_add{...} -> nexthop | nil, msg, errname (EEXIST for a taken id) */
+static int ns_nexthop_add(lua_State *L)
+{
+	return nh_modify(L, "nexthop_add", NLM_F_CREATE | NLM_F_EXCL);
+}
+
+/* ns:nexthop_replace{...} -> nexthop | nil, msg, errname */
+static int ns_nexthop_replace(lua_State *L)
+{
+	return nh_modify(L, "nexthop_replace", NLM_F_CREATE | NLM_F_REPLACE);
+}
+
+/* The id argument at 2: an id, or { id = }. Raises otherwise. */
+static uint32_t arg_id(lua_State *L, const char *fn)
+{
+	static const char *const keys[] = { "id", NULL };
+	uint32_t id;
+	if (lua_istable(L, 2)) {
+		vn_opts_check(L, 2, fn, keys);
+		lua_getfield(L, 2, "id");
+		if (lua_isnil(L, -1))
+			luaL_error(L, "%s: option 'id' is required", fn);
+		id = check_id(L, -1, fn, "option 'id'");
+		lua_pop(L, 1);
+		return id;
+	}
+	return check_id(L, 2, fn, "the id");
+}
+
+static int nh_delete(lua_State *L, vn_ns *ns, uint32_t id, const char *fn)
+{
+	nh_msgbuf buf;
+	struct nlmsghdr *h = nh_begin(&buf, RTM_DELNEXTHOP, 0, AF_UNSPEC);
+	char b[12];
+	put_u32(h, NHA_ID, id);
+	if (vn_talk_hdr(ns, h) < 0)
+		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, idstr(b, id)));
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* ns:nexthop_del(id or { id = }) -> true | nil, msg, errname */
+static int ns_nexthop_del(lua_State *L)
+{
+	vn_ns *ns = vn_checkns(L, 1);
+	return nh_delete(L, ns, arg_id(L, "nexthop_del"), "nexthop_del");
+}
+
+/* ns:nexthop(id) -> nexthop | nil, msg, errname (ENOENT when there is none) */
+static int ns_nexthop(lua_State *L)
+{
+	vn_ns *ns = vn_checkns(L, 1);
+	uint32_t id = arg_id(L, "nexthop");
+	char b[12];
+	lua_settop(L, 1);
+	return get_one(L, ns, id, lua_pushfstring(L, "nexthop %s", idstr(b, id)));
+}
+
+struct nh_filter { uint32_t id; int groups, fdb; };
+
+static int keep_filtered(const struct nlmsghdr *h, void *arg)
+{
+	struct nh_filter *f = (struct nh_filter *)arg;
+	nh_view v;
+	if (!keep_nh(h, NULL))
+		return 0;
+	nh_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	/* the kernel filters too, but not every kernel keeps to fdb */
+	return (!f->id || a_u32(v.a[NHA_ID]) == f->id) && (!f->groups || v.a[NHA_GROUP]) &&
+	       (!f->fdb || v.a[NHA_FDB]);
+}
+
+/* ns:nexthops([{ id =, dev =, groups =, fdb =, master = }]) -> iterator.
+ * dev, groups, fdb and master are filtered by the kernel. */
+static int ns_nexthops(lua_State *L)
+{
+	static const char *const keys[] = { "id", "dev", "groups", "fdb", "master", NULL };
+	vn_ns *ns = vn_checkns(L, 1);
+	struct nh_filter f;
+	nh_msgbuf buf;
+	struct nlmsghdr *h = nh_begin(&buf, RTM_GETNEXTHOP, 0, AF_UNSPEC);
+	vn_list *l;
+	lua_Integer n;
+	int b, dev = 0, master = 0;
+
+	memset(&f, 0, sizeof f);
+	if (!lua_isnoneornil(L, 2)) {
+		vn_opts_check(L, 2, "nexthops", keys);
+		if (vn_opt_int(L, 2, "nexthops", "id", 1, 0xffffffffLL, &n))
+			f.id = (uint32_t)n;
+		if (vn_opt_bool(L, 2, "nexthops", "groups", &b) && (f.groups = b))
+			put_attr(h, NHA_GROUPS, NULL, 0);
+		if (vn_opt_bool(L, 2, "nexthops", "fdb", &b) && (f.fdb = b))
+			put_attr(h, NHA_FDB, NULL, 0);
+		dev = vn_opt_ifindex(L, 2, ns, "nexthops", "dev");
+		if (dev >= 0)
+			master = vn_opt_ifindex(L, 2, ns, "nexthops", "master");
+		if (dev < 0 || master < 0) {
+			const char *k = dev < 0 ? "dev" : "master";
+			lua_getfield(L, 2, k);
+			return vn_fail(L, lua_pushfstring(L, "nexthops: %s '%s'", k,
+							  lua_tostring(L, -1)), ENODEV, NULL);
+		}
+		if (dev)
+			put_u32(h, NHA_OIF, (uint32_t)dev);
+		if (master)
+			put_u32(h, NHA_MASTER, (uint32_t)master);
+	}
+	l = vn_list_new(L);
+	l->rkeep = keep_filtered;
+	l->arg = &f;
+	if (vn_dump(ns, h, l) < 0) {
+		vn_list_free(l);
+		return vn_nsfail(L, ns, "nexthops");
+	}
+	vn_push_raw_iter(L, l, push_nh, 1);
+	return 1;
+}
+
+/* ---- methods ------------------------------------------------------------ */
+static vn_msgbox *check_live(lua_State *L)
+{
+	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NEXTHOP);
+	if (!vn_msgbox_live(b))
+		luaL_error(L, "attempt to use a released %s", VN_NEXTHOP);
+	return b;
+}
+
+/* nexthop:delete() -> true | nil, msg, errname */
+static int m_delete(lua_State *L)
+{
+	vn_msgbox *b = check_live(L);
+	nh_view v;
+	vn_ns *ns = vn_box_ns(L, 1);
+	nh_parse(&v, b->m, b->len);
+	return nh_delete(L, ns, a_u32(v.a[NHA_ID]), "delete nexthop");
+}
+
+static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
+{
+	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
+	lua_remove(L, -2);
+	luaL_addvalue(buf);
+}
+
+/* __tostring: "vnet.nexthop: id 1 via 10.0.0.2 dev 3 scope link onlink",
+ * "vnet.nexthop: id 10 group 1/3,5" like `ip nexthop` */
+static int m_tostring(lua_State *L)
+{
+	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NEXTHOP);
+	luaL_Buffer buf;
+	nh_view v;
+	char ib[12];
+	int i, n;
+	if (!vn_msgbox_live(b)) {
+		lua_pushliteral(L, "vnet.nexthop (released)");
+		return 1;
+	}
+	nh_parse(&v, b->m, b->len);
+	luaL_buffinit(L, &buf);
+	lua_pushfstring(L, "vnet.nexthop: id %s", idstr(ib, a_u32(v.a[NHA_ID])));
+	luaL_addvalue(&buf);
+	if (v.a[NHA_GROUP]) {
+		luaL_addstring(&buf, " group ");
+		n = ngroup(&v);
+		for (i = 0; i < n; i++) {
+			struct nexthop_grp g = grp_at(&v, i);
+			if (g.weight)
+				lua_pushfstring(L, "%s%s,%d", i ? "/" : "", idstr(ib, g.id),
+						g.weight + 1);
+			else
+				lua_pushfstring(L, "%s%s", i ? "/" : "", idstr(ib, g.id));
+			luaL_addvalue(&buf);
+		}
+		if (a_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES) {
+			luaL_addstring(&buf, " type resilient");
+			f_buckets(L, b);
+			if (!lua_isnil(L, -1))
+				add_word(L, &buf, "buckets");
+			else
+				lua_pop(L, 1);
+			f_idle_timer(L, b);
+			if (!lua_isnil(L, -1))
+				add_word(L, &buf, "idle_timer");
+			else
+				lua_pop(L, 1);
+		}
+	}
+	if (v.a[NHA_GATEWAY]) {
+		push_gw(L, &v);
+		add_word(L, &buf, "via");
+	}
+	if (v.a[NHA_OIF]) {
+		lua_pushinteger(L, (lua_Integer)a_u32(v.a[NHA_OIF]));
+		add_word(L, &buf, "dev");
+	}
+	if (v.a[NHA_BLACKHOLE])
+		luaL_addstring(&buf, " blackhole");
+	if (!v.a[NHA_GROUP] && v.h->nh_scope == RT_SCOPE_LINK)
+		luaL_addstring(&buf, " scope link");
+	if (v.h->nh_flags & RTNH_F_ONLINK)
+		luaL_addstring(&buf, " onlink");
+	if (v.h->nh_protocol) {
+		vn_push_rtname(L, "rt_protos", v.h->nh_protocol);
+		add_word(L, &buf, "proto");
+	}
+	if (v.a[NHA_FDB])
+		luaL_addstring(&buf, " fdb");
+	luaL_pushresult(&buf);
+	return 1;
+}
+
+static const luaL_Reg nh_methods[] = {
+	{ "delete", m_delete },
+	{ NULL, NULL }
+};
+
+static const vn_type nh_type = {
+	.name = VN_NEXTHOP, .methods = nh_methods, .fields = nh_fields,
+	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
+	.same = nh_same
+};
+
+static const luaL_Reg ns_methods[] = {
+	{ "nexthop_add", ns_nexthop_add },
+	{ "nexthop_replace", ns_nexthop_replace },
+	{ "nexthop_del", ns_nexthop_del },
+	{ "nexthop", ns_nexthop },
+	{ "nexthops", ns_nexthops },
+	{ NULL, NULL }
+};
+
+void vn_open_nexthop(lua_State *L)
+{
+	vn_type_register(L, &nh_type);
+	vn_netns_methods(L, ns_methods);
+}
