@@ -33,7 +33,7 @@ local function calls(S, vnet)
       add(e.owner .. "." .. e.name, { e = e, tpl = tpl })
     end
   end
-  for _, short in ipairs{ "link", "addr", "route", "rule", "neigh" } do
+  for _, short in ipairs{ "link", "addr", "route", "rule", "neigh", "nexthop", "fdb" } do
     add(short .. " fields", { fields = short })
   end
   add("ns fields", { fields = "ns" })
@@ -213,7 +213,9 @@ for i, name in ipairs(names) do
              "ip netns delete \"$n\" 2>/dev/null; done")
 end
 if #untemplated > 0 then
+  -- a public call with no valid call in spec/fuzz/surface.lua: add one there
   print("no valid call known (not checked): " .. table.concat(untemplated, ", "))
+  bad[#bad + 1] = "untemplated: " .. table.concat(untemplated, ", ")
 end
 print(("oom_check: %d calls, %d leak or crash"):format(#names, #bad))
 for _, b in ipairs(bad) do print("  " .. b) end

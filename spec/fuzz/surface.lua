@@ -87,6 +87,7 @@ T["vnet.netns"] = {
     after = function(ctx) vnet.netns.delete(ctx.prefix .. "old") end },
   list = { call = function() return nil end, iter = true },
   open = { call = function(ctx) return nil, ctx.a_name end },
+  new = { call = function() return nil end },
 }
 T["vnet"] = {
   supports = { call = function() return nil, "bridge" end },
@@ -137,6 +138,33 @@ T.ns = {
                call = function(ctx) return ctx.a, { to = "192.168.8.0/24", oif = "fa0", table = 100, priority = 1200 } end },
   rules = { call = function(ctx) return ctx.a, { family = "inet" } end, iter = true },
   sysctl = { call = function(ctx) return ctx.a, "net.ipv4.ip_forward", 1 end },
+  pin = { call = function(ctx) return vnet.netns.new(), ctx.prefix .. "pin" end,
+          after = function(ctx) vnet.netns.delete(ctx.prefix .. "pin") end },
+  route_change = { setup = function(ctx) ctx.a:route_add{ dst = "10.8.4.0/24", dev = "fa0", table = 100 } end,
+               call = function(ctx) return ctx.a, { dst = "10.8.4.0/24", dev = "fa0", table = 100, mtu = 1300 } end,
+               after = function(ctx) ctx.a:route_del{ dst = "10.8.4.0/24", table = 100 } end },
+  route_append = { call = function(ctx) return ctx.a, { dst = "10.8.5.0/24", dev = "fa0", table = 100 } end,
+               after = function(ctx) ctx.a:route_del{ dst = "10.8.5.0/24", table = 100 } end },
+  nexthop_add = { call = function(ctx) return ctx.a, { id = 77, gateway = "10.7.0.2", dev = "fa0" } end,
+               after = function(ctx) ctx.a:nexthop_del(77) end },
+  nexthop_replace = { setup = function(ctx) ctx.a:nexthop_add{ id = 78, gateway = "10.7.0.2", dev = "fa0" } end,
+               call = function(ctx) return ctx.a, { id = 78, gateway = "10.7.0.3", dev = "fa0" } end,
+               after = function(ctx) ctx.a:nexthop_del(78) end },
+  nexthop_del = { setup = function(ctx) ctx.a:nexthop_add{ id = 79, gateway = "10.7.0.2", dev = "fa0" } end,
+               call = function(ctx) return ctx.a, 79 end },
+  nexthop = { setup = function(ctx) ctx.a:nexthop_add{ id = 80, gateway = "10.7.0.2", dev = "fa0" } end,
+               call = function(ctx) return ctx.a, 80 end },
+  nexthops = { setup = function(ctx) ctx.a:nexthop_add{ id = 80, gateway = "10.7.0.2", dev = "fa0" } end,
+               call = function(ctx) return ctx.a, { dev = "fa0" } end, iter = true },
+  fdb_add = { call = function(ctx) return ctx.a, { dev = "fa1", lladdr = "02:00:00:00:01:01", master = true, static = true } end,
+               after = function(ctx) ctx.a:fdb_del{ dev = "fa1", lladdr = "02:00:00:00:01:01", master = true } end },
+  fdb_append = { call = function(ctx) return ctx.a, { dev = "fa1", lladdr = "02:00:00:00:01:02", master = true, static = true } end,
+               after = function(ctx) ctx.a:fdb_del{ dev = "fa1", lladdr = "02:00:00:00:01:02", master = true } end },
+  fdb_replace = { call = function(ctx) return ctx.a, { dev = "fa1", lladdr = "02:00:00:00:01:03", master = true, static = true } end,
+               after = function(ctx) ctx.a:fdb_del{ dev = "fa1", lladdr = "02:00:00:00:01:03", master = true } end },
+  fdb_del = { setup = function(ctx) ctx.a:fdb_add{ dev = "fa1", lladdr = "02:00:00:00:01:04", master = true, static = true } end,
+               call = function(ctx) return ctx.a, { dev = "fa1", lladdr = "02:00:00:00:01:04", master = true } end },
+  fdbs = { call = function(ctx) return ctx.a, { dev = "fa1" } end, iter = true },
   tunnel_add = { call = function(ctx) return ctx.a, { name = "fzt", mode = "gre", remote = "10.7.0.2", ["local"] = "10.7.0.1" } end,
                after = function(ctx) local l = ctx.a:link("fzt"); if l then l:delete() end end },
 }
@@ -163,6 +191,14 @@ for short, get in pairs{
   route = function(ctx) return first(ctx.a:routes{ table = 100 }) end,
   rule = function(ctx) return ctx.rule(ctx) end,
   neigh = function(ctx) return first(ctx.a:neighs{ dev = "fa0" }) end,
+  nexthop = function(ctx)
+    ctx.a:nexthop_add{ id = 80, gateway = "10.7.0.2", dev = "fa0" }
+    return first(ctx.a:nexthops{ id = 80 })
+  end,
+  fdb = function(ctx)
+    ctx.a:fdb_add{ dev = "fa1", lladdr = "02:00:00:00:01:05", master = true, static = true }
+    return first(ctx.a:fdbs{ dev = "fa1" })
+  end,
 } do
   T[short] = {
     ns = { call = get }, totable = { call = get },
@@ -174,6 +210,10 @@ T.route.delete = { setup = function(ctx) ctx.a:route_add{ dst = "10.8.6.0/24", d
   call = function(ctx) return first(ctx.a:routes{ table = 101 }) end }
 T.rule.delete = { setup = function(ctx) ctx.a:rule_add{ to = "192.168.9.0/24", table = 101, priority = 1300 } end,
   call = function(ctx) for r in ctx.a:rules() do if r.priority == 1300 then return r end end end }
+T.nexthop.delete = { setup = function(ctx) ctx.a:nexthop_add{ id = 82, gateway = "10.7.0.2", dev = "fa0" } end,
+  call = function(ctx) return first(ctx.a:nexthops{ id = 82 }) end }
+T.fdb.delete = { setup = function(ctx) ctx.a:fdb_add{ dev = "fa1", lladdr = "02:00:00:00:01:06", master = true, static = true } end,
+  call = function(ctx) for f in ctx.a:fdbs{ dev = "fa1" } do if f.lladdr == "02:00:00:00:01:06" then return f end end end }
 T.neigh.delete = { setup = function(ctx) ctx.a:neigh_add{ dst = "10.7.0.23", lladdr = "02:00:00:00:00:23", dev = "fa0" } end,
   call = function(ctx) for n in ctx.a:neighs{ dev = "fa0" } do if n.dst == "10.7.0.23" then return n end end end }
 
