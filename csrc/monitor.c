@@ -175,27 +175,19 @@ static int group_kind(int g)
 	return -1;
 }
 
-/* ns:monitor([{ "link", "addr", ..., rcvbuf = bytes }]) -> monitor |
- * nil, msg, errname. No group names: every group. Raises on an unknown
- * group or option and on a closed handle. */
-static int ns_monitor(lua_State *L)
+/* Pushes a monitor of the handle at nsidx joined to the groups of gmask,
+ * with a receive buffer of rcvbuf bytes, and returns it (1); or pushes a
+ * failure triple instead and returns 3 (the box, below it, is closed). */
+static int mon_open(lua_State *L, int nsidx, uint64_t gmask, int rcvbuf, vn_mon **out)
 {
-	vn_ns *ns = vn_checkns(L, 1);
-	lua_Integer rcvbuf = MON_RCVBUF;
+	vn_ns *ns = (vn_ns *)lua_touserdata(L, nsidx);
 	struct sockaddr_nl sa;
-	vn_mon *m, opts;
-	int fd = -1, r, g, size;
-	memset(&opts, 0, sizeof opts);
-	read_opts(L, 2, &opts, &rcvbuf);
-	if (!opts.gmask) {
-		const struct mon_group *p;
-		for (p = groups; p->name; p++)
-			opts.gmask |= (1ull << (p->g1 - 1)) | (p->g2 ? 1ull << (p->g2 - 1) : 0);
-	}
+	vn_mon *m;
+	int fd = -1, r, g;
 	/* the box first (closed), then what it owns */
-	m = (vn_mon *)vn_box_new(L, sizeof *m, VN_MONITOR, 1);
+	*out = m = (vn_mon *)vn_box_new(L, sizeof *m, VN_MONITOR, nsidx);
 	m->fd = -1;
-	m->gmask = opts.gmask;
+	m->gmask = gmask;
 	if (!(m->buf = (unsigned char *)malloc(MON_BUF)))
 		return vn_fail(L, "monitor", ENOMEM, NULL);
 	m->cap = MON_BUF;
@@ -204,10 +196,9 @@ static int ns_monitor(lua_State *L)
 		return vn_fail(L, "monitor: socket", -r, NULL);
 	m->fd = fd;
 	m->live = 1;
-	size = (int)rcvbuf;
 	/* past rmem_max needs the privileged option; a small one works as is */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
 	memset(&sa, 0, sizeof sa);
 	sa.nl_family = AF_NETLINK;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
@@ -216,7 +207,7 @@ static int ns_monitor(lua_State *L)
 		return vn_fail(L, "monitor: bind", e, NULL);
 	}
 	for (g = 1; g <= 64; g++) {
-		if (!(m->gmask & (1ull << (g - 1))))
+		if (!(gmask & (1ull << (g - 1))))
 			continue;
 		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof g) < 0) {
 			int e = errno;
@@ -226,6 +217,24 @@ static int ns_monitor(lua_State *L)
 		m->kinds |= 1u << group_kind(g);
 	}
 	return 1;
+}
+
+/* ns:monitor([{ "link", "addr", ..., rcvbuf = bytes }]) -> monitor |
+ * nil, msg, errname. No group names: every group. Raises on an unknown
+ * group or option and on a closed handle. */
+static int ns_monitor(lua_State *L)
+{
+	lua_Integer rcvbuf = MON_RCVBUF;
+	vn_mon opts, *m;
+	vn_checkns(L, 1);
+	memset(&opts, 0, sizeof opts);
+	read_opts(L, 2, &opts, &rcvbuf);
+	if (!opts.gmask) {
+		const struct mon_group *p;
+		for (p = groups; p->name; p++)
+			opts.gmask |= (1ull << (p->g1 - 1)) | (p->g2 ? 1ull << (p->g2 - 1) : 0);
+	}
+	return mon_open(L, 1, opts.gmask, (int)rcvbuf, &m);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -302,10 +311,10 @@ static int push_object(lua_State *L, int k, struct nlmsghdr *h, int nsidx)
 /* What one attempt to take an event gives. */
 enum { EV_NONE, EV_PUSHED, EV_FAILED };
 
-/* Takes the next event of the monitor at index 1 without blocking: pushes
- * the event (EV_PUSHED), a failure triple (EV_FAILED), or nothing when none
- * is queued (EV_NONE). */
-static int next_event(lua_State *L, vn_mon *m, const char *fn)
+/* Takes the next event of the monitor m at stack index midx without
+ * blocking: pushes the event (EV_PUSHED), a failure triple (EV_FAILED), or
+ * nothing when none is queued (EV_NONE). */
+static int next_event(lua_State *L, vn_mon *m, int midx, const char *fn)
 {
 	for (;;) {
 		ssize_t n;
@@ -337,7 +346,7 @@ static int next_event(lua_State *L, vn_mon *m, const char *fn)
 			lua_setfield(L, -2, "type");
 			lua_pushstring(L, kind_names[k]);
 			lua_setfield(L, -2, "kind");
-			mon_getns(L, 1);
+			mon_getns(L, midx);
 			if ((r = push_object(L, k, h, -1)) != 0) {
 				lua_settop(L, top);
 				if (r < 0)
@@ -386,7 +395,7 @@ static int mon_read(lua_State *L)
 {
 	vn_mon *m = mon_check(L, 1);
 	lua_settop(L, 1);
-	switch (next_event(L, m, "read")) {
+	switch (next_event(L, m, 1, "read")) {
 	case EV_PUSHED: return 1;
 	case EV_FAILED: return 3;
 	default: return 0;
@@ -417,16 +426,16 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Waits up to t seconds for the next event of the monitor at index 1;
- * EV_NONE on timeout. */
-static int wait_event(lua_State *L, vn_mon *m, double t, const char *fn)
+/* Waits up to t seconds for the next event of the monitor m at stack
+ * index midx; EV_NONE on timeout. */
+static int wait_event(lua_State *L, vn_mon *m, int midx, double t, const char *fn)
 {
 	double end = now() + t;
 	for (;;) {
 		struct pollfd pfd;
 		double left;
 		int r, ms;
-		r = next_event(L, m, fn);
+		r = next_event(L, m, midx, fn);
 		if (r != EV_NONE)
 			return r;
 		left = end - now();
@@ -453,7 +462,7 @@ static int mon_wait(lua_State *L)
 	vn_mon *m = mon_check(L, 1);
 	double t = check_timeout(L, 2, "wait", MON_DEFAULT_WAIT);
 	lua_settop(L, 1);
-	switch (wait_event(L, m, t, "wait")) {
+	switch (wait_event(L, m, 1, t, "wait")) {
 	case EV_PUSHED: return 1;
 	case EV_FAILED: return 3;
 	default:
@@ -472,7 +481,7 @@ static int events_next(lua_State *L)
 	lua_settop(L, 0);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	m = mon_check(L, 1);
-	r = wait_event(L, m, lua_tonumber(L, lua_upvalueindex(2)), "events");
+	r = wait_event(L, m, 1, lua_tonumber(L, lua_upvalueindex(2)), "events");
 	if (r == EV_FAILED)
 		return luaL_error(L, "events: %s", lua_tostring(L, -2));
 	if (r == EV_NONE)
@@ -563,6 +572,115 @@ static int mon_index(lua_State *L)
 	return 1;
 }
 
+/* ---- link:wait ----------------------------------------------------- */
+/* Whether the link box at idx is in the state asked (-1: any). */
+static int link_is(lua_State *L, int idx, int up, int carrier)
+{
+	int ok = 1;
+	if (up >= 0) {
+		lua_getfield(L, idx, "up");
+		ok = ok && lua_toboolean(L, -1) == up;
+		lua_pop(L, 1);
+	}
+	if (carrier >= 0) {
+		lua_getfield(L, idx, "carrier");
+		ok = ok && lua_toboolean(L, -1) == carrier;
+		lua_pop(L, 1);
+	}
+	return ok;
+}
+
+/* Pushes the failure triple "wait <link>: <strerror>" of errno e. */
+static int link_fail(lua_State *L, int e)
+{
+	vn_link_desc(L, 1);
+	return vn_fail(L, lua_pushfstring(L, "wait %s", lua_tostring(L, -1)), e, NULL);
+}
+
+/* link:wait{ up =, carrier =, timeout = } -> the link, refreshed, once it
+ * is up (or down) and has (or has not) a carrier | nil, "timeout",
+ * "ETIMEDOUT" | nil, msg, errname ("ENODEV" when the link is removed).
+ * Waits on a monitor of the link's namespace (subscribed before the link
+ * is read again, so no change is missed), timeout in seconds (default 5). */
+static int link_wait(lua_State *L)
+{
+	static const char *const keys[] = { "up", "carrier", "timeout", NULL };
+	int ifindex = vn_link_ifindex(L, 1), up = -1, carrier = -1, b, r, nsidx, midx;
+	vn_ns *ns;
+	vn_mon *m;
+	double t = MON_DEFAULT_WAIT, end;
+	vn_opts_check(L, 2, "wait", keys);
+	if (vn_opt_bool(L, 2, "wait", "up", &b))
+		up = b;
+	if (vn_opt_bool(L, 2, "wait", "carrier", &b))
+		carrier = b;
+	lua_getfield(L, 2, "timeout");
+	t = check_timeout(L, -1, "wait", MON_DEFAULT_WAIT);
+	lua_pop(L, 1);
+	if (up < 0 && carrier < 0)
+		luaL_error(L, "wait: option 'up' or 'carrier' is required");
+	lua_settop(L, 2);
+	ns = vn_box_ns(L, 1);                       /* link, opts, ns */
+	if (vn_deferred(ns))
+		luaL_error(L, "wait: cannot wait inside ns:batch()");
+	nsidx = lua_gettop(L);
+	end = now() + t;
+	if (mon_open(L, nsidx, 1ull << (RTNLGRP_LINK - 1), MON_RCVBUF, &m) != 1)
+		return 3;
+	midx = lua_gettop(L);                       /* link, opts, ns, mon */
+	for (;;) {
+		double left;
+		if ((r = vn_link_refresh(L, 1, ns, ifindex)) < 0) {
+			mon_release(m);
+			return link_fail(L, -r);
+		}
+		if (link_is(L, 1, up, carrier)) {
+			mon_release(m);
+			lua_settop(L, 1);
+			return 1;
+		}
+		/* the next event of this link (or an overrun) */
+		for (;;) {
+			int again = 0;
+			left = end - now();
+			r = wait_event(L, m, midx, left > 0 ? left : 0, "wait");
+			if (r == EV_FAILED) {
+				mon_release(m);
+				return 3;
+			}
+			if (r == EV_NONE) {
+				mon_release(m);
+				lua_pushnil(L);
+				lua_pushliteral(L, "timeout");
+				lua_pushliteral(L, "ETIMEDOUT");
+				return 3;
+			}
+			lua_getfield(L, -1, "object");       /* ..., ev, obj | nil */
+			if (lua_isnil(L, -1)) {
+				again = 1;                       /* overrun: read it again */
+			} else {
+				lua_getfield(L, -1, "index");
+				again = lua_tointeger(L, -1) == ifindex;
+				lua_pop(L, 1);
+				lua_getfield(L, -2, "type");
+				if (again && !strcmp(lua_tostring(L, -1), "del")) {
+					mon_release(m);
+					return link_fail(L, ENODEV);
+				}
+				lua_pop(L, 1);
+			}
+			lua_settop(L, midx);
+			if (again)
+				break;
+		}
+	}
+}
+
+static const luaL_Reg link_methods[] = {
+	{ "wait", link_wait },
+	{ NULL, NULL }
+};
+
 static const luaL_Reg mon_methods[] = {
 	{ "read", mon_read },
 	{ "wait", mon_wait },
@@ -596,4 +714,5 @@ void vn_open_monitor(lua_State *L)
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
 	vn_netns_methods(L, ns_methods);
+	vn_type_methods(L, VN_LINK, link_methods);
 }

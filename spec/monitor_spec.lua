@@ -311,3 +311,78 @@ describe("ns:monitor", function()
     H.raises(function() return ns:monitor{ "link" } end, "closed vnet.netns")
   end)
 end)
+
+describe("link:wait", function()
+  after_each(H.cleanup)
+
+  local function fds()
+    local p = io.popen("ls /proc/" .. H.pid .. "/fd | wc -l")
+    local n = tonumber(p:read("*a"))
+    p:close()
+    return n
+  end
+
+  -- runs `ip -n name args` after a delay, in the background
+  local function later(delay, name, args)
+    os.execute(("(sleep %s; ip -n %s %s) >/dev/null 2>&1 &"):format(delay, H.quote(name), args))
+  end
+
+  it("returns the link, refreshed, once it is up or has a carrier", function()
+    local ns, name = H.ns("lwait")
+    local v = assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1" })
+    local n0 = fds()
+    assert.is_false(v.up)
+    later(0.3, name, "link set v0 up")
+    local t0 = uptime()
+    local l = assert(v:wait{ up = true, timeout = 5 })
+    local dt = uptime() - t0
+    assert.are.equal(v, l)
+    assert.is_true(v.up)
+    assert.is_true(dt >= 0.2 and dt < 3, "waited " .. dt)
+    local flags = table.concat(H.iplink(name, "v0").flags, ",")
+    assert.truthy(("," .. flags .. ","):find(",UP,", 1, true), flags)
+    -- the peer is down: no carrier within the timeout
+    t0 = uptime()
+    H.fails("ETIMEDOUT", v:wait{ carrier = true, timeout = 0.3 })
+    dt = uptime() - t0
+    assert.is_true(dt >= 0.25 and dt < 2, "waited " .. dt)
+    later(0.2, name, "link set v1 up")
+    assert(v:wait{ carrier = true, up = true, timeout = 5 })
+    assert.is_true(v.carrier)
+    -- a state already reached returns at once
+    t0 = uptime()
+    assert(v:wait{ up = true, timeout = 5 })
+    assert.is_true(uptime() - t0 < 1)
+    later(0.2, name, "link set v1 down")
+    assert(v:wait{ carrier = false })
+    assert.is_false(v.carrier)
+    -- each wait's monitor is closed when it returns
+    assert.are.equal(n0, fds())
+  end)
+
+  it("fails with ENODEV when the link is removed while waiting", function()
+    local ns, name = H.ns("lwdel")
+    local v = assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1" })
+    later(0.2, name, "link del v0")
+    local msg = H.fails("ENODEV", v:wait{ up = true, timeout = 5 })
+    assert.truthy(msg:find("wait v0", 1, true))
+  end)
+
+  it("raises on bad options", function()
+    local ns = H.ns("lwbad")
+    local v = assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1" })
+    H.raises(function() return v:wait() end, "wait")
+    H.raises(function() return v:wait{} end, "wait", "'up' or 'carrier'")
+    H.raises(function() return v:wait{ timeout = 1 } end, "wait", "'up' or 'carrier'")
+    H.raises(function() return v:wait{ up = true, upp = true } end, "wait", "upp")
+    H.raises(function() return v:wait{ up = "yes" } end, "wait", "up")
+    for _, t in ipairs{ -1, 0 / 0, math.huge, 2 ^ 63, "1" } do
+      H.raises(function() return v:wait{ up = true, timeout = t } end, "wait", "timeout")
+    end
+    ns:batch(function()
+      H.raises(function() return v:wait{ up = true } end, "wait", "batch")
+    end)
+    ns:close()
+    H.raises(function() return v:wait{ up = true } end, "closed vnet.netns")
+  end)
+end)
