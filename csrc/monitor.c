@@ -446,9 +446,12 @@ static int wait_event(lua_State *L, vn_mon *m, int midx, double t, const char *f
 		pfd.events = POLLIN;
 		pfd.revents = 0;
 		r = poll(&pfd, 1, ms);
-		if (r < 0 && errno != EINTR) {
-			vn_fail(L, fn, errno, NULL);
-			return EV_FAILED;
+		if (r < 0) {
+			int e = errno;
+			if (e != EINTR) {
+				vn_fail(L, fn, e, NULL);
+				return EV_FAILED;
+			}
 		}
 		/* ready, interrupted (the time left is counted again) or timed
 		 * out: the next turn reads, then sees the time left */
