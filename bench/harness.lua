@@ -9,7 +9,8 @@
 --                              where the workload changes state)
 --   BENCH_SCALE=full|small     sizes of issue 5, or a quick smoke run
 --   BENCH_WORKLOADS="0 1 2 3 4 5 6"   0 = process start-up baseline
---   BENCH_PEERS="vnet raw ip batch pyroute2 mininet"
+--   BENCH_PEERS="vnet vnet-plain raw ip batch pyroute2 mininet"
+--                              (vnet-plain: workload 1 as a plain loop, no batch)
 --   BENCH_W1=N BENCH_W2=N BENCH_W3=N BENCH_W4=N BENCH_W5=N BENCH_W6=N  sizes
 --   BENCH_SH_MAX_STEPS=5000    skip the one-`ip`-per-step peer above this many
 --                              processes in one phase (5-20 ms each here)
@@ -32,7 +33,7 @@ local function getenv_num(k, d) local v = os.getenv(k) return v and assert(tonum
 
 local REPS = getenv_num("BENCH_REPS", 5)
 local SCALE = os.getenv("BENCH_SCALE") or "full"
-local PEERS = words(os.getenv("BENCH_PEERS") or "vnet raw ip batch pyroute2 mininet")
+local PEERS = words(os.getenv("BENCH_PEERS") or "vnet vnet-plain raw ip batch pyroute2 mininet")
 local WORKLOADS = words(os.getenv("BENCH_WORKLOADS") or "0 1 2 3 4 5 6")
 local SH_MAX = getenv_num("BENCH_SH_MAX_STEPS", 5000)
 
@@ -56,7 +57,8 @@ local function too_many(steps)
   end
 end
 
-local PEER_LABEL = { vnet = "vnet", raw = "raw C", ip = "ip (sh)", batch = "ip -batch",
+local PEER_LABEL = { vnet = "vnet", ["vnet-plain"] = "vnet plain", raw = "raw C",
+                     ip = "ip (sh)", batch = "ip -batch",
                      pyroute2 = "pyroute2", mininet = "Mininet" }
 
 ------------------------------------------------------------------------------
@@ -202,6 +204,7 @@ local avail = {}
 do
   local ok, out = sh(LUA .. " -e 'require \"vnet\"'")
   avail.vnet = ok or ("n/a (vnet not built: " .. (out:match("[^\n]+") or "require failed") .. ")")
+  avail["vnet-plain"] = avail.vnet
   avail.raw = true
   avail.ip = true
   avail.batch = true
@@ -255,6 +258,7 @@ W[1] = {
   cmd = function(peer, _, ctx)
     local ns, n = ctx.ns, S.w1
     if peer == "vnet" then return { LUA, B .. "/vnet_veth.lua", ns, n } end
+    if peer == "vnet-plain" then return { LUA, B .. "/vnet_veth_plain.lua", ns, n } end
     if peer == "raw" then return { B .. "/raw", "-n", ns, "veth", n } end
     if peer == "ip" then return too_many(4 * n) or ipsh(ns, genfile(ctx, "sh", "veth", n)) end
     if peer == "batch" then return ipbatch(ns, genfile(ctx, "batch", "veth", n)) end
@@ -505,14 +509,19 @@ local function progress(...) io.stderr:write(fmt(...)) end
 
 -- run one phase command, check it, record it
 local function run_phase(wn, w, peer, rep, ctx, phase)
-  local cmd, self_timed = w.cmd(peer, phase, ctx)
+  local cmd, self_timed
+  if peer == "vnet-plain" and w ~= W[1] then
+    cmd = "n/a (workload 1 only: the plain loop beside the batched script)"
+  else
+    cmd, self_timed = w.cmd(peer, phase, ctx)
+  end
   if type(cmd) == "string" then
     slot(wn, phase, peer).na = cmd
     return true
   elseif not cmd then
     return true
   end
-  progress("  w%d %-6s %-9s rep %d: ", wn, phase, peer, rep)
+  progress("  w%d %-6s %-10s rep %d: ", wn, phase, peer, rep)
   local r = timed(cmd)
   local good, detail
   if r.code == 124 then
@@ -619,7 +628,7 @@ local function print_table(header)
   p("median (min-max) of the runs that passed; user/sys are medians; RSS is the peak over runs;")
   p("vnet/peer = vnet median / peer median (below 1: vnet is faster)")
   p("")
-  p("%-14s %-9s %9s %9s %9s %8s %8s %8s %9s  %s", "phase", "peer", "median", "min", "max",
+  p("%-14s %-10s %9s %9s %9s %8s %8s %8s %9s  %s", "phase", "peer", "median", "min", "max",
     "user", "sys", "RSS MB", "vnet/peer", "state")
   local problems = {}
   for _, wn in ipairs(WORKLOADS) do
@@ -651,16 +660,18 @@ local function print_table(header)
               local sm = stats(s.samples, "sys")
               local _, _, rss = stats(s.samples, "rss")
               local ratio = "-"
-              if peer ~= "vnet" and vmed and med and med > 0 then ratio = fmt("%.2f", vmed / med) end
+              if peer ~= "vnet" and peer ~= "vnet-plain" and vmed and med and med > 0 then
+                ratio = fmt("%.2f", vmed / med)
+              end
               local state = (#s.fails == 0 and "ok " or "FAIL ") .. fmt("%d/%d", #s.samples, nrun)
               if s.self_timed then state = state .. " (self-timed)" end
-              p("%-14s %-9s %9s %9s %9s %8s %8s %8s %9s  %s", label, PEER_LABEL[peer], secs(med),
+              p("%-14s %-10s %9s %9s %9s %8s %8s %8s %9s  %s", label, PEER_LABEL[peer], secs(med),
                 secs(lo), secs(hi), secs(um), secs(sm), rss and fmt("%.1f", rss / 1024) or "-",
                 ratio, state)
             elseif #s.fails > 0 then
-              p("%-14s %-9s %s", label, PEER_LABEL[peer], fmt("FAIL 0/%d", nrun))
+              p("%-14s %-10s %s", label, PEER_LABEL[peer], fmt("FAIL 0/%d", nrun))
             elseif s.na then
-              p("%-14s %-9s %s", label, PEER_LABEL[peer], s.na)
+              p("%-14s %-10s %s", label, PEER_LABEL[peer], s.na)
             end
             if #s.fails > 0 then
               problems[#problems + 1] = fmt("w%s %s %s: %s", wn, ph, PEER_LABEL[peer], s.fails[1])

@@ -542,7 +542,7 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	struct peer6 p6 = { 0, { 0 } };
 	uint32_t metric = 0;
 	int has_metric = 0, explicit_prefix, ifindex, r, what;
-	vn_list *l;
+	vn_list *l = NULL;
 
 	a = push_new_addr(L, fn);                           /* the request */
 	explicit_prefix = parse_local(L, aidx, a, fn, awhat);
@@ -554,6 +554,17 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	if (ifindex < 0)
 		return vn_fail(L, lua_tostring(L, what), ENODEV, NULL);
 	rtnl_addr_set_ifindex(a, ifindex);
+	f.ifindex = ifindex;
+	f.family = rtnl_addr_get_family(a);
+	f.local = rtnl_addr_get_local(a);
+	f.prefixlen = rtnl_addr_get_prefixlen(a);
+	if (!vn_deferred(ns)) {
+		/* where the kernel's echo of the address goes (made before msg:
+		 * may raise) */
+		l = vn_list_new(L);
+		l->rkeep = keep_addr;
+		l->arg = &f;
+	}
 
 	r = rtnl_addr_build_add_request(a, nlflags, &msg);
 	if (r == 0 && has_metric && nla_put_u32(msg, IFA_RT_PRIORITY, metric) < 0)
@@ -570,20 +581,21 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 		nlmsg_free(msg);
 		msg = NULL;
 	}
-	if ((r = vn_send(L, ns, msg, r)))
-		return r;
-	if (vn_deferred(ns)) {
-		lua_pushboolean(L, 1);
+	if (r < 0 || !l) {
+		lua_pushvalue(L, what);         /* vn_send reports the top string */
+		if ((r = vn_send(L, ns, msg, r)))
+			return r;
+		lua_pushboolean(L, 1);          /* queued (ns:batch) */
 		return 1;
 	}
 
-	/* read it back: the kernel's view (flags, scope, label, lifetimes) */
-	f.ifindex = ifindex;
-	f.family = rtnl_addr_get_family(a);
-	f.local = rtnl_addr_get_local(a);
-	f.prefixlen = rtnl_addr_get_prefixlen(a);
-	l = vn_list_new(L);
-	if (dump_addrs(ns, &f, l) < 0)
+	/* the kernel's view (flags, scope, label, lifetimes): its echo
+	 * (NLM_F_ECHO), else read back */
+	r = vn_request(ns, nlmsg_hdr(msg), 1, l);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_nsfail(L, ns, lua_tostring(L, what));
+	if (l->n == 0 && dump_addrs(ns, &f, l) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
 							 lua_tostring(L, what)));
 	if (l->n == 0) {

@@ -19,7 +19,10 @@
  * which vnet does not read) and where the attributes its fields read are.
  * Fields are read from those bytes; libnl's rtnl_link is made from them
  * only for what needs one (info, set and the kind methods), then kept. A
- * listing of 10k links is thus 10k userdata and no library object. */
+ * listing of 10k links is thus 10k userdata and no library object.
+ * A change (set, a veth peer brought up) marks the box stale rather than
+ * reading the link back at once: the next field read (or set, or the kind
+ * methods) re-reads it by its index, so a change costs one request. */
 enum { S_IFNAME, S_MTU, S_LINK, S_MASTER, S_TXQLEN, S_ADDRESS, S_BROADCAST,
        S_OPERSTATE, S_IFALIAS, S_STATS64, S_CARRIER, S_NETNSID, S_KIND,
        S_TUNTYPE, S_N };
@@ -28,6 +31,7 @@ typedef struct lk_box {
 	struct nl_object *o;      /* the rtnl_link made from m, or NULL */
 	unsigned char *m;         /* in[] or malloc'd (refreshed); NULL once released */
 	uint32_t len;             /* bytes in m */
+	uint32_t stale;           /* changed since read: re-read before a field */
 	uint32_t at[S_N];         /* offset in m of each attribute read, 0: absent */
 	unsigned char in[];       /* the message the box was made with */
 } lk_box;
@@ -212,6 +216,7 @@ static void lk_reset(lua_State *L, lk_box *b, const void *p, size_t len)
 	lk_release(b);
 	b->m = m;
 	b->len = (uint32_t)len;
+	b->stale = 0;
 	lk_scan(b->m, len, b->at);
 }
 
@@ -250,9 +255,13 @@ static struct rtnl_link *lk_obj(lua_State *L, lk_box *b)
 	return L_(b->o);
 }
 
+static void lk_fresh(lua_State *L, int idx);
+
 struct rtnl_link *vn_link_check(lua_State *L, int idx)
 {
-	return lk_obj(L, lk_check(L, idx));
+	lk_box *b = lk_check(L, idx);
+	lk_fresh(L, idx);
+	return lk_obj(L, b);
 }
 
 int vn_link_ifindex(lua_State *L, int idx)
@@ -514,6 +523,24 @@ static int fetch_raw(vn_ns *ns, int ifindex, const char *name, vn_list *l, lk_bo
 int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex)
 {
 	return fetch_link(L, ns, ifindex, NULL, 0, vn_absindex(L, idx));
+}
+
+/* The link type's fresh hook: a box marked stale by a change is read again
+ * (one request, by its index: a renamed link is found) before a field is
+ * read. When it can no longer be read (deleted meanwhile, or its handle
+ * closed) it keeps the values last read; link:refresh() reports why. May
+ * raise (memory). */
+static void lk_fresh(lua_State *L, int idx)
+{
+	lk_box *b = LB(lua_touserdata(L, idx));
+	vn_ns *ns;
+	if (!b || !b->m || !b->stale)
+		return;
+	idx = vn_absindex(L, idx);
+	b->stale = 0;
+	if ((ns = vn_box_ns_open(L, idx)))                  /* +1 */
+		fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx);
+	lua_pop(L, 1);
 }
 
 /* Deletes the link with this index (or name). 0 or -errno. */
@@ -826,21 +853,15 @@ static int made_change(vn_ns *ns, const char *name, struct rtnl_link *l,
 	return r;
 }
 
-/* The steps after the request that made the link name in where: its alias
- * (when not NULL) and bringing its veth peer up (in pns). Calls no Lua, so
+/* The steps after the request that made the link ifindex in where: its
+ * alias (when not NULL) and bringing its veth peer (index peer) up in pns.
+ * Calls no Lua, so
  * the link is whole or, when a step is refused, deleted (*step names the
  * step, *fns the handle with the failure). 0 or -errno. */
-static int finish_link(vn_ns *where, vn_ns *pns, const char *name, const char *alias,
-		       int peer_up, const char **step, vn_ns **fns)
+static int finish_steps(vn_ns *where, vn_ns *pns, int ifindex, int peer,
+			const char *alias, int peer_up, const char **step, vn_ns **fns)
 {
-	vn_list lst;
-	lk_box b;
-	int r, ifindex, peer;
-	if ((r = fetch_raw(where, 0, name, &lst, &b)) < 0)
-		return r;
-	ifindex = IFH(&b)->ifi_index;
-	peer = (int)lk_u32(&b, S_LINK);  /* a veth peer's index in its namespace */
-	vn_list_free(&lst);
+	int r = 0;
 	if (alias && (r = set_alias(where, ifindex, NULL, alias)) < 0) {
 		*step = "alias";
 	} else if (peer_up && (r = set_up(pns, peer, NULL, 1)) < 0) {
@@ -856,6 +877,22 @@ static int finish_link(vn_ns *where, vn_ns *pns, const char *name, const char *a
 		memcpy((*fns)->msg, m, sizeof m);
 	}
 	return r;
+}
+
+/* finish_steps for a link known by name: read back first (a kernel that
+ * does not echo the link it made). */
+static int finish_link(vn_ns *where, vn_ns *pns, const char *name, const char *alias,
+		       int peer_up, const char **step, vn_ns **fns)
+{
+	vn_list lst;
+	lk_box b;
+	int r, ifindex, peer;
+	if ((r = fetch_raw(where, 0, name, &lst, &b)) < 0)
+		return r;
+	ifindex = IFH(&b)->ifi_index;
+	peer = (int)lk_u32(&b, S_LINK);  /* a veth peer's index in its namespace */
+	vn_list_free(&lst);
+	return finish_steps(where, pns, ifindex, peer, alias, peer_up, step, fns);
 }
 
 /* The handle among the stack slots from..top whose namespace fd is fd (a
@@ -886,6 +923,7 @@ static int ns_link_add(lua_State *L)
 	const char *keys[64];
 	struct rtnl_link *l;
 	struct nl_msg *msg = NULL;
+	vn_list *echo = NULL;
 	char alias[256], peer[IFNAMSIZ];
 	int i, n = 0, r, base, has_alias = 0, peer_up = 0;
 
@@ -961,8 +999,17 @@ static int ns_link_add(lua_State *L)
 		r = made_change(ns, name, l, has_alias ? alias : NULL);
 		has_alias = 0;   /* sent with the change */
 	} else {
+		/* the kernel answers with the link it made (NLM_F_ECHO, 6.1 and
+		 * later) in the namespace it was made in: no read back. Not for a
+		 * link made in another namespace (the echo would be sent there). */
+		if (!vn_deferred(ns) && !target) {
+			echo = vn_list_new(L);        /* before msg: may raise */
+			echo->rkeep = keep_any;
+			echo->rcopy = lk_copy;
+		}
 		r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
-		r = r < 0 ? (ns->err = EINVAL, -EINVAL) : vn_talk(ns, msg);
+		r = r < 0 ? (ns->err = EINVAL, -EINVAL)
+			  : echo ? vn_request(ns, nlmsg_hdr(msg), 1, echo) : vn_talk(ns, msg);
 	}
 	nlmsg_free(msg);
 	if (r == 0 && vn_deferred(ns)) {
@@ -987,6 +1034,31 @@ static int ns_link_add(lua_State *L)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
 	}
 	where = target ? target : ns;
+	if (echo && echo->n) {
+		/* the echo: the link as made. The kernel sends it before it
+		 * enslaves the link to a master; that and what the next steps
+		 * change are read when a field is (the box is stale) */
+		size_t len;
+		const unsigned char *p = (const unsigned char *)vn_list_first(echo, &len);
+		lk_box v;
+		memset(&v, 0, sizeof v);
+		v.m = (unsigned char *)p;
+		v.len = (uint32_t)len;
+		lk_scan(v.m, len, v.at);
+		if (has_alias || peer_up) {
+			vn_ns *fns = ns;
+			const char *step = "";
+			if (finish_steps(ns, pns, IFH(&v)->ifi_index, (int)lk_u32(&v, S_LINK),
+					 has_alias ? alias : NULL, peer_up, &step, &fns) < 0)
+				return vn_nsfail(L, fns, lua_pushfstring(L, "link_add %s: %s",
+									  name, step));
+		}
+		lk_push(L, p, len, 1);
+		LB(lua_touserdata(L, -1))->stale = has_alias || peer_up ||
+						     rtnl_link_get_master(l) > 0;
+		vn_list_drop(L, echo);
+		return 1;
+	}
 	if (has_alias || peer_up) {
 		vn_ns *fns = where;
 		const char *step = "reading it back";
@@ -1004,7 +1076,8 @@ static int ns_link_add(lua_State *L)
 /* The options of set{} restore_link looks at, as bits. */
 enum { G_NAME = 1, G_MTU = 2, G_TXQLEN = 4, G_GROUP = 8, G_ADDRESS = 16,
        G_BROADCAST = 32, G_MASTER = 64, G_UP = 128, G_ARP = 256, G_PROMISC = 512,
-       G_ALIAS = 1024 };
+       G_ALIAS = 1024,
+       G_FRESH = 1 << 30 /* not an option: set built against a fresh link */ };
 
 static unsigned given_keys(lua_State *L, int idx)
 {
@@ -1099,11 +1172,14 @@ out:
 }
 
 /* link:set{ up, mtu, name, address, master, netns, txqlen, alias, ... }
- * -> link (refreshed) | nil, msg, errname. A refused change is undone. */
+ * -> link | nil, msg, errname. A refused change is undone. The link is
+ * marked stale (read again when a field is read); one moved to another
+ * namespace is read there at once and follows. */
 static int m_set(lua_State *L)
 {
-	struct rtnl_link *orig = vn_link_check(L, 1), *chg;
-	vn_ns *ns = vn_box_ns(L, 1), *target = NULL, *where;          /* 3: ns */
+	lk_box *b = lk_check(L, 1);
+	struct rtnl_link *orig, *chg;
+	vn_ns *ns, *target = NULL, *where;
 	const char *what = NULL, *keys[64];
 	struct nl_msg *msg = NULL;
 	char alias[256];
@@ -1117,13 +1193,26 @@ static int m_set(lua_State *L)
 			keys[n++] = common_keys[i];
 	keys[n] = NULL;
 	vn_opts_check(L, 2, "set", keys);
-	lua_settop(L, 3);
+	/* The change is built against the link as it is now (a stale box is
+	 * read again), except for `up` alone: only the index is used, and a
+	 * refused up/down changes nothing to undo. (A move reads the link in
+	 * its new namespace by name: the name must be the current one.) */
+	given = given_keys(L, 2);
+	lua_getfield(L, 2, "netns");
+	if (given != G_UP || !lua_isnil(L, -1))
+		given |= G_FRESH;
+	lua_pop(L, 1);
+	if (given & G_FRESH)
+		lk_fresh(L, 1);
+	orig = lk_obj(L, b);
+	lua_settop(L, 2);
+	ns = vn_box_ns(L, 1);                               /* 3: ns */
 	chg = vn_link_guard(L, NULL, "set");                /* 4: guard */
 	base = lua_gettop(L);
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
 		return fail_ref(L, ns, "set", rtnl_link_get_name(orig), 2, what);
-	given = given_keys(L, 2);   /* read now: from here on nothing may raise */
+	/* from here on nothing may raise */
 	if (rtnl_link_get_ifalias(chg)) {
 		/* put by hand, without the NUL libnl would add */
 		snprintf(alias, sizeof alias, "%s", rtnl_link_get_ifalias(chg));
@@ -1156,7 +1245,7 @@ static int m_set(lua_State *L)
 	r = vn_talk(ns, msg);
 	nlmsg_free(msg);
 	if (r < 0) {
-		if (!vn_deferred(ns))
+		if (!vn_deferred(ns) && (given & G_FRESH))
 			restore_link(ns, orig, given);
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
 	}
@@ -1164,16 +1253,20 @@ static int m_set(lua_State *L)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	/* refresh the object, in its new namespace if it moved */
-	where = target ? target : ns;
-	r = target ? fetch_link(L, where, 0, rtnl_link_get_name(chg) ? rtnl_link_get_name(chg)
-					     : rtnl_link_get_name(orig), 0, 1)
-		   : fetch_link(L, where, rtnl_link_get_ifindex(orig), NULL, 0, 1);
+	if (!target) {
+		b->stale = 1;   /* read again by index when a field is read */
+		lua_settop(L, 1);
+		return 1;
+	}
+	/* moved: read it in its new namespace (by name: its index there may
+	 * differ) and follow it there */
+	where = target;
+	r = fetch_link(L, where, 0, rtnl_link_get_name(chg) ? rtnl_link_get_name(chg)
+					     : rtnl_link_get_name(orig), 0, 1);
 	if (r < 0)
 		return vn_nsfail(L, where, lua_pushfstring(L, "set %s: reading it back",
 							    rtnl_link_get_name(orig)));
-	if (target)
-		vn_box_setns(L, 1, base + 1);
+	vn_box_setns(L, 1, base + 1);
 	lua_settop(L, 1);
 	return 1;
 }
@@ -1211,6 +1304,7 @@ static int m_tostring(lua_State *L)
 		lua_pushstring(L, "vnet.link (released)");
 		return 1;
 	}
+	lk_fresh(L, 1);
 	f_name(L, b);
 	f_kind(L, b);
 	lua_pushfstring(L, "vnet.link: %s (%s, index %d, %s, mtu %d)",
@@ -1230,7 +1324,7 @@ static const luaL_Reg link_methods[] = {
 static const vn_type link_type = {
 	.name = VN_LINK, .methods = link_methods, .fields = link_fields,
 	.tostring = m_tostring, .live = lk_live, .release = lk_release, .same = lk_same,
-	.gc = 1
+	.gc = 1, .fresh = lk_fresh
 };
 
 static const luaL_Reg ns_methods[] = {

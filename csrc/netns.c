@@ -463,7 +463,8 @@ static int m_eq(lua_State *L)
 	return 1;
 }
 
-/* __index: methods (upvalue 1), then the fields name, path, id. */
+/* __index: methods (upvalue 1), then the fields name, path, id, closed,
+ * requests. */
 static int m_index(lua_State *L)
 {
 	vn_ns *ns = (vn_ns *)luaL_checkudata(L, 1, VN_NETNS);
@@ -481,6 +482,8 @@ static int m_index(lua_State *L)
 		lua_pushnumber(L, (lua_Number)ns->ino);
 	} else if (!strcmp(k, "closed")) {
 		lua_pushboolean(L, ns->fd < 0);
+	} else if (!strcmp(k, "requests")) {
+		lua_pushinteger(L, (lua_Integer)ns->requests);
 	} else {
 		lua_pushnil(L);
 	}

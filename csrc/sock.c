@@ -182,6 +182,7 @@ static int send_hdr(vn_ns *ns, struct nlmsghdr *h)
 	h->nlmsg_flags |= NLM_F_REQUEST;
 	h->nlmsg_pid = nl_socket_get_local_port(ns->sk);
 	h->nlmsg_seq = nl_socket_use_seq(ns->sk);
+	ns->requests++;
 	while (send(nl_socket_get_fd(ns->sk), h, h->nlmsg_len, 0) < 0)
 		if (errno != EINTR)
 			return sock_fail(ns, errno);
@@ -828,6 +829,7 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_out *o)
 			h->nlmsg_seq = base + (uint32_t)sent;
 			h->nlmsg_pid = port;
 			h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+			ns->requests++;
 			if (l > BATCH_SEND) {
 				if (send(fd, h, h->nlmsg_len, 0) < 0) {
 					r = -errno;

@@ -203,10 +203,13 @@ static int box_index(lua_State *L)
 	if (!lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(4)))
 		return luaL_argerror(L, 1, t->name);
 	o = box_live(L, 1, t);
-	if (lua_isnil(L, 3))
+	if (lua_isnil(L, 3)) {
 		lua_pushnil(L);
-	else
+	} else {
+		if (t->fresh)
+			t->fresh(L, 1);
 		t->fields[lua_tointeger(L, 3)].get(L, o);
+	}
 	return 1;
 }
 
@@ -252,6 +255,8 @@ int vn_box_totable(lua_State *L)
 	const vn_type *t = box_type(L, 1);
 	void *o = box_live(L, 1, t);
 	const vn_field *f;
+	if (t->fresh)
+		t->fresh(L, 1);
 	lua_newtable(L);
 	for (f = t->fields; f->name; f++) {
 		f->get(L, o);
@@ -389,6 +394,14 @@ vn_ns *vn_box_ns(lua_State *L, int idx)
 {
 	getuv(L, idx);
 	return vn_checkns(L, -1);
+}
+
+vn_ns *vn_box_ns_open(lua_State *L, int idx)
+{
+	vn_ns *ns;
+	getuv(L, idx);
+	ns = (vn_ns *)luaL_testudata(L, -1, VN_NETNS);
+	return ns && ns->fd >= 0 ? ns : NULL;
 }
 
 void vn_box_setns(lua_State *L, int idx, int nsidx)

@@ -62,6 +62,7 @@ typedef struct vn_ns {
 	char path[128];      /* path the namespace was opened from */
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
 	vn_batch *batch;     /* non-NULL inside ns:batch(): requests are queued */
+	unsigned long long requests; /* netlink requests sent on sk (ns.requests) */
 } vn_ns;
 
 /* Checks arg idx is a live netns handle. */
@@ -197,6 +198,9 @@ typedef struct vn_type {
 	int (*same)(const void *a, const void *b);
 	/* an inline type whose box owns memory: release also runs at __gc */
 	int gc;
+	/* optional: brings the live box at idx up to date before its fields
+	 * are read (a link re-reads itself after a change); may raise */
+	void (*fresh)(lua_State *L, int idx);
 } vn_type;
 
 typedef struct vn_box {
@@ -239,6 +243,9 @@ struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname);
 void vn_box_replace(lua_State *L, int idx, const char *tname, struct nl_object *o);
 /* Pushes the netns handle a box is bound to and returns it. */
 vn_ns *vn_box_ns(lua_State *L, int idx);
+/* Pushes the netns handle a box is bound to (or what stands there) and
+ * returns it, or NULL when it is closed; never raises. */
+vn_ns *vn_box_ns_open(lua_State *L, int idx);
 /* Rebinds the box at idx to the netns handle at nsidx. */
 void vn_box_setns(lua_State *L, int idx, int nsidx);
 /* Pushes a fields table {name = value, ...} of the box at idx. */

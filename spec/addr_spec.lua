@@ -156,6 +156,42 @@ describe("addresses", function()
       assert(ns:addr_replace{ dev = "v0", address = "10.3.1.1/24" })
       assert.truthy(find(oracle(name), "10.3.1.1"))
     end)
+    it("answers with the kernel's echo: one request for inet, agreeing with ip -j", function()
+      local ns, name, v = setup("echo")
+      local r0 = ns.requests
+      local a = assert(v:addr_add("10.9.0.1/24", { label = "v0:e", valid_lft = 600,
+                                                  preferred_lft = 300, scope = "link" }))
+      assert.are.equal(r0 + 1, ns.requests)
+      local o = find(oracle(name), "10.9.0.1")
+      assert.are.equal(o.prefixlen, a.prefixlen)
+      assert.are.equal(o.label, a.label)
+      assert.are.equal(o.scope, a.scope)
+      assert.are.equal(v.index, a.dev)
+      assert.is_true(type(a.valid_lft) == "number" and a.valid_lft <= 600 and a.valid_lft > 500)
+      assert.is_true(a.preferred_lft <= 300 and a.preferred_lft > 200)
+      -- ns:addr_add and addr_replace answer the same way
+      r0 = ns.requests
+      local b = assert(ns:addr_add{ dev = "v0", address = "10.9.1.1", peer = "10.9.1.2/32" })
+      assert.are.equal(r0 + 1, ns.requests)
+      assert.are.equal("10.9.1.1", b.address)
+      assert.are.equal("10.9.1.2", b.peer)
+      local c = assert(ns:addr_replace{ dev = "v0", address = "10.9.0.1/24", valid_lft = 100 })
+      assert.are.equal("10.9.0.1", c.address)
+      assert.is_true(c.valid_lft <= 100)
+      assert.is_true(find(oracle(name), "10.9.0.1").valid_life_time <= 100)
+    end)
+
+    it("reads the address back where the kernel does not echo it (inet6 here)", function()
+      local ns, name, v = setup("noecho")
+      local r0 = ns.requests
+      local a = assert(v:addr_add("2001:db8:9::1/64", { flags = { "nodad" } }))
+      assert.is_true(ns.requests - r0 <= 2)   -- 2 on a kernel without the echo
+      local o = find(oracle(name), "2001:db8:9::1")
+      assert.are.equal(o.prefixlen, a.prefixlen)
+      assert.are.equal("2001:db8:9::1", a.address)
+      assert.is_true(a.flags.nodad)
+      assert.are.equal(v.index, a.dev)
+    end)
   end)
 
   describe("reading", function()

@@ -416,4 +416,194 @@ describe("links", function()
       assert.truthy(table.concat(H.iplink(name, "lo").flags, ","):find("UP", 1, true))
     end)
   end)
+
+  -- the netlink-layer issue: "the obvious loop is fast"
+  describe("requests", function()
+    local function isint(x) return type(x) == "number" and x == math.floor(x) end
+    local function has_flag(o, f)
+      for _, x in ipairs(o.flags) do if x == f then return true end end
+      return false
+    end
+
+    it("ns.requests counts the netlink requests sent on the handle", function()
+      local ns = H.ns("cnt")
+      local r0 = ns.requests
+      assert.is_true(isint(r0))
+      assert(ns:link("lo"))
+      assert.are.equal(r0 + 1, ns.requests)
+      H.fails("ENODEV", ns:link("nothere0"))
+      assert.are.equal(r0 + 2, ns.requests)
+      local lo = assert(ns:link("lo"))
+      r0 = ns.requests
+      assert(ns:batch(function()
+        lo:set{ up = true }
+        lo:set{ mtu = 65000 }
+        lo:set{ mtu = 60000 }
+      end))
+      assert.are.equal(r0 + 3, ns.requests)   -- one per queued request
+      H.raises(function() return ns.requests.x end)   -- a number, read-only
+      assert.is_nil(rawget(getmetatable(ns), "requests"))
+    end)
+
+    it("the plain loop of one veth pair sends 3 requests, as ip -batch needs 4", function()
+      local ns, name = H.ns("plain")
+      local r0 = ns.requests
+      local a = assert(ns:link_add{ name = "pa0", kind = "veth", up = true,
+                                    peer = { name = "pb0", up = true } })
+      local ad = assert(a:addr_add("10.77.0.1/24"))
+      -- the creation (echoed), the peer's up, the address (echoed)
+      assert.are.equal(r0 + 3, ns.requests)
+      local o = H.iplinks(name)
+      assert.is_true(has_flag(o.pa0, "UP"))
+      assert.is_true(has_flag(o.pb0, "UP"))
+      assert.are.equal("10.77.0.1", ad.address)
+      assert.are.equal(24, ad.prefixlen)
+      assert.are.equal(o.pa0.ifindex, ad.dev)
+      local ipa = H.ip(name, "-4", "addr", "show", "dev", "pa0")
+      assert.are.equal("10.77.0.1", ipa[1].addr_info[1]["local"])
+      -- the object is the kernel's state: what the peer's up changed
+      -- (the carrier) is read on the next field read, once
+      assert.are.equal(o.pa0.ifindex, a.index)
+      assert.is_true(a.up)
+      assert.is_true(a.carrier)
+      assert.are.equal("pa0", a.name)
+      assert.are.equal(r0 + 4, ns.requests)
+    end)
+
+    it("the loop written with set{ up } on both ends sends 5", function()
+      local ns, name = H.ns("plain2")
+      local r0 = ns.requests
+      local a = assert(ns:link_add{ name = "pa1", kind = "veth", peer = { name = "pb1" } })
+      assert.are.equal(a, a:set{ up = true })
+      assert(assert(ns:link("pb1")):set{ up = true })
+      assert(a:addr_add("10.78.0.1/24"))
+      assert.are.equal(r0 + 5, ns.requests)
+      local o = H.iplinks(name)
+      assert.is_true(has_flag(o.pa1, "UP"))
+      assert.is_true(has_flag(o.pb1, "UP"))
+      assert.is_true(a.up)
+    end)
+
+    it("link_add answers with the kernel's echo, which agrees with ip -j", function()
+      local ns, name = H.ns("echo")
+      local r0 = ns.requests
+      local br = assert(ns:link_add{ name = "eb0", kind = "bridge", mtu = 1400,
+                                     address = "02:00:00:00:01:0a", txqlen = 33 })
+      assert.are.equal(r0 + 1, ns.requests)
+      local o = H.iplink(name, "eb0")
+      assert.are.equal(o.ifindex, br.index)
+      assert.are.equal("bridge", br.kind)
+      assert.are.equal(1400, br.mtu)
+      assert.are.equal(33, br.txqlen)
+      assert.are.equal("02:00:00:00:01:0a", br.address)
+      assert.is_false(br.up)
+      assert.are.equal(r0 + 1, ns.requests)   -- fields read from the echo
+      -- the kernel echoes before it enslaves: master and alias are read after
+      local v = assert(ns:link_add{ name = "ev0", kind = "veth", peer = "ev1",
+                                    master = br, alias = "port one", up = true })
+      o = H.iplink(name, "ev0")
+      assert.are.equal(br.index, v.master)
+      assert.are.equal("eb0", o.master)
+      assert.are.equal("port one", v.alias)
+      assert.are.equal(o.ifalias, v.alias)
+      assert.is_true(v.up)
+    end)
+
+    it("a changed link is read again on its next field read and agrees with ip -j", function()
+      local ns, name = H.ns("stale")
+      local l = assert(ns:link_add{ name = "sb0", kind = "bridge" })
+      local r0 = ns.requests
+      assert.is_true(rawequal(l, l:set{ mtu = 1300, alias = "changed", up = true }))
+      assert.are.equal(r0 + 1, ns.requests)   -- the change, no read back
+      assert.are.equal(1300, l.mtu)
+      assert.are.equal(r0 + 2, ns.requests)   -- read once, on the first field
+      assert.are.equal("changed", l.alias)
+      assert.is_true(l.up)
+      assert.are.equal(r0 + 2, ns.requests)
+      local o = H.iplink(name, "sb0")
+      assert.are.equal(o.mtu, l.mtu)
+      assert.are.equal(o.ifalias, l.alias)
+      assert.is_true(has_flag(o, "UP"))
+      -- tostring and totable read it again too
+      assert(l:set{ mtu = 1280 })
+      assert.truthy(tostring(l):find("mtu 1280", 1, true))
+      assert(l:set{ mtu = 1290 })
+      assert.are.equal(1290, l:totable().mtu)
+      -- an object not changed through vnet is a snapshot until refresh
+      H.ipdo(name, "link", "set", "sb0", "mtu", "1400")
+      assert.are.equal(1290, l.mtu)
+      assert.are.equal(l, assert(l:refresh()))
+      assert.are.equal(1400, l.mtu)
+    end)
+
+    it("set{ up } alone on a stale link sends one request", function()
+      local ns, name = H.ns("upalone")
+      local l = assert(ns:link_add{ name = "ub0", kind = "bridge" })
+      assert(l:set{ mtu = 1300 })
+      local r0 = ns.requests
+      assert(l:set{ up = true })
+      assert(l:set{ up = false })
+      assert(l:set{ up = true })
+      assert.are.equal(r0 + 3, ns.requests)
+      assert.is_true(l.up)
+      assert.are.equal(1300, l.mtu)
+      assert.is_true(has_flag(H.iplink(name, "ub0"), "UP"))
+    end)
+
+    it("a link renamed by set still resolves, and can be renamed back", function()
+      local ns, name = H.ns("rename")
+      local l = assert(ns:link_add{ name = "rn0", kind = "bridge" })
+      local idx = l.index
+      assert(l:set{ name = "rn1" })
+      assert.are.equal("rn1", l.name)
+      assert.are.equal(idx, l.index)
+      assert.truthy(H.iplink(name, "rn1"))
+      assert(l:set{ name = "rn2" })
+      -- built against the link as it is (rn2), not as last read (rn1)
+      assert(l:set{ name = "rn1" })
+      assert.truthy(H.iplink(name, "rn1"))
+      assert.is_nil(H.iplink(name, "rn2"))
+      assert(l:set{ mtu = 1400 })
+      assert.are.equal("rn1", l.name)
+      assert.are.equal(1400, H.iplink(name, "rn1").mtu)
+      assert.truthy(tostring(l):find("rn1", 1, true))
+    end)
+
+    it("a renamed (stale) link moved with set{ up, netns } follows under its new name", function()
+      local ns, name = H.ns("mvstale")
+      local other, oname = H.ns("mvstale2")
+      local l = assert(ns:link_add{ name = "ms0", kind = "veth", peer = "mp0" })
+      assert(l:set{ name = "ms1" })
+      assert.are.equal(l, l:set{ up = true, netns = other })
+      assert.are.equal(other, l:ns())
+      assert.are.equal("ms1", l.name)
+      assert.is_true(l.up)
+      assert.truthy(H.iplink(oname, "ms1"))
+      assert.is_nil(H.iplink(name, "ms1"))
+    end)
+
+    it("a stale link deleted meanwhile keeps its last values; refresh says why", function()
+      local ns, name = H.ns("gone")
+      local l = assert(ns:link_add{ name = "gb0", kind = "bridge" })
+      assert(l:set{ mtu = 1300 })
+      H.ipdo(name, "link", "del", "gb0")
+      assert.are.equal("gb0", l.name)
+      assert.are.equal(1500, l.mtu)
+      H.fails("ENODEV", l:refresh())
+      H.fails("ENODEV", l:set{ mtu = 1400 })
+    end)
+
+    it("a stale link whose handle is closed keeps its last values; methods raise", function()
+      local ns, name = H.ns("closed")
+      local l = assert(ns:link_add{ name = "cb0", kind = "bridge" })
+      assert(l:set{ mtu = 1300 })
+      ns:close()
+      assert.are.equal(1500, l.mtu)             -- read before the change
+      assert.truthy(tostring(l):find("cb0", 1, true))
+      H.raises(function() l:refresh() end, "closed vnet.netns")
+      H.raises(function() l:set{ mtu = 1400 } end, "closed vnet.netns")
+      H.raises(function() l:set{ up = true } end, "closed vnet.netns")
+      assert.are.equal(1300, H.iplink(name, "cb0").mtu)
+    end)
+  end)
 end)

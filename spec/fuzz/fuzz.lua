@@ -251,7 +251,7 @@ local function child(seed, first_case, last_case, prefix, first_step)
       local short = fname:gsub("{.*}$", ""):match("([%w_]+)[^%w_]*$") or fname
       if err:find(short, 1, true) then return end
       -- batch raises again what a call inside it raised, naming that call
-      if short == "batch" and err:match("^[%a_][%w_.]*: ") then return end
+      if short == "batch" and err:gsub("^[^:\n]+:%d+: ", ""):match("^[%a_][%w_.]*: ") then return end
       local tname = fname:match("^(vnet%.%a+)")
       if tname and err:find(tname, 1, true) then return end
       for _, p in ipairs(allowed) do if err:find(p) then return end end
