@@ -197,7 +197,7 @@ static int lk_same(const void *x, const void *y)
 }
 
 /* Pushes a box holding the link message p (len bytes, as lk_copy left it). */
-static void lk_push(lua_State *L, const void *p, size_t len, int nsidx)
+void lk_push(lua_State *L, const void *p, size_t len, int nsidx)
 {
 	lk_box *b = (lk_box *)vn_box_new(L, sizeof *b + len, VN_LINK, nsidx);
 	memcpy(b->in, p, len);

@@ -62,6 +62,9 @@ struct rtnl_link *vn_link_guard(lua_State *L, struct rtnl_link *(*alloc)(void),
 /* Reads the link ifindex of ns again into the box at idx. 0 or -errno. */
 int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex);
 
+/* Pushes a link box holding the link message payload p (len bytes), bound to the netns at nsidx. */
+void lk_push(lua_State *L, const void *p, size_t len, int nsidx);
+
 /* Adds the kind-specific link methods (link:set_info, link:port...) to
  * "vnet.link"; called once the link type is registered. */
 void vn_open_kinds(lua_State *L);

@@ -379,6 +379,7 @@ void vn_open_rule(lua_State *L);
 void vn_open_neigh(lua_State *L);
 void vn_open_nexthop(lua_State *L);
 void vn_open_fdb(lua_State *L);
+void vn_open_monitor(lua_State *L);
 
 /* Methods each module adds to the netns handle (set into table at -1). */
 void vn_netns_methods(lua_State *L, const luaL_Reg *l);

@@ -16,7 +16,8 @@ local vnet = require "vnet"
 
 -- The object types: registry name -> short name used in the tables below.
 M.types = { ["vnet.netns"] = "ns", ["vnet.link"] = "link", ["vnet.addr"] = "addr",
-            ["vnet.route"] = "route", ["vnet.rule"] = "rule", ["vnet.neigh"] = "neigh" }
+            ["vnet.route"] = "route", ["vnet.rule"] = "rule", ["vnet.neigh"] = "neigh",
+            ["vnet.monitor"] = "monitor" }
 
 local function sorted_keys(t, pred)
   local out = {}
@@ -183,6 +184,7 @@ T.link = {
   set_info = { call = function(ctx) return ctx.a:link("fbr0"), { stp = false, priority = 100 } end },
   set_port = { call = function(ctx) return ctx.a:link("fa1"), { cost = 7, learning = true } end },
   totable = { call = function(ctx) return ctx.a:link("fa0") end },
+  wait = { call = function(ctx) return ctx.a:link("fa0"), { up = true, carrier = true, timeout = 0.5 } end },
 }
 local function first(it) if type(it) == "function" then return it() end end
 M.first = first
@@ -216,6 +218,35 @@ T.fdb.delete = { setup = function(ctx) ctx.a:fdb_add{ dev = "fa1", lladdr = "02:
   call = function(ctx) for f in ctx.a:fdbs{ dev = "fa1" } do if f.lladdr == "02:00:00:00:01:06" then return f end end end }
 T.neigh.delete = { setup = function(ctx) ctx.a:neigh_add{ dst = "10.7.0.23", lladdr = "02:00:00:00:00:23", dev = "fa0" } end,
   call = function(ctx) for n in ctx.a:neighs{ dev = "fa0" } do if n.dst == "10.7.0.23" then return n end end end }
+
+-- A monitor of every group with an event of each kind queued (a link
+-- changed, an address, a route, a rule and a neighbour added and removed),
+-- so that reading builds every kind of object.
+local function monitor_with_events(ctx)
+  local a = ctx.a
+  local m = a:monitor{ "link", "addr", "route", "neigh", "rule", rcvbuf = 1048576 }
+  if not m then return nil end
+  local l = a:link("fa0")
+  if l then l:set{ mtu = l.mtu == 1500 and 1490 or 1500 } end
+  a:addr_add{ dev = "fa0", address = "10.7.9.1/24" }
+  a:addr_del{ dev = "fa0", address = "10.7.9.1/24" }
+  a:route_add{ dst = "10.8.9.0/24", dev = "fa0", table = 102 }
+  a:route_del{ dst = "10.8.9.0/24", table = 102 }
+  a:rule_add{ to = "192.168.19.0/24", table = 102, priority = 1400 }
+  a:rule_del{ to = "192.168.19.0/24", table = 102, priority = 1400 }
+  a:neigh_add{ dst = "10.7.0.24", lladdr = "02:00:00:00:00:24", dev = "fa0" }
+  a:neigh_del{ dst = "10.7.0.24", dev = "fa0" }
+  return m
+end
+M.monitor_with_events = monitor_with_events
+T.ns.monitor = { call = function(ctx) return ctx.a, { "link", "ipv4-addr", "ipv6-route", rcvbuf = 65536 } end }
+T.monitor = {
+  totable = { call = function(ctx) return ctx.a:monitor{ "link", "rule" } end },
+  read = { call = function(ctx) return monitor_with_events(ctx) end },
+  wait = { call = function(ctx) return monitor_with_events(ctx), 0.01 end },
+  events = { call = function(ctx) return monitor_with_events(ctx), 0 end, iter = true },
+  close = { call = function(ctx) return ctx.a:monitor{ "neigh" } end },
+}
 
 -- link_add of each kind: what a link of that kind needs besides a name
 local kind_needs = {
