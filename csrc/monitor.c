@@ -23,6 +23,8 @@
 #include <netlink/errno.h>
 #include <netlink/route/neighbour.h>
 
+#include <linux/nexthop.h>
+
 #include "util.h"
 #include "link.h"
 
@@ -33,8 +35,9 @@
 #define MON_MAX_WAIT 2147483.0        /* seconds: poll's int milliseconds */
 
 /* kinds of events (bit i: kind i subscribed) */
-enum { K_LINK, K_ADDR, K_ROUTE, K_NEIGH, K_RULE, K_N };
-static const char *const kind_names[K_N] = { "link", "addr", "route", "neigh", "rule" };
+enum { K_LINK, K_ADDR, K_ROUTE, K_NEIGH, K_RULE, K_NEXTHOP, K_N };
+static const char *const kind_names[K_N] = { "link", "addr", "route", "neigh", "rule",
+	"nexthop" };
 
 /* A group name: the kernel groups it joins and the kind it delivers. */
 static const struct mon_group {
@@ -53,6 +56,7 @@ static const struct mon_group {
 	{ "rule", K_RULE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE },
 	{ "ipv4-rule", K_RULE, RTNLGRP_IPV4_RULE, 0 },
 	{ "ipv6-rule", K_RULE, RTNLGRP_IPV6_RULE, 0 },
+	{ "nexthop", K_NEXTHOP, RTNLGRP_NEXTHOP, 0 },
 	{ NULL, 0, 0, 0 }
 };
 
@@ -156,7 +160,7 @@ static void read_opts(lua_State *L, int idx, vn_mon *m, lua_Integer *rcvbuf)
 			for (g = groups; g->name && strcmp(g->name, s); g++)
 				;
 			if (!g->name)
-				luaL_error(L, "%s: unknown group '%s' (link, addr, route, neigh, rule, "
+				luaL_error(L, "%s: unknown group '%s' (link, addr, route, neigh, rule, nexthop, "
 					   "ipv4-addr, ipv6-addr, ipv4-route, ipv6-route, ipv4-rule, "
 					   "ipv6-rule or all)", fn, s);
 			m->gmask |= (1ull << (g->g1 - 1)) | (g->g2 ? 1ull << (g->g2 - 1) : 0);
@@ -276,6 +280,11 @@ static int msg_kind(const vn_mon *m, const struct nlmsghdr *h, int *isnew)
 		if (plen >= sizeof(struct fib_rule_hdr) && (p[0] == AF_INET || p[0] == AF_INET6))
 			k = K_RULE;
 		break;
+	case RTM_DELNEXTHOP: *isnew = 0; /* fall through */
+	case RTM_NEWNEXTHOP:
+		if (plen >= sizeof(struct nhmsg))
+			k = K_NEXTHOP;
+		break;
 	default:
 		break;
 	}
@@ -296,6 +305,7 @@ static int push_object(lua_State *L, int k, struct nlmsghdr *h, int nsidx)
 	case K_ADDR: vn_msgbox_push(L, "vnet.addr", p, len, nsidx); return 0;
 	case K_ROUTE: vn_msgbox_push(L, "vnet.route", p, len, nsidx); return 0;
 	case K_RULE: vn_msgbox_push(L, "vnet.rule", p, len, nsidx); return 0;
+	case K_NEXTHOP: vn_msgbox_push(L, "vnet.nexthop", p, len, nsidx); return 0;
 	default:
 		/* the box first, then the library object it owns */
 		vn_box_push(L, NULL, "vnet.neigh", nsidx);

@@ -133,6 +133,27 @@ describe("ns:monitor", function()
     assert.are.equal(1, #pick(evs, "rule", "del", function(x) return x.priority == 77 end))
   end)
 
+  it("delivers nexthop events", function()
+    local ns, name = H.ns("mnh")
+    assert(ns:link("lo"):set{ up = true })      -- a blackhole nexthop uses lo
+    assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1", up = true })
+    assert(ns:link("v1"):set{ up = true })
+    assert(ns:addr_add{ dev = "v0", address = "10.7.0.1/24" })
+    local mon = assert(ns:monitor{ "nexthop" })
+    H.ipdo(name, "nexthop", "add", "id", "41", "via", "10.7.0.2", "dev", "v0")
+    assert(ns:nexthop_add{ id = 42, blackhole = true })
+    local evs = drain(mon)
+    local a = pick(evs, "nexthop", "new", function(n) return n.id == 41 end)
+    local b = pick(evs, "nexthop", "new", function(n) return n.id == 42 end)
+    assert.are.equal(1, #a)
+    assert.are.equal(1, #b)
+    assert.are.equal("10.7.0.2", a[1].object.gateway)
+    assert.is_true(b[1].object.blackhole)
+    H.ipdo(name, "nexthop", "del", "id", "41")
+    evs = drain(mon)
+    assert.are.equal(1, #pick(evs, "nexthop", "del", function(n) return n.id == 41 end))
+  end)
+
   it("delivers neighbour events", function()
     local ns, name = H.ns("mneigh")
     assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1" })
@@ -157,7 +178,7 @@ describe("ns:monitor", function()
   it("with no group names subscribes to every group", function()
     local ns, name = H.ns("mall")
     local mon = assert(ns:monitor())
-    assert.are.same({ "link", "addr", "route", "neigh", "rule" }, mon.groups)
+    assert.are.same({ "link", "addr", "route", "neigh", "rule", "nexthop" }, mon.groups)
     assert.are.same(mon.groups, assert(ns:monitor{ "all" }).groups)
     assert.are.same(mon.groups, assert(ns:monitor{ rcvbuf = 65536 }).groups)
     H.ipdo(name, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
@@ -275,7 +296,7 @@ describe("ns:monitor", function()
     local ns = H.ns("mbad")
     for _, case in ipairs{
       { { "links" }, "unknown group 'links'" },
-      { { "link", "nexthop" }, "unknown group 'nexthop'" },
+      { { "link", "nsid" }, "unknown group 'nsid'" },
       { { "" }, "unknown group ''" },
       { { 5 }, "group 1 must be a string" },
       { { "link", true }, "group 2 must be a string" },
