@@ -24,6 +24,7 @@
 #include <linux/neighbour.h>
 
 #include "util.h"
+#include "msg.h"
 
 #define VN_FDB "vnet.fdb"
 #define FDB_MAX 13   /* the NDA_ attributes read (NDA_NH_ID is 13) */
@@ -36,35 +37,8 @@ typedef struct fdb_view {
 
 static void fdb_parse(fdb_view *v, const void *m, size_t len)
 {
-	const struct rtattr *a;
-	unsigned int left;
-	memset(v, 0, sizeof *v);
 	v->h = (const struct ndmsg *)m;
-	if (len < NLMSG_ALIGN(sizeof(struct ndmsg)))
-		return;
-	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct ndmsg)));
-	a = (const struct rtattr *)((const char *)m + NLMSG_ALIGN(sizeof(struct ndmsg)));
-	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-		unsigned t = a->rta_type & NLA_TYPE_MASK;
-		if (t <= FDB_MAX && !v->a[t])
-			v->a[t] = a;
-	}
-}
-
-static uint32_t a_u32(const struct rtattr *a)
-{
-	uint32_t v = 0;
-	if (a && RTA_PAYLOAD(a) >= sizeof v)
-		memcpy(&v, RTA_DATA(a), sizeof v);
-	return v;
-}
-
-static unsigned a_u16(const struct rtattr *a)
-{
-	uint16_t v = 0;
-	if (a && RTA_PAYLOAD(a) >= sizeof v)
-		memcpy(&v, RTA_DATA(a), sizeof v);
-	return v;
+	vn_attrs_index(m, len, sizeof(struct ndmsg), v->a, FDB_MAX);
 }
 
 #define FB(o) ((vn_msgbox *)(o))
@@ -100,7 +74,7 @@ static void f_dev(lua_State *L, void *o)
 static void opt_u32(lua_State *L, const struct rtattr *a)
 {
 	if (a)
-		lua_pushinteger(L, (lua_Integer)a_u32(a));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(a));
 	else
 		lua_pushnil(L);
 }
@@ -113,7 +87,7 @@ static void f_vlan(lua_State *L, void *o)
 {
 	VIEW(v, o);
 	if (v.a[NDA_VLAN])
-		lua_pushinteger(L, (lua_Integer)a_u16(v.a[NDA_VLAN]));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u16(v.a[NDA_VLAN]));
 	else
 		lua_pushnil(L);
 }
@@ -151,7 +125,7 @@ static void f_port(lua_State *L, void *o)
 {
 	VIEW(v, o);
 	if (v.a[NDA_PORT])
-		lua_pushinteger(L, ntohs((uint16_t)a_u16(v.a[NDA_PORT])));
+		lua_pushinteger(L, ntohs((uint16_t)vn_rta_u16(v.a[NDA_PORT])));
 	else
 		lua_pushnil(L);
 }
@@ -237,16 +211,6 @@ typedef union fdb_msgbuf {
 	unsigned char b[NLMSG_SPACE(sizeof(struct ndmsg)) + 10 * RTA_SPACE(16)];
 } fdb_msgbuf;
 
-static void put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
-{
-	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-	a->rta_type = (unsigned short)type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
-}
-
 static struct nlmsghdr *build(fdb_msgbuf *buf, const fdb_req *q, int type, int flags)
 {
 	struct nlmsghdr *h = &buf->h;
@@ -259,21 +223,21 @@ static struct nlmsghdr *build(fdb_msgbuf *buf, const fdb_req *q, int type, int f
 	ndm->ndm_ifindex = q->ifindex;
 	ndm->ndm_state = (uint16_t)q->state;
 	ndm->ndm_flags = (uint8_t)q->flags;
-	put_attr(h, NDA_LLADDR, q->mac, sizeof q->mac);
+	vn_rta_put(h, NDA_LLADDR, q->mac, sizeof q->mac);
 	if (q->dst.len)
-		put_attr(h, NDA_DST, q->dst.b, (size_t)q->dst.len);
+		vn_rta_put(h, NDA_DST, q->dst.b, (size_t)q->dst.len);
 	if (q->has_vlan)
-		put_attr(h, NDA_VLAN, &q->vlan, sizeof q->vlan);
+		vn_rta_put(h, NDA_VLAN, &q->vlan, sizeof q->vlan);
 	if (q->has_port)
-		put_attr(h, NDA_PORT, &q->port, sizeof q->port);
+		vn_rta_put(h, NDA_PORT, &q->port, sizeof q->port);
 	if (q->has_vni)
-		put_attr(h, NDA_VNI, &q->vni, sizeof q->vni);
+		vn_rta_put(h, NDA_VNI, &q->vni, sizeof q->vni);
 	if (q->has_src_vni)
-		put_attr(h, NDA_SRC_VNI, &q->src_vni, sizeof q->src_vni);
+		vn_rta_put(h, NDA_SRC_VNI, &q->src_vni, sizeof q->src_vni);
 	if (q->via)
-		put_attr(h, NDA_IFINDEX, &q->via, sizeof q->via);
+		vn_rta_put(h, NDA_IFINDEX, &q->via, sizeof q->via);
 	if (q->has_nhid)
-		put_attr(h, NDA_NH_ID, &q->nhid, sizeof q->nhid);
+		vn_rta_put(h, NDA_NH_ID, &q->nhid, sizeof q->nhid);
 	return h;
 }
 
@@ -412,7 +376,7 @@ static int keep_fdb(const struct nlmsghdr *h, void *arg)
 	fdb_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	if (v.h->ndm_family != AF_BRIDGE)
 		return 0;
-	if (f->vlan && (!v.a[NDA_VLAN] || (int)a_u16(v.a[NDA_VLAN]) != f->vlan))
+	if (f->vlan && (!v.a[NDA_VLAN] || (int)vn_rta_u16(v.a[NDA_VLAN]) != f->vlan))
 		return 0;
 	if (!q)
 		return 1;
@@ -420,12 +384,12 @@ static int keep_fdb(const struct nlmsghdr *h, void *arg)
 	    RTA_PAYLOAD(v.a[NDA_LLADDR]) != 6 || memcmp(RTA_DATA(v.a[NDA_LLADDR]), q->mac, 6))
 		return 0;
 	if (q->has_vlan != (v.a[NDA_VLAN] != NULL) ||
-	    (q->has_vlan && a_u16(v.a[NDA_VLAN]) != q->vlan))
+	    (q->has_vlan && vn_rta_u16(v.a[NDA_VLAN]) != q->vlan))
 		return 0;
 	if (q->dst.len && (!v.a[NDA_DST] || RTA_PAYLOAD(v.a[NDA_DST]) != (unsigned)q->dst.len ||
 			   memcmp(RTA_DATA(v.a[NDA_DST]), q->dst.b, (size_t)q->dst.len)))
 		return 0;
-	if (q->has_vni && v.a[NDA_VNI] && a_u32(v.a[NDA_VNI]) != q->vni)
+	if (q->has_vni && v.a[NDA_VNI] && vn_rta_u32(v.a[NDA_VNI]) != q->vni)
 		return 0;
 	if (f->strict) {
 		/* the bridge's entries carry NDA_MASTER and no NTF_SELF */
@@ -447,9 +411,9 @@ static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_lis
 	h->nlmsg_type = RTM_GETNEIGH;
 	((struct ndmsg *)NLMSG_DATA(h))->ndm_family = AF_BRIDGE;
 	if (dev)
-		put_attr(h, NDA_IFINDEX, &dev, sizeof dev);
+		vn_rta_put(h, NDA_IFINDEX, &dev, sizeof dev);
 	if (master)
-		put_attr(h, NDA_MASTER, &master, sizeof master);
+		vn_rta_put(h, NDA_MASTER, &master, sizeof master);
 	l->rkeep = keep_fdb;
 	l->arg = f;
 	return vn_dump(ns, h, l);
@@ -592,22 +556,22 @@ static int m_delete(lua_State *L)
 	/* an entry of a bridge port (NDA_MASTER names its bridge) is the
 	 * master's; the bridge's own entries and a device's are its self */
 	q.flags = (v.h->ndm_flags & NTF_SELF) || !v.a[NDA_MASTER] ||
-		  (int)a_u32(v.a[NDA_MASTER]) == q.ifindex ? NTF_SELF : NTF_MASTER;
+		  (int)vn_rta_u32(v.a[NDA_MASTER]) == q.ifindex ? NTF_SELF : NTF_MASTER;
 	if (v.a[NDA_LLADDR] && RTA_PAYLOAD(v.a[NDA_LLADDR]) == 6)
 		memcpy(q.mac, RTA_DATA(v.a[NDA_LLADDR]), 6);
 	if ((q.has_vlan = v.a[NDA_VLAN] != NULL))
-		q.vlan = (uint16_t)a_u16(v.a[NDA_VLAN]);
+		q.vlan = (uint16_t)vn_rta_u16(v.a[NDA_VLAN]);
 	if (v.a[NDA_DST] && (RTA_PAYLOAD(v.a[NDA_DST]) == 4 || RTA_PAYLOAD(v.a[NDA_DST]) == 16)) {
 		q.dst.len = (int)RTA_PAYLOAD(v.a[NDA_DST]);
 		memcpy(q.dst.b, RTA_DATA(v.a[NDA_DST]), (size_t)q.dst.len);
 	}
 	if ((q.has_vni = v.a[NDA_VNI] != NULL))
-		q.vni = a_u32(v.a[NDA_VNI]);
+		q.vni = vn_rta_u32(v.a[NDA_VNI]);
 	if ((q.has_port = v.a[NDA_PORT] != NULL))
-		q.port = (uint16_t)a_u16(v.a[NDA_PORT]);
+		q.port = (uint16_t)vn_rta_u16(v.a[NDA_PORT]);
 	if ((q.has_src_vni = v.a[NDA_SRC_VNI] != NULL))
-		q.src_vni = a_u32(v.a[NDA_SRC_VNI]);
-	q.via = (int)a_u32(v.a[NDA_IFINDEX]);
+		q.src_vni = vn_rta_u32(v.a[NDA_SRC_VNI]);
+	q.via = (int)vn_rta_u32(v.a[NDA_IFINDEX]);
 	h = build(&buf, &q, RTM_DELNEIGH, 0);
 	if (vn_talk_hdr(ns, h) < 0) {
 		f_lladdr(L, b);

@@ -23,6 +23,7 @@
 #include <linux/nexthop.h>
 
 #include "util.h"
+#include "msg.h"
 
 #define VN_NEXTHOP "vnet.nexthop"
 #define MAXGRP 256            /* entries a request's group may have */
@@ -39,48 +40,8 @@ typedef struct nh_view {
 
 static void nh_parse(nh_view *v, const void *m, size_t len)
 {
-	const struct rtattr *a;
-	unsigned int left;
-	memset(v, 0, sizeof *v);
 	v->h = (const struct nhmsg *)m;
-	if (len < NLMSG_ALIGN(sizeof(struct nhmsg)))
-		return;
-	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct nhmsg)));
-	a = (const struct rtattr *)((const char *)m + NLMSG_ALIGN(sizeof(struct nhmsg)));
-	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-		unsigned t = a->rta_type & NLA_TYPE_MASK;
-		if (t <= NHA_MAX && !v->a[t])
-			v->a[t] = a;
-	}
-}
-
-static uint32_t a_u32(const struct rtattr *a)
-{
-	uint32_t v = 0;
-	if (a && RTA_PAYLOAD(a) >= sizeof v)
-		memcpy(&v, RTA_DATA(a), sizeof v);
-	return v;
-}
-
-static unsigned a_u16(const struct rtattr *a)
-{
-	uint16_t v = 0;
-	if (a && RTA_PAYLOAD(a) >= sizeof v)
-		memcpy(&v, RTA_DATA(a), sizeof v);
-	return v;
-}
-
-/* the attribute type t of the nested attribute a, or NULL */
-static const struct rtattr *a_nested(const struct rtattr *a, unsigned t)
-{
-	unsigned int left;
-	if (!a)
-		return NULL;
-	left = RTA_PAYLOAD(a);
-	for (a = (const struct rtattr *)RTA_DATA(a); RTA_OK(a, left); a = RTA_NEXT(a, left))
-		if ((a->rta_type & NLA_TYPE_MASK) == t)
-			return a;
-	return NULL;
+	vn_attrs_index(m, len, sizeof(struct nhmsg), v->a, NHA_MAX);
 }
 
 #define NB(o) ((vn_msgbox *)(o))
@@ -119,7 +80,7 @@ static void push_gw(lua_State *L, const nh_view *v)
 static void f_id(lua_State *L, void *o)
 {
 	VIEW(v, o);
-	lua_pushinteger(L, (lua_Integer)a_u32(v.a[NHA_ID]));
+	lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_ID]));
 }
 static void f_family(lua_State *L, void *o)
 {
@@ -134,7 +95,7 @@ static void f_dev(lua_State *L, void *o)
 {
 	VIEW(v, o);
 	if (v.a[NHA_OIF])
-		lua_pushinteger(L, (lua_Integer)a_u32(v.a[NHA_OIF]));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_OIF]));
 	else
 		lua_pushnil(L);
 }
@@ -177,12 +138,12 @@ static void f_group_type(lua_State *L, void *o)
 	VIEW(v, o);
 	if (!v.a[NHA_GROUP])
 		lua_pushnil(L);
-	else if (a_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES)
+	else if (vn_rta_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES)
 		lua_pushliteral(L, "resilient");
-	else if (a_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_MPATH)
+	else if (vn_rta_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_MPATH)
 		lua_pushliteral(L, "mpath");
 	else
-		lua_pushinteger(L, (lua_Integer)a_u16(v.a[NHA_GROUP_TYPE]));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u16(v.a[NHA_GROUP_TYPE]));
 }
 /* resilient group settings: buckets, idle_timer and unbalanced_timer in
  * seconds (the kernel keeps hundredths) */
@@ -190,12 +151,12 @@ static void push_res(lua_State *L, void *o, unsigned t)
 {
 	const struct rtattr *a;
 	VIEW(v, o);
-	if (!(a = a_nested(v.a[NHA_RES_GROUP], t)))
+	if (!(a = vn_rta_nested(v.a[NHA_RES_GROUP], t)))
 		lua_pushnil(L);
 	else if (t == NHA_RES_GROUP_BUCKETS)
-		lua_pushinteger(L, (lua_Integer)a_u16(a));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u16(a));
 	else
-		lua_pushinteger(L, (lua_Integer)(a_u32(a) / 100));
+		lua_pushinteger(L, (lua_Integer)(vn_rta_u32(a) / 100));
 }
 static void f_buckets(lua_State *L, void *o)
 {
@@ -254,7 +215,7 @@ static int nh_same(const void *x, const void *y)
 	nh_view a, b;
 	nh_parse(&a, NB(x)->m, NB(x)->len);
 	nh_parse(&b, NB(y)->m, NB(y)->len);
-	return a_u32(a.a[NHA_ID]) == a_u32(b.a[NHA_ID]);
+	return vn_rta_u32(a.a[NHA_ID]) == vn_rta_u32(b.a[NHA_ID]);
 }
 
 static void push_nh(lua_State *L, const void *p, size_t len, int nsidx)
@@ -275,22 +236,6 @@ typedef union nh_msgbuf {
 	unsigned char b[NLMSG_SPACE(sizeof(struct nhmsg)) + 16 * RTA_SPACE(16) +
 			RTA_SPACE(MAXGRP * sizeof(struct nexthop_grp))];
 } nh_msgbuf;
-
-static struct rtattr *put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
-{
-	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-	a->rta_type = (unsigned short)type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
-	return a;
-}
-
-static void put_u32(struct nlmsghdr *h, int type, uint32_t v)
-{
-	put_attr(h, type, &v, sizeof v);
-}
 
 /* Starts a message of type and flags in buf. */
 static struct nlmsghdr *nh_begin(nh_msgbuf *buf, int type, int flags, int family)
@@ -417,9 +362,9 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 	if (onlink)
 		nhm->nh_flags |= RTNH_F_ONLINK;
 	if (id)
-		put_u32(h, NHA_ID, id);
+		vn_rta_put_u32(h, NHA_ID, id);
 	if (gidx) {
-		struct rtattr *a = put_attr(h, NHA_GROUP, NULL, 0);
+		struct rtattr *a = vn_rta_put(h, NHA_GROUP, NULL, 0);
 		for (i = 1; i <= ng; i++) {
 			struct nexthop_grp g;
 			const char *what = lua_pushfstring(L, "group[%d]", i);
@@ -450,20 +395,20 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 		a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
 		if (gtype >= 0) {
 			uint16_t t = (uint16_t)gtype;
-			put_attr(h, NHA_GROUP_TYPE, &t, sizeof t);
+			vn_rta_put(h, NHA_GROUP_TYPE, &t, sizeof t);
 		}
 		if (gtype == NEXTHOP_GRP_TYPE_RES) {
-			struct rtattr *r = put_attr(h, NHA_RES_GROUP | NLA_F_NESTED, NULL, 0);
+			struct rtattr *r = vn_rta_put(h, NHA_RES_GROUP | NLA_F_NESTED, NULL, 0);
 			if (VN_HAS(has, K_BUCKETS) && vn_opt_int(L, 2, fn, "buckets", 1, 65535, &n)) {
 				uint16_t b = (uint16_t)n;
-				put_attr(h, NHA_RES_GROUP_BUCKETS, &b, sizeof b);
+				vn_rta_put(h, NHA_RES_GROUP_BUCKETS, &b, sizeof b);
 			}
 			if (VN_HAS(has, K_IDLE) &&
 			    vn_opt_int(L, 2, fn, "idle_timer", 0, 0xffffffffLL / 100, &n))
-				put_u32(h, NHA_RES_GROUP_IDLE_TIMER, (uint32_t)n * 100);
+				vn_rta_put_u32(h, NHA_RES_GROUP_IDLE_TIMER, (uint32_t)n * 100);
 			if (VN_HAS(has, K_UNBAL) &&
 			    vn_opt_int(L, 2, fn, "unbalanced_timer", 0, 0xffffffffLL / 100, &n))
-				put_u32(h, NHA_RES_GROUP_UNBALANCED_TIMER, (uint32_t)n * 100);
+				vn_rta_put_u32(h, NHA_RES_GROUP_UNBALANCED_TIMER, (uint32_t)n * 100);
 			r->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)r);
 		} else if (VN_HAS(has, K_BUCKETS) || VN_HAS(has, K_IDLE) || VN_HAS(has, K_UNBAL)) {
 			lua_getfield(L, 2, "buckets");
@@ -485,12 +430,12 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 			lua_pop(L, 3);
 		}
 		if (blackhole)
-			put_attr(h, NHA_BLACKHOLE, NULL, 0);
+			vn_rta_put(h, NHA_BLACKHOLE, NULL, 0);
 		if (has_gw)
-			put_attr(h, NHA_GATEWAY, gw.b, (size_t)gw.len);
+			vn_rta_put(h, NHA_GATEWAY, gw.b, (size_t)gw.len);
 	}
 	if (fdb)
-		put_attr(h, NHA_FDB, NULL, 0);
+		vn_rta_put(h, NHA_FDB, NULL, 0);
 	/* the device last: the only part that can fail without raising */
 	if (VN_HAS(has, K_DEV) && (dev = vn_opt_ifindex(L, 2, ns, fn, "dev")) != 0) {
 		if (gidx || blackhole)
@@ -501,7 +446,7 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 			lua_pushfstring(L, "%s: dev '%s'", fn, lua_tostring(L, -1));
 			return NULL;
 		}
-		put_u32(h, NHA_OIF, (uint32_t)dev);
+		vn_rta_put_u32(h, NHA_OIF, (uint32_t)dev);
 	}
 	if (!gidx && !blackhole && !has_gw && !dev)
 		luaL_error(L, "%s: give 'gateway', 'dev', 'blackhole' or 'group'", fn);
@@ -516,7 +461,7 @@ static int get_one(lua_State *L, vn_ns *ns, uint32_t id, const char *what)
 	vn_list *l;
 	size_t len;
 	const void *p;
-	put_u32(h, NHA_ID, id);
+	vn_rta_put_u32(h, NHA_ID, id);
 	l = vn_list_new(L);
 	l->rkeep = keep_nh;
 	if (vn_request(ns, h, 0, l) < 0) {
@@ -569,7 +514,7 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	return get_one(L, ns, a_u32(v.a[NHA_ID]), lua_tostring(L, -1));
+	return get_one(L, ns, vn_rta_u32(v.a[NHA_ID]), lua_tostring(L, -1));
 }
 
 /* ns:nexthop_add{...} -> nexthop | nil, msg, errname (EEXIST for a taken id) */
@@ -606,7 +551,7 @@ static int nh_delete(lua_State *L, vn_ns *ns, uint32_t id, const char *fn)
 	nh_msgbuf buf;
 	struct nlmsghdr *h = nh_begin(&buf, RTM_DELNEXTHOP, 0, AF_UNSPEC);
 	char b[12];
-	put_u32(h, NHA_ID, id);
+	vn_rta_put_u32(h, NHA_ID, id);
 	if (vn_talk_hdr(ns, h) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, idstr(b, id)));
 	lua_pushboolean(L, 1);
@@ -640,7 +585,7 @@ static int keep_filtered(const struct nlmsghdr *h, void *arg)
 		return 0;
 	nh_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	/* the kernel filters too, but not every kernel keeps to fdb */
-	return (!f->id || a_u32(v.a[NHA_ID]) == f->id) && (!f->groups || v.a[NHA_GROUP]) &&
+	return (!f->id || vn_rta_u32(v.a[NHA_ID]) == f->id) && (!f->groups || v.a[NHA_GROUP]) &&
 	       (!f->fdb || v.a[NHA_FDB]);
 }
 
@@ -663,9 +608,9 @@ static int ns_nexthops(lua_State *L)
 		if (vn_opt_int(L, 2, "nexthops", "id", 1, 0xffffffffLL, &n))
 			f.id = (uint32_t)n;
 		if (vn_opt_bool(L, 2, "nexthops", "groups", &b) && (f.groups = b))
-			put_attr(h, NHA_GROUPS, NULL, 0);
+			vn_rta_put(h, NHA_GROUPS, NULL, 0);
 		if (vn_opt_bool(L, 2, "nexthops", "fdb", &b) && (f.fdb = b))
-			put_attr(h, NHA_FDB, NULL, 0);
+			vn_rta_put(h, NHA_FDB, NULL, 0);
 		dev = vn_opt_ifindex(L, 2, ns, "nexthops", "dev");
 		if (dev >= 0)
 			master = vn_opt_ifindex(L, 2, ns, "nexthops", "master");
@@ -676,9 +621,9 @@ static int ns_nexthops(lua_State *L)
 							  lua_tostring(L, -1)), ENODEV, NULL);
 		}
 		if (dev)
-			put_u32(h, NHA_OIF, (uint32_t)dev);
+			vn_rta_put_u32(h, NHA_OIF, (uint32_t)dev);
 		if (master)
-			put_u32(h, NHA_MASTER, (uint32_t)master);
+			vn_rta_put_u32(h, NHA_MASTER, (uint32_t)master);
 	}
 	l = vn_list_new(L);
 	l->rkeep = keep_filtered;
@@ -707,7 +652,7 @@ static int m_delete(lua_State *L)
 	nh_view v;
 	vn_ns *ns = vn_box_ns(L, 1);
 	nh_parse(&v, b->m, b->len);
-	return nh_delete(L, ns, a_u32(v.a[NHA_ID]), "delete nexthop");
+	return nh_delete(L, ns, vn_rta_u32(v.a[NHA_ID]), "delete nexthop");
 }
 
 static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
@@ -732,7 +677,7 @@ static int m_tostring(lua_State *L)
 	}
 	nh_parse(&v, b->m, b->len);
 	luaL_buffinit(L, &buf);
-	lua_pushfstring(L, "vnet.nexthop: id %s", idstr(ib, a_u32(v.a[NHA_ID])));
+	lua_pushfstring(L, "vnet.nexthop: id %s", idstr(ib, vn_rta_u32(v.a[NHA_ID])));
 	luaL_addvalue(&buf);
 	if (v.a[NHA_GROUP]) {
 		luaL_addstring(&buf, " group ");
@@ -746,7 +691,7 @@ static int m_tostring(lua_State *L)
 				lua_pushfstring(L, "%s%s", i ? "/" : "", idstr(ib, g.id));
 			luaL_addvalue(&buf);
 		}
-		if (a_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES) {
+		if (vn_rta_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES) {
 			luaL_addstring(&buf, " type resilient");
 			f_buckets(L, b);
 			if (!lua_isnil(L, -1))
@@ -765,7 +710,7 @@ static int m_tostring(lua_State *L)
 		add_word(L, &buf, "via");
 	}
 	if (v.a[NHA_OIF]) {
-		lua_pushinteger(L, (lua_Integer)a_u32(v.a[NHA_OIF]));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_OIF]));
 		add_word(L, &buf, "dev");
 	}
 	if (v.a[NHA_BLACKHOLE])

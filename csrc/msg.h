@@ -1,0 +1,85 @@
+/*
+ * msg.h - the pieces every hand-written rtnetlink message of vnet.core
+ * shares (routes, nexthops, fdb entries): one attribute walker that indexes
+ * a message's attributes by type, readers of fixed-size payloads that never
+ * read past a short attribute, and the writer of one attribute into a
+ * message buffer the caller sized.
+ */
+#ifndef VNET_MSG_H
+#define VNET_MSG_H
+
+#include <stdint.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+/* Indexes the attributes that follow a family header of hdrlen bytes in the
+ * payload m (len bytes): tb[t] is the first attribute of type t (t <= max),
+ * NULL where there is none. A payload shorter than its header has none. */
+static inline void vn_attrs_index(const void *m, size_t len, size_t hdrlen,
+				  const struct rtattr **tb, unsigned max)
+{
+	const struct rtattr *a;
+	unsigned int left;
+	memset(tb, 0, (max + 1) * sizeof *tb);
+	if (len < NLMSG_ALIGN(hdrlen))
+		return;
+	left = (unsigned int)(len - NLMSG_ALIGN(hdrlen));
+	a = (const struct rtattr *)((const char *)m + NLMSG_ALIGN(hdrlen));
+	for (; RTA_OK(a, left); a = RTA_NEXT(a, left)) {
+		unsigned t = a->rta_type & NLA_TYPE_MASK;
+		if (t <= max && !tb[t])
+			tb[t] = a;
+	}
+}
+
+/* The nested attribute of type t inside a, or NULL. */
+static inline const struct rtattr *vn_rta_nested(const struct rtattr *a, unsigned t)
+{
+	unsigned int left;
+	if (!a)
+		return NULL;
+	left = RTA_PAYLOAD(a);
+	for (a = (const struct rtattr *)RTA_DATA(a); RTA_OK(a, left); a = RTA_NEXT(a, left))
+		if ((a->rta_type & NLA_TYPE_MASK) == t)
+			return a;
+	return NULL;
+}
+
+/* The payload of a as a u32 / u16 (0 for NULL or a short attribute). */
+static inline uint32_t vn_rta_u32(const struct rtattr *a)
+{
+	uint32_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	return v;
+}
+
+static inline unsigned vn_rta_u16(const struct rtattr *a)
+{
+	uint16_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	return v;
+}
+
+/* Appends attribute type with len bytes of data to the message h (whose
+ * buffer has room) and returns it. */
+static inline struct rtattr *vn_rta_put(struct nlmsghdr *h, int type, const void *data,
+					size_t len)
+{
+	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+	return a;
+}
+
+static inline void vn_rta_put_u32(struct nlmsghdr *h, int type, uint32_t v)
+{
+	vn_rta_put(h, type, &v, sizeof v);
+}
+
+#endif
