@@ -252,14 +252,7 @@ static struct nlmsghdr *nh_begin(nh_msgbuf *buf, int type, int flags, int family
 /* An id given at stack index sidx (an integer 1..2^32-1); raises naming what. */
 static uint32_t check_id(lua_State *L, int sidx, const char *fn, const char *what)
 {
-	lua_Integer v;
-	if (lua_type(L, sidx) != LUA_TNUMBER || !lua_isinteger(L, sidx))
-		luaL_error(L, "%s: %s must be an integer, got %s", fn, what,
-			   lua_type(L, sidx) == LUA_TNUMBER ? "a fraction" : luaL_typename(L, sidx));
-	v = lua_tointeger(L, sidx);
-	if (v < 1 || v > 0xffffffffLL)
-		luaL_error(L, "%s: %s must be between 1 and 4294967295", fn, what);
-	return (uint32_t)v;
+	return (uint32_t)vn_check_int(L, sidx, fn, what, 1, 0xffffffffLL);
 }
 
 static const char *const add_keys[] = { "id", "gateway", "dev", "blackhole", "onlink",
