@@ -266,28 +266,9 @@ static const char *const gtypes[] = { "mpath", "resilient", NULL };
 /* Reads option 'protocol' (a number 0-255 or an rt_protos name). */
 static int opt_proto(lua_State *L, int idx, const char *fn, int *out)
 {
-	long v = -1;
-	lua_getfield(L, idx, "protocol");
-	if (lua_isnil(L, -1)) {
-		lua_pop(L, 1);
+	uint32_t v;
+	if (!vn_opt_rtname(L, idx, fn, "protocol", "rt_protos", 255, &v))
 		return 0;
-	}
-	if (lua_type(L, -1) == LUA_TNUMBER) {
-		if (lua_isinteger(L, -1))
-			v = (long)lua_tointeger(L, -1);
-	} else if (lua_type(L, -1) == LUA_TSTRING) {
-		size_t n;
-		const char *s = lua_tolstring(L, -1, &n);
-		if (strlen(s) == n)
-			v = vn_rtname_lookup("rt_protos", s);
-	} else {
-		luaL_error(L, "%s: option 'protocol' must be a name or a number, got %s", fn,
-			   luaL_typename(L, -1));
-	}
-	if (v < 0 || v > 255)
-		luaL_error(L, "%s: option 'protocol' must be a name from rt_protos or a "
-			   "number 0-255", fn);
-	lua_pop(L, 1);
 	*out = (int)v;
 	return 1;
 }
