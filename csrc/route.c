@@ -95,11 +95,26 @@ static void push_type(lua_State *L, int t)
  * and no library object. */
 typedef vn_msgbox rt_box;
 
+/* The last name found for a table or protocol number (a dump with
+ * `fields` reads thousands of routes of one table and protocol). */
+typedef struct rt_name {
+	long id;
+	int have, isname;
+	size_t len;
+	char name[256];
+} rt_name;
+
+typedef struct rt_names {
+	rt_name table, protocol;
+} rt_names;
+
 /* One pass over the attributes: the first of each type (a[t] is valid
- * where bit t of has is set; nothing else is cleared). */
+ * where bit t of has is set; nothing else is cleared). names, NULL unless
+ * the caller sets it, remembers the last names looked up. */
 typedef struct rt_view {
 	const struct rtmsg *h;
 	uint64_t has;
+	rt_names *names;
 	const struct rtattr *a[RTA_MAX + 1];
 } rt_view;
 
@@ -113,6 +128,7 @@ static void rt_parse(rt_view *v, const void *m, size_t len)
 	unsigned int left;
 	v->h = (const struct rtmsg *)m;
 	v->has = 0;
+	v->names = NULL;
 	if (len < NLMSG_ALIGN(sizeof(struct rtmsg)))
 		return;
 	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct rtmsg)));
@@ -373,9 +389,35 @@ static void g_family(lua_State *L, const rt_view *v)
 {
 	vn_push_family(L, v->h->rtm_family);
 }
+/* vn_push_rtname, through the memory m of the last id (when not NULL) */
+static void push_rtname(lua_State *L, rt_name *m, const char *file, long id)
+{
+	const char *s;
+	if (m && m->have && m->id == id) {
+		if (m->isname)
+			lua_pushlstring(L, m->name, m->len);
+		else
+			lua_pushinteger(L, id);
+		return;
+	}
+	vn_push_rtname(L, file, id);
+	if (!m)
+		return;
+	m->have = 0;
+	m->id = id;
+	m->isname = lua_type(L, -1) == LUA_TSTRING;
+	if (m->isname) {
+		s = lua_tolstring(L, -1, &m->len);
+		if (m->len >= sizeof m->name)
+			return;
+		memcpy(m->name, s, m->len);
+	}
+	m->have = 1;
+}
+
 static void g_table(lua_State *L, const rt_view *v)
 {
-	vn_push_rtname(L, "rt_tables", (long)rt_table(v));
+	push_rtname(L, v->names ? &v->names->table : NULL, "rt_tables", (long)rt_table(v));
 }
 static void g_gateway(lua_State *L, const rt_view *v)
 {
@@ -407,7 +449,7 @@ static void g_scope(lua_State *L, const rt_view *v)
 }
 static void g_protocol(lua_State *L, const rt_view *v)
 {
-	vn_push_rtname(L, "rt_protos", v->h->rtm_protocol);
+	push_rtname(L, v->names ? &v->names->protocol : NULL, "rt_protos", v->h->rtm_protocol);
 }
 static void g_type(lua_State *L, const rt_view *v)
 {
@@ -677,6 +719,7 @@ static int keep_route(const struct nlmsghdr *h, void *arg)
 
 /* The fields a dump with `fields` returns: indexes into rt_gets. */
 typedef struct rt_fieldset {
+	rt_names names;
 	int n;
 	unsigned char f[];
 } rt_fieldset;
@@ -704,6 +747,7 @@ static int opt_fields(lua_State *L, int idx)
 	if (!lua_checkstack(L, n + LUA_MINSTACK))
 		return luaL_error(L, "routes: option 'fields' has too many entries (%d)", n);
 	fs = (rt_fieldset *)lua_newuserdata(L, sizeof *fs + (size_t)n);
+	memset(&fs->names, 0, sizeof fs->names);
 	fs->n = n;
 	for (i = 0; i < n; i++) {
 		const char *name;
@@ -734,12 +778,13 @@ static int opt_fields(lua_State *L, int idx)
  * of the route payload p: one pass over its attributes for all of them. */
 static void push_fields(lua_State *L, const void *p, size_t len, int nsidx)
 {
-	const rt_fieldset *fs = (const rt_fieldset *)lua_touserdata(L, lua_upvalueindex(3));
+	rt_fieldset *fs = (rt_fieldset *)lua_touserdata(L, lua_upvalueindex(3));
 	rt_view v;
 	int i;
 	(void)nsidx;
 	luaL_checkstack(L, fs->n, "routes: too many fields");
 	rt_parse(&v, p, len);
+	v.names = &fs->names;
 	for (i = 0; i < fs->n; i++)
 		rt_gets[fs->f[i]].get(L, &v);
 }
