@@ -9,8 +9,9 @@
 --                              where the workload changes state)
 --   BENCH_SCALE=full|small     sizes of issue 5, or a quick smoke run
 --   BENCH_WORKLOADS="0 1 2 3 4 5 6"   0 = process start-up baseline
---   BENCH_PEERS="vnet vnet-plain raw ip batch pyroute2 mininet"
---                              (vnet-plain: workload 1 as a plain loop, no batch)
+--   BENCH_PEERS="vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet"
+--                              (vnet-plain: workload 1 as a plain loop, no batch;
+--                              vnet-fields: workload 4 with routes{ fields = })
 --   BENCH_W1=N BENCH_W2=N BENCH_W3=N BENCH_W4=N BENCH_W5=N BENCH_W6=N  sizes
 --   BENCH_SH_MAX_STEPS=5000    skip the one-`ip`-per-step peer above this many
 --                              processes in one phase (5-20 ms each here)
@@ -33,7 +34,7 @@ local function getenv_num(k, d) local v = os.getenv(k) return v and assert(tonum
 
 local REPS = getenv_num("BENCH_REPS", 5)
 local SCALE = os.getenv("BENCH_SCALE") or "full"
-local PEERS = words(os.getenv("BENCH_PEERS") or "vnet vnet-plain raw ip batch pyroute2 mininet")
+local PEERS = words(os.getenv("BENCH_PEERS") or "vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet")
 local WORKLOADS = words(os.getenv("BENCH_WORKLOADS") or "0 1 2 3 4 5 6")
 local SH_MAX = getenv_num("BENCH_SH_MAX_STEPS", 5000)
 
@@ -57,7 +58,8 @@ local function too_many(steps)
   end
 end
 
-local PEER_LABEL = { vnet = "vnet", ["vnet-plain"] = "vnet plain", raw = "raw C",
+local PEER_LABEL = { vnet = "vnet", ["vnet-plain"] = "vnet plain",
+                     ["vnet-fields"] = "vnet fields", raw = "raw C",
                      ip = "ip (sh)", batch = "ip -batch",
                      pyroute2 = "pyroute2", mininet = "Mininet" }
 
@@ -205,6 +207,7 @@ do
   local ok, out = sh(LUA .. " -e 'require \"vnet\"'")
   avail.vnet = ok or ("n/a (vnet not built: " .. (out:match("[^\n]+") or "require failed") .. ")")
   avail["vnet-plain"] = avail.vnet
+  avail["vnet-fields"] = avail.vnet
   avail.raw = true
   avail.ip = true
   avail.batch = true
@@ -389,6 +392,7 @@ W[4] = {
     local ns, t = ctx.ns, phase == "big" and 100 or 200
     local count = " | awk 'END { print \"routes=\" NR }'"
     if peer == "vnet" then return { LUA, B .. "/vnet_dump.lua", ns, t } end
+    if peer == "vnet-fields" then return { LUA, B .. "/vnet_dump_fields.lua", ns, t } end
     if peer == "raw" then return { B .. "/raw", "-n", ns, "dump", t } end
     if peer == "ip" then return { sh = ipsh(ns, genfile(ctx, "sh", "dump", t)).sh .. count } end
     if peer == "batch" then return { sh = ipbatch(ns, genfile(ctx, "batch", "dump", t)).sh .. count } end
@@ -512,6 +516,8 @@ local function run_phase(wn, w, peer, rep, ctx, phase)
   local cmd, self_timed
   if peer == "vnet-plain" and w ~= W[1] then
     cmd = "n/a (workload 1 only: the plain loop beside the batched script)"
+  elseif peer == "vnet-fields" and w ~= W[4] then
+    cmd = "n/a (workload 4 only: routes{ fields = } beside route objects)"
   else
     cmd, self_timed = w.cmd(peer, phase, ctx)
   end
@@ -626,9 +632,9 @@ local function print_table(header)
   p("%s", header)
   p("times in seconds (wall clock of the whole command, process start included; see workload 0):")
   p("median (min-max) of the runs that passed; user/sys are medians; RSS is the peak over runs;")
-  p("vnet/peer = vnet median / peer median (below 1: vnet is faster)")
+  p("vnet/peer = vnet median / peer median (below 1: vnet is faster); on the vnet fields row, its median / raw C median")
   p("")
-  p("%-14s %-10s %9s %9s %9s %8s %8s %8s %9s  %s", "phase", "peer", "median", "min", "max",
+  p("%-14s %-11s %9s %9s %9s %8s %8s %8s %9s  %s", "phase", "peer", "median", "min", "max",
     "user", "sys", "RSS MB", "vnet/peer", "state")
   local problems = {}
   for _, wn in ipairs(WORKLOADS) do
@@ -660,18 +666,22 @@ local function print_table(header)
               local sm = stats(s.samples, "sys")
               local _, _, rss = stats(s.samples, "rss")
               local ratio = "-"
-              if peer ~= "vnet" and peer ~= "vnet-plain" and vmed and med and med > 0 then
+              local raw = rp.raw and #rp.raw.samples > 0 and stats(rp.raw.samples, "wall")
+              if peer == "vnet-fields" then
+                -- its own ratio, to raw C (the vnet column compares route objects)
+                if raw and med and raw > 0 then ratio = fmt("%.2f/raw", med / raw) end
+              elseif peer ~= "vnet" and peer ~= "vnet-plain" and vmed and med and med > 0 then
                 ratio = fmt("%.2f", vmed / med)
               end
               local state = (#s.fails == 0 and "ok " or "FAIL ") .. fmt("%d/%d", #s.samples, nrun)
               if s.self_timed then state = state .. " (self-timed)" end
-              p("%-14s %-10s %9s %9s %9s %8s %8s %8s %9s  %s", label, PEER_LABEL[peer], secs(med),
+              p("%-14s %-11s %9s %9s %9s %8s %8s %8s %9s  %s", label, PEER_LABEL[peer], secs(med),
                 secs(lo), secs(hi), secs(um), secs(sm), rss and fmt("%.1f", rss / 1024) or "-",
                 ratio, state)
             elseif #s.fails > 0 then
-              p("%-14s %-10s %s", label, PEER_LABEL[peer], fmt("FAIL 0/%d", nrun))
+              p("%-14s %-11s %s", label, PEER_LABEL[peer], fmt("FAIL 0/%d", nrun))
             elseif s.na then
-              p("%-14s %-10s %s", label, PEER_LABEL[peer], s.na)
+              p("%-14s %-11s %s", label, PEER_LABEL[peer], s.na)
             end
             if #s.fails > 0 then
               problems[#problems + 1] = fmt("w%s %s %s: %s", wn, ph, PEER_LABEL[peer], s.fails[1])

@@ -95,11 +95,26 @@ static void push_type(lua_State *L, int t)
  * and no library object. */
 typedef vn_msgbox rt_box;
 
+/* The last name found for a table or protocol number (a dump with
+ * `fields` reads thousands of routes of one table and protocol). */
+typedef struct rt_name {
+	long id;
+	int have, isname;
+	size_t len;
+	char name[256];
+} rt_name;
+
+typedef struct rt_names {
+	rt_name table, protocol;
+} rt_names;
+
 /* One pass over the attributes: the first of each type (a[t] is valid
- * where bit t of has is set; nothing else is cleared). */
+ * where bit t of has is set; nothing else is cleared). names, NULL unless
+ * the caller sets it, remembers the last names looked up. */
 typedef struct rt_view {
 	const struct rtmsg *h;
 	uint64_t has;
+	rt_names *names;
 	const struct rtattr *a[RTA_MAX + 1];
 } rt_view;
 
@@ -113,6 +128,7 @@ static void rt_parse(rt_view *v, const void *m, size_t len)
 	unsigned int left;
 	v->h = (const struct rtmsg *)m;
 	v->has = 0;
+	v->names = NULL;
 	if (len < NLMSG_ALIGN(sizeof(struct rtmsg)))
 		return;
 	left = (unsigned int)(len - NLMSG_ALIGN(sizeof(struct rtmsg)));
@@ -127,7 +143,6 @@ static void rt_parse(rt_view *v, const void *m, size_t len)
 }
 
 #define RB(o) ((rt_box *)(o))
-#define RTM(o) ((const struct rtmsg *)RB(o)->m)
 #define VIEW(v, o) rt_view v; rt_parse(&v, RB(o)->m, RB(o)->len)
 
 static uint32_t rta_u32(const struct rtattr *a)
@@ -363,75 +378,96 @@ static void push_dst(lua_State *L, const rt_view *v)
 }
 
 /* ---- fields ------------------------------------------------------------ */
-static void f_dst(lua_State *L, void *o)
+/* Each field is read from a parsed view (one pass over the attributes);
+ * __index parses the box's message then calls the getter, and a dump with
+ * `fields` parses each route once for all the fields asked. */
+static void g_dst(lua_State *L, const rt_view *v)
 {
-	VIEW(v, o);
-	push_dst(L, &v);
+	push_dst(L, v);
 }
-static void f_family(lua_State *L, void *o)
+static void g_family(lua_State *L, const rt_view *v)
 {
-	vn_push_family(L, RTM(o)->rtm_family);
+	vn_push_family(L, v->h->rtm_family);
 }
-static void f_table(lua_State *L, void *o)
+/* vn_push_rtname, through the memory m of the last id (when not NULL) */
+static void push_rtname(lua_State *L, rt_name *m, const char *file, long id)
 {
-	VIEW(v, o);
-	vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
+	const char *s;
+	if (m && m->have && m->id == id) {
+		if (m->isname)
+			lua_pushlstring(L, m->name, m->len);
+		else
+			lua_pushinteger(L, id);
+		return;
+	}
+	vn_push_rtname(L, file, id);
+	if (!m)
+		return;
+	m->have = 0;
+	m->id = id;
+	m->isname = lua_type(L, -1) == LUA_TSTRING;
+	if (m->isname) {
+		s = lua_tolstring(L, -1, &m->len);
+		if (m->len >= sizeof m->name)
+			return;
+		memcpy(m->name, s, m->len);
+	}
+	m->have = 1;
 }
-static void f_gateway(lua_State *L, void *o)
+
+static void g_table(lua_State *L, const rt_view *v)
+{
+	push_rtname(L, v->names ? &v->names->table : NULL, "rt_tables", (long)rt_table(v));
+}
+static void g_gateway(lua_State *L, const rt_view *v)
 {
 	rt_nh nh;
-	VIEW(v, o);
-	if (rt_single(&v, &nh))
-		push_gw(L, v.h->rtm_family, &nh);
+	if (rt_single(v, &nh))
+		push_gw(L, v->h->rtm_family, &nh);
 	else
 		lua_pushnil(L);
 }
-static void f_dev(lua_State *L, void *o)
+static void g_dev(lua_State *L, const rt_view *v)
 {
 	rt_nh nh;
-	VIEW(v, o);
-	if (rt_single(&v, &nh) && nh.ifindex > 0)
+	if (rt_single(v, &nh) && nh.ifindex > 0)
 		lua_pushinteger(L, nh.ifindex);
 	else
 		lua_pushnil(L);
 }
-static void f_src(lua_State *L, void *o)
+static void g_src(lua_State *L, const rt_view *v)
 {
-	VIEW(v, o);
-	push_rta_addr(L, v.h->rtm_family, RA(&v, RTA_PREFSRC), -1);
+	push_rta_addr(L, v->h->rtm_family, RA(v, RTA_PREFSRC), -1);
 }
-static void f_metric(lua_State *L, void *o)
+static void g_metric(lua_State *L, const rt_view *v)
 {
-	VIEW(v, o);
-	lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_PRIORITY)));
+	lua_pushinteger(L, (lua_Integer)rta_u32(RA(v, RTA_PRIORITY)));
 }
-static void f_scope(lua_State *L, void *o)
+static void g_scope(lua_State *L, const rt_view *v)
 {
-	push_scope(L, RTM(o)->rtm_scope);
+	push_scope(L, v->h->rtm_scope);
 }
-static void f_protocol(lua_State *L, void *o)
+static void g_protocol(lua_State *L, const rt_view *v)
 {
-	vn_push_rtname(L, "rt_protos", RTM(o)->rtm_protocol);
+	push_rtname(L, v->names ? &v->names->protocol : NULL, "rt_protos", v->h->rtm_protocol);
 }
-static void f_type(lua_State *L, void *o)
+static void g_type(lua_State *L, const rt_view *v)
 {
-	push_type(L, RTM(o)->rtm_type);
+	push_type(L, v->h->rtm_type);
 }
 /* the id of the nexthop object the route uses (`ip route ... nhid N`);
  * gateway, dev and nexthops then show what the kernel derived from it */
-static void f_nhid(lua_State *L, void *o)
+static void g_nhid(lua_State *L, const rt_view *v)
 {
-	VIEW(v, o);
-	if (RA(&v, RTA_NH_ID))
-		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_NH_ID)));
+	if (RA(v, RTA_NH_ID))
+		lua_pushinteger(L, (lua_Integer)rta_u32(RA(v, RTA_NH_ID)));
 	else
 		lua_pushnil(L);
 }
-static void f_mtu(lua_State *L, void *o)
+static void g_mtu(lua_State *L, const rt_view *v)
 {
 	uint32_t mtu;
-	VIEW(v, o);
-	if (rt_mtu(&v, &mtu))
+	if (rt_mtu(v, &mtu))
 		lua_pushinteger(L, (lua_Integer)mtu);
 	else
 		lua_pushnil(L);
@@ -440,7 +476,7 @@ static void f_mtu(lua_State *L, void *o)
 static const char *const prefs[] = { "medium", "high", "low", NULL };
 static const int pref_vals[] = { 0, 1, 3 };   /* ICMPV6_ROUTER_PREF_* */
 
-static void push_pref(lua_State *L, const rt_view *v)
+static void g_pref(lua_State *L, const rt_view *v)
 {
 	const struct rtattr *a = RA(v, RTA_PREF);
 	unsigned char p;
@@ -457,25 +493,20 @@ static void push_pref(lua_State *L, const rt_view *v)
 		}
 	lua_pushinteger(L, p);
 }
-static void f_pref(lua_State *L, void *o)
-{
-	VIEW(v, o);
-	push_pref(L, &v);
-}
-#define MX_FIELD(i) static void f_mx##i(lua_State *L, void *o) \
-	{ VIEW(v, o); push_mx(L, &v, &metrics[i]); }
-MX_FIELD(1) MX_FIELD(2) MX_FIELD(3) MX_FIELD(4) MX_FIELD(5) MX_FIELD(6) MX_FIELD(7)
-MX_FIELD(8) MX_FIELD(9) MX_FIELD(10) MX_FIELD(11) MX_FIELD(12) MX_FIELD(13)
-MX_FIELD(14) MX_FIELD(15)
+#define MX_GETTER(i, name) static void g_##name(lua_State *L, const rt_view *v) \
+	{ push_mx(L, v, &metrics[i]); }
+MX_GETTER(1, window) MX_GETTER(2, rtt) MX_GETTER(3, rttvar) MX_GETTER(4, ssthresh)
+MX_GETTER(5, cwnd) MX_GETTER(6, advmss) MX_GETTER(7, reordering) MX_GETTER(8, hoplimit)
+MX_GETTER(9, initcwnd) MX_GETTER(10, features) MX_GETTER(11, rto_min)
+MX_GETTER(12, initrwnd) MX_GETTER(13, quickack) MX_GETTER(14, congctl)
+MX_GETTER(15, fastopen_no_cookie)
 typedef char metrics_have_fields[NMETRICS == 16 ? 1 : -1];
 
 /* the locked metrics, by name in RTAX order, or nil */
-static void f_lock(lua_State *L, void *o)
+static void g_lock(lua_State *L, const rt_view *v)
 {
-	uint32_t lock;
+	uint32_t lock = rt_lock(v);
 	int i, n = 0;
-	VIEW(v, o);
-	lock = rt_lock(&v);
 	if (!lock) {
 		lua_pushnil(L);
 		return;
@@ -488,27 +519,25 @@ static void f_lock(lua_State *L, void *o)
 		}
 }
 
-static void f_onlink(lua_State *L, void *o)
+static void g_onlink(lua_State *L, const rt_view *v)
 {
-	VIEW(v, o);
-	lua_pushboolean(L, rt_onlink(&v));
+	lua_pushboolean(L, rt_onlink(v));
 }
-static void f_nexthops(lua_State *L, void *o)
+static void g_nexthops(lua_State *L, const rt_view *v)
 {
 	rt_nhit it;
 	rt_nh nh;
 	int i = 0;
-	VIEW(v, o);
-	if (!RA(&v, RTA_MULTIPATH) || rt_nexthops(&v, NULL) < 2) {
+	if (!RA(v, RTA_MULTIPATH) || rt_nexthops(v, NULL) < 2) {
 		lua_pushnil(L);
 		return;
 	}
 	lua_newtable(L);
-	rt_nh_begin(&it, &v);
+	rt_nh_begin(&it, v);
 	while (rt_nh_next(&it, &nh)) {
 		lua_createtable(L, 0, 4);
 		if (nh.gw) {
-			push_gw(L, v.h->rtm_family, &nh);
+			push_gw(L, v->h->rtm_family, &nh);
 			lua_setfield(L, -2, "gateway");
 		}
 		if (nh.ifindex > 0) {
@@ -525,18 +554,36 @@ static void f_nexthops(lua_State *L, void *o)
 	}
 }
 
+/* Every field of a route: X(name, never nil). The __index table and the
+ * table of `fields` are both made from this list. */
+#define RT_FIELDS(X) \
+	X(dst, 1) X(family, 1) X(table, 1) X(gateway, 0) X(dev, 0) X(src, 0) \
+	X(metric, 1) X(scope, 1) X(protocol, 1) X(type, 1) X(mtu, 0) \
+	X(onlink, 1) X(nexthops, 0) X(nhid, 0) X(pref, 0) X(window, 0) \
+	X(rtt, 0) X(rttvar, 0) X(ssthresh, 0) X(cwnd, 0) X(advmss, 0) \
+	X(reordering, 0) X(hoplimit, 0) X(initcwnd, 0) X(features, 0) \
+	X(rto_min, 0) X(initrwnd, 0) X(quickack, 0) X(congctl, 0) \
+	X(fastopen_no_cookie, 0) X(lock, 0)
+
+#define RT_INDEX_FN(name, always) static void f_##name(lua_State *L, void *o) \
+	{ VIEW(v, o); g_##name(L, &v); }
+RT_FIELDS(RT_INDEX_FN)
+
+#define RT_INDEX_ROW(name, always) { #name, f_##name },
 static const vn_field route_fields[] = {
-	{ "dst", f_dst }, { "family", f_family }, { "table", f_table },
-	{ "gateway", f_gateway }, { "dev", f_dev }, { "src", f_src },
-	{ "metric", f_metric }, { "scope", f_scope }, { "protocol", f_protocol },
-	{ "type", f_type }, { "mtu", f_mtu }, { "onlink", f_onlink },
-	{ "nexthops", f_nexthops }, { "nhid", f_nhid }, { "pref", f_pref },
-	{ "window", f_mx1 }, { "rtt", f_mx2 }, { "rttvar", f_mx3 }, { "ssthresh", f_mx4 },
-	{ "cwnd", f_mx5 }, { "advmss", f_mx6 }, { "reordering", f_mx7 }, { "hoplimit", f_mx8 },
-	{ "initcwnd", f_mx9 }, { "features", f_mx10 }, { "rto_min", f_mx11 },
-	{ "initrwnd", f_mx12 }, { "quickack", f_mx13 }, { "congctl", f_mx14 },
-	{ "fastopen_no_cookie", f_mx15 }, { "lock", f_lock }, { NULL, NULL }
+	RT_FIELDS(RT_INDEX_ROW) { NULL, NULL }
 };
+
+typedef void (*rt_getter)(lua_State *L, const rt_view *v);
+#define RT_GET_ROW(name, always) { #name, g_##name, always },
+static const struct rt_get {
+	const char *name;
+	rt_getter get;
+	int always;    /* never pushes nil */
+} rt_gets[] = {
+	RT_FIELDS(RT_GET_ROW) { NULL, NULL, 0 }
+};
+#define NGETS ((int)(sizeof rt_gets / sizeof *rt_gets) - 1)
 
 /* Pushes a route box holding a copy of the payload p (len bytes). */
 static void push_route(lua_State *L, const void *p, size_t len, int nsidx)
@@ -670,17 +717,91 @@ static int keep_route(const struct nlmsghdr *h, void *arg)
 	return 1;
 }
 
-/* ns:routes([{ table =, family =, dev =, protocol =, type = }])
+/* The fields a dump with `fields` returns: indexes into rt_gets. */
+typedef struct rt_fieldset {
+	rt_names names;
+	int n;
+	unsigned char f[];
+} rt_fieldset;
+
+/* Reads option `fields` of the options at idx (a list of field names) into
+ * a new rt_fieldset userdata left on the stack; returns its index, or 0
+ * (nothing pushed) when the option is absent. */
+static int opt_fields(lua_State *L, int idx)
+{
+	rt_fieldset *fs;
+	int i, j, n, top;
+	lua_getfield(L, idx, "fields");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	top = lua_gettop(L);
+	if (!lua_istable(L, top))
+		return luaL_error(L, "routes: option 'fields' must be a list of field names, got %s",
+				  luaL_typename(L, top));
+	n = (int)(lua_rawlen(L, top) < 1000000 ? lua_rawlen(L, top) : 1000000);
+	if (n < 1)
+		return luaL_error(L, "routes: option 'fields' is empty");
+	/* the iterator returns them all: the stack must hold them */
+	if (!lua_checkstack(L, n + LUA_MINSTACK))
+		return luaL_error(L, "routes: option 'fields' has too many entries (%d)", n);
+	fs = (rt_fieldset *)lua_newuserdata(L, sizeof *fs + (size_t)n);
+	memset(&fs->names, 0, sizeof fs->names);
+	fs->n = n;
+	for (i = 0; i < n; i++) {
+		const char *name;
+		size_t len;
+		lua_rawgeti(L, top, i + 1);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			return luaL_error(L, "routes: fields[%d] must be a field name, got %s",
+					  i + 1, luaL_typename(L, -1));
+		name = lua_tolstring(L, -1, &len);
+		for (j = 0; j < NGETS; j++)
+			if (strlen(rt_gets[j].name) == len && !memcmp(rt_gets[j].name, name, len))
+				break;
+		if (j == NGETS)
+			return luaL_error(L, "routes: fields[%d]: unknown field '%s'", i + 1,
+					  vn_check_str(L, -1, "routes", "a field name", 0));
+		if (i == 0 && !rt_gets[j].always)
+			return luaL_error(L, "routes: fields[1]: '%s' may be nil, which would end "
+					  "the loop; put first a field that is never nil (dst, family, "
+					  "table, metric, scope, protocol, type or onlink)", name);
+		fs->f[i] = (unsigned char)j;
+		lua_pop(L, 1);
+	}
+	lua_remove(L, top);
+	return lua_gettop(L);
+}
+
+/* Pushes the fields asked (the rt_fieldset of the iterator's third upvalue)
+ * of the route payload p: one pass over its attributes for all of them. */
+static void push_fields(lua_State *L, const void *p, size_t len, int nsidx)
+{
+	rt_fieldset *fs = (rt_fieldset *)lua_touserdata(L, lua_upvalueindex(3));
+	rt_view v;
+	int i;
+	(void)nsidx;
+	luaL_checkstack(L, fs->n, "routes: too many fields");
+	rt_parse(&v, p, len);
+	v.names = &fs->names;
+	for (i = 0; i < fs->n; i++)
+		rt_gets[fs->f[i]].get(L, &v);
+}
+
+/* ns:routes([{ table =, family =, dev =, protocol =, type =, fields = }])
  * -> iterator over routes | nil, msg, errname. table defaults to "main";
- * table = "all" lists every table; family defaults to both. */
+ * table = "all" lists every table; family defaults to both. With fields (a
+ * list of field names) the iterator returns those fields of each route, in
+ * that order, instead of a route object. */
 static int ns_routes(lua_State *L)
 {
 	static const char *const keys[] = { "table", "family", "dev", "protocol",
-					    "type", NULL };
+					    "type", "fields", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct route_filter f;
 	vn_list *l;
-	int r, t;
+	int r, t, fidx = 0;
 
 	memset(&f, 0, sizeof f);
 	f.table = RT_TABLE_MAIN;
@@ -699,6 +820,7 @@ static int ns_routes(lua_State *L)
 		opt_u8name(L, 2, "routes", "protocol", "rt_protos", &f.proto);
 		if (vn_opt_enum(L, 2, "routes", "type", rtypes, &t))
 			f.type = t + 1;
+		fidx = opt_fields(L, 2);
 		r = vn_opt_ifindex(L, 2, ns, "routes", "dev");
 		if (r < 0) {
 			lua_getfield(L, 2, "dev");
@@ -717,7 +839,10 @@ static int ns_routes(lua_State *L)
 		vn_list_free(l);
 		return vn_nsfail(L, ns, "routes");
 	}
-	vn_push_raw_iter(L, l, push_route, 1);
+	if (fidx)
+		vn_push_raw_iter_arg(L, l, push_fields, 1, fidx);
+	else
+		vn_push_raw_iter(L, l, push_route, 1);
 	return 1;
 }
 
@@ -1583,7 +1708,7 @@ static int m_tostring(lua_State *L)
 	}
 	add_metrics(L, &buf, &v);
 	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
-		push_pref(L, &v);
+		g_pref(L, &v);
 		add_word(L, &buf, "pref");
 	}
 	rt_nh_begin(&it, &v);

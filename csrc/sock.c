@@ -531,7 +531,8 @@ static int iter_gc(lua_State *L)
 	return 0;
 }
 
-/* upvalues: the vn_iter, the namespace handle */
+/* upvalues: the vn_iter, the namespace handle[, the argument of push];
+ * returns what push pushed */
 static int iter_next(lua_State *L)
 {
 	vn_iter *it = (vn_iter *)lua_touserdata(L, lua_upvalueindex(1));
@@ -539,6 +540,7 @@ static int iter_next(lua_State *L)
 	if (it->push) {
 		vn_chunk *c = it->l.head;
 		uint32_t n32;
+		int top;
 		if (c && it->pos >= c->used) {
 			/* this chunk is done: give its memory back now */
 			it->l.head = c->next;
@@ -552,9 +554,10 @@ static int iter_next(lua_State *L)
 			return 1;
 		}
 		memcpy(&n32, c->data + it->pos, sizeof n32);
+		top = lua_gettop(L);
 		it->push(L, c->data + it->pos + sizeof n32, n32, lua_upvalueindex(2));
 		it->pos += REC(n32);
-		return 1;
+		return lua_gettop(L) - top;
 	}
 	if (it->pos >= it->l.n) {
 		vn_list_free(&it->l);
@@ -597,29 +600,39 @@ void vn_list_drop(lua_State *L, vn_list *l)
 }
 
 static void push_iter(lua_State *L, vn_list *l, const char *tname,
-		      vn_push_raw push, int nsidx)
+		      vn_push_raw push, int nsidx, int argidx)
 {
 	/* the list's own userdata (vn_list_new) becomes the iterator's state:
 	 * nothing is allocated while the list is held only by C */
 	vn_iter *it = (vn_iter *)l;
 	int gidx = vn_list_index(L, l);
 	nsidx = vn_absindex(L, nsidx);
+	if (argidx)
+		argidx = vn_absindex(L, argidx);
 	it->pos = 0;
 	it->tname = tname;
 	it->push = push;
 	lua_pushvalue(L, gidx);
 	lua_pushvalue(L, nsidx);
-	lua_pushcclosure(L, iter_next, 2);
+	if (argidx)
+		lua_pushvalue(L, argidx);
+	lua_pushcclosure(L, iter_next, argidx ? 3 : 2);
 }
 
 void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx)
 {
-	push_iter(L, l, tname, NULL, nsidx);
+	push_iter(L, l, tname, NULL, nsidx, 0);
 }
 
 void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx)
 {
-	push_iter(L, l, NULL, push, nsidx);
+	push_iter(L, l, NULL, push, nsidx, 0);
+}
+
+void vn_push_raw_iter_arg(lua_State *L, vn_list *l, vn_push_raw push, int nsidx,
+			  int argidx)
+{
+	push_iter(L, l, NULL, push, nsidx, argidx);
 }
 
 /* ---- pipelined batches ------------------------------------------------ */

@@ -162,6 +162,11 @@ void vn_list_drop(lua_State *L, vn_list *l);
  * makes of each payload; chunks are freed as the loop passes them. */
 void vn_push_iter(lua_State *L, vn_list *l, const char *tname, int nsidx);
 void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx);
+/* The same, the value at argidx becoming the iterator's third upvalue:
+ * push, called inside the iterator, finds it at lua_upvalueindex(3), and
+ * the iterator returns every value push pushed (one or more). */
+void vn_push_raw_iter_arg(lua_State *L, vn_list *l, vn_push_raw push, int nsidx,
+			  int argidx);
 
 /* Runs fn(arg) with the calling thread inside the namespace of fd, then
  * returns it to where it was. Returns fn's result, or -errno if switching

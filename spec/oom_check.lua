@@ -51,6 +51,14 @@ local function calls(S, vnet)
       n:route_add{ dst = "10.9.6.0/24", dev = "fa0", table = 200 }
       error("dropped")
     end end, raises = true } })
+  -- routes{ fields = } hands out values, not objects: every field, and the
+  -- tables of nexthops and lock, made inside the iterator
+  add("ns.routes (fields)", { e = ns_e("routes"), tpl = {
+    call = function(ctx) return ctx.a, { table = "all", fields = { "dst", "family", "table",
+      "gateway", "dev", "src", "metric", "scope", "protocol", "type", "mtu", "onlink", "nexthops",
+      "nhid", "pref", "window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss", "reordering",
+      "hoplimit", "initcwnd", "features", "rto_min", "initrwnd", "quickack", "congctl",
+      "fastopen_no_cookie", "lock", "dst" } } end, iter = true } })
   add("ns.exec (no capture, clearenv)", { e = ns_e("exec"), tpl = {
     call = function(ctx) return ctx.a, { "sh", "-c", "exit 3", capture = false, clearenv = true } end } })
   add("ns.exec (cannot start)", { e = ns_e("exec"), tpl = {
