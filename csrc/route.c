@@ -32,6 +32,7 @@
 #include <netlink/attr.h>
 
 #include "util.h"
+#include "msg.h"
 
 #define VN_ROUTE "vnet.route"
 
@@ -145,17 +146,9 @@ static void rt_parse(rt_view *v, const void *m, size_t len)
 #define RB(o) ((rt_box *)(o))
 #define VIEW(v, o) rt_view v; rt_parse(&v, RB(o)->m, RB(o)->len)
 
-static uint32_t rta_u32(const struct rtattr *a)
-{
-	uint32_t v = 0;
-	if (a && RTA_PAYLOAD(a) >= sizeof v)
-		memcpy(&v, RTA_DATA(a), sizeof v);
-	return v;
-}
-
 static uint32_t rt_table(const rt_view *v)
 {
-	return RA(v, RTA_TABLE) ? rta_u32(RA(v, RTA_TABLE)) : v->h->rtm_table;
+	return RA(v, RTA_TABLE) ? vn_rta_u32(RA(v, RTA_TABLE)) : v->h->rtm_table;
 }
 
 /* Pushes the address in attribute a of family fam (with "/plen" when
@@ -225,7 +218,7 @@ static int rt_nh_next(rt_nhit *it, rt_nh *nh)
 	unsigned int alen;
 	if (it->flat) {
 		it->flat = 0;
-		nh->ifindex = (int)rta_u32(RA(it->v, RTA_OIF));
+		nh->ifindex = (int)vn_rta_u32(RA(it->v, RTA_OIF));
 		nh->weight = 1;
 		nh->flags = it->v->h->rtm_flags & 0xff;
 		nh->gw = RA(it->v, RTA_GATEWAY);
@@ -314,22 +307,14 @@ static const rt_metric metrics[] = {
 /* The metric of type rtax in v (RTA_METRICS), or NULL. */
 static const struct rtattr *rt_mx(const rt_view *v, int rtax)
 {
-	const struct rtattr *a = RA(v, RTA_METRICS);
-	unsigned int left;
-	if (!a)
-		return NULL;
-	left = RTA_PAYLOAD(a);
-	for (a = (const struct rtattr *)RTA_DATA(a); RTA_OK(a, left); a = RTA_NEXT(a, left))
-		if ((a->rta_type & NLA_TYPE_MASK) == rtax)
-			return a;
-	return NULL;
+	return vn_rta_nested(RA(v, RTA_METRICS), (unsigned)rtax);
 }
 
 static int rt_mtu(const rt_view *v, uint32_t *mtu)
 {
 	const struct rtattr *a = rt_mx(v, RTAX_MTU);
 	if (a)
-		*mtu = rta_u32(a);
+		*mtu = vn_rta_u32(a);
 	return a != NULL;
 }
 
@@ -337,7 +322,7 @@ static int rt_mtu(const rt_view *v, uint32_t *mtu)
 static void push_mx(lua_State *L, const rt_view *v, const rt_metric *m)
 {
 	const struct rtattr *a = rt_mx(v, m->rtax);
-	uint32_t x = rta_u32(a);
+	uint32_t x = vn_rta_u32(a);
 	if (!a) {
 		lua_pushnil(L);
 		return;
@@ -357,7 +342,7 @@ static void push_mx(lua_State *L, const rt_view *v, const rt_metric *m)
 /* the bits of RTAX_LOCK */
 static uint32_t rt_lock(const rt_view *v)
 {
-	return rta_u32(rt_mx(v, RTAX_LOCK));
+	return vn_rta_u32(rt_mx(v, RTAX_LOCK));
 }
 
 static int rt_onlink(const rt_view *v)
@@ -441,7 +426,7 @@ static void g_src(lua_State *L, const rt_view *v)
 }
 static void g_metric(lua_State *L, const rt_view *v)
 {
-	lua_pushinteger(L, (lua_Integer)rta_u32(RA(v, RTA_PRIORITY)));
+	lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(v, RTA_PRIORITY)));
 }
 static void g_scope(lua_State *L, const rt_view *v)
 {
@@ -460,7 +445,7 @@ static void g_type(lua_State *L, const rt_view *v)
 static void g_nhid(lua_State *L, const rt_view *v)
 {
 	if (RA(v, RTA_NH_ID))
-		lua_pushinteger(L, (lua_Integer)rta_u32(RA(v, RTA_NH_ID)));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(v, RTA_NH_ID)));
 	else
 		lua_pushnil(L);
 }
@@ -622,26 +607,10 @@ static int rt_same(const void *x, const void *y)
 	rt_parse(&a, RB(x)->m, RB(x)->len);
 	rt_parse(&b, RB(y)->m, RB(y)->len);
 	return rt_same_key(&a, &b) &&
-	       rta_u32(RA(&a, RTA_PRIORITY)) == rta_u32(RA(&b, RTA_PRIORITY));
+	       vn_rta_u32(RA(&a, RTA_PRIORITY)) == vn_rta_u32(RA(&b, RTA_PRIORITY));
 }
 
 /* ---- writing requests ---------------------------------------------------- */
-static struct rtattr *put_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
-{
-	struct rtattr *a = (struct rtattr *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-	a->rta_type = (unsigned short)type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
-	return a;
-}
-
-static void put_u32(struct nlmsghdr *h, int type, uint32_t v)
-{
-	put_attr(h, type, &v, sizeof v);
-}
-
 /* ---- dumps -------------------------------------------------------------- */
 /* Dumps routes of family (AF_UNSPEC for all) asking the kernel to filter by
  * table and oif (0 for any; the socket has strict checking on, see
@@ -663,9 +632,9 @@ static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l
 	rtm->rtm_family = (unsigned char)family;
 	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
 	if (table)
-		put_u32(h, RTA_TABLE, table);
+		vn_rta_put_u32(h, RTA_TABLE, table);
 	if (oif > 0)
-		put_u32(h, RTA_OIF, (uint32_t)oif);
+		vn_rta_put_u32(h, RTA_OIF, (uint32_t)oif);
 	r = vn_dump(ns, h, l);
 	/* a table that does not exist yet has no routes */
 	if (r == -ENOENT && table)
@@ -1183,7 +1152,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 }
 
 /* ---- building the request ------------------------------------------------ */
-/* closes a nested attribute a opened with put_attr(h, type, NULL, 0) */
+/* closes a nested attribute a opened with vn_rta_put(h, type, NULL, 0) */
 static void end_nest(struct nlmsghdr *h, struct rtattr *a)
 {
 	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
@@ -1196,13 +1165,13 @@ static void put_gw(struct nlmsghdr *h, int fam, const vn_ip *gw)
 	unsigned char b[sizeof(struct rtvia) + 16];
 	struct rtvia via;
 	if (gw->family == fam) {
-		put_attr(h, RTA_GATEWAY, gw->b, (size_t)gw->len);
+		vn_rta_put(h, RTA_GATEWAY, gw->b, (size_t)gw->len);
 		return;
 	}
 	via.rtvia_family = (__kernel_sa_family_t)gw->family;
 	memcpy(b, &via, off);
 	memcpy(b + off, gw->b, (size_t)gw->len);
-	put_attr(h, RTA_VIA, b, off + (size_t)gw->len);
+	vn_rta_put(h, RTA_VIA, b, off + (size_t)gw->len);
 }
 
 typedef union rt_msgbuf {
@@ -1236,41 +1205,41 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 	rtm->rtm_type = (unsigned char)q->type;
 	if (q->nnh == 1)
 		rtm->rtm_flags = (unsigned)q->nh[0].flags & RTNH_F_ONLINK;
-	put_u32(h, RTA_TABLE, q->table);
+	vn_rta_put_u32(h, RTA_TABLE, q->table);
 	if (q->dst.len)
-		put_attr(h, RTA_DST, q->dst.b, (size_t)q->dst.len);
+		vn_rta_put(h, RTA_DST, q->dst.b, (size_t)q->dst.len);
 	if (q->prio_set)
-		put_u32(h, RTA_PRIORITY, q->prio);
+		vn_rta_put_u32(h, RTA_PRIORITY, q->prio);
 	if (q->src.len)
-		put_attr(h, RTA_PREFSRC, q->src.b, (size_t)q->src.len);
+		vn_rta_put(h, RTA_PREFSRC, q->src.b, (size_t)q->src.len);
 	if (q->mx_set || q->lock) {
-		struct rtattr *m = put_attr(h, RTA_METRICS, NULL, 0);
+		struct rtattr *m = vn_rta_put(h, RTA_METRICS, NULL, 0);
 		if (q->lock)
-			put_u32(h, RTAX_LOCK, q->lock);
+			vn_rta_put_u32(h, RTAX_LOCK, q->lock);
 		for (i = 0; i < NMETRICS; i++) {
 			int t = metrics[i].rtax;
 			if (!(q->mx_set & (1u << t)))
 				continue;
 			if (t == RTAX_CC_ALGO)
-				put_attr(h, t, q->cc, strlen(q->cc) + 1);
+				vn_rta_put(h, t, q->cc, strlen(q->cc) + 1);
 			else
-				put_u32(h, t, q->mx[t]);
+				vn_rta_put_u32(h, t, q->mx[t]);
 		}
 		end_nest(h, m);
 	}
 	if (q->pref >= 0) {
 		unsigned char p = (unsigned char)q->pref;
-		put_attr(h, RTA_PREF, &p, 1);
+		vn_rta_put(h, RTA_PREF, &p, 1);
 	}
 	if (q->nhid)
-		put_u32(h, RTA_NH_ID, q->nhid);
+		vn_rta_put_u32(h, RTA_NH_ID, q->nhid);
 	if (q->nnh == 1) {
 		if (q->nh[0].gw.len)
 			put_gw(h, q->family, &q->nh[0].gw);
 		if (q->nh[0].ifindex)
-			put_u32(h, RTA_OIF, (uint32_t)q->nh[0].ifindex);
+			vn_rta_put_u32(h, RTA_OIF, (uint32_t)q->nh[0].ifindex);
 	} else if (q->nnh > 1) {
-		struct rtattr *mp = put_attr(h, RTA_MULTIPATH, NULL, 0);
+		struct rtattr *mp = vn_rta_put(h, RTA_MULTIPATH, NULL, 0);
 		for (i = 0; i < q->nnh; i++) {
 			struct rtnexthop *rh = (struct rtnexthop *)((char *)h + h->nlmsg_len);
 			rh->rtnh_flags = (unsigned char)q->nh[i].flags;
@@ -1300,7 +1269,7 @@ static int keep_match(const struct nlmsghdr *h, void *arg)
 	int nw;
 	if (!rt_msg(h, &r) || !rt_same_key(&r, w) || r.h->rtm_type != w->h->rtm_type)
 		return 0;
-	if (m->prio_set && rta_u32(RA(&r, RTA_PRIORITY)) != rta_u32(RA(w, RTA_PRIORITY)))
+	if (m->prio_set && vn_rta_u32(RA(&r, RTA_PRIORITY)) != vn_rta_u32(RA(w, RTA_PRIORITY)))
 		return 0;
 	if (RA(w, RTA_NH_ID))
 		return same_attr(RA(&r, RTA_NH_ID), RA(w, RTA_NH_ID));
@@ -1497,17 +1466,17 @@ static int ns_route_get(lua_State *L)
 	if (family == AF_INET)
 		rtm->rtm_flags = RTM_F_LOOKUP_TABLE;
 	rtm->rtm_dst_len = (unsigned char)(dst.len * 8);
-	put_attr(h, RTA_DST, dst.b, (size_t)dst.len);
+	vn_rta_put(h, RTA_DST, dst.b, (size_t)dst.len);
 	if (has_from) {
 		rtm->rtm_src_len = rtm->rtm_dst_len;
-		put_attr(h, RTA_SRC, from.b, (size_t)from.len);
+		vn_rta_put(h, RTA_SRC, from.b, (size_t)from.len);
 	}
 	if (iif)
-		put_u32(h, RTA_IIF, (uint32_t)iif);
+		vn_rta_put_u32(h, RTA_IIF, (uint32_t)iif);
 	if (oif)
-		put_u32(h, RTA_OIF, (uint32_t)oif);
+		vn_rta_put_u32(h, RTA_OIF, (uint32_t)oif);
 	if (has_mark)
-		put_u32(h, RTA_MARK, (uint32_t)mark);
+		vn_rta_put_u32(h, RTA_MARK, (uint32_t)mark);
 	l = vn_list_new(L);
 	l->rkeep = keep_answer;
 	rc = vn_request(ns, h, 0, l);
@@ -1617,7 +1586,7 @@ static void add_metrics(lua_State *L, luaL_Buffer *buf, const rt_view *v)
 	for (i = 0; i < NMETRICS; i++) {
 		const rt_metric *m = &metrics[i];
 		const struct rtattr *a = rt_mx(v, m->rtax);
-		uint32_t x = rta_u32(a);
+		uint32_t x = vn_rta_u32(a);
 		int locked = (lock >> m->rtax) & 1;
 		if (!a && !locked)
 			continue;
@@ -1680,7 +1649,7 @@ static int m_tostring(lua_State *L)
 	push_dst(L, &v);
 	luaL_addvalue(&buf);
 	if (RA(&v, RTA_NH_ID)) {
-		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_NH_ID)));
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_NH_ID)));
 		add_word(L, &buf, "nhid");
 	}
 	n = rt_nexthops(&v, &nh);
@@ -1702,8 +1671,8 @@ static int m_tostring(lua_State *L)
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
 		add_word(L, &buf, "src");
 	}
-	if (rta_u32(RA(&v, RTA_PRIORITY))) {
-		lua_pushinteger(L, (lua_Integer)rta_u32(RA(&v, RTA_PRIORITY)));
+	if (vn_rta_u32(RA(&v, RTA_PRIORITY))) {
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_PRIORITY)));
 		add_word(L, &buf, "metric");
 	}
 	add_metrics(L, &buf, &v);
