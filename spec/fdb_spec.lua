@@ -16,14 +16,23 @@ end
 
 -- `bridge fdb show dev DEV` entries for mac (of the bridge when master is
 -- true, the device's own when false, any when nil)
+-- (A bridge whose ports have VLANs, as one built with VLAN filtering has
+-- even when it is off, keeps a static entry added without a vlan once per
+-- port VLAN too: those copies are left out when the entry itself is there.)
 local function oracle(name, dev, mac, master)
-  local t = {}
+  local t, plain = {}, false
   for _, e in ipairs(bridge(name, "fdb", "show", "dev", dev)) do
     local self = false
     for _, f in ipairs(e.flags or {}) do if f == "self" then self = true end end
-    if e.mac == mac and (master == nil or master == not self) then t[#t + 1] = e end
+    if e.mac == mac and (master == nil or master == not self) then
+      t[#t + 1] = e
+      plain = plain or e.vlan == nil
+    end
   end
-  return t
+  if not plain then return t end
+  local out = {}
+  for _, e in ipairs(t) do if e.vlan == nil then out[#out + 1] = e end end
+  return out
 end
 
 local function has_flag(e, flag)

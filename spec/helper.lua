@@ -316,6 +316,22 @@ local function probe(list)
   end
 end
 
+--- Whether the running kernel answers a request that makes a link ("link")
+-- or an IPv4 address ("addr") and asks for NLM_F_ECHO with the object it
+-- made, as `ip -echo` shows (6.3 and later do; the VM tier's 6.1 does not).
+local echoes
+function H.kernel_echoes(what)
+  if not echoes then
+    local n = H.name("echo")
+    local _, out = H.sh(("ip netns add %s && { ip -n %s -echo link add ec0 type bridge; "
+                         .. "ip -n %s -echo addr add 10.99.0.1/32 dev lo; }; ip netns del %s")
+                        :format(n, n, n, n))
+    echoes = { link = out:find("ec0", 1, true) ~= nil,
+               addr = out:find("10.99.0.1", 1, true) ~= nil }
+  end
+  return echoes[what]
+end
+
 --- Whether the running kernel can make a link of this kind (also "tun",
 -- "tap", and "bridge_vlan": a VLAN-filtering bridge). Returns true, or false
 -- and the reason. All kinds are probed together on the first call.

@@ -90,5 +90,6 @@ check("rule_del", ns:rule_del(proxy{ iif = "#hb" .. "r", oif = "#hv" .. "2", pri
 -- a veth end created in another namespace named from __index
 check("link_add netns", ns:link_add(proxy{ name = "#hw" .. "0", kind = "#ve" .. "th",
                                            peer = proxy{ name = "#hw" .. "1", netns = hname } }))
-check("set netns", br:set(proxy{ netns = hname }))
+-- (a veth: kernels before 6.x refuse to move a bridge, EINVAL)
+check("set netns", check("hw0", ns:link("hw0")):set(proxy{ netns = hname }))
 print("ok")

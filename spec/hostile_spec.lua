@@ -213,11 +213,18 @@ describe("hostile input", function()
       assert.are.equal(4294967295, u32(o.txqlen))
       assert.are.equal(4294967295, u32(o.group))
       assert.are.equal(4294967295, l.txqlen)
-      assert(l:set{ txqlen = 2147483648, group = 2147483648 })
+      -- a change: taken by this kernel, or refused by the kernel (6.1 says
+      -- ERANGE), never raised by vnet
+      local ok, _, e = l:set{ txqlen = 2147483648, group = 2147483648 }
       o = H.iplink(name, "x0")
-      assert.are.equal(2147483648, u32(o.txqlen))
-      assert.are.equal(2147483648, u32(o.group))
-      assert.are.equal(2147483648, l.txqlen)
+      if ok then
+        assert.are.equal(2147483648, u32(o.txqlen))
+        assert.are.equal(2147483648, u32(o.group))
+        assert.are.equal(2147483648, l.txqlen)
+      else
+        assert.are.equal("ERANGE", e)
+        assert.are.equal(4294967295, u32(o.txqlen))
+      end
       -- an integral float is an integer (all numbers are floats in 5.1)
       assert(l:set{ mtu = 1400.0 })
       assert.are.equal(1400, H.iplink(name, "x0").mtu)

@@ -305,7 +305,9 @@ describe("links", function()
       assert.truthy(msg:find("set u0", 1, true), msg)
       assert.truthy(flags("u0"):find("UP", 1, true))
       assert.is_true(l.up)
-      H.fails("EEXIST", l:set{ mtu = 1400, txqlen = 9, alias = "after", name = "taken" })
+      -- (a kernel before 6.2 refuses to rename a device that is up: EBUSY)
+      local _, _, e = l:set{ mtu = 1400, txqlen = 9, alias = "after", name = "taken" }
+      assert.is_true(e == "EEXIST" or e == "EBUSY", tostring(e))
       local o = H.iplink(name, "u0")
       assert.are.same({ 1500, 1000, "before" }, { o.mtu, o.txqlen, o.ifalias })
       -- a bridge cannot be the port of a bridge: taken up, then refused
@@ -451,8 +453,14 @@ describe("links", function()
       local a = assert(ns:link_add{ name = "pa0", kind = "veth", up = true,
                                     peer = { name = "pb0", up = true } })
       local ad = assert(a:addr_add("10.77.0.1/24"))
-      -- the creation (echoed), the peer's up, the address (echoed)
-      assert.are.equal(r0 + 3, ns.requests)
+      -- the creation (echoed), the peer's up, the address (echoed); a kernel
+      -- that echoes neither costs a read-back of each
+      local echo = H.kernel_echoes("link") and H.kernel_echoes("addr")
+      if not echo then
+        assert.is_true(ns.requests - r0 <= 6, ns.requests - r0)
+      else
+        assert.are.equal(r0 + 3, ns.requests)
+      end
       local o = H.iplinks(name)
       assert.is_true(has_flag(o.pa0, "UP"))
       assert.is_true(has_flag(o.pb0, "UP"))
@@ -467,7 +475,7 @@ describe("links", function()
       assert.is_true(a.up)
       assert.is_true(a.carrier)
       assert.are.equal("pa0", a.name)
-      assert.are.equal(r0 + 4, ns.requests)
+      if echo then assert.are.equal(r0 + 4, ns.requests) end
     end)
 
     it("the loop written with set{ up } on both ends sends 5", function()
@@ -477,7 +485,11 @@ describe("links", function()
       assert.are.equal(a, a:set{ up = true })
       assert(assert(ns:link("pb1")):set{ up = true })
       assert(a:addr_add("10.78.0.1/24"))
-      assert.are.equal(r0 + 5, ns.requests)
+      if H.kernel_echoes("link") and H.kernel_echoes("addr") then
+        assert.are.equal(r0 + 5, ns.requests)
+      else
+        assert.is_true(ns.requests - r0 <= 7, ns.requests - r0)
+      end
       local o = H.iplinks(name)
       assert.is_true(has_flag(o.pa1, "UP"))
       assert.is_true(has_flag(o.pb1, "UP"))
@@ -489,7 +501,9 @@ describe("links", function()
       local r0 = ns.requests
       local br = assert(ns:link_add{ name = "eb0", kind = "bridge", mtu = 1400,
                                      address = "02:00:00:00:01:0a", txqlen = 33 })
-      assert.are.equal(r0 + 1, ns.requests)
+      -- (a kernel that does not echo: the link is read back once)
+      local cost = H.kernel_echoes("link") and 1 or 2
+      assert.are.equal(r0 + cost, ns.requests)
       local o = H.iplink(name, "eb0")
       assert.are.equal(o.ifindex, br.index)
       assert.are.equal("bridge", br.kind)
@@ -497,7 +511,7 @@ describe("links", function()
       assert.are.equal(33, br.txqlen)
       assert.are.equal("02:00:00:00:01:0a", br.address)
       assert.is_false(br.up)
-      assert.are.equal(r0 + 1, ns.requests)   -- fields read from the echo
+      assert.are.equal(r0 + cost, ns.requests)   -- fields read from the echo
       -- the kernel echoes before it enslaves: master and alias are read after
       local v = assert(ns:link_add{ name = "ev0", kind = "veth", peer = "ev1",
                                     master = br, alias = "port one", up = true })
