@@ -538,8 +538,13 @@ static void lk_fresh(lua_State *L, int idx)
 		return;
 	idx = vn_absindex(L, idx);
 	b->stale = 0;
-	if ((ns = vn_box_ns_open(L, idx)))                  /* +1 */
+	if ((ns = vn_box_ns_open(L, idx))) {                /* +1 */
 		fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx);
+		/* inside a batch the kernel has not seen the queued change yet:
+		 * read it again after the batch too */
+		if (vn_deferred(ns))
+			b->stale = 1;
+	}
 	lua_pop(L, 1);
 }
 
@@ -1212,6 +1217,11 @@ static int m_set(lua_State *L)
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
 		return fail_ref(L, ns, "set", rtnl_link_get_name(orig), 2, what);
+	if (target && vn_deferred(ns))
+		/* the object could not follow a move that is only queued */
+		return luaL_error(L, "set: 'netns' cannot be queued in ns:batch (the "
+				  "link object cannot follow a queued move): move it "
+				  "outside the batch");
 	/* from here on nothing may raise */
 	if (rtnl_link_get_ifalias(chg)) {
 		/* put by hand, without the NUL libnl would add */
@@ -1250,6 +1260,7 @@ static int m_set(lua_State *L)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
 	}
 	if (vn_deferred(ns)) {
+		b->stale = 1;   /* read again once the batch has been sent */
 		lua_pushboolean(L, 1);
 		return 1;
 	}

@@ -288,6 +288,10 @@ static int m_pin(lua_State *L)
 	const char *name = name_arg(L, 2, "pin");
 	char path[sizeof NETNS_RUN_DIR + NAME_MAXLEN + 2];
 	int r;
+	if (vn_deferred(ns))
+		return luaL_error(L, "pin: cannot be used inside ns:batch (it is not a "
+				  "netlink request and cannot be queued): pin before or "
+				  "after the batch");
 	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
 	if ((r = pin_fd(ns->fd, path)) < 0)
 		return vn_fail(L, lua_pushfstring(L, "pin %s", name), -r, NULL);
