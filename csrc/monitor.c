@@ -143,6 +143,9 @@ static void read_opts(lua_State *L, int idx, vn_mon *m, lua_Integer *rcvbuf)
 		}
 	}
 	vn_opt_int(L, idx, fn, "rcvbuf", 1024, 1 << 30, rcvbuf);
+	if (lua_getmetatable(L, idx))
+		luaL_error(L, "%s: group names must be in a plain table (without a "
+			   "metatable: it is read raw)", fn);
 	n = (lua_Integer)lua_rawlen(L, idx);
 	for (i = 1; i <= n; i++) {
 		const struct mon_group *g;

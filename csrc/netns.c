@@ -1191,6 +1191,9 @@ static int m_exec(lua_State *L)
 	if (!lua_isnil(L, ENV) && !lua_istable(L, ENV))
 		return luaL_error(L, "exec: option 'env' must be a table, got %s",
 				  luaL_typename(L, ENV));
+	if (!lua_isnil(L, ENV) && lua_getmetatable(L, ENV))
+		return luaL_error(L, "exec: option 'env' must be a plain table (without a "
+				  "metatable: its keys are read raw)");
 	if (!lua_isnil(L, CAPTURE)) {
 		if (!lua_isboolean(L, CAPTURE))
 			return luaL_error(L, "exec: option 'capture' must be a boolean, got %s",

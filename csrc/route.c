@@ -951,6 +951,9 @@ static void parse_lock(lua_State *L, rt_req *q)
 	if (!lua_istable(L, -1))
 		luaL_error(L, "%s: option 'lock' must be a list of metric names ('mtu', "
 			   "'window', ...), got %s", q->fn, luaL_typename(L, -1));
+	if (lua_getmetatable(L, -1))
+		luaL_error(L, "%s: option 'lock' must be a plain table (without a "
+			   "metatable: its items are read raw)", q->fn);
 	n = lua_rawlen(L, -1);
 	for (i = 1; i <= n; i++) {
 		lua_rawgeti(L, -1, (int)i);

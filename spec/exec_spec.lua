@@ -329,6 +329,10 @@ describe("ns:exec", function()
       H.raises(function() ns:exec{ "true", env = { [""] = "x" } } end, "exec: env key '' is not a variable name")
       H.raises(function() ns:exec{ "true", env = { ["A=B"] = "x" } } end, "is not a variable name")
       H.raises(function() ns:exec{ "true", env = { [1] = "x" } } end, "env keys must be variable names")
+      -- a proxy's variables (from __index) would be dropped by the raw read
+      H.raises(function()
+        ns:exec{ "sh", "-c", "echo $ZZ", env = setmetatable({}, { __index = { ZZ = "1" } }) }
+      end, "exec: option 'env' must be a plain table")
       H.raises(function() ns:exec{ "true", cwd = string.rep("d", 5000) } end, "'cwd' is longer than")
       H.raises(function() ns:exec{ "true", capture = 1 } end, "'capture' must be a boolean")
       H.raises(function() ns:exec{ "true", clearenv = "yes" } end, "'clearenv' must be a boolean")

@@ -321,6 +321,12 @@ describe("ns:monitor", function()
     local proxy = setmetatable({ "link" }, { __index = function(_, k)
       if k == "rcvbuf" then return 2 ^ 40 end end })
     H.raises(function() return ns:monitor(proxy) end, "rcvbuf")
+    -- group names from __index would be missed by the raw read: refused,
+    -- not taken as "no groups" (every group)
+    H.raises(function() return ns:monitor(setmetatable({}, { __index = { "link" } })) end,
+      "monitor: group names must be in a plain table")
+    H.raises(function() return ns:monitor(setmetatable({ "link" }, {})) end,
+      "monitor: group names must be in a plain table")
     local mon = assert(ns:monitor{ "link" })
     for _, t in ipairs{ -1, 0 / 0, math.huge, -math.huge, 2 ^ 63, "1", true, {} } do
       H.raises(function() return mon:wait(t) end, "wait", "timeout")

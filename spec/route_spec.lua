@@ -1092,7 +1092,9 @@ describe("route metrics", function()
       hoplimit = { 256, -1 }, initcwnd = { 2^32 }, initrwnd = { -1 }, rto_min = { 2^32, "20ms" },
       features = { "ecn\0", "fast", -1, 2^32, {} }, quickack = { 1, "yes" },
       fastopen_no_cookie = { 0 }, congctl = { "", "abcdefghijklmnop", "re\0no", 5 },
-      lock = { "mtu", { "mtu", "speed" }, { 1 }, { "mtu\0" }, true },
+      lock = { "mtu", { "mtu", "speed" }, { 1 }, { "mtu\0" }, true,
+               -- items from __index would be missed by the raw read
+               setmetatable({}, { __index = { "mtu" } }) },
     }
     for k, vals in pairs(bad) do
       for _, v in ipairs(vals) do
@@ -1102,6 +1104,10 @@ describe("route metrics", function()
         end
       end
     end
+    H.raises(function()
+      return ns:route_add{ dst = "10.5.0.0/16", dev = "va",
+                           lock = setmetatable({}, { __index = { "mtu" } }) }
+    end, "route_add: option 'lock' must be a plain table")
     assert.are.same(before, snapshot(name))
     H.fails("EINVAL", ns:route_add{ dst = "10.5.0.0/16", dev = "va", congctl = "nosuchcc" })
     H.fails("EINVAL", ns:route_add{ dst = "10.5.0.0/16", dev = "va", features = 0x10000 })
