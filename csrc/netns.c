@@ -309,7 +309,7 @@ static int l_delete(lua_State *L)
 	if (lua_type(L, 1) == LUA_TUSERDATA) {
 		vn_ns *ns = (vn_ns *)luaL_checkudata(L, 1, VN_NETNS);
 		if (!*ns->name)
-			return luaL_argerror(L, 1, "namespace has no name under " NETNS_RUN_DIR);
+			return luaL_error(L, "netns.delete: namespace has no name under " NETNS_RUN_DIR);
 		lua_pushstring(L, ns->name);
 		lua_replace(L, 1);
 	}

@@ -53,6 +53,14 @@ describe("vnet.netns.new and ns:pin", function()
     assert.is_false(mounted(name))
   end)
 
+  it("netns.delete of an unpinned handle raises naming the function", function()
+    local ns = assert(vnet.netns.new())
+    local err = H.raises(function() vnet.netns.delete(ns) end,
+      "netns.delete: namespace has no name under /run/netns")
+    assert.is_nil(err:find("'?'", 1, true), err)
+    ns:close()
+  end)
+
   it("refuses a name that is taken and leaves the other namespace alone", function()
     local other, name = H.ns("taken")
     assert(other:link("lo"):set{ alias = "the first" })
