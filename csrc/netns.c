@@ -483,7 +483,7 @@ static int m_index(lua_State *L)
 	} else if (!strcmp(k, "path")) {
 		lua_pushstring(L, ns->path);
 	} else if (!strcmp(k, "id")) {
-		lua_pushnumber(L, (lua_Number)ns->ino);
+		lua_pushinteger(L, (lua_Integer)ns->ino);
 	} else if (!strcmp(k, "closed")) {
 		lua_pushboolean(L, ns->fd < 0);
 	} else if (!strcmp(k, "requests")) {
@@ -515,7 +515,7 @@ static int m_sysctl(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	size_t n;
 	const char *key = luaL_checklstring(L, 2, &n);
-	char path[512], buf[4096];
+	char path[512], buf[4096], num[32];
 	struct sysctl_open so;
 	size_t i, vlen = 0;
 	const char *val = NULL;
@@ -528,7 +528,13 @@ static int m_sysctl(lua_State *L)
 	if (!lua_isnoneornil(L, 3)) {
 		if (lua_type(L, 3) == LUA_TBOOLEAN)
 			val = lua_toboolean(L, 3) ? "1" : "0";
-		else if (lua_type(L, 3) == LUA_TNUMBER || lua_type(L, 3) == LUA_TSTRING)
+		else if (lua_type(L, 3) == LUA_TNUMBER && !lua_isinteger(L, 3) &&
+			 lua_tonumber(L, 3) > -9.2e18 && lua_tonumber(L, 3) < 9.2e18 &&
+			 (lua_Number)(long long)lua_tonumber(L, 3) == lua_tonumber(L, 3)) {
+			/* 1024.0: written as the kernel reads it, "1024" */
+			snprintf(num, sizeof num, "%lld", (long long)lua_tonumber(L, 3));
+			val = num;
+		} else if (lua_type(L, 3) == LUA_TNUMBER || lua_type(L, 3) == LUA_TSTRING)
 			val = lua_tolstring(L, 3, &vlen);
 		else
 			return luaL_argerror(L, 3, "sysctl value must be a string, number or boolean");

@@ -194,6 +194,16 @@ describe("vnet.netns", function()
       -- slash form and booleans
       assert.is_true(ns:sysctl("net/ipv6/conf/all/forwarding", true))
       assert.are.equal("1", ns:sysctl("net.ipv6.conf.all.forwarding"))
+      -- the id (nsfs inode) is an integer, printed without ".0"
+      assert.is_nil(tostring(ns.id):find(".", 1, true), tostring(ns.id))
+      if math.type then assert.are.equal("integer", math.type(ns.id)) end
+      -- an integral float is written as an integer (the kernel refuses "1024.0")
+      assert.is_true(ns:sysctl("net.ipv4.tcp_min_snd_mss", 1024.0))
+      assert.are.equal("1024", ns:sysctl("net.ipv4.tcp_min_snd_mss"))
+      assert.is_true(ns:sysctl("net.ipv4.ip_forward", 0.0))
+      assert.are.equal("0", ns:sysctl("net.ipv4.ip_forward"))
+      H.fails("EINVAL", ns:sysctl("net.ipv4.ip_forward", 0.5))
+      H.fails("EINVAL", ns:sysctl("net.ipv4.ip_forward", 0 / 0))
       -- the caller's namespace is untouched
       local cur = vnet.netns.current()
       assert.are.equal(io.open("/proc/sys/net/ipv6/conf/all/forwarding"):read("*l"),
