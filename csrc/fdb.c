@@ -364,6 +364,8 @@ struct fdb_filter {
 	int vlan;                 /* 0: any */
 	const fdb_req *want;      /* reading back: the entry a request made */
 	int strict;               /* ... and of the kind it asked for */
+	int loose;                /* ... without its dst and vni (a device
+				   * that keeps none, e.g. a bridge port) */
 };
 
 static int keep_fdb(const struct nlmsghdr *h, void *arg)
@@ -386,11 +388,14 @@ static int keep_fdb(const struct nlmsghdr *h, void *arg)
 	if (q->has_vlan != (v.a[NDA_VLAN] != NULL) ||
 	    (q->has_vlan && vn_rta_u16(v.a[NDA_VLAN]) != q->vlan))
 		return 0;
+	if (f->loose)
+		goto kind;
 	if (q->dst.len && (!v.a[NDA_DST] || RTA_PAYLOAD(v.a[NDA_DST]) != (unsigned)q->dst.len ||
 			   memcmp(RTA_DATA(v.a[NDA_DST]), q->dst.b, (size_t)q->dst.len)))
 		return 0;
 	if (q->has_vni && v.a[NDA_VNI] && vn_rta_u32(v.a[NDA_VNI]) != q->vni)
 		return 0;
+kind:
 	if (f->strict) {
 		/* the bridge's entries carry NDA_MASTER and no NTF_SELF */
 		if (q->flags & NTF_MASTER)
@@ -428,10 +433,13 @@ static void read_back(lua_State *L, vn_ns *ns, const fdb_req *q)
 	size_t len;
 	vn_list *l = vn_list_new(L);
 	int pass;
-	for (pass = 0; pass < 2 && !p; pass++) {
+	/* the exact entry first; then, as the kernel may keep it without the
+	 * dst or vni asked for (a bridge port, a veth), without them */
+	for (pass = 0; pass < 4 && !p; pass++) {
 		f.vlan = 0;
 		f.want = q;
-		f.strict = pass == 0;
+		f.strict = !(pass & 1);
+		f.loose = pass >= 2;
 		vn_list_free(l);
 		if (fdb_dump(ns, q->ifindex, 0, &f, l) == 0)
 			p = vn_list_first(l, &len);

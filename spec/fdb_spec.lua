@@ -87,6 +87,20 @@ describe("bridge fdb", function()
       assert.are.equal("static", t.state)
     end)
 
+    it("returns the entry the kernel keeps when it drops the dst (a veth, a bridge)", function()
+      local ns, name, br, v1 = setup("fdbdst")
+      local e = ns:fdb_add{ dev = "v1", lladdr = MAC, dst = "10.0.0.1" }
+      assert.is_not_true(e == true)
+      assert.are.equal(1, #oracle(name, "v1", MAC, false))
+      assert.are.equal(MAC, e.lladdr)
+      assert.are.equal(v1.index, e.dev)
+      assert.is_nil(e.dst)
+      local b = ns:fdb_add{ dev = br, lladdr = "02:00:00:00:00:09", dst = "10.0.0.1" }
+      assert.is_not_true(b == true)
+      assert.are.equal("02:00:00:00:00:09", b.lladdr)
+      assert.are.equal(br.index, b.dev)
+    end)
+
     it("adds the device's own entry (self, the default) and permanent, dynamic ones", function()
       local ns, name = setup("fdbself")
       local e = assert(ns:fdb_add{ dev = "v1", lladdr = MAC })
