@@ -677,6 +677,11 @@ static int m_tostring(lua_State *L)
 				add_word(L, &buf, "idle_timer");
 			else
 				lua_pop(L, 1);
+			f_unbalanced_timer(L, b);
+			if (!lua_isnil(L, -1))
+				add_word(L, &buf, "unbalanced_timer");
+			else
+				lua_pop(L, 1);
 		}
 	}
 	if (v.a[NHA_GATEWAY]) {

@@ -112,6 +112,13 @@ describe("nexthops", function()
       assert.are.equal(8, g.buckets)
       assert.are.equal(10, g.idle_timer)
       assert.matches("type resilient buckets 8 idle_timer 10", tostring(g), 1, true)
+      -- as ip prints it: the unbalanced timer too
+      local _, txt = H.sh("ip -n " .. name .. " nexthop show id 12")
+      assert.truthy(txt:find("idle_timer 10 unbalanced_timer 0", 1, true), txt)
+      assert.matches("type resilient buckets 8 idle_timer 10 unbalanced_timer 0$", tostring(g))
+      local u = assert(ns:nexthop_add{ id = 13, group = { 1, 2 }, group_type = "resilient",
+                                       buckets = 8, idle_timer = 10, unbalanced_timer = 20 })
+      assert.matches("idle_timer 10 unbalanced_timer 20$", tostring(u))
     end)
 
     it("adds fdb nexthops (a gateway, no device) and an fdb group", function()
