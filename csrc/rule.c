@@ -476,9 +476,12 @@ struct rule_filter {
 };
 
 /* Reads an 8-bit option given as a number 0-255 or a name (byname gives
- * its number, or -1) into *out; returns whether it was given. */
+ * its number, or -1) into *out; returns whether it was given. what names
+ * the expected value ("an rt_dsfield name"), noun an unknown one
+ * ("rt_dsfield name"). */
 static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
-		  long (*byname)(const char *), const char *what, int *out)
+		  long (*byname)(const char *), const char *what, const char *noun,
+		  int *out)
 {
 	lua_Integer v = -1;
 	size_t n;
@@ -499,7 +502,7 @@ static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
 		if (strlen(s) == n)
 			v = (lua_Integer)byname(s);
 		if (v < 0 || v > 255)
-			luaL_error(L, "%s: option '%s': unknown %s '%s'", fn, key, what, s);
+			luaL_error(L, "%s: option '%s': unknown %s '%s'", fn, key, noun, s);
 		break;
 	default:
 		luaL_error(L, "%s: option '%s' must be %s or a number 0-255, got %s", fn, key,
@@ -513,8 +516,10 @@ static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
 /* option tos, or its other name dsfield (as ip has both) */
 static int opt_tos(lua_State *L, int idx, const char *fn, int *out)
 {
-	int t = opt_u8(L, idx, fn, "tos", dsfield_byname, "an rt_dsfield name", out);
-	int d = opt_u8(L, idx, fn, "dsfield", dsfield_byname, "an rt_dsfield name", out);
+	int t = opt_u8(L, idx, fn, "tos", dsfield_byname, "an rt_dsfield name",
+			"rt_dsfield name", out);
+	int d = opt_u8(L, idx, fn, "dsfield", dsfield_byname, "an rt_dsfield name",
+			"rt_dsfield name", out);
 	if (t && d)
 		luaL_error(L, "%s: give either 'tos' or 'dsfield' (the same field), not both", fn);
 	return t || d;
@@ -523,7 +528,7 @@ static int opt_tos(lua_State *L, int idx, const char *fn, int *out)
 static int opt_ipproto(lua_State *L, int idx, const char *fn, int *out)
 {
 	return opt_u8(L, idx, fn, "ipproto", ipproto_byname,
-		      "an IP protocol name ('tcp', 'udp', 'icmp'...)", out);
+		      "an IP protocol name ('tcp', 'udp', 'icmp'...)", "IP protocol", out);
 }
 
 /* "from-to" or "n" (decimal, at most 10 digits each) into v */
@@ -1103,7 +1108,20 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-/* __tostring: "vnet.rule: 100: from 192.168.1.10/32 lookup 1" like ip rule */
+/* from/to as ip rule prints them: a full-length prefix (/32, /128)
+ * without its length */
+static void push_side_ip(lua_State *L, const ru_view *v, int type, unsigned plen)
+{
+	const struct nlattr *a = v->a[type];
+	unsigned full = v->h->family == AF_INET6 ? 128 : 32;
+	if (plen && a)
+		vn_push_ip(L, v->h->family, nla_data(a), (size_t)nla_len(a),
+			   plen == full ? -1 : (int)plen);
+	else
+		lua_pushnil(L);
+}
+
+/* __tostring: "vnet.rule: 100: from 192.168.1.10 lookup 1" like ip rule */
 static int m_tostring(lua_State *L)
 {
 	ru_box *b = (ru_box *)luaL_checkudata(L, 1, VN_RULE);
@@ -1126,7 +1144,7 @@ static int m_tostring(lua_State *L)
 	if (k.invert)
 		luaL_addstring(&buf, " not");
 	luaL_addstring(&buf, " from ");
-	push_side(L, &v, FRA_SRC, k.src_len);
+	push_side_ip(L, &v, FRA_SRC, k.src_len);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushliteral(L, "all");
@@ -1134,7 +1152,7 @@ static int m_tostring(lua_State *L)
 	luaL_addvalue(&buf);
 	if (k.dst_len && v.a[FRA_DST]) {
 		luaL_addstring(&buf, " to ");
-		push_side(L, &v, FRA_DST, k.dst_len);
+		push_side_ip(L, &v, FRA_DST, k.dst_len);
 		luaL_addvalue(&buf);
 	}
 	if (k.tos) {

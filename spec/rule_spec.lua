@@ -63,7 +63,19 @@ describe("rules", function()
       assert.is_nil(r.to)
       assert.is_nil(r.fwmark)
       assert.are.equal(ns, r:ns())
-      assert.are.equal("vnet.rule: 100: from 192.168.1.10/32 lookup 1", tostring(r))
+      -- as ip prints it: a full-length prefix without its length
+      assert.are.equal("vnet.rule: 100: from 192.168.1.10 lookup 1", tostring(r))
+      local _, txt = H.sh("ip -n " .. name .. " rule show pref 100")
+      assert.are.equal("100:\tfrom 192.168.1.10 lookup 1", (txt:gsub("%s+$", "")))
+      local t = assert(ns:rule_add{ from = "10.0.0.0/8", to = "10.9.9.9/32", table = 1,
+                                    priority = 101 })
+      assert.are.equal("10.9.9.9/32", t.to)
+      assert.are.equal("vnet.rule: 101: from 10.0.0.0/8 to 10.9.9.9 lookup 1", tostring(t))
+      local six = assert(ns:rule_add{ from = "2001:db8::1/128", to = "2001:db8::/32", table = 1,
+                                      priority = 102 })
+      assert.are.equal("vnet.rule: 102: from 2001:db8::1 to 2001:db8::/32 lookup 1", tostring(six))
+      _, txt = H.sh("ip -n " .. name .. " -6 rule show pref 102")
+      assert.are.equal("102:\tfrom 2001:db8::1 to 2001:db8::/32 lookup 1", (txt:gsub("%s+$", "")))
     end)
 
     it("adds rules with every action", function()
@@ -250,6 +262,12 @@ describe("rules", function()
       { "oif wrong type", "rule_add", { oif = 3, table = 1 }, "'oif'" },
       { "invert not boolean", "rule_add", { invert = 1, table = 1 }, "'invert'" },
       { "del, unknown key", "rule_del", { prio = 5 }, "unknown option 'prio'" },
+      { "unknown tos name", "rule_add", { tos = "nope", table = 1 },
+        "option 'tos': unknown rt_dsfield name 'nope'" },
+      { "unknown dsfield name", "rule_add", { dsfield = "nope", table = 1 },
+        "option 'dsfield': unknown rt_dsfield name 'nope'" },
+      { "unknown ipproto", "rule_add", { ipproto = "nope", table = 1 },
+        "option 'ipproto': unknown IP protocol 'nope'" },
       { "rules, unknown key", "rules", { famliy = "inet" }, "unknown option 'famliy'" },
       { "rules, bad family", "rules", { family = "ipx" }, "'family'" },
     }
