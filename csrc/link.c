@@ -31,7 +31,8 @@ typedef struct lk_box {
 	struct nl_object *o;      /* the rtnl_link made from m, or NULL */
 	unsigned char *m;         /* in[] or malloc'd (refreshed); NULL once released */
 	uint32_t len;             /* bytes in m */
-	uint32_t stale;           /* changed since read: re-read before a field */
+	uint32_t stale;           /* changed since read: re-read before a field
+				   * (2: by a change queued in a batch) */
 	uint32_t at[S_N];         /* offset in m of each attribute read, 0: absent */
 	unsigned char in[];       /* the message the box was made with */
 } lk_box;
@@ -537,14 +538,16 @@ static void lk_fresh(lua_State *L, int idx)
 	if (!b || !b->m || !b->stale)
 		return;
 	idx = vn_absindex(L, idx);
-	b->stale = 0;
-	if ((ns = vn_box_ns_open(L, idx))) {                /* +1 */
-		fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx);
-		/* inside a batch the kernel has not seen the queued change yet:
-		 * read it again after the batch too */
-		if (vn_deferred(ns))
-			b->stale = 1;
+	if ((ns = vn_box_ns_open(L, idx)) && b->stale == 2 && vn_deferred(ns)) {
+		/* a change queued in the batch still under way: the kernel has
+		 * not seen it, the values held are still its own; read again
+		 * once the batch has been sent */
+		lua_pop(L, 1);
+		return;
 	}
+	b->stale = 0;
+	if (ns)                                             /* +1 */
+		fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx);
 	lua_pop(L, 1);
 }
 
@@ -1260,7 +1263,7 @@ static int m_set(lua_State *L)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
 	}
 	if (vn_deferred(ns)) {
-		b->stale = 1;   /* read again once the batch has been sent */
+		b->stale = 2;   /* queued: read again once the batch has been sent */
 		lua_pushboolean(L, 1);
 		return 1;
 	}
