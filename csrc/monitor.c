@@ -70,23 +70,6 @@ typedef struct vn_mon {
 	uint64_t gmask;               /* the groups joined (bit g-1), for tostring */
 } vn_mon;
 
-/* ---- the namespace handle, kept in the user value (vn_box_new) ------- */
-/* Pushes the handle of the monitor at idx (open or not). */
-static void mon_getns(lua_State *L, int idx)
-{
-#if LUA_VERSION_NUM == 501
-	lua_getfenv(L, idx);
-	if (lua_istable(L, -1)) {
-		lua_rawgeti(L, -1, 1);
-		lua_remove(L, -2);
-	}
-#elif LUA_VERSION_NUM < 504
-	lua_getuservalue(L, idx);
-#else
-	lua_getiuservalue(L, idx, 1);
-#endif
-}
-
 static void mon_release(vn_mon *m)
 {
 	if (m->live) {
@@ -359,7 +342,7 @@ static int next_event(lua_State *L, vn_mon *m, int midx, const char *fn)
 			lua_setfield(L, -2, "type");
 			lua_pushstring(L, kind_names[k]);
 			lua_setfield(L, -2, "kind");
-			mon_getns(L, midx);
+			(void)vn_box_ns_open(L, midx);  /* the handle, open or not */
 			if ((r = push_object(L, k, h, -1)) != 0) {
 				lua_settop(L, top);
 				if (r < 0)
