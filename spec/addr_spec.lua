@@ -20,11 +20,7 @@ local function find(infos, lcl)
   end
 end
 
-local function collect(iter)
-  local t = {}
-  for a in iter do t[#t + 1] = a end
-  return t
-end
+local collect = H.collect
 
 local FOREVER = 4294967295
 

@@ -1,18 +1,6 @@
 local H = require "spec.helper"
-local json = require "dkjson"
 
--- `bridge -j [-n ns] args...` decoded (the oracle of this spec).
-local function bridge(ns, ...)
-  local q = {}
-  for i, a in ipairs({ ... }) do q[i] = H.quote(a) end
-  local cmd = "bridge -j " .. (ns and ("-n " .. H.quote(ns) .. " ") or "") .. table.concat(q, " ")
-  local ok, out = H.sh(cmd)
-  if not ok then error("`" .. cmd .. "` failed: " .. out, 2) end
-  if out:match("^%s*$") then return {} end
-  local v, _, err = json.decode(out, 1, json.null)
-  if err then error("`" .. cmd .. "`: bad JSON: " .. err .. "\n" .. out, 2) end
-  return v
-end
+local bridge = H.bridge   -- `bridge -j`: the oracle of this spec
 
 -- `bridge fdb show dev DEV` entries for mac (of the bridge when master is
 -- true, the device's own when false, any when nil)
@@ -53,11 +41,7 @@ local function setup(tag, bropts)
   return ns, name, br, assert(ns:link("v1"))
 end
 
-local function collect(iter)
-  local t = {}
-  for e in iter do t[#t + 1] = e end
-  return t
-end
+local collect = H.collect
 
 local MAC = "02:00:00:00:00:01"
 

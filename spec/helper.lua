@@ -112,20 +112,50 @@ local function decode_all(s, what)
   return vals
 end
 
---- Runs `ip -j -d [-n ns] args...` and decodes its JSON. Raises on failure.
--- args may be strings or one table; pass ns = nil for the caller's namespace.
-function H.ip(ns, ...)
-  local args = { ... }
+-- Runs `TOOL -j [-n ns] args...` and decodes its JSON; raises on failure.
+local function tool_json(tool, ns, args)
   if type(args[1]) == "table" then args = args[1] end
   local q = {}
   for i, a in ipairs(args) do q[i] = H.quote(a) end
-  local cmd = "ip -j -d " .. (ns and ("-n " .. H.quote(ns) .. " ") or "") .. table.concat(q, " ")
+  local cmd = tool .. " -j " .. (ns and ("-n " .. H.quote(ns) .. " ") or "") .. table.concat(q, " ")
   local ok, out = H.sh(cmd)
-  if not ok then error("`" .. cmd .. "` failed: " .. out, 2) end
+  if not ok then error("`" .. cmd .. "` failed: " .. out, 3) end
   if out:match("^%s*$") then return {} end
   local v, _, err = json.decode(out, 1, json.null)
-  if err then error("`" .. cmd .. "`: bad JSON: " .. err .. "\n" .. out, 2) end
+  if err then error("`" .. cmd .. "`: bad JSON: " .. err .. "\n" .. out, 3) end
   return v
+end
+
+--- Runs `ip -j -d [-n ns] args...` and decodes its JSON. Raises on failure.
+-- args may be strings or one table; pass ns = nil for the caller's namespace.
+function H.ip(ns, ...)
+  return tool_json("ip -d", ns, { ... })
+end
+
+--- The same with `bridge -j [-n ns] args...`.
+function H.bridge(ns, ...)
+  return tool_json("bridge", ns, { ... })
+end
+
+--- A fresh namespace (see H.ns) holding veth va/vb, up, with 10.0.0.1/24 and
+-- 2001:db8:a::1/64 on va, 10.0.1.1/24 and 2001:db8:b::1/64 on vb (no DAD,
+-- no link-local addresses): the network of the route specs. -> ns, name
+function H.two_subnets(tag)
+  local ns, name = H.ns(tag)
+  H.ipdo_batch(name, {
+    "link add va type veth peer name vb", "link set va addrgenmode none",
+    "link set vb addrgenmode none", "link set lo up", "link set va up", "link set vb up",
+    "addr add 10.0.0.1/24 dev va", "addr add 10.0.1.1/24 dev vb",
+    "addr add 2001:db8:a::1/64 dev va nodad", "addr add 2001:db8:b::1/64 dev vb nodad",
+  })
+  return ns, name
+end
+
+--- The values an iterator gives, as a list.
+function H.collect(iter)
+  local t = {}
+  for v in iter do t[#t + 1] = v end
+  return t
 end
 
 -- " <<'VNET_EOF'" and the lines: feeds them to a command's stdin (put any

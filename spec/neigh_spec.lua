@@ -20,11 +20,7 @@ local function find(list, dst)
   end
 end
 
-local function collect(iter)
-  local t = {}
-  for n in iter do t[#t + 1] = n end
-  return t
-end
+local collect = H.collect
 
 describe("neighbours", function()
   after_each(H.cleanup)

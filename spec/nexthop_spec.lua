@@ -19,11 +19,7 @@ local function oracle(name)
   return t
 end
 
-local function collect(iter)
-  local t = {}
-  for n in iter do t[#t + 1] = n end
-  return t
-end
+local collect = H.collect
 
 local function ids(list)
   local t = {}

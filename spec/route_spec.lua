@@ -4,23 +4,7 @@ local unpack = table.unpack or unpack
 -- A namespace with a veth pair va <-> vb, both up, with IPv4 and IPv6
 -- subnets on each end: 10.0.0.1/24 and 2001:db8:a::1/64 on va,
 -- 10.0.1.1/24 and 2001:db8:b::1/64 on vb.
-local function net(tag)
-  local ns, name = H.ns(tag)
-  local ok, out = H.sh("printf '%s' '" .. [[
-link add va type veth peer name vb
-link set va addrgenmode none
-link set vb addrgenmode none
-link set lo up
-link set va up
-link set vb up
-addr add 10.0.0.1/24 dev va
-addr add 10.0.1.1/24 dev vb
-addr add 2001:db8:a::1/64 dev va nodad
-addr add 2001:db8:b::1/64 dev vb nodad
-]] .. "' | ip -n " .. H.quote(name) .. " -batch -")
-  assert(ok, out)
-  return ns, name
-end
+local net = H.two_subnets
 
 local function ifindex(name, dev) return H.iplink(name, dev).ifindex end
 
