@@ -14,6 +14,7 @@
 #include <netlink/route/link.h>
 
 #include "link.h"
+#include "msg.h"
 
 #define VN_NEIGH "vnet.neigh"
 #define N_(o) ((struct rtnl_neigh *)(o))
@@ -80,11 +81,16 @@ static void f_router(lua_State *L, void *o)
 {
 	lua_pushboolean(L, (rtnl_neigh_get_flags(N_(o)) & NTF_ROUTER) != 0);
 }
+/* a proxy entry (`ip neigh add proxy ADDR dev X`): answered for, no lladdr */
+static void f_proxy(lua_State *L, void *o)
+{
+	lua_pushboolean(L, (rtnl_neigh_get_flags(N_(o)) & NTF_PROXY) != 0);
+}
 
 static const vn_field neigh_fields[] = {
 	{ "dst", f_dst }, { "lladdr", f_lladdr }, { "dev", f_dev },
 	{ "state", f_state }, { "family", f_family }, { "router", f_router },
-	{ NULL, NULL }
+	{ "proxy", f_proxy }, { NULL, NULL }
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -104,6 +110,7 @@ struct neigh_filter {
 	int family;              /* AF_UNSPEC: inet and inet6 */
 	int state;               /* -1: any */
 	struct nl_addr *dst;     /* NULL: any */
+	int proxy;               /* 1: the proxy entries (only those) */
 };
 
 static int keep_neigh(struct nl_object *o, void *arg)
@@ -120,7 +127,7 @@ static int keep_neigh(struct nl_object *o, void *arg)
 		return 0;
 	if (f->dst && !vn_addr_same(f->dst, rtnl_neigh_get_dst(n)))
 		return 0;
-	return 1;
+	return !(rtnl_neigh_get_flags(n) & NTF_PROXY) == !f->proxy;
 }
 
 static int dump_neighs(vn_ns *ns, struct neigh_filter *f, vn_list *l)
@@ -131,6 +138,8 @@ static int dump_neighs(vn_ns *ns, struct neigh_filter *f, vn_list *l)
 	l->arg = f;
 	memset(&ndm, 0, sizeof ndm);
 	ndm.ndm_family = (unsigned char)f->family;
+	/* the kernel dumps the proxy entries instead of the others */
+	ndm.ndm_flags = f->proxy ? NTF_PROXY : 0;
 	return vn_dump_req(ns, RTM_GETNEIGH, &ndm, sizeof ndm, l);
 }
 
@@ -204,14 +213,15 @@ static int parse_ident(lua_State *L, int idx, vn_ns *ns, struct rtnl_neigh *n,
 /* ---- add / replace / delete ------------------------------------------------- */
 static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 {
-	static const char *const keys[] = { "dst", "lladdr", "dev", "state", "router", NULL };
+	static const char *const keys[] = { "dst", "lladdr", "dev", "state", "router",
+					    "proxy", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rtnl_neigh *n, *got;
 	struct nl_msg *msg = NULL;
 	struct neigh_filter f;
 	const char *s;
 	char lladdr[128];
-	int state = NUD_PERMANENT, router = 0, ifindex, r, what, boxidx;
+	int state = NUD_PERMANENT, router = 0, proxy = 0, ifindex, r, what, boxidx;
 	vn_list l;
 
 	vn_opts_check(L, 2, fn, keys);
@@ -220,6 +230,14 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	lua_settop(L, 2);
 	n = push_new_neigh(L, 1, fn);                       /* 3 */
 	boxidx = lua_gettop(L);
+	vn_opt_bool(L, 2, fn, "proxy", &proxy);
+	if (proxy) {
+		/* the kernel answers for the address with the device's own */
+		lua_getfield(L, 2, "lladdr");
+		if (!lua_isnil(L, -1))
+			return luaL_error(L, "%s: a proxy entry takes no 'lladdr'", fn);
+		lua_pop(L, 1);
+	}
 	if ((s = vn_opt_str(L, 2, fn, "lladdr", lladdr, sizeof lladdr))) {
 		unsigned char b[32];
 		size_t len = check_lladdr(L, s, fn, b);
@@ -233,6 +251,8 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	rtnl_neigh_set_state(n, state);
 	if (vn_opt_bool(L, 2, fn, "router", &router) && router)
 		rtnl_neigh_set_flags(n, NTF_ROUTER);
+	if (proxy)
+		rtnl_neigh_set_flags(n, NTF_PROXY);
 	ifindex = parse_ident(L, 2, ns, n, fn);
 	what = lua_gettop(L);
 	if (ifindex < 0)
@@ -251,6 +271,7 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	f.family = nl_addr_get_family(rtnl_neigh_get_dst(n));
 	f.state = -1;
 	f.dst = rtnl_neigh_get_dst(n);
+	f.proxy = proxy;
 	if (dump_neighs(ns, &f, &l) < 0)
 		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
 							 lua_tostring(L, what)));
@@ -294,16 +315,18 @@ static int neigh_remove(lua_State *L, vn_ns *ns, struct rtnl_neigh *n)
 /* ns:neigh_del{ dst =, dev = } -> true | nil, msg, errname */
 static int ns_neigh_del(lua_State *L)
 {
-	static const char *const keys[] = { "dst", "dev", NULL };
+	static const char *const keys[] = { "dst", "dev", "proxy", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rtnl_neigh *n;
-	int ifindex;
+	int ifindex, proxy = 0;
 	vn_opts_check(L, 2, "neigh_del", keys);
 	if (lua_rawlen(L, 2) > 0)
 		return luaL_error(L, "neigh_del: options must be named (e.g. dst = ...), "
 				  "not positional");
 	lua_settop(L, 2);
 	n = push_new_neigh(L, 1, "neigh_del");
+	if (vn_opt_bool(L, 2, "neigh_del", "proxy", &proxy) && proxy)
+		rtnl_neigh_set_flags(n, NTF_PROXY);
 	ifindex = parse_ident(L, 2, ns, n, "neigh_del");
 	if (ifindex < 0)
 		return vn_fail(L, lua_tostring(L, -1), ENODEV, NULL);
@@ -317,6 +340,8 @@ static int m_delete(lua_State *L)
 	vn_ns *ns = vn_box_ns(L, 1);                        /* 2 */
 	n = push_new_neigh(L, 2, "delete");                 /* 3 */
 	rtnl_neigh_set_ifindex(n, rtnl_neigh_get_ifindex(o));
+	if (rtnl_neigh_get_flags(o) & NTF_PROXY)
+		rtnl_neigh_set_flags(n, NTF_PROXY);
 	if (rtnl_neigh_get_dst(o))
 		rtnl_neigh_set_dst(n, rtnl_neigh_get_dst(o));
 	f_dst(L, (struct nl_object *)o);
@@ -325,10 +350,61 @@ static int m_delete(lua_State *L)
 	return neigh_remove(L, ns, n);
 }
 
+/* ns:neigh{ dst =, dev =, proxy = } -> neigh | nil, msg, errname: one
+ * entry asked of the kernel (RTM_GETNEIGH, `ip neigh get ADDR dev X`), not
+ * a dump; ENOENT when there is none (and the kernel's "Neighbour entry not
+ * found"), ENODEV when there is no such device. */
+static int ns_neigh(lua_State *L)
+{
+	static const char *const keys[] = { "dst", "dev", "proxy", NULL };
+	vn_ns *ns = vn_checkns(L, 1);
+	struct {
+		struct nlmsghdr h;
+		unsigned char room[NLMSG_ALIGN(sizeof(struct ndmsg)) + RTA_SPACE(16)];
+	} req;
+	struct ndmsg *ndm;
+	struct nl_addr *dst;
+	struct rtnl_neigh *n;
+	vn_list *l;
+	int ifindex, proxy = 0, what;
+
+	vn_opts_check(L, 2, "neigh", keys);
+	if (lua_rawlen(L, 2) > 0)
+		return luaL_error(L, "neigh: options must be named (e.g. dst = ...), "
+				  "not positional");
+	lua_settop(L, 2);
+	vn_opt_bool(L, 2, "neigh", "proxy", &proxy);
+	/* the options are read into a scratch neigh (owned by its box) */
+	n = push_new_neigh(L, 1, "neigh");                  /* 3 */
+	ifindex = parse_ident(L, 2, ns, n, "neigh");        /* 4: description */
+	what = lua_gettop(L);
+	if (ifindex < 0)
+		return vn_fail(L, lua_tostring(L, what), ENODEV, NULL);
+	dst = rtnl_neigh_get_dst(n);
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof *ndm);
+	req.h.nlmsg_type = RTM_GETNEIGH;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	ndm = (struct ndmsg *)NLMSG_DATA(&req.h);
+	ndm->ndm_family = (unsigned char)nl_addr_get_family(dst);
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_flags = proxy ? NTF_PROXY : 0;
+	vn_rta_put(&req.h, NDA_DST, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst));
+	l = vn_list_new(L);                                 /* what + 1 */
+	if (vn_request(ns, &req.h, 0, l) < 0) {
+		vn_list_free(l);
+		return vn_nsfail(L, ns, lua_tostring(L, what));
+	}
+	vn_box_replace(L, 3, VN_NEIGH, l->v[0]);
+	vn_list_drop(L, l);
+	lua_settop(L, 3);
+	return 1;
+}
+
 /* ns:neighs([{ dev =, family =, state = }]) -> iterator over neigh objects */
 static int ns_neighs(lua_State *L)
 {
-	static const char *const keys[] = { "dev", "family", "state", NULL };
+	static const char *const keys[] = { "dev", "family", "state", "proxy", NULL };
 	vn_ns *ns = vn_checkns(L, 1);
 	struct neigh_filter f;
 	vn_list *l;
@@ -336,12 +412,14 @@ static int ns_neighs(lua_State *L)
 	f.family = AF_UNSPEC;
 	f.state = -1;
 	f.dst = NULL;
+	f.proxy = 0;
 	if (!lua_isnoneornil(L, 2)) {
 		vn_opts_check(L, 2, "neighs", keys);
 		vn_opt_family(L, 2, "neighs", "family", &f.family);
 		if (f.family != AF_UNSPEC && f.family != AF_INET && f.family != AF_INET6)
 			return luaL_error(L, "neighs: option 'family' must be 'inet' or 'inet6'");
 		opt_state(L, 2, "neighs", &f.state);
+		vn_opt_bool(L, 2, "neighs", "proxy", &f.proxy);
 		f.ifindex = vn_opt_ifindex(L, 2, ns, "neighs", "dev");
 		if (f.ifindex < 0) {
 			lua_getfield(L, 2, "dev");
@@ -367,7 +445,10 @@ static int m_tostring(lua_State *L)
 	}
 	f_dst(L, b->o);
 	f_lladdr(L, b->o);
-	f_state(L, b->o);
+	if (rtnl_neigh_get_flags(N_(b->o)) & NTF_PROXY)
+		lua_pushliteral(L, "proxy");
+	else
+		f_state(L, b->o);
 	lua_pushfstring(L, "vnet.neigh: %s%s%s dev %d %s",
 			lua_isnil(L, -3) ? "?" : lua_tostring(L, -3),
 			lua_isnil(L, -2) ? "" : " lladdr ",
@@ -385,16 +466,415 @@ static const vn_type neigh_type = {
 	.name = VN_NEIGH, .methods = neigh_methods, .fields = neigh_fields, .tostring = m_tostring
 };
 
+
+/* ---- neighbour tables' settings (`ip ntable`) ----------------------------- */
+/* A vnet.ntable is a message box (vn_msgbox) holding one RTM_NEWNEIGHTBL
+ * as the kernel sent it: a table's own settings (thresholds, gc interval,
+ * the defaults of its parameters) or one device's parameters. */
+#define VN_NTABLE "vnet.ntable"
+
+/* the settings, by the names `ip -j ntable` gives them */
+enum { P_U32, P_MS };
+typedef struct nt_param {
+	const char *name;
+	int type, kind;      /* NDTPA_*, or NDTA_* for the table's own */
+	int own;             /* 1: NDTA_* of the table, 0: NDTPA_* in NDTA_PARMS */
+	int rw;              /* 1: ntable_change sets it */
+} nt_param;
+static const nt_param nt_params[] = {
+	{ "thresh1", NDTA_THRESH1, P_U32, 1, 1 },
+	{ "thresh2", NDTA_THRESH2, P_U32, 1, 1 },
+	{ "thresh3", NDTA_THRESH3, P_U32, 1, 1 },
+	{ "gc_interval", NDTA_GC_INTERVAL, P_MS, 1, 1 },
+	{ "refcnt", NDTPA_REFCNT, P_U32, 0, 0 },
+	{ "reachable", NDTPA_REACHABLE_TIME, P_MS, 0, 0 },
+	{ "base_reachable", NDTPA_BASE_REACHABLE_TIME, P_MS, 0, 1 },
+	{ "retrans", NDTPA_RETRANS_TIME, P_MS, 0, 1 },
+	{ "gc_stale", NDTPA_GC_STALETIME, P_MS, 0, 1 },
+	{ "delay_probe", NDTPA_DELAY_PROBE_TIME, P_MS, 0, 1 },
+	{ "queue", NDTPA_QUEUE_LEN, P_U32, 0, 1 },
+	{ "app_probes", NDTPA_APP_PROBES, P_U32, 0, 1 },
+	{ "ucast_probes", NDTPA_UCAST_PROBES, P_U32, 0, 1 },
+	{ "mcast_probes", NDTPA_MCAST_PROBES, P_U32, 0, 1 },
+	{ "anycast_delay", NDTPA_ANYCAST_DELAY, P_MS, 0, 1 },
+	{ "proxy_delay", NDTPA_PROXY_DELAY, P_MS, 0, 1 },
+	{ "proxy_queue", NDTPA_PROXY_QLEN, P_U32, 0, 1 },
+	{ "locktime", NDTPA_LOCKTIME, P_MS, 0, 1 },
+};
+#define NPARAMS ((int)(sizeof nt_params / sizeof *nt_params))
+
+typedef struct nt_view {
+	const struct ndtmsg *h;
+	const struct rtattr *a[NDTA_MAX + 1];
+	const struct rtattr *p[NDTPA_MAX + 1];
+} nt_view;
+
+static void nt_parse(nt_view *v, const void *m, size_t len)
+{
+	const struct rtattr *parms;
+	v->h = (const struct ndtmsg *)m;
+	vn_attrs_index(m, len, sizeof(struct ndtmsg), v->a, NDTA_MAX);
+	parms = v->a[NDTA_PARMS];
+	memset(v->p, 0, sizeof v->p);
+	if (parms)
+		vn_attrs_index(RTA_DATA(parms), RTA_PAYLOAD(parms), 0, v->p, NDTPA_MAX);
+}
+
+/* a u64 payload (a u32 one too), 0 for NULL or a short one */
+static uint64_t nt_u64(const struct rtattr *a)
+{
+	uint64_t v = 0;
+	if (a && RTA_PAYLOAD(a) >= sizeof v)
+		memcpy(&v, RTA_DATA(a), sizeof v);
+	else if (a)
+		v = vn_rta_u32(a);
+	return v;
+}
+
+static const struct rtattr *nt_attr(const nt_view *v, const nt_param *pr)
+{
+	return pr->own ? v->a[pr->type] : v->p[pr->type];
+}
+
+/* the table's name, copied into buf (size bytes), "" when absent */
+static const char *nt_name(const nt_view *v, char *buf, size_t size)
+{
+	const struct rtattr *a = v->a[NDTA_NAME];
+	size_t n = a ? strnlen((const char *)RTA_DATA(a), RTA_PAYLOAD(a)) : 0;
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(buf, RTA_DATA(a), n);
+	buf[n] = 0;
+	return buf;
+}
+
+static int nt_ifindex(const nt_view *v)
+{
+	return (int)vn_rta_u32(v->p[NDTPA_IFINDEX]);
+}
+
+static void nt_push_param(lua_State *L, const nt_view *v, const nt_param *pr)
+{
+	const struct rtattr *a = nt_attr(v, pr);
+	if (!a)
+		lua_pushnil(L);
+	else if (pr->kind == P_MS)
+		lua_pushinteger(L, (lua_Integer)(nt_u64(a) & 0x7fffffffffffffffULL));
+	else
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(a));
+}
+
+#define NTV(v, o) nt_view v; nt_parse(&v, ((vn_msgbox *)(o))->m, ((vn_msgbox *)(o))->len)
+static void nt_f_name(lua_State *L, void *o)
+{
+	char b[64];
+	NTV(v, o);
+	lua_pushstring(L, nt_name(&v, b, sizeof b));
+}
+static void nt_f_family(lua_State *L, void *o)
+{
+	NTV(v, o);
+	vn_push_family(L, v.h->ndtm_family);
+}
+/* the device's index; nil for the table's own settings */
+static void nt_f_dev(lua_State *L, void *o)
+{
+	NTV(v, o);
+	if (nt_ifindex(&v) > 0)
+		lua_pushinteger(L, nt_ifindex(&v));
+	else
+		lua_pushnil(L);
+}
+#define NT_GETTER(i, name) static void nt_f_##name(lua_State *L, void *o) \
+	{ NTV(v, o); nt_push_param(L, &v, &nt_params[i]); }
+NT_GETTER(0, thresh1) NT_GETTER(1, thresh2) NT_GETTER(2, thresh3)
+NT_GETTER(3, gc_interval) NT_GETTER(4, refcnt) NT_GETTER(5, reachable)
+NT_GETTER(6, base_reachable) NT_GETTER(7, retrans) NT_GETTER(8, gc_stale)
+NT_GETTER(9, delay_probe) NT_GETTER(10, queue) NT_GETTER(11, app_probes)
+NT_GETTER(12, ucast_probes) NT_GETTER(13, mcast_probes) NT_GETTER(14, anycast_delay)
+NT_GETTER(15, proxy_delay) NT_GETTER(16, proxy_queue) NT_GETTER(17, locktime)
+typedef char nt_params_have_fields[NPARAMS == 18 ? 1 : -1];
+
+static const vn_field ntable_fields[] = {
+	{ "name", nt_f_name }, { "family", nt_f_family }, { "dev", nt_f_dev },
+	{ "thresh1", nt_f_thresh1 }, { "thresh2", nt_f_thresh2 },
+	{ "thresh3", nt_f_thresh3 }, { "gc_interval", nt_f_gc_interval },
+	{ "refcnt", nt_f_refcnt }, { "reachable", nt_f_reachable },
+	{ "base_reachable", nt_f_base_reachable }, { "retrans", nt_f_retrans },
+	{ "gc_stale", nt_f_gc_stale }, { "delay_probe", nt_f_delay_probe },
+	{ "queue", nt_f_queue }, { "app_probes", nt_f_app_probes },
+	{ "ucast_probes", nt_f_ucast_probes }, { "mcast_probes", nt_f_mcast_probes },
+	{ "anycast_delay", nt_f_anycast_delay }, { "proxy_delay", nt_f_proxy_delay },
+	{ "proxy_queue", nt_f_proxy_queue }, { "locktime", nt_f_locktime },
+	{ NULL, NULL }
+};
+
+/* __tostring: "vnet.ntable: inet arp_cache dev 3 refcnt 1 reachable ..." in
+ * the order of `ip ntable show` */
+static int nt_tostring(lua_State *L)
+{
+	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NTABLE);
+	luaL_Buffer buf;
+	char name[64];
+	int i;
+	nt_view v;
+	if (!vn_msgbox_live(b)) {
+		lua_pushliteral(L, "vnet.ntable (released)");
+		return 1;
+	}
+	nt_parse(&v, b->m, b->len);
+	luaL_buffinit(L, &buf);
+	luaL_addstring(&buf, "vnet.ntable: ");
+	vn_push_family(L, v.h->ndtm_family);
+	lua_pushfstring(L, "%s %s", lua_tostring(L, -1), nt_name(&v, name, sizeof name));
+	lua_remove(L, -2);
+	luaL_addvalue(&buf);
+	if (nt_ifindex(&v) > 0) {
+		lua_pushfstring(L, " dev %d", nt_ifindex(&v));
+		luaL_addvalue(&buf);
+	}
+	for (i = 0; i < NPARAMS; i++) {
+		char num[32];
+		const struct rtattr *a = nt_attr(&v, &nt_params[i]);
+		if (!a)
+			continue;
+		snprintf(num, sizeof num, " %llu", nt_params[i].kind == P_MS ?
+			 (unsigned long long)nt_u64(a) : (unsigned long long)vn_rta_u32(a));
+		luaL_addchar(&buf, ' ');
+		luaL_addstring(&buf, nt_params[i].name);
+		luaL_addstring(&buf, num);
+	}
+	luaL_pushresult(&buf);
+	return 1;
+}
+
+/* __eq's identity: family, name and device */
+static int nt_same(const void *x, const void *y)
+{
+	char na[64], nb[64];
+	nt_view a, b;
+	nt_parse(&a, ((const vn_msgbox *)x)->m, ((const vn_msgbox *)x)->len);
+	nt_parse(&b, ((const vn_msgbox *)y)->m, ((const vn_msgbox *)y)->len);
+	return a.h->ndtm_family == b.h->ndtm_family && nt_ifindex(&a) == nt_ifindex(&b) &&
+	       !strcmp(nt_name(&a, na, sizeof na), nt_name(&b, nb, sizeof nb));
+}
+
+struct nt_filter {
+	int family, ifindex;   /* 0: any; ifindex -1: the tables' own only */
+	char name[64];         /* "": any */
+};
+
+static int keep_ntable(const struct nlmsghdr *h, void *arg)
+{
+	struct nt_filter *f = (struct nt_filter *)arg;
+	char name[64];
+	nt_view v;
+	if (h->nlmsg_type != RTM_NEWNEIGHTBL ||
+	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndtmsg)))
+		return 0;
+	nt_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	if (f->family && v.h->ndtm_family != f->family)
+		return 0;
+	if (f->ifindex > 0 && nt_ifindex(&v) != f->ifindex)
+		return 0;
+	if (f->ifindex < 0 && nt_ifindex(&v) > 0)
+		return 0;
+	return !f->name[0] || !strcmp(nt_name(&v, name, sizeof name), f->name);
+}
+
+static int dump_ntables(vn_ns *ns, struct nt_filter *f, vn_list *l)
+{
+	struct ndtmsg ndtm;
+	l->rkeep = keep_ntable;
+	l->arg = f;
+	memset(&ndtm, 0, sizeof ndtm);
+	ndtm.ndtm_family = (unsigned char)f->family;
+	return vn_dump_req(ns, RTM_GETNEIGHTBL, &ndtm, sizeof ndtm, l);
+}
+
+static void push_ntable(lua_State *L, const void *p, size_t len, int nsidx)
+{
+	vn_msgbox_push(L, VN_NTABLE, p, len, nsidx);
+}
+
+/* Reads the filter options family, dev and name of the table at idx into
+ * f. Returns 0, or pushes the failure triple of a device that does not
+ * exist and returns 3. */
+static int nt_opts(lua_State *L, int idx, vn_ns *ns, const char *fn, struct nt_filter *f)
+{
+	if (vn_opt_family(L, idx, fn, "family", &f->family) && f->family != AF_INET &&
+	    f->family != AF_INET6)
+		return luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
+	vn_opt_str(L, idx, fn, "name", f->name, sizeof f->name);
+	f->ifindex = vn_opt_ifindex(L, idx, ns, fn, "dev");
+	if (f->ifindex < 0) {
+		lua_getfield(L, idx, "dev");
+		vn_push_devdesc(L, lua_gettop(L));
+		return vn_fail(L, lua_pushfstring(L, "%s: dev '%s'", fn, lua_tostring(L, -1)),
+			       ENODEV, NULL);
+	}
+	return 0;
+}
+
+/* ns:ntables([{ dev =, family =, name = }]) -> iterator over vnet.ntable
+ * | nil, msg, errname: the neighbour tables' settings and each device's
+ * parameters (`ip ntable show [dev X] [name N]`); with dev, that device's
+ * entries only. */
+static int ns_ntables(lua_State *L)
+{
+	static const char *const keys[] = { "dev", "family", "name", NULL };
+	vn_ns *ns = vn_checkns(L, 1);
+	struct nt_filter f;
+	vn_list *l;
+	int r;
+	memset(&f, 0, sizeof f);
+	if (!lua_isnoneornil(L, 2)) {
+		vn_opts_check(L, 2, "ntables", keys);
+		if ((r = nt_opts(L, 2, ns, "ntables", &f)))
+			return r;
+	}
+	l = vn_list_new(L);
+	if (dump_ntables(ns, &f, l) < 0)
+		return vn_nsfail(L, ns, "ntables");
+	vn_push_raw_iter(L, l, push_ntable, 1);
+	return 1;
+}
+
+static void put_u64(struct nlmsghdr *h, int type, uint64_t v)
+{
+	vn_rta_put(h, type, &v, sizeof v);
+}
+
+/* ns:ntable_change{ name =, family =, dev =, <setting> = ... } -> ntable |
+ * nil, msg, errname: `ip ntable change name N [dev X] SETTING VALUE...`.
+ * The thresholds and gc_interval are the table's own (without dev; the
+ * kernel takes them only in the initial namespace, ENOENT elsewhere); the
+ * others are a device's parameters (with dev) or the defaults. Times are
+ * in milliseconds. Returns the entry as read back. */
+static int ns_ntable_change(lua_State *L)
+{
+	static const char *const keys[] = { "name", "family", "dev", "thresh1", "thresh2",
+		"thresh3", "gc_interval", "base_reachable", "retrans", "gc_stale",
+		"delay_probe", "queue", "app_probes", "ucast_probes", "mcast_probes",
+		"anycast_delay", "proxy_delay", "proxy_queue", "locktime", NULL };
+	vn_ns *ns = vn_checkns(L, 1);
+	struct {
+		struct nlmsghdr h;
+		unsigned char room[NLMSG_ALIGN(sizeof(struct ndtmsg)) + RTA_SPACE(64) +
+				   (NPARAMS + 2) * RTA_SPACE(8)];
+	} req;
+	struct ndtmsg *ndtm;
+	struct rtattr *parms = NULL;
+	struct nt_filter f;
+	lua_Integer val[NPARAMS];
+	int set[NPARAMS];
+	int i, r, n = 0, what;
+	vn_list *l;
+	size_t len;
+
+	memset(&f, 0, sizeof f);
+	vn_opts_check(L, 2, "ntable_change", keys);
+	lua_settop(L, 2);
+	if ((r = nt_opts(L, 2, ns, "ntable_change", &f)))
+		return r;
+	if (!f.name[0])
+		return luaL_error(L, "ntable_change: option 'name' is required "
+				  "(e.g. 'arp_cache', 'ndisc_cache')");
+	for (i = 0; i < NPARAMS; i++) {
+		set[i] = nt_params[i].rw &&
+			 vn_opt_int(L, 2, "ntable_change", nt_params[i].name, 0, 0x7fffffff, &val[i]);
+		n += set[i];
+		if (set[i] && nt_params[i].own && f.ifindex)
+			return luaL_error(L, "ntable_change: option '%s' is the table's own, "
+					  "not a device's (give no 'dev')", nt_params[i].name);
+	}
+	if (!n)
+		return luaL_error(L, "ntable_change: nothing to change (give a setting "
+				  "such as 'queue' or 'base_reachable')");
+	if (f.ifindex) {
+		lua_getfield(L, 2, "dev");
+		vn_push_devdesc(L, lua_gettop(L));
+		lua_pushfstring(L, "ntable_change %s dev %s", f.name, lua_tostring(L, -1));
+	} else {
+		lua_pushfstring(L, "ntable_change %s", f.name);
+	}
+	what = lua_gettop(L);
+
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof *ndtm);
+	req.h.nlmsg_type = RTM_SETNEIGHTBL;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	ndtm = (struct ndtmsg *)NLMSG_DATA(&req.h);
+	ndtm->ndtm_family = (unsigned char)f.family;
+	vn_rta_put(&req.h, NDTA_NAME, f.name, strlen(f.name) + 1);
+	for (i = 0; i < NPARAMS; i++)
+		if (set[i] && nt_params[i].own) {
+			if (nt_params[i].kind == P_MS)
+				put_u64(&req.h, nt_params[i].type, (uint64_t)val[i]);
+			else
+				vn_rta_put_u32(&req.h, nt_params[i].type, (uint32_t)val[i]);
+		}
+	for (i = 0; i < NPARAMS; i++)
+		if (set[i] && !nt_params[i].own) {
+			if (!parms) {
+				parms = vn_rta_put(&req.h, NDTA_PARMS, NULL, 0);
+				if (f.ifindex)
+					vn_rta_put_u32(&req.h, NDTPA_IFINDEX, (uint32_t)f.ifindex);
+			}
+			if (nt_params[i].kind == P_MS)
+				put_u64(&req.h, nt_params[i].type, (uint64_t)val[i]);
+			else
+				vn_rta_put_u32(&req.h, nt_params[i].type, (uint32_t)val[i]);
+		}
+	if (parms)
+		parms->rta_len = (unsigned short)((char *)&req.h + req.h.nlmsg_len - (char *)parms);
+	if (vn_talk_hdr(ns, &req.h) < 0)
+		return vn_nsfail(L, ns, lua_tostring(L, what));
+	if (vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	/* read it back: the entry of that device, or the table's own */
+	if (!f.ifindex)
+		f.ifindex = -1;
+	l = vn_list_new(L);
+	if (dump_ntables(ns, &f, l) < 0)
+		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
+							 lua_tostring(L, what)));
+	if (!vn_list_first(l, &len)) {
+		vn_list_free(l);
+		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",
+						  lua_tostring(L, what)), ENOENT, NULL);
+	}
+	push_ntable(L, vn_list_first(l, &len), len, 1);
+	vn_list_drop(L, l);
+	return 1;
+}
+
+static const luaL_Reg ntable_methods[] = {
+	{ NULL, NULL }
+};
+
+static const vn_type ntable_type = {
+	.name = VN_NTABLE, .methods = ntable_methods, .fields = ntable_fields, .tostring = nt_tostring,
+	.live = vn_msgbox_live, .release = vn_msgbox_release, .same = nt_same
+};
+
 static const luaL_Reg ns_methods[] = {
 	{ "neigh_add", ns_neigh_add },
 	{ "neigh_replace", ns_neigh_replace },
 	{ "neigh_del", ns_neigh_del },
 	{ "neighs", ns_neighs },
+	{ "neigh", ns_neigh },
+	{ "ntables", ns_ntables },
+	{ "ntable_change", ns_ntable_change },
 	{ NULL, NULL }
 };
 
 void vn_open_neigh(lua_State *L)
 {
 	vn_type_register(L, &neigh_type);
+	vn_type_register(L, &ntable_type);
 	vn_netns_methods(L, ns_methods);
 }
