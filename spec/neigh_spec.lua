@@ -277,4 +277,301 @@ describe("neighbours", function()
       end)
     end
   end)
+  describe("one entry (ns:neigh, `ip neigh get`)", function()
+    it("gets an entry by dst and dev, as ip shows it", function()
+      local ns, name, v = setup("get")
+      H.ipdo(name, "neigh", "add", "10.0.0.7", "lladdr", "02:00:00:00:00:07", "dev", "v0",
+             "nud", "stale")
+      H.ipdo(name, "neigh", "add", "2001:db8::7", "lladdr", "02:00:00:00:00:08", "dev", "v1",
+             "router")
+      local n = assert(ns:neigh{ dst = "10.0.0.7", dev = "v0" })
+      local o = find(oracle(name, "v0"), "10.0.0.7")
+      assert.are.equal("vnet.neigh", getmetatable(n).__name)
+      assert.are.equal(o.dst, n.dst)
+      assert.are.equal(o.lladdr, n.lladdr)
+      assert.are.equal(o.state[1]:lower(), n.state)
+      assert.are.equal(v.index, n.dev)
+      assert.is_false(n.proxy)
+      local m = assert(ns:neigh{ dst = "2001:db8::7", dev = assert(ns:link("v1")) })
+      assert.are.equal("02:00:00:00:00:08", m.lladdr)
+      assert.are.equal("inet6", m.family)
+      assert.is_true(m.router)
+      -- it is a live entry: deleting it through the object works
+      assert.is_true(n:delete())
+      assert.is_nil(find(oracle(name), "10.0.0.7"))
+    end)
+
+    it("one request, not a dump", function()
+      local ns = setup("get1")
+      assert(ns:neigh_add{ dst = "10.0.0.5", lladdr = "02:00:00:00:00:01", dev = "v0" })
+      local before = ns.requests
+      assert(ns:neigh{ dst = "10.0.0.5", dev = "v0" })
+      assert.are.equal(before + 1, ns.requests)
+    end)
+
+    it("a missing entry gives ENOENT with the kernel's words, a missing device ENODEV", function()
+      local ns = setup("getmiss")
+      local msg = H.fails("ENOENT", ns:neigh{ dst = "10.0.0.5", dev = "v0" })
+      assert.truthy(msg:find("neigh 10.0.0.5 dev v0", 1, true), msg)
+      H.fails("ENOENT", ns:neigh{ dst = "2001:db8::5", dev = "v0" })
+      H.fails("ENOENT", ns:neigh{ dst = "10.0.0.5", dev = "v0", proxy = true })
+      msg = H.fails("ENODEV", ns:neigh{ dst = "10.0.0.5", dev = "nosuch0" })
+      assert.truthy(msg:find("nosuch0", 1, true), msg)
+      H.fails("ENODEV", ns:neigh{ dst = "10.0.0.5", dev = 4242 })
+    end)
+  end)
+
+  describe("proxy entries (`ip neigh add proxy`)", function()
+    it("adds, lists, gets and deletes proxy entries, checked by ip", function()
+      local ns, name, v = setup("proxy")
+      assert(ns:neigh_add{ dst = "10.0.0.5", lladdr = "02:00:00:00:00:01", dev = "v0" })
+      local p = assert(ns:neigh_add{ dst = "10.0.0.9", dev = "v0", proxy = true })
+      assert.is_true(p.proxy)
+      assert.are.equal("10.0.0.9", p.dst)
+      assert.are.equal(v.index, p.dev)
+      assert.is_nil(p.lladdr)
+      assert.are.equal("vnet.neigh: 10.0.0.9 dev " .. v.index .. " proxy", tostring(p))
+      assert(ns:neigh_add{ dst = "2001:db8::9", dev = v, proxy = true })
+      H.ipdo(name, "neigh", "add", "proxy", "10.0.0.10", "dev", "v1")
+      local o = H.ip(name, "neigh", "show", "proxy")
+      local mine = collect(ns:neighs{ proxy = true })
+      assert.are.equal(3, #o)
+      assert.are.equal(#o, #mine)
+      for _, n in ipairs(mine) do
+        local e = find(o, n.dst)
+        assert.truthy(e, "ip does not show proxy " .. n.dst)
+        assert.are.equal(H.iplink(name, e.dev).ifindex, n.dev)
+        assert.is_true(n.proxy)
+      end
+      -- the ordinary listing leaves them out, the proxy one has only them
+      local plain = collect(ns:neighs())
+      assert.are.equal(1, #plain)
+      assert.is_false(plain[1].proxy)
+      assert.are.same({ "10.0.0.9" }, (function()
+        local t = {}
+        for n in ns:neighs{ proxy = true, dev = "v0", family = "inet" } do t[#t + 1] = n.dst end
+        return t end)())
+      -- get one
+      local g = assert(ns:neigh{ dst = "10.0.0.10", dev = "v1", proxy = true })
+      assert.is_true(g.proxy)
+      H.fails("ENOENT", ns:neigh{ dst = "10.0.0.10", dev = "v1" })
+      -- adding it again is no failure (the kernel keeps one entry, as for ip)
+      assert(ns:neigh_add{ dst = "10.0.0.9", dev = "v0", proxy = true })
+      assert.are.equal(3, #H.ip(name, "neigh", "show", "proxy"))
+      -- delete by options, by object
+      assert.is_true(ns:neigh_del{ dst = "10.0.0.9", dev = "v0", proxy = true })
+      assert.is_nil(find(H.ip(name, "neigh", "show", "proxy"), "10.0.0.9"))
+      H.fails("ENOENT", ns:neigh_del{ dst = "10.0.0.9", dev = "v0", proxy = true })
+      assert.is_true(g:delete())
+      assert.is_nil(find(H.ip(name, "neigh", "show", "proxy"), "10.0.0.10"))
+      -- deleting without proxy does not touch a proxy entry
+      H.fails("ENOENT", ns:neigh_del{ dst = "2001:db8::9", dev = "v0" })
+      assert.are.equal(1, #H.ip(name, "neigh", "show", "proxy"))
+      -- the ordinary entry is still there
+      assert.are.equal("02:00:00:00:00:01", find(oracle(name), "10.0.0.5").lladdr)
+    end)
+  end)
+
+  describe("neighbour tables (`ip ntable`)", function()
+    local function ipnt(name, ...)
+      return H.ip(name, "ntable", "show", ...)
+    end
+    local fields = { "thresh1", "thresh2", "thresh3", "gc_interval", "base_reachable",
+                     "retrans", "gc_stale", "delay_probe", "queue", "app_probes",
+                     "ucast_probes", "mcast_probes", "anycast_delay", "proxy_delay",
+                     "proxy_queue", "locktime" }
+
+    it("reads every table and device entry as ip does", function()
+      local ns, name = setup("nt")
+      local o = ipnt(name)
+      local mine = collect(ns:ntables())
+      assert.are.equal(#o, #mine)
+      assert.truthy(#mine >= 6)   -- arp_cache and ndisc_cache: own, lo, v0, v1
+      local byname = {}
+      for _, e in ipairs(o) do
+        byname[e.family .. " " .. e.name .. " " .. (e.dev or "-")] = e
+      end
+      local devs = {}
+      for _, t in ipairs(mine) do
+        assert.are.equal("vnet.ntable", getmetatable(t).__name)
+        local dev = "-"
+        if t.dev then
+          for _, l in ipairs(H.ip(name, "link", "show")) do
+            if l.ifindex == t.dev then dev = l.ifname end
+          end
+        end
+        local e = byname[t.family .. " " .. t.name .. " " .. dev]
+        assert.truthy(e, "ip does not show " .. tostring(t))
+        for _, f in ipairs(fields) do
+          assert.are.equal(e[f], t[f], tostring(t) .. ": " .. f)
+        end
+        assert.are.equal(e.refcnt, t.refcnt)
+        assert.is_number(t.reachable)
+        devs[dev] = true
+        if t.dev then assert.is_nil(t.thresh1) else assert.is_number(t.thresh1) end
+      end
+      assert.is_true(devs.v0 and devs.lo and devs["-"])
+      -- filters
+      local v0 = collect(ns:ntables{ dev = "v0" })
+      assert.are.equal(2, #v0)
+      local arp = collect(ns:ntables{ dev = "v0", family = "inet" })
+      assert.are.equal(1, #arp)
+      assert.are.equal("arp_cache", arp[1].name)
+      assert.are.equal(H.iplink(name, "v0").ifindex, arp[1].dev)
+      local nd = collect(ns:ntables{ name = "ndisc_cache" })
+      assert.are.equal(#ipnt(name, "name", "ndisc_cache"), #nd)
+      for _, t in ipairs(nd) do assert.are.equal("inet6", t.family) end
+      assert.are.same({}, collect(ns:ntables{ name = "nosuch" }))
+      H.fails("ENODEV", ns:ntables{ dev = "nosuch0" })
+      -- tostring like ip, totable, identity
+      assert.truthy(tostring(arp[1]):find("^vnet.ntable: inet arp_cache dev %d+ refcnt"))
+      assert.truthy(tostring(arp[1]):find(" queue %d+ "))
+      assert.are.equal("arp_cache", arp[1]:totable().name)
+      assert.are.equal(arp[1], collect(ns:ntables{ dev = "v0", family = 4 })[1])
+      assert.are_not.equal(arp[1], v0[2] ~= arp[1] and v0[2] or v0[1])
+    end)
+
+    it("changes a device's parameters, read back and checked by ip", function()
+      local ns, name, v = setup("ntc")
+      local t = assert(ns:ntable_change{ name = "arp_cache", dev = "v0", queue = 10,
+        base_reachable = 12000, retrans = 500, gc_stale = 30000, delay_probe = 2000,
+        app_probes = 2, ucast_probes = 4, mcast_probes = 1, anycast_delay = 700,
+        proxy_delay = 600, proxy_queue = 32, locktime = 500 })
+      assert.are.equal("vnet.ntable", getmetatable(t).__name)
+      assert.are.equal(v.index, t.dev)
+      local o = ipnt(name, "dev", "v0", "name", "arp_cache")[1]
+      local want = { queue = 10, base_reachable = 12000, retrans = 500, gc_stale = 30000,
+        delay_probe = 2000, app_probes = 2, ucast_probes = 4, mcast_probes = 1,
+        anycast_delay = 700, proxy_delay = 600, proxy_queue = 32, locktime = 500 }
+      for k, x in pairs(want) do
+        assert.are.equal(x, o[k], k)
+        assert.are.equal(x, t[k], k)
+      end
+      -- the other device and the other table are untouched
+      assert.are.equal(101, ipnt(name, "dev", "v1", "name", "arp_cache")[1].queue)
+      assert.are.equal(101, ipnt(name, "dev", "v0", "name", "ndisc_cache")[1].queue)
+      -- IPv6, by link object, with the family
+      t = assert(ns:ntable_change{ name = "ndisc_cache", family = "inet6", dev = v,
+                                   ucast_probes = 7 })
+      assert.are.equal(7, t.ucast_probes)
+      assert.are.equal(7, ipnt(name, "dev", "v0", "name", "ndisc_cache")[1].ucast_probes)
+    end)
+
+    it("refusals: the table's own settings outside the initial namespace, unknown names", function()
+      local ns, name = setup("ntf")
+      local before = ipnt(name)
+      -- thresholds and gc_interval belong to the initial namespace only
+      H.fails("ENOENT", ns:ntable_change{ name = "arp_cache", thresh1 = 64 })
+      H.fails("ENOENT", ns:ntable_change{ name = "arp_cache", gc_interval = 1000 })
+      -- no defaults of this namespace's own either
+      H.fails("ENOENT", ns:ntable_change{ name = "arp_cache", queue = 5 })
+      local msg = H.fails("ENOENT", ns:ntable_change{ name = "nosuch", dev = "v0", queue = 5 })
+      assert.truthy(msg:find("ntable_change nosuch dev v0", 1, true), msg)
+      -- the family must be the table's
+      H.fails("ENOENT", ns:ntable_change{ name = "ndisc_cache", family = "inet", dev = "v0",
+                                          queue = 5 })
+      H.fails("ENODEV", ns:ntable_change{ name = "arp_cache", dev = "nosuch0", queue = 5 })
+      -- an index no device has: the kernel finds no parameters for it
+      H.fails("ENOENT", ns:ntable_change{ name = "arp_cache", dev = 4242, queue = 5 })
+      assert.are.same(#before, #ipnt(name))
+      assert.are.equal(101, ipnt(name, "dev", "v0", "name", "arp_cache")[1].queue)
+    end)
+  end)
+
+  describe("misuse of neigh, proxy and ntables raises", function()
+    local ns, name, v
+    before_each(function() ns, name, v = setup("bad2") end)
+    local proxy_idx = setmetatable({}, { __index = function(_, k)
+      return ({ dst = "10.0.0.5", dev = "v0", proxy = true })[k] end })
+    local cases = {
+      { "neigh opts", function() return ns:neigh("10.0.0.5") end, "neigh", "table" },
+      { "neigh unknown key", function() return ns:neigh{ dst = "10.0.0.5", dev = "v0", x = 1 } end,
+        "neigh", "unknown option 'x'" },
+      { "neigh missing dst", function() return ns:neigh{ dev = "v0" } end,
+        "neigh", "option 'dst' is required" },
+      { "neigh missing dev", function() return ns:neigh{ dst = "10.0.0.5" } end,
+        "neigh", "option 'dev' is required" },
+      { "neigh bad dst", function() return ns:neigh{ dst = "10.0.0.5/24", dev = "v0" } end,
+        "neigh", "option 'dst'" },
+      { "neigh NUL dst", function() return ns:neigh{ dst = "10.0.0.5\0", dev = "v0" } end,
+        "neigh", "option 'dst'" },
+      { "neigh NUL dev", function() return ns:neigh{ dst = "10.0.0.5", dev = "v0\0x" } end,
+        "neigh", "option 'dev'" },
+      { "neigh dev 2^31", function() return ns:neigh{ dst = "10.0.0.5", dev = 2^31 } end,
+        "neigh", "option 'dev'" },
+      { "neigh proxy type", function() return ns:neigh{ dst = "10.0.0.5", dev = "v0", proxy = 1 } end,
+        "neigh", "option 'proxy'" },
+      { "neigh positional", function() return ns:neigh{ "10.0.0.5", dev = "v0" } end,
+        "neigh", "positional" },
+      { "proxy with lladdr", function() return ns:neigh_add{ dst = "10.0.0.5", dev = "v0",
+          proxy = true, lladdr = "02:00:00:00:00:01" } end, "neigh_add", "proxy", "lladdr" },
+      { "proxy type", function() return ns:neigh_add{ dst = "10.0.0.5", dev = "v0", proxy = "yes" } end,
+        "neigh_add", "option 'proxy'" },
+      { "del proxy type", function() return ns:neigh_del{ dst = "10.0.0.5", dev = "v0", proxy = 0 } end,
+        "neigh_del", "option 'proxy'" },
+      { "neighs proxy type", function() return ns:neighs{ proxy = "x" } end,
+        "neighs", "option 'proxy'" },
+      { "ntables unknown key", function() return ns:ntables{ table = "arp_cache" } end,
+        "ntables", "unknown option 'table'" },
+      { "ntables family", function() return ns:ntables{ family = "bridge" } end,
+        "ntables", "option 'family'" },
+      { "ntables name NUL", function() return ns:ntables{ name = "arp\0cache" } end,
+        "ntables", "option 'name'" },
+      { "ntables name long", function() return ns:ntables{ name = ("x"):rep(100) } end,
+        "ntables", "option 'name'" },
+      { "ntables dev type", function() return ns:ntables{ dev = {} } end,
+        "ntables", "option 'dev'" },
+      { "change no name", function() return ns:ntable_change{ dev = "v0", queue = 1 } end,
+        "ntable_change", "option 'name' is required" },
+      { "change nothing", function() return ns:ntable_change{ name = "arp_cache", dev = "v0" } end,
+        "ntable_change", "nothing to change" },
+      { "change unknown key", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", queue_len = 1 } end,
+        "ntable_change", "unknown option 'queue_len'" },
+      { "change read-only", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", reachable = 1 } end,
+        "ntable_change", "unknown option 'reachable'" },
+      { "change 2^31", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", queue = 2^31 } end,
+        "ntable_change", "option 'queue'" },
+      { "change 2^32+1", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", retrans = 2^32 + 1 } end,
+        "ntable_change", "option 'retrans'" },
+      { "change negative", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", locktime = -1 } end,
+        "ntable_change", "option 'locktime'" },
+      { "change NaN", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", queue = 0/0 } end,
+        "ntable_change", "option 'queue'" },
+      { "change 1.5", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", queue = 1.5 } end,
+        "ntable_change", "option 'queue'" },
+      { "change string number", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", queue = "10" } end,
+        "ntable_change", "option 'queue'" },
+      { "change own with dev", function()
+          return ns:ntable_change{ name = "arp_cache", dev = "v0", thresh1 = 10 } end,
+        "ntable_change", "thresh1", "no 'dev'" },
+      { "change name NUL", function()
+          return ns:ntable_change{ name = "arp_cache\0", dev = "v0", queue = 1 } end,
+        "ntable_change", "option 'name'" },
+    }
+    for _, c in ipairs(cases) do
+      it(c[1], function()
+        H.raises(c[2], select(3, (table.unpack or unpack)(c)))
+        assert.are.same({}, oracle(name))
+        assert.are.same({}, H.ip(name, "neigh", "show", "proxy"))
+        assert.are.equal(101, H.ip(name, "ntable", "show", "dev", "v0", "name", "arp_cache")[1].queue)
+      end)
+    end
+
+    it("options from __index are read", function()
+      assert(ns:neigh_add(proxy_idx))
+      assert.is_true(ns:neigh(proxy_idx).proxy)
+      assert.is_true(ns:neigh_del(proxy_idx))
+      local t = assert(ns:ntable_change(setmetatable({}, { __index = { name = "arp_cache",
+        dev = v, queue = 11 } })))
+      assert.are.equal(11, t.queue)
+    end)
+  end)
 end)
