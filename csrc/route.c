@@ -28,6 +28,10 @@
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <linux/lwtunnel.h>
+#include <linux/mpls_iptunnel.h>
+#include <linux/seg6.h>
+#include <linux/seg6_iptunnel.h>
 #include <netlink/msg.h>
 #include <netlink/attr.h>
 
@@ -42,7 +46,81 @@
 #ifndef RTNH_F_ONLINK
 #define RTNH_F_ONLINK 4
 #endif
+#ifndef AF_MPLS
+#define AF_MPLS 28
+#endif
 typedef char rta_nh_id_known[RTA_NH_ID == 30 ? 1 : -1];
+
+/* ---- MPLS labels and encapsulations ------------------------------------ */
+#define MPLS_LABEL_MAX 0xfffff  /* 20 bits */
+#define MAXLABELS 30            /* the kernel's MAX_NEW_LABELS */
+#define MAXSEGS 16              /* segments of a seg6 encapsulation */
+
+/* a label stack entry as the kernel keeps it: label, bottom of stack */
+static uint32_t mpls_entry(uint32_t label, int bos)
+{
+	return htonl(label << 12 | (bos ? 0x100u : 0));
+}
+
+/* Pushes the labels of a label stack (attribute a) as a list, or nil. */
+static void push_labels(lua_State *L, const struct rtattr *a)
+{
+	size_t i, n = a ? RTA_PAYLOAD(a) / 4 : 0;
+	uint32_t e;
+	if (!n) {
+		lua_pushnil(L);
+		return;
+	}
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		memcpy(&e, (const char *)RTA_DATA(a) + 4 * i, 4);
+		lua_pushinteger(L, (lua_Integer)(ntohl(e) >> 12));
+		lua_rawseti(L, -2, (int)i + 1);
+	}
+}
+
+/* Adds the labels of a label stack (attribute a) to buf as ip writes
+ * them: "200/300". */
+static void add_labels(luaL_Buffer *buf, const struct rtattr *a)
+{
+	size_t i, n = a ? RTA_PAYLOAD(a) / 4 : 0;
+	char num[16];
+	uint32_t e;
+	for (i = 0; i < n; i++) {
+		memcpy(&e, (const char *)RTA_DATA(a) + 4 * i, 4);
+		snprintf(num, sizeof num, "%s%lu", i ? "/" : "", (unsigned long)(ntohl(e) >> 12));
+		luaL_addstring(buf, num);
+	}
+}
+
+static const char *const encap_types[] = { "none", "mpls", "ip", "ila", "ip6", "seg6",
+	"bpf", "seg6local", "rpl", "ioam6", "xfrm" };
+#define NENCAP ((int)(sizeof encap_types / sizeof *encap_types))
+static const char *const seg6_modes[] = { "inline", "encap", "l2encap", "encap.red",
+	"l2encap.red", NULL };
+
+/* The segments of a seg6 encapsulation (attribute SEG6_IPTUNNEL_SRH):
+ * its mode and how many segments (bounded by what the attribute holds);
+ * *srh points at the routing header. 0 when it is not one. */
+static int seg6_read(const struct rtattr *a, int *mode, const struct ipv6_sr_hdr **srh)
+{
+	size_t len = a ? RTA_PAYLOAD(a) : 0, room;
+	const size_t hl = sizeof(int) + sizeof(struct ipv6_sr_hdr);
+	int n;
+	if (len < hl)
+		return 0;
+	memcpy(mode, RTA_DATA(a), sizeof(int));
+	*srh = (const struct ipv6_sr_hdr *)((const char *)RTA_DATA(a) + sizeof(int));
+	room = (len - hl) / 16;
+	n = (*srh)->first_segment + 1;
+	return (size_t)n > room ? (int)room : n;
+}
+
+/* segment i in the order they were given (the header keeps them last first) */
+static const void *seg6_seg(const struct ipv6_sr_hdr *srh, int n, int i)
+{
+	return (const char *)srh + sizeof *srh + 16 * (size_t)(n - 1 - i);
+}
 
 /* ---- enumerations ----------------------------------------------------- */
 /* route types a user may ask for; the RTN_ value is the index + 1 */
@@ -356,6 +434,17 @@ static int rt_onlink(const rt_view *v)
 
 static void push_dst(lua_State *L, const rt_view *v)
 {
+	if (v->h->rtm_family == AF_MPLS) {
+		const struct rtattr *a = RA(v, RTA_DST);
+		uint32_t e;
+		if (a && RTA_PAYLOAD(a) >= 4) {
+			memcpy(&e, RTA_DATA(a), 4);
+			lua_pushinteger(L, (lua_Integer)(ntohl(e) >> 12));
+		} else {
+			lua_pushnil(L);
+		}
+		return;
+	}
 	if (v->h->rtm_dst_len == 0 || !RA(v, RTA_DST))
 		lua_pushliteral(L, "default");
 	else
@@ -372,7 +461,60 @@ static void g_dst(lua_State *L, const rt_view *v)
 }
 static void g_family(lua_State *L, const rt_view *v)
 {
-	vn_push_family(L, v->h->rtm_family);
+	if (v->h->rtm_family == AF_MPLS)
+		lua_pushliteral(L, "mpls");
+	else
+		vn_push_family(L, v->h->rtm_family);
+}
+/* an MPLS route's outgoing labels (RTA_NEWDST, `ip -f mpls route ... as
+ * 200/300`): a list, or nil */
+static void g_newdst(lua_State *L, const rt_view *v)
+{
+	push_labels(L, RA(v, RTA_NEWDST));
+}
+/* the encapsulation of a route (`ip route ... encap mpls 200/300`, `encap
+ * seg6 mode encap segs A,B`): { type = "mpls", labels = {...}, ttl = },
+ * { type = "seg6", mode =, segs = {...} }, { type = <name> } for another
+ * kind, or nil */
+static void g_encap(lua_State *L, const rt_view *v)
+{
+	const struct rtattr *e = RA(v, RTA_ENCAP);
+	unsigned t = vn_rta_u16(RA(v, RTA_ENCAP_TYPE));
+	if (!RA(v, RTA_ENCAP_TYPE) || t == LWTUNNEL_ENCAP_NONE) {
+		lua_pushnil(L);
+		return;
+	}
+	lua_createtable(L, 0, 3);
+	if (t < (unsigned)NENCAP)
+		lua_pushstring(L, encap_types[t]);
+	else
+		lua_pushinteger(L, t);
+	lua_setfield(L, -2, "type");
+	if (t == LWTUNNEL_ENCAP_MPLS) {
+		const struct rtattr *ttl = vn_rta_nested(e, MPLS_IPTUNNEL_TTL);
+		push_labels(L, vn_rta_nested(e, MPLS_IPTUNNEL_DST));
+		lua_setfield(L, -2, "labels");
+		if (ttl && RTA_PAYLOAD(ttl) >= 1) {
+			lua_pushinteger(L, *(const unsigned char *)RTA_DATA(ttl));
+			lua_setfield(L, -2, "ttl");
+		}
+	} else if (t == LWTUNNEL_ENCAP_SEG6) {
+		const struct ipv6_sr_hdr *srh;
+		int i, mode, n = seg6_read(vn_rta_nested(e, SEG6_IPTUNNEL_SRH), &mode, &srh);
+		if (n > 0) {
+			if (mode >= 0 && mode <= SEG6_IPTUN_MODE_L2ENCAP_RED)
+				lua_pushstring(L, seg6_modes[mode]);
+			else
+				lua_pushinteger(L, mode);
+			lua_setfield(L, -2, "mode");
+			lua_createtable(L, n, 0);
+			for (i = 0; i < n; i++) {
+				vn_push_ip(L, AF_INET6, seg6_seg(srh, n, i), 16, -1);
+				lua_rawseti(L, -2, i + 1);
+			}
+			lua_setfield(L, -2, "segs");
+		}
+	}
 }
 /* vn_push_rtname, through the memory m of the last id (when not NULL) */
 static void push_rtname(lua_State *L, rt_name *m, const char *file, long id)
@@ -548,7 +690,7 @@ static void g_nexthops(lua_State *L, const rt_view *v)
 	X(rtt, 0) X(rttvar, 0) X(ssthresh, 0) X(cwnd, 0) X(advmss, 0) \
 	X(reordering, 0) X(hoplimit, 0) X(initcwnd, 0) X(features, 0) \
 	X(rto_min, 0) X(initrwnd, 0) X(quickack, 0) X(congctl, 0) \
-	X(fastopen_no_cookie, 0) X(lock, 0)
+	X(fastopen_no_cookie, 0) X(lock, 0) X(newdst, 0) X(encap, 0)
 
 #define RT_INDEX_FN(name, always) static void f_##name(lua_State *L, void *o) \
 	{ VIEW(v, o); g_##name(L, &v); }
@@ -630,6 +772,9 @@ static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l
 	h->nlmsg_len = NLMSG_LENGTH(sizeof *rtm);
 	h->nlmsg_type = RTM_GETROUTE;
 	rtm->rtm_family = (unsigned char)family;
+	/* MPLS has one table and refuses a dump that names one */
+	if (family == AF_MPLS)
+		table = 0;
 	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
 	if (table)
 		vn_rta_put_u32(h, RTA_TABLE, table);
@@ -650,8 +795,8 @@ static int rt_msg(const struct nlmsghdr *h, rt_view *v)
 	    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct rtmsg)))
 		return 0;
 	rt_parse(v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
-	return (v->h->rtm_family == AF_INET || v->h->rtm_family == AF_INET6) &&
-	       !(v->h->rtm_flags & RTM_F_CLONED);
+	return (v->h->rtm_family == AF_INET || v->h->rtm_family == AF_INET6 ||
+		v->h->rtm_family == AF_MPLS) && !(v->h->rtm_flags & RTM_F_CLONED);
 }
 
 static int route_uses_dev(const rt_view *v, int dev)
@@ -673,7 +818,7 @@ static int keep_route(const struct nlmsghdr *h, void *arg)
 	rt_view v;
 	if (!rt_msg(h, &v))
 		return 0;
-	if (f->family && v.h->rtm_family != f->family)
+	if (f->family ? v.h->rtm_family != f->family : v.h->rtm_family == AF_MPLS)
 		return 0;
 	if (!f->all && rt_table(&v) != f->table)
 		return 0;
@@ -758,6 +903,20 @@ static void push_fields(lua_State *L, const void *p, size_t len, int nsidx)
 		rt_gets[fs->f[i]].get(L, &v);
 }
 
+/* Option family of the table at idx: vn_opt_family's names, and "mpls". */
+static int opt_rtfamily(lua_State *L, int idx, const char *fn, int *out)
+{
+	lua_getfield(L, idx, "family");
+	if (lua_type(L, -1) == LUA_TSTRING && lua_rawlen(L, -1) == 4 &&
+	    !strcmp(lua_tostring(L, -1), "mpls")) {
+		lua_pop(L, 1);
+		*out = AF_MPLS;
+		return 1;
+	}
+	lua_pop(L, 1);
+	return vn_opt_family(L, idx, fn, "family", out);
+}
+
 /* ns:routes([{ table =, family =, dev =, protocol =, type =, fields = }])
  * -> iterator over routes | nil, msg, errname. table defaults to "main";
  * table = "all" lists every table; family defaults to both. With fields (a
@@ -783,8 +942,8 @@ static int ns_routes(lua_State *L)
 		lua_pop(L, 1);
 		if (!f.all)
 			vn_opt_table(L, 2, "routes", "table", &f.table);
-		if (vn_opt_family(L, 2, "routes", "family", &f.family) &&
-		    f.family != AF_INET && f.family != AF_INET6)
+		if (opt_rtfamily(L, 2, "routes", &f.family) &&
+		    f.family != AF_INET && f.family != AF_INET6 && f.family != AF_MPLS)
 			f.family = AF_UNSPEC;
 		opt_u8name(L, 2, "routes", "protocol", "rt_protos", &f.proto);
 		if (vn_opt_enum(L, 2, "routes", "type", rtypes, &t))
@@ -824,11 +983,13 @@ static const char *const route_keys[] = { "dst", "gateway", "dev", "src",
 	/* metrics[1..] in their order, then lock */
 	"window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss", "reordering", "hoplimit",
 	"initcwnd", "features", "rto_min", "initrwnd", "quickack", "congctl",
-	"fastopen_no_cookie", "lock", NULL };
+	"fastopen_no_cookie", "lock", "newdst",
+	/* past the 32 bits of vn_opts_check: always looked up */
+	"encap", NULL };
 enum { K_DST, K_GATEWAY, K_DEV, K_SRC, K_METRIC, K_SCOPE, K_PROTOCOL, K_TYPE,
        K_TABLE, K_MTU, K_NEXTHOPS, K_ONLINK, K_FAMILY, K_NHID, K_PREF,
-       K_MX1, K_LOCK = K_MX1 + NMETRICS - 1 };
-typedef char route_keys_fit_has[K_LOCK < 32 ? 1 : -1];
+       K_MX1, K_LOCK = K_MX1 + NMETRICS - 1, K_NEWDST };
+typedef char route_keys_fit_has[K_NEWDST < 32 ? 1 : -1];
 static const char *const nh_keys[] = { "gateway", "dev", "weight", "onlink", NULL };
 
 /* An address option that must be a host address (no prefix): 1 and *out
@@ -857,6 +1018,8 @@ static int opt_host(lua_State *L, int idx, const char *fn, const char *key,
  * `ip route add 10.0.0.0/8 via inet6 fe80::1`). */
 static int gw_family(lua_State *L, int idx, int fam)
 {
+	if (fam == AF_MPLS)
+		return AF_UNSPEC;   /* `via inet 10.0.0.1`, `via inet6 ...` */
 	return fam == AF_INET && vn_str_family(L, idx, "gateway") == AF_INET6 ? AF_INET6 : fam;
 }
 
@@ -884,6 +1047,13 @@ typedef struct rt_req {
 	uint32_t nhid;    /* a nexthop object (RTA_NH_ID), 0: none */
 	int pref;         /* an IPv6 route's RTA_PREF, -1: none */
 	vn_ip dst, src;   /* src.len 0: none */
+	int nnewdst;      /* an MPLS route's outgoing labels (RTA_NEWDST) */
+	uint32_t newdst[MAXLABELS];
+	int encap;        /* LWTUNNEL_ENCAP_*, 0: none */
+	int nelabels, ettl;               /* mpls: labels, ttl (-1: none) */
+	uint32_t elabels[MAXLABELS];
+	int smode, nsegs;                 /* seg6: mode, segments */
+	unsigned char segs[MAXSEGS][16];
 	rt_hop *nh;       /* nnh next hops: a userdata on the stack, or &one */
 	rt_hop one;
 } rt_req;
@@ -1002,6 +1172,121 @@ static int parse_nh(lua_State *L, int idx, vn_ns *ns, rt_req *q, int n, rt_hop *
 	return 0;
 }
 
+/* Reads the list of labels at stack index sidx (a plain table of 1 to
+ * MAXLABELS integers 0..2^20-1) into out as a label stack; what names it.
+ * Returns the count; raises otherwise. */
+static int read_labels(lua_State *L, int sidx, const char *fn, const char *key,
+		       uint32_t *out)
+{
+	lua_Integer n;
+	int i;
+	if (!lua_istable(L, sidx))
+		return luaL_error(L, "%s: option '%s' must be a list of labels (integers "
+				  "0..%d), got %s", fn, key, MPLS_LABEL_MAX, luaL_typename(L, sidx));
+	if (lua_getmetatable(L, sidx))
+		return luaL_error(L, "%s: option '%s' must be a plain table (without a "
+				  "metatable: its items are read raw)", fn, key);
+	n = (lua_Integer)lua_rawlen(L, sidx);
+	if (n < 1 || n > MAXLABELS)
+		return luaL_error(L, "%s: option '%s' must hold 1 to %d labels, got %d", fn,
+				  key, MAXLABELS, (int)(n > 1000000 ? 1000000 : n));
+	for (i = 1; i <= n; i++) {
+		const char *item;
+		lua_rawgeti(L, sidx, i);
+		item = lua_pushfstring(L, "option '%s[%d]'", key, i);
+		out[i - 1] = mpls_entry((uint32_t)vn_check_int(L, -2, fn, item, 0,
+							       MPLS_LABEL_MAX), i == n);
+		lua_pop(L, 2);
+	}
+	return (int)n;
+}
+
+/* Reads option encap of the options at 2 ({ type = "mpls", labels =, ttl = }
+ * or { type = "seg6", mode =, segs = }) into q. May raise. */
+static void parse_encap(lua_State *L, rt_req *q)
+{
+	static const char *const keys[] = { "type", "labels", "ttl", "mode", "segs", NULL };
+	static const char *const types[] = { "mpls", "seg6", NULL };
+	const char *fn = q->fn;
+	lua_Integer n;
+	int e, t, i;
+	lua_getfield(L, 2, "encap");
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		return;
+	}
+	e = lua_gettop(L);
+	if (!lua_istable(L, e))
+		luaL_error(L, "%s: option 'encap' must be a table ({ type = 'mpls', labels = "
+			   "{...} } or { type = 'seg6', segs = {...} }), got %s", fn,
+			   luaL_typename(L, e));
+	lua_pushfstring(L, "%s: encap", fn);
+	fn = lua_tostring(L, -1);      /* stays on the stack until the end */
+	vn_opts_check(L, e, fn, keys);
+	if (!vn_opt_enum(L, e, fn, "type", types, &t))
+		luaL_error(L, "%s: option 'type' is required ('mpls' or 'seg6')", fn);
+	if (t == 0) {
+		for (i = 0; i < 2; i++) {
+			static const char *const other[] = { "mode", "segs" };
+			lua_getfield(L, e, other[i]);
+			if (!lua_isnil(L, -1))
+				luaL_error(L, "%s: option '%s' is for seg6, not mpls", fn, other[i]);
+			lua_pop(L, 1);
+		}
+		q->encap = LWTUNNEL_ENCAP_MPLS;
+		lua_getfield(L, e, "labels");
+		if (lua_isnil(L, -1))
+			luaL_error(L, "%s: option 'labels' is required", fn);
+		q->nelabels = read_labels(L, lua_gettop(L), fn, "labels", q->elabels);
+		lua_pop(L, 1);
+		q->ettl = -1;
+		if (vn_opt_int(L, e, fn, "ttl", 0, 255, &n))
+			q->ettl = (int)n;
+	} else {
+		int segs;
+		for (i = 0; i < 2; i++) {
+			static const char *const other[] = { "labels", "ttl" };
+			lua_getfield(L, e, other[i]);
+			if (!lua_isnil(L, -1))
+				luaL_error(L, "%s: option '%s' is for mpls, not seg6", fn, other[i]);
+			lua_pop(L, 1);
+		}
+		q->encap = LWTUNNEL_ENCAP_SEG6;
+		q->smode = SEG6_IPTUN_MODE_ENCAP;
+		if (vn_opt_enum(L, e, fn, "mode", seg6_modes, &i))
+			q->smode = i;
+		lua_getfield(L, e, "segs");
+		segs = lua_gettop(L);
+		if (!lua_istable(L, segs))
+			luaL_error(L, "%s: option 'segs' must be a list of IPv6 addresses, got %s",
+				   fn, luaL_typename(L, segs));
+		if (lua_getmetatable(L, segs))
+			luaL_error(L, "%s: option 'segs' must be a plain table (without a "
+				   "metatable: its items are read raw)", fn);
+		n = (lua_Integer)lua_rawlen(L, segs);
+		if (n < 1 || n > MAXSEGS)
+			luaL_error(L, "%s: option 'segs' must hold 1 to %d addresses, got %d", fn,
+				   MAXSEGS, (int)(n > 1000000 ? 1000000 : n));
+		for (i = 1; i <= n; i++) {
+			vn_ip a;
+			const char *what;
+			lua_rawgeti(L, segs, i);
+			what = lua_pushfstring(L, "option 'segs[%d]'", i);
+			if (lua_type(L, -2) == LUA_TSTRING && strchr(lua_tostring(L, -2), '/'))
+				luaL_error(L, "%s: %s '%s' is not a valid address (an IPv6 address "
+					   "without a prefix)", fn, what, lua_tostring(L, -2));
+			vn_check_ip(L, -2, fn, what, AF_INET6, &a);
+			if (a.len != 16)
+				luaL_error(L, "%s: %s is not an IPv6 address", fn, what);
+			memcpy(q->segs[i - 1], a.b, 16);
+			lua_pop(L, 2);
+		}
+		q->nsegs = (int)n;
+		lua_pop(L, 1);
+	}
+	lua_settop(L, e - 1);
+}
+
 /* Reads the options table at 2 into q; a list of next hops is read into a
  * userdata put at 3 (q->nh points into it), and values may be left above.
  * May raise. Returns 0, or -errno for a link that does not exist (q->what,
@@ -1015,9 +1300,59 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	/* scalar options (only those given are looked up) */
 	q->table = RT_TABLE_MAIN;
 	q->type = q->proto = q->scope = q->pref = -1;
-	if (VN_HAS(q->has, K_FAMILY) && vn_opt_family(L, 2, fn, "family", &q->family) &&
-	    q->family != AF_INET && q->family != AF_INET6)
-		luaL_error(L, "%s: option 'family' must be 'inet' or 'inet6'", fn);
+	if (VN_HAS(q->has, K_FAMILY) && opt_rtfamily(L, 2, fn, &q->family) &&
+	    q->family != AF_INET && q->family != AF_INET6 && q->family != AF_MPLS)
+		luaL_error(L, "%s: option 'family' must be 'inet', 'inet6' or 'mpls'", fn);
+	if (q->family == AF_MPLS) {
+		/* what an MPLS route has not (the kernel refuses it) */
+		static const int nots[] = { K_SRC, K_METRIC, K_SCOPE, K_TYPE, K_TABLE, K_MTU,
+					    K_NHID, K_PREF, K_ONLINK };
+		for (i = 0; i < (int)(sizeof nots / sizeof *nots); i++)
+			if (VN_HAS(q->has, nots[i])) {
+				lua_getfield(L, 2, route_keys[nots[i]]);
+				if (!lua_isnil(L, -1))
+					luaL_error(L, "%s: option '%s' is not for MPLS routes", fn,
+						   route_keys[nots[i]]);
+				lua_pop(L, 1);
+			}
+		for (i = K_MX1; i <= K_LOCK; i++)
+			if (VN_HAS(q->has, i)) {
+				lua_getfield(L, 2, route_keys[i]);
+				if (!lua_isnil(L, -1))
+					luaL_error(L, "%s: option '%s' is not for MPLS routes", fn,
+						   route_keys[i]);
+				lua_pop(L, 1);
+			}
+		lua_getfield(L, 2, "encap");
+		if (!lua_isnil(L, -1))
+			luaL_error(L, "%s: option 'encap' is not for MPLS routes (give 'newdst')", fn);
+		lua_pop(L, 1);
+		lua_getfield(L, 2, "dst");
+		if (lua_isnil(L, -1))
+			luaL_error(L, "%s: option 'dst' is required (an MPLS label)", fn);
+		lua_pop(L, 1);
+		vn_opt_int(L, 2, fn, "dst", 0, MPLS_LABEL_MAX, &n);
+		q->dst.family = AF_MPLS;
+		q->dst.len = 4;
+		q->dst.plen = 20;
+		{
+			uint32_t e = mpls_entry((uint32_t)n, 1);
+			memcpy(q->dst.b, &e, 4);
+		}
+		if (VN_HAS(q->has, K_NEWDST)) {
+			lua_getfield(L, 2, "newdst");
+			if (!lua_isnil(L, -1))
+				q->nnewdst = read_labels(L, lua_gettop(L), fn, "newdst",
+							 q->newdst);
+			lua_pop(L, 1);
+		}
+	} else if (VN_HAS(q->has, K_NEWDST)) {
+		lua_getfield(L, 2, "newdst");
+		if (!lua_isnil(L, -1))
+			luaL_error(L, "%s: option 'newdst' is for MPLS routes (family = 'mpls'); "
+				   "give 'encap' to push labels on an IP route", fn);
+		lua_pop(L, 1);
+	}
 	has_table = VN_HAS(q->has, K_TABLE) && vn_opt_table(L, 2, fn, "table", &q->table);
 	if (VN_HAS(q->has, K_TYPE) && vn_opt_enum(L, 2, fn, "type", rtypes, &t))
 		q->type = t + 1;
@@ -1074,13 +1409,19 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	}
 	if (!q->family)
 		q->family = AF_INET;
+	if (q->family != AF_MPLS) {
+		parse_encap(L, q);
+		if (q->encap && (q->nhid || nhidx))
+			luaL_error(L, "%s: option 'encap' goes with one next hop ('gateway'/'dev'), "
+				   "not with '%s'", fn, q->nhid ? "nhid" : "nexthops");
+	}
 
 	if (VN_HAS(q->has, K_PREF) && vn_opt_enum(L, 2, fn, "pref", prefs, &i)) {
 		if (q->family != AF_INET6)
 			luaL_error(L, "%s: option 'pref' is for IPv6 routes", fn);
 		q->pref = pref_vals[i];
 	}
-	if (!vn_opt_ip(L, 2, fn, "dst", q->family, &q->dst))
+	if (q->family != AF_MPLS && !vn_opt_ip(L, 2, fn, "dst", q->family, &q->dst))
 		luaL_error(L, "%s: option 'dst' is required (an address/prefix or 'default')", fn);
 	if (VN_HAS(q->has, K_SRC))
 		opt_host(L, 2, fn, "src", q->family, &q->src);
@@ -1127,6 +1468,15 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 			q->nnh = 1;
 	}
 
+	if (q->family == AF_MPLS) {
+		/* what the kernel takes, even in a delete */
+		q->type = RTN_UNICAST;
+		q->scope = RT_SCOPE_UNIVERSE;
+		q->table = RT_TABLE_MAIN;
+		if (q->proto < 0)
+			q->proto = q->mode == R_DEL ? RTPROT_UNSPEC : RTPROT_BOOT;
+		return 0;
+	}
 	/* defaults as iproute2 has them */
 	if (q->type < 0 && q->mode != R_DEL)
 		q->type = RTN_UNICAST;
@@ -1190,7 +1540,10 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 {
 	size_t cap = NLMSG_SPACE(sizeof(struct rtmsg)) + 10 * RTA_SPACE(20) +
 		     RTA_SPACE((RTAX_MAX + 1) * RTA_SPACE(16)) +
-		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(20));
+		     (size_t)q->nnh * (RTNH_ALIGN(sizeof(struct rtnexthop)) + RTA_SPACE(20)) +
+		     RTA_SPACE(4 * MAXLABELS) + RTA_SPACE(4) + RTA_SPACE(RTA_SPACE(4 * MAXLABELS) +
+		     RTA_SPACE(1) + RTA_SPACE(sizeof(int) + sizeof(struct ipv6_sr_hdr) +
+		     16 * MAXSEGS));
 	struct nlmsghdr *h = cap <= sizeof *small ? &small->h
 						  : (struct nlmsghdr *)lua_newuserdata(L, cap);
 	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
@@ -1208,7 +1561,44 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 	rtm->rtm_type = (unsigned char)q->type;
 	if (q->nnh == 1)
 		rtm->rtm_flags = (unsigned)q->nh[0].flags & RTNH_F_ONLINK;
-	vn_rta_put_u32(h, RTA_TABLE, q->table);
+	/* MPLS routes take no RTA_TABLE (and no other attribute but
+	 * destination, next hops and new labels) */
+	if (q->family != AF_MPLS)
+		vn_rta_put_u32(h, RTA_TABLE, q->table);
+	if (q->nnewdst)
+		vn_rta_put(h, RTA_NEWDST, q->newdst, 4 * (size_t)q->nnewdst);
+	if (q->encap) {
+		struct rtattr *e;
+		uint16_t et = (uint16_t)q->encap;
+		vn_rta_put(h, RTA_ENCAP_TYPE, &et, sizeof et);
+		e = vn_rta_put(h, RTA_ENCAP, NULL, 0);
+		if (q->encap == LWTUNNEL_ENCAP_MPLS) {
+			vn_rta_put(h, MPLS_IPTUNNEL_DST, q->elabels, 4 * (size_t)q->nelabels);
+			if (q->ettl >= 0) {
+				unsigned char ttl = (unsigned char)q->ettl;
+				vn_rta_put(h, MPLS_IPTUNNEL_TTL, &ttl, 1);
+			}
+		} else {
+			/* struct seg6_iptunnel_encap: the mode then the routing
+			 * header, its segments last first (as iproute2 writes it) */
+			unsigned char b[sizeof(int) + sizeof(struct ipv6_sr_hdr) + 16 * MAXSEGS];
+			struct ipv6_sr_hdr srh;
+			int k, mode = q->smode;
+			memset(&srh, 0, sizeof srh);
+			srh.hdrlen = (unsigned char)(q->nsegs * 2);
+			srh.type = 4;   /* IPV6_SRCRT_TYPE_4 */
+			srh.segments_left = (unsigned char)(q->nsegs - 1);
+			srh.first_segment = (unsigned char)(q->nsegs - 1);
+			memcpy(b, &mode, sizeof mode);
+			memcpy(b + sizeof mode, &srh, sizeof srh);
+			for (k = 0; k < q->nsegs; k++)
+				memcpy(b + sizeof mode + sizeof srh + 16 * (size_t)(q->nsegs - 1 - k),
+				       q->segs[k], 16);
+			vn_rta_put(h, SEG6_IPTUNNEL_SRH, b,
+				   sizeof mode + sizeof srh + 16 * (size_t)q->nsegs);
+		}
+		end_nest(h, e);
+	}
 	if (q->dst.len)
 		vn_rta_put(h, RTA_DST, q->dst.b, (size_t)q->dst.len);
 	if (q->prio_set)
@@ -1540,6 +1930,14 @@ static int m_delete(lua_State *L)
 		unsigned char *m = (unsigned char *)lua_newuserdata(L, b->len + RTA_ALIGNTO);
 		rc = vn_talk_raw(ns, RTM_DELROUTE, m, del_msg(m, b->m, b->len));
 		lua_pop(L, 1);
+	} else if (v.h->rtm_family == AF_MPLS) {
+		/* the kernel shows the next hop's state (linkdown, dead) in
+		 * rtm_flags and refuses a delete that has any */
+		unsigned char *m = (unsigned char *)lua_newuserdata(L, b->len);
+		memcpy(m, b->m, b->len);
+		((struct rtmsg *)m)->rtm_flags = 0;
+		rc = vn_talk_raw(ns, RTM_DELROUTE, m, b->len);
+		lua_pop(L, 1);
 	} else {
 		rc = vn_talk_raw(ns, RTM_DELROUTE, b->m, b->len);
 	}
@@ -1626,6 +2024,49 @@ static void add_metrics(lua_State *L, luaL_Buffer *buf, const rt_view *v)
 	}
 }
 
+/* adds the encapsulation as ip prints it: " encap mpls 200/300 ttl 10",
+ * " encap seg6 mode encap segs 2 [ fc00::1 fc00::2 ]" */
+static void add_encap(lua_State *L, luaL_Buffer *buf, const rt_view *v)
+{
+	const struct rtattr *e = RA(v, RTA_ENCAP);
+	unsigned t = vn_rta_u16(RA(v, RTA_ENCAP_TYPE));
+	if (!RA(v, RTA_ENCAP_TYPE) || t == LWTUNNEL_ENCAP_NONE)
+		return;
+	luaL_addstring(buf, " encap ");
+	if (t >= (unsigned)NENCAP) {
+		lua_pushfstring(L, "%d", (int)t);
+		luaL_addvalue(buf);
+		return;
+	}
+	luaL_addstring(buf, encap_types[t]);
+	if (t == LWTUNNEL_ENCAP_MPLS) {
+		const struct rtattr *ttl = vn_rta_nested(e, MPLS_IPTUNNEL_TTL);
+		luaL_addchar(buf, ' ');
+		add_labels(buf, vn_rta_nested(e, MPLS_IPTUNNEL_DST));
+		if (ttl && RTA_PAYLOAD(ttl) >= 1) {
+			lua_pushfstring(L, " ttl %d", (int)*(const unsigned char *)RTA_DATA(ttl));
+			luaL_addvalue(buf);
+		}
+	} else if (t == LWTUNNEL_ENCAP_SEG6) {
+		const struct ipv6_sr_hdr *srh;
+		int i, mode, n = seg6_read(vn_rta_nested(e, SEG6_IPTUNNEL_SRH), &mode, &srh);
+		if (n <= 0)
+			return;
+		if (mode >= 0 && mode <= SEG6_IPTUN_MODE_L2ENCAP_RED)
+			lua_pushfstring(L, " mode %s segs %d [", seg6_modes[mode], n);
+		else
+			lua_pushfstring(L, " mode %d segs %d [", mode, n);
+		luaL_addvalue(buf);
+		for (i = 0; i < n; i++) {
+			vn_push_ip(L, AF_INET6, seg6_seg(srh, n, i), 16, -1);
+			lua_pushfstring(L, " %s", lua_tostring(L, -1));
+			lua_remove(L, -2);
+			luaL_addvalue(buf);
+		}
+		luaL_addstring(buf, " ]");
+	}
+}
+
 /* __tostring: "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
 static int m_tostring(lua_State *L)
 {
@@ -1655,6 +2096,11 @@ static int m_tostring(lua_State *L)
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_NH_ID)));
 		add_word(L, &buf, "nhid");
 	}
+	if (RA(&v, RTA_NEWDST)) {
+		luaL_addstring(&buf, " as to ");
+		add_labels(&buf, RA(&v, RTA_NEWDST));
+	}
+	add_encap(L, &buf, &v);
 	n = rt_nexthops(&v, &nh);
 	if (n == 1)
 		add_nh(L, &buf, fam, &nh);
@@ -1668,8 +2114,10 @@ static int m_tostring(lua_State *L)
 		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
 		add_word(L, &buf, "proto");
 	}
-	push_scope(L, v.h->rtm_scope);
-	add_word(L, &buf, "scope");
+	if (fam != AF_MPLS) {
+		push_scope(L, v.h->rtm_scope);
+		add_word(L, &buf, "scope");
+	}
 	if (RA(&v, RTA_PREFSRC)) {
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
 		add_word(L, &buf, "src");
