@@ -41,8 +41,9 @@ end
 
 -- `ip route show DST` as text: ip's JSON of an MPLS encapsulation gives the
 -- labels under a second "dst" key, which hides the route's own
-local function iptext(name, ...)
-  local ok, out = H.sh("ip -n " .. H.quote(name) .. " route show " .. table.concat({ ... }, " "))
+local function iptext(name, dst)
+  local ok, out = H.sh("ip -n " .. H.quote(name) .. (dst:find(":") and " -6" or " -4")
+                       .. " route show " .. dst)
   assert(ok, out)
   return out
 end
@@ -192,7 +193,8 @@ describe("MPLS encapsulation and routes", function()
     H.fails("EEXIST", ns:route_add{ family = "mpls", dst = 100, gateway = "10.1.1.2", dev = "v0" })
     assert.is_true(ns:route_del{ family = "mpls", dst = 100 })
     assert.is_nil(find(H.ip(name, "-f", "mpls", "route", "show"), 100))
-    H.fails("ENOENT", ns:route_del{ family = "mpls", dst = 100 })
+    -- (the kernel does not refuse to delete a label that has no route)
+    assert.is_true(ns:route_del{ family = "mpls", dst = 100 })
     assert.is_true(mine[102]:delete())
     assert.is_true(r6:delete())
     assert.are.same({}, H.ip(name, "-f", "mpls", "route", "show"))

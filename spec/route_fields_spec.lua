@@ -61,7 +61,7 @@ end
 local FIELDS = { "dst", "family", "table", "gateway", "dev", "src", "metric", "scope",
   "protocol", "type", "mtu", "onlink", "nexthops", "nhid", "pref", "window", "rtt", "rttvar",
   "ssthresh", "cwnd", "advmss", "reordering", "hoplimit", "initcwnd", "features", "rto_min",
-  "initrwnd", "quickack", "congctl", "fastopen_no_cookie", "lock" }
+  "initrwnd", "quickack", "congctl", "fastopen_no_cookie", "lock", "newdst", "encap" }
 
 -- FIELDS, after checking that every key of every route's totable is in it
 local function all_fields(ns)
@@ -106,7 +106,7 @@ describe("routes{ fields = }", function()
     local ns, name = net("every")
     fill(name)
     local names = all_fields(ns)
-    assert.are.equal(31, #names)
+    assert.are.equal(33, #names)
     local objs = {}
     for r in ns:routes{ table = "all" } do objs[#objs + 1] = r end
     local i = 0

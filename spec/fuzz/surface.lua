@@ -17,7 +17,7 @@ local vnet = require "vnet"
 -- The object types: registry name -> short name used in the tables below.
 M.types = { ["vnet.netns"] = "ns", ["vnet.link"] = "link", ["vnet.addr"] = "addr",
             ["vnet.route"] = "route", ["vnet.rule"] = "rule", ["vnet.neigh"] = "neigh",
-            ["vnet.monitor"] = "monitor" }
+            ["vnet.monitor"] = "monitor", ["vnet.ntable"] = "ntable" }
 
 local function sorted_keys(t, pred)
   local out = {}
@@ -124,6 +124,12 @@ T.ns = {
   neigh_del = { setup = function(ctx) ctx.a:neigh_add{ dst = "10.7.0.22", lladdr = "02:00:00:00:00:22", dev = "fa0" } end,
                call = function(ctx) return ctx.a, { dst = "10.7.0.22", dev = "fa0" } end },
   neighs = { call = function(ctx) return ctx.a, { dev = "fa0", family = "inet" } end, iter = true },
+  neigh = { setup = function(ctx) ctx.a:neigh_add{ dst = "10.7.0.25", dev = "fa0", proxy = true } end,
+            call = function(ctx) return ctx.a, { dst = "10.7.0.25", dev = "fa0", proxy = true } end,
+            after = function(ctx) ctx.a:neigh_del{ dst = "10.7.0.25", dev = "fa0", proxy = true } end },
+  ntables = { call = function(ctx) return ctx.a, { dev = "fa0", family = "inet" } end, iter = true },
+  ntable_change = { call = function(ctx) return ctx.a, { name = "arp_cache", dev = "fa0", queue = 50,
+                                                          base_reachable = 20000 } end },
   pids = { call = function(ctx) return ctx.a end },
   route_add = { call = function(ctx) return ctx.a, { dst = "10.8.1.0/24", gateway = "10.7.0.2", table = 100, metric = 5 } end,
                after = function(ctx) ctx.a:route_del{ dst = "10.8.1.0/24", table = 100, metric = 5 } end },
@@ -193,6 +199,7 @@ for short, get in pairs{
   route = function(ctx) return first(ctx.a:routes{ table = 100 }) end,
   rule = function(ctx) return ctx.rule(ctx) end,
   neigh = function(ctx) return first(ctx.a:neighs{ dev = "fa0" }) end,
+  ntable = function(ctx) return first(ctx.a:ntables{ dev = "fa0" }) end,
   nexthop = function(ctx)
     ctx.a:nexthop_add{ id = 80, gateway = "10.7.0.2", dev = "fa0" }
     return first(ctx.a:nexthops{ id = 80 })
