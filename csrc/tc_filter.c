@@ -428,17 +428,17 @@ static void u32_push(lua_State *L, const struct rtattr *opts, uint32_t handle)
 {
 	const struct rtattr *a[TCA_U32_MAX + 1];
 	char h[32];
-	int n = 0;
+	int hn = 0;
 	/* as tc prints it: "800::800", "800:" (a hash table), "none" */
 	h[0] = 0;
 	if (!handle)
 		snprintf(h, sizeof h, "none");
 	if (TC_U32_USERHTID(handle))
-		n += snprintf(h + n, sizeof h - (size_t)n, "%x:", TC_U32_USERHTID(handle));
+		hn += snprintf(h + hn, sizeof h - (size_t)hn, "%x:", TC_U32_USERHTID(handle));
 	if (TC_U32_HASH(handle))
-		n += snprintf(h + n, sizeof h - (size_t)n, "%x", TC_U32_HASH(handle));
+		hn += snprintf(h + hn, sizeof h - (size_t)hn, "%x", TC_U32_HASH(handle));
 	if (TC_U32_NODE(handle))
-		snprintf(h + n, sizeof h - (size_t)n, ":%x", TC_U32_NODE(handle));
+		snprintf(h + hn, sizeof h - (size_t)hn, ":%x", TC_U32_NODE(handle));
 	set_str(L, "handle", h);
 	if (!opts)
 		return;
