@@ -1234,6 +1234,33 @@ static const luaL_Reg link_methods[] = {
 
 static const luaL_Reg ns_methods[] = { { "qdiscs", ns_qdiscs }, { NULL, NULL } };
 
+static void push_names(lua_State *L, const char *field, int n, const char *(*name)(int))
+{
+	int i;
+	lua_newtable(L);
+	for (i = 0; i < n; i++) {
+		lua_pushstring(L, name(i));
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, field);
+}
+static const char *qname(int i) { return tc_kinds[i]->name; }
+static const char *fname(int i) { return tc_fkinds[i]->name; }
+static const char *aname(int i) { return tc_action_names[i]; }
+
+int vn_tc_kinds(lua_State *L)
+{
+	int nq = 0, nf = 0, na = 0;
+	while (tc_kinds[nq]) nq++;
+	while (tc_fkinds[nf]) nf++;
+	while (tc_action_names[na]) na++;
+	lua_createtable(L, 0, 3);
+	push_names(L, "qdisc", nq, qname);
+	push_names(L, "filter", nf, fname);
+	push_names(L, "action", na, aname);
+	return 1;
+}
+
 void vn_open_tc(lua_State *L)
 {
 	vn_type_register(L, &qdisc_type);

@@ -138,5 +138,8 @@ int tc_opt_table(lua_State *L, int idx, const char *fn, const char *key,
 void tc_push_devname(lua_State *L, vn_ns *ns, int ifindex);
 
 void vn_open_tc(lua_State *L);
+/* vnet.core.tc_kinds() -> { qdisc = {...}, filter = {...}, action = {...} }:
+ * the kinds this build writes. */
+int vn_tc_kinds(lua_State *L);
 
 #endif
