@@ -833,11 +833,12 @@ static const tc_kind *opt_kind(lua_State *L, const char *fn, int req, char *kind
 		return NULL;
 	}
 	if (!(k = tc_kind_find(kind))) {
+		int base = lua_gettop(L);
 		lua_pushfstring(L, "%s: unknown qdisc kind '%s' (vnet knows:", fn, kind);
 		for (int i = 0; tc_kinds[i]; i++)
 			lua_pushfstring(L, " %s", tc_kinds[i]->name);
 		lua_pushliteral(L, ")");
-		lua_concat(L, lua_gettop(L) - 2);
+		lua_concat(L, lua_gettop(L) - base);
 		lua_error(L);
 	}
 	return k;
@@ -1111,11 +1112,12 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 	ns = vn_box_ns(L, 1);                                /* 3 */
 	if (vn_opt_str(L, 2, fn, "kind", kind, sizeof kind)) {
 		if (!(k = tc_fkind_find(kind))) {
+			int base = lua_gettop(L);
 			lua_pushfstring(L, "%s: unknown filter kind '%s' (vnet knows:", fn, kind);
 			for (int i = 0; tc_fkinds[i]; i++)
 				lua_pushfstring(L, " %s", tc_fkinds[i]->name);
 			lua_pushliteral(L, ")");
-			lua_concat(L, lua_gettop(L) - 3);
+			lua_concat(L, lua_gettop(L) - base);
 			lua_error(L);
 		}
 	} else if (mode != M_DEL) {
