@@ -132,9 +132,9 @@ static double parse_unit(lua_State *L, int sidx, const char *fn, const char *wha
 	if (!*p)
 		luaL_error(L, "%s: %s '%s' needs a unit (e.g. '%s')", fn, what, s, example);
 bad:
-	lua_pushvalue(L, sidx);
-	luaL_error(L, "%s: %s '%s' is not a valid value (e.g. '%s')", fn, what,
-		   luaL_tolstring(L, -1, NULL), example);
+	if (len > 64)
+		luaL_error(L, "%s: %s is not a valid value (e.g. '%s')", fn, what, example);
+	luaL_error(L, "%s: %s '%s' is not a valid value (e.g. '%s')", fn, what, s, example);
 	return 0;
 }
 
@@ -745,8 +745,11 @@ static int tostring_common(lua_State *L, int ty)
 			} else if (lua_type(L, -1) == LUA_TBOOLEAN) {
 				lua_pushstring(L, lua_toboolean(L, -1) ? "true" : "false");
 				lua_remove(L, -2);
+			} else if (!lua_isstring(L, -1)) {
+				lua_pushliteral(L, "?");
+				lua_remove(L, -2);
 			} else {
-				luaL_tolstring(L, -1, NULL);
+				lua_pushstring(L, lua_tostring(L, -1));
 				lua_remove(L, -2);
 			}
 			lua_concat(L, 2);
@@ -989,12 +992,14 @@ static int obj_delete(lua_State *L, int ty)
 	tc_parse(&v, mb->m, mb->len);
 	b = tc_buf_new(L, "delete", deltype[ty], 0, 0);   /* 3 */
 	*TC_TCM(b) = *v.t;
+	view_kind(&v, kind, sizeof kind);
 	if (v.a[TCA_KIND])
-		tc_put_str(L, b, TCA_KIND, view_kind(&v, kind, sizeof kind));
+		tc_put_str(L, b, TCA_KIND, kind);
 	if (ty == T_FILTER && v.a[TCA_CHAIN])
 		tc_put_u32(L, b, TCA_CHAIN, vn_rta_u32(v.a[TCA_CHAIN]));
-	lua_pushfstring(L, "delete %s", lua_tostring(L, (lua_pushvalue(L, 1),
-						luaL_tolstring(L, -1, NULL), -1)));
+	tc_push_handle(L, v.t->tcm_handle, 0);
+	lua_pushfstring(L, "delete %s %s %s dev %d", names[ty] + 5, kind, lua_tostring(L, -1),
+			v.t->tcm_ifindex);
 	return send_change(L, ns, 2, b, ty, lua_tostring(L, -1), 1);
 }
 
