@@ -28,7 +28,6 @@
 #include "tc.h"
 #include "link.h"
 
-#define TC_BUFSZ 4096
 
 /* ---- message buffer ------------------------------------------------------ */
 tc_buf *tc_buf_new(lua_State *L, const char *fn, int type, int flags, size_t extra)
@@ -43,6 +42,19 @@ tc_buf *tc_buf_new(lua_State *L, const char *fn, int type, int flags, size_t ext
 	h->nlmsg_type = (unsigned short)type;
 	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
 	TC_TCM(b)->tcm_family = AF_UNSPEC;
+	return b;
+}
+
+tc_buf *tc_buf_init(tc_stackbuf *sb, const char *fn, int type, int flags)
+{
+	tc_buf *b = &sb->b;
+	struct nlmsghdr *h = &b->u.h;
+	memset(h, 0, NLMSG_SPACE(sizeof(struct tcmsg)));
+	b->cap = TC_BUFSZ;
+	b->fn = fn;
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg));
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
 	return b;
 }
 
@@ -858,7 +870,8 @@ static int qdisc_modify(lua_State *L, const char *fn, int mode)
 	char kind[32];
 	const tc_kind *k;
 	uint32_t parent = TC_H_ROOT, handle = 0;
-	int has_parent, has_handle;
+	int has_parent, has_handle, extra = 0;
+	tc_stackbuf sb;
 	vn_ns *ns;
 	tc_buf *b;
 	size_t off;
@@ -887,8 +900,17 @@ static int qdisc_modify(lua_State *L, const char *fn, int mode)
 	}
 	if (has_handle && TC_H_MIN(handle) && handle != TC_H_ROOT)
 		luaL_error(L, "%s: option 'handle' of a qdisc has no minor (like '1:')", fn);
-	b = tc_buf_new(L, fn, mode == M_DEL ? RTM_DELQDISC : RTM_NEWQDISC, mode_flags[mode],
-		       k && !strcmp(kind, "netem") ? 65536 : 0);   /* 4 */
+	/* a netem distribution table needs up to 32 KiB; the rest fits the
+	 * buffer on the C stack (nothing to free if a parser raises) */
+	if (k && !strcmp(kind, "netem") && mode != M_DEL) {
+		lua_getfield(L, 2, "distribution");
+		extra = !lua_isnil(L, -1);
+		lua_pop(L, 1);
+	}
+	if (extra)
+		b = tc_buf_new(L, fn, RTM_NEWQDISC, mode_flags[mode], 2 * NETEM_DIST_MAX + 64); /* 4 */
+	else
+		b = tc_buf_init(&sb, fn, mode == M_DEL ? RTM_DELQDISC : RTM_NEWQDISC, mode_flags[mode]);
 	TC_TCM(b)->tcm_ifindex = ifindex;
 	TC_TCM(b)->tcm_parent = parent;
 	TC_TCM(b)->tcm_handle = handle;
@@ -983,6 +1005,7 @@ static int obj_delete(lua_State *L, int ty)
 	static const int deltype[] = { RTM_DELQDISC, RTM_DELTCLASS, RTM_DELTFILTER };
 	vn_msgbox *mb = (vn_msgbox *)luaL_checkudata(L, 1, names[ty]);
 	char kind[32];
+	tc_stackbuf sb;
 	vn_ns *ns;
 	tc_buf *b;
 	tc_view v;
@@ -990,7 +1013,7 @@ static int obj_delete(lua_State *L, int ty)
 		return luaL_error(L, "attempt to use a released %s", names[ty]);
 	ns = vn_box_ns(L, 1);                       /* 2 */
 	tc_parse(&v, mb->m, mb->len);
-	b = tc_buf_new(L, "delete", deltype[ty], 0, 0);   /* 3 */
+	b = tc_buf_init(&sb, "delete", deltype[ty], 0);
 	*TC_TCM(b) = *v.t;
 	view_kind(&v, kind, sizeof kind);
 	if (v.a[TCA_KIND])
@@ -1014,6 +1037,7 @@ static int class_modify(lua_State *L, const char *fn, int mode)
 	char kind[32];
 	const tc_kind *k = NULL;
 	uint32_t parent = 0, classid = 0;
+	tc_stackbuf sb;
 	vn_ns *ns;
 	tc_buf *b;
 
@@ -1031,8 +1055,8 @@ static int class_modify(lua_State *L, const char *fn, int mode)
 		luaL_error(L, "%s: option 'classid' is required", fn);
 	if (!tc_opt_handle(L, 2, fn, "parent", 0, &parent) && mode != M_DEL)
 		parent = TC_H_MAJ(classid);   /* a root class of its qdisc */
-	b = tc_buf_new(L, fn, mode == M_DEL ? RTM_DELTCLASS : RTM_NEWTCLASS,
-		       mode_flags[mode], 0);                   /* 4 */
+	b = tc_buf_init(&sb, fn, mode == M_DEL ? RTM_DELTCLASS : RTM_NEWTCLASS,
+			mode_flags[mode]);
 	TC_TCM(b)->tcm_ifindex = ifindex;
 	TC_TCM(b)->tcm_parent = parent;
 	TC_TCM(b)->tcm_handle = classid;
@@ -1109,6 +1133,7 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 	uint32_t parent = 0, handle = 0, chain = 0;
 	lua_Integer prio = 0;
 	uint16_t proto;
+	tc_stackbuf sb;
 	vn_ns *ns;
 	tc_buf *b;
 
@@ -1160,8 +1185,8 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 				   fn, luaL_typename(L, -1));
 		lua_pop(L, 1);
 	}
-	b = tc_buf_new(L, fn, mode == M_DEL ? RTM_DELTFILTER : RTM_NEWTFILTER,
-		       mode_flags[mode], 0);                   /* 4+ */
+	b = tc_buf_init(&sb, fn, mode == M_DEL ? RTM_DELTFILTER : RTM_NEWTFILTER,
+			mode_flags[mode]);
 	TC_TCM(b)->tcm_ifindex = ifindex;
 	TC_TCM(b)->tcm_parent = parent;
 	TC_TCM(b)->tcm_handle = handle;

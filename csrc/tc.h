@@ -34,6 +34,14 @@ typedef struct tc_buf {
 #define TC_HDR(b) (&(b)->u.h)
 #define TC_TCM(b) ((struct tcmsg *)NLMSG_DATA(TC_HDR(b)))
 
+#define TC_BUFSZ 4096
+/* A buffer of TC_BUFSZ bytes for a message, kept on the C stack of a call
+ * (parsers may raise: it owns nothing). */
+typedef struct tc_stackbuf {
+	tc_buf b;
+	unsigned char room[TC_BUFSZ];
+} tc_stackbuf;
+tc_buf *tc_buf_init(tc_stackbuf *sb, const char *fn, int type, int flags);
 /* Pushes a userdata buffer with room for extra bytes of attributes past
  * the usual 4 KiB, holding a message of type with flags and an empty tcmsg. */
 tc_buf *tc_buf_new(lua_State *L, const char *fn, int type, int flags, size_t extra);

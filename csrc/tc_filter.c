@@ -408,7 +408,7 @@ static void u32_match(lua_State *L, int idx, tc_buf *b, u32_sel *sel)
 
 static void u32_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
 {
-	u32_sel *sel = (u32_sel *)lua_newuserdata(L, sizeof *sel);
+	u32_sel selbuf, *sel = &selbuf;   /* on the C stack: nothing to free on a raise */
 	size_t off;
 	memset(sel, 0, sizeof *sel);
 	u32_match(L, idx, b, sel);
@@ -421,7 +421,6 @@ static void u32_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
 	tc_put(L, b, TCA_U32_SEL, sel, sizeof sel->s + sel->s.nkeys * sizeof(struct tc_u32_key));
 	tc_parse_actions(L, idx, ns, b, "action", TCA_U32_ACT);
 	tc_nest_end(b, off);
-	lua_pop(L, 1);
 }
 
 static void u32_push(lua_State *L, const struct rtattr *opts, uint32_t handle)

@@ -33,7 +33,11 @@ local PROBE = {
 }
 local PROBE_ARGS = {
   ["qdisc tbf"] = "tbf rate 1mbit burst 10kb latency 10ms",
+  -- matchall and basic take no filter without options (the kernel's EINVAL)
   ["filter u32"] = "u32 match u32 0 0", ["filter flower"] = "protocol ip flower",
+  ["filter matchall"] = "protocol all matchall classid 1:1",
+  ["filter basic"] = "protocol all basic classid 1:1",
+  ["filter fw"] = "protocol all handle 1 fw classid 1:1",
   ["action mirred"] = "mirred egress redirect dev pb", ["action gact"] = "gact pass",
   ["action skbedit"] = "skbedit mark 1",
 }
