@@ -38,6 +38,7 @@ tc_buf *tc_buf_new(lua_State *L, const char *fn, int type, int flags, size_t ext
 	memset(h, 0, NLMSG_SPACE(sizeof(struct tcmsg)));
 	b->cap = cap;
 	b->fn = fn;
+	b->err = 0;
 	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg));
 	h->nlmsg_type = (unsigned short)type;
 	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
@@ -52,6 +53,7 @@ tc_buf *tc_buf_init(tc_stackbuf *sb, const char *fn, int type, int flags)
 	memset(h, 0, NLMSG_SPACE(sizeof(struct tcmsg)));
 	b->cap = TC_BUFSZ;
 	b->fn = fn;
+	b->err = 0;
 	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg));
 	h->nlmsg_type = (unsigned short)type;
 	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
@@ -1202,6 +1204,11 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 		tc_put_str(L, b, TCA_KIND, kind);
 		if (mode != M_DEL)
 			k->parse(L, 2, ns, b);
+		if (b->err) {
+			vn_link_desc(L, 1);
+			return vn_fail(L, lua_pushfstring(L, "%s %s dev %s: %s", fn, kind,
+							  lua_tostring(L, -1), b->what), b->err, NULL);
+		}
 	}
 	lua_settop(L, 4);
 	vn_link_desc(L, 1);

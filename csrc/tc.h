@@ -26,6 +26,9 @@
 typedef struct tc_buf {
 	size_t cap;             /* bytes at h */
 	const char *fn;         /* the calling function, for errors */
+	int err;                /* errno a parser met (ENODEV: a named device
+				 * that is not there), reported as a failure */
+	char what[96];          /* ... and what it was */
 	union {
 		struct nlmsghdr h;
 		uint64_t align_;

@@ -113,10 +113,15 @@ static void parse_action(lua_State *L, int sidx, vn_ns *ns, tc_buf *b, int order
 			luaL_error(L, "%s: option 'dev' is required", sub);
 		lua_pop(L, 1);
 		dev = vn_opt_ifindex(L, sidx, ns, sub, "dev");
-		if (dev < 0) {
+		if (dev < 0 && !b->err) {
+			/* a name that is not there: a failure, not a raise */
 			lua_getfield(L, sidx, "dev");
 			vn_push_devdesc(L, -1);
-			luaL_error(L, "%s: option 'dev': no device '%s'", sub, lua_tostring(L, -1));
+			b->err = -dev;
+			snprintf(b->what, sizeof b->what, "action %d dev '%s'", order,
+				 lua_tostring(L, -1));
+			lua_pop(L, 2);
+			dev = 0;
 		}
 		m.ifindex = (uint32_t)dev;
 		m.eaction = mode == 0 ? (dir == 0 ? TCA_EGRESS_REDIR : TCA_INGRESS_REDIR)

@@ -599,10 +599,29 @@ describe("tc misuse", function()
     assert.equal(1000000, q.rate)
     assert(q:delete())
     assert(v0:qdisc_add{ kind = "ingress" })
-    local ok, msg = pcall(v0.filter_add, v0, { kind = "u32", parent = "ingress",
-                          action = { kind = "mirred", dev = "nope0" } })
-    assert.is_false(ok)
-    assert.truthy(tostring(msg):find("nope0", 1, true))
+    local msg = H.fails("ENODEV", v0:filter_add{ kind = "u32", parent = "ingress",
+                                                 action = { kind = "mirred", dev = "nope0" } })
+    assert.truthy(msg:find("action 1 dev 'nope0'", 1, true))
+    H.fails("ENODEV", v0:filter_add{ kind = "u32", parent = "ingress",
+                                     action = { kind = "mirred", dev = 2 ^ 31 - 1 } })
+    H.raises(function() return v0:filter_add{ kind = "u32", parent = "ingress",
+                                              action = { kind = "mirred", dev = 2 ^ 31 } } end,
+             "option 'dev'")
+    local other = H.ns("other")
+    local o = assert(other:link_add{ name = "o0", kind = "veth", peer = "o1" })
+    H.raises(function() return v0:filter_add{ kind = "u32", parent = "ingress",
+                                              action = { kind = "mirred", dev = o } } end,
+             "another namespace")
+    -- in a batch the requests are queued and the kernel's answers come at commit
+    local ok, bmsg, berr = ns:batch(function()
+      assert.is_true(v0:qdisc_add{ kind = "htb", handle = "1:" })
+      v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit" }
+      v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit" }
+    end)
+    assert.is_nil(ok)
+    assert.equal("EEXIST", berr, bmsg)
+    assert.equal(1, #H.collect(v0:classes()))
+    assert(v0:qdisc_del{})
   end)
 
   it("objects: fields read-only, released ones raise, tostring survives release", function()
