@@ -816,7 +816,35 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 		vn_list_free(echo);
 		return vn_nsfail(L, ns, what);
 	}
-	if ((p = vn_list_first(echo, &len)))
+	p = vn_list_first(echo, &len);
+	if (p && ty == T_FILTER && !(h->nlmsg_flags & NLM_F_EXCL) &&
+	    ((const struct tcmsg *)p)->tcm_handle) {
+		/* a filter changed in place may be echoed as it was (u32 on
+		 * 6.x): it is asked for again by its identity */
+		tc_stackbuf gb;
+		tc_buf *g = tc_buf_init(&gb, b->fn, RTM_GETTFILTER, 0);
+		tc_view v;
+		char kind[32];
+		vn_list *l;
+		const void *q;
+		size_t qlen;
+		tc_parse(&v, p, len);
+		*TC_TCM(g) = *v.t;
+		if (v.a[TCA_KIND])
+			tc_put_str(L, g, TCA_KIND, view_kind(&v, kind, sizeof kind));
+		if (v.a[TCA_CHAIN])
+			tc_put_u32(L, g, TCA_CHAIN, vn_rta_u32(v.a[TCA_CHAIN]));
+		l = vn_list_new(L);
+		l->rkeep = keep_msg;
+		l->arg = want;
+		if (vn_request(ns, TC_HDR(g), 0, l) == 0 && (q = vn_list_first(l, &qlen))) {
+			pushers[ty](L, q, qlen, nsidx);
+			return 1;
+		}
+		vn_list_free(l);
+		lua_pop(L, 1);
+	}
+	if (p)
 		pushers[ty](L, p, len, nsidx);
 	else
 		lua_pushboolean(L, 1);
@@ -1169,18 +1197,30 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 		else if (lua_type(L, -1) == LUA_TSTRING && (!k || strcmp(k->name, "u32")))
 			handle = check_handle(L, lua_gettop(L), fn, "option 'handle'", 0);
 		else if (lua_type(L, -1) == LUA_TSTRING) {
-			/* u32: "800::800", "800:0:1", hex parts htid:hash:node */
-			const char *s = vn_check_str(L, -1, fn, "option 'handle'", 32);
-			unsigned ht = 0, hs = 0, nd = 0;
-			char tail;
-			int n = sscanf(s, "%x:%x:%x%c", &ht, &hs, &nd, &tail);
-			if (n < 1 || n > 3 || ht > 0xfff || hs > 0xff || nd > 0xfff ||
-			    strspn(s, "0123456789abcdefABCDEF:") != strlen(s))
-				n = sscanf(s, "%x::%x%c", &ht, &nd, &tail) == 2 && ht <= 0xfff &&
-				    nd <= 0xfff && strspn(s, "0123456789abcdefABCDEF:") == strlen(s) ? 3 : 0;
-			if (!n)
+			/* u32: "800::800", "800:0:1", "800:": hex parts htid:hash:node,
+			 * each may be empty (0) */
+			const char *str = vn_check_str(L, -1, fn, "option 'handle'", 32), *p = str;
+			unsigned part[3] = { 0, 0, 0 }, max[3] = { 0xfff, 0xff, 0xfff };
+			int i, bad = 0;
+			for (i = 0; i < 3 && !bad; i++) {
+				int nd = 0;
+				while (*p && *p != ':') {
+					int c = *p++, d = c >= '0' && c <= '9' ? c - '0'
+						: c >= 'a' && c <= 'f' ? c - 'a' + 10
+						: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+					if (d < 0 || ++nd > 3 || (part[i] = part[i] * 16 + (unsigned)d) > max[i])
+						bad = 1;
+				}
+				if (!*p)
+					break;
+				p++;                    /* ':' */
+				if (i == 2)
+					bad = 1;        /* a fourth part */
+			}
+			if (bad || !*str)
 				luaL_error(L, "%s: option 'handle' '%s' is not a u32 handle like "
-					   "'800::800'", fn, s);
+					   "'800::800'", fn, str);
+			unsigned ht = part[0], hs = part[1], nd = part[2];
 			handle = (ht << 20) | (hs << 12) | nd;
 		} else
 			luaL_error(L, "%s: option 'handle' must be a number or a string, got %s",

@@ -436,6 +436,21 @@ describe("filters", function()
     local g = assert(v0:filter_add{ kind = "u32", parent = "egress", prio = 4,
       match = { { value = 0x0a000001, mask = 0xffffffff, at = 16 } }, classid = "1:2" })
     assert.same({ { value = 0x0a000001, mask = 0xffffffff, at = 16 } }, g.match)
+    -- a change in place answers with the filter as it now is (the kernel's
+    -- echo of a u32 change shows it as it was)
+    local c = assert(v0:filter_change{ kind = "u32", parent = "egress", prio = 4,
+                                       handle = g.options.handle, classid = "1:3" })
+    assert.equal("1:3", c.classid)
+    assert.equal(g, c)
+    local shown
+    for _, x in ipairs(tcj(name, "filter show dev v0 egress")) do
+      if x.pref == 4 and x.options and x.options.fh == g.options.handle then shown = x end
+    end
+    assert.equal("1:3", shown.options.flowid)
+    H.raises(function() return v0:filter_change{ kind = "u32", parent = "egress", prio = 4,
+                                                 handle = "800:::1" } end, "option 'handle'")
+    H.raises(function() return v0:filter_change{ kind = "u32", parent = "egress", prio = 4,
+                                                 handle = "1000::1" } end, "option 'handle'")
     assert(v0:filter_del{ parent = "egress", prio = 4 })
     assert(v0:filter_del{ parent = "egress", prio = 3, protocol = "ip" })
     assert.same({}, filters(name, "v0", "egress"))
