@@ -788,6 +788,32 @@ static int keep_msg(const struct nlmsghdr *h, void *arg)
 	return !want[1] || ((const struct tcmsg *)NLMSG_DATA(h))->tcm_ifindex == want[1];
 }
 
+/* Keeps the filter a request made: its device, prio and protocol (and
+ * handle when it asked for one), with options. */
+struct filter_want {
+	int ifindex;
+	uint32_t info, handle;
+};
+
+static int keep_filter(const struct nlmsghdr *h, void *arg)
+{
+	const struct filter_want *w = (const struct filter_want *)arg;
+	const struct tcmsg *t = (const struct tcmsg *)NLMSG_DATA(h);
+	const struct rtattr *a[TB_MAX + 1];
+	uint32_t info = w->info;
+	if (h->nlmsg_type != RTM_NEWTFILTER || h->nlmsg_len < NLMSG_LENGTH(sizeof *t))
+		return 0;
+	if (t->tcm_ifindex != w->ifindex || !t->tcm_handle ||
+	    (w->handle && t->tcm_handle != w->handle))
+		return 0;
+	/* prio 0 asked the kernel to choose one: any; protocol as asked */
+	if (TC_H_MIN(t->tcm_info) != TC_H_MIN(info) ||
+	    (TC_H_MAJ(info) && TC_H_MAJ(t->tcm_info) != TC_H_MAJ(info)))
+		return 0;
+	vn_attrs_index(t, h->nlmsg_len - NLMSG_HDRLEN, sizeof *t, a, TB_MAX);
+	return a[TCA_OPTIONS] != NULL;
+}
+
 /* Sends b (a change of type ty made on the link of the box at 1, bound to
  * ns at nsidx): pushes the kernel's echo of the object, true when none
  * came (or in a batch), or the failure triple described by what. */
@@ -843,6 +869,36 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 		}
 		vn_list_free(l);
 		lua_pop(L, 1);
+	} else if (p && ty == T_FILTER) {
+		/* a new filter echoed without its options (matchall on 6.1
+		 * answers with the node it replaced, none): the filters of that
+		 * parent and prio are listed and the one made is taken */
+		tc_view v;
+		tc_parse(&v, p, len);
+		if (!v.a[TCA_OPTIONS]) {
+			struct filter_want fw;
+			tc_stackbuf gb;
+			tc_buf *g = tc_buf_init(&gb, b->fn, RTM_GETTFILTER, 0);
+			vn_list *l;
+			const void *q;
+			size_t qlen;
+			fw.ifindex = TC_TCM(b)->tcm_ifindex;
+			fw.info = TC_TCM(b)->tcm_info;
+			fw.handle = TC_TCM(b)->tcm_handle;
+			TC_TCM(g)->tcm_ifindex = fw.ifindex;
+			TC_TCM(g)->tcm_parent = TC_TCM(b)->tcm_parent;
+			if (v.a[TCA_CHAIN])
+				tc_put_u32(L, g, TCA_CHAIN, vn_rta_u32(v.a[TCA_CHAIN]));
+			l = vn_list_new(L);
+			l->rkeep = keep_filter;
+			l->arg = &fw;
+			if (vn_dump(ns, TC_HDR(g), l) == 0 && (q = vn_list_first(l, &qlen))) {
+				pushers[ty](L, q, qlen, nsidx);
+				return 1;
+			}
+			vn_list_free(l);
+			lua_pop(L, 1);
+		}
 	}
 	if (p)
 		pushers[ty](L, p, len, nsidx);
