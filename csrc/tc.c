@@ -412,23 +412,6 @@ void tc_push_handle(lua_State *L, uint32_t h, int is_parent)
 	}
 }
 
-int tc_opt_table(lua_State *L, int idx, const char *fn, const char *key,
-		 const char *const keys[])
-{
-	idx = vn_absindex(L, idx);
-	if (!opt_push(L, idx, key))
-		return 0;
-	if (!lua_istable(L, -1))
-		luaL_error(L, "%s: option '%s' must be a table, got %s", fn, key,
-			   luaL_typename(L, -1));
-	if (keys) {
-		const char *sub = lua_pushfstring(L, "%s: option '%s'", fn, key);
-		vn_opts_check(L, -2, sub, keys);
-		lua_pop(L, 1);
-	}
-	return lua_gettop(L);
-}
-
 void tc_push_devname(lua_State *L, vn_ns *ns, int ifindex)
 {
 	struct ifreq ifr;
@@ -1240,8 +1223,10 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 		luaL_error(L, "%s: option 'kind' is required", fn);
 	}
 	check_keys(L, fn, f_common, mode == M_DEL || !k ? NULL : k->keys);
-	if (!tc_opt_handle(L, 2, fn, "parent", 0, &parent))
-		parent = TC_H_ROOT;
+	/* the root qdisc's filters: parent 0 (TC_H_ROOT's major is the one
+	 * of ffff:, so the kernel would take the ingress qdisc for it) */
+	if (!tc_opt_handle(L, 2, fn, "parent", 0, &parent) || parent == TC_H_ROOT)
+		parent = 0;
 	if (!vn_opt_int(L, 2, fn, "prio", 0, 0xffff, &prio) && mode != M_ADD && mode != M_DEL)
 		luaL_error(L, "%s: option 'prio' is required", fn);
 	proto = opt_protocol(L, fn, &has_proto);
@@ -1317,17 +1302,18 @@ static int l_filter_replace(lua_State *L) { return filter_modify(L, "filter_repl
 static int l_filter_change(lua_State *L) { return filter_modify(L, "filter_change", M_CHANGE); }
 static int l_filter_del(lua_State *L) { return filter_modify(L, "filter_del", M_DEL); }
 
-/* link:filters([{ parent =, chain = }]) -> iterator (parent: default root) */
+/* link:filters([{ parent = }]) -> iterator (parent: default the root qdisc) */
 static int l_filters(lua_State *L)
 {
 	static const char *const keys[] = { "parent", NULL };
 	int ifindex = vn_link_ifindex(L, 1);
-	uint32_t parent = TC_H_ROOT;
+	uint32_t parent = 0;
 	vn_ns *ns;
 	lua_settop(L, 2);
 	if (!lua_isnil(L, 2)) {
 		vn_opts_check(L, 2, "filters", keys);
-		tc_opt_handle(L, 2, "filters", "parent", 0, &parent);
+		if (tc_opt_handle(L, 2, "filters", "parent", 0, &parent) && parent == TC_H_ROOT)
+			parent = 0;       /* the root qdisc's (see filter_modify) */
 	}
 	ns = vn_box_ns(L, 1);
 	return dump(L, ns, -1, T_FILTER, ifindex, parent, "filters");

@@ -240,6 +240,23 @@ describe("qdiscs", function()
     assert.equal("1:30", b.parent)
     -- an inner class takes no qdisc: the kernel's refusal
     H.fails("EINVAL", v0:qdisc_add{ kind = "bfifo", parent = "1:10", handle = "10:" })
+    -- filters without a parent (or "root") are the root qdisc's, even
+    -- with an ingress qdisc there (whose handle ffff: has root's major)
+    assert(v0:qdisc_add{ kind = "ingress" })
+    local rf = assert(v0:filter_add{ kind = "u32", prio = 1, classid = "1:20" })
+    assert.equal("1:", rf.parent)
+    assert(v0:filter_add{ kind = "u32", parent = "root", prio = 2, classid = "1:20" })
+    assert.same({}, H.collect(v0:filters{ parent = "ingress" }))
+    local roots = 0
+    for x in v0:filters{ parent = "root" } do
+      if x.classid then roots = roots + 1 end
+    end
+    assert.equal(2, roots)
+    assert.equal(2, #tcj(name, "filter show dev v0 parent 1:") / 3)
+    assert(v0:filter_del{ prio = 1 })
+    assert(v0:filter_del{ parent = "root", prio = 2 })
+    assert.same({}, tcj(name, "filter show dev v0 parent 1:"))
+    assert(v0:qdisc_del{ kind = "ingress" })
     H.fails("EBUSY", v0:class_del{ classid = "1:10" })    -- it has a child class
     assert(v0:class_del{ classid = "1:20" })
     H.fails("ENOENT", v0:class_del{ classid = "1:20" })
@@ -511,6 +528,18 @@ describe("filters", function()
     local _, theirs = tc_run(name, "filter show dev t0 parent 1:")
     assert.equal(theirs, mine)
     assert.equal("10.0.0.0/8", fl.options.src_ip)
+    -- no parent, or "root": the root qdisc's filters (not ingress's)
+    assert(v0:qdisc_add{ kind = "ingress" })
+    local r = assert(v0:filter_add{ kind = "basic", prio = 9, classid = "1:9" })
+    assert.equal("1:", r.parent)
+    assert(v0:filter_add{ kind = "basic", parent = "root", prio = 10, classid = "1:9" })
+    local n = 0
+    for x in v0:filters() do
+      assert.equal("1:", x.parent)
+      if x.classid then n = n + 1 end
+    end
+    assert.equal(5, n)
+    assert.same({}, H.collect(v0:filters{ parent = "ingress" }))
     assert.equal(443, fl.options.dst_port)
   end)
 end)
