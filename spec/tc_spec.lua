@@ -430,6 +430,21 @@ describe("filters", function()
     assert.same({}, filters(name, "v0", "ingress"))
   end)
 
+  H.it_kinds({ "ifb" }, "ingress shaping: u32 on ingress redirects to an ifb whose tbf sees the packets", function()
+    local ns, name, v0 = make("ifb")
+    local ifb = assert(ns:link_add{ name = "ifb0", kind = "ifb", up = true })
+    assert(ifb:qdisc_add{ kind = "tbf", handle = "1:", rate = "1mbit", burst = "10kb",
+                          latency = "100ms" })
+    assert(v0:qdisc_add{ kind = "ingress" })
+    assert(v0:filter_add{ kind = "u32", parent = "ingress", prio = 1, protocol = "all",
+                          action = { kind = "mirred", dev = ifb } })
+    assert(ns:exec{ "sh", "-c", "ip link set v1 up; ip addr add 10.9.1.1/24 dev v1; "
+                    .. "ping -c 3 -i 0.2 -W 1 -I v1 10.9.1.2 >/dev/null 2>&1; true" })
+    local q = tcj(name, "-s qdisc show dev ifb0")[1]
+    assert.equal("tbf", q.kind)
+    assert.is_true(q.packets >= 3, "tbf on ifb0 saw " .. tostring(q.packets))
+  end)
+
   it("u32 matches and classids, on clsact's egress, with a mirror", function()
     local ns, name, v0 = make("u32b")
     assert(ns:link_add{ name = "x0", kind = "veth", peer = "x1" })
