@@ -652,6 +652,31 @@ describe("tc misuse", function()
                                                 dev = "v0", mode = "steal" } } end, "'mode'")
     H.raises(function() return v0:filter_add{ kind = "flower", protocol = "ip",
                                               dst_port = 80 } end, "needs ip_proto")
+    H.raises(function() return v0:qdisc_add{ kind = "tbf\0" } end, "qdisc_add", "NUL")
+    H.raises(function() return v0:qdisc_add{ kind = ("x"):rep(100000) } end, "qdisc_add",
+             "option 'kind'")
+    H.raises(function() return v0:qdisc_add{ kind = 5 } end, "option 'kind'")
+    H.raises(function() return v0:filter_add{ kind = "u32", action = { kind = "gact",
+                                              verdict = "drop", extra = 1 } } end,
+             "unknown option 'extra'")
+    H.raises(function() return v0:filter_add{ kind = "u32", action = { "drop", n = 1 } } end,
+             "one action or a list")
+    H.raises(function() return v0:filter_add{ kind = "u32", action = 5 } end, "action 1")
+    local many = {}
+    for i = 1, 17 do many[i] = "pass" end
+    H.raises(function() return v0:filter_add{ kind = "u32", action = many } end,
+             "more than 16 actions")
+    H.raises(function() return v0:filter_add{ kind = "u32", chain = -1 } end, "option 'chain'")
+    H.raises(function() return v0:filter_add{ kind = "u32", handle = true } end, "option 'handle'")
+    H.raises(function() return v0:qdisc_add{ kind = "prio", priomap = { 1, 2 } } end,
+             "option 'priomap'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", distribution = { 1 } } end,
+             "'distribution' needs 'delay' and 'jitter'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", delay = "1ms", jitter = "1ms",
+                                             distribution = { 1, 40000 } } end,
+             "option 'distribution'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", ecn = true } end, "'ecn' needs 'loss'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", cell_size = 5 } end, "go with 'rate'")
   end)
 
   it("options may come from __index; a device that is gone is a failure", function()
@@ -659,6 +684,14 @@ describe("tc misuse", function()
                                                  burst = "10kb", latency = "10ms" } })
     local q = assert(v0:qdisc_add(proxy))
     assert.equal(1000000, q.rate)
+    assert(q:delete())
+    -- an __index that runs the collector while options are read
+    local gc = setmetatable({}, { __index = function(_, k)
+      collectgarbage()
+      return ({ kind = "tbf", rate = "2mbit", burst = "10kb", limit = 3000 })[k]
+    end })
+    q = assert(v0:qdisc_add(gc))
+    assert.equal(2000000, q.rate)
     assert(q:delete())
     assert(v0:qdisc_add{ kind = "ingress" })
     local msg = H.fails("ENODEV", v0:filter_add{ kind = "u32", parent = "ingress",
