@@ -203,7 +203,7 @@ describe("qdiscs", function()
     assert.equal(theirs, mine)
     assert.truthy(mine:find("rate 5Mbit ceil 10Mbit burst 15Kb cburst 20Kb", 1, true))
     assert.equal("1:10", c.classid)
-    assert.equal("root", c.parent == "1:" and "root" or c.parent)
+    assert.equal("root", c.parent)       -- a class right under its qdisc, as tc says
     assert.equal(5000000, c.rate)
     assert.equal(10000000, c.ceil)
     assert.equal(15360, c.burst)
@@ -676,6 +676,9 @@ describe("tc misuse", function()
                                              distribution = { 1, 40000 } } end,
              "option 'distribution'")
     H.raises(function() return v0:qdisc_add{ kind = "netem", ecn = true } end, "'ecn' needs 'loss'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", delay = "1ms", jitter = "1ms",
+                                             distribution = "no_such_table" } end,
+             "option 'distribution'", "no_such_table.dist")
     H.raises(function() return v0:qdisc_add{ kind = "netem", cell_size = 5 } end, "go with 'rate'")
   end)
 
