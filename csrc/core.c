@@ -3,6 +3,7 @@
  */
 #include "util.h"
 #include "link.h"
+#include "tc.h"
 
 #define VNET_VERSION "0.1.0"
 
@@ -28,6 +29,7 @@ int luaopen_vnet_core(lua_State *L)
 	vn_open_nexthop(L);
 	vn_open_fdb(L);
 	vn_open_monitor(L);
+	vn_open_tc(L);
 	lua_newtable(L);                 /* netns, M */
 	lua_insert(L, -2);
 	lua_setfield(L, -2, "netns");
@@ -35,6 +37,8 @@ int luaopen_vnet_core(lua_State *L)
 	lua_setfield(L, -2, "errno");
 	lua_pushcfunction(L, l_kinds);
 	lua_setfield(L, -2, "kinds");
+	lua_pushcfunction(L, vn_tc_kinds);
+	lua_setfield(L, -2, "tc_kinds");
 	lua_pushliteral(L, VNET_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -24,14 +24,58 @@ local probe_opts = {
 local probed = {}
 
 --- vnet.supports(kind) -> true | false, reason
--- Whether the running kernel can make links of this kind: one is made (and
--- thrown away) in a scratch namespace of its own that nothing lists (it
--- vanishes with its handle). The answer is remembered.
+-- Whether the running kernel can make links of this kind, or tc objects of
+-- "qdisc:netem", "filter:u32", "action:mirred"...: one is made (and thrown
+-- away) in a scratch namespace of its own that nothing lists (it vanishes
+-- with its handle). The answer is remembered.
+-- What a probe qdisc, filter or action of each kind needs.
+local tc_probe = {
+  qdisc = { tbf = { rate = "1mbit", burst = "10kb", latency = "10ms" } },
+  filter = { flower = { protocol = "ip" } },
+  action = { mirred = { kind = "mirred", dev = "probe2" }, gact = "pass",
+             skbedit = { kind = "skbedit", mark = 1 } },
+}
+
+-- Probes "qdisc:K", "filter:K" or "action:K" (what, k) on a veth of ns.
+local function tc_supports(ns, what, k)
+  local l = assert(ns:link_add{ name = "probe1", kind = "veth", peer = "probe2" })
+  if what == "qdisc" then
+    local opts = { kind = k }
+    for o, v in pairs(tc_probe.qdisc[k] or {}) do opts[o] = v end
+    return l:qdisc_add(opts)
+  end
+  assert(l:qdisc_add{ kind = "ingress" })
+  if what == "filter" then
+    local opts = { kind = k, parent = "ingress", prio = 1 }
+    for o, v in pairs(tc_probe.filter[k] or {}) do opts[o] = v end
+    return l:filter_add(opts)
+  end
+  return l:filter_add{ kind = "u32", parent = "ingress", prio = 1, action = tc_probe.action[k] }
+end
+
 function M.supports(kind)
   if type(kind) ~= "string" then
     error("supports: kind must be a string, got " .. type(kind), 2)
   end
   if probed[kind] then return probed[kind][1], probed[kind][2] end
+  local what, k = kind:match("^(%a+):(.+)$")
+  if what then
+    local list = core.tc_kinds()[what]
+    if not list then
+      return false, "vnet has no '" .. what .. "' kinds (qdisc:, filter:, action:)"
+    end
+    local known = false
+    for _, name in ipairs(list) do known = known or name == k end
+    if not known then return false, "vnet has no " .. what .. " kind '" .. k .. "'" end
+    local ns, err = core.netns.new()
+    if not ns then return false, "supports: no scratch namespace: " .. tostring(err) end
+    local ok, r, msg = pcall(tc_supports, ns, what, k)
+    ns:close()
+    if not ok then return false, tostring(r) end
+    probed[kind] = { r ~= nil, r == nil and ("the running kernel has no " .. what .. " '"
+                                            .. k .. "': " .. tostring(msg)) or nil }
+    return probed[kind][1], probed[kind][2]
+  end
   local known = false
   for _, k in ipairs(core.kinds()) do known = known or k == kind end
   if not known then return false, "vnet has no link kind '" .. kind .. "'" end
