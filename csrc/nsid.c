@@ -163,6 +163,9 @@ static int m_set_nsid(lua_State *L)
 	uint32_t v;
 	int nret;
 	lua_settop(L, 3);
+	if (vn_deferred(ns))
+		return luaL_error(L, "set_nsid: cannot be queued in ns:batch (the other "
+				  "namespace's fd is sent with it); call it outside the batch");
 	if (lua_type(L, 3) == LUA_TSTRING && !strcmp(lua_tostring(L, 3), "auto"))
 		id = -1;
 	else if (lua_type(L, 3) == LUA_TNUMBER)
@@ -185,10 +188,6 @@ static int m_set_nsid(lua_State *L)
 			lua_pushstring(L, *o->name ? o->name : o->path);
 		}
 		return vn_nsfail(L, ns, lua_pushfstring(L, "set_nsid %s", lua_tostring(L, -1)));
-	}
-	if (vn_deferred(ns)) {
-		lua_pushboolean(L, 1);
-		return 1;
 	}
 	if (get_nsid(ns, o->fd, &id) < 0 || id < 0)
 		lua_pushboolean(L, 1);
