@@ -28,6 +28,9 @@ int luaopen_vnet_core(lua_State *L)
 	vn_open_neigh(L);
 	vn_open_nexthop(L);
 	vn_open_fdb(L);
+	vn_open_brvlan(L);
+	vn_open_altname(L);
+	vn_open_nsid(L);
 	vn_open_monitor(L);
 	vn_open_tc(L);
 	lua_newtable(L);                 /* netns, M */

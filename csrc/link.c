@@ -25,7 +25,7 @@
  * methods) re-reads it by its index, so a change costs one request. */
 enum { S_IFNAME, S_MTU, S_LINK, S_MASTER, S_TXQLEN, S_ADDRESS, S_BROADCAST,
        S_OPERSTATE, S_IFALIAS, S_STATS64, S_CARRIER, S_NETNSID, S_KIND,
-       S_TUNTYPE, S_N };
+       S_TUNTYPE, S_PROPLIST, S_N };
 
 typedef struct lk_box {
 	struct nl_object *o;      /* the rtnl_link made from m, or NULL */
@@ -57,6 +57,7 @@ static int lk_slot(int type)
 	case IFLA_STATS64: return S_STATS64;
 	case IFLA_CARRIER: return S_CARRIER;
 	case IFLA_LINK_NETNSID: return S_NETNSID;
+	case IFLA_PROP_LIST: return S_PROPLIST;
 	default: return -1;
 	}
 }
@@ -408,6 +409,28 @@ static void f_link_netnsid(lua_State *L, void *o)
 	else
 		lua_pushnil(L);
 }
+/* the /run/netns name of the namespace of link_netnsid (as `ip link`
+ * shows link-netns), found through the link's handle; nil when none */
+static void f_link_netns(lua_State *L, void *o)
+{
+	char name[256];
+	vn_ns *ns;
+	/* fields are read with the box at 1 (__index, totable) */
+	if (!lk_attr(LB(o), S_NETNSID) || lua_touserdata(L, 1) != o) {
+		lua_pushnil(L);
+		return;
+	}
+	ns = vn_box_ns_open(L, 1);
+	lua_pop(L, 1);
+	if (ns && vn_nsid_name(ns, (int32_t)lk_u32(LB(o), S_NETNSID), name, sizeof name))
+		lua_pushstring(L, name);
+	else
+		lua_pushnil(L);
+}
+static void f_altnames(lua_State *L, void *o)
+{
+	vn_push_altnames(L, lk_attr(LB(o), S_PROPLIST));
+}
 static void f_carrier(lua_State *L, void *o)
 {
 	lua_pushboolean(L, lk_u8(LB(o), S_CARRIER) != 0);
@@ -448,6 +471,7 @@ static const vn_field link_fields[] = {
 	{ "flags", f_flags }, { "up", f_up }, { "operstate", f_operstate },
 	{ "master", f_master }, { "link", f_link }, { "txqlen", f_txqlen },
 	{ "alias", f_alias }, { "link_netnsid", f_link_netnsid },
+	{ "link_netns", f_link_netns }, { "altnames", f_altnames },
 	{ "carrier", f_carrier }, { "stats", f_stats }, { "info", f_info },
 	{ NULL, NULL }
 };
@@ -470,7 +494,20 @@ static int fetch_link(lua_State *L, vn_ns *ns, int ifindex, const char *name,
 	size_t len;
 	vn_list *l = vn_list_new(L);
 	int r;
-	if (rtnl_link_build_get_request(ifindex, name, &msg) < 0) {
+	if (name && strlen(name) >= IFNAMSIZ) {
+		/* an alternative name longer than a name (Linux 5.5) */
+		struct ifinfomsg ifi;
+		memset(&ifi, 0, sizeof ifi);
+		if ((msg = nlmsg_alloc_simple(RTM_GETLINK, 0)) &&
+		    (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
+		     nla_put_string(msg, IFLA_ALT_IFNAME, name) < 0)) {
+			nlmsg_free(msg);
+			msg = NULL;
+		}
+	} else if (rtnl_link_build_get_request(ifindex, name, &msg) < 0) {
+		msg = NULL;
+	}
+	if (!msg) {
 		lua_pop(L, 1);
 		ns->err = ENOMEM;
 		return -ENOMEM;
@@ -640,7 +677,10 @@ static int ns_link(lua_State *L)
 		idx = (int)vn_check_int(L, 2, "link", "index", 1, 0x7fffffff);
 	} else if (lua_type(L, 2) == LUA_TSTRING) {
 		name = vn_check_str(L, 2, "link", "name", 0);
-		vn_check_ifname(L, name, "link", "name");
+		if (strlen(name) >= IFNAMSIZ)   /* an alternative name */
+			vn_check_altname(L, name, "link", "name");
+		else
+			vn_check_ifname(L, name, "link", "name");
 	} else {
 		return luaL_argerror(L, 2, "link name or index expected");
 	}

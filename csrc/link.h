@@ -89,4 +89,11 @@ void vn_tun_opts(lua_State *L, int idx, const char *fn, vn_tunreq *req);
  * reattaches to the device name inside ns and applies req. 0 or -errno. */
 int vn_tun_apply(vn_ns *ns, const char *name, const vn_tunreq *req, int create);
 
+/* altname.c: raises when name is not a valid alternative name (1..127
+ * bytes, no '/' or white space), naming fn and key. */
+void vn_check_altname(lua_State *L, const char *name, const char *fn, const char *key);
+/* Pushes the list of the IFLA_ALT_IFNAME names of an IFLA_PROP_LIST
+ * attribute (a struct rtattr; NULL: an empty list). */
+void vn_push_altnames(lua_State *L, const void *prop);
+
 #endif

@@ -384,7 +384,16 @@ void vn_open_rule(lua_State *L);
 void vn_open_neigh(lua_State *L);
 void vn_open_nexthop(lua_State *L);
 void vn_open_fdb(lua_State *L);
+void vn_open_brvlan(lua_State *L);  /* link:vlan_add... (brvlan.c) */
+void vn_open_altname(lua_State *L); /* link:altname_add... (altname.c) */
+void vn_open_nsid(lua_State *L);    /* ns:nsid... (nsid.c) */
+
 void vn_open_monitor(lua_State *L);
+
+/* nsid.c: the /run/netns name (into out, size bytes) of the namespace ns
+ * knows by id; 1 when found, 0 when none (a negative id, no name there).
+ * Calls no Lua. */
+int vn_nsid_name(vn_ns *ns, int32_t id, char *out, size_t size);
 
 /* Methods each module adds to the netns handle (set into table at -1). */
 void vn_netns_methods(lua_State *L, const luaL_Reg *l);

@@ -18,7 +18,7 @@ local vnet = require "vnet"
 M.types = { ["vnet.netns"] = "ns", ["vnet.link"] = "link", ["vnet.addr"] = "addr",
             ["vnet.route"] = "route", ["vnet.rule"] = "rule", ["vnet.neigh"] = "neigh",
             ["vnet.monitor"] = "monitor", ["vnet.ntable"] = "ntable", ["vnet.qdisc"] = "qdisc",
-            ["vnet.class"] = "class", ["vnet.filter"] = "filter" }
+            ["vnet.class"] = "class", ["vnet.filter"] = "filter", ["vnet.brvlan"] = "brvlan" }
 
 local function sorted_keys(t, pred)
   local out = {}
@@ -193,9 +193,39 @@ T.link = {
   set_port = { call = function(ctx) return ctx.a:link("fa1"), { cost = 7, learning = true } end },
   totable = { call = function(ctx) return ctx.a:link("fa0") end },
   wait = { call = function(ctx) return ctx.a:link("fa0"), { up = true, carrier = true, timeout = 0.5 } end },
+  -- bridge port VLANs (EOPNOTSUPP on a kernel without VLAN filtering)
+  vlan_add = { call = function(ctx) return ctx.a:link("fa1"), { vid = 10, pvid = true, untagged = true } end,
+               after = function(ctx) local l = ctx.a:link("fa1"); if l then l:vlan_del{ vid = 10 } end end },
+  vlan_del = { setup = function(ctx) ctx.a:link("fa1"):vlan_add{ vid = { 20, 22 } } end,
+               call = function(ctx) return ctx.a:link("fa1"), { vid = { 20, 22 } } end },
+  vlans = { call = function(ctx) return ctx.a:link("fa1") end, iter = true },
+  vlan_tunnels = { call = function(ctx) return ctx.a:link("fa1") end, iter = true },
+  altname_add = { call = function(ctx) return ctx.a:link("fa0"), "fz-alternative-name-of-fa0" end,
+               after = function(ctx) local l = ctx.a:link("fa0"); if l then l:altname_del("fz-alternative-name-of-fa0") end end },
+  altname_del = { setup = function(ctx) ctx.a:link("fa0"):altname_add("fzalt0") end,
+               call = function(ctx) return ctx.a:link("fa0"), "fzalt0" end },
 }
+T.ns.nsid = { call = function(ctx) return ctx.a, ctx.b end }
+T.ns.set_nsid = { call = function(ctx) return ctx.a, ctx.b, "auto" end }
+T.ns.nsids = { call = function(ctx) return ctx.a end, iter = true }
 local function first(it) if type(it) == "function" then return it() end end
 M.first = first
+-- A vlan object of fa1 (none on a kernel without VLAN filtering: the call
+-- then raises on its nil self, and is checked as a call that raises).
+local function brvlan(tpl)
+  return function(ctx)
+    local l = ctx.a:link("fa1")
+    if l then l:vlan_add{ vid = 30 } end
+    local v = l and first(l:vlans())
+    tpl.raises = v == nil
+    return v
+  end
+end
+T.brvlan = {}
+for _, m in ipairs{ "ns", "totable", "delete" } do
+  T.brvlan[m] = {}
+  T.brvlan[m].call = brvlan(T.brvlan[m])
+end
 for short, get in pairs{
   addr = function(ctx) return first(ctx.a:addrs{ dev = "fa0" }) end,
   route = function(ctx) return first(ctx.a:routes{ table = 100 }) end,
