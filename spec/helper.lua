@@ -118,8 +118,13 @@ local function tool_json(tool, ns, args)
   local q = {}
   for i, a in ipairs(args) do q[i] = H.quote(a) end
   local cmd = tool .. " -j " .. (ns and ("-n " .. H.quote(ns) .. " ") or "") .. table.concat(q, " ")
-  local ok, out = H.sh(cmd)
-  if not ok then error("`" .. cmd .. "` failed: " .. out, 3) end
+  -- stderr apart: `ip netns list-id` warns on stderr about namespaces that
+  -- other programs are deleting while it walks /run/netns
+  local errf = os.tmpname()
+  local ok, out = H.sh(cmd .. " 2>" .. errf)
+  local e = slurp(errf) or ""
+  os.remove(errf)
+  if not ok then error("`" .. cmd .. "` failed: " .. out .. e, 3) end
   if out:match("^%s*$") then return {} end
   local v, _, err = json.decode(out, 1, json.null)
   if err then error("`" .. cmd .. "`: bad JSON: " .. err .. "\n" .. out, 3) end
