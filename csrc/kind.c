@@ -121,8 +121,11 @@ int kopt_num(kctx *c, const kattr *a, uint32_t *v)
 		return 0;
 	}
 	if (lua_type(L, -1) == LUA_TSTRING) {
-		const char *got = vn_check_str(L, -1, c->fn, a->key, 0);
+		const char *got;
 		luaL_Buffer b;
+		lua_pushfstring(L, "option '%s'", a->key);
+		got = vn_check_str(L, -2, c->fn, lua_tostring(L, -1), 0);
+		lua_pop(L, 1);
 		for (s = a->syms; s->name; s++)
 			if (!strcmp(s->name, got)) {
 				lua_pop(L, 1);
@@ -465,13 +468,14 @@ static void push_opts(lua_State *L, const char *s)
 }
 
 /* vnet.core.kind(name) -> { name =, parent =, required = { ... }, options =
- * { ... }, probe = { ... }, tunnel = mode list or nil } | nil
+ * { ... }, probe = { ... }, tunnel =, modes = { ... } } | nil
  * What vnet knows of a link kind: whether it needs a parent link, its
- * required and its own options, the options a minimal link takes, and
- * the `ip tunnel` modes that make it. nil for a kind vnet does not know. */
+ * required and its own options, the options a minimal link takes, whether
+ * it is a tunnel of `ip tunnel` and the modes that make it. nil for a kind
+ * vnet does not know. */
 static int l_kind(lua_State *L)
 {
-	const char *name = luaL_checkstring(L, 1), *keys[64];
+	const char *name = vn_check_str(L, 1, "kind", "name", 0), *keys[64];
 	const vn_kind *k = vn_kind_find(name);
 	const vn_tmode *t;
 	const kattr *a;
@@ -503,15 +507,15 @@ static int l_kind(lua_State *L)
 	if (k->spec)
 		push_opts(L, k->spec->probe);
 	lua_setfield(L, -2, "probe");
+	lua_newtable(L);
 	for (i = 0, t = vn_tunnel_modes; t->mode; t++)
 		if (!strcmp(t->kind, k->name)) {
-			if (!i)
-				lua_newtable(L);
 			lua_pushstring(L, t->mode);
 			lua_rawseti(L, -2, ++i);
 		}
-	if (i)
-		lua_setfield(L, -2, "tunnel");
+	lua_setfield(L, -2, "modes");
+	lua_pushboolean(L, i > 0);
+	lua_setfield(L, -2, "tunnel");
 	return 1;
 }
 

@@ -338,21 +338,22 @@ static int read_key(kctx *c, const char *key, uint32_t *out)
 		lua_pop(L, 1);
 		return 0;
 	}
-	if (lua_type(L, -1) == LUA_TNUMBER) {
-		lua_pushfstring(L, "option '%s'", key);
+	lua_pushfstring(L, "option '%s'", key);                 /* value, what */
+	if (lua_type(L, -2) == LUA_TNUMBER) {
 		*out = (uint32_t)vn_check_int(L, -2, c->fn, lua_tostring(L, -1), 0, 0xffffffffLL);
-		lua_pop(L, 1);
-	} else if (lua_type(L, -1) == LUA_TSTRING &&
-		   inet_pton(AF_INET, vn_check_str(L, -1, c->fn, key, 0), &a) == 1) {
+	} else if (lua_type(L, -2) == LUA_TSTRING &&
+		   inet_pton(AF_INET, vn_check_str(L, -2, c->fn, lua_tostring(L, -1), 0),
+			     &a) == 1) {
 		*out = ntohl(a.s_addr);
 	} else {
 		luaL_error(L, "%s: option '%s' must be an integer between 0 and 4294967295 "
 			   "or a dotted quad, got %s%s%s", c->fn, key,
-			   lua_type(L, -1) == LUA_TSTRING ? "'" : "",
-			   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-							   : luaL_typename(L, -1),
-			   lua_type(L, -1) == LUA_TSTRING ? "'" : "");
+			   lua_type(L, -2) == LUA_TSTRING ? "'" : "",
+			   lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2)
+							   : luaL_typename(L, -2),
+			   lua_type(L, -2) == LUA_TSTRING ? "'" : "");
 	}
+	lua_pop(L, 1);
 	lua_pop(L, 1);
 	return 1;
 }
