@@ -595,6 +595,18 @@ static int set_tun(lua_State *L, vn_ns *ns, const vn_kind *k, const char *name,
 	return 0;
 }
 
+int kd_changed(lua_State *L, vn_ns *ns, int ifindex, const char *fn, const char *name)
+{
+	if (vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
+		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s: reading it back", fn, name));
+	lua_settop(L, 1);
+	return 1;
+}
+
 /* link:set_info{ kind options } -> link | nil, msg, errname
  * Changes the kind-specific settings of a link (vlan flags, vxlan ttl,
  * bridge stp, bond miimon, tunnel remote...). Options that a kind cannot
@@ -670,16 +682,8 @@ static int m_set_info(lua_State *L)
 		nlmsg_free(msg);
 		if (r < 0)
 			return vn_nsfail(L, ns, lua_pushfstring(L, "set_info %s", name));
-		if (vn_deferred(ns)) {
-			lua_pushboolean(L, 1);
-			return 1;
-		}
 	}
-	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "set_info %s: reading it back",
-							name));
-	lua_settop(L, 1);
-	return 1;
+	return kd_changed(L, ns, ifindex, "set_info", name);
 }
 
 static const luaL_Reg kind_methods[] = {

@@ -109,6 +109,11 @@ void kinfo_attrs(lua_State *L, const kattr *attrs, const struct nlattr **tb);
  * payload m, len bytes), or NULL. */
 const struct nlattr *kd_linkinfo(const void *m, size_t len, int t);
 
+/* The end of a change of the link box at 1 (ifindex): inside a batch
+ * pushes true; else reads the link again and leaves it, or pushes the
+ * failure ("<fn> <name>: reading it back"). Returns the count pushed. */
+int kd_changed(lua_State *L, vn_ns *ns, int ifindex, const char *fn, const char *name);
+
 /* ---- the rows ---------------------------------------------------------- */
 /* The table kinds' parse and info functions (the row engine's). */
 int kind_parse(lua_State *L, int idx, vn_ns *ns, vn_kreq *req, const char *fn,

@@ -129,46 +129,62 @@ static int port_query(vn_ns *ns, int ifindex, vn_list *l, const char **kind,
 	return 0;
 }
 
-/* link:port() -> { kind = "bridge", cost =, priority =, state =, ... } with
- * the link's settings as a port of its master (bridge or bond); nil, msg,
- * "ENOENT" if it is no port. */
-static int m_port(lua_State *L)
-{
-	const struct nlattr *tb[TB_MAX + 1], *data;
-	const char *kind, *name;
-	const kattr *attrs;
+/* What port() and set_port() start from: the link box at 1 asked for
+ * again (its name, handle and answer pushed). */
+typedef struct port_ctx {
+	const char *name, *kind;
+	const struct nlattr *data;
 	vn_list *l;
 	vn_ns *ns;
-	int r, ifindex = vn_link_ifindex(L, 1);
+	int ifindex;
+} port_ctx;
+
+/* Fills p; 0, or the failure's count pushed (ENOENT: no port, or with
+ * settable set, no port of a bridge or a bond). */
+static int port_open(lua_State *L, const char *fn, int settable, port_ctx *p)
+{
+	p->ifindex = vn_link_ifindex(L, 1);
+	vn_link_desc(L, 1);                                 /* its name */
+	p->name = lua_tostring(L, -1);
+	p->ns = vn_box_ns(L, 1);
+	p->l = vn_list_new(L);
+	if (port_query(p->ns, p->ifindex, p->l, &p->kind, &p->data) < 0)
+		return vn_nsfail(L, p->ns, lua_pushfstring(L, "%s %s", fn, p->name));
+	if (!p->kind || (settable && !port_attrs(p->kind)))
+		return vn_fail(L, lua_pushfstring(L, "%s %s: not the port of a bridge or "
+						  "a bond", fn, p->name), ENOENT, NULL);
+	return 0;
+}
+
+/* link:port() -> { kind = "bridge", cost =, priority =, state =, ... } with
+ * the link's settings as a port of its master (bridge or bond; for another
+ * master, a vrf say, its kind and master); nil, msg, "ENOENT" if it is no
+ * port. */
+static int m_port(lua_State *L)
+{
+	const struct nlattr *tb[TB_MAX + 1];
+	port_ctx p;
+	int r;
 
 	lua_settop(L, 1);
-	vn_link_desc(L, 1);                                 /* 2: its name */
-	name = lua_tostring(L, 2);
-	ns = vn_box_ns(L, 1);                               /* 3 */
-	l = vn_list_new(L);                                 /* 4 */
-	r = port_query(ns, ifindex, l, &kind, &data);
-	if (r < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "port %s", name));
-	if (!kind)
-		return vn_fail(L, lua_pushfstring(L, "port %s: not the port of a bridge or "
-						  "a bond", name), ENOENT, NULL);
+	if ((r = port_open(L, "port", 0, &p)))
+		return r;
 	lua_newtable(L);
-	lua_pushstring(L, kind);
+	lua_pushstring(L, p.kind);
 	lua_setfield(L, -2, "kind");
 	{
 		const void *m;
 		size_t len;
 		const struct rtattr *at[IFLA_MAX + 1];
-		m = vn_list_first(l, &len);
+		m = vn_list_first(p.l, &len);
 		vn_attrs_index(m, len, sizeof(struct ifinfomsg), at, IFLA_MAX);
 		if (vn_rta_u32(at[IFLA_MASTER])) {
 			lua_pushinteger(L, vn_rta_u32(at[IFLA_MASTER]));
 			lua_setfield(L, -2, "master");
 		}
 	}
-	kd_index(data, tb);
-	if ((attrs = port_attrs(kind)))
-		kinfo_attrs(L, attrs, tb);
+	kd_index(p.data, tb);
+	kinfo_attrs(L, port_attrs(p.kind), tb);
 	return 1;
 }
 
@@ -217,73 +233,58 @@ static void port_restore(vn_ns *ns, int ifindex, const char *kind,
  * before a state it cannot take), so a refused change is undone. */
 static int m_set_port(lua_State *L)
 {
-	const struct nlattr *cur[TB_MAX + 1], *tb[TB_MAX + 1], *data;
-	const char *kind, *what = NULL, *name, *keys[64];
+	const struct nlattr *cur[TB_MAX + 1], *tb[TB_MAX + 1];
+	const char *what = NULL, *keys[64];
 	const kattr *attrs, *a;
 	struct nl_msg *msg;
 	struct nlattr *nest;
 	char kname[48];
-	const void *p;
+	const void *data;
 	vn_kreq *req;
-	vn_list *l;
-	vn_ns *ns;
+	port_ctx p;
 	kctx c;
 	size_t len;
-	int r, n = 0, ifindex = vn_link_ifindex(L, 1);
+	int r, n = 0;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	vn_link_desc(L, 1);                                     /* 3: its name */
-	name = lua_tostring(L, 3);
-	ns = vn_box_ns(L, 1);                                   /* 4 */
-	l = vn_list_new(L);                                     /* 5 */
-	r = port_query(ns, ifindex, l, &kind, &data);
-	if (r < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "set_port %s", name));
-	if (!kind || !(attrs = port_attrs(kind)))
-		return vn_fail(L, lua_pushfstring(L, "set_port %s: not the port of a bridge "
-						  "or a bond", name), ENOENT, NULL);
+	if ((r = port_open(L, "set_port", 1, &p)))
+		return r;
+	attrs = port_attrs(p.kind);
 	for (a = attrs; a->key && n < 63; a++)
 		if (!(a->flags & KA_RO))
 			keys[n++] = a->key;
 	keys[n] = NULL;
 	vn_opts_check(L, 2, "set_port", keys);
-	kd_index(data, cur);
-	req = vn_kreq_new(L, NULL, "set_port");                 /* 6 */
-	snprintf(kname, sizeof kname, "%s port", kind);
+	kd_index(p.data, cur);
+	req = vn_kreq_new(L, NULL, "set_port");
+	snprintf(kname, sizeof kname, "%s port", p.kind);
 	memset(&c, 0, sizeof c);
-	c.L = L; c.idx = 2; c.ns = ns; c.out = req->data; c.kname = kname; c.fn = "set_port";
+	c.L = L; c.idx = 2; c.ns = p.ns; c.out = req->data; c.kname = kname; c.fn = "set_port";
 	c.cur = cur; c.what = &what;
 	if ((r = kparse_attrs(&c, attrs)) < 0)
-		return vn_link_ref_fail(L, ns, "set_port", name, 2, what);
-	p = nlmsg_data(nlmsg_hdr(req->data));
+		return vn_link_ref_fail(L, p.ns, "set_port", p.name, 2, what);
+	data = nlmsg_data(nlmsg_hdr(req->data));
 	len = (size_t)nlmsg_datalen(nlmsg_hdr(req->data));
 	if (len == 0) {
 		lua_settop(L, 1);
 		return 1;       /* nothing to change */
 	}
 	/* the options, indexed for the undo */
-	nest = (struct nlattr *)lua_newuserdata(L, NLA_HDRLEN + len);     /* 7 */
+	nest = (struct nlattr *)lua_newuserdata(L, NLA_HDRLEN + len);
 	nest->nla_len = (uint16_t)(NLA_HDRLEN + len);
 	nest->nla_type = IFLA_INFO_SLAVE_DATA;
-	memcpy((char *)nest + NLA_HDRLEN, p, len);
+	memcpy((char *)nest + NLA_HDRLEN, data, len);
 	kd_index(nest, tb);
-	if (!(msg = port_msg(ifindex, p, len)))
+	if (!(msg = port_msg(p.ifindex, data, len)))
 		return luaL_error(L, "set_port: out of memory");
-	r = vn_talk(ns, msg);
+	r = vn_talk(p.ns, msg);
 	nlmsg_free(msg);
-	if (r < 0 && !vn_deferred(ns))
-		port_restore(ns, ifindex, kind, tb, cur);
+	if (r < 0 && !vn_deferred(p.ns))
+		port_restore(p.ns, p.ifindex, p.kind, tb, cur);
 	if (r < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "set_port %s", name));
-	if (vn_deferred(ns)) {
-		lua_pushboolean(L, 1);
-		return 1;
-	}
-	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "set_port %s: reading it back", name));
-	lua_settop(L, 1);
-	return 1;
+		return vn_nsfail(L, p.ns, lua_pushfstring(L, "set_port %s", p.name));
+	return kd_changed(L, p.ns, p.ifindex, "set_port", p.name);
 }
 
 static const luaL_Reg port_methods[] = {

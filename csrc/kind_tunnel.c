@@ -224,48 +224,37 @@ static int ip6_hook(kctx *c, const ip6attrs *t)
 	uint32_t flags = cur_u32(c, t->flags, 4);
 	uint32_t flow = c->cur && c->cur[t->flowinfo] ? ntohl(cur_u32(c, t->flowinfo, 4)) : 0;
 	uint32_t v = 0;
-	int fw = 0, k, given = 0;   /* given: any of the three options */
+	int fw = 0, k, i, given = 0;   /* given: any of the three options */
 	static const sym none_word[] = { { "none", KWORD }, { NULL, 0 } };
 	static const kattr enc = { "encaplimit", 0, 0, T_U8, 0, 0, 255, none_word };
 	static const kattr tc = { "tclass", 0, 0, T_U8, 0, 0, 255, inherit_word };
 	static const kattr lab = { "flowlabel", 0, 0, T_U32, 0, 0, 0xfffff, inherit_word };
+	/* tclass and flowlabel: a field of the flow info, or "inherit" (a flag) */
+	static const struct { const kattr *a; uint32_t flag, mask; int shift; } fl[] = {
+		{ &tc, IP6_TNL_F_USE_ORIG_TCLASS, 0x0ff00000u, 20 },
+		{ &lab, IP6_TNL_F_USE_ORIG_FLOWLABEL, 0x000fffffu, 0 } };
 
 	k = num_or_word(c, &enc, &v);
 	given |= k;
-	switch (k) {
-	case 1:
+	if (k == 1) {
 		flags |= IP6_TNL_F_IGN_ENCAP_LIMIT;
-		break;
-	case 2:
+	} else if (k == 2) {
 		kput_u8(c, t->encap, (uint8_t)v);
 		flags &= ~(uint32_t)IP6_TNL_F_IGN_ENCAP_LIMIT;
-		break;
 	}
-	k = num_or_word(c, &tc, &v);
-	given |= k;
-	switch (k) {
-	case 1:
-		flags |= IP6_TNL_F_USE_ORIG_TCLASS;
-		flow &= ~0x0ff00000u;
-		break;
-	case 2:
-		flow = (flow & ~0x0ff00000u) | (v << 20);
-		flags &= ~(uint32_t)IP6_TNL_F_USE_ORIG_TCLASS;
-		fw = 1;
-		break;
-	}
-	k = num_or_word(c, &lab, &v);
-	given |= k;
-	switch (k) {
-	case 1:
-		flags |= IP6_TNL_F_USE_ORIG_FLOWLABEL;
-		flow &= ~0x000fffffu;
-		break;
-	case 2:
-		flow = (flow & ~0x000fffffu) | v;
-		flags &= ~(uint32_t)IP6_TNL_F_USE_ORIG_FLOWLABEL;
-		fw = 1;
-		break;
+	for (i = 0; i < 2; i++) {
+		k = num_or_word(c, fl[i].a, &v);
+		given |= k;
+		if (k == 0)
+			continue;
+		flow &= ~fl[i].mask;
+		if (k == 1) {
+			flags |= fl[i].flag;
+		} else {
+			flow |= v << fl[i].shift;
+			flags &= ~fl[i].flag;
+			fw = 1;
+		}
 	}
 	if (!c->cur) {
 		/* iproute2's defaults for new IPv6 tunnels: hop limit 64, encap
@@ -457,10 +446,13 @@ static void gre_info(lua_State *L, const struct nlattr **tb)
 	setbool(L, "csum", (ifl & ofl & H_GRE_CSUM) != 0);
 }
 
-#define GRE_KEY_ATTRS                                                             \
+/* key, ikey and okey (read_keys) */
+#define KEY_ATTRS                                                                 \
 	{ "key", 0, 0, T_HOOK, 0, 0, 0, NULL },                                   \
 	{ "ikey", 0, 0, T_HOOK, 0, 0, 0, NULL },                                  \
-	{ "okey", 0, 0, T_HOOK, 0, 0, 0, NULL },                                  \
+	{ "okey", 0, 0, T_HOOK, 0, 0, 0, NULL }
+#define GRE_KEY_ATTRS                                                             \
+	KEY_ATTRS,                                                                \
 	{ "csum", 0, 0, T_HOOK, 0, 0, 0, NULL },                                  \
 	{ "icsum", 0, 0, T_HOOK, 0, 0, 0, NULL },                                 \
 	{ "ocsum", 0, 0, T_HOOK, 0, 0, 0, NULL }
@@ -548,26 +540,15 @@ static const struct vn_kspec erspan6_spec = { erspan6_attrs, erspan6_hook, erspa
 		KS_REPLACE, "key=1 remote=2001:db8::1 local=2001:db8::2" };
 
 /* ---- vti, vti6 --------------------------------------------------------- */
-static const kattr vti_attrs[] = {
-	{ "remote", IFLA_VTI_REMOTE, 0, T_IN4, 0, 0, 0, NULL },
-	{ "local", IFLA_VTI_LOCAL, 0, T_IN4, 0, 0, 0, NULL },
-	{ "dev", IFLA_VTI_LINK, 0, T_LINK, 0, 0, 0, NULL },
-	{ "fwmark", IFLA_VTI_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "key", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "ikey", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "okey", 0, 0, T_HOOK, 0, 0, 0, NULL },
+#define VTI_ATTRS(in)                                                             \
+	{ "remote", IFLA_VTI_REMOTE, 0, in, 0, 0, 0, NULL },                      \
+	{ "local", IFLA_VTI_LOCAL, 0, in, 0, 0, 0, NULL },                        \
+	{ "dev", IFLA_VTI_LINK, 0, T_LINK, 0, 0, 0, NULL },                       \
+	{ "fwmark", IFLA_VTI_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },        \
+	KEY_ATTRS,                                                                \
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
-};
-static const kattr vti6_attrs[] = {
-	{ "remote", IFLA_VTI_REMOTE, 0, T_IN6, 0, 0, 0, NULL },
-	{ "local", IFLA_VTI_LOCAL, 0, T_IN6, 0, 0, 0, NULL },
-	{ "dev", IFLA_VTI_LINK, 0, T_LINK, 0, 0, 0, NULL },
-	{ "fwmark", IFLA_VTI_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "key", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "ikey", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "okey", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
-};
+static const kattr vti_attrs[] = { VTI_ATTRS(T_IN4) };
+static const kattr vti6_attrs[] = { VTI_ATTRS(T_IN6) };
 
 static int vti_hook(kctx *c)
 {
