@@ -183,16 +183,18 @@ static void vlan_qos_info(lua_State *L, const struct nlattr *a, const char *key)
 {
 	const struct nlattr *m;
 	int rem;
+	if (!a)
+		return;         /* the kernel sends none when the map is empty */
 	lua_newtable(L);
-	if (a)
-		nla_for_each_nested(m, a, rem)
-			if (nla_type(m) == IFLA_VLAN_QOS_MAPPING &&
-			    nla_len(m) >= (int)sizeof(struct ifla_vlan_qos_mapping)) {
-				struct ifla_vlan_qos_mapping q;
-				memcpy(&q, nla_data(m), sizeof q);
-				lua_pushinteger(L, q.to);
-				lua_rawseti(L, -2, (lua_Integer)q.from);
-			}
+	nla_for_each_nested(m, a, rem)
+		if (nla_type(m) == IFLA_VLAN_QOS_MAPPING &&
+		    nla_len(m) >= (int)sizeof(struct ifla_vlan_qos_mapping)) {
+			struct ifla_vlan_qos_mapping q;
+			memcpy(&q, nla_data(m), sizeof q);
+			lua_pushinteger(L, (lua_Integer)q.from);   /* not rawseti: an int in 5.1 */
+			lua_pushinteger(L, (lua_Integer)q.to);
+			lua_rawset(L, -3);
+		}
 	lua_setfield(L, -2, key);
 }
 
