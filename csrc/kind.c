@@ -468,11 +468,11 @@ static void push_opts(lua_State *L, const char *s)
 }
 
 /* vnet.core.kind(name) -> { name =, parent =, required = { ... }, options =
- * { ... }, probe = { ... }, tunnel =, modes = { ... } } | nil
+ * { ... }, probe = { ... }, tunnel =, modes = { ... } } | nil, msg, "ENOENT"
  * What vnet knows of a link kind: whether it needs a parent link, its
  * required and its own options, the options a minimal link takes, whether
- * it is a tunnel of `ip tunnel` and the modes that make it. nil for a kind
- * vnet does not know. */
+ * it is a tunnel of `ip tunnel` and the modes that make it. nil, msg,
+ * "ENOENT" for a kind vnet does not know. */
 static int l_kind(lua_State *L)
 {
 	const char *name = vn_check_str(L, 1, "kind", "name", 0), *keys[64];
@@ -480,10 +480,9 @@ static int l_kind(lua_State *L)
 	const vn_tmode *t;
 	const kattr *a;
 	int i, n;
-	if (!k) {
-		lua_pushnil(L);
-		return 1;
-	}
+	if (!k)
+		return vn_fail(L, lua_pushfstring(L, "kind: vnet has no link kind '%s'", name),
+			       ENOENT, NULL);
 	lua_createtable(L, 0, 6);
 	lua_pushstring(L, k->name);
 	lua_setfield(L, -2, "name");
@@ -628,8 +627,8 @@ static int m_set_info(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	ns = vn_box_ns(L, 1);                                   /* 3: handle */
-	m = link_copy(L, 1, &len);                              /* 4: its message */
+	m = link_copy(L, 1, &len);                  /* 3: its message (checks self) */
+	ns = vn_box_ns(L, 1);                                   /* 4: handle */
 	ifindex = ((const struct ifinfomsg *)m)->ifi_index;
 	link_name(m, len, name);
 	kn = vn_link_kindname(m, len, &n);

@@ -21,6 +21,9 @@ function M.supports(kind)
   if type(kind) ~= "string" then
     error("supports: kind must be a string, got " .. type(kind), 2)
   end
+  if kind:find("\0", 1, true) then
+    error("supports: kind may not contain a NUL byte", 2)
+  end
   if probed[kind] then return probed[kind][1], probed[kind][2] end
   -- the core's row of the kind: whether it needs a parent, and the options
   -- a minimal link of it takes
