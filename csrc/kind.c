@@ -423,12 +423,6 @@ int vn_kind_keys(const vn_kind *k, const char **keys, int max)
 {
 	const kattr *a;
 	int n = 0;
-	if (!k->spec) {
-		/* veth */
-		if (max > 0)
-			keys[n++] = "peer";
-		return n;
-	}
 	for (a = k->spec->attrs; a && a->key && n < max; a++)
 		if (!(a->flags & KA_RO))
 			keys[n++] = a->key;
@@ -486,10 +480,10 @@ static int l_kind(lua_State *L)
 	lua_createtable(L, 0, 6);
 	lua_pushstring(L, k->name);
 	lua_setfield(L, -2, "name");
-	lua_pushboolean(L, k->spec && (k->spec->flags & KS_PARENT));
+	lua_pushboolean(L, (k->spec->flags & KS_PARENT) != 0);
 	lua_setfield(L, -2, "parent");
 	lua_newtable(L);
-	for (i = 1, a = k->spec ? k->spec->attrs : NULL; a && a->key; a++)
+	for (i = 1, a = k->spec->attrs; a && a->key; a++)
 		if (a->flags & KA_REQ) {
 			lua_pushstring(L, a->key);
 			lua_rawseti(L, -2, i++);
@@ -503,8 +497,7 @@ static int l_kind(lua_State *L)
 	}
 	lua_setfield(L, -2, "options");
 	lua_newtable(L);
-	if (k->spec)
-		push_opts(L, k->spec->probe);
+	push_opts(L, k->spec->probe);
 	lua_setfield(L, -2, "probe");
 	lua_newtable(L);
 	for (i = 0, t = vn_tunnel_modes; t->mode; t++)
@@ -634,7 +627,7 @@ static int m_set_info(lua_State *L)
 	kn = vn_link_kindname(m, len, &n);
 	snprintf(t, sizeof t, "%.*s", kn ? (int)n : 0, kn ? kn : "");
 	k = kn ? vn_kind_find(t) : NULL;
-	if (!k || !k->spec || vn_kind_keys(k, keys, 63) == 0)
+	if (!k || vn_kind_keys(k, keys, 63) == 0)
 		return luaL_error(L, "set_info: a %s link has no settings of its own",
 				  kn ? t : "device");
 	keys[vn_kind_keys(k, keys, 63)] = NULL;

@@ -101,6 +101,13 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, vn_kreq *req, const char
 	return 0;
 }
 
+/* the peer is made with the link: it cannot be given again */
+static const kattr veth_attrs[] = {
+	{ "peer", 0, 0, T_HOOK, KA_FIXED, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+};
+static const struct vn_kspec veth_spec = { veth_attrs, NULL, NULL, 0, NULL };
+
 /* peer_index and peer_netnsid: the link's IFLA_LINK and IFLA_LINK_NETNSID */
 static void veth_info(lua_State *L, const vn_kind *k, const void *m, size_t len)
 {
@@ -481,7 +488,7 @@ static const struct vn_kspec macsec_spec = { macsec_attrs, macsec_hook, macsec_i
 static const struct vn_kspec plain_spec = { NULL, NULL, NULL, 0, NULL };
 
 const vn_kind vn_kinds_l2[] = {
-	{ "veth", veth_parse, veth_info, NULL, NULL },
+	{ "veth", veth_parse, veth_info, NULL, &veth_spec },
 	KROW("bridge", bridge_spec),
 	KROW("vlan", vlan_spec),
 	KROW("macvlan", macvlan_spec),

@@ -11,7 +11,6 @@
 #include <netlink/route/link.h>
 
 #include "link.h"
-#include "msg.h"
 
 /* ---- link objects ---------------------------------------------------- */
 /* A link box holds the link as the kernel sent it (RTM_NEWLINK: its

@@ -48,7 +48,7 @@ typedef struct vn_kind {
 	int (*create)(lua_State *L, int idx, vn_ns *ns, const char *name,
 		      const char *fn);
 	/* the row engine's description of the kind (its IFLA_INFO_DATA
-	 * attributes and checks, kind.h); opaque to link.c, NULL for veth. */
+	 * attributes and checks, kind.h); opaque to link.c. */
 	const struct vn_kspec *spec;
 } vn_kind;
 
