@@ -14,8 +14,59 @@ static int l_kinds(lua_State *L)
 	return 1;
 }
 
+/* The method an extension added: checks self (upvalue 2 names its type)
+ * as the core's own methods do, then calls the Lua function (upvalue 1)
+ * with every argument and returns what it returns. */
+static int ext_call(lua_State *L)
+{
+	const char *tname = lua_tostring(L, lua_upvalueindex(2));
+	if (!luaL_testudata(L, 1, tname))
+		return luaL_error(L, "%s: bad self (%s expected, got %s)",
+				  lua_tostring(L, lua_upvalueindex(3)), tname,
+				  luaL_typename(L, 1));
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* vnet.core.extend(type, name, fn) -> nothing
+ * The hook for Lua layers (vnet.lua's tunnel_add): adds method name to the
+ * objects of type ("netns", "link", "addr", "route", ... : vnet.<type>).
+ * The method checks its self is such an object (raising "<name>: bad
+ * self ...") and calls fn(self, ...). Raises for an unknown type, a name
+ * that is not a string, fn that is not a function, and a name the core
+ * itself defines (extending twice with the same name replaces the first). */
+static int l_extend(lua_State *L)
+{
+	const char *type = vn_check_str(L, 1, "extend", "type", 0);
+	const char *name = vn_check_str(L, 2, "extend", "name", 0);
+	if (lua_type(L, 3) != LUA_TFUNCTION)
+		return luaL_error(L, "extend: fn must be a function, got %s",
+				  luaL_typename(L, 3));
+	lua_settop(L, 3);
+	lua_pushfstring(L, "vnet.%s", type);                  /* 4: tname */
+	luaL_getmetatable(L, lua_tostring(L, 4));             /* 5: mt */
+	if (!lua_istable(L, 5))
+		return luaL_error(L, "extend: unknown type '%s'", type);
+	lua_getfield(L, 5, "__vn_methods");                   /* 6: methods */
+	if (!lua_istable(L, 6))
+		return luaL_error(L, "extend: unknown type '%s'", type);
+	lua_getfield(L, 6, name);
+	if (lua_iscfunction(L, -1) && lua_tocfunction(L, -1) != ext_call)
+		return luaL_error(L, "extend: %s:%s is a method of the core", type, name);
+	lua_pop(L, 1);
+	lua_pushvalue(L, 3);
+	lua_pushvalue(L, 4);
+	lua_pushvalue(L, 2);
+	lua_pushcclosure(L, ext_call, 3);
+	lua_setfield(L, 6, name);
+	return 0;
+}
+
 /* The only exported symbol. Pushes the module table:
- * { netns = {...}, errno = {...}, kinds = f, version = "..." } */
+ * { netns = {...}, errno = {...}, kinds = f, kind = f, tunnel_modes = f,
+ *   extend = f, version = "..." } */
 __attribute__((visibility("default"))) int luaopen_vnet_core(lua_State *L);
 
 int luaopen_vnet_core(lua_State *L)
@@ -42,6 +93,9 @@ int luaopen_vnet_core(lua_State *L)
 	lua_setfield(L, -2, "kinds");
 	lua_pushcfunction(L, vn_tc_kinds);
 	lua_setfield(L, -2, "tc_kinds");
+	vn_kind_export(L);
+	lua_pushcfunction(L, l_extend);
+	lua_setfield(L, -2, "extend");
 	lua_pushliteral(L, VNET_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -9,7 +9,6 @@
 #include <net/if.h>
 #include <linux/if_link.h>
 #include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
 
 #include "link.h"
 
@@ -236,18 +235,28 @@ static void take_obj(struct nl_object *o, void *arg)
 	*(struct nl_object **)arg = o;
 }
 
-/* libnl's rtnl_link for the box (made on first use). */
+/* libnl's rtnl_link for the box (made on first use) from its message less
+ * IFLA_LINKINFO: the kind's settings are vnet's own to read (kind.c), so
+ * libnl's handlers of link kinds never see them. */
 static struct rtnl_link *lk_obj(lua_State *L, lk_box *b)
 {
 	struct nl_msg *msg;
 	struct nlmsghdr *h;
+	const struct nlattr *a;
+	long rem;
 	if (b->o)
 		return L_(b->o);
 	msg = nlmsg_alloc_size(NLMSG_SPACE(b->len));
 	if (msg) {
 		nlmsg_set_proto(msg, NETLINK_ROUTE);
-		if ((h = nlmsg_put(msg, 0, 0, RTM_NEWLINK, (int)b->len, 0))) {
-			memcpy(nlmsg_data(h), b->m, b->len);
+		if ((h = nlmsg_put(msg, 0, 0, RTM_NEWLINK, (int)(b->len < IFHLEN ? b->len : IFHLEN),
+				   0))) {
+			memcpy(nlmsg_data(h), b->m, b->len < IFHLEN ? b->len : IFHLEN);
+			if (b->len >= IFHLEN)
+				LK_FOR_EACH(a, b->m, b->len, rem)
+					if (LK_TYPE(a) != IFLA_LINKINFO &&
+					    nla_put(msg, a->nla_type, nla_len(a), nla_data(a)) < 0)
+						break;
 			nl_msg_parse(msg, take_obj, &b->o);
 		}
 		nlmsg_free(msg);
@@ -259,11 +268,21 @@ static struct rtnl_link *lk_obj(lua_State *L, lk_box *b)
 
 static void lk_fresh(lua_State *L, int idx);
 
-struct rtnl_link *vn_link_check(lua_State *L, int idx)
+const unsigned char *vn_link_msg(lua_State *L, int idx, size_t *len)
 {
 	lk_box *b = lk_check(L, idx);
 	lk_fresh(L, idx);
-	return lk_obj(L, b);
+	*len = b->len;
+	return b->m;
+}
+
+const char *vn_link_kindname(const void *m, size_t len, size_t *n)
+{
+	lk_box b;
+	b.m = (unsigned char *)m;
+	b.len = (uint32_t)len;
+	lk_scan(b.m, len, b.at);
+	return lk_kind(&b, n);
 }
 
 int vn_link_ifindex(lua_State *L, int idx)
@@ -283,13 +302,12 @@ void vn_link_desc(lua_State *L, int idx)
 	lua_pushfstring(L, "%d", b && b->m ? IFH(b)->ifi_index : 0);
 }
 
-struct rtnl_link *vn_link_guard(lua_State *L, struct rtnl_link *(*alloc)(void),
-				const char *fn)
+struct rtnl_link *vn_link_guard(lua_State *L, const char *fn)
 {
 	lk_box *b = (lk_box *)lua_newuserdata(L, sizeof *b);
 	memset(b, 0, sizeof *b);
 	luaL_setmetatable(L, VN_LINK);
-	if (!(b->o = (struct nl_object *)(alloc ? alloc() : rtnl_link_alloc())))
+	if (!(b->o = (struct nl_object *)rtnl_link_alloc()))
 		luaL_error(L, "%s: out of memory", fn);
 	return L_(b->o);
 }
@@ -457,12 +475,18 @@ static void f_stats(lua_State *L, void *o)
 }
 static void f_info(lua_State *L, void *o)
 {
-	struct rtnl_link *l = lk_obj(L, LB(o));
-	const char *t = rtnl_link_get_type(l);
-	const vn_kind *k = t ? vn_kind_find(t) : NULL;
+	size_t n;
+	const char *t = lk_kind(LB(o), &n);
+	char name[32];
+	const vn_kind *k = NULL;
+	if (t && n < sizeof name) {
+		memcpy(name, t, n);
+		name[n] = 0;
+		k = vn_kind_find(name);
+	}
 	lua_newtable(L);
 	if (k && k->info)
-		k->info(L, l);
+		k->info(L, k, LB(o)->m, LB(o)->len);
 }
 
 static const vn_field link_fields[] = {
@@ -864,8 +888,8 @@ int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 	return 0;
 }
 
-static int fail_ref(lua_State *L, vn_ns *ns, const char *fn, const char *name,
-		    int idx, const char *what)
+int vn_link_ref_fail(lua_State *L, vn_ns *ns, const char *fn, const char *name,
+		     int idx, const char *what)
 {
 	lua_getfield(L, idx, what);
 	lua_pushfstring(L, "%s %s: %s '%s'", fn, name, what,
@@ -943,19 +967,6 @@ static int finish_link(vn_ns *where, vn_ns *pns, const char *name, const char *a
 	return finish_steps(where, pns, ifindex, peer, alias, peer_up, step, fns);
 }
 
-/* The handle among the stack slots from..top whose namespace fd is fd (a
- * handle a parser pushed), or NULL. */
-static vn_ns *ns_on_stack(lua_State *L, int from, int fd)
-{
-	int i;
-	for (i = lua_gettop(L); i >= from; i--) {
-		vn_ns *h = (vn_ns *)luaL_testudata(L, i, VN_NETNS);
-		if (h && h->fd == fd)
-			return h;
-	}
-	return NULL;
-}
-
 /* ns:link_add{ name =, kind =, ...common and kind options } -> link
  *   | nil, msg, errname. The link is created directly in `netns` when given.
  * The kernel ignores IFLA_IFALIAS in a request that creates a device, and
@@ -972,6 +983,7 @@ static int ns_link_add(lua_State *L)
 	struct rtnl_link *l;
 	struct nl_msg *msg = NULL;
 	vn_list *echo = NULL;
+	vn_kreq *req;
 	char alias[256], peer[IFNAMSIZ];
 	int i, n = 0, r, base, has_alias = 0, peer_up = 0;
 
@@ -985,7 +997,7 @@ static int ns_link_add(lua_State *L)
 	if (!(k = vn_kind_find(kind)))
 		return luaL_error(L, "link_add: unknown kind '%s'", kind);
 	for (i = 0; common_keys[i]; i++) keys[n++] = common_keys[i];
-	for (i = 0; k->keys[i] && n < 63; i++) keys[n++] = k->keys[i];
+	n += vn_kind_keys(k, keys + n, 63 - n);
 	keys[n] = NULL;
 	vn_opts_check(L, 2, "link_add", keys);
 	name = vn_opt_str(L, 2, "link_add", "name", namebuf, sizeof namebuf);
@@ -999,34 +1011,25 @@ static int ns_link_add(lua_State *L)
 
 	/* box first, resource second: the box owns l if a parser raises */
 	lua_settop(L, 2);
-	l = vn_link_guard(L, k->alloc, "link_add");          /* 3 */
-	if (!k->alloc && !k->create)
-		rtnl_link_set_type(l, kind);
+	l = vn_link_guard(L, "link_add");                    /* 3 */
+	req = vn_kreq_new(L, k, "link_add");                  /* 4 */
 	base = lua_gettop(L);
 	r = parse_common(L, 2, ns, l, "link_add", 1, &what, &target);
 	if (r == 0 && k->parse)
-		r = k->parse(L, 2, ns, l, "link_add", &what);
+		r = k->parse(L, 2, ns, req, "link_add", &what);
 	if (r < 0)
-		return fail_ref(L, ns, "link_add", name, 2, what);
+		return vn_link_ref_fail(L, ns, "link_add", name, 2, what);
 	if (rtnl_link_get_ifalias(l)) {
 		/* sent as a change once the link exists (without its NUL) */
 		snprintf(alias, sizeof alias, "%s", rtnl_link_get_ifalias(l));
 		rtnl_link_set_ifalias(l, NULL);
 		has_alias = 1;
 	}
-	if (rtnl_link_is_veth(l)) {
-		struct rtnl_link *p = rtnl_link_veth_get_peer(l);
-		if (p && (rtnl_link_get_flags(p) & IFF_UP)) {
-			rtnl_link_unset_flags(p, IFF_UP);
-			peer_up = 1;
-			snprintf(peer, sizeof peer, "%s",
-				 rtnl_link_get_name(p) ? rtnl_link_get_name(p) : "");
-			if (rtnl_link_get_ns_fd(p) > 0)
-				pns = ns_on_stack(L, base + 1, rtnl_link_get_ns_fd(p));
-		}
-		rtnl_link_put(p);
-		if (!pns)
-			pns = ns; /* a peer without netns is made in the caller's */
+	if (req->peer_up) {
+		peer_up = 1;
+		snprintf(peer, sizeof peer, "%s", req->peer);
+		/* a peer without netns is made in the caller's */
+		pns = req->pns ? req->pns : ns;
 	}
 	if (vn_deferred(ns)) {
 		/* raising drops the whole queue: checked before queueing */
@@ -1056,6 +1059,8 @@ static int ns_link_add(lua_State *L)
 			echo->rcopy = lk_copy;
 		}
 		r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
+		if (r == 0 && vn_kind_put(msg, k, req) < 0)
+			r = -NLE_NOMEM;
 		r = r < 0 ? (ns->err = EINVAL, -EINVAL)
 			  : echo ? vn_request(ns, nlmsg_hdr(msg), 1, echo) : vn_talk(ns, msg);
 	}
@@ -1255,11 +1260,11 @@ static int m_set(lua_State *L)
 	orig = lk_obj(L, b);
 	lua_settop(L, 2);
 	ns = vn_box_ns(L, 1);                               /* 3: ns */
-	chg = vn_link_guard(L, NULL, "set");                /* 4: guard */
+	chg = vn_link_guard(L, "set");                /* 4: guard */
 	base = lua_gettop(L);
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
-		return fail_ref(L, ns, "set", rtnl_link_get_name(orig), 2, what);
+		return vn_link_ref_fail(L, ns, "set", rtnl_link_get_name(orig), 2, what);
 	if (target && vn_deferred(ns))
 		/* the object could not follow a move that is only queued */
 		return luaL_error(L, "set: 'netns' cannot be queued in ns:batch (the "

@@ -11,23 +11,8 @@ local M = {
 
 -- Link kinds ----------------------------------------------------------------
 
--- What a probe link of each kind needs besides a name ("parent" gets a veth).
-local probe_opts = {
-  vlan = { parent = true, id = 1 }, macvlan = { parent = true },
-  macvtap = { parent = true }, ipvlan = { parent = true },
-  ipvtap = { parent = true }, macsec = { parent = true },
-  vxlan = { id = 1, dstport = 4789 }, geneve = { id = 1, remote = "192.0.2.1" },
-  vrf = { table = 4242 },
-  erspan = { key = 1, remote = "192.0.2.1", ["local"] = "192.0.2.2" },
-  ip6erspan = { key = 1, remote = "2001:db8::1", ["local"] = "2001:db8::2" },
-}
 local probed = {}
 
---- vnet.supports(kind) -> true | false, reason
--- Whether the running kernel can make links of this kind, or tc objects of
--- "qdisc:netem", "filter:u32", "action:mirred"...: one is made (and thrown
--- away) in a scratch namespace of its own that nothing lists (it vanishes
--- with its handle). The answer is remembered.
 -- What a probe qdisc, filter or action of each kind needs.
 local tc_probe = {
   qdisc = { tbf = { rate = "1mbit", burst = "10kb", latency = "10ms" } },
@@ -53,9 +38,17 @@ local function tc_supports(ns, what, k)
   return l:filter_add{ kind = "u32", parent = "ingress", prio = 1, action = tc_probe.action[k] }
 end
 
+--- vnet.supports(kind) -> true | false, reason
+-- Whether the running kernel can make links of this kind, or tc objects of
+-- "qdisc:netem", "filter:u32", "action:mirred"...: one is made (and thrown
+-- away) in a scratch namespace of its own that nothing lists (it vanishes
+-- with its handle). The answer is remembered.
 function M.supports(kind)
   if type(kind) ~= "string" then
     error("supports: kind must be a string, got " .. type(kind), 2)
+  end
+  if kind:find("\0", 1, true) then
+    error("supports: kind may not contain a NUL byte", 2)
   end
   if probed[kind] then return probed[kind][1], probed[kind][2] end
   local what, k = kind:match("^(%a+):(.+)$")
@@ -76,17 +69,18 @@ function M.supports(kind)
                                             .. k .. "': " .. tostring(msg)) or nil }
     return probed[kind][1], probed[kind][2]
   end
-  local known = false
-  for _, k in ipairs(core.kinds()) do known = known or k == kind end
-  if not known then return false, "vnet has no link kind '" .. kind .. "'" end
+  -- the core's row of the kind: whether it needs a parent, and the options
+  -- a minimal link of it takes
+  local row = core.kind(kind)
+  if not row then return false, "vnet has no link kind '" .. kind .. "'" end
   -- an unnamed namespace: it vanishes with its handle, even if this
   -- process dies in the middle of the probe
   local ns, err = core.netns.new()
   if not ns then return false, "supports: no scratch namespace: " .. tostring(err) end
   local opts = { name = "probe0", kind = kind }
-  for k, v in pairs(probe_opts[kind] or {}) do opts[k] = v end
+  for k, v in pairs(row.probe) do opts[k] = v end
   local ok, l, msg = pcall(function()
-    if opts.parent then
+    if row.parent then
       assert(ns:link_add{ name = "probe1", kind = "veth", peer = "probe2" })
       opts.parent = "probe1"
     end
@@ -100,23 +94,13 @@ function M.supports(kind)
 end
 
 -- ns:tunnel_add{ mode = ..., name =, remote =, local =, ttl =, key =, ... }
--- The tunnel modes of `ip tunnel` and every tunnel link kind; the other
--- options are those of ns:link_add for that kind.
-local tunnel_modes = {
-  ipip = { "ipip" }, sit = { "sit" }, isatap = { "sit", isatap = true },
-  ip6tnl = { "ip6tnl" }, ip6ip6 = { "ip6tnl", proto = "ip6ip6" },
-  ipip6 = { "ip6tnl", proto = "ipip6" },
-  gre = { "gre" }, gretap = { "gretap" }, ip6gre = { "ip6gre" },
-  ip6gretap = { "ip6gretap" }, erspan = { "erspan" }, ip6erspan = { "ip6erspan" },
-  vti = { "vti" }, vti6 = { "vti6" },
-}
-
-local netns_mt = debug.getregistry()["vnet.netns"]
+-- The tunnel modes of `ip tunnel` (the core's table: the kind each makes
+-- and the options it fixes); the other options are those of ns:link_add
+-- for that kind. Added to vnet.netns with the core's hook, vnet.core.extend,
+-- which checks self as the core's own methods do.
+local tunnel_modes = core.tunnel_modes()
 
 local function tunnel_add(self, opts)
-  if getmetatable(self) ~= netns_mt then
-    error("tunnel_add: bad self (vnet.netns expected, got " .. type(self) .. ")", 2)
-  end
   if type(opts) ~= "table" then
     error("tunnel_add: options must be a table, got " .. type(opts), 2)
   end
@@ -131,14 +115,14 @@ local function tunnel_add(self, opts)
       table.concat(names, ", "), got), 2)
   end
   if opts.kind ~= nil then error("tunnel_add: unknown option 'kind' (use 'mode')", 2) end
-  local t = { kind = m[1] }
+  local t = {}
   for k, v in pairs(m) do
-    if k ~= 1 then
+    if k ~= "kind" then
       if opts[k] ~= nil and opts[k] ~= v then
         error(("tunnel_add: option '%s' does not go with mode '%s'"):format(k, mode), 2)
       end
-      t[k] = v
     end
+    t[k] = v
   end
   for k, v in pairs(opts) do
     if k ~= "mode" then t[k] = v end
@@ -149,6 +133,6 @@ local function tunnel_add(self, opts)
   return l
 end
 
-netns_mt.__vn_methods.tunnel_add = tunnel_add
+core.extend("netns", "tunnel_add", tunnel_add)
 
 return M

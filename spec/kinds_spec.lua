@@ -46,6 +46,25 @@ local cases = {
     change = { mvrp = true, gvrp = false, loose_binding = true },
     changed = { mvrp = true, gvrp = false, loose_binding = true } },
 
+  -- ip link add ... type vlan id 7 egress-qos-map 1:2 4000000000:7
+  --   ingress-qos-map 0:100 7:3; a change adds to the maps (to 0: taken out)
+  { kind = "vlan", desc = "vlan with QoS priority maps", parent = true,
+    opts = { id = 7, egress_qos = { [1] = 2, [4000000000] = 7 },
+             ingress_qos = { [0] = 100, [7] = 3 } },
+    info = { id = 7, egress_qos = { [1] = 2, [4000000000] = 7 },
+             ingress_qos = { [0] = 100, [7] = 3 } },
+    ip = function(d)
+      local function map(list)
+        local t = {}
+        for _, m in ipairs(list or {}) do t[m.from] = m.to end
+        return t
+      end
+      return { id = d.id, egress_qos = map(d.egress_qos), ingress_qos = map(d.ingress_qos) }
+    end,
+    change = { egress_qos = { [1] = 0, [5] = 6 }, ingress_qos = { [7] = 4294967295 } },
+    changed = { egress_qos = { [4000000000] = 7, [5] = 6 },
+                ingress_qos = { [0] = 100, [7] = 4294967295 } } },
+
   { kind = "vxlan", dev = true,
     opts = { id = 4242, remote = "10.9.0.2", ["local"] = "10.9.0.1", dstport = 4789,
              ttl = 17, tos = 8, learning = false, port_range = { 40000, 41000 },
@@ -520,6 +539,31 @@ describe("link kinds", function()
       { { kind = "vlan", parent = "p0", id = "5" }, "'id'", "integer" },
       { { kind = "vlan", parent = "p0", id = 5, gvrp = 1 }, "'gvrp'", "boolean" },
       { { kind = "vlan", parent = "p0", id = 5, mode = "l2" }, "unknown option 'mode'" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = 5 }, "'egress_qos'", "table" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = { [1] = 8 } }, "'egress_qos'",
+        "7" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = { [2^32] = 1 } },
+        "'egress_qos'", "4294967295" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = { [-1] = 1 } }, "'egress_qos'" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = { [1.5] = 1 } }, "'egress_qos'" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = { a = 1 } }, "'egress_qos'" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = { [1] = "2" } }, "'egress_qos'" },
+      { { kind = "vlan", parent = "p0", id = 5, egress_qos = { [1] = 0 / 0 } }, "'egress_qos'" },
+      { { kind = "vlan", parent = "p0", id = 5, ingress_qos = { [8] = 1 } }, "'ingress_qos'",
+        "7" },
+      { { kind = "vlan", parent = "p0", id = 5, ingress_qos = { [0] = 2^32 } },
+        "'ingress_qos'" },
+      { { kind = "vlan", parent = "p0", id = 5, ingress_qos = { [0] = 2^63 } },
+        "'ingress_qos'" },
+      { { kind = "vlan", parent = "p0", id = 5,
+          ingress_qos = setmetatable({}, { __index = function() return 1 end }) },
+        "'ingress_qos'", "plain" },
+      { { kind = "vlan", parent = "p0", id = 5,
+          egress_qos = (function()
+            local t = {}
+            for i = 1, 300 do t[i] = 1 end
+            return t
+          end)() }, "'egress_qos'", "256" },
       { { kind = "vxlan", remote = "10.0.0.1" }, "'id'", "required" },
       { { kind = "vxlan", id = 16777216 }, "'id'", "16777215" },
       { { kind = "vxlan", id = 1, remote = "10.0.0.300" }, "'remote'", "10.0.0.300" },
@@ -660,6 +704,24 @@ describe("link kinds", function()
   end)
 
   describe("set_info", function()
+    it("refuses a veth's peer, which is made with the link", function()
+      local ns = H.ns("vethset")
+      local l = assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1" })
+      H.raises(function() l:set_info{ peer = "v2" } end, "set_info", "'peer'", "cannot be changed")
+      H.raises(function() l:set_info{ id = 2 } end, "set_info", "unknown option 'id'")
+      assert.are.same({ "peer" }, vnet.core.kind("veth").options)
+    end)
+
+    it("checks its self before anything else", function()
+      local ns = H.ns("selfchk")
+      local l = assert(ns:link_add{ name = "b0", kind = "bridge" })
+      for _, bad in ipairs({ 0, ns, "b0", {} }) do
+        H.raises(function() l.set_info(bad, { stp = true }) end, "vnet.link")
+        H.raises(function() l.set_port(bad, { cost = 1 }) end, "vnet.link")
+        H.raises(function() l.port(bad) end, "vnet.link")
+      end
+    end)
+
     H.it_kinds({ "tap" }, "raises on options a kind cannot change, and on unknown ones", function()
       local ns = H.ns("setinfo")
       local t = assert(ns:link_add{ name = "t0", kind = "tap", multi_queue = false })
@@ -852,6 +914,7 @@ describe("link kinds", function()
 
   describe("vnet.supports", function()
     it("says yes to veth and bridge, and no with a reason to unknown kinds", function()
+      H.raises(function() vnet.supports("vlan\0x") end, "supports", "NUL")
       assert.is_true(vnet.supports("veth"))
       assert.is_true(vnet.supports("bridge"))
       local ok, why = vnet.supports("warp-drive")
@@ -872,6 +935,164 @@ describe("link kinds", function()
       end
       local _, left = H.sh("ip netns list")
       assert.is_nil(left:find("vnet-probe-", 1, true), left)
+    end)
+  end)
+
+  describe("the kind table, exported from the core", function()
+    it("has a row for every kind, saying what it needs", function()
+      for _, k in ipairs(vnet.core.kinds()) do
+        local row = assert(vnet.core.kind(k), k)
+        assert.are.equal(k, row.name)
+        assert.are.equal("boolean", type(row.parent))
+        assert.are.equal("boolean", type(row.tunnel))
+        assert.are.equal("table", type(row.required))
+        assert.are.equal("table", type(row.options))
+        assert.are.equal("table", type(row.probe))
+        for _, r in ipairs(row.required) do assert.is_true(has(row.options, r), k .. "." .. r) end
+        for o in pairs(row.probe) do assert.is_true(has(row.options, o), k .. "." .. o) end
+      end
+      local vlan = vnet.core.kind("vlan")
+      assert.is_true(vlan.parent)
+      assert.are.same({ "id" }, vlan.required)
+      assert.is_true(has(vlan.options, "egress_qos"))
+      assert.is_false(vnet.core.kind("veth").parent)
+      assert.are.same({ "peer" }, vnet.core.kind("veth").options)
+      assert.is_true(vnet.core.kind("sit").tunnel)
+      assert.are.same({ "sit", "isatap" }, vnet.core.kind("sit").modes)
+      assert.is_false(vnet.core.kind("vxlan").tunnel)
+      assert.are.same({ "table" }, vnet.core.kind("vrf").required)
+      H.fails("ENOENT", vnet.core.kind("warp-drive"))
+      H.raises(function() vnet.core.kind("vlan\0x") end, "kind", "NUL")
+      H.raises(function() vnet.core.kind({}) end, "kind")
+    end)
+
+    it("has the modes of ip tunnel, each one of a tunnel kind", function()
+      local modes = vnet.core.tunnel_modes()
+      local n = 0
+      for mode, m in pairs(modes) do
+        n = n + 1
+        local row = assert(vnet.core.kind(m.kind), mode)
+        assert.is_true(row.tunnel, mode)
+        assert.is_true(has(row.modes, mode), mode)
+      end
+      assert.are.equal(14, n)
+      assert.are.same({ kind = "sit", isatap = true }, modes.isatap)
+      assert.are.same({ kind = "ip6tnl", proto = "ip6ip6" }, modes.ip6ip6)
+      assert.are.same({ kind = "gre" }, modes.gre)
+    end)
+
+    it("is what vnet.lua uses: no table of kinds restated in Lua, no registry hack", function()
+      local f = assert(io.open("lua/vnet.lua"))
+      local src = f:read("a")
+      f:close()
+      assert.is_nil(src:find("getregistry", 1, true))
+      assert.is_nil(src:find("__vn_methods", 1, true))
+      assert.is_nil(src:find("probe_opts", 1, true))
+      assert.is_nil(src:find("isatap = true", 1, true))
+    end)
+
+    it("reads back the options a minimal link takes, for every kind the kernel has", function()
+      local ns, name = H.ns("probe")
+      local tried = 0
+      for _, k in ipairs(vnet.core.kinds()) do
+        local row = vnet.core.kind(k)
+        if H.kernel_has(k) then
+          local opts = { name = "m0", kind = k }
+          for o, v in pairs(row.probe) do opts[o] = v end
+          if row.parent then
+            assert(ns:link_add{ name = "mp0", kind = "veth", peer = "mp1" })
+            opts.parent = "mp0"
+          end
+          local l = assert(ns:link_add(opts))
+          tried = tried + 1
+          assert.are.equal(k, l.kind)
+          local info = l.info
+          for o, v in pairs(row.probe) do assert.are.same(v, info[o], k .. "." .. o) end
+          info = assert(ns:link("m0")).info
+          for o, v in pairs(row.probe) do assert.are.same(v, info[o], k .. "." .. o) end
+          local o = H.iplink(name, "m0")
+          assert.are.equal(k == "tap" and "tun" or k, o.linkinfo.info_kind)
+          assert.is_true(l:delete())
+          if row.parent then assert(ns:link("mp0"):delete()) end
+        end
+      end
+      assert.is_true(tried >= 3, tried)   -- veth, bridge, tun, tap at least
+    end)
+  end)
+
+  describe("libnl", function()
+    it("is used through its public API only: no private layout, no handler override", function()
+      local ok, out = H.sh("grep -rlE 'rtnl_link_info_ops|rtnl_link_(un)?register_info' csrc")
+      assert.are.equal("", out)
+    end)
+
+    -- a host embedding vnet that uses libnl's own link kinds (LuaJIT's ffi
+    -- stands for it): libnl's vlan, vxlan and bond support is its own
+    local has_ffi, ffi = pcall(require, "ffi")
+    local lib = has_ffi and pcall(ffi.load, "nl-route-3") and ffi.load("nl-route-3")
+    local it_ffi = lib and it or pending
+    it_ffi("keeps libnl's own link kinds for the rest of the process", function()
+      ffi.cdef [[
+        struct rtnl_link *rtnl_link_alloc(void);
+        void rtnl_link_put(struct rtnl_link *);
+        int rtnl_link_set_type(struct rtnl_link *, const char *);
+        int rtnl_link_vlan_set_id(struct rtnl_link *, uint16_t);
+        int rtnl_link_vlan_get_id(struct rtnl_link *);
+        int rtnl_link_vxlan_set_id(struct rtnl_link *, uint32_t);
+        int rtnl_link_bond_add(void *, const char *, struct rtnl_link *);
+      ]]
+      -- vnet is loaded and has made links of these kinds
+      local ns = H.ns("libnl")
+      assert(ns:link_add{ name = "b0", kind = "bridge", stp = false })
+      for _, k in ipairs({ "vlan", "vxlan" }) do
+        local l = lib.rtnl_link_alloc()
+        assert.are.equal(0, lib.rtnl_link_set_type(l, k))
+        if k == "vlan" then
+          assert.are.equal(0, lib.rtnl_link_vlan_set_id(l, 5), "libnl's vlan")
+          assert.are.equal(5, lib.rtnl_link_vlan_get_id(l))
+        else
+          assert.are.equal(0, lib.rtnl_link_vxlan_set_id(l, 42), "libnl's vxlan")
+        end
+        lib.rtnl_link_put(l)
+      end
+    end)
+  end)
+
+  describe("vnet.core.extend", function()
+    it("adds a method that checks its self as the core's do", function()
+      local ns = H.ns("ext")
+      vnet.core.extend("netns", "spec_extended", function(self, a, b) return self, a + b, "x" end)
+      local s, sum, x = ns:spec_extended(1, 2)
+      assert.are.equal(ns, s)
+      assert.are.same({ 3, "x" }, { sum, x })
+      H.raises(function() ns.spec_extended(42) end, "spec_extended", "bad self", "vnet.netns")
+      -- a second extend replaces the first
+      vnet.core.extend("netns", "spec_extended", function() return "again" end)
+      assert.are.equal("again", ns:spec_extended())
+      -- links too
+      local l = assert(ns:link_add{ name = "e0", kind = "bridge" })
+      vnet.core.extend("link", "spec_extended", function(self) return self.name end)
+      assert.are.equal("e0", l:spec_extended())
+      H.raises(function() l.spec_extended(ns) end, "spec_extended", "vnet.link")
+      -- errors raised inside pass through
+      vnet.core.extend("netns", "spec_extended", function() error("inner trouble") end)
+      H.raises(function() ns:spec_extended() end, "inner trouble")
+    end)
+
+    it("raises on misuse and never replaces a method of the core", function()
+      H.raises(function() vnet.core.extend("warp", "x", print) end, "extend", "'warp'")
+      H.raises(function() vnet.core.extend("netns", "link_add", function() end) end,
+               "extend", "link_add", "core")
+      H.raises(function() vnet.core.extend("link", "set", function() end) end, "extend", "set")
+      H.raises(function() vnet.core.extend("netns", "x", 5) end, "function")
+      H.raises(function() vnet.core.extend("netns", nil, print) end, "string")
+      H.raises(function() vnet.core.extend("netns\0", "x", print) end, "extend")
+    end)
+
+    it("is how tunnel_add reaches the netns handles", function()
+      local ns = H.ns("ext2")
+      assert.are.equal("function", type(ns.tunnel_add))
+      H.raises(function() ns.tunnel_add(42, { mode = "gre" }) end, "tunnel_add", "bad self")
     end)
   end)
 end)

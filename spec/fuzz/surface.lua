@@ -97,6 +97,9 @@ T["vnet"] = {
 T["vnet.core"] = {
   kinds = { call = function() return nil end },
   tc_kinds = { call = function() return nil end },
+  kind = { call = function() return nil, "vlan" end },
+  tunnel_modes = { call = function() return nil end },
+  extend = { call = function() return nil, "netns", "fz_extended", function() return true end end },
 }
 T.ns = {
   addr_add = { call = function(ctx) return ctx.a, { dev = "fa0", address = "10.7.1.1/24" } end,
@@ -337,21 +340,16 @@ T.monitor = {
   close = { call = function(ctx) return ctx.a:monitor{ "neigh" } end },
 }
 
--- link_add of each kind: what a link of that kind needs besides a name
-local kind_needs = {
-  vlan = { parent = "fa0", id = 5 }, macvlan = { parent = "fa0" }, macvtap = { parent = "fa0" },
-  ipvlan = { parent = "fa0" }, ipvtap = { parent = "fa0" }, macsec = { parent = "fa0" },
-  vxlan = { id = 1, dstport = 4789 }, geneve = { id = 1, remote = "192.0.2.1" },
-  vrf = { table = 4242 }, veth = { peer = "fzkp" },
-  erspan = { key = 1, remote = "192.0.2.1", ["local"] = "192.0.2.2" },
-  ip6erspan = { key = 1, remote = "2001:db8::1", ["local"] = "2001:db8::2" },
-}
---- M.kind_template(kind) -> a template of ns:link_add for that kind.
+--- M.kind_template(kind) -> a template of ns:link_add for that kind: what
+-- a minimal link of it takes is the core's row (vnet.core.kind).
 function M.kind_template(kind)
   return {
     call = function(ctx)
       local o = { name = "fzk", kind = kind, mtu = 1400 }
-      for k, v in pairs(kind_needs[kind] or {}) do o[k] = v end
+      local row = vnet.core.kind(kind)
+      for k, v in pairs(row and row.probe or {}) do o[k] = v end
+      if row and row.parent then o.parent = "fa0" end
+      if kind == "veth" then o.peer = "fzkp" end
       return ctx.a, o
     end,
     after = function(ctx) local l = ctx.a:link("fzk"); if l then l:delete() end end,
