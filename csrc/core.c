@@ -28,6 +28,7 @@ int luaopen_vnet_core(lua_State *L)
 	vn_open_nexthop(L);
 	vn_open_fdb(L);
 	vn_open_monitor(L);
+	vn_open_proc(L);
 	lua_newtable(L);                 /* netns, M */
 	lua_insert(L, -2);
 	lua_setfield(L, -2, "netns");

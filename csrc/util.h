@@ -385,6 +385,12 @@ void vn_open_neigh(lua_State *L);
 void vn_open_nexthop(lua_State *L);
 void vn_open_fdb(lua_State *L);
 void vn_open_monitor(lua_State *L);
+void vn_open_proc(lua_State *L);       /* ns:exec, ns:spawn, vnet.process */
+
+/* A guard (netns.c): a userdata whose __gc runs fin(body) once; body is
+ * size zeroed bytes. vn_guard_done runs it now. */
+void *vn_guard_new(lua_State *L, size_t size, void (*fin)(void *));
+void vn_guard_done(lua_State *L, int idx);
 
 /* Methods each module adds to the netns handle (set into table at -1). */
 void vn_netns_methods(lua_State *L, const luaL_Reg *l);
