@@ -36,6 +36,8 @@ int luaopen_vnet_core(lua_State *L)
 	lua_setfield(L, -2, "errno");
 	lua_pushcfunction(L, l_kinds);
 	lua_setfield(L, -2, "kinds");
+	lua_pushcfunction(L, vn_poll);
+	lua_setfield(L, -2, "poll");
 	lua_pushliteral(L, VNET_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

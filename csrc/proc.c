@@ -1521,6 +1521,72 @@ static int proc_index(lua_State *L)
 	return 1;
 }
 
+/* ---- poll --------------------------------------------------------------- */
+#define POLL_MAX_FDS 4096
+
+/* vnet.poll(fds [, timeout]) -> the list of the fds of the list fds that
+ * are ready to read (or at their end), in the list's order; {} when none is
+ * within timeout seconds (none: until one is) | nil, msg, "EBADF" for a fd
+ * that is not open. For plain Lua callers of monitors and processes; an
+ * event loop polls the same fds itself. Raises on a bad list or timeout. */
+int vn_poll(lua_State *L)
+{
+	struct pollfd *pf;
+	size_t n, i;
+	double t = -1, end;
+	int k;
+	luaL_checktype(L, 1, LUA_TTABLE);
+	n = lua_rawlen(L, 1);
+	if (n > POLL_MAX_FDS)
+		return luaL_error(L, "poll: at most %d fds", POLL_MAX_FDS);
+	if (!lua_isnoneornil(L, 2)) {
+		if (lua_type(L, 2) != LUA_TNUMBER)
+			return luaL_error(L, "poll: timeout must be a number of seconds, got %s",
+					  luaL_typename(L, 2));
+		t = (double)lua_tonumber(L, 2);
+		if (!(t >= 0 && t <= PROC_MAX_WAIT))
+			return luaL_error(L, "poll: timeout must be between 0 and %d seconds",
+					  (int)PROC_MAX_WAIT);
+	}
+	pf = (struct pollfd *)lua_newuserdata(L, (n ? n : 1) * sizeof *pf);
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, 1, (int)(i + 1));
+		if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0 ||
+		    lua_tointeger(L, -1) > INT_MAX)
+			return luaL_error(L, "poll: fds[%d] must be a descriptor (an integer from 0)",
+					  (int)(i + 1));
+		pf[i].fd = (int)lua_tointeger(L, -1);
+		pf[i].events = POLLIN;
+		pf[i].revents = 0;
+		lua_pop(L, 1);
+	}
+	end = mono_now() + t;
+	for (;;) {
+		int ms = -1, r;
+		if (t >= 0) {
+			double left = end - mono_now();
+			ms = left > 0 ? (int)ceil(left * 1000.0) : 0;
+		}
+		r = poll(pf, (nfds_t)n, ms);
+		if (r >= 0)
+			break;
+		if (errno != EINTR)
+			return vn_fail(L, "poll", errno, NULL);
+		/* interrupted: the time left is counted again */
+	}
+	lua_newtable(L);
+	for (i = 0, k = 0; i < n; i++) {
+		if (pf[i].revents & POLLNVAL)
+			return vn_fail(L, lua_pushfstring(L, "poll: fd %d is not open", pf[i].fd),
+				       EBADF, NULL);
+		if (pf[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			lua_pushinteger(L, pf[i].fd);
+			lua_rawseti(L, -2, ++k);
+		}
+	}
+	return 1;
+}
+
 static const luaL_Reg proc_methods[] = {
 	{ "read", proc_read },
 	{ "write", proc_write },

@@ -386,6 +386,7 @@ void vn_open_nexthop(lua_State *L);
 void vn_open_fdb(lua_State *L);
 void vn_open_monitor(lua_State *L);
 void vn_open_proc(lua_State *L);       /* ns:exec, ns:spawn, vnet.process */
+int vn_poll(lua_State *L);            /* vnet.core.poll */
 
 /* A guard (netns.c): a userdata whose __gc runs fin(body) once; body is
  * size zeroed bytes. vn_guard_done runs it now. */
