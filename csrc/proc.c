@@ -1341,7 +1341,6 @@ static int proc_read(lua_State *L)
 	int which = stream_arg(L, p, 2, "read"), fd = which == 1 ? p->out : p->err;
 	lua_Integer max = 65536;
 	size_t got = 0;
-	luaL_Buffer b;
 	if (!lua_isnoneornil(L, 3)) {
 		if (!lua_isinteger(L, 3) || lua_tointeger(L, 3) < 1 ||
 		    lua_tointeger(L, 3) > PROC_READ_MAX)
@@ -1353,31 +1352,32 @@ static int proc_read(lua_State *L)
 		lua_pushnil(L);
 		return 1;
 	}
-	luaL_buffinit(L, &b);
+	/* pieces read into a buffer on the C stack, each pushed as a string,
+	 * joined once (no luaL_Buffer: its box cannot be had under low memory) */
+	lua_settop(L, 3);
+	lua_pushliteral(L, "");
 	while (got < (size_t)max) {
+		char buf[16384];
 		size_t room = (size_t)max - got;
-		char *dst = luaL_prepbuffer(&b);
 		ssize_t r;
-		if (room > LUAL_BUFFERSIZE)
-			room = LUAL_BUFFERSIZE;
-		r = read(fd, dst, room);
+		if (room > sizeof buf)
+			room = sizeof buf;
+		r = read(fd, buf, room);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN)
 			break;
-		if (r < 0) {
-			int e = errno;
-			luaL_pushresult(&b);
-			return vn_fail(L, "read", e, NULL);
-		}
+		if (r < 0)
+			return vn_fail(L, "read", errno, NULL);
 		if (r == 0) {
 			p->eof[which] = 1;
 			break;
 		}
-		luaL_addsize(&b, (size_t)r);
+		luaL_checkstack(L, 2, "read: too many pieces");
+		lua_pushlstring(L, buf, (size_t)r);
 		got += (size_t)r;
 	}
-	luaL_pushresult(&b);
+	lua_concat(L, lua_gettop(L) - 3);
 	if (got == 0 && p->eof[which])
 		lua_pushnil(L);
 	return 1;
