@@ -1058,6 +1058,7 @@ static void proc_release(vn_proc *p)
 	if (p->keeper > 0 && p->owner == getpid()) {
 		ctl_done(&p->ctl);   /* the keeper kills the group, reaps, exits */
 		while (waitpid(p->keeper, NULL, __WALL) < 0 && errno == EINTR) {}
+		p->keeper = 0;       /* never waited for again: its pid may be reused */
 		if (!p->done)
 			proc_collect(p);
 		p->done = 1;
