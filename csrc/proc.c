@@ -1527,8 +1527,8 @@ static int proc_index(lua_State *L)
 
 /* vnet.poll(fds [, timeout]) -> the list of the fds of the list fds that
  * are ready to read (or at their end), in the list's order; {} when none is
- * within timeout seconds (none: until one is) | nil, msg, "EBADF" for a fd
- * that is not open. For plain Lua callers of monitors and processes; an
+ * within timeout seconds (none: until one is; an empty list needs one) |
+ * nil, msg, "EBADF" for a fd that is not open. For plain Lua callers of monitors and processes; an
  * event loop polls the same fds itself. Raises on a bad list or timeout. */
 int vn_poll(lua_State *L)
 {
@@ -1549,6 +1549,8 @@ int vn_poll(lua_State *L)
 			return luaL_error(L, "poll: timeout must be between 0 and %d seconds",
 					  (int)PROC_MAX_WAIT);
 	}
+	if (n == 0 && t < 0)
+		return luaL_error(L, "poll: no fds and no timeout: it would wait forever");
 	pf = (struct pollfd *)lua_newuserdata(L, (n ? n : 1) * sizeof *pf);
 	for (i = 0; i < n; i++) {
 		lua_rawgeti(L, 1, (int)(i + 1));

@@ -385,6 +385,41 @@ describe("ns:spawn", function()
     assert.is_true(gone(marker))
   end)
 
+  describe("vnet.poll", function()
+    it("tells which fds of a process are ready, with a bound", function()
+      local ns = H.ns("sp")
+      local p = assert(ns:spawn{ "sh", "-c", "read x; echo $x; exec sleep 100", stdin = "pipe" })
+      finally(function() p:close() end)
+      -- nothing to read, not ended: {} after the timeout
+      assert.are.same({}, vnet.poll({ p.fd, p.stdout_fd }, 0.05))
+      p:write("hi\n")
+      assert.are.same({ p.stdout_fd }, vnet.poll({ p.fd, p.stdout_fd }, 10))
+      assert.are.equal("hi\n", p:read())
+      p:kill()
+      assert.are.same({ p.fd }, vnet.poll({ p.fd }, 10))
+      assert.are.same({ false, 15, "signal" }, { p:wait(0) })
+    end)
+    it("fails with EBADF for a descriptor that is not open, raises on misuse", function()
+      local ns = H.ns("sp")
+      local p = assert(ns:spawn{ "true" })
+      local fd = p.fd
+      p:close()
+      H.fails("EBADF", vnet.poll({ fd }, 0))
+      H.raises(function() vnet.poll() end, "table expected")
+      H.raises(function() vnet.poll({}) end, "poll: no fds and no timeout")
+      assert.are.same({}, vnet.poll({}, 0))
+      for _, bad in ipairs{ -1, 2^31, 2^63, 0.5, "0", {}, 0 / 0 } do
+        H.raises(function() vnet.poll({ bad }, 0) end, "poll: fds[1] must be a descriptor")
+      end
+      for _, bad in ipairs{ -1, 0 / 0, math.huge, "1", true } do
+        H.raises(function() vnet.poll({ 0 }, bad) end, "poll: timeout")
+      end
+      local many = {}
+      for i = 1, 5000 do many[i] = 0 end
+      H.raises(function() vnet.poll(many, 0) end, "poll: at most")
+    end)
+  end)
+
   describe("misuse raises", function()
     local ns
     setup(function() ns = H.ns("sp") end)
