@@ -190,6 +190,36 @@ describe("ns:spawn", function()
     assert.are.equal(fds, fd_count())
   end)
 
+  it("a kill or close at any instant of a program's life is right and leaves nothing", function()
+    local ns = H.ns("sp")
+    collectgarbage(); collectgarbage()
+    local before, fds = my_children(), fd_count()
+    for i = 1, 30 do
+      -- at once after the start
+      local p = assert(ns:spawn{ "sleep", "100" })
+      assert.is_true(p:kill("KILL"))
+      assert.are.same({ false, 9, "signal" }, { p:wait(10) })
+      p:close()
+      -- a program that ends by itself, raced by kill: either it was still
+      -- there (true, then its end is whatever came first) or ESRCH
+      p = assert(ns:spawn{ "true" })
+      if i % 3 == 0 then H.sh("sleep 0.01") end
+      local ok, _, err = p:kill("TERM")
+      assert.is_true(ok == true or err == "ESRCH")
+      local w = { p:wait(10) }
+      assert.is_true((w[2] == 0 and w[3] == "exit") or (w[2] == 15 and w[3] == "signal"))
+      p:close()
+      -- closed while starting up or running
+      p = assert(ns:spawn{ "sh", "-c", "sleep 100 & exec sleep 100" })
+      if i % 2 == 0 then H.sh("sleep 0.01") end
+      p:close()
+    end
+    assert.are.same(before, my_children())
+    assert.are.equal(fds, fd_count())
+    local _, out = H.sh("ps -o stat= --ppid " .. H.pid)
+    assert.falsy(out:find("Z"), out)
+  end)
+
   it("leaves no zombie: the program's end is collected by wait, kill or close", function()
     local ns = H.ns("sp")
     local before = my_children()
