@@ -84,6 +84,7 @@ int luaopen_vnet_core(lua_State *L)
 	vn_open_nsid(L);
 	vn_open_monitor(L);
 	vn_open_tc(L);
+	vn_open_proc(L);
 	lua_newtable(L);                 /* netns, M */
 	lua_insert(L, -2);
 	lua_setfield(L, -2, "netns");
@@ -96,6 +97,8 @@ int luaopen_vnet_core(lua_State *L)
 	vn_kind_export(L);
 	lua_pushcfunction(L, l_extend);
 	lua_setfield(L, -2, "extend");
+	lua_pushcfunction(L, vn_poll);
+	lua_setfield(L, -2, "poll");
 	lua_pushliteral(L, VNET_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

@@ -29,6 +29,7 @@
 #include "link.h"
 
 #define VN_MONITOR "vnet.monitor"
+#define VN_ADDR "vnet.addr"             /* addr.c's type */
 #define MON_BUF (64 * 1024)
 #define MON_RCVBUF (1 << 20)          /* default receive buffer */
 #define MON_DEFAULT_WAIT 5.0          /* seconds, when wait() is given none */
@@ -675,6 +676,139 @@ static int link_wait(lua_State *L)
 	}
 }
 
+/* ---- addr:wait ----------------------------------------------------- */
+/* Pushes the address of device dev, family fam, with the address string and
+ * prefix length of the box at aidx, as a dump of the namespace at nsidx has
+ * it now (or nil); 1. A failed dump pushes its nil, msg, errname; 3. */
+static int addr_now(lua_State *L, int nsidx, int aidx)
+{
+	int it;
+	lua_getfield(L, nsidx, "addrs");
+	lua_pushvalue(L, nsidx);
+	lua_createtable(L, 0, 2);
+	lua_getfield(L, aidx, "dev");
+	lua_setfield(L, -2, "dev");
+	lua_getfield(L, aidx, "family");
+	lua_setfield(L, -2, "family");
+	lua_call(L, 2, 3);                    /* iter | nil, msg, errname */
+	if (lua_isnil(L, -3))
+		return 3;
+	lua_pop(L, 2);
+	it = lua_gettop(L);
+	for (;;) {
+		int same;
+		lua_pushvalue(L, it);
+		lua_call(L, 0, 1);                /* ..., iter, a | nil */
+		if (lua_isnil(L, -1))
+			break;
+		lua_getfield(L, -1, "address");
+		lua_getfield(L, aidx, "address");
+		lua_getfield(L, -3, "prefixlen");
+		lua_getfield(L, aidx, "prefixlen");
+		same = lua_rawequal(L, -4, -3) && lua_rawequal(L, -2, -1);
+		lua_pop(L, 4);
+		if (same)
+			break;
+		lua_pop(L, 1);
+	}
+	lua_remove(L, it);
+	return 1;
+}
+
+/* Whether the address box at idx has the flag named f. */
+static int addr_flag(lua_State *L, int idx, const char *f)
+{
+	int on;
+	lua_getfield(L, idx, "flags");
+	lua_getfield(L, -1, f);
+	on = lua_toboolean(L, -1);
+	lua_pop(L, 2);
+	return on;
+}
+
+/* addr:wait{ dad = "done", timeout = } -> the address, read again, once
+ * duplicate address detection is over (no longer "tentative"; an IPv4
+ * address at once) | nil, msg, "EADDRINUSE" when DAD found a duplicate
+ * ("dadfailed") | nil, "timeout", "ETIMEDOUT" | nil, msg, "EADDRNOTAVAIL"
+ * when the address is removed | nil, msg, errname. Waits on a monitor of
+ * the address's namespace (subscribed before the address is read again, so
+ * no change is missed), timeout in seconds (default 5). */
+static int addr_wait(lua_State *L)
+{
+	static const char *const keys[] = { "dad", "timeout", NULL };
+	int nsidx, midx, aidx, ipv6, r;
+	const char *dad;
+	double t, end;
+	vn_ns *ns;
+	vn_mon *m;
+	luaL_checkudata(L, 1, VN_ADDR);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	vn_opts_check(L, 2, "wait", keys);
+	lua_getfield(L, 2, "dad");
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "wait: option 'dad' is required: \"done\"");
+	dad = lua_tostring(L, -1);
+	if (strcmp(dad, "done") != 0 || strlen(dad) != lua_rawlen(L, -1))
+		luaL_error(L, "wait: option 'dad' must be \"done\", got '%s'", dad);
+	lua_getfield(L, 2, "timeout");
+	t = check_timeout(L, -1, "wait", MON_DEFAULT_WAIT);
+	lua_settop(L, 2);
+	lua_getfield(L, 1, "family");
+	ipv6 = lua_isstring(L, -1) && !strcmp(lua_tostring(L, -1), "inet6");
+	lua_pop(L, 1);
+	ns = vn_box_ns(L, 1);                       /* addr, opts, ns */
+	if (vn_deferred(ns))
+		luaL_error(L, "wait: cannot wait inside ns:batch()");
+	nsidx = lua_gettop(L);
+	end = now() + t;
+	if (mon_open(L, nsidx, 1ull << ((ipv6 ? RTNLGRP_IPV6_IFADDR : RTNLGRP_IPV4_IFADDR) - 1),
+		     MON_RCVBUF, &m) != 1)
+		return 3;
+	midx = lua_gettop(L);                       /* addr, opts, ns, mon */
+	for (;;) {
+		double left;
+		if (addr_now(L, nsidx, 1) == 3) {
+			mon_release(m);
+			return 3;
+		}
+		aidx = lua_gettop(L);
+		if (lua_isnil(L, aidx) || addr_flag(L, aidx, "dadfailed")) {
+			int gone = lua_isnil(L, aidx);
+			mon_release(m);
+			lua_getfield(L, 1, "cidr");
+			return vn_fail(L, lua_pushfstring(L, "wait %s: %s", lua_tostring(L, -1),
+				       gone ? "the address was removed" :
+				       "duplicate address detected (dadfailed)"),
+				       gone ? EADDRNOTAVAIL : EADDRINUSE, NULL);
+		}
+		if (!addr_flag(L, aidx, "tentative")) {
+			mon_release(m);
+			return 1;
+		}
+		lua_settop(L, midx);
+		/* any change of the family's addresses: read again */
+		left = end - now();
+		r = wait_event(L, m, midx, left > 0 ? left : 0, "wait");
+		if (r == EV_FAILED) {
+			mon_release(m);
+			return 3;
+		}
+		if (r == EV_NONE) {
+			mon_release(m);
+			lua_pushnil(L);
+			lua_pushliteral(L, "timeout");
+			lua_pushliteral(L, "ETIMEDOUT");
+			return 3;
+		}
+		lua_settop(L, midx);
+	}
+}
+
+static const luaL_Reg addr_methods[] = {
+	{ "wait", addr_wait },
+	{ NULL, NULL }
+};
+
 static const luaL_Reg link_methods[] = {
 	{ "wait", link_wait },
 	{ NULL, NULL }
@@ -714,4 +848,5 @@ void vn_open_monitor(lua_State *L)
 	lua_pop(L, 1);
 	vn_netns_methods(L, ns_methods);
 	vn_type_methods(L, VN_LINK, link_methods);
+	vn_type_methods(L, VN_ADDR, addr_methods);
 }

@@ -389,6 +389,13 @@ void vn_open_altname(lua_State *L); /* link:altname_add... (altname.c) */
 void vn_open_nsid(lua_State *L);    /* ns:nsid... (nsid.c) */
 
 void vn_open_monitor(lua_State *L);
+void vn_open_proc(lua_State *L);       /* ns:exec, ns:spawn, vnet.process */
+int vn_poll(lua_State *L);            /* vnet.core.poll */
+
+/* A guard (netns.c): a userdata whose __gc runs fin(body) once; body is
+ * size zeroed bytes. vn_guard_done runs it now. */
+void *vn_guard_new(lua_State *L, size_t size, void (*fin)(void *));
+void vn_guard_done(lua_State *L, int idx);
 
 /* nsid.c: the /run/netns name (into out, size bytes) of the namespace ns
  * knows by id; 1 when found, 0 when none (a negative id, no name there).

@@ -6,6 +6,7 @@ local M = {
   netns = core.netns,
   errno = core.errno,
   version = core.version,
+  poll = core.poll,
   core = core,
 }
 

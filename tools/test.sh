@@ -5,6 +5,9 @@
 #              only luaopen_vnet_core exported
 #   lua5.4     the busted specs (spec/) on this kernel
 #   luajit     the same specs under LuaJIT (OpenResty's Lua)
+#   luv        spec/hosts/luv.lua: a monitor and a spawned process driven by
+#              libuv's loop (lua-luv) through poll handles, no blocking call
+#   cqueues    spec/hosts/cqueues.lua: the same driven by a cqueues loop
 #   asan       the specs again with vnet and a Lua host built with AddressSanitizer
 #              (LeakSanitizer included): any leak or invalid access fails the tier;
 #              then spec/oom_check.lua: vnet's calls with each of Lua's allocations
@@ -27,7 +30,7 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-TIERS=${VNET_TIERS:-"build lua5.4 luajit asan fuzz install vm"}
+TIERS=${VNET_TIERS:-"build lua5.4 luajit luv cqueues asan fuzz install vm"}
 BUSTED=/usr/bin/busted
 SPECS=${VNET_SPECS:-spec}
 LOG=build/test-logs
@@ -123,6 +126,11 @@ for tier in $TIERS; do
   luajit)
     make --no-print-directory -s LUA=luajit BUILD=build/luajit build/luajit/vnet/core.so >/dev/null
     busted_tier luajit luajit "build/luajit/?.so"
+    ;;
+  luv|cqueues)
+    echo "== $tier"
+    make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
+    check "$tier" env LUA_CPATH="build/lua5.4/?.so;;" timeout 120 lua5.4 "spec/hosts/$tier.lua"
     ;;
   asan)
     asan_build

@@ -97,6 +97,12 @@
 --   net:ns(node) -> vnet.netns handle (nil if the namespace is missing)
 --   net:addr(node [, family]) -> first address of node ("10.0.1.2"), or nil
 --   net:exec(node, argv [, { env, cwd, stdin, capture }]) -> as ns:exec
+--   net:spawn(node, argv [, { stdin, stdout, stderr, env, cwd, timeout }])
+--                                     -> a vnet.process (as ns:spawn), ended at down
+--   net:processes() -> { { node =, argv =, pid =, state =, process = }... }
+--   net:monitor([groups]) -> one monitor of every namespace of the topology:
+--                            fds, read(), wait(t), events(t), close(); each
+--                            event names its node (ev.node)
 --   net:ping(x, y [, { count =, timeout = }]) -> ok, output
 --       y is a node (its first address) or an address
 --   net:reach([{ nodes =, pairs = { {x, y}... }, sample = n, quiet = }])
@@ -1555,7 +1561,8 @@ function T:up()
   return self
 end
 
---- net:status() -> list of { step, what, state, detail }, all_present
+--- net:status() -> list of { step, what, state, detail }, all_present,
+-- processes (net:processes(): what net:spawn started)
 function T:status()
   local steps = self:_compile()
   local out, all = {}, true
@@ -1575,7 +1582,7 @@ function T:status()
     if state ~= "present" then all = false end
     out[#out + 1] = { step = s.index, kind = s.kind, what = s.what, state = state, detail = detail }
   end
-  return out, all
+  return out, all, self:processes()
 end
 
 -- kills the processes left running in the namespace of handle h (best
@@ -1658,6 +1665,7 @@ end
 -- topology owns; works from a fresh process.
 function T:down()
   local errs = {}
+  self:_end_processes()
   -- externals first (their tagged links, routes with our protocol, our nft table)
   local seen = {}
   for _, n in ipairs(self.nodes) do
@@ -1734,6 +1742,139 @@ function T:exec(node, argv, opts)
   for i, a in ipairs(argv) do t[i] = a end
   for k, v in pairs(opts) do t[k] = v end
   return h:exec(t)
+end
+
+-- ---- processes and events -------------------------------------------------
+
+local SPAWN_KEYS = { stdin = true, stdout = true, stderr = true, env = true, cwd = true,
+                     clearenv = true, timeout = true }
+
+--- net:spawn(node, argv [, opts]) -> a vnet.process | nil, msg, errname.
+-- As ns:spawn in node's namespace; the topology keeps it and ends it (the
+-- program and its process group, killed and reaped) at down.
+function T:spawn(node, argv, opts)
+  node = home(self:_node(node, "spawn"))
+  if type(argv) ~= "table" or #argv == 0 then error("spawn: argv must be a non-empty list", 2) end
+  opts = check_keys(opts, SPAWN_KEYS, "spawn")
+  local h, msg, err = self:_open(node)
+  if not h then return nil, msg, err end
+  local t, copy_ = {}, {}
+  for i, a in ipairs(argv) do t[i] = a; copy_[i] = a end
+  for k, v in pairs(opts) do t[k] = v end
+  local p
+  p, msg, err = h:spawn(t)
+  if not p then return nil, msg, err end
+  self._procs = self._procs or {}
+  self._procs[#self._procs + 1] = { node = node.name, argv = copy_, process = p }
+  return p
+end
+
+--- net:processes() -> list of { node =, argv =, pid =, state =, process = }
+-- for what net:spawn started since the last down (state: "running",
+-- "exited", "killed", "timeout" or "closed").
+function T:processes()
+  local out = {}
+  for _, e in ipairs(self._procs or {}) do
+    local p = e.process
+    out[#out + 1] = { node = e.node, argv = e.argv, process = p,
+                      pid = not p.closed and p.pid or nil, state = p.closed and "closed" or p.state }
+  end
+  return out
+end
+
+-- ends every process net:spawn started (close kills and reaps)
+function T:_end_processes()
+  for _, e in ipairs(self._procs or {}) do pcall(e.process.close, e.process) end
+  self._procs = {}
+end
+
+-- A monitor of every namespace of a topology: one vnet.monitor per
+-- namespace (node order), their fds listed in `fds` for an event loop to
+-- poll (vnet.poll(mon.fds, t) in plain Lua); read() takes the next event of
+-- any of them without blocking (in turns, so that no namespace starves),
+-- with ev.node the name of the node whose namespace it happened in.
+local TM = {}
+TM.__index = TM
+
+function TM:read()
+  local list = self.list
+  if not list then error("attempt to use a closed topology monitor", 2) end
+  for k = 0, #list - 1 do
+    local i = (self.turn + k - 1) % #list + 1
+    local ev, msg, err = list[i].monitor:read()
+    if ev then
+      self.turn = i % #list + 1
+      ev.node = list[i].node
+      return ev
+    elseif msg then
+      return nil, list[i].node .. ": " .. tostring(msg), err
+    end
+  end
+  return nil
+end
+
+--- mon:wait([timeout]) -> the next event | nil, "timeout", "ETIMEDOUT"
+-- (timeout in seconds, default 5) | nil, msg, errname
+function TM:wait(timeout)
+  if timeout ~= nil and type(timeout) ~= "number" then
+    error("wait: timeout must be a number of seconds, got " .. type(timeout), 2)
+  end
+  timeout = timeout or 5
+  if not (timeout >= 0 and timeout <= 2147483) then
+    error("wait: timeout must be between 0 and 2147483 seconds", 2)
+  end
+  -- a datagram that carries no event (another kind) sends the loop round
+  -- again: bounded by a coarse deadline as well
+  local deadline = os.time() + math.ceil(timeout) + 1
+  while true do
+    local ev, msg, err = self:read()
+    if ev or msg then return ev, msg, err end
+    local ready, pmsg, perr = vnet.poll(self.fds, timeout)
+    if not ready then return nil, pmsg, perr end
+    if #ready == 0 or os.time() > deadline then return nil, "timeout", "ETIMEDOUT" end
+  end
+end
+
+--- mon:events([timeout]) -> iterator over events; ends when none comes
+-- within timeout seconds (default 0: the events queued now)
+function TM:events(timeout)
+  return function()
+    local ev, msg = self:wait(timeout or 0)
+    if not ev and msg ~= "timeout" then error("events: " .. tostring(msg), 2) end
+    return ev
+  end
+end
+
+function TM:close()
+  for _, e in ipairs(self.list or {}) do e.monitor:close() end
+  self.list = nil
+end
+TM.__close = TM.close
+TM.__gc = TM.close
+
+--- net:monitor([groups]) -> topology monitor | nil, msg, errname.
+-- groups as ns:monitor's ({ "link", "addr", ... }, default all), for every
+-- namespace the topology makes or uses (hosts, routers, the switches'
+-- fabric, externals).
+function T:monitor(groups)
+  local list, fds, seen = {}, {}, {}
+  local nodes = {}
+  for _, n in ipairs(self.nodes) do nodes[#nodes + 1] = home(n) end
+  for _, n in ipairs(nodes) do
+    if n and not seen[n] then
+      seen[n] = true
+      local h, msg, err = self:_open(n)
+      local m
+      if h then m, msg, err = h:monitor(groups) end
+      if not m then
+        for _, e in ipairs(list) do e.monitor:close() end
+        return nil, fmt("monitor %s: %s: %s", self.name, n.name, tostring(msg)), err
+      end
+      list[#list + 1] = { node = n.name, monitor = m }
+      fds[#fds + 1] = m.fd
+    end
+  end
+  return setmetatable({ list = list, fds = fds, turn = 1 }, TM)
 end
 
 --- net:ping(x, y [, { count =, timeout = }]) -> ok, output

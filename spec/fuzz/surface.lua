@@ -18,7 +18,8 @@ local vnet = require "vnet"
 M.types = { ["vnet.netns"] = "ns", ["vnet.link"] = "link", ["vnet.addr"] = "addr",
             ["vnet.route"] = "route", ["vnet.rule"] = "rule", ["vnet.neigh"] = "neigh",
             ["vnet.monitor"] = "monitor", ["vnet.ntable"] = "ntable", ["vnet.qdisc"] = "qdisc",
-            ["vnet.class"] = "class", ["vnet.filter"] = "filter", ["vnet.brvlan"] = "brvlan" }
+            ["vnet.class"] = "class", ["vnet.filter"] = "filter", ["vnet.brvlan"] = "brvlan",
+            ["vnet.process"] = "process" }
 
 local function sorted_keys(t, pred)
   local out = {}
@@ -93,6 +94,7 @@ T["vnet.netns"] = {
 }
 T["vnet"] = {
   supports = { call = function() return nil, "bridge" end },
+  poll = { call = function() return nil, { 0, 1 }, 0 end },
 }
 T["vnet.core"] = {
   kinds = { call = function() return nil end },
@@ -100,6 +102,7 @@ T["vnet.core"] = {
   kind = { call = function() return nil, "vlan" end },
   tunnel_modes = { call = function() return nil end },
   extend = { call = function() return nil, "netns", "fz_extended", function() return true end end },
+  poll = { call = function() return nil, { 0 }, 0.001 end },
 }
 T.ns = {
   addr_add = { call = function(ctx) return ctx.a, { dev = "fa0", address = "10.7.1.1/24" } end,
@@ -331,6 +334,29 @@ end
 T.qdisc = tc_obj(htb, "qdiscs")
 T.class = tc_obj(function(ctx) htb(ctx); fa0(ctx):class_replace{ kind = "htb", classid = "9:10", rate = "1mbit" } end, "classes")
 T.filter = tc_obj(function(ctx) ingress(ctx); fa0(ctx):filter_add(U32) end, "filters", { parent = "ingress" })
+-- A process that has ended (its output waiting in the pipes), and one that
+-- runs until it is killed or closed.
+local function ended(ctx)
+  local p = ctx.a:spawn{ "sh", "-c", "echo out; echo err >&2" }
+  if p then p:wait(5) end
+  return p
+end
+local function running(ctx)
+  return ctx.a:spawn{ "sleep", "30", stdin = "pipe", stderr = "null" }
+end
+T.ns.spawn = { call = function(ctx) return ctx.a, { "sh", "-c", "cat; echo err >&2", stdin = "pipe",
+                                                    stdout = "pipe", stderr = "stdout", cwd = "/",
+                                                    env = { FZ = "1", HOME = false }, timeout = 5 } end }
+T.process = {
+  read = { call = function(ctx) return ended(ctx), "stderr", 100 end },
+  write = { call = function(ctx) return running(ctx), "data" end },
+  close_stdin = { call = function(ctx) return running(ctx) end },
+  wait = { call = function(ctx) return ended(ctx), 0.01 end },
+  kill = { call = function(ctx) return running(ctx), "USR1" end },
+  close = { call = function(ctx) return running(ctx) end },
+  totable = { call = function(ctx) return ended(ctx) end },
+}
+T.addr.wait = { call = function(ctx) return first(ctx.a:addrs{ dev = "fa0" }), { dad = "done", timeout = 0.5 } end }
 T.ns.monitor = { call = function(ctx) return ctx.a, { "link", "ipv4-addr", "ipv6-route", rcvbuf = 65536 } end }
 T.monitor = {
   totable = { call = function(ctx) return ctx.a:monitor{ "link", "rule" } end },
