@@ -5,6 +5,10 @@
 #              only luaopen_vnet_core exported
 #   lua5.4     the busted specs (spec/) on this kernel
 #   luajit     the same specs under LuaJIT (OpenResty's Lua)
+#   openresty  nginx with lua-nginx-module and two workers, in a scratch namespace,
+#              serving endpoints that use vnet (spec/openresty/run.sh): exec statuses
+#              under nginx's SIGCHLD handler, descriptors, RSS, zombies, the
+#              workers' namespace, events through ngx.timer, a handle used after fork
 #   asan       the specs again with vnet and a Lua host built with AddressSanitizer
 #              (LeakSanitizer included): any leak or invalid access fails the tier;
 #              then spec/oom_check.lua: vnet's calls with each of Lua's allocations
@@ -27,7 +31,7 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-TIERS=${VNET_TIERS:-"build lua5.4 luajit asan fuzz install vm"}
+TIERS=${VNET_TIERS:-"build lua5.4 luajit openresty asan fuzz install vm"}
 BUSTED=/usr/bin/busted
 SPECS=${VNET_SPECS:-spec}
 LOG=build/test-logs
@@ -123,6 +127,16 @@ for tier in $TIERS; do
   luajit)
     make --no-print-directory -s LUA=luajit BUILD=build/luajit build/luajit/vnet/core.so >/dev/null
     busted_tier luajit luajit "build/luajit/?.so"
+    ;;
+  openresty)
+    echo "== openresty"
+    sh spec/openresty/run.sh >"$LOG/openresty.log" 2>&1
+    st=$?
+    grep -E '^openresty:' "$LOG/openresty.log" | tail -n 1
+    grep -A20 -E '^  FAIL' "$LOG/openresty.log" | head -n 60
+    n=$(grep -c '^  ok ' "$LOG/openresty.log"); passed=$((passed + n))
+    n=$(grep -c '^  FAIL ' "$LOG/openresty.log"); failed=$((failed + n))
+    [ "$st" -ne 0 ] && [ "$n" -eq 0 ] && failed=$((failed + 1))
     ;;
   asan)
     asan_build
