@@ -397,7 +397,7 @@ static int l_list(lua_State *L)
 }
 
 /* The bound of a handle's receives given at stack index idx by fn: a
- * number of seconds, more than 0 and at most 2^31/1000; raises otherwise. */
+ * number of seconds, 0.001 to 2^31/1000; raises otherwise. */
 static double check_timeout(lua_State *L, int idx, const char *fn)
 {
 	lua_Number t;
@@ -405,9 +405,9 @@ static double check_timeout(lua_State *L, int idx, const char *fn)
 		luaL_error(L, "%s: timeout must be a number of seconds, got %s", fn,
 			   luaL_typename(L, idx));
 	t = lua_tonumber(L, idx);
-	if (!(t > 0 && t <= 2147483.0))
-		luaL_error(L, "%s: timeout must be more than 0 and at most 2147483 "
-			   "seconds, got %s", fn, lua_tostring(L, idx));
+	if (!(t >= 0.001 && t <= 2147483.0))
+		luaL_error(L, "%s: timeout must be between 0.001 and 2147483 seconds, "
+			   "got %s", fn, lua_tostring(L, idx));
 	return (double)t;
 }
 
@@ -527,9 +527,16 @@ static int m_newindex(lua_State *L)
 {
 	vn_ns *ns = (vn_ns *)luaL_checkudata(L, 1, VN_NETNS);
 	double t;
-	if (lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "timeout") != 0)
-		return luaL_error(L, "vnet.netns: cannot set field '%s' (only 'timeout' can be set)",
-				  lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : luaL_typename(L, 2));
+	size_t len = 0;
+	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+	if (!k || strcmp(k, "timeout") != 0) {
+		if (k && len <= 64 && strlen(k) == len)
+			return luaL_error(L, "vnet.netns: cannot set field '%s' (only 'timeout' "
+					  "can be set)", k);
+		return luaL_error(L, "vnet.netns: cannot set a field named by %s (only "
+				  "'timeout' can be set)", k ? "a long string or one with a NUL byte"
+				  : luaL_typename(L, 2));
+	}
 	t = check_timeout(L, 3, "vnet.netns");
 	if (ns->fd < 0)
 		return luaL_error(L, "attempt to use a closed %s", VN_NETNS);
