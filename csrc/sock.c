@@ -208,7 +208,7 @@ static int unfinished(vn_ns *ns, int e)
 	ns->err = e == EINTR ? EINTR : ETIMEDOUT;
 	if (e == EINTR)
 		snprintf(ns->msg, sizeof ns->msg, VN_NOTE "a signal came while waiting for "
-			 "the kernel's answer, which may still be carried out");
+			 "the kernel's answer; what was asked may still be carried out");
 	else
 		snprintf(ns->msg, sizeof ns->msg, VN_NOTE "the kernel did not answer "
 			 "within %g s (ns.timeout); what was asked may still be carried "

@@ -12,8 +12,8 @@
  *   steal(seconds [, pid, every]) -> n: reads every datagram arriving on the
  *                     netlink sockets this process holds, for seconds; sends
  *                     SIGUSR1 to pid every `every` seconds (0.1) when given
- *   unshare_user() -> true | nil, msg: a new user namespace (no capability
- *                     left in the first one)
+ *   drop_admin() -> true | nil, msg: this process gives up CAP_SYS_ADMIN
+ *                     (as a worker that gave up root)
  *   getpid() -> pid
  */
 #define _GNU_SOURCE
@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/wait.h>
 #include <lua.h>
 #include <lauxlib.h>
@@ -141,15 +143,26 @@ static int h_steal(lua_State *L)
 	return 1;
 }
 
-static int h_unshare_user(lua_State *L)
+static int h_drop_admin(lua_State *L)
 {
-	if (unshare(CLONE_NEWUSER) < 0) {
-		lua_pushnil(L);
-		lua_pushstring(L, strerror(errno));
-		return 2;
-	}
+	struct __user_cap_header_struct h;
+	struct __user_cap_data_struct d[2];
+	memset(&h, 0, sizeof h);
+	memset(d, 0, sizeof d);
+	h.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &h, d) < 0)
+		goto fail;
+	d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+	d[CAP_SYS_ADMIN / 32].inheritable &= ~(1u << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &h, d) < 0)
+		goto fail;
 	lua_pushboolean(L, 1);
 	return 1;
+fail:
+	lua_pushnil(L);
+	lua_pushstring(L, strerror(errno));
+	return 2;
 }
 
 static int h_getpid(lua_State *L)
@@ -164,7 +177,7 @@ int luaopen_fork_helper(lua_State *L)
 	static const luaL_Reg f[] = {
 		{ "fork", h_fork }, { "exit", h_exit }, { "wait", h_wait },
 		{ "catch", h_catch }, { "kill", h_kill }, { "steal", h_steal },
-		{ "unshare_user", h_unshare_user }, { "getpid", h_getpid },
+		{ "drop_admin", h_drop_admin }, { "getpid", h_getpid },
 		{ NULL, NULL }
 	};
 	lua_newtable(L);

@@ -82,7 +82,7 @@ describe("a handle used after fork", function()
     local pid = in_child(F, function()
       -- a process without the capabilities to enter the namespace (as a
       -- worker that gave up root would be)
-      assert(F.unshare_user())
+      assert(F.drop_admin())
       local ok, msg, err = ns:links()
       if ok ~= nil or err ~= "EPERM" then return 2 end
       if not msg:find("after a fork", 1, true) or msg:find("kernel said", 1, true) then return 3 end
