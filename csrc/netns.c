@@ -396,12 +396,29 @@ static int l_list(lua_State *L)
 	return 1;
 }
 
-/* vnet.netns.open(name | { name = | path = | pid = }) -> handle | nil, msg, errname */
+/* The bound of a handle's receives given at stack index idx by fn: a
+ * number of seconds, 0.001 to 2^31/1000; raises otherwise. */
+static double check_timeout(lua_State *L, int idx, const char *fn)
+{
+	lua_Number t;
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		luaL_error(L, "%s: timeout must be a number of seconds, got %s", fn,
+			   luaL_typename(L, idx));
+	t = lua_tonumber(L, idx);
+	if (!(t >= 0.001 && t <= 2147483.0))
+		luaL_error(L, "%s: timeout must be between 0.001 and 2147483 seconds, "
+			   "got %s", fn, lua_tostring(L, idx));
+	return (double)t;
+}
+
+/* vnet.netns.open(name | { name = | path = | pid =, timeout = })
+ *   -> handle | nil, msg, errname */
 static int l_open(lua_State *L)
 {
-	static const char *const keys[] = { "name", "path", "pid", NULL };
+	static const char *const keys[] = { "name", "path", "pid", "timeout", NULL };
 	char path[256], namebuf[128];
 	const char *name = NULL;
+	double timeout = 0;
 	if (lua_type(L, 1) == LUA_TSTRING) {
 		name = vn_check_str(L, 1, "netns.open", "name", 0);
 	} else if (lua_istable(L, 1)) {
@@ -422,14 +439,22 @@ static int l_open(lua_State *L)
 		}
 		if (n != 1)
 			return luaL_error(L, "netns.open: give exactly one of 'name', 'path' or 'pid'");
-		if (!name)
-			return push_handle(L, "netns.open", path, "");
+		lua_getfield(L, 1, "timeout");
+		if (!lua_isnil(L, -1))
+			timeout = check_timeout(L, -1, "netns.open");
+		lua_pop(L, 1);
 	} else {
 		return luaL_argerror(L, 1, "namespace name or options table expected");
 	}
-	check_name(L, "netns.open", name);
-	snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
-	return push_handle(L, "netns.open", path, name);
+	if (name) {
+		check_name(L, "netns.open", name);
+		snprintf(path, sizeof path, "%s/%s", NETNS_RUN_DIR, name);
+	}
+	if (push_handle(L, "netns.open", path, name ? name : "") != 1)
+		return 3;
+	if (timeout > 0)
+		vn_sock_timeout((vn_ns *)lua_touserdata(L, -1), timeout);
+	return 1;
 }
 
 /* vnet.netns.current() -> handle of the calling thread's namespace */
@@ -488,10 +513,35 @@ static int m_index(lua_State *L)
 		lua_pushboolean(L, ns->fd < 0);
 	} else if (!strcmp(k, "requests")) {
 		lua_pushinteger(L, (lua_Integer)ns->requests);
+	} else if (!strcmp(k, "timeout")) {
+		lua_pushnumber(L, (lua_Number)(ns->timeout > 0 ? ns->timeout : VN_TIMEOUT));
 	} else {
 		lua_pushnil(L);
 	}
 	return 1;
+}
+
+/* __newindex: ns.timeout = seconds (the bound of each receive on the
+ * handle's socket); any other field raises. */
+static int m_newindex(lua_State *L)
+{
+	vn_ns *ns = (vn_ns *)luaL_checkudata(L, 1, VN_NETNS);
+	double t;
+	size_t len = 0;
+	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+	if (!k || strcmp(k, "timeout") != 0) {
+		if (k && len <= 64 && strlen(k) == len)
+			return luaL_error(L, "vnet.netns: cannot set field '%s' (only 'timeout' "
+					  "can be set)", k);
+		return luaL_error(L, "vnet.netns: cannot set a field named by %s (only "
+				  "'timeout' can be set)", k ? "a long string or one with a NUL byte"
+				  : luaL_typename(L, 2));
+	}
+	t = check_timeout(L, 3, "vnet.netns");
+	if (ns->fd < 0)
+		return luaL_error(L, "attempt to use a closed %s", VN_NETNS);
+	vn_sock_timeout(ns, t);
+	return 0;
 }
 
 /* ---- sysctl ---------------------------------------------------------- */
@@ -705,6 +755,8 @@ void vn_open_netns(lua_State *L)
 	lua_setfield(L, -3, "__vn_methods");
 	lua_pushcclosure(L, m_index, 1);
 	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, m_newindex);
+	lua_setfield(L, -2, "__newindex");
 	lua_pushcfunction(L, ns_gc);
 	lua_setfield(L, -2, "__gc");
 #if LUA_VERSION_NUM >= 504

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <net/if.h>
 #include <linux/netlink.h>
 #include <netlink/msg.h>
@@ -99,29 +100,120 @@ static void on_error(vn_ns *ns, const struct nlmsgerr *e)
 
 static int open_in_ns(void *arg)
 {
-	vn_ns *ns = (vn_ns *)arg;
-	int r = nl_connect(ns->sk, NETLINK_ROUTE);
+	int r = nl_connect((struct nl_sock *)arg, NETLINK_ROUTE);
 	return r < 0 ? -EIO : 0;
 }
 
-int vn_sock_open(vn_ns *ns)
+/* Bounds each receive on the socket fd to t seconds (SO_RCVTIMEO; with it
+ * a signal always ends the receive with EINTR, SA_RESTART or not). */
+static void set_rcvtimeo(int fd, double t)
 {
+	struct timeval tv;
+	tv.tv_sec = (time_t)t;
+	tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1;   /* 0 would be no bound */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+/* Opens a NETLINK_ROUTE socket inside ns's namespace into *out, set up
+ * with the handle's options. 0 or -errno (*out NULL). */
+static int sock_make(vn_ns *ns, struct nl_sock **out)
+{
+	struct nl_sock *sk = nl_socket_alloc();
 	int one = 1, r, fd;
-	ns->sk = nl_socket_alloc();
-	if (!ns->sk)
+	*out = NULL;
+	if (!sk)
 		return -ENOMEM;
-	r = vn_in_ns(ns->fd, open_in_ns, ns);
-	if (r < 0) {
-		vn_sock_close(ns);
+	if ((r = vn_in_ns(ns->fd, open_in_ns, sk)) < 0) {
+		nl_socket_free(sk);
 		return r;
 	}
-	fd = nl_socket_get_fd(ns->sk);
+	fd = nl_socket_get_fd(sk);
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
 	/* dumps are filtered by the kernel (by ifindex, table...) */
 	setsockopt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, &one, sizeof one);
-	nl_socket_set_buffer_size(ns->sk, 1 << 20, 1 << 20);
+	nl_socket_set_buffer_size(sk, 1 << 20, 1 << 20);
+	set_rcvtimeo(fd, ns->timeout);
+	*out = sk;
 	return 0;
+}
+
+int vn_sock_open(vn_ns *ns)
+{
+	int r;
+	if (!(ns->timeout > 0))
+		ns->timeout = VN_TIMEOUT;
+	if ((r = sock_make(ns, &ns->sk)) < 0) {
+		vn_sock_close(ns);
+		return r;
+	}
+	ns->pid = (int)getpid();
+	ns->reopen = 0;
+	return 0;
+}
+
+void vn_sock_timeout(vn_ns *ns, double t)
+{
+	ns->timeout = t;
+	/* a socket inherited through fork() is shared with the other process:
+	 * this one's own socket, opened at its next request, takes the bound */
+	if (ns->sk && ns->pid == (int)getpid())
+		set_rcvtimeo(nl_socket_get_fd(ns->sk), t);
+}
+
+/* Makes the handle's socket this process's own and clean before a request.
+ * A handle used after fork() (opened in nginx's master by init_by_lua,
+ * used in each worker) would share one socket between the processes, each
+ * reading answers meant for the other: the first request in a new process
+ * opens a socket of its own inside the same namespace (through the
+ * handle's namespace fd, which the fork kept). So does the first request
+ * after a receive that ended before its answer did (a timeout, a signal),
+ * since that answer may still come. 0, or -errno with ns->err and a note
+ * in ns->msg: the old socket is then never used for a request. */
+static int ready(vn_ns *ns)
+{
+	struct nl_sock *sk;
+	int pid = (int)getpid(), r;
+	if (ns->pid == pid && !ns->reopen)
+		return 0;
+	if ((r = sock_make(ns, &sk)) < 0) {
+		ns->err = -r;
+		if (ns->pid != pid)
+			snprintf(ns->msg, sizeof ns->msg, VN_NOTE "the namespace handle was opened "
+				 "in process %d and is used after a fork in process %d, where "
+				 "its socket could not be opened again; open the handle in this "
+				 "process", ns->pid, pid);
+		else
+			snprintf(ns->msg, sizeof ns->msg, VN_NOTE "the handle's socket could "
+				 "not be opened again after an unfinished answer");
+		return r;
+	}
+	nl_socket_free(ns->sk);   /* this process's copy of the descriptor only */
+	ns->sk = sk;
+	ns->pid = pid;
+	ns->reopen = 0;
+	return 0;
+}
+
+/* A receive that ended before the answer came: a signal (EINTR: returned
+ * at once, so a host such as nginx can stop its worker) or the handle's
+ * bound (EAGAIN, SO_RCVTIMEO). The kernel may still carry the request out
+ * and answer later, so the socket is replaced before the next request.
+ * Returns -EINTR or -ETIMEDOUT with ns->err and a note set. */
+static int unfinished(vn_ns *ns, int e)
+{
+	ns->reopen = 1;
+	ns->err = e == EINTR ? EINTR : ETIMEDOUT;
+	if (e == EINTR)
+		snprintf(ns->msg, sizeof ns->msg, VN_NOTE "a signal came while waiting for "
+			 "the kernel's answer; what was asked may still be carried out");
+	else
+		snprintf(ns->msg, sizeof ns->msg, VN_NOTE "the kernel did not answer "
+			 "within %g s (ns.timeout); what was asked may still be carried "
+			 "out", ns->timeout);
+	return -ns->err;
 }
 
 void vn_sock_close(vn_ns *ns)
@@ -177,8 +269,11 @@ static void drain(vn_ns *ns)
  * are filled in). 0 or -errno. */
 static int send_hdr(vn_ns *ns, struct nlmsghdr *h)
 {
+	int r;
 	ns->err = 0;
 	ns->msg[0] = 0;
+	if ((r = ready(ns)) < 0)
+		return r;
 	h->nlmsg_flags |= NLM_F_REQUEST;
 	h->nlmsg_pid = nl_socket_get_local_port(ns->sk);
 	h->nlmsg_seq = nl_socket_use_seq(ns->sk);
@@ -196,13 +291,15 @@ static void list_msg(vn_list *l, const struct nlmsghdr *h);
 /* How far read_answer reads. */
 enum { UNTIL_ACK, UNTIL_DONE, UNTIL_ONE };
 
+#define DUMP_AGAIN 1       /* read_answer: the dump changed under way */
 #define RBUF (64 * 1024)   /* the kernel makes dump datagrams of at most 32 KiB */
 
 /* Reads the answer to the request req just sent: until its ack or error
  * (UNTIL_ACK), the end of a dump (UNTIL_DONE) or the first datagram that
  * answers it (UNTIL_ONE, a get). Data messages go to l (may be NULL).
- * Returns 0, -EINTR for a dump that changed under way (NLM_F_DUMP_INTR,
- * read to its end), or -errno with ns->err and ns->msg set.
+ * Returns 0, DUMP_AGAIN for a dump that changed under way (NLM_F_DUMP_INTR,
+ * read to its end), or -errno with ns->err and ns->msg set (-EINTR and
+ * -ETIMEDOUT when a signal or ns.timeout ended the wait: see unfinished).
  * Answers land in the handle's buffer, made on first use and kept: one made
  * and freed for each answer costs the allocator a brk call every few
  * requests. Only the pages an answer fills are touched, so the hundreds of
@@ -232,15 +329,15 @@ static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int un
 		 * (EBUSY). Each read lets the kernel fill in more of a dump. */
 		if ((n = recvmsg(fd, &mh, 0)) < 0) {
 			int e = errno;
-			if (e == EINTR)
-				continue;
+			if (e == EINTR || e == EAGAIN || e == EWOULDBLOCK)
+				return unfinished(ns, e);
 			drain(ns);
 			return sock_fail(ns, e);
 		}
 		if (mh.msg_flags & MSG_TRUNC) {
 			drain(ns);
 			sock_fail(ns, EMSGSIZE);
-			snprintf(ns->msg, sizeof ns->msg, "an answer of the kernel was "
+			snprintf(ns->msg, sizeof ns->msg, VN_NOTE "an answer of the kernel was "
 				 "larger than the receive buffer (%d bytes)", RBUF);
 			return -EMSGSIZE;
 		}
@@ -262,7 +359,7 @@ static int read_answer(vn_ns *ns, const struct nlmsghdr *req, vn_list *l, int un
 							 (int)(h->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof e))));
 					return -ns->err;
 				}
-				return intr ? -EINTR : 0;
+				return intr && until == UNTIL_DONE ? DUMP_AGAIN : 0;
 			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = (const struct nlmsgerr *)NLMSG_DATA(h);
@@ -453,7 +550,7 @@ int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l)
 			return r;
 		r = read_answer(ns, h, l, UNTIL_DONE);
 		/* a dump that changed under way is taken again */
-		if (r != -EINTR)
+		if (r != DUMP_AGAIN)
 			break;
 		vn_list_free(l);
 		l->oom = 0;
@@ -797,15 +894,22 @@ static int by_seq(const void *a, const void *b)
  * -errno for a socket error (then the batch's outcome is unknown). */
 static int batch_run(vn_ns *ns, vn_batch *b, batch_out *o)
 {
-	int fd = nl_socket_get_fd(ns->sk);
-	uint32_t port = nl_socket_get_local_port(ns->sk);
-	uint32_t base = (uint32_t)time(NULL) << 8;
+	int r, k, fd;
+	uint32_t port, base;
 	size_t sent = 0, acked = 0, off = 0, bad = (size_t)-1, i, j;
-	char *rbuf = malloc(BATCH_RECV * BATCH_SLOT), *sbuf = malloc(BATCH_SEND);
+	char *rbuf = NULL, *sbuf = NULL;
 	struct mmsghdr mm[BATCH_RECV];
 	struct iovec iov[BATCH_RECV];
-	int r = 0, k;
 
+	ns->err = 0;
+	ns->msg[0] = 0;
+	if ((r = ready(ns)) < 0)
+		return r;
+	fd = nl_socket_get_fd(ns->sk);
+	port = nl_socket_get_local_port(ns->sk);
+	base = (uint32_t)time(NULL) << 8;
+	rbuf = malloc(BATCH_RECV * BATCH_SLOT);
+	sbuf = malloc(BATCH_SEND);
 	if (!rbuf || !sbuf) {
 		r = -ENOMEM;
 		goto out;
@@ -867,8 +971,10 @@ static int batch_run(vn_ns *ns, vn_batch *b, batch_out *o)
 			struct nlmsghdr *h;
 			int left;
 			if (got < 0) {
-				if (errno == EINTR)
-					continue;
+				if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+					r = unfinished(ns, errno);
+					goto out;
+				}
 				r = -errno;
 				goto out;
 			}
@@ -929,6 +1035,8 @@ int vn_batch_commit(lua_State *L, vn_ns *ns, int oidx)
 	r = oom ? -ENOMEM : batch_run(ns, b, o);
 	ns->batch = b;
 	vn_batch_abort(ns);
+	if (r < 0 && ns->msg[0] == VN_NOTE[0])   /* not sent, or a receive ended early */
+		return vn_nsfail(L, ns, "batch");
 	if (r < 0)
 		return vn_fail(L, "batch", -r, "the outcome of the queued requests is unknown");
 	if (o->nf == 0) {

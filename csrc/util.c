@@ -126,7 +126,14 @@ int vn_fail(lua_State *L, const char *what, int err, const char *kmsg)
 
 int vn_nsfail(lua_State *L, vn_ns *ns, const char *what)
 {
-	return vn_fail(L, what, ns->err ? ns->err : EIO, ns->msg);
+	int err = ns->err ? ns->err : EIO;
+	if (ns->msg[0] == VN_NOTE[0]) {   /* vnet's own note, not the kernel's */
+		lua_pushnil(L);
+		lua_pushfstring(L, "%s: %s (%s)", what, strerror(err), ns->msg + 1);
+		lua_pushstring(L, vn_errname(err));
+		return 3;
+	}
+	return vn_fail(L, what, err, ns->msg);
 }
 
 /* ---- object boxes --------------------------------------------------- */

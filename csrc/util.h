@@ -63,7 +63,18 @@ typedef struct vn_ns {
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
 	vn_batch *batch;     /* non-NULL inside ns:batch(): requests are queued */
 	unsigned long long requests; /* netlink requests sent on sk (ns.requests) */
+	double timeout;      /* seconds a receive waits for the kernel (ns.timeout) */
+	int pid;             /* the process sk was opened in (a fork opens its own) */
+	int reopen;          /* an answer was left unfinished: a new sk before the next request */
 } vn_ns;
+
+/* The bound of every receive on a handle's socket unless ns.timeout says
+ * otherwise (seconds). */
+#define VN_TIMEOUT 30.0
+/* ns->msg beginning with this byte holds vnet's own note (what follows it),
+ * not the kernel's extended-ack text; vn_nsfail prints it without "the
+ * kernel said". */
+#define VN_NOTE "\001"
 
 /* Checks arg idx is a live netns handle. */
 vn_ns *vn_checkns(lua_State *L, int idx);
@@ -71,6 +82,8 @@ vn_ns *vn_checkns(lua_State *L, int idx);
  * Returns 0 or -errno. */
 int vn_sock_open(vn_ns *ns);
 void vn_sock_close(vn_ns *ns);
+/* Sets ns->timeout (seconds, > 0) and the bound of its socket's receives. */
+void vn_sock_timeout(vn_ns *ns, double t);
 /* Sends msg and waits for its ack. Returns 0, or -errno with ns->err and
  * ns->msg set. Does not free msg. Inside ns:batch() the message is queued
  * instead (0 is returned) and callers must not read the object back: they

@@ -8,6 +8,10 @@
 #   luv        spec/hosts/luv.lua: a monitor and a spawned process driven by
 #              libuv's loop (lua-luv) through poll handles, no blocking call
 #   cqueues    spec/hosts/cqueues.lua: the same driven by a cqueues loop
+#   openresty  nginx with lua-nginx-module and two workers, in a scratch namespace,
+#              serving endpoints that use vnet (spec/openresty/run.sh): exec statuses
+#              under nginx's SIGCHLD handler, descriptors, RSS, zombies, the
+#              workers' namespace, events through ngx.timer, a handle used after fork
 #   asan       the specs again with vnet and a Lua host built with AddressSanitizer
 #              (LeakSanitizer included): any leak or invalid access fails the tier;
 #              then spec/oom_check.lua: vnet's calls with each of Lua's allocations
@@ -30,7 +34,7 @@
 set -u
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-TIERS=${VNET_TIERS:-"build lua5.4 luajit luv cqueues asan fuzz install vm"}
+TIERS=${VNET_TIERS:-"build lua5.4 luajit luv cqueues openresty asan fuzz install vm"}
 BUSTED=/usr/bin/busted
 SPECS=${VNET_SPECS:-spec}
 LOG=build/test-logs
@@ -131,6 +135,16 @@ for tier in $TIERS; do
     echo "== $tier"
     make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
     check "$tier" env LUA_CPATH="build/lua5.4/?.so;;" timeout 120 lua5.4 "spec/hosts/$tier.lua"
+    ;;
+  openresty)
+    echo "== openresty"
+    sh spec/openresty/run.sh >"$LOG/openresty.log" 2>&1
+    st=$?
+    grep -E '^openresty:' "$LOG/openresty.log" | tail -n 1
+    grep -A20 -E '^  FAIL' "$LOG/openresty.log" | head -n 60
+    n=$(grep -c '^  ok ' "$LOG/openresty.log"); passed=$((passed + n))
+    n=$(grep -c '^  FAIL ' "$LOG/openresty.log"); failed=$((failed + n))
+    [ "$st" -ne 0 ] && [ "$n" -eq 0 ] && failed=$((failed + 1))
     ;;
   asan)
     asan_build

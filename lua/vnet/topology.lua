@@ -91,6 +91,10 @@
 --       kept and not touched, so `up` twice is harmless; an object that is
 --       there but differs from the script fails the step ("run down first").
 --   net:down() -> true | nil, msg, errname
+--   net:close() -> true: closes every namespace handle the topology holds
+--       (the network stays up; the handles are opened again when needed).
+--       A handle keeps its namespace alive after the namespace is deleted;
+--       `down` closes them itself.
 --   net:status() -> { { step =, what =, state = "present"|"missing"|
 --                       "different", detail = }... }, all_present
 --   net:plan() -> the list of steps `up` runs ({ what =, kind = }...)
@@ -735,6 +739,14 @@ function T:_close_all()
     if node.kind ~= "external" or not node.handle then pcall(h.close, h) end
   end
   self._h = {}
+end
+
+--- net:close() -> true. Closes the namespace handles the topology holds
+-- (not an external node's handle given by the caller); works on every Lua
+-- version, without waiting for the collector.
+function T:close()
+  self:_close_all()
+  return true
 end
 
 local function ns_exists(name)
@@ -1707,11 +1719,13 @@ function T:down()
       end
     end
   end
+  -- every handle of ours is closed by now (a handle keeps a deleted
+  -- namespace alive): no full collection, which would stall a host such
+  -- as an nginx worker
   for _, name in ipairs(mine) do
     local ok, msg = vnet.netns.delete(name)
     if not ok and ns_exists(name) then errs[#errs + 1] = msg end
   end
-  collectgarbage()
   if #errs > 0 then
     return nil, fmt("down %s: %s", self.name, table.concat(errs, "; ")), "EBUSY"
   end
