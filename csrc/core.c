@@ -5,6 +5,7 @@
 #include "link.h"
 
 #define VNET_VERSION "0.1.0"
+#include <netlink/version.h>      /* nl_ver_maj... of the running libnl */
 
 /* vnet.core.kinds() -> list of the link kinds this build knows */
 static int l_kinds(lua_State *L)
@@ -33,6 +34,8 @@ int luaopen_vnet_core(lua_State *L)
 	lua_setfield(L, -2, "netns");
 	vn_push_errnos(L);
 	lua_setfield(L, -2, "errno");
+	lua_pushfstring(L, "%d.%d.%d", nl_ver_maj, nl_ver_min, nl_ver_mic);
+	lua_setfield(L, -2, "libnl");
 	lua_pushcfunction(L, l_kinds);
 	lua_setfield(L, -2, "kinds");
 	lua_pushliteral(L, VNET_VERSION);

@@ -9,6 +9,11 @@ local M = {
   core = core,
 }
 
+-- vnet.features() (lua/vnet/features.lua): what this build and the running
+-- kernel support; also vnet.core.features
+M.features = require "vnet.features"
+core.features = M.features
+
 -- Link kinds ----------------------------------------------------------------
 
 -- What a probe link of each kind needs besides a name ("parent" gets a veth).
