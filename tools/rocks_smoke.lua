@@ -21,7 +21,12 @@ local net = topo.new{ name = "rocks" }
 local a, b = net:host("a"), net:host("b")
 net:link(a, b, { a = "10.9.0.1/24", b = "10.9.0.2/24" })
 assert(net:up())
-local ok, err = net:ping(a, b)
+-- a first packet can be lost while the new veth pair comes up
+local ok, err
+for _ = 1, 5 do
+  ok, err = net:ping(a, b, { timeout = 2 })
+  if ok then break end
+end
 local down_ok, down_err = net:down()
 assert(ok, "ping a -> b: " .. tostring(err))
 assert(down_ok, "down: " .. tostring(down_err))
