@@ -31,6 +31,24 @@
  * @treturn {string,...} the kind names (`"veth"`, `"bridge"`, `"vlan"`...);
  *   whether the running kernel has one: `vnet.supports(kind)`
  */
+
+/*** What every object (`vnet.link`, `vnet.addr`, `vnet.route`, `vnet.rule`,
+ * `vnet.neigh`, `vnet.nexthop`, `vnet.fdb`) has: fields read through
+ * `__index`, `__tostring` (a one-line summary like iproute2's), `__eq`
+ * (kernel identity), and `__close` (Lua 5.4) and the collector to release
+ * it; using a released object raises.
+ * @type object
+ */
+
+/*** All the object's fields as a plain table.
+ * @function object:totable
+ * @treturn table
+ */
+
+/*** The namespace handle the object belongs to (an object keeps it alive).
+ * @function object:ns
+ * @return a `vnet.netns` handle
+ */
 /* vnet.core.kinds() -> list of the link kinds this build knows */
 static int l_kinds(lua_State *L)
 {

@@ -719,6 +719,29 @@ static int set_up(vn_ns *ns, int ifindex, const char *name, int up)
  * @function link:delete
  * @return `true`, or `nil, message, errname`
  */
+
+/*** Changes the kind's own settings (`link.info`) that the kernel lets
+ * change; raises on settings the kernel would silently ignore (a vlan's id).
+ * Defined with the link kinds.
+ * @function link:set_info
+ * @tparam table opts the kind's options
+ * @return the link, or `nil, message, errname`
+ */
+
+/*** A bridge or bond port's settings. Defined with the link kinds.
+ * @function link:port
+ * @return `{ kind = "bridge", master =, cost =, priority =, state =,
+ *   learning =, ... }`, or `nil, message, errname`
+ */
+
+/*** Changes a bridge or bond port's settings (`brctl`'s: cost, priority,
+ * hairpin, guard, learning, flood...), all or nothing: what the kernel
+ * applied before a setting it refused is put back. Defined with the link
+ * kinds.
+ * @function link:set_port
+ * @tparam table opts the port settings
+ * @return the link, or `nil, message, errname`
+ */
 /* ns:link(name | index) -> link | nil, msg, errname */
 static int ns_link(lua_State *L)
 {
