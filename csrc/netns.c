@@ -337,6 +337,15 @@ static int l_add(lua_State *L)
  * the last thing that holds it (a handle, a process, a link's peer).
  * @function new
  * @return a handle, or `nil, message, errname`
+ * @usage
+ * local vnet = require "vnet"
+ * local ns = assert(vnet.netns.new())
+ * local a = assert(ns:link_add{ name = "a0", kind = "veth", peer = "b0", up = true })
+ * assert(a:addr_add("10.0.0.1/24"))
+ * for l in ns:links() do print(l) end
+ * local ok, out = ns:exec{ "ip", "-br", "addr" }
+ * assert(ok and out:find("10.0.0.1/24", 1, true), out)
+ * ns:close()
  */
 /* vnet.netns.new() -> handle | nil, msg, errname: a fresh namespace with no
  * name, which lives while something holds it (this handle, a process, a
