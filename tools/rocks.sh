@@ -45,7 +45,7 @@ smoke() {
   cp tools/rocks_smoke.lua "$tree/smoke.lua"
   # from / (no ./lua or ./vnet of a checkout), in a private world
   (cd / && LUA_PATH="$lp" LUA_CPATH="$cp" unshare --mount --net --propagation private \
-    sh -c 'mount -t tmpfs vnet-rocks /run/netns && ip link set lo up && exec "$@"' \
+    sh -c 'mkdir -p /run/netns && mount -t tmpfs vnet-rocks /run/netns && ip link set lo up && exec "$@"' \
     sh "$interp" "$tree/smoke.lua" "$tree")
 }
 
