@@ -3,7 +3,7 @@ package = "vnet"
 version = "0.1.0-1"
 source = {
   url = "file:///usr/local/src/vnet/vnet-0.1.0.tar.gz",
-  md5 = "553964d368728b27e01fc3a5cdd705d7",
+  md5 = "8d34cdf96dfdcb65622d77022865defa",
   dir = "vnet-0.1.0",
 }
 description = {
