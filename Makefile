@@ -6,6 +6,8 @@
 #   make demo            install what is missing, run examples/netns_bridge.lua
 #   make test            install what is missing, run every test tier
 #   make bench           benchmarks side by side with ip, ip -batch, pyroute2
+#   make dist            the release: tarball, rockspec and rocks server in build/dist
+#   make doc             the reference manual (LDoc) in build/doc
 
 LUA        ?= lua5.4
 LUA_PC     ?= $(if $(filter luajit,$(LUA)),luajit,$(LUA))
@@ -29,7 +31,7 @@ OBJS       := $(SRCS:csrc/%.c=$(BUILD)/%.o)
 HDRS       := $(wildcard csrc/*.h)
 SO         := $(BUILD)/vnet/core.so
 
-.PHONY: all install uninstall clean test demo bench deps check-symbols
+.PHONY: all install uninstall clean test demo bench deps check-symbols dist doc
 all: $(SO)
 	@mkdir -p vnet && cp $(SO) vnet/core.so.tmp && mv vnet/core.so.tmp vnet/core.so
 
@@ -71,6 +73,18 @@ bench:
 	@sh tools/deps.sh python3-pyroute2 mininet bridge-utils time
 	@$(MAKE) --no-print-directory all
 	@sh bench/run
+
+# The release of the version in csrc/core.c (VNET_VERSION): HEAD's tracked
+# files as build/dist/vnet-X.Y.Z.tar.gz, rockspec/vnet-X.Y.Z-1.rockspec
+# brought up to date, and build/dist made a rocks server (tools/dist.sh).
+dist:
+	@sh tools/dist.sh build/dist
+
+# The reference manual (config.ld): HTML in $(DOC), from the doc comments.
+DOC ?= build/doc
+doc:
+	@command -v ldoc >/dev/null || sh tools/deps.sh
+	ldoc -d $(DOC) .
 
 clean:
 	rm -rf build vnet

@@ -612,6 +612,34 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	return 1;
 }
 
+/***
+ * Addresses (`ip addr`): the `ns:addr_*` and `link:addr_*` methods and the
+ * `vnet.addr` objects they return.
+ *
+ * Options of `addr_add` and `addr_replace` (named, in one table):
+ *
+ *  * `dev` (required): the device, a name or ifindex
+ *  * `address` (required): `"10.0.0.1/24"`, `"2001:db8::1/64"`; without a
+ *    prefix /32 or /128
+ *  * `peer`: the other end of a point-to-point address
+ *  * `broadcast`: an address, or `true` to compute it (`brd +`)
+ *  * `label`: the IPv4 label (`eth0:1`)
+ *  * `scope`: `"global"`, `"site"`, `"link"`, `"host"` or a number
+ *  * `flags`: a list like `{ "nodad", "noprefixroute" }`
+ *  * `valid_lft`, `preferred_lft`: seconds or `"forever"`
+ *  * `metric`: the prefix route's metric
+ *
+ * Misuse (a bad address, an unknown key) raises naming the option; a
+ * refusal by the kernel returns `nil, message, errname`.
+ * @module vnet.addr
+ */
+
+/*** Adds an address (`ip addr add`).
+ * @function ns:addr_add
+ * @tparam table opts the options above
+ * @return the `vnet.addr` as the kernel reports it, or `nil, message,
+ *   errname`
+ */
 /* ns:addr_add{ dev =, address =, peer =, broadcast =, label =, scope =,
  *   flags =, valid_lft =, preferred_lft =, metric = } -> addr
  *   | nil, msg, errname. Raises on misuse (bad address, unknown key...). */
@@ -638,12 +666,23 @@ static int ns_addr_add(lua_State *L)
 	return ns_addr_add_flags(L, "addr_add", NLM_F_CREATE | NLM_F_EXCL);
 }
 
+/*** Adds an address or updates an existing one (`ip addr replace`).
+ * @function ns:addr_replace
+ * @tparam table opts the options above
+ * @return the address, or `nil, message, errname`
+ */
 /* ns:addr_replace{...}: like addr_add, but an existing address is updated. */
 static int ns_addr_replace(lua_State *L)
 {
 	return ns_addr_add_flags(L, "addr_replace", NLM_F_CREATE | NLM_F_REPLACE);
 }
 
+/*** Adds an address to this link.
+ * @function link:addr_add
+ * @string cidr the address
+ * @tparam[opt] table opts the options above but `dev` and `address`
+ * @return the address, or `nil, message, errname`
+ */
 /* link:addr_add(cidr [, opts]) -> addr | nil, msg, errname */
 static int link_addr_add(lua_State *L)
 {
@@ -728,6 +767,12 @@ static int addr_del_common(lua_State *L, vn_ns *ns, int optidx, int aidx, int de
 	return addr_remove(L, ns, a);
 }
 
+/*** Deletes an address (`ip addr del`); given without a prefix it matches
+ * the address on that device.
+ * @function ns:addr_del
+ * @tparam table opts `dev`, `address` and `peer`
+ * @return `true`, or `nil, message, errname`
+ */
 /* ns:addr_del{ dev =, address = [, peer =] } -> true | nil, msg, errname.
  * An address without a prefix length matches the one on the device. */
 static int ns_addr_del(lua_State *L)
@@ -746,6 +791,11 @@ static int ns_addr_del(lua_State *L)
 	return addr_del_common(L, ns, 2, 3, 4, "addr_del");
 }
 
+/*** Deletes an address of this link.
+ * @function link:addr_del
+ * @string cidr the address
+ * @return `true`, or `nil, message, errname`
+ */
 /* link:addr_del(cidr) -> true | nil, msg, errname */
 static int link_addr_del(lua_State *L)
 {
@@ -756,6 +806,27 @@ static int link_addr_del(lua_State *L)
 	return addr_del_common(L, ns, 0, 2, 1, "addr_del");
 }
 
+/*** An address; `tostring` reads like `ip addr`; `==` compares family,
+ * device, prefix length, local and peer.
+ * @type addr
+ * @field address the address, `"10.0.0.1"`
+ * @field prefixlen the prefix length
+ * @field cidr `"10.0.0.1/24"`
+ * @field family `"inet"` or `"inet6"`
+ * @field dev the device's ifindex
+ * @field label the label, or nil
+ * @field scope the scope
+ * @field peer the peer address, or nil
+ * @field broadcast the broadcast address, or nil
+ * @field flags a set (`nodad`, `permanent`, `tentative`...)
+ * @field valid_lft seconds, or `"forever"`
+ * @field preferred_lft seconds, or `"forever"`
+ */
+
+/*** Deletes the address.
+ * @function addr:delete
+ * @return `true`, or `nil, message, errname`
+ */
 /* addr:delete() -> true | nil, msg, errname: the address as the kernel
  * gave it goes back as RTM_DELADDR */
 static int m_delete(lua_State *L)
@@ -792,6 +863,11 @@ static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int famil
 	return 1;
 }
 
+/*** The addresses (`ip addr show`).
+ * @function ns:addrs
+ * @tparam[opt] table opts `dev`, `family` (`"inet"`, `"inet6"`)
+ * @return an iterator over `vnet.addr` objects
+ */
 /* ns:addrs([{ dev =, family = }]) -> iterator over addr objects */
 static int ns_addrs(lua_State *L)
 {
@@ -813,6 +889,11 @@ static int ns_addrs(lua_State *L)
 	return list_addrs(L, ns, 1, ifindex, family);
 }
 
+/*** The addresses of this link.
+ * @function link:addrs
+ * @tparam[opt] table opts `family`
+ * @return an iterator over `vnet.addr` objects
+ */
 /* link:addrs([{ family = }]) -> iterator over the link's addr objects */
 static int link_addrs(lua_State *L)
 {
@@ -830,6 +911,9 @@ static int link_addrs(lua_State *L)
 	return list_addrs(L, ns, 3, ifindex, family);
 }
 
+/*** The namespace handle the address belongs to.
+ * @function addr:ns
+ */
 /* addr:ns() -> the namespace handle the address belongs to */
 /* "vnet.addr: 10.1.1.2/16 dev 5", with " peer P/len" for point-to-point */
 static int m_tostring(lua_State *L)

@@ -14,6 +14,29 @@
  * message the kernel sent in a dump (one per remote of a vxlan entry) in a
  * vn_msgbox and decodes fields on access.
  */
+/***
+ * Bridge forwarding database entries, as `bridge fdb` shows and changes
+ * them: the `ns:fdb_*` methods of a namespace handle and the `vnet.fdb`
+ * entries they return.
+ *
+ * Options of `fdb_add`, `fdb_append`, `fdb_replace` (named, in one table):
+ *
+ *  * `dev` (required): the port or device (name or ifindex)
+ *  * `lladdr` (required): the MAC address, `"02:00:00:00:00:01"`
+ *  * `master`, `self` (booleans): the bridge's entry (`master`) or the
+ *    device's own (`self`, the default when neither is given)
+ *  * `permanent` (the default), `static`, `dynamic`: the state, one of them
+ *  * `vlan` (1..4094), `sticky`, `extern_learn` (booleans)
+ *  * vxlan entries: `dst` (a host address), `vni` and `src_vni`
+ *    (0..2^24-1), `port` (1..65535), `via` (the device to reach `dst`
+ *    through), `nhid` (a nexthop group id, 1..2^32-1)
+ *
+ * `fdb_del` takes `dev`, `lladdr`, `dst`, `vni`, `port`, `src_vni`, `via`,
+ * `nhid`, `vlan`, `master` and `self`. Misuse (a missing `dev` or `lladdr`,
+ * an unknown option, a value out of range) raises naming the call and the
+ * option; a refusal by the kernel returns `nil, message, errname`.
+ * @module vnet.fdb
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -505,6 +528,35 @@ static int ns_fdb_del(lua_State *L)
 	return fdb_modify(L, "fdb_del", M_DEL);
 }
 
+/*** Adds an entry (`bridge fdb add`).
+ * @function ns:fdb_add
+ * @tparam table opts the options above
+ * @return the `vnet.fdb` entry as the kernel keeps it, or `nil, message,
+ *   errname` (`EEXIST` when there is one)
+ */
+/*** Adds one more remote `dst` for an address (`bridge fdb append`; vxlan:
+ * the all-zeros MAC with several remotes is head-end replication).
+ * @function ns:fdb_append
+ * @tparam table opts the options above
+ * @return the entry of that remote, or `nil, message, errname`
+ */
+/*** Adds or updates an entry (`bridge fdb replace`).
+ * @function ns:fdb_replace
+ * @tparam table opts the options above
+ * @return the entry, or `nil, message, errname`
+ */
+/*** Deletes an entry (`bridge fdb del`).
+ * @function ns:fdb_del
+ * @tparam table opts `dev`, `lladdr` and the options that tell the entry
+ * @return `true`, or `nil, message, errname`
+ */
+/*** The entries (`bridge fdb show`).
+ * @function ns:fdbs
+ * @tparam[opt] table opts `dev` (a port or the device itself) and `master`
+ *   (a bridge), which the kernel filters on, and `vlan`
+ * @return an iterator over `vnet.fdb` entries (one per remote of a vxlan
+ *   entry)
+ */
 /* ns:fdbs([{ dev =, master =, vlan = }]) -> iterator over entries; dev
  * (a port or the device itself) and master (a bridge) are filtered by the
  * kernel, vlan here. */
@@ -545,6 +597,31 @@ static int ns_fdbs(lua_State *L)
 }
 
 /* ---- methods ------------------------------------------------------------ */
+/*** An entry of a bridge's or vxlan device's forwarding database. Its
+ * fields are read from the kernel's message when accessed; `tostring`
+ * reads like `bridge fdb`; two entries are `==` when they are the same
+ * device, address, vlan, remote, vni and kind.
+ * @type fdb
+ * @field lladdr the MAC address
+ * @field dev the device's ifindex
+ * @field master the bridge's ifindex, or nil
+ * @field vlan the vlan, or nil
+ * @field dst the remote address of a vxlan entry, or nil
+ * @field vni the vni, or nil
+ * @field port the remote UDP port, or nil
+ * @field src_vni the source vni, or nil
+ * @field via the ifindex to reach `dst` through, or nil
+ * @field nhid the nexthop group id, or nil
+ * @field state `"permanent"`, `"static"` (noarp reachable), `"reachable"`,
+ *   `"stale"`...
+ * @field flags a set: `self`, `master`, `extern_learn`, `offload`,
+ *   `sticky`, `router`, `use`, `proxy`
+ */
+
+/*** Deletes the entry.
+ * @function fdb:delete
+ * @return `true`, or `nil, message, errname`
+ */
 /* fdb:delete() -> true | nil, msg, errname */
 static int m_delete(lua_State *L)
 {

@@ -690,6 +690,119 @@ static int set_up(vn_ns *ns, int ifindex, const char *name, int up)
 	return set_simple(ns, ifindex, name, NULL, up ? IFF_UP : 0, IFF_UP);
 }
 
+/***
+ * Links (`ip link`): `ns:link`, `ns:links`, `ns:link_add` and the
+ * `vnet.link` objects. The kinds' own options are in the README's "Link
+ * kinds" table; `vnet.core.kinds()` lists the kinds of this build and
+ * `vnet.supports(kind)` probes the running kernel.
+ *
+ * Options of `link_add` (named, in one table):
+ *
+ *  * `name` (required), `kind` (`"veth"`, `"bridge"`, `"vlan"`...)
+ *  * `mtu`, `address` and `broadcast` (MAC addresses), `up` (boolean),
+ *    `txqlen` and `group` (0..2^32-1), `alias` (up to 255 bytes), `arp`,
+ *    `promisc` (booleans), `numtxqueues`, `numrxqueues`
+ *  * `master`: a link, name or index (with `netns`, one of that namespace)
+ *  * `netns`: create it directly in that namespace (a handle or a name; one
+ *    that does not exist fails with `ENOENT`)
+ *  * `parent`: the lower device of vlan, macvlan, ipvlan...
+ *  * the kind's own options; for `veth`, `peer = "name"` or `peer = { name =,
+ *    netns =, address =, mtu =, txqlen =, up = }` (the peer is created
+ *    directly in its namespace; `up = true` brings it up once the pair
+ *    exists)
+ *
+ * Misuse raises naming the option; a refusal by the kernel returns `nil,
+ * message, errname`, and a refused multi-step call undoes what it did.
+ * @module vnet.link
+ */
+
+/*** One link, by one request (never a dump).
+ * @function ns:link
+ * @param which a name or an ifindex
+ * @return a `vnet.link`, or `nil, message, errname`
+ */
+
+/*** The links (`ip link show`).
+ * @function ns:links
+ * @tparam[opt] table opts `kind`, `master`, `up`
+ * @return an iterator over `vnet.link` objects
+ */
+
+/*** Makes a link (`ip link add`).
+ * @function ns:link_add
+ * @tparam table opts the options above
+ * @return the new `vnet.link` (the kernel's echo), or `nil, message,
+ *   errname`
+ */
+
+/*** A link: the kernel's message, its fields decoded on access. A link
+ * changed through vnet is stale and reads itself again, by its index, on
+ * the next field read; one changed by someone else stays as it was read
+ * until `link:refresh()`. `tostring` prints a one-line summary; `==`
+ * compares kernel identity.
+ * @type link
+ * @field name the name
+ * @field index the ifindex
+ * @field kind the kind, or nil for a physical device
+ * @field mtu the MTU
+ * @field address the MAC address
+ * @field broadcast the broadcast address
+ * @field flags a set: `flags.up`, `flags.lower_up`...
+ * @field up whether it is up
+ * @field operstate `"up"`, `"down"`, `"unknown"`...
+ * @field master the master's ifindex, or nil
+ * @field link the parent's or peer's ifindex, or nil
+ * @field link_netnsid the peer's namespace id, or nil
+ * @field txqlen the transmit queue length
+ * @field alias the alias, or nil
+ * @field carrier whether it has carrier
+ * @field stats `rx_bytes`, `tx_bytes`, `rx_packets`, `tx_packets`,
+ *   `rx_errors`, `tx_errors`, `rx_dropped`, `tx_dropped`, `multicast`,
+ *   `collisions`
+ * @field info the kind's own settings (`info.peer_index` of a veth)
+ */
+
+/*** Changes the link (`ip link set`); a refused change is undone.
+ * @function link:set
+ * @tparam table opts `up`, `mtu`, `name`, `address`, `broadcast`, `master`
+ *   (`false`: nomaster), `netns` (moves it; the object follows), `txqlen`,
+ *   `alias` (`""` clears it), `arp`, `promisc`, `group`
+ * @return the link (stale: read again on the next field read), or `nil,
+ *   message, errname`
+ */
+
+/*** Reads the link again from the kernel.
+ * @function link:refresh
+ * @return the link, or `nil, message, errname`
+ */
+
+/*** Deletes the link (`ip link del`).
+ * @function link:delete
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** Changes the kind's own settings (`link.info`) that the kernel lets
+ * change; raises on settings the kernel would silently ignore (a vlan's id).
+ * Defined with the link kinds.
+ * @function link:set_info
+ * @tparam table opts the kind's options
+ * @return the link, or `nil, message, errname`
+ */
+
+/*** A bridge or bond port's settings. Defined with the link kinds.
+ * @function link:port
+ * @return `{ kind = "bridge", master =, cost =, priority =, state =,
+ *   learning =, ... }`, or `nil, message, errname`
+ */
+
+/*** Changes a bridge or bond port's settings (`brctl`'s: cost, priority,
+ * hairpin, guard, learning, flood...), all or nothing: what the kernel
+ * applied before a setting it refused is put back. Defined with the link
+ * kinds.
+ * @function link:set_port
+ * @tparam table opts the port settings
+ * @return the link, or `nil, message, errname`
+ */
 /* ns:link(name | index) -> link | nil, msg, errname */
 static int ns_link(lua_State *L)
 {

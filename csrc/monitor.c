@@ -210,6 +210,45 @@ static int mon_open(lua_State *L, int nsidx, uint64_t gmask, int rcvbuf, vn_mon 
 	return 1;
 }
 
+/***
+ * Kernel events without blocking (`ip monitor`): `ns:monitor` opens a
+ * `vnet.monitor`, a netlink socket of its own inside the handle's namespace
+ * subscribed to the groups named, whose fd any event loop can poll.
+ *
+ * Groups: `"link"`, `"addr"` (`"ipv4-addr"`, `"ipv6-addr"`), `"route"`
+ * (`"ipv4-route"`, `"ipv6-route"`), `"rule"` (`"ipv4-rule"`,
+ * `"ipv6-rule"`), `"neigh"`, `"nexthop"`, and `"all"` (or no name: all of
+ * them). An event is `{ type = "new" | "del", kind =, object = }` with the
+ * usual `vnet.link`, `vnet.addr`, `vnet.route`, `vnet.rule`, `vnet.neigh`
+ * or `vnet.nexthop` object, or `{ type = "overrun" }` when the kernel
+ * dropped events (read the state again; events go on after it).
+ * @module vnet.monitor
+ */
+
+/*** Opens a monitor.
+ * @function ns:monitor
+ * @tparam[opt] table opts group names (array part) and `rcvbuf` (bytes,
+ *   1024 to 2^30, default 1 MiB)
+ * @return a `vnet.monitor`, or `nil, message, errname`
+ * @raise on an unknown group or option, and on a closed handle
+ * @usage
+ * local vnet = require "vnet"
+ * local ns = assert(vnet.netns.new())
+ * local mon = assert(ns:monitor{ "link" })
+ * assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1" })
+ * local ev = assert(mon:wait(5))
+ * assert(ev.type == "new" and ev.kind == "link")
+ * mon:close()
+ * ns:close()
+ */
+
+/*** A monitor.
+ * @type monitor
+ * @field fd the socket's fd, for poll, epoll, luv, cqueues, OpenResty
+ *   (raises once closed)
+ * @field closed whether it is closed
+ * @field groups the list of the group names it joined
+ */
 /* ns:monitor([{ "link", "addr", ..., rcvbuf = bytes }]) -> monitor |
  * nil, msg, errname. No group names: every group. Raises on an unknown
  * group or option and on a closed handle. */
@@ -386,6 +425,10 @@ static int next_event(lua_State *L, vn_mon *m, int midx, const char *fn)
 	}
 }
 
+/*** The next event queued, without waiting.
+ * @function monitor:read
+ * @return an event, or nil at once when none is queued
+ */
 /* mon:read() -> the next event queued, or nothing when none is: never
  * blocks. A socket failure returns nil, msg, errname. */
 static int mon_read(lua_State *L)
@@ -455,6 +498,11 @@ static int wait_event(lua_State *L, vn_mon *m, int midx, double t, const char *f
 	}
 }
 
+/*** Waits for the next event (a signal does not cut the wait short).
+ * @function monitor:wait
+ * @number[opt=5] timeout seconds, 0 to 2^31/1000
+ * @return an event, or `nil, "timeout", "ETIMEDOUT"`
+ */
 /* mon:wait([timeout]) -> the next event | nil, "timeout", "ETIMEDOUT" when
  * none comes within timeout seconds (default 5) | nil, msg, errname. */
 static int mon_wait(lua_State *L)
@@ -489,6 +537,12 @@ static int events_next(lua_State *L)
 	return 1;
 }
 
+/*** Iterates over the events.
+ * @function monitor:events
+ * @number[opt=0] timeout the iteration ends when nothing comes within it
+ *   (0: what is queued now)
+ * @return an iterator over events
+ */
 /* mon:events([timeout]) -> iterator over the events, which ends when none
  * comes within timeout seconds (default 0: the events queued now). */
 static int mon_events(lua_State *L)
@@ -502,6 +556,9 @@ static int mon_events(lua_State *L)
 	return 1;
 }
 
+/*** Closes the socket (also `__close` and the collector); again is a no-op.
+ * @function monitor:close
+ */
 /* mon:close(): closes the socket; again is a no-op. */
 static int mon_close(lua_State *L)
 {
@@ -526,6 +583,10 @@ static void push_groups(lua_State *L, uint64_t mask)
 	}
 }
 
+/*** The fields as a plain table.
+ * @function monitor:totable
+ * @return `{ fd =, groups = { ... } }`
+ */
 /* mon:totable() -> { fd =, groups = { ... } } */
 static int mon_totable(lua_State *L)
 {
@@ -597,6 +658,16 @@ static int link_fail(lua_State *L, int e)
 	return vn_fail(L, lua_pushfstring(L, "wait %s", lua_tostring(L, -1)), e, NULL);
 }
 
+/*** Waits until a link is up or down, or has carrier or not, on a monitor
+ * of its own (subscribed before the link is read again: no change is
+ * missed). One of `up` and `carrier` is required.
+ * @function link:wait
+ * @tparam table opts `up` (boolean), `carrier` (boolean), `timeout`
+ *   (seconds, default 5)
+ * @return the link, refreshed, or `nil, "timeout", "ETIMEDOUT"`, or
+ *   `nil, message, "ENODEV"` when the link is removed meanwhile
+ * @raise inside `ns:batch`
+ */
 /* link:wait{ up =, carrier =, timeout = } -> the link, refreshed, once it
  * is up (or down) and has (or has not) a carrier | nil, "timeout",
  * "ETIMEDOUT" | nil, msg, errname ("ENODEV" when the link is removed).

@@ -289,6 +289,62 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	return 1;
 }
 
+/***
+ * Neighbour entries, ARP and NDP (`ip neigh`): the `ns:neigh_*` methods of a
+ * namespace handle and the `vnet.neigh` objects they return.
+ *
+ * Options of `neigh_add` and `neigh_replace`: `dst` (the neighbour's
+ * address), `lladdr` (its MAC address), `dev` (name or ifindex), `state`
+ * (`"permanent"`, the default, `"reachable"`, `"stale"`, `"noarp"`,
+ * `"delay"`, `"probe"`, `"failed"`, `"incomplete"` or `"none"`), `router`
+ * (boolean). Misuse raises naming the option; a refusal by the kernel
+ * returns `nil, message, errname`.
+ * @module vnet.neigh
+ */
+
+/*** Adds an entry (`ip neigh add`).
+ * @function ns:neigh_add
+ * @tparam table opts the options above
+ * @return the `vnet.neigh`, or `nil, message, errname` (`EEXIST` when
+ *   there is one already)
+ */
+
+/*** Adds or updates an entry (`ip neigh replace`).
+ * @function ns:neigh_replace
+ * @tparam table opts the options above
+ * @return the entry, or `nil, message, errname`
+ */
+
+/*** Deletes an entry (`ip neigh del`).
+ * @function ns:neigh_del
+ * @tparam table opts `dst` and `dev`
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** The entries (`ip neigh show`).
+ * @function ns:neighs
+ * @tparam[opt] table opts `dev`, `family` (`"inet"`, `"inet6"`), `state`
+ * @return an iterator over `vnet.neigh` objects
+ */
+
+/*** A neighbour entry; `tostring` reads like `ip neigh`.
+ * @type neigh
+ * @field dst the neighbour's address
+ * @field lladdr its MAC address, or nil
+ * @field dev the device's ifindex
+ * @field family `"inet"` or `"inet6"`
+ * @field state the state, as the option
+ * @field router true for a router (IPv6)
+ */
+
+/*** Deletes the entry.
+ * @function neigh:delete
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** The namespace handle the entry belongs to.
+ * @function neigh:ns
+ */
 /* ns:neigh_add{ dst =, lladdr =, dev =, state = "permanent", router = }
  * -> neigh | nil, msg, errname (EEXIST when there is one already) */
 static int ns_neigh_add(lua_State *L)

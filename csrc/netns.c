@@ -26,6 +26,66 @@
 
 #include "util.h"
 
+/***
+ * Network namespaces: `vnet.netns` (also `vnet.core.netns`) makes, opens,
+ * lists and deletes them; a handle (`vnet.netns` object) holds one netlink
+ * socket opened inside its namespace and carries the methods of every other
+ * module (`ns:link_add`, `ns:addr_add`, `ns:route_add`, `ns:monitor`...).
+ * Named namespaces live where `ip netns` keeps them (bind mounts under
+ * /run/netns). The calling thread enters a namespace only for the instant
+ * of opening a socket or a sysctl file.
+ * @module vnet.netns
+ */
+
+/*** The calling thread's own namespace.
+ * @function current
+ * @return a handle
+ */
+
+/*** The named namespaces, as `ip netns list`.
+ * @function list
+ * @return an iterator over names (sorted), or `nil, message, errname` when
+ *   /run/netns cannot be read
+ */
+
+/*** Opens an existing namespace.
+ * @function open
+ * @param what a name, or `{ name = }`, `{ path = }` (a namespace file) or
+ *   `{ pid = }` (a process's namespace)
+ * @return a handle, or `nil, message, errname`
+ */
+
+/*** A namespace handle.
+ * @type ns
+ * @field name the namespace's name, nil for one without a name
+ * @field path the file the handle was opened from
+ * @field id the namespace's inode number (the same for two handles of one
+ *   namespace; `==` compares it)
+ * @field closed true once `ns:close()` ran
+ * @field requests the netlink requests sent on the handle so far (each
+ *   message of a batch counts)
+ */
+
+/*** Runs a program inside the namespace and waits for it.
+ * @function ns:exec
+ * @tparam table argv the program and its arguments (`{ "ip", "link" }`) and
+ *   the options `env` (a table name = value, false removes), `clearenv`,
+ *   `cwd`, `stdin` (a string fed to it), `capture` (default true: collect
+ *   stdout and stderr), `timeout` (seconds: then it is killed)
+ * @return `ok, stdout, stderr, code, how` (`ok`: exit status 0; `how`:
+ *   `"exit"`, `"signal"` or `"timeout"`), or `nil, message, errname` when
+ *   it could not be started
+ */
+
+/*** Sends many changes at once: fn(ns) runs with the handle's changes
+ * queued instead of sent, then they are sent pipelined and every ack is
+ * collected. Changes made inside return true instead of objects. An error
+ * raised by fn drops the queue (nothing is sent) and is raised again.
+ * @function ns:batch
+ * @tparam function fn called with the handle
+ * @return `true`, or `nil, message, errname, failures` (a list of
+ *   `{ index, errname, message }`)
+ */
 #define NETNS_RUN_DIR "/run/netns"
 #define NAME_MAXLEN 63
 
@@ -246,6 +306,12 @@ static int pin_fd(int fd, const char *path)
 	return 0;
 }
 
+/*** Adds a named namespace, pinned at /run/netns/NAME (`ip netns add`).
+ * @function add
+ * @tparam string name 1 to 63 bytes, no `/`, not `.` or `..`
+ * @return a handle, or `nil, message, errname` (`EEXIST`)
+ * @raise on a bad name
+ */
 /* vnet.netns.add(name) -> handle | nil, msg, errname. Raises on a bad name. */
 static int l_add(lua_State *L)
 {
@@ -267,6 +333,20 @@ static int l_add(lua_State *L)
 	return 1;
 }
 
+/*** A new namespace with no name: nothing lists it, and it vanishes with
+ * the last thing that holds it (a handle, a process, a link's peer).
+ * @function new
+ * @return a handle, or `nil, message, errname`
+ * @usage
+ * local vnet = require "vnet"
+ * local ns = assert(vnet.netns.new())
+ * local a = assert(ns:link_add{ name = "a0", kind = "veth", peer = "b0", up = true })
+ * assert(a:addr_add("10.0.0.1/24"))
+ * for l in ns:links() do print(l) end
+ * local ok, out = ns:exec{ "ip", "-br", "addr" }
+ * assert(ok and out:find("10.0.0.1/24", 1, true), out)
+ * ns:close()
+ */
 /* vnet.netns.new() -> handle | nil, msg, errname: a fresh namespace with no
  * name, which lives while something holds it (this handle, a process, a
  * link's peer...) and vanishes with the last of them. */
@@ -279,6 +359,14 @@ static int l_new(lua_State *L)
 	return e == 0 ? 1 : handle_fail(L, "netns.new", "", e);
 }
 
+/*** Makes the handle's namespace visible as /run/netns/NAME (like
+ * `ip netns attach`); the handle takes the name. `new`, set up, then `pin`:
+ * no one sees the namespace half made.
+ * @function ns:pin
+ * @tparam string name as for `add`
+ * @return the handle, or `nil, message, errname` (`EEXIST` when taken)
+ * @raise on a bad name, and inside `ns:batch`
+ */
 /* ns:pin(name) -> ns | nil, msg, errname: makes the handle's namespace
  * visible as /run/netns/NAME (like `ip netns attach`), created exclusively;
  * the handle takes that name. Raises on a bad name. */
@@ -301,6 +389,12 @@ static int m_pin(lua_State *L)
 	return 1;
 }
 
+/*** Deletes a named namespace (`ip netns delete`): its name goes; the
+ * namespace itself ends with the last thing that holds it.
+ * @function delete
+ * @param name a name or a named handle
+ * @return `true`, or `nil, message, errname`
+ */
 /* vnet.netns.delete(name) -> true | nil, msg, errname */
 static int l_delete(lua_State *L)
 {
@@ -465,6 +559,10 @@ static int l_current(lua_State *L)
 	return push_handle(L, "netns.current", path, "");
 }
 
+/*** Releases the handle's socket and namespace fd (not the namespace).
+ * Also `__close` and the collector; closing twice is harmless.
+ * @function ns:close
+ */
 /* ns:close() releases the socket and the namespace fd (not the namespace). */
 static int m_close(lua_State *L)
 {
@@ -554,6 +652,18 @@ static int open_sysctl(void *arg)
 	return s->fd < 0 ? -errno : 0;
 }
 
+/*** Reads or writes a sysctl of the namespace.
+ * @function ns:sysctl
+ * @tparam string key `"net.ipv4.ip_forward"` or
+ *   `"net/ipv4/conf/eth0.5/forwarding"`; only the namespace's own `net.*`
+ *   keys unless `any` is true
+ * @param[opt] value the value to write (a string, number or boolean)
+ * @tparam[opt] table opts `{ any = true }`: keys outside `net.` (they are
+ *   the whole host's)
+ * @return the value as a string, `true` after writing, or `nil, message,
+ *   errname`
+ * @raise on a bad key (`..`, a leading `/` or `.`, a NUL byte) or value
+ */
 /* ns:sysctl(key [, value [, { any = }]]) -> value string | true
  *   | nil, msg, errname.
  * key is "net.ipv4.ip_forward" or "net/ipv4/conf/eth0.5/forwarding"; only
@@ -663,6 +773,11 @@ static int m_batch(lua_State *L)
 	return vn_batch_commit(L, ns, 3);
 }
 
+/*** The processes living in the namespace, as `ip netns pids` (read from
+ * /proc, without starting a process).
+ * @function ns:pids
+ * @treturn {int,...} the pids
+ */
 /* ns:pids() -> { pid, ... }: the processes living in this namespace (as
  * `ip netns pids`, without starting a process), in /proc's order */
 static int m_pids(lua_State *L)

@@ -491,6 +491,38 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 	return get_one(L, ns, vn_rta_u32(v.a[NHA_ID]), lua_tostring(L, -1));
 }
 
+/***
+ * Nexthop objects and groups (`ip nexthop`, Linux 5.3): the `ns:nexthop*`
+ * methods of a namespace handle and the `vnet.nexthop` objects they return.
+ *
+ * Options of `nexthop_add` and `nexthop_replace` (named, in one table):
+ *
+ *  * `id`: 1 to 2^32-1 (left out, the kernel picks one)
+ *  * a single nexthop: `gateway` (an address), `dev` (name or ifindex),
+ *    `onlink`, `blackhole`, `fdb` (booleans), `family` (`"inet"`,
+ *    `"inet6"`), `protocol` (0-255 or an `rt_protos` name)
+ *  * a group: `group` (a list of ids, weight 1, or `{ id =, weight = }`
+ *    with weight 1 to 256), `group_type` (`"mpath"`, the default, or
+ *    `"resilient"`), and for resilient groups `buckets`, `idle_timer`,
+ *    `unbalanced_timer` (seconds)
+ *
+ * An fdb nexthop has a gateway and no device. Misuse raises naming the
+ * option; a refusal by the kernel returns `nil, message, errname`.
+ * @module vnet.nexthop
+ */
+
+/*** Adds a nexthop or group (`ip nexthop add`).
+ * @function ns:nexthop_add
+ * @tparam table opts the options above
+ * @return the `vnet.nexthop` the kernel made (its echo), or `nil, message,
+ *   errname` (`EEXIST` for a taken id)
+ */
+
+/*** Adds or replaces a nexthop or group (`ip nexthop replace`).
+ * @function ns:nexthop_replace
+ * @tparam table opts the options above
+ * @return the nexthop, or `nil, message, errname`
+ */
 /* ns:nexthop_add{...} -> nexthop | nil, msg, errname (EEXIST for a taken id) */
 static int ns_nexthop_add(lua_State *L)
 {
@@ -532,6 +564,11 @@ static int nh_delete(lua_State *L, vn_ns *ns, uint32_t id, const char *fn)
 	return 1;
 }
 
+/*** Deletes a nexthop (`ip nexthop del id N`).
+ * @function ns:nexthop_del
+ * @param id the id, or `{ id = }`
+ * @return `true`, or `nil, message, errname`
+ */
 /* ns:nexthop_del(id or { id = }) -> true | nil, msg, errname */
 static int ns_nexthop_del(lua_State *L)
 {
@@ -539,6 +576,12 @@ static int ns_nexthop_del(lua_State *L)
 	return nh_delete(L, ns, arg_id(L, "nexthop_del"), "nexthop_del");
 }
 
+/*** One nexthop (`ip nexthop get id N`).
+ * @function ns:nexthop
+ * @int id the id
+ * @return the `vnet.nexthop`, or `nil, message, errname` (`ENOENT` when
+ *   there is none)
+ */
 /* ns:nexthop(id) -> nexthop | nil, msg, errname (ENOENT when there is none) */
 static int ns_nexthop(lua_State *L)
 {
@@ -563,6 +606,12 @@ static int keep_filtered(const struct nlmsghdr *h, void *arg)
 	       (!f->fdb || v.a[NHA_FDB]);
 }
 
+/*** The nexthops (`ip nexthop show`), filtered by the kernel.
+ * @function ns:nexthops
+ * @tparam[opt] table opts `id`, `dev`, `groups` (only groups), `fdb` (only
+ *   fdb nexthops), `master`
+ * @return an iterator over `vnet.nexthop` objects
+ */
 /* ns:nexthops([{ id =, dev =, groups =, fdb =, master = }]) -> iterator.
  * dev, groups, fdb and master are filtered by the kernel. */
 static int ns_nexthops(lua_State *L)
@@ -619,6 +668,30 @@ static vn_msgbox *check_live(lua_State *L)
 	return b;
 }
 
+/*** A nexthop or group. Fields are read from the kernel's message;
+ * `tostring` reads like `ip nexthop`; `==` compares ids.
+ * @type nexthop
+ * @field id the id
+ * @field family `"inet"`, `"inet6"` or nil
+ * @field gateway the gateway address, or nil
+ * @field dev the device's ifindex, or nil
+ * @field blackhole true for a blackhole nexthop
+ * @field onlink true when the gateway is taken as on the link
+ * @field fdb true for an fdb nexthop
+ * @field group `{ { id =, weight = }, ... }` of a group, or nil
+ * @field group_type `"mpath"` or `"resilient"` of a group
+ * @field buckets the buckets of a resilient group
+ * @field idle_timer the idle timer of a resilient group (seconds)
+ * @field unbalanced_timer the unbalanced timer of a resilient group (seconds)
+ * @field protocol the protocol (a name or number)
+ * @field scope the scope
+ * @field flags a set: `onlink`, `dead`, `linkdown`...
+ */
+
+/*** Deletes the nexthop.
+ * @function nexthop:delete
+ * @return `true`, or `nil, message, errname`
+ */
 /* nexthop:delete() -> true | nil, msg, errname */
 static int m_delete(lua_State *L)
 {

@@ -1808,6 +1808,77 @@ static int ns_route_del(lua_State *L)
 	return route_modify(L, "route_del", R_DEL);
 }
 
+/***
+ * Routes (`ip route`): the `ns:route*` methods of a namespace handle and the
+ * `vnet.route` objects they return.
+ *
+ * Options of `route_add`, `route_replace`, `route_change`, `route_append`
+ * and `route_del`, each also a field of a route (named, in one table;
+ * defaults follow `ip route add`):
+ *
+ *  * `dst`: a CIDR or `"default"`
+ *  * `gateway`: an address (an IPv6 gateway for an IPv4 route is `via
+ *    inet6`); `dev`: a device name or ifindex; `onlink`: boolean
+ *  * `src`: the preferred source address; `metric`: the priority
+ *  * `table`: a number or an `rt_tables` name (`main`, `local`...)
+ *  * `protocol`: a number or an `rt_protos` name (`static`, `boot`...)
+ *  * `type`: `unicast`, `local`, `broadcast`, `blackhole`, `unreachable`,
+ *    `prohibit`, `throw`, `nat`, `multicast`
+ *  * `scope`: `global`, `site`, `link`, `host`, `nowhere`
+ *  * `nexthops`: a list of `{ gateway =, dev =, weight = }` (at most 256),
+ *    or `nhid`: a nexthop object's id (not with gateway, dev, nexthops)
+ *  * `pref`: `"low"`, `"medium"`, `"high"` (IPv6 only)
+ *  * the metrics: `mtu` (1-65535), `window`, `rtt` and `rttvar` (ms),
+ *    `ssthresh`, `cwnd`, `advmss`, `reordering`, `hoplimit` (0-255),
+ *    `initcwnd`, `initrwnd`, `rto_min` (ms), `features` (`"ecn"` or the
+ *    bits), `quickack`, `fastopen_no_cookie` (booleans), `congctl` (a name),
+ *    and `lock`, the list of the locked metrics
+ *
+ * Misuse and out-of-range values raise naming the option; what the kernel
+ * refuses returns `nil, message, errname`.
+ * @module vnet.route
+ */
+
+/*** The routes (`ip route show`).
+ * @function ns:routes
+ * @tparam[opt] table opts `table` (default `main`; `"all"`), `family`,
+ *   `dev`, `protocol`, `type`, and `fields`: a list of field names, when
+ *   the iterator returns those fields of each route (in that order; the
+ *   first one never nil) instead of route objects
+ * @return an iterator over `vnet.route` objects (or over the fields)
+ */
+/*** Adds a route (`ip route add`).
+ * @function ns:route_add
+ * @tparam table opts the options above
+ * @return the `vnet.route` as stored, or `nil, message, errname`
+ */
+/*** Adds or replaces a route (`ip route replace`).
+ * @function ns:route_replace
+ * @tparam table opts the options above
+ * @return the route, or `nil, message, errname`
+ */
+/*** Changes a route (`ip route change`).
+ * @function ns:route_change
+ * @tparam table opts the options above
+ * @return the route, or `nil, message, "ENOENT"` when there is none
+ */
+/*** Appends a route (`ip route append`: an IPv6 route of the same key
+ * gains the next hop).
+ * @function ns:route_append
+ * @tparam table opts the options above
+ * @return the route, or `nil, message, errname`
+ */
+/*** Deletes a route (`ip route del`).
+ * @function ns:route_del
+ * @tparam table opts the options above that tell the route
+ * @return `true`, or `nil, message, errname`
+ */
+/*** The route the kernel would use (`ip route get`).
+ * @function ns:route_get
+ * @string addr the destination
+ * @tparam[opt] table opts `from`, `iif`, `oif`, `mark`
+ * @return a `vnet.route`, or `nil, message, errname`
+ */
 /* ---- ns:route_get(addr [, opts]) ---------------------------------------- */
 /* Like `ip route get`: asks the kernel which route it would use for addr.
  * opts: from (source address), iif, oif (links), mark (integer).
@@ -1913,6 +1984,16 @@ static size_t del_msg(unsigned char *out, const unsigned char *m, size_t len)
 	return n;
 }
 
+/*** A route: the kernel's message, its fields (the options above, and
+ * `family`) decoded on access; `tostring` reads like a line of `ip route`;
+ * `==` compares the key and the metric.
+ * @type route
+ */
+
+/*** Deletes the route (its own message sent back).
+ * @function route:delete
+ * @return `true`, or `nil, message, errname`
+ */
 /* route:delete() -> true | nil, msg, errname: the route's own message sent
  * back as RTM_DELROUTE (what `ip route flush` does), less what the kernel
  * derived from a nexthop object (del_msg) */

@@ -651,6 +651,70 @@ static void push_rule(lua_State *L, const void *p, size_t len, int nsidx)
 	vn_msgbox_push(L, VN_RULE, p, len, nsidx);
 }
 
+/***
+ * Policy routing rules (`ip rule`): the `ns:rule_*` methods of a namespace
+ * handle and the `vnet.rule` objects they return.
+ *
+ * Options of `rule_add` and `rule_del`, each also a field of a rule (named,
+ * in one table; a value out of range raises naming it, one the kernel
+ * refuses returns `nil, message, "EINVAL"`):
+ *
+ *  * `from`, `to`: a CIDR (`"192.168.1.10/32"`) or `"all"`
+ *  * `iif`, `oif`: device names
+ *  * `fwmark`, `fwmask`: 0 to 2^32-1
+ *  * `table`: a number or an `rt_tables` name (default `main` for lookup)
+ *  * `priority`: 0 to 2^32-1 (left out, the kernel picks one)
+ *  * `action`: `"lookup"` (the default), `"goto"` (with `goto` = a
+ *    priority), `"nop"`, `"blackhole"`, `"unreachable"`, `"prohibit"`
+ *  * `family`: `"inet"` (default) or `"inet6"`; `invert`: boolean (`not`)
+ *  * `protocol`: 0-255 or an `rt_protos` name
+ *  * `tos` (or `dsfield`): 0-255 or an `rt_dsfield` name
+ *  * `ipproto`: a name from /etc/protocols or 0-255
+ *  * `sport`, `dport`: a port, `{ lo, hi }` or `"lo-hi"`
+ *  * `uidrange`: `{ lo, hi }` or `"lo-hi"`
+ *  * `l3mdev`: boolean (not with `table`)
+ *  * `suppress_prefixlength`: 0-128; `suppress_ifgroup`: a number or a
+ *    `group` name
+ *
+ * `rule_del` removes the first rule the kernel matches with the fields it
+ * names, and must name at least one of them (else it raises: `rule_del{}`
+ * would remove `0: from all lookup local`).
+ * @module vnet.rule
+ */
+
+/*** Adds a rule (`ip rule add`).
+ * @function ns:rule_add
+ * @tparam table opts the options above
+ * @return the `vnet.rule` the kernel echoes (with the priority it chose,
+ *   and for IPv4 `table = 0` the free table it picked), or `nil, message,
+ *   errname`
+ */
+
+/*** Deletes the first rule matching the fields given (`ip rule del`).
+ * @function ns:rule_del
+ * @tparam table opts the options above (at least one)
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** The rules whose fields are those given (`ip rule show`).
+ * @function ns:rules
+ * @tparam[opt] table opts `family`, `protocol`, `tos`, `ipproto`, `sport`,
+ *   `dport`, `uidrange`, `l3mdev`
+ * @return an iterator over `vnet.rule` objects, or `nil, message, errname`
+ */
+
+/*** A policy rule: the kernel's message, so it keeps every selector the
+ * kernel reports. Its fields are the options above; `tostring` is
+ * `ip rule`'s line; `==` tells rules apart by all their selectors.
+ * @type rule
+ */
+
+/*** Deletes this rule only: when an earlier rule would match its request,
+ * it returns `nil, message, "ENOTUNIQ"` naming that rule and removes
+ * nothing.
+ * @function rule:delete
+ * @return `true`, or `nil, message, errname`
+ */
 /* ns:rules([{ family =, protocol =, tos =, ipproto =, sport =, dport =,
  * uidrange =, l3mdev = }]) -> iterator over rules | nil, msg, errname: the
  * rules whose fields are those given (a port range as given) */

@@ -1,5 +1,18 @@
 --- vnet: Linux virtual networks from Lua.
 -- The facade: the C core's objects plus small Lua conveniences.
+-- @module vnet
+
+--- The fields of the module (besides its functions).
+-- @table vnet
+-- @field netns the namespace functions and handle type, `vnet.core.netns`:
+--   `vnet.netns.open`, `new`, `add`, `current`, `list`, `delete`...
+-- @field errno errno names and numbers both ways (`errno.EEXIST == 17`,
+--   `errno[17] == "EEXIST"`), as failures name them
+-- @field version vnet's version, `"X.Y.Z"` (the release's; as
+--   `vnet.core.version`)
+-- @field core the C module, `vnet.core`
+-- @field features `vnet.features()`: what this build and the running kernel
+--   support (the module `vnet.features`)
 local core = require "vnet.core"
 
 local M = {
@@ -9,6 +22,11 @@ local M = {
   poll = core.poll,
   core = core,
 }
+
+-- vnet.features() (lua/vnet/features.lua): what this build and the running
+-- kernel support; also vnet.core.features
+M.features = require "vnet.features"
+core.features = M.features
 
 -- Link kinds ----------------------------------------------------------------
 
@@ -101,6 +119,17 @@ end
 -- which checks self as the core's own methods do.
 local tunnel_modes = core.tunnel_modes()
 
+--- Adds a tunnel link with the modes of `ip tunnel`:
+-- `ns:tunnel_add{ mode = ..., name =, remote =, local =, ttl =, key =, ... }`.
+-- A method of every namespace handle (`vnet.netns`).
+-- @function netns:tunnel_add
+-- @tparam table opts `mode` (`"ipip"`, `"sit"`, `"isatap"`, `"ip6tnl"`,
+--   `"ip6ip6"`, `"ipip6"`, `"gre"`, `"gretap"`, `"ip6gre"`, `"ip6gretap"`,
+--   `"erspan"`, `"ip6erspan"`, `"vti"`, `"vti6"`) and the options of
+--   `ns:link_add` for the kind the mode makes (`kind` itself is refused)
+-- @return the new `vnet.link`, or `nil, message, errname`
+-- @raise on a mode that is not one of those, an option that does not go
+--   with the mode, and whatever `ns:link_add` raises, naming `tunnel_add`
 local function tunnel_add(self, opts)
   if type(opts) ~= "table" then
     error("tunnel_add: options must be a table, got " .. type(opts), 2)

@@ -2,7 +2,9 @@ rockspec_format = "3.0"
 package = "vnet"
 version = "scm-1"
 source = {
-  url = "git+file:///dev/null",  -- replaced by the published repository's address
+  -- a checkout: `luarocks make rockspec/vnet-scm-1.rockspec`. Releases are
+  -- rockspec/vnet-X.Y.Z-1.rockspec (made from this one by `make dist`).
+  url = "git+file:///dev/null",
 }
 description = {
   summary = "Linux virtual networks from Lua: namespaces, links, addresses, routes, rules, tunnels",
@@ -18,9 +20,13 @@ networks written as Lua scripts. Lua 5.1-5.4 and LuaJIT.
 dependencies = {
   "lua >= 5.1",
 }
+-- libnl-3 and libnl-route-3 (Debian: libnl-3-dev libnl-route-3-dev). Where
+-- they are not found luarocks says so before anything is compiled; point it
+-- at them with NL3_INCDIR=/NL3_LIBDIR= and NLROUTE3_INCDIR=/NLROUTE3_LIBDIR=
+-- (the INCDIRs are the directories holding libnl3/).
 external_dependencies = {
-  LIBNL = { header = "libnl3/netlink/netlink.h", library = "nl-3" },
-  LIBNL_ROUTE = { header = "libnl3/netlink/route/link.h", library = "nl-route-3" },
+  NL3 = { header = "libnl3/netlink/netlink.h", library = "nl-3" },
+  NLROUTE3 = { header = "libnl3/netlink/route/link.h", library = "nl-route-3" },
 }
 build = {
   type = "make",
@@ -28,8 +34,8 @@ build = {
   build_variables = {
     CFLAGS = "$(CFLAGS)",
     LUA_CFLAGS = "-I$(LUA_INCDIR)",
-    NL_CFLAGS = "-I$(LIBNL_INCDIR)/libnl3",
-    NL_LIBS = "-L$(LIBNL_LIBDIR) -L$(LIBNL_ROUTE_LIBDIR) -lnl-route-3 -lnl-3",
+    NL_CFLAGS = "-I$(NL3_INCDIR)/libnl3 -I$(NLROUTE3_INCDIR)/libnl3",
+    NL_LIBS = "-L$(NL3_LIBDIR) -L$(NLROUTE3_LIBDIR) -lnl-route-3 -lnl-3",
     BUILD = "build/rock",
   },
   install_target = "install",

@@ -119,6 +119,7 @@
 --       exec NODE CMD ARGS... | extra commands; prints usage and exits 2 on
 --       bad input, exits 1 on failure (with the failing step), else 0.
 --   Lua 5.4: `local net <close> = topo.new{...}` runs net:down() at scope exit.
+-- @module vnet.topology
 local vnet = require "vnet"
 
 local M = {}
