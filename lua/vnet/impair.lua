@@ -36,8 +36,9 @@ local fmt = string.format
 
 -- each shape its own handle: the kernel replaces a root qdisc by one of
 -- another kind only under another handle
+-- (netem has two: see set_root)
 M.HANDLES = { netem = "e1:", tbf = "e2:" }
-local OURS = { ["e1:"] = "netem", ["e2:"] = "tbf" }
+local OURS = { ["e1:"] = "netem", ["e2:"] = "tbf", ["e3:"] = "netem" }
 M.IFB_PREFIX = "vnifb"
 M.ALIAS = "vnet-impair:"
 -- tbf: bytes of queue per packet of `limit` (an Ethernet frame)
@@ -178,12 +179,13 @@ function M.shape(t)
 end
 
 -- the qdisc options for a normalized direction
-local function qopts(t)
+local function qopts(t, handle)
   local shape = M.shape(t)
   if shape == "netem" then
-    return { kind = "netem", parent = "root", handle = M.HANDLES.netem, delay = t.delay,
-             jitter = t.jitter, loss = t.loss, duplicate = t.duplicate, corrupt = t.corrupt,
-             reorder = t.reorder, rate = t.rate, limit = t.limit }
+    -- rate 0 sent, so that a change takes a rate away
+    return { kind = "netem", parent = "root", handle = handle or M.HANDLES.netem,
+             delay = t.delay, jitter = t.jitter, loss = t.loss, duplicate = t.duplicate,
+             corrupt = t.corrupt, reorder = t.reorder, rate = t.rate or 0, limit = t.limit }
   elseif shape == "tbf" then
     local bytes = t.rate / 8
     -- a burst of 10 ms of traffic, at least four frames: tbf then keeps
@@ -337,18 +339,26 @@ end
 -- (normalized, may be empty); returns an undo function (or true when
 -- nothing was done) | nil, msg, errname
 local function set_root(dev, cur, want, foreign)
-  local o = qopts(want)
+  local o = qopts(want, cur and cur.kind == M.shape(want) and cur.handle or nil)
   if not o then
     if not cur then return true end
-    local old = qopts(from_qdisc(cur))
+    local old = qopts(from_qdisc(cur), cur.handle)
     local ok, msg, err = dev:qdisc_del{ parent = "root", handle = cur.handle }
     if not ok then return nil, msg, err end
     return function() return dev:qdisc_add(old) end
   end
   if cur then
-    local old = qopts(from_qdisc(cur))
+    local was = from_qdisc(cur)
+    local old = qopts(was, cur.handle)
     local q, msg, err
-    if cur.kind == o.kind then
+    -- a netem change keeps the reorder and corrupt it had when the request
+    -- has none (the kernel updates those only when sent, and the core sends
+    -- them only when not 0): taking one away replaces the qdisc by a new
+    -- one under netem's other handle
+    local keeps = o.kind == "netem" and ((was.reorder and not want.reorder)
+                                         or (was.corrupt and not want.corrupt))
+    if keeps then o.handle = cur.handle == "e1:" and "e3:" or "e1:" end
+    if cur.kind == o.kind and not keeps then
       q, msg, err = dev:qdisc_change(o)
       if not q then return nil, msg, err end
       return function() return dev:qdisc_change(old) end

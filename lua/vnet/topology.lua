@@ -113,8 +113,11 @@
 --       impaired ones red and labelled with each direction's impairment)
 --   net:impair(x, y, opts | false) -> true | nil, msg, errname
 --       changes the impairment of the cable or tunnel between x and y in
---       place, at run time (opts as the cable's); false clears it
+--       place, at run time (opts as the cable's); false clears it. Also
+--       net:impair(cable, opts) with what net:link/net:tunnel returned
+--       (two cables between the same nodes).
 --   net:cable_down(x, y), net:cable_up(x, y) -> true | nil, msg, errname
+--       (or (cable))
 --       fails the cable between x and y (both ends down) and brings it back
 --       (both ends up, then what the kernel dropped with them, the routes
 --       through them and their IPv6 addresses, is put back as `up` does)
@@ -1809,8 +1812,18 @@ end
 
 -- ---- run time: impairments, failures ------------------------------------
 
--- the cable (or tunnel) between x and y, and its ends as x's and y's
+local function is_wire(self, w)
+  if type(w) ~= "table" or getmetatable(w) then return false end
+  for _, list in ipairs({ self.cables, self.tunnels }) do
+    for _, c in ipairs(list) do if c == w then return true end end
+  end
+  return false
+end
+
+-- the cable (or tunnel) between x and y, and its ends as x's and y's; or
+-- the cable (tunnel) x itself (as net:link returned it), ends a and b
 function T:_wire(x, y, fn)
+  if is_wire(self, x) then return x, x.a, x.b end
   x, y = self:_node(x, fn, "x"), self:_node(y, fn, "y")
   for _, list in ipairs({ self.cables, self.tunnels }) do
     for _, c in ipairs(list) do
@@ -1833,6 +1846,7 @@ end
 -- both directions, [x] = { ... } for x's egress); false clears both. The
 -- script's model follows, so `status` agrees afterwards.
 function T:impair(x, y, opts)
+  if is_wire(self, x) then opts = y end
   local c, ex, ey = self:_wire(x, y, "impair")
   local what = fmt("impair %s -- %s", ex.node.name, ey.node.name)
   local ix, iy
