@@ -337,7 +337,7 @@ describe("link:impair", function()
     local out = ""
     for _ = 1, 100 do
       local h = io.open(f)
-      out = h and h:read("a") or ""
+      out = h and h:read("*a") or ""
       if h then h:close() end
       if out:find("packets transmitted", 1, true) then break end
       os.execute("sleep 0.1")

@@ -448,21 +448,4 @@ function M.impair(link, opts)
   return link
 end
 
---- M.orphans(ns) -> list of ifb links made by impair whose device is gone
--- (or no longer redirects to them): what a cleanup may delete.
-function M.orphans(ns)
-  local out, ifbs = {}, {}
-  local it = ns:links{ kind = "ifb" }
-  for l in it or function() end do
-    local idx = (l.alias or ""):match("^" .. M.ALIAS:gsub("%-", "%%-") .. "(%d+)$")
-    if idx then ifbs[#ifbs + 1] = { link = l, index = tonumber(idx) } end
-  end
-  for _, x in ipairs(ifbs) do
-    local dev = ns:link(x.index)
-    local st = dev and read(dev)
-    if not (st and st.ifb and st.ifb.index == x.link.index) then out[#out + 1] = x.link end
-  end
-  return out
-end
-
 return M
