@@ -412,23 +412,6 @@ void tc_push_handle(lua_State *L, uint32_t h, int is_parent)
 	}
 }
 
-int tc_opt_table(lua_State *L, int idx, const char *fn, const char *key,
-		 const char *const keys[])
-{
-	idx = vn_absindex(L, idx);
-	if (!opt_push(L, idx, key))
-		return 0;
-	if (!lua_istable(L, -1))
-		luaL_error(L, "%s: option '%s' must be a table, got %s", fn, key,
-			   luaL_typename(L, -1));
-	if (keys) {
-		const char *sub = lua_pushfstring(L, "%s: option '%s'", fn, key);
-		vn_opts_check(L, -2, sub, keys);
-		lua_pop(L, 1);
-	}
-	return lua_gettop(L);
-}
-
 void tc_push_devname(lua_State *L, vn_ns *ns, int ifindex)
 {
 	struct ifreq ifr;
@@ -788,6 +771,32 @@ static int keep_msg(const struct nlmsghdr *h, void *arg)
 	return !want[1] || ((const struct tcmsg *)NLMSG_DATA(h))->tcm_ifindex == want[1];
 }
 
+/* Keeps the filter a request made: its device, prio and protocol (and
+ * handle when it asked for one), with options. */
+struct filter_want {
+	int ifindex;
+	uint32_t info, handle;
+};
+
+static int keep_filter(const struct nlmsghdr *h, void *arg)
+{
+	const struct filter_want *w = (const struct filter_want *)arg;
+	const struct tcmsg *t = (const struct tcmsg *)NLMSG_DATA(h);
+	const struct rtattr *a[TB_MAX + 1];
+	uint32_t info = w->info;
+	if (h->nlmsg_type != RTM_NEWTFILTER || h->nlmsg_len < NLMSG_LENGTH(sizeof *t))
+		return 0;
+	if (t->tcm_ifindex != w->ifindex || !t->tcm_handle ||
+	    (w->handle && t->tcm_handle != w->handle))
+		return 0;
+	/* prio 0 asked the kernel to choose one: any; protocol as asked */
+	if (TC_H_MIN(t->tcm_info) != TC_H_MIN(info) ||
+	    (TC_H_MAJ(info) && TC_H_MAJ(t->tcm_info) != TC_H_MAJ(info)))
+		return 0;
+	vn_attrs_index(t, h->nlmsg_len - NLMSG_HDRLEN, sizeof *t, a, TB_MAX);
+	return a[TCA_OPTIONS] != NULL;
+}
+
 /* Sends b (a change of type ty made on the link of the box at 1, bound to
  * ns at nsidx): pushes the kernel's echo of the object, true when none
  * came (or in a batch), or the failure triple described by what. */
@@ -843,6 +852,36 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 		}
 		vn_list_free(l);
 		lua_pop(L, 1);
+	} else if (p && ty == T_FILTER) {
+		/* a new filter echoed without its options (matchall on 6.1
+		 * answers with the node it replaced, none): the filters of that
+		 * parent and prio are listed and the one made is taken */
+		tc_view v;
+		tc_parse(&v, p, len);
+		if (!v.a[TCA_OPTIONS]) {
+			struct filter_want fw;
+			tc_stackbuf gb;
+			tc_buf *g = tc_buf_init(&gb, b->fn, RTM_GETTFILTER, 0);
+			vn_list *l;
+			const void *q;
+			size_t qlen;
+			fw.ifindex = TC_TCM(b)->tcm_ifindex;
+			fw.info = TC_TCM(b)->tcm_info;
+			fw.handle = TC_TCM(b)->tcm_handle;
+			TC_TCM(g)->tcm_ifindex = fw.ifindex;
+			TC_TCM(g)->tcm_parent = TC_TCM(b)->tcm_parent;
+			if (v.a[TCA_CHAIN])
+				tc_put_u32(L, g, TCA_CHAIN, vn_rta_u32(v.a[TCA_CHAIN]));
+			l = vn_list_new(L);
+			l->rkeep = keep_filter;
+			l->arg = &fw;
+			if (vn_dump(ns, TC_HDR(g), l) == 0 && (q = vn_list_first(l, &qlen))) {
+				pushers[ty](L, q, qlen, nsidx);
+				return 1;
+			}
+			vn_list_free(l);
+			lua_pop(L, 1);
+		}
 	}
 	if (p)
 		pushers[ty](L, p, len, nsidx);
@@ -1184,8 +1223,10 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 		luaL_error(L, "%s: option 'kind' is required", fn);
 	}
 	check_keys(L, fn, f_common, mode == M_DEL || !k ? NULL : k->keys);
-	if (!tc_opt_handle(L, 2, fn, "parent", 0, &parent))
-		parent = TC_H_ROOT;
+	/* the root qdisc's filters: parent 0 (TC_H_ROOT's major is the one
+	 * of ffff:, so the kernel would take the ingress qdisc for it) */
+	if (!tc_opt_handle(L, 2, fn, "parent", 0, &parent) || parent == TC_H_ROOT)
+		parent = 0;
 	if (!vn_opt_int(L, 2, fn, "prio", 0, 0xffff, &prio) && mode != M_ADD && mode != M_DEL)
 		luaL_error(L, "%s: option 'prio' is required", fn);
 	proto = opt_protocol(L, fn, &has_proto);
@@ -1261,17 +1302,18 @@ static int l_filter_replace(lua_State *L) { return filter_modify(L, "filter_repl
 static int l_filter_change(lua_State *L) { return filter_modify(L, "filter_change", M_CHANGE); }
 static int l_filter_del(lua_State *L) { return filter_modify(L, "filter_del", M_DEL); }
 
-/* link:filters([{ parent =, chain = }]) -> iterator (parent: default root) */
+/* link:filters([{ parent = }]) -> iterator (parent: default the root qdisc) */
 static int l_filters(lua_State *L)
 {
 	static const char *const keys[] = { "parent", NULL };
 	int ifindex = vn_link_ifindex(L, 1);
-	uint32_t parent = TC_H_ROOT;
+	uint32_t parent = 0;
 	vn_ns *ns;
 	lua_settop(L, 2);
 	if (!lua_isnil(L, 2)) {
 		vn_opts_check(L, 2, "filters", keys);
-		tc_opt_handle(L, 2, "filters", "parent", 0, &parent);
+		if (tc_opt_handle(L, 2, "filters", "parent", 0, &parent) && parent == TC_H_ROOT)
+			parent = 0;       /* the root qdisc's (see filter_modify) */
 	}
 	ns = vn_box_ns(L, 1);
 	return dump(L, ns, -1, T_FILTER, ifindex, parent, "filters");

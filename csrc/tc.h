@@ -140,12 +140,7 @@ void tc_push_actions(lua_State *L, const struct rtattr *a);
 /* Names of the action kinds vnet writes (NULL-ended). */
 extern const char *const tc_action_names[];
 
-/* tc.c: reads the sub-table of option key (a plain or proxy table) and
- * checks its keys: pushes it and returns its index, or 0 (nothing pushed)
- * when absent. */
-int tc_opt_table(lua_State *L, int idx, const char *fn, const char *key,
-		 const char *const keys[]);
-/* Pushes a device name for ifindex in ns (or its number). */
+/* tc.c: Pushes a device name for ifindex in ns (or its number). */
 void tc_push_devname(lua_State *L, vn_ns *ns, int ifindex);
 
 void vn_open_tc(lua_State *L);

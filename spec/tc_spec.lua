@@ -203,7 +203,7 @@ describe("qdiscs", function()
     assert.equal(theirs, mine)
     assert.truthy(mine:find("rate 5Mbit ceil 10Mbit burst 15Kb cburst 20Kb", 1, true))
     assert.equal("1:10", c.classid)
-    assert.equal("root", c.parent == "1:" and "root" or c.parent)
+    assert.equal("root", c.parent)       -- a class right under its qdisc, as tc says
     assert.equal(5000000, c.rate)
     assert.equal(10000000, c.ceil)
     assert.equal(15360, c.burst)
@@ -240,6 +240,23 @@ describe("qdiscs", function()
     assert.equal("1:30", b.parent)
     -- an inner class takes no qdisc: the kernel's refusal
     H.fails("EINVAL", v0:qdisc_add{ kind = "bfifo", parent = "1:10", handle = "10:" })
+    -- filters without a parent (or "root") are the root qdisc's, even
+    -- with an ingress qdisc there (whose handle ffff: has root's major)
+    assert(v0:qdisc_add{ kind = "ingress" })
+    local rf = assert(v0:filter_add{ kind = "u32", prio = 1, classid = "1:20" })
+    assert.equal("1:", rf.parent)
+    assert(v0:filter_add{ kind = "u32", parent = "root", prio = 2, classid = "1:20" })
+    assert.same({}, H.collect(v0:filters{ parent = "ingress" }))
+    local roots = 0
+    for x in v0:filters{ parent = "root" } do
+      if x.classid then roots = roots + 1 end
+    end
+    assert.equal(2, roots)
+    assert.equal(2, #tcj(name, "filter show dev v0 parent 1:") / 3)
+    assert(v0:filter_del{ prio = 1 })
+    assert(v0:filter_del{ parent = "root", prio = 2 })
+    assert.same({}, tcj(name, "filter show dev v0 parent 1:"))
+    assert(v0:qdisc_del{ kind = "ingress" })
     H.fails("EBUSY", v0:class_del{ classid = "1:10" })    -- it has a child class
     assert(v0:class_del{ classid = "1:20" })
     H.fails("ENOENT", v0:class_del{ classid = "1:20" })
@@ -413,6 +430,21 @@ describe("filters", function()
     assert.same({}, filters(name, "v0", "ingress"))
   end)
 
+  H.it_kinds({ "ifb" }, "ingress shaping: u32 on ingress redirects to an ifb whose tbf sees the packets", function()
+    local ns, name, v0 = make("ifb")
+    local ifb = assert(ns:link_add{ name = "ifb0", kind = "ifb", up = true })
+    assert(ifb:qdisc_add{ kind = "tbf", handle = "1:", rate = "1mbit", burst = "10kb",
+                          latency = "100ms" })
+    assert(v0:qdisc_add{ kind = "ingress" })
+    assert(v0:filter_add{ kind = "u32", parent = "ingress", prio = 1, protocol = "all",
+                          action = { kind = "mirred", dev = ifb } })
+    assert(ns:exec{ "sh", "-c", "ip link set v1 up; ip addr add 10.9.1.1/24 dev v1; "
+                    .. "ping -c 3 -i 0.2 -W 1 -I v1 10.9.1.2 >/dev/null 2>&1; true" })
+    local q = tcj(name, "-s qdisc show dev ifb0")[1]
+    assert.equal("tbf", q.kind)
+    assert.is_true(q.packets >= 3, "tbf on ifb0 saw " .. tostring(q.packets))
+  end)
+
   it("u32 matches and classids, on clsact's egress, with a mirror", function()
     local ns, name, v0 = make("u32b")
     assert(ns:link_add{ name = "x0", kind = "veth", peer = "x1" })
@@ -506,8 +538,23 @@ describe("filters", function()
     assert(tc_run(name, "filter add dev t0 parent 1: prio 3 protocol ip flower "
                         .. "src_ip 10.0.0.0/8 dst_ip 192.168.0.1 ip_proto tcp dst_port 443 "
                         .. "classid 1:7"))
-    assert.same(filters(name, "t0", "parent 1:"), filters(name, "v0", "parent 1:"))
+    -- (tc 6.1 prints fw's options as text inside its JSON: compared as text)
+    local _, mine = tc_run(name, "filter show dev v0 parent 1:")
+    local _, theirs = tc_run(name, "filter show dev t0 parent 1:")
+    assert.equal(theirs, mine)
     assert.equal("10.0.0.0/8", fl.options.src_ip)
+    -- no parent, or "root": the root qdisc's filters (not ingress's)
+    assert(v0:qdisc_add{ kind = "ingress" })
+    local r = assert(v0:filter_add{ kind = "basic", prio = 9, classid = "1:9" })
+    assert.equal("1:", r.parent)
+    assert(v0:filter_add{ kind = "basic", parent = "root", prio = 10, classid = "1:9" })
+    local n = 0
+    for x in v0:filters() do
+      assert.equal("1:", x.parent)
+      if x.classid then n = n + 1 end
+    end
+    assert.equal(5, n)
+    assert.same({}, H.collect(v0:filters{ parent = "ingress" }))
     assert.equal(443, fl.options.dst_port)
   end)
 end)
@@ -605,6 +652,34 @@ describe("tc misuse", function()
                                                 dev = "v0", mode = "steal" } } end, "'mode'")
     H.raises(function() return v0:filter_add{ kind = "flower", protocol = "ip",
                                               dst_port = 80 } end, "needs ip_proto")
+    H.raises(function() return v0:qdisc_add{ kind = "tbf\0" } end, "qdisc_add", "NUL")
+    H.raises(function() return v0:qdisc_add{ kind = ("x"):rep(100000) } end, "qdisc_add",
+             "option 'kind'")
+    H.raises(function() return v0:qdisc_add{ kind = 5 } end, "option 'kind'")
+    H.raises(function() return v0:filter_add{ kind = "u32", action = { kind = "gact",
+                                              verdict = "drop", extra = 1 } } end,
+             "unknown option 'extra'")
+    H.raises(function() return v0:filter_add{ kind = "u32", action = { "drop", n = 1 } } end,
+             "one action or a list")
+    H.raises(function() return v0:filter_add{ kind = "u32", action = 5 } end, "action 1")
+    local many = {}
+    for i = 1, 17 do many[i] = "pass" end
+    H.raises(function() return v0:filter_add{ kind = "u32", action = many } end,
+             "more than 16 actions")
+    H.raises(function() return v0:filter_add{ kind = "u32", chain = -1 } end, "option 'chain'")
+    H.raises(function() return v0:filter_add{ kind = "u32", handle = true } end, "option 'handle'")
+    H.raises(function() return v0:qdisc_add{ kind = "prio", priomap = { 1, 2 } } end,
+             "option 'priomap'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", distribution = { 1 } } end,
+             "'distribution' needs 'delay' and 'jitter'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", delay = "1ms", jitter = "1ms",
+                                             distribution = { 1, 40000 } } end,
+             "option 'distribution'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", ecn = true } end, "'ecn' needs 'loss'")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", delay = "1ms", jitter = "1ms",
+                                             distribution = "no_such_table" } end,
+             "option 'distribution'", "no_such_table.dist")
+    H.raises(function() return v0:qdisc_add{ kind = "netem", cell_size = 5 } end, "go with 'rate'")
   end)
 
   it("options may come from __index; a device that is gone is a failure", function()
@@ -612,6 +687,14 @@ describe("tc misuse", function()
                                                  burst = "10kb", latency = "10ms" } })
     local q = assert(v0:qdisc_add(proxy))
     assert.equal(1000000, q.rate)
+    assert(q:delete())
+    -- an __index that runs the collector while options are read
+    local gc = setmetatable({}, { __index = function(_, k)
+      collectgarbage()
+      return ({ kind = "tbf", rate = "2mbit", burst = "10kb", limit = 3000 })[k]
+    end })
+    q = assert(v0:qdisc_add(gc))
+    assert.equal(2000000, q.rate)
     assert(q:delete())
     assert(v0:qdisc_add{ kind = "ingress" })
     local msg = H.fails("ENODEV", v0:filter_add{ kind = "u32", parent = "ingress",
