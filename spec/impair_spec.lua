@@ -204,6 +204,10 @@ describe("link:impair", function()
       { { ingress = 5 }, "option 'ingress' must be a table or false" },
       { { ingress = { rate = "1" } }, "option 'ingress.rate' '1' needs a unit" },
       { { ingress = { ingress = {} } }, "unknown option 'ingress' in 'ingress'" },
+      { { reorder = "1%" }, "option 'reorder' needs 'delay'" },
+      { { delay = "1ms", ingress = { reorder = "1%" } }, "option 'ingress.reorder' needs 'ingress.delay'" },
+      { { rate = 7 }, "option 'rate' must be 0 or at least 8bit" },
+      { { ingress = { rate = "4bit" } }, "option 'ingress.rate' must be 0 or at least 8bit" },
     }
     for _, c in ipairs(cases) do
       H.raises(function() a:impair(c[1]) end, "impair: ", c[2])
@@ -212,6 +216,10 @@ describe("link:impair", function()
     H.raises(function() a:impair("5ms") end, "impair: options must be a table or false")
     H.raises(function() a.impair(42, {}) end, "impair: bad self")
     H.raises(function() a.impairment({}) end, "impairment: bad self")
+    -- the largest values go through (tbf's burst and queue capped at 2^32-1 bytes)
+    assert(a:impair{ rate = 9.2e18, limit = 2 ^ 32 - 1 })
+    assert.equal(9.2e18, a:impairment().rate)
+    assert(a:impair(false))
     -- options from __index
     local proxy = setmetatable({}, { __index = { rate = "4mbit" } })
     assert(a:impair(proxy))

@@ -119,6 +119,7 @@ function M.value(kind, v, fn, what, lvl)
   end
   if kind == "rate" then
     n = math.floor(n + 0.5)
+    if n > 0 and n < 8 then bad(fn, what, "must be 0 or at least 8bit (a byte per second)", lvl) end
   elseif kind == "limit" then
     if n % 1 ~= 0 then bad(fn, what, "must be a whole number of packets", lvl) end
     if n < 1 then bad(fn, what, "is out of range (1 to 4294967295)", lvl) end
@@ -153,6 +154,10 @@ function M.normalize(opts, fn, lvl, inner)
       local n = M.value(KEYS[k], v, fn, what, lvl)
       if n ~= 0 then out[k] = n end
     end
+  end
+  if out.reorder and not out.delay then
+    error(fmt("%s: option '%sreorder' needs '%sdelay'", fn, inner and "ingress." or "",
+              inner and "ingress." or ""), lvl)
   end
   if not inner then
     local ing = opts.ingress
@@ -190,9 +195,9 @@ local function qopts(t, handle)
     local bytes = t.rate / 8
     -- a burst of 10 ms of traffic, at least four frames: tbf then keeps
     -- its rate whatever the timer granularity
-    local burst = math.max(math.floor(bytes / 100), 4 * FRAME)
+    local burst = math.min(math.max(math.floor(bytes / 100), 4 * FRAME), 4294967295)
     return { kind = "tbf", parent = "root", handle = M.HANDLES.tbf, rate = t.rate,
-             burst = burst, limit = (t.limit or DEFAULT_LIMIT) * FRAME }
+             burst = burst, limit = math.min((t.limit or DEFAULT_LIMIT) * FRAME, 4294967295) }
   end
 end
 M.qopts = qopts
@@ -391,20 +396,22 @@ local function make_ingress(link, want)
   local ifb, msg, err = ns:link_add{ name = ifb_name(link), kind = "ifb", up = true,
                                      alias = ifb_alias(link) }
   if not ifb then return nil, msg, err end
-  local ok
-  ok, msg, err = set_root(ifb, nil, want)
-  if ok then
-    ok, msg, err = link:qdisc_add{ kind = "ingress" }
-    if ok then
-      ok, msg, err = link:filter_add{ kind = "u32", parent = "ingress", prio = 1,
-                                      protocol = "all",
-                                      action = { kind = "mirred", mode = "redirect",
-                                                 direction = "egress", dev = ifb } }
-      if ok then return true end
-      link:qdisc_del{ parent = "ingress" }
-    end
-  end
-  ifb:delete()
+  local made_ingress = false
+  local pok, ok
+  pok, ok, msg, err = pcall(function()
+    local r, m, e = set_root(ifb, nil, want)
+    if not r then return nil, m, e end
+    r, m, e = link:qdisc_add{ kind = "ingress" }
+    if not r then return nil, m, e end
+    made_ingress = true
+    return link:filter_add{ kind = "u32", parent = "ingress", prio = 1, protocol = "all",
+                            action = { kind = "mirred", mode = "redirect",
+                                       direction = "egress", dev = ifb } }
+  end)
+  if pok and ok then return true end
+  if made_ingress then pcall(link.qdisc_del, link, { parent = "ingress" }) end
+  pcall(ifb.delete, ifb)
+  if not pok then error(ok, 0) end     -- raised (out of memory): undone, raised again
   return nil, msg, err
 end
 
@@ -426,23 +433,25 @@ function M.impair(link, opts)
   local undo
   undo, msg, err = set_root(link, st.root, egress, st.foreign)
   if not undo then return nil, relabel(msg, dev), err end
-  local ok = true
-  if want.ingress then
-    if st.ifb then
-      local u
-      u, msg, err = set_root(st.ifb, st.ifb_root, want.ingress)
-      ok = u ~= nil
-    elseif st.ingress then
-      ok, msg, err = nil, fmt("the device has an %s qdisc that impair did not make; remove it first",
-                              st.ingress.kind), "EEXIST"
-    else
-      ok, msg, err = make_ingress(link, want.ingress)
+  local pok, ok
+  pok, ok, msg, err = pcall(function()
+    if want.ingress then
+      if st.ifb then
+        local u, m, e = set_root(st.ifb, st.ifb_root, want.ingress)
+        return u ~= nil, m, e
+      elseif st.ingress then
+        return nil, fmt("the device has an %s qdisc that impair did not make; remove it first",
+                        st.ingress.kind), "EEXIST"
+      end
+      return make_ingress(link, want.ingress)
+    elseif st.ifb then
+      return clear_ingress(link, st)
     end
-  elseif st.ifb then
-    ok, msg, err = clear_ingress(link, st)
-  end
-  if not ok then
+    return true
+  end)
+  if not (pok and ok) then
     if type(undo) == "function" then pcall(undo) end
+    if not pok then error(ok, 0) end   -- raised (out of memory): undone, raised again
     return nil, relabel(msg, dev), err
   end
   return link
