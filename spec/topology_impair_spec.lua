@@ -166,6 +166,30 @@ describe("topology impairments", function()
     assert.same({}, H.leftovers(net.name))
   end)
 
+  H.it_kinds({ "gre" }, "a tunnel's impairment is set on its devices, changed by net:impair, reported", function()
+    local net = topo.new{ name = H.prefix .. "ti7" }
+    nets[#nets + 1] = net
+    local a, b = net:host("a"), net:host("b")
+    net:link(a, b, { a = "172.16.7.1/24", b = "172.16.7.2/24" })
+    local t = net:tunnel(a, b, { mode = "gre", a = "10.9.7.1/30", b = { "10.9.7.2/30", rate = "2mbit" },
+                                 rate = "1mbit", ttl = 64 })
+    assert(net:up())
+    local n = net.name
+    assert.equal(125000, root_qdisc(n .. "-a", "gre-b").options.rate)
+    assert.equal(250000, root_qdisc(n .. "-b", "gre-a").options.rate)
+    local _, all = states(net)
+    assert.is_true(all)
+    assert.is_true((net:ping(a, "10.9.7.2")))
+    -- between a and b there is a cable too: the tunnel is named by its object
+    assert(net:impair(t, { rate = "3mbit" }))
+    assert.equal(375000, root_qdisc(n .. "-a", "gre-b").options.rate)
+    assert.equal(375000, root_qdisc(n .. "-b", "gre-a").options.rate)
+    _, all = states(net)
+    assert.is_true(all)
+    assert(net:down())
+    assert.same({}, H.leftovers(n))
+  end)
+
   it("declaring: bad options raise naming the cable; tunnels take them too", function()
     local net = topo.new{ name = H.prefix .. "ti6" }
     local a, b = net:host("a"), net:host("b")
