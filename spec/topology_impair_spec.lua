@@ -122,6 +122,11 @@ describe("topology impairments", function()
     H.raises(function() net:impair("r", "b", { rate = "1" }) end, "option 'rate'")
     H.raises(function() net:impair("r", "b", { nope = 1 }) end, "unknown option or node 'nope'")
     H.raises(function() net:impair("r", "b", 5) end, "options must be a table or false")
+    -- the cable named by its object (as net:link returned it)
+    local cable = net.cables[3]
+    assert(net:impair(cable, { b = { rate = "6mbit" } }))
+    assert.equal(750000, root_qdisc(n .. "-b", "eth0").options.rate)
+    assert.not_equal("tbf", root_qdisc(n .. "-r", "eth1").kind)
   end)
 
   it("cable_down fails a cable (both ends down), cable_up brings it back", function()
