@@ -8,11 +8,13 @@
 --   BENCH_REPS=5               repetitions per peer (each in fresh namespaces
 --                              where the workload changes state)
 --   BENCH_SCALE=full|small     sizes of issue 5, or a quick smoke run
---   BENCH_WORKLOADS="0 1 2 3 4 5 6"   0 = process start-up baseline
+--   BENCH_WORKLOADS="0 1 2 3 4 5 6 7"   0 = process start-up baseline
 --   BENCH_PEERS="vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet"
 --                              (vnet-plain: workload 1 as a plain loop, no batch;
 --                              vnet-fields: workload 4 with routes{ fields = })
---   BENCH_W1=N BENCH_W2=N BENCH_W3=N BENCH_W4=N BENCH_W5=N BENCH_W6=N  sizes
+--                              (workload 7: vnet-plain is link:impair per cable,
+--                              the ip columns are tc per change and tc -batch)
+--   BENCH_W1=N ... BENCH_W7=N  sizes
 --   BENCH_SH_MAX_STEPS=5000    skip the one-`ip`-per-step peer above this many
 --                              processes in one phase (5-20 ms each here)
 --   BENCH_TIMEOUT=600          seconds one command may take; a peer that hits it
@@ -35,18 +37,18 @@ local function getenv_num(k, d) local v = os.getenv(k) return v and assert(tonum
 local REPS = getenv_num("BENCH_REPS", 5)
 local SCALE = os.getenv("BENCH_SCALE") or "full"
 local PEERS = words(os.getenv("BENCH_PEERS") or "vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet")
-local WORKLOADS = words(os.getenv("BENCH_WORKLOADS") or "0 1 2 3 4 5 6")
+local WORKLOADS = words(os.getenv("BENCH_WORKLOADS") or "0 1 2 3 4 5 6 7")
 local SH_MAX = getenv_num("BENCH_SH_MAX_STEPS", 5000)
 
 local TIMEOUT = getenv_num("BENCH_TIMEOUT", 600)
 local OUT = os.getenv("BENCH_OUT") or fmt("%s/out/bench-%s.tsv", B, RUNID)
 
 local SIZES = {
-  full  = { w1 = 1000, w2 = 200, w3 = 100000, w4 = 1000000, w4small = 10, w5 = 10000, w5k = 1000, w6 = 10000 },
-  small = { w1 = 100,  w2 = 20,  w3 = 10000,  w4 = 100000,  w4small = 10, w5 = 1000,  w5k = 100,  w6 = 1000 },
+  full  = { w1 = 1000, w2 = 200, w3 = 100000, w4 = 1000000, w4small = 10, w5 = 10000, w5k = 1000, w6 = 10000, w7 = 200 },
+  small = { w1 = 100,  w2 = 20,  w3 = 10000,  w4 = 100000,  w4small = 10, w5 = 1000,  w5k = 100,  w6 = 1000, w7 = 20 },
 }
 local S = assert(SIZES[SCALE], "BENCH_SCALE must be full or small")
-for _, k in ipairs{ "w1", "w2", "w3", "w4", "w5", "w6" } do
+for _, k in ipairs{ "w1", "w2", "w3", "w4", "w5", "w6", "w7" } do
   S[k] = getenv_num("BENCH_" .. k:upper(), S[k])
 end
 S.w5k = math.min(S.w5k, S.w5)
@@ -470,6 +472,77 @@ W[6] = {
   end,
 }
 
+-- 7: an impairment on every cable of the star of N (the egress of the
+-- hub's h<i>): put on, changed, taken off. netem + rate where the kernel has
+-- netem, else tbf alone. The ip columns are `tc` per change and `tc -batch`.
+local IMPAIR_KIND
+do
+  local ok = sh("unshare --net sh -c 'ip link add pa type veth peer name pb && "
+                .. "tc qdisc add dev pa root netem delay 1ms'")
+  IMPAIR_KIND = ok and "netem" or "tbf"
+end
+local TC_ARGS = {
+  netem = { add = "handle e1: netem delay 10ms loss 1% rate 10mbit",
+            change = "handle e1: netem delay 20ms loss 2% rate 20mbit", del = "handle e1:" },
+  tbf = { add = "handle e2: tbf rate 10mbit burst 12500 limit 1514000",
+          change = "handle e2: tbf rate 20mbit burst 25000 limit 1514000", del = "handle e2:" },
+}
+local function tc_file(ctx, mode, phase, n)
+  local path = fmt("%s/%s-tc-%s-%s.txt", TMP, ctx.tag, mode, phase)
+  local f = assert(io.open(path, "w"))
+  for i = 1, n do
+    f:write(mode == "sh" and "tc " or "", fmt("qdisc %s dev h%d root %s\n", phase, i,
+                                             TC_ARGS[IMPAIR_KIND][phase]))
+  end
+  f:close()
+  return path
+end
+W[7] = {
+  title = function()
+    return fmt("7. impairment on every cable of a star of %d (%s): on, change, off",
+               S.w7, IMPAIR_KIND == "netem" and "netem delay+loss+rate" or "tbf rate, no netem here")
+  end,
+  phases = { "add", "change", "del" },
+  setup = function(ctx)
+    ctx.hub = ns_add(ctx.name .. "-hub")
+    ctx.pfx = ctx.name .. "-n"
+    must(fmt("%s/raw -n %s star-up %d %s", B, ctx.hub, S.w7, ctx.pfx))
+  end,
+  teardown = function(ctx) ns_purge(ctx.name) end,
+  cmd = function(peer, phase, ctx)
+    local hub, n, k = ctx.hub, S.w7, IMPAIR_KIND
+    if peer == "vnet" then return { LUA, B .. "/vnet_impair.lua", phase, hub, n, k } end
+    if peer == "vnet-plain" then return { LUA, B .. "/vnet_impair.lua", phase, hub, n, k, "plain" } end
+    if peer == "raw" then return { B .. "/raw", "-n", hub, "impair", phase, n, k } end
+    if peer == "ip" then
+      return too_many(n) or { sh = fmt("ip netns exec %s sh %s", hub, tc_file(ctx, "sh", phase, n)) }
+    end
+    if peer == "batch" then return { sh = fmt("tc -n %s -batch %s", hub, tc_file(ctx, "batch", phase, n)) } end
+    if peer == "pyroute2" then return { PY, B .. "/pyroute2_bench.py", "-n", hub, "impair", phase, n, k } end
+    return "n/a (Mininet builds topologies only)"
+  end,
+  check = function(ctx, phase)
+    local _, out = sh(fmt("tc -n %s qdisc show", ctx.hub))
+    local want
+    if phase ~= "del" then
+      local ch = phase == "change"
+      want = IMPAIR_KIND == "netem"
+        and fmt("qdisc netem e1: dev h%%d root .*delay %s loss %s rate %s",
+                ch and "20ms" or "10ms", ch and "2%%" or "1%%", ch and "20Mbit" or "10Mbit")
+        or fmt("qdisc tbf e2: dev h%%d root .*rate %s burst %s", ch and "20Mbit" or "10Mbit",
+               ch and "25000b" or "12500b")
+    end
+    local got, ours = 0, 0
+    for l in out:gmatch("[^\n]+") do
+      if l:find(" e1: ", 1, true) or l:find(" e2: ", 1, true) then ours = ours + 1 end
+      local i = want and tonumber(l:match("dev h(%d+) "))
+      if i and l:match(want:format(i)) then got = got + 1 end
+    end
+    if phase == "del" then return ours == 0, fmt("impaired=%d", ours) end
+    return got == S.w7 and ours == S.w7, fmt("impaired=%d (of %d qdiscs of ours)", got, ours)
+  end,
+}
+
 ------------------------------------------------------------------------------
 -- results
 
@@ -514,8 +587,8 @@ local function progress(...) io.stderr:write(fmt(...)) end
 -- run one phase command, check it, record it
 local function run_phase(wn, w, peer, rep, ctx, phase)
   local cmd, self_timed
-  if peer == "vnet-plain" and w ~= W[1] then
-    cmd = "n/a (workload 1 only: the plain loop beside the batched script)"
+  if peer == "vnet-plain" and w ~= W[1] and w ~= W[7] then
+    cmd = "n/a (workloads 1 and 7 only: the plain loop beside the batched script)"
   elseif peer == "vnet-fields" and w ~= W[4] then
     cmd = "n/a (workload 4 only: routes{ fields = } beside route objects)"
   else

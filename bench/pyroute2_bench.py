@@ -132,6 +132,28 @@ def route_get(ipr, n):
     print("found=%d" % found)
 
 
+# W7: netem handle e1: delay 10ms loss 1% rate 10mbit (change: 20ms 2%
+# 20mbit), or tbf handle e2: rate 10mbit burst 12500 limit 1514000 (change:
+# 20mbit burst 25000), at the root of h1..hN; del removes it
+IMPAIR = {
+    ("netem", "add"): dict(delay=10000, loss=1, rate="10mbit"),
+    ("netem", "change"): dict(delay=20000, loss=2, rate="20mbit"),
+    ("tbf", "add"): dict(rate="10mbit", burst=12500, limit=1514000),
+    ("tbf", "change"): dict(rate="20mbit", burst=25000, limit=1514000),
+}
+
+
+def impair(ipr, phase, n, kind):
+    handle = 0xE1 << 16 if kind == "netem" else 0xE2 << 16
+    for i in range(1, int(n) + 1):
+        idx = ipr.link_lookup(ifname="h%d" % i)[0]
+        if phase == "del":
+            ipr.tc("del", index=idx, handle=handle, parent=0xFFFFFFFF)
+        else:
+            ipr.tc(phase, kind, idx, handle, parent=0xFFFFFFFF, **IMPAIR[(kind, phase)])
+    print("impaired=%d" % (0 if phase == "del" else int(n)))
+
+
 def main(argv):
     if len(argv) > 2 and argv[1] == "-n":
         netns.setns(argv[2], flags=0)
@@ -156,6 +178,8 @@ def main(argv):
             lookup(ipr, *args)
         elif cmd == "route-get":
             route_get(ipr, *args)
+        elif cmd == "impair":
+            impair(ipr, *args)
         elif cmd == "startup":
             print("ok")
         else:

@@ -33,6 +33,11 @@
  *   lookup K N             K lookups by name of d<j> (one RTM_GETLINK with IFLA_IFNAME each)
  *   route-get N            N sequential RTM_GETROUTE lookups of 10.<..>; prints found=N
  *   wait-links MAX [TIMEOUT_S]  poll every 1 ms until at most MAX links are left
+ *   impair add|change|del N netem|tbf
+ *                          an impairment at the root of h<i> (i=1..N; their indexes from
+ *                          one link dump): netem handle e1: delay 10ms loss 1% rate 10mbit
+ *                          (change: 20ms 2% 20mbit), or tbf handle e2: rate 10mbit burst
+ *                          12500 limit 1514000 (change: 20mbit burst 25000); del removes it
  *   nop                    nothing (process start-up baseline)
  *
  * prefix(i) = (11 + i/65536).(i/256%256).(i%256).0  -- the same in every peer.
@@ -49,6 +54,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <linux/pkt_sched.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -983,6 +989,86 @@ static void w_wait_links(unsigned max, unsigned timeout_s)
 	printf("links=%zu\n", t.nl);
 }
 
+/* W7: an impairment on h1..hN. The indexes come from one link dump. */
+static void impair_msg(struct buf *b, const char *phase, int ifindex, int netem)
+{
+	int del = !strcmp(phase, "del"), change = !strcmp(phase, "change");
+	int flags = NLM_F_ACK | (del || change ? 0 : NLM_F_CREATE | NLM_F_EXCL);
+	struct tcmsg *t = msg_begin(b, del ? RTM_DELQDISC : RTM_NEWQDISC, flags, sizeof *t);
+	t->tcm_family = AF_UNSPEC;
+	t->tcm_ifindex = ifindex;
+	t->tcm_handle = (netem ? 0xe1u : 0xe2u) << 16;
+	t->tcm_parent = TC_H_ROOT;
+	if (!del) {
+		uint64_t rate = change ? 20000000 / 8 : 10000000 / 8;   /* bytes/s */
+		attr_str(b, TCA_KIND, netem ? "netem" : "tbf");
+		if (netem) {
+			/* TCA_OPTIONS: struct tc_netem_qopt, then attributes */
+			size_t off = b->len;
+			struct tc_netem_qopt q = {0};
+			int64_t lat = change ? 20000000 : 10000000;         /* ns */
+			struct tc_netem_rate r = {0};
+			q.limit = 1000;
+			q.latency = (uint32_t)(lat >> 6);                     /* 64 ns ticks */
+			q.loss = (uint32_t)(change ? 0.02 * 4294967295. : 0.01 * 4294967295.);
+			attr(b, TCA_OPTIONS, &q, sizeof q);
+			r.rate = (uint32_t)rate;
+			attr(b, TCA_NETEM_RATE, &r, sizeof r);
+			attr(b, TCA_NETEM_LATENCY64, &lat, sizeof lat);
+			((struct nlattr *)(b->p + off))->nla_len = b->len - off;
+		} else {
+			size_t o = nest_begin(b, TCA_OPTIONS);
+			struct tc_tbf_qopt q = {0};
+			uint32_t burst = change ? 25000 : 12500;
+			q.rate.rate = (uint32_t)rate;
+			q.rate.linklayer = TC_LINKLAYER_ETHERNET;
+			q.limit = 1514000;
+			/* the time to send burst bytes at rate, in 64 ns ticks */
+			q.buffer = (uint32_t)((double)burst * 1e9 / (double)rate / 64.);
+			attr(b, TCA_TBF_PARMS, &q, sizeof q);
+			attr_u32(b, TCA_TBF_BURST, burst);
+			nest_end(b, o);
+		}
+	}
+	msg_end(b);
+}
+
+static void w_impair(const char *phase, unsigned n, const char *kind)
+{
+	int fd = nl_open(), netem = !strcmp(kind, "netem");
+	struct table t = {0};
+	struct buf lb = {0}, b = {0};
+	if (!netem && strcmp(kind, "tbf"))
+		die("impair: kind must be netem or tbf");
+	if (strcmp(phase, "add") && strcmp(phase, "change") && strcmp(phase, "del"))
+		die("impair: phase must be add, change or del");
+	struct ifinfomsg *ifi = msg_begin(&lb, RTM_GETLINK, NLM_F_DUMP, sizeof *ifi);
+	ifi->ifi_family = AF_UNSPEC;
+	attr_u32(&lb, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	msg_end(&lb);
+	dump(fd, &lb, link_collect, &t, table_reset_links);
+	int *index = calloc(n + 1, sizeof *index);
+	if (!index)
+		die("out of memory");
+	for (size_t i = 0; i < t.nl; i++) {
+		unsigned k;
+		char end;
+		if (sscanf(t.links[i].name, "h%u%c", &k, &end) == 1 && k >= 1 && k <= n)
+			index[k] = t.links[i].index;
+	}
+	for (unsigned i = 1; i <= n; i++) {
+		if (!index[i])
+			die("impair: no device h%u", i);
+		impair_msg(&b, phase, index[i], netem);
+	}
+	pipeline(fd, &b, NULL, NULL);
+	printf("impaired=%u\n", strcmp(phase, "del") ? n : 0);
+	free(index);
+	free(t.links);
+	free(lb.p);
+	free(b.p);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -990,7 +1076,7 @@ static void usage(void)
 		"  veth N | star-up N PREFIX | star-down N PREFIX\n"
 		"  routes-add N TABLE DEV [FIRST] | routes-del N TABLE DEV [FIRST]\n"
 		"  dump TABLE | fixture-links N | links | lookup K N | route-get N\n"
-		"  wait-links MAX [TIMEOUT_S] | nop\n");
+		"  wait-links MAX [TIMEOUT_S] | impair add|change|del N netem|tbf | nop\n");
 	exit(2);
 }
 
@@ -1043,6 +1129,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(cmd, "wait-links")) {
 		NEED(1);
 		w_wait_links(num(argv[1], "MAX"), argc > 2 ? num(argv[2], "timeout") : 60);
+	} else if (!strcmp(cmd, "impair")) {
+		NEED(3);
+		w_impair(argv[1], num(argv[2], "N"), argv[3]);
 	} else if (!strcmp(cmd, "nop")) {
 		/* start-up baseline */
 	} else {

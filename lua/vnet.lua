@@ -165,4 +165,12 @@ end
 
 core.extend("netns", "tunnel_add", tunnel_add)
 
+-- Impairment (lua/vnet/impair.lua): link:impair{ delay =, loss =, rate =, ... },
+-- link:impair(false), link:impairment()
+local impair = require "vnet.impair"
+local link_methods = debug.getregistry()["vnet.link"].__vn_methods
+link_methods.impair = impair.impair
+link_methods.impairment = impair.impairment
+M.impair = impair
+
 return M

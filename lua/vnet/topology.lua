@@ -60,6 +60,12 @@
 --       a veth pair. opts: [x's name] = cidr | { cidr..., name =, mac =, mtu = },
 --       the same for y, mtu =, subnet = cidr (x gets .1, y .2). Default
 --       device names: eth0, eth1... in hosts, <switch>p1, p2... on switches.
+--       Impairments (vnet.impair): delay =, jitter =, loss =, rate =,
+--       duplicate =, corrupt =, reorder =, limit = for both directions, or in
+--       an end's table for that end's egress only:
+--         net:link(a, b, { delay = "10ms", [a] = { "10.0.0.1/24", rate = "1mbit" } })
+--       (tunnels the same; on a switch's end, the port's egress towards the
+--       host). `up` sets them, and changes a different one in place.
 --   net:tunnel(x, y, { mode = "ipip"|"gre"|"vxlan"|..., [x's name] = cidr..,
 --                      via = { [x's name] = underlay, ... }, mtu =,
 --                      <kind options: key, ttl, id, dstport...> }) -> tunnel
@@ -113,7 +119,18 @@
 --       -> all_ok, results   (prints an all-pairs matrix unless quiet)
 --       pings between every two hosts/routers that have an address (or the
 --       given nodes, or pairs; sample = n takes n pairs spread evenly)
---   net:dot() -> Graphviz DOT text (cables solid, tunnels dashed)
+--   net:dot() -> Graphviz DOT text (cables solid, tunnels dashed,
+--       impaired ones red and labelled with each direction's impairment)
+--   net:impair(x, y, opts | false) -> true | nil, msg, errname
+--       changes the impairment of the cable or tunnel between x and y in
+--       place, at run time (opts as the cable's); false clears it. Also
+--       net:impair(cable, opts) with what net:link/net:tunnel returned
+--       (two cables between the same nodes).
+--   net:cable_down(x, y), net:cable_up(x, y) -> true | nil, msg, errname
+--       (or (cable))
+--       fails the cable between x and y (both ends down) and brings it back
+--       (both ends up, then what the kernel dropped with them, the routes
+--       through them and their IPv6 addresses, is put back as `up` does)
 --   net:main(arg [, { name = function(net, args...) -> ok, msg }... ])
 --       the command line: up | down | status | dot | reach | ping X Y |
 --       exec NODE CMD ARGS... | extra commands; prints usage and exits 2 on
@@ -121,6 +138,7 @@
 --   Lua 5.4: `local net <close> = topo.new{...}` runs net:down() at scope exit.
 -- @module vnet.topology
 local vnet = require "vnet"
+local impair = require "vnet.impair"
 
 local M = {}
 local T = {}
@@ -495,18 +513,43 @@ end
 
 local EP_KEYS = { name = true, mac = true, mtu = true }
 
+-- impairment options (vnet.impair) among a table's keys -> normalized table
+-- (nil when none); both = the cable's options for both directions
+local function imp_opts(t, what, both)
+  local o, any = {}, false
+  for k, v in pairs(both or {}) do o[k] = v; any = true end
+  for k, v in pairs(t or {}) do
+    if impair.KEYS[k] then o[k] = v; any = true end
+  end
+  if not any then return nil end
+  local ok, r = pcall(impair.normalize, o, what)
+  if not ok then error((tostring(r):gsub("^[^\n]-:%d+: ", "")), 4) end
+  if not impair.shape(r) then return nil end    -- nothing to set (e.g. a limit alone)
+  return r
+end
+
 local function endpoint_spec(v, what)
   if v == nil then return {} end
   if type(v) == "string" then return { addrs = cidr_list(v, what) } end
   if type(v) ~= "table" then error(what .. ": endpoint options must be a string or a table", 3) end
   for k in pairs(v) do
-    if type(k) ~= "number" and not EP_KEYS[k] then
+    if type(k) ~= "number" and not EP_KEYS[k] and not impair.KEYS[k] then
       error(fmt("%s: unknown endpoint option '%s'", what, tostring(k)), 3)
     end
   end
   local list = {}
   for _, s in ipairs(v) do list[#list + 1] = s end
-  return { addrs = cidr_list(list, what), name = v.name, mac = v.mac, mtu = v.mtu }
+  return { addrs = cidr_list(list, what), name = v.name, mac = v.mac, mtu = v.mtu, raw = v }
+end
+
+-- each end's impairment: the cable's own options for both directions, then
+-- the end's own ([x] = { delay = ... }: the egress of x)
+local function set_imps(ex, ey, rest, what)
+  local both = {}
+  for k, v in pairs(rest) do if impair.KEYS[k] then both[k] = v end end
+  ex.imp = imp_opts(ex.raw, what, both)
+  ey.imp = imp_opts(ey.raw, what, both)
+  ex.raw, ey.raw = nil, nil
 end
 
 -- splits opts of link/tunnel into the two endpoints' specs and the rest
@@ -532,11 +575,12 @@ function T:link(x, y, opts)
   local what = fmt("link %s -- %s", x.name, y.name)
   local sx, sy, rest = split_opts(self, x, y, opts or {}, "link")
   for k in pairs(rest) do
-    if k ~= "mtu" and k ~= "subnet" then
+    if k ~= "mtu" and k ~= "subnet" and not impair.KEYS[k] then
       error(fmt("%s: unknown option or node '%s'", what, tostring(k)), 2)
     end
   end
   local ex, ey = endpoint_spec(sx, what), endpoint_spec(sy, what)
+  set_imps(ex, ey, rest, what)
   local c = { kind = "cable", a = ex, b = ey, mtu = rest.mtu }
   ex.node, ey.node = x, y
   for _, e in ipairs({ ex, ey }) do
@@ -573,8 +617,11 @@ function T:tunnel(x, y, opts)
   local sx, sy, rest = split_opts(self, x, y, opts, "tunnel")
   local via = rest.via or {}
   local ex, ey = endpoint_spec(sx, what), endpoint_spec(sy, what)
+  set_imps(ex, ey, rest, what)
   local kopts = {}
-  for k, v in pairs(rest) do if not TUNNEL_RESERVED[k] then kopts[k] = v end end
+  for k, v in pairs(rest) do
+    if not TUNNEL_RESERVED[k] and not impair.KEYS[k] then kopts[k] = v end
+  end
   if kopts["local"] or kopts.remote then
     error(what .. ": give the underlay addresses as via = { [node] = address }", 2)
   end
@@ -983,6 +1030,23 @@ function T:_compile()
       step{ kind = "tunnel", node = e.node, t = t, e = e, lo = lo, re = re, what = what }
     end
   end
+  -- 6b. impairments (the egress of each end that has one)
+  for _, c in ipairs(self.cables) do
+    for _, e in ipairs({ c.a, c.b }) do
+      if e.imp then
+        step{ kind = "impair", node = e.ns, e = e,
+              what = fmt("impairment on %s (%s)", ep_desc(e), impair.describe(e.imp)) }
+      end
+    end
+  end
+  for _, t in ipairs(self.tunnels) do
+    for _, e in ipairs({ t.a, t.b }) do
+      if e.imp then
+        step{ kind = "impair", node = e.node, e = e,
+              what = fmt("impairment on %s:%s (%s)", e.node.name, e.dev, impair.describe(e.imp)) }
+      end
+    end
+  end
   -- 7. addresses
   local function addr_step(node, dev, a)
     step{ kind = "addr", node = node, dev = dev, addr = a,
@@ -1285,6 +1349,31 @@ K.tunnel = {
   end,
 }
 
+-- the egress impairment of one end (vnet.impair); a different one is
+-- changed in place by `up` (converge), not refused
+K.impair = {
+  converge = true,
+  probe = function(_, s, h)
+    local l = h:link(s.e.dev)
+    if not l then return "missing", s.e.dev .. " does not exist" end
+    local got, msg = l:impairment()
+    if not got then return "different", tostring(msg) end
+    if impair.same(got, s.e.imp) then return "present" end
+    if next(got) == nil then return "missing", s.e.dev .. " has no impairment" end
+    return "different", fmt("%s has %s", s.e.dev, impair.describe(got))
+  end,
+  apply = function(_, s, h, tx)
+    local l, msg, err = h:link(s.e.dev)
+    if not l then return nil, msg, err end
+    local old = l:impairment() or {}
+    local ok
+    ok, msg, err = l:impair(s.e.imp)
+    if not ok then return nil, msg, err end
+    tx:did(s, s.node, function() return l:impair(next(old) and old or false) end)
+    return true
+  end,
+}
+
 local function addr_matches(a, want)
   local got = parse_cidr(a.address or "")
   if not got then return false end
@@ -1554,9 +1643,9 @@ function T:up()
       local fok, fmsg, ferr = self._fault(s.index, s, "before")
       if not fok then return fail(s, fmsg, ferr) end
     end
-    if state == "different" then
+    if state == "different" and not K[s.kind].converge then
       return fail(s, tostring(detail) .. "; run down first", "EEXIST")
-    elseif state == "missing" then
+    elseif state ~= "present" then
       local h, m0, e0
       if s.kind ~= "netns" then
         h, m0, e0 = self:_open(s.node)
@@ -1617,7 +1706,18 @@ function T:_clean_external(h, node)
     return l.alias == self.tag or ((l.alias or "") == "" and is_tmp_name(self, l.name))
   end
   local it = h:links()
-  for l in it do if ours(l) then names[#names + 1] = l.name end end
+  local ifbs = {}
+  for l in it do
+    if ours(l) then names[#names + 1] = l.name; ifbs[impair.ALIAS .. l.index] = true end
+  end
+  -- the ifb devices vnet.impair made for our links' ingress
+  local it2 = h:links{ kind = "ifb" }
+  for l in it2 or function() end do
+    if l.alias and ifbs[l.alias] then
+      local ok, msg = l:delete()
+      if not ok and h:link(l.index) then errs[#errs + 1] = msg end
+    end
+  end
   for _, n in ipairs(names) do
     local l = h:link(n)               -- a veth peer may have gone with its twin
     if l and ours(l) then
@@ -1730,6 +1830,108 @@ function T:down()
   if #errs > 0 then
     return nil, fmt("down %s: %s", self.name, table.concat(errs, "; ")), "EBUSY"
   end
+  return true
+end
+
+-- ---- run time: impairments, failures ------------------------------------
+
+local function is_wire(self, w)
+  if type(w) ~= "table" or getmetatable(w) then return false end
+  for _, list in ipairs({ self.cables, self.tunnels }) do
+    for _, c in ipairs(list) do if c == w then return true end end
+  end
+  return false
+end
+
+-- the cable (or tunnel) between x and y, and its ends as x's and y's; or
+-- the cable (tunnel) x itself (as net:link returned it), ends a and b
+function T:_wire(x, y, fn)
+  if is_wire(self, x) then return x, x.a, x.b end
+  x, y = self:_node(x, fn, "x"), self:_node(y, fn, "y")
+  for _, list in ipairs({ self.cables, self.tunnels }) do
+    for _, c in ipairs(list) do
+      if c.a.node == x and c.b.node == y then return c, c.a, c.b end
+      if c.b.node == x and c.a.node == y then return c, c.b, c.a end
+    end
+  end
+  error(fmt("%s: no cable or tunnel between %s and %s", fn, x.name, y.name), 3)
+end
+
+local function ep_link(self, e)
+  local h, msg, err = self:_open(e.ns)
+  if not h then return nil, msg, err end
+  return h:link(e.dev)
+end
+
+--- net:impair(x, y, opts | false) -> true | nil, msg, errname
+-- Changes the impairment of the cable (or tunnel) between x and y at run
+-- time, in place: opts as the cable's ({ delay =, loss =, rate =, ... } for
+-- both directions, [x] = { ... } for x's egress); false clears both. The
+-- script's model follows, so `status` agrees afterwards.
+function T:impair(x, y, opts)
+  if is_wire(self, x) then opts = y end
+  local c, ex, ey = self:_wire(x, y, "impair")
+  local what = fmt("impair %s -- %s", ex.node.name, ey.node.name)
+  local ix, iy
+  if opts ~= false then
+    if type(opts) ~= "table" then error(what .. ": options must be a table or false", 2) end
+    local rest, sx, sy = {}, nil, nil
+    for k, v in pairs(opts) do
+      if k == ex.node or k == ex.node.name then sx = v
+      elseif k == ey.node or k == ey.node.name then sy = v
+      elseif impair.KEYS[k] then rest[k] = v
+      else error(fmt("%s: unknown option or node '%s'", what, tostring(k)), 2) end
+    end
+    for _, v in ipairs({ sx or {}, sy or {} }) do
+      if type(v) ~= "table" then error(what .. ": an end's options must be a table", 2) end
+      for k in pairs(v) do
+        if not impair.KEYS[k] then error(fmt("%s: unknown option '%s'", what, tostring(k)), 2) end
+      end
+    end
+    ix, iy = imp_opts(sx, what, rest), imp_opts(sy, what, rest)
+  end
+  local done = {}
+  for _, p in ipairs({ { ex, ix }, { ey, iy } }) do
+    local e, want = p[1], p[2]
+    local l, msg, err = ep_link(self, e)
+    local old = l and l:impairment()
+    local ok
+    if l then ok, msg, err = l:impair(want or false) end
+    if not ok then
+      for _, d in ipairs(done) do pcall(d[1].impair, d[1], next(d[2]) and d[2] or false) end
+      return nil, fmt("%s: %s", what, tostring(msg)), err
+    end
+    done[#done + 1] = { l, old or {} }
+  end
+  ex.imp, ey.imp = ix, iy
+  self._plan = nil
+  return true
+end
+
+-- sets both ends of the cable between x and y up or down
+function T:_cable_set(x, y, up, fn)
+  local c, ex, ey = self:_wire(x, y, fn)
+  if c.kind ~= "cable" then error(fn .. ": only cables (veth pairs) can be failed", 3) end
+  for _, e in ipairs({ ex, ey }) do
+    local l, msg, err = ep_link(self, e)
+    local ok
+    if l then ok, msg, err = l:set{ up = up } end
+    if not ok then return nil, fmt("%s %s -- %s: %s", fn, ex.node.name, ey.node.name, tostring(msg)), err end
+  end
+  return true
+end
+
+--- net:cable_down(x, y) -> true | nil, msg, errname: fails the cable (both
+-- ends down, so both lose the carrier); net:cable_up(x, y) brings it back.
+function T:cable_down(x, y) return self:_cable_set(x, y, false, "cable_down") end
+function T:cable_up(x, y)
+  local ok, msg, err = self:_cable_set(x, y, true, "cable_up")
+  if not ok then return nil, msg, err end
+  -- the kernel dropped the routes (and IPv6 addresses) of the downed
+  -- devices: put back whatever of the script is missing
+  local r
+  r, msg, err = self:up()
+  if not r then return nil, msg, err end
   return true
 end
 
@@ -1997,13 +2199,29 @@ function T:dot()
     if a ~= "" then s = s .. "\\n" .. a end
     return q(s)
   end
+  -- an impaired cable: its label says each direction's impairment
+  local function imp_text(c)
+    local t = {}
+    for _, p in ipairs({ { c.a, c.b }, { c.b, c.a } }) do
+      if p[1].imp then
+        t[#t + 1] = fmt("%s->%s: %s", p[1].node.name, p[2].node.name, impair.describe(p[1].imp))
+      end
+    end
+    if #t > 0 then return table.concat(t, "\\n") end
+  end
+  local function imp_label(c)
+    local t = imp_text(c)
+    return t and fmt(", label=%s, color=red, fontcolor=red", q(t)) or ""
+  end
   for _, c in ipairs(self.cables) do
-    L[#L + 1] = fmt("  %s -- %s [taillabel=%s, headlabel=%s];", q(c.a.node.name), q(c.b.node.name),
-                    side(c.a, c.a.auto or c.a.addrs), side(c.b, c.b.auto or c.b.addrs))
+    L[#L + 1] = fmt("  %s -- %s [taillabel=%s, headlabel=%s%s];", q(c.a.node.name), q(c.b.node.name),
+                    side(c.a, c.a.auto or c.a.addrs), side(c.b, c.b.auto or c.b.addrs), imp_label(c))
   end
   for _, t in ipairs(self.tunnels) do
-    L[#L + 1] = fmt("  %s -- %s [style=dashed, label=%s, taillabel=%s, headlabel=%s];",
-                    q(t.a.node.name), q(t.b.node.name), q(t.mode), side(t.a, t.a.addrs), side(t.b, t.b.addrs))
+    local it = imp_text(t)
+    L[#L + 1] = fmt("  %s -- %s [style=dashed, label=%s, taillabel=%s, headlabel=%s%s];",
+                    q(t.a.node.name), q(t.b.node.name), q(it and t.mode .. "\\n" .. it or t.mode),
+                    side(t.a, t.a.addrs), side(t.b, t.b.addrs), it and ", color=red, fontcolor=red" or "")
   end
   for _, i in ipairs(self.ifaces) do
     if i.pnode and i.pnode ~= i.node then

@@ -321,6 +321,13 @@ for k, v in pairs{
   filters = { setup = function(ctx) ingress(ctx); fa0(ctx):filter_add(U32) end,
               call = function(ctx) return fa0(ctx), { parent = "ingress" } end, iter = true, after = clear },
 } do T.link[k] = v end
+-- impairment (lua/vnet/impair.lua): tbf egress, ingress through an ifb
+local function unimpair(ctx) local l = fa0(ctx); if l then l:impair(false) end end
+T.link.impair = { call = function(ctx) return fa0(ctx), { rate = "10mbit", limit = 100,
+                                                          ingress = { rate = "1mbit" } } end,
+                  after = unimpair }
+T.link.impairment = { setup = function(ctx) fa0(ctx):impair{ rate = "5mbit", ingress = { rate = "1mbit" } } end,
+                      call = function(ctx) return fa0(ctx) end, after = unimpair }
 T.ns.qdiscs = { setup = htb, call = function(ctx) return ctx.a, { dev = "fa0" } end, iter = true, after = clear }
 local function tc_obj(make, list, opts)
   local function get(ctx)
