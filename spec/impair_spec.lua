@@ -276,19 +276,20 @@ describe("link:impair", function()
     assert.is_true(q.packets >= before and before > 0, "the qdisc was made again")
     assert.is_true(vnet.impair.same(a:impairment(), { delay = 0.02, loss = 2, corrupt = 0.1, reorder = 25 }),
                    vnet.impair.describe(a:impairment()))
-    -- every option left out goes: the rate in place; reorder and corrupt,
-    -- which a netem change cannot take away, by a replace
+    -- every option left out goes, in place (the counter goes on)
     assert(a:impair{ delay = "20ms", loss = "2%", corrupt = "0.1%", reorder = "25%", rate = "1mbit" })
     assert(a:impair{ delay = "20ms", loss = "2%", corrupt = "0.1%", reorder = "25%" })
     assert.equal("e1:", qdiscs(xn, "a").root.handle)
     assert.is_nil(a:impairment().rate)
+    before = qdiscs(xn, "a").root.packets
     assert(a:impair{ delay = "10ms" })
     q = qdiscs(xn, "a").root
-    assert.equal("e3:", q.handle)
+    assert.equal("e1:", q.handle)
+    assert.is_true(q.packets >= before, "the qdisc was made again")
     assert.is_nil(q.options.loss_random)
     assert.same({ delay = 0.01 }, a:impairment())
     local c2 = assert(x:link_add{ name = "c2", kind = "veth", peer = "d2" })
-    assert(H.sh(("tc -n %s qdisc add dev c2 root handle e3: netem delay 10ms"):format(xn)))
+    assert(H.sh(("tc -n %s qdisc add dev c2 root handle e1: netem delay 10ms"):format(xn)))
     assert.same(qdiscs(xn, "c2").root.options, q.options)
     assert(c2)
     -- the shape changes (netem -> tbf -> netem): replaced, never absent

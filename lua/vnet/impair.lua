@@ -38,7 +38,7 @@ local fmt = string.format
 -- another kind only under another handle
 -- (netem has two: see set_root)
 M.HANDLES = { netem = "e1:", tbf = "e2:" }
-local OURS = { ["e1:"] = "netem", ["e2:"] = "tbf", ["e3:"] = "netem" }
+local OURS = { ["e1:"] = "netem", ["e2:"] = "tbf" }
 M.IFB_PREFIX = "vnifb"
 M.ALIAS = "vnet-impair:"
 -- tbf: bytes of queue per packet of `limit` (an Ethernet frame)
@@ -187,10 +187,9 @@ end
 local function qopts(t, handle)
   local shape = M.shape(t)
   if shape == "netem" then
-    -- rate 0 sent, so that a change takes a rate away
     return { kind = "netem", parent = "root", handle = handle or M.HANDLES.netem,
              delay = t.delay, jitter = t.jitter, loss = t.loss, duplicate = t.duplicate,
-             corrupt = t.corrupt, reorder = t.reorder, rate = t.rate or 0, limit = t.limit }
+             corrupt = t.corrupt, reorder = t.reorder, rate = t.rate, limit = t.limit }
   elseif shape == "tbf" then
     local bytes = t.rate / 8
     -- a burst of 10 ms of traffic, at least four frames: tbf then keeps
@@ -356,14 +355,7 @@ local function set_root(dev, cur, want, foreign)
     local was = from_qdisc(cur)
     local old = qopts(was, cur.handle)
     local q, msg, err
-    -- a netem change keeps the reorder and corrupt it had when the request
-    -- has none (the kernel updates those only when sent, and the core sends
-    -- them only when not 0): taking one away replaces the qdisc by a new
-    -- one under netem's other handle
-    local keeps = o.kind == "netem" and ((was.reorder and not want.reorder)
-                                         or (was.corrupt and not want.corrupt))
-    if keeps then o.handle = cur.handle == "e1:" and "e3:" or "e1:" end
-    if cur.kind == o.kind and not keeps then
+    if cur.kind == o.kind then
       q, msg, err = dev:qdisc_change(o)
       if not q then return nil, msg, err end
       return function() return dev:qdisc_change(old) end
