@@ -112,21 +112,33 @@ void vn_push_errnos(lua_State *L)
 #undef SET
 }
 
-int vn_fail(lua_State *L, const char *what, int err, const char *kmsg)
+int vn_push_err(lua_State *L, const char *what, const vn_err *e, const vn_optname *opts)
 {
+	const char *opt = NULL;
+	int no = e->no ? e->no : EIO;
+	for (; opts && e->attr >= 0 && opts->opt; opts++)
+		if (opts->attr == e->attr) {
+			opt = opts->opt;
+			break;
+		}
 	lua_pushnil(L);
-	if (kmsg && *kmsg)
-		lua_pushfstring(L, "%s: %s (the kernel said: %s)", what,
-				strerror(err), kmsg);
-	else
-		lua_pushfstring(L, "%s: %s", what, strerror(err));
-	lua_pushstring(L, vn_errname(err));
+	lua_pushfstring(L, "%s: %s%s%s%s%s%s%s", what, opt ? "option '" : "", opt ? opt : "",
+			opt ? "': " : "", strerror(no), e->msg[0] ? " (the kernel said: " : "",
+			e->msg, e->msg[0] ? ")" : "");
+	lua_pushstring(L, vn_errname(no));
 	return 3;
 }
 
-int vn_nsfail(lua_State *L, vn_ns *ns, const char *what)
+int vn_fail(lua_State *L, const char *what, int err, const char *kmsg)
 {
-	return vn_fail(L, what, ns->err ? ns->err : EIO, ns->msg);
+	vn_err e;
+	vn_err_set(&e, err, kmsg);
+	return vn_push_err(L, what, &e, NULL);
+}
+
+int vn_push_nlerr(lua_State *L, const char *what, int nlerr)
+{
+	return vn_fail(L, what, nlerr == -NLE_NOMEM ? ENOMEM : EINVAL, nl_geterror(nlerr));
 }
 
 /* ---- object boxes --------------------------------------------------- */

@@ -56,8 +56,10 @@ typedef struct vn_ns {
 	struct nl_sock *sk;  /* NETLINK_ROUTE socket opened inside the namespace */
 	unsigned char *rbuf; /* where answers are received (made on first use) */
 	int fd;              /* an open fd of the namespace (/proc/.../ns/net) */
-	int err;             /* errno of the last refused request, 0 if none */
-	char msg[VN_ERRLEN]; /* the kernel's extended-ack text, "" if none */
+	/* kept for link_kinds.c until it moves to vn_req: the error of the
+	 * last request sent by the wrappers at the end of sock.c */
+	int err;
+	char msg[VN_ERRLEN];
 	char name[64];       /* name under /run/netns, "" if none */
 	char path[128];      /* path the namespace was opened from */
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
@@ -71,21 +73,7 @@ vn_ns *vn_checkns(lua_State *L, int idx);
  * Returns 0 or -errno. */
 int vn_sock_open(vn_ns *ns);
 void vn_sock_close(vn_ns *ns);
-/* Sends msg and waits for its ack. Returns 0, or -errno with ns->err and
- * ns->msg set. Does not free msg. Inside ns:batch() the message is queued
- * instead (0 is returned) and callers must not read the object back: they
- * check vn_deferred(ns) and return true. */
-int vn_talk(vn_ns *ns, struct nl_msg *msg);
 #define vn_deferred(ns) ((ns)->batch != NULL)
-/* vn_talk for a message built by libnl (built: the builder's result; msg is
- * freed here). On a refusal pushes the failure triple described by the
- * string at the top of the stack and returns 3; returns 0 on success. */
-int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built);
-/* vn_talk for a message built by hand (h: header, payload, attributes). */
-int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h);
-/* vn_talk for a message of type `type` whose payload is the len bytes at p
- * (e.g. an object sent back as the kernel gave it, to delete it). */
-int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len);
 /* The index of the link named name in the namespace (one ioctl on the
  * socket, no netlink round trip), or -errno (-ENODEV: no such link). */
 int vn_sock_ifindex(vn_ns *ns, const char *name);
@@ -135,18 +123,34 @@ const void *vn_list_first(const vn_list *l, size_t *len);
 /* Pushes a value made from one payload (bound to the netns at nsidx). */
 typedef void (*vn_push_raw)(lua_State *L, const void *p, size_t len, int nsidx);
 
-/* Sends the dump request h (NLM_F_DUMP is added) and collects into l
- * every object l->keep (or l->rkeep) accepts; a dump that changed under
- * way is taken again. Returns 0 or -errno. */
-int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l);
-/* Dumps message type `type` with the family header hdr (len bytes) and
- * collects the objects l->keep accepts; on failure l is emptied. 0 or -errno. */
-int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
-/* Sends the request h and collects what answers it into l (which may be
- * raw): with echo 0 a get (an empty answer is -ENOENT); with echo 1 a change
- * acked and echoed by the kernel (NLM_F_ECHO: l gets the object it made, or
- * nothing from a kernel that does not echo it). Not for batches. 0 or -errno. */
-int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l);
+/* What a refused request leaves its caller (on the caller's stack). */
+typedef struct vn_err {
+	int no;              /* errno, 0 if none */
+	int attr;            /* the type of the request's top-level attribute the
+			      * kernel pointed at (NLMSGERR_ATTR_OFFS), or -1 */
+	char msg[VN_ERRLEN]; /* the kernel's extended-ack text, "" if none */
+} vn_err;
+/* Sets e to errno no and text msg (may be NULL), pointing at no attribute. */
+void vn_err_set(vn_err *e, int no, const char *msg);
+
+/* vn_req's flags (none: a change, acked by the kernel) */
+#define VN_ECHO 1  /* a change whose object the kernel echoes into l
+		    * (NLM_F_ECHO; nothing from a kernel that does not) */
+#define VN_GET  2  /* a get: the object that answers goes to l; none is ENOENT */
+#define VN_DUMP 4  /* a dump (NLM_F_DUMP is added) into l: every object
+		    * l->keep (or l->rkeep) accepts; a dump that changed under
+		    * way is taken again; on failure l is emptied */
+/* THE request path: sends the request h (any message: built by libnl, by
+ * hand, or vn_msg_copy; port, sequence and NLM_F_REQUEST are filled in)
+ * and reads what answers it, matched by sequence number. Inside ns:batch()
+ * a change is queued instead (0 is returned; callers must not read the
+ * object back: they check vn_deferred(ns) and return true); gets and dumps
+ * are sent at once. Returns 0, or -errno with e (may be NULL) filled in. */
+int vn_req(vn_ns *ns, struct nlmsghdr *h, int flags, vn_list *l, vn_err *e);
+/* A new message of type `type` whose payload is the len bytes at p (e.g. an
+ * object sent back as the kernel gave it, to delete it), or NULL; free()d
+ * by the caller. */
+struct nlmsghdr *vn_msg_copy(int type, const void *p, size_t len);
 void vn_list_free(vn_list *l);
 /* Pushes a userdata holding an empty list and returns the list: what a
  * request or dump collects into it is freed by the collector if Lua raises
@@ -168,17 +172,35 @@ void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx);
 void vn_push_raw_iter_arg(lua_State *L, vn_list *l, vn_push_raw push, int nsidx,
 			  int argidx);
 
+/* ---- kept for link_kinds.c until it moves to vn_req (sock.c) --------- */
+int vn_talk(vn_ns *ns, struct nl_msg *msg);
+int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h);
+int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len);
+int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built);
+int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l);
+int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l);
+int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
+int vn_nsfail(lua_State *L, vn_ns *ns, const char *what);
+
 /* Runs fn(arg) with the calling thread inside the namespace of fd, then
  * returns it to where it was. Returns fn's result, or -errno if switching
  * failed. */
 int vn_in_ns(int fd, int (*fn)(void *), void *arg);
 
 /* ---- failures ------------------------------------------------------- */
-/* Pushes nil, "<what>: <strerror>[ (the kernel said: ...)]", "ENAME" and
- * returns 3. err is a positive errno; kmsg may be NULL or "". */
+/* Which option of a call produced which attribute of its request. */
+typedef struct vn_optname {
+	int attr;          /* attribute type; a { 0, NULL } row ends the table */
+	const char *opt;
+} vn_optname;
+/* THE failure: pushes nil, "<what>: [option 'o': ]<strerror>[ (the kernel
+ * said: ...)]", "ENAME" and returns 3; the option is named when the kernel
+ * pointed at an attribute that opts (may be NULL) maps to one. */
+int vn_push_err(lua_State *L, const char *what, const vn_err *e, const vn_optname *opts);
+/* The same for errno err (positive) and text kmsg (may be NULL or ""). */
 int vn_fail(lua_State *L, const char *what, int err, const char *kmsg);
-/* The same with ns->err / ns->msg. */
-int vn_nsfail(lua_State *L, vn_ns *ns, const char *what);
+/* The same for a libnl builder's failure (a negative NLE code). */
+int vn_push_nlerr(lua_State *L, const char *what, int nlerr);
 const char *vn_errname(int err);
 void vn_push_errnos(lua_State *L);
 
