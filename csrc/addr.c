@@ -373,17 +373,27 @@ static int keep_addr(const struct nlmsghdr *h, void *arg)
 }
 
 /* Dumps the addresses of ns that pass f into the raw list l. 0 or -errno. */
-static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l)
+static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l, vn_err *e)
 {
-	struct ifaddrmsg ifa;
+	struct { struct nlmsghdr h; struct ifaddrmsg ifa; } req;
 	memset(l, 0, sizeof *l);
 	l->rkeep = keep_addr;
 	l->arg = f;
-	memset(&ifa, 0, sizeof ifa);
-	ifa.ifa_family = (unsigned char)f->family;
-	ifa.ifa_index = (unsigned)f->ifindex;
-	return vn_dump_req(ns, RTM_GETADDR, &ifa, sizeof ifa, l);
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
+	req.h.nlmsg_type = RTM_GETADDR;
+	req.ifa.ifa_family = (unsigned char)f->family;
+	req.ifa.ifa_index = (unsigned)f->ifindex;
+	return vn_req(ns, &req.h, VN_DUMP, l, e);
 }
+
+/* The options of addr_add and its kin, by the attribute each one makes
+ * (for errors where the kernel points at one). */
+static const vn_optname addr_opts[] = {
+	{ IFA_LOCAL, "address" }, { IFA_ADDRESS, "peer" }, { IFA_BROADCAST, "broadcast" },
+	{ IFA_LABEL, "label" }, { IFA_CACHEINFO, "valid_lft" }, { IFA_FLAGS, "flags" },
+	{ IFA_RT_PRIORITY, "metric" }, { 0, NULL }
+};
 
 /* Raises unless the options table has no positional values. */
 static void no_positional(lua_State *L, int idx, const char *fn)
@@ -539,6 +549,7 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	struct rtnl_addr *a;
 	struct nl_msg *msg = NULL;
 	struct addr_filter f;
+	vn_err e;
 	struct peer6 p6 = { 0, { 0 } };
 	uint32_t metric = 0;
 	int has_metric = 0, explicit_prefix, ifindex, r, what;
@@ -581,23 +592,21 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 		nlmsg_free(msg);
 		msg = NULL;
 	}
-	if (r < 0 || !l) {
-		lua_pushvalue(L, what);         /* vn_send reports the top string */
-		if ((r = vn_send(L, ns, msg, r)))
-			return r;
+	if (r < 0)
+		return vn_push_nlerr(L, lua_tostring(L, what), r);
+	/* the kernel's view (flags, scope, label, lifetimes): its echo
+	 * (NLM_F_ECHO), else read back; in a batch the request is queued */
+	r = vn_req(ns, nlmsg_hdr(msg), VN_ECHO, l, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, lua_tostring(L, what), &e, addr_opts);
+	if (!l) {
 		lua_pushboolean(L, 1);          /* queued (ns:batch) */
 		return 1;
 	}
-
-	/* the kernel's view (flags, scope, label, lifetimes): its echo
-	 * (NLM_F_ECHO), else read back */
-	r = vn_request(ns, nlmsg_hdr(msg), 1, l);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, what));
-	if (l->n == 0 && dump_addrs(ns, &f, l) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
-							 lua_tostring(L, what)));
+	if (l->n == 0 && dump_addrs(ns, &f, l, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s: reading it back",
+						      lua_tostring(L, what)), &e, NULL);
 	if (l->n == 0) {
 		vn_list_free(l);
 		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",
@@ -670,9 +679,14 @@ static int link_addr_add(lua_State *L)
 static int addr_remove(lua_State *L, vn_ns *ns, struct rtnl_addr *a)
 {
 	struct nl_msg *msg = NULL;
+	vn_err e;
 	int r = rtnl_addr_build_delete_request(a, 0, &msg);
-	if ((r = vn_send(L, ns, msg, r)))
-		return r;
+	if (r < 0)
+		return vn_push_nlerr(L, lua_tostring(L, -1), r);
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, lua_tostring(L, -1), &e, addr_opts);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -689,7 +703,7 @@ static void complete_from_kernel(vn_ns *ns, struct rtnl_addr *a)
 	f.family = rtnl_addr_get_family(a);
 	f.local = rtnl_addr_get_local(a);
 	f.prefixlen = -1;
-	if (dump_addrs(ns, &f, &l) < 0)
+	if (dump_addrs(ns, &f, &l, NULL) < 0)
 		return;
 	if (l.n > 0) {
 		size_t len;
@@ -761,15 +775,24 @@ static int link_addr_del(lua_State *L)
 static int m_delete(lua_State *L)
 {
 	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
+	struct nlmsghdr *h;
 	vn_ns *ns;
+	vn_err e;
+	int r = -ENOMEM;
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ADDR);
 	ns = vn_box_ns(L, 1);
-	if (vn_talk_raw(ns, RTM_DELADDR, b->m, b->len) < 0) {
+	if ((h = vn_msg_copy(RTM_DELADDR, b->m, b->len))) {
+		r = vn_req(ns, h, 0, NULL, &e);
+		free(h);
+	} else {
+		vn_err_set(&e, ENOMEM, NULL);
+	}
+	if (r < 0) {
 		VIEW(v, b);
 		f_cidr(L, b);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete %s dev %d",
-				 lua_tostring(L, -1), (int)v.h->ifa_index));
+		return vn_push_err(L, lua_pushfstring(L, "delete %s dev %d",
+				   lua_tostring(L, -1), (int)v.h->ifa_index), &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
@@ -780,14 +803,15 @@ static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int famil
 {
 	struct addr_filter f;
 	vn_list *l;
+	vn_err e;
 	nsidx = vn_absindex(L, nsidx);
 	l = vn_list_new(L);
 	f.ifindex = ifindex;
 	f.family = family;
 	f.local = NULL;
 	f.prefixlen = -1;
-	if (dump_addrs(ns, &f, l) < 0)
-		return vn_nsfail(L, ns, "addrs");
+	if (dump_addrs(ns, &f, l, &e) < 0)
+		return vn_push_err(L, "addrs", &e, NULL);
 	vn_push_raw_iter(L, l, ad_push, nsidx);
 	return 1;
 }

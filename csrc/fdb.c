@@ -276,6 +276,13 @@ enum { M_ADD, M_APPEND, M_REPLACE, M_DEL };
 static const char *const add_keys[] = { "dev", "lladdr", "dst", "vni", "port",
 	"src_vni", "via", "nhid", "master", "self", "static", "permanent", "dynamic",
 	"vlan", "sticky", "extern_learn", NULL };
+/* The options, by the attribute each one makes (for errors where the
+ * kernel points at one). */
+static const vn_optname fdb_opts[] = {
+	{ NDA_LLADDR, "lladdr" }, { NDA_DST, "dst" }, { NDA_VLAN, "vlan" },
+	{ NDA_PORT, "port" }, { NDA_VNI, "vni" }, { NDA_SRC_VNI, "src_vni" },
+	{ NDA_IFINDEX, "via" }, { NDA_NH_ID, "nhid" }, { 0, NULL }
+};
 static const char *const del_keys[] = { "dev", "lladdr", "dst", "vni", "port",
 	"src_vni", "via", "nhid", "vlan", "master", "self", NULL };
 
@@ -407,7 +414,8 @@ kind:
 
 /* Dumps the bridge entries (filtered by the kernel on port dev and bridge
  * master, 0 for any) that f keeps. 0 or -errno. */
-static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_list *l)
+static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_list *l,
+		    vn_err *e)
 {
 	fdb_msgbuf buf;
 	struct nlmsghdr *h = &buf.h;
@@ -421,7 +429,7 @@ static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_lis
 		vn_rta_put(h, NDA_MASTER, &master, sizeof master);
 	l->rkeep = keep_fdb;
 	l->arg = f;
-	return vn_dump(ns, h, l);
+	return vn_req(ns, h, VN_DUMP, l, e);
 }
 
 /* Pushes the entry the request q made (read back with a dump), or true
@@ -441,7 +449,7 @@ static void read_back(lua_State *L, vn_ns *ns, const fdb_req *q)
 		f.strict = !(pass & 1);
 		f.loose = pass >= 2;
 		vn_list_free(l);
-		if (fdb_dump(ns, q->ifindex, 0, &f, l) == 0)
+		if (fdb_dump(ns, q->ifindex, 0, &f, l, NULL) == 0)
 			p = vn_list_first(l, &len);
 	}
 	if (p)
@@ -460,6 +468,7 @@ static int fdb_modify(lua_State *L, const char *fn, int mode)
 	struct nlmsghdr *h;
 	fdb_req q;
 	const char *what;
+	vn_err e;
 
 	lua_settop(L, 2);
 	if (parse_req(L, ns, fn, mode, &q) < 0) {
@@ -471,8 +480,8 @@ static int fdb_modify(lua_State *L, const char *fn, int mode)
 	lua_settop(L, 2);
 	what = describe(L, fn);
 	h = build(&buf, &q, mode == M_DEL ? RTM_DELNEIGH : RTM_NEWNEIGH, nlflags[mode]);
-	if (vn_talk_hdr(ns, h) < 0)
-		return vn_nsfail(L, ns, what);
+	if (vn_req(ns, h, 0, NULL, &e) < 0)
+		return vn_push_err(L, what, &e, fdb_opts);
 	if (mode == M_DEL || vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
@@ -514,6 +523,7 @@ static int ns_fdbs(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct fdb_filter *f;
 	vn_list *l;
+	vn_err e;
 	lua_Integer n;
 	int dev = 0, master = 0;
 
@@ -535,9 +545,9 @@ static int ns_fdbs(lua_State *L)
 		}
 	}
 	l = vn_list_new(L);
-	if (fdb_dump(ns, dev, master, f, l) < 0) {
+	if (fdb_dump(ns, dev, master, f, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "fdbs");
+		return vn_push_err(L, "fdbs", &e, NULL);
 	}
 	/* the filter is read only while dumping */
 	vn_push_raw_iter(L, l, push_fdb, 1);
@@ -554,6 +564,7 @@ static int m_delete(lua_State *L)
 	fdb_req q;
 	fdb_view v;
 	vn_ns *ns;
+	vn_err e;
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_FDB);
 	ns = vn_box_ns(L, 1);
@@ -581,10 +592,11 @@ static int m_delete(lua_State *L)
 		q.src_vni = vn_rta_u32(v.a[NDA_SRC_VNI]);
 	q.via = (int)vn_rta_u32(v.a[NDA_IFINDEX]);
 	h = build(&buf, &q, RTM_DELNEIGH, 0);
-	if (vn_talk_hdr(ns, h) < 0) {
+	if (vn_req(ns, h, 0, NULL, &e) < 0) {
 		f_lladdr(L, b);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete fdb %s dev %d",
-					lua_isnil(L, -1) ? "?" : lua_tostring(L, -1), q.ifindex));
+		return vn_push_err(L, lua_pushfstring(L, "delete fdb %s dev %d",
+				   lua_isnil(L, -1) ? "?" : lua_tostring(L, -1), q.ifindex),
+				   &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;

@@ -427,6 +427,14 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 	return h;
 }
 
+/* The options of nexthop_add, by the attribute each one makes (for errors
+ * where the kernel points at one). */
+static const vn_optname nh_opts[] = {
+	{ NHA_ID, "id" }, { NHA_GROUP, "group" }, { NHA_GROUP_TYPE, "group_type" },
+	{ NHA_RES_GROUP, "buckets" }, { NHA_BLACKHOLE, "blackhole" }, { NHA_OIF, "dev" },
+	{ NHA_GATEWAY, "gateway" }, { NHA_FDB, "fdb" }, { 0, NULL }
+};
+
 /* Asks for the nexthop id and pushes it, or pushes the failure triple. */
 static int get_one(lua_State *L, vn_ns *ns, uint32_t id, const char *what)
 {
@@ -435,12 +443,13 @@ static int get_one(lua_State *L, vn_ns *ns, uint32_t id, const char *what)
 	vn_list *l;
 	size_t len;
 	const void *p;
+	vn_err e;
 	vn_rta_put_u32(h, NHA_ID, id);
 	l = vn_list_new(L);
 	l->rkeep = keep_nh;
-	if (vn_request(ns, h, 0, l) < 0) {
+	if (vn_req(ns, h, VN_GET, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, what);
+		return vn_push_err(L, what, &e, NULL);
 	}
 	p = vn_list_first(l, &len);
 	push_nh(L, p, len, 1);
@@ -453,10 +462,11 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 	vn_ns *ns = vn_checkns(L, 1);
 	nh_msgbuf buf;
 	struct nlmsghdr *h;
-	vn_list *echo;
+	vn_list *echo = NULL;
 	const void *p;
 	size_t len;
 	nh_view v;
+	vn_err e;
 
 	lua_settop(L, 2);
 	if (!(h = parse_add(L, ns, fn, flags, &buf)))
@@ -464,17 +474,18 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 	lua_settop(L, 2);
 	lua_getfield(L, 2, "id");
 	lua_pushfstring(L, "%s %s", fn, lua_isnil(L, -1) ? "(new id)" : lua_tostring(L, -1));
-	if (vn_deferred(ns)) {
-		if (vn_talk_hdr(ns, h) < 0)
-			return vn_nsfail(L, ns, lua_tostring(L, -1));
-		lua_pushboolean(L, 1);
-		return 1;
+	if (!vn_deferred(ns)) {
+		echo = vn_list_new(L);
+		echo->rkeep = keep_nh;
 	}
-	echo = vn_list_new(L);
-	echo->rkeep = keep_nh;
-	if (vn_request(ns, h, 1, echo) < 0) {
-		vn_list_free(echo);
-		return vn_nsfail(L, ns, lua_tostring(L, -2));
+	if (vn_req(ns, h, VN_ECHO, echo, &e) < 0) {
+		if (echo)
+			vn_list_free(echo);
+		return vn_push_err(L, lua_tostring(L, echo ? -2 : -1), &e, nh_opts);
+	}
+	if (!echo) {
+		lua_pushboolean(L, 1);          /* queued (ns:batch) */
+		return 1;
 	}
 	if ((p = vn_list_first(echo, &len))) {
 		push_nh(L, p, len, 1);
@@ -525,9 +536,10 @@ static int nh_delete(lua_State *L, vn_ns *ns, uint32_t id, const char *fn)
 	nh_msgbuf buf;
 	struct nlmsghdr *h = nh_begin(&buf, RTM_DELNEXTHOP, 0, AF_UNSPEC);
 	char b[12];
+	vn_err e;
 	vn_rta_put_u32(h, NHA_ID, id);
-	if (vn_talk_hdr(ns, h) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, idstr(b, id)));
+	if (vn_req(ns, h, 0, NULL, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s %s", fn, idstr(b, id)), &e, nh_opts);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -573,6 +585,7 @@ static int ns_nexthops(lua_State *L)
 	nh_msgbuf buf;
 	struct nlmsghdr *h = nh_begin(&buf, RTM_GETNEXTHOP, 0, AF_UNSPEC);
 	vn_list *l;
+	vn_err e;
 	lua_Integer n;
 	int b, dev = 0, master = 0;
 
@@ -602,9 +615,9 @@ static int ns_nexthops(lua_State *L)
 	l = vn_list_new(L);
 	l->rkeep = keep_filtered;
 	l->arg = &f;
-	if (vn_dump(ns, h, l) < 0) {
+	if (vn_req(ns, h, VN_DUMP, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "nexthops");
+		return vn_push_err(L, "nexthops", &e, NULL);
 	}
 	vn_push_raw_iter(L, l, push_nh, 1);
 	return 1;
