@@ -616,7 +616,8 @@ static int rt_same(const void *x, const void *y)
  * table and oif (0 for any; the socket has strict checking on, see
  * vn_sock_open), so that it walks only
  * that table. Messages pass through l->rkeep as well. 0 or -errno. */
-static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l)
+static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l,
+		      vn_err *e)
 {
 	union {
 		struct nlmsghdr h;
@@ -635,7 +636,7 @@ static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l
 		vn_rta_put_u32(h, RTA_TABLE, table);
 	if (oif > 0)
 		vn_rta_put_u32(h, RTA_OIF, (uint32_t)oif);
-	r = vn_dump(ns, h, l);
+	r = vn_req(ns, h, VN_DUMP, l, e);
 	/* a table that does not exist yet has no routes */
 	if (r == -ENOENT && table)
 		r = 0;
@@ -770,6 +771,7 @@ static int ns_routes(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct route_filter f;
 	vn_list *l;
+	vn_err e;
 	int r, t, fidx = 0;
 
 	memset(&f, 0, sizeof f);
@@ -803,10 +805,10 @@ static int ns_routes(lua_State *L)
 	l = vn_list_new(L);
 	l->rkeep = keep_route;
 	l->arg = &f;
-	r = route_dump(ns, f.family, f.all ? 0 : f.table, f.dev, l);
+	r = route_dump(ns, f.family, f.all ? 0 : f.table, f.dev, l, &e);
 	if (r < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "routes");
+		return vn_push_err(L, "routes", &e, NULL);
 	}
 	if (fidx)
 		vn_push_raw_iter_arg(L, l, push_fields, 1, fidx);
@@ -1318,7 +1320,7 @@ static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int 
 	l->rkeep = keep_match;
 	l->arg = &m;
 	if (route_dump(ns, m.want.h->rtm_family, rt_table(&m.want),
-		       rt_single(&m.want, &nh) ? nh.ifindex : 0, l) == 0 &&
+		       rt_single(&m.want, &nh) ? nh.ifindex : 0, l, NULL) == 0 &&
 	    (p = vn_list_first(l, &plen))) {
 		push_route(L, p, plen, 1);
 	} else {
@@ -1326,6 +1328,19 @@ static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int 
 	}
 	vn_list_drop(L, l);
 }
+
+/* The options of route_add and its kin, and of route_get, by the attribute
+ * each one makes (for errors where the kernel points at one). */
+static const vn_optname route_opts[] = {
+	{ RTA_DST, "dst" }, { RTA_GATEWAY, "gateway" }, { RTA_VIA, "gateway" },
+	{ RTA_OIF, "dev" }, { RTA_PREFSRC, "src" }, { RTA_PRIORITY, "metric" },
+	{ RTA_TABLE, "table" }, { RTA_MULTIPATH, "nexthops" }, { RTA_NH_ID, "nhid" },
+	{ RTA_PREF, "pref" }, { 0, NULL }
+};
+static const vn_optname get_opts[] = {
+	{ RTA_SRC, "from" }, { RTA_IIF, "iif" }, { RTA_OIF, "oif" }, { RTA_MARK, "mark" },
+	{ 0, NULL }
+};
 
 /* Pushes "<fn> <dst>" (the dst option as given) and returns it. */
 static const char *route_desc(lua_State *L, const char *fn)
@@ -1343,6 +1358,7 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	rt_req q;
 	vn_list *echo;
 	size_t len;
+	vn_err e;
 	int rc;
 
 	memset(&q, 0, sizeof q);
@@ -1365,18 +1381,18 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 			/* `ip route append`: beside the routes of the same key */
 			mode == R_APPEND ? NLM_F_CREATE | NLM_F_APPEND : 0, &small);
 	if (mode == R_DEL || vn_deferred(ns)) {
-		if (vn_talk_hdr(ns, h) < 0)
-			return vn_nsfail(L, ns, route_desc(L, fn));
+		if (vn_req(ns, h, 0, NULL, &e) < 0)
+			return vn_push_err(L, route_desc(L, fn), &e, route_opts);
 		lua_pushboolean(L, 1);
 		return 1;
 	}
 	/* the kernel echoes the route it made (NLM_F_ECHO) */
 	echo = vn_list_new(L);
 	echo->rkeep = keep_echo;
-	rc = vn_request(ns, h, 1, echo);
+	rc = vn_req(ns, h, VN_ECHO, echo, &e);
 	if (rc < 0) {
 		vn_list_free(echo);
-		return vn_nsfail(L, ns, route_desc(L, fn));
+		return vn_push_err(L, route_desc(L, fn), &e, route_opts);
 	}
 	if (vn_list_first(echo, &len))
 		push_first(L, echo);
@@ -1433,6 +1449,7 @@ static int ns_route_get(lua_State *L)
 	lua_Integer mark = 0;
 	int has_mark = 0, has_from, iif = 0, oif = 0, family, rc;
 	vn_list *l;
+	vn_err e;
 	const char *s;
 
 	if (lua_type(L, 2) != LUA_TSTRING)
@@ -1482,10 +1499,10 @@ static int ns_route_get(lua_State *L)
 		vn_rta_put_u32(h, RTA_MARK, (uint32_t)mark);
 	l = vn_list_new(L);
 	l->rkeep = keep_answer;
-	rc = vn_request(ns, h, 0, l);
+	rc = vn_req(ns, h, VN_GET, l, &e);
 	if (rc < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "route_get %s", s));
+		return vn_push_err(L, lua_pushfstring(L, "route_get %s", s), &e, get_opts);
 	}
 	push_first(L, l);
 	vn_list_drop(L, l);
@@ -1529,24 +1546,30 @@ static size_t del_msg(unsigned char *out, const unsigned char *m, size_t len)
 static int m_delete(lua_State *L)
 {
 	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
+	struct nlmsghdr *m;
 	vn_ns *ns;
 	rt_view v;
+	vn_err e;
 	int rc;
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
 	ns = vn_box_ns(L, 1);
 	rt_parse(&v, b->m, b->len);
-	if (RA(&v, RTA_NH_ID)) {
-		unsigned char *m = (unsigned char *)lua_newuserdata(L, b->len + RTA_ALIGNTO);
-		rc = vn_talk_raw(ns, RTM_DELROUTE, m, del_msg(m, b->m, b->len));
-		lua_pop(L, 1);
-	} else {
-		rc = vn_talk_raw(ns, RTM_DELROUTE, b->m, b->len);
-	}
+	/* the route as the kernel gave it, sent back (without its next hop
+	 * when it uses a nexthop object, which the kernel refuses beside its
+	 * id); made in a userdata, so that nothing leaks if Lua raises */
+	m = (struct nlmsghdr *)lua_newuserdata(L, NLMSG_SPACE(b->len) + RTA_ALIGNTO);
+	memset(m, 0, NLMSG_HDRLEN);
+	m->nlmsg_type = RTM_DELROUTE;
+	m->nlmsg_len = (uint32_t)NLMSG_LENGTH(RA(&v, RTA_NH_ID) ?
+			del_msg((unsigned char *)NLMSG_DATA(m), b->m, b->len) :
+			(memcpy(NLMSG_DATA(m), b->m, b->len), b->len));
+	rc = vn_req(ns, m, 0, NULL, &e);
+	lua_pop(L, 1);
 	if (rc < 0) {
 		f_dst(L, b);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete route %s",
-							lua_tostring(L, -1)));
+		return vn_push_err(L, lua_pushfstring(L, "delete route %s",
+						      lua_tostring(L, -1)), &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
