@@ -635,15 +635,30 @@ static int keep_rule(const struct nlmsghdr *h, void *arg)
 /* Dumps the rules of family (AF_UNSPEC: all) into the raw list l, keeping
  * those keep accepts. 0 or -errno. */
 static int rule_dump(vn_ns *ns, int family, int (*keep)(const struct nlmsghdr *, void *),
-		     void *arg, vn_list *l)
+		     void *arg, vn_list *l, vn_err *e)
 {
-	struct fib_rule_hdr frh;
-	memset(&frh, 0, sizeof frh);
-	frh.family = (unsigned char)family;
+	struct { struct nlmsghdr h; struct fib_rule_hdr frh; } req;
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.frh);
+	req.h.nlmsg_type = RTM_GETRULE;
+	req.frh.family = (unsigned char)family;
 	l->rkeep = keep;
 	l->arg = arg;
-	return vn_dump_req(ns, RTM_GETRULE, &frh, sizeof frh, l);
+	return vn_req(ns, &req.h, VN_DUMP, l, e);
 }
+
+/* The options of rule_add and rule_del, by the attribute each one makes
+ * (for errors where the kernel points at one). */
+static const vn_optname rule_opts[] = {
+	{ FRA_TABLE, "table" }, { FRA_SRC, "from" }, { FRA_DST, "to" },
+	{ FRA_FWMARK, "fwmark" }, { FRA_FWMASK, "fwmask" }, { FRA_PRIORITY, "priority" },
+	{ FRA_IIFNAME, "iif" }, { FRA_OIFNAME, "oif" }, { FRA_GOTO, "goto" },
+	{ FRA_PROTOCOL, "protocol" }, { FRA_IP_PROTO, "ipproto" },
+	{ FRA_SPORT_RANGE, "sport" }, { FRA_DPORT_RANGE, "dport" },
+	{ FRA_UID_RANGE, "uidrange" }, { FRA_L3MDEV, "l3mdev" },
+	{ FRA_SUPPRESS_PREFIXLEN, "suppress_prefixlength" },
+	{ FRA_SUPPRESS_IFGROUP, "suppress_ifgroup" }, { 0, NULL }
+};
 
 /* Pushes a rule box holding a copy of the payload p (len bytes). */
 static void push_rule(lua_State *L, const void *p, size_t len, int nsidx)
@@ -661,6 +676,7 @@ static int ns_rules(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rule_filter f;
 	vn_list *l;
+	vn_err e;
 	memset(&f, 0, sizeof f);
 	f.proto = f.tos = f.ipproto = f.l3mdev = -1;
 	if (!lua_isnoneornil(L, 2)) {
@@ -677,9 +693,9 @@ static int ns_rules(lua_State *L)
 			f.family = AF_UNSPEC;
 	}
 	l = vn_list_new(L);
-	if (rule_dump(ns, f.family, keep_rule, &f, l) < 0) {
+	if (rule_dump(ns, f.family, keep_rule, &f, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "rules");
+		return vn_push_err(L, "rules", &e, NULL);
 	}
 	vn_push_raw_iter(L, l, push_rule, 1);
 	return 1;
@@ -927,7 +943,7 @@ static int read_back(lua_State *L, vn_ns *ns, struct rule_match *m, const ru_req
 	m->q = q;
 	vn_list_free(l);
 	l->oom = 0;
-	if (rule_dump(ns, q->family, keep_match, m, l) < 0 || l->n != 1 ||
+	if (rule_dump(ns, q->family, keep_match, m, l, NULL) < 0 || l->n != 1 ||
 	    !(p = vn_list_first(l, &len)))
 		return 0;
 	push_rule(L, p, len, 1);
@@ -943,6 +959,7 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 	const void *p;
 	size_t len;
 	ru_req q;
+	vn_err e;
 	int rc;
 
 	vn_opts_check(L, 2, fn, rule_keys);
@@ -965,19 +982,16 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 			 adding ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	if (!msg)
 		return vn_fail(L, fn, ENOMEM, NULL);
-	if (l) {
-		/* the kernel echoes the rule it made (NLM_F_ECHO), with the
-		 * priority and table it chose */
+	/* the kernel echoes the rule it made (NLM_F_ECHO), with the priority
+	 * and table it chose */
+	if (l)
 		l->rkeep = keep_echo;
-		rc = vn_request(ns, nlmsg_hdr(msg), 1, l);
-	} else {
-		rc = vn_talk(ns, msg);
-	}
+	rc = vn_req(ns, nlmsg_hdr(msg), l ? VN_ECHO : 0, l, &e);
 	if (rc < 0) {
 		nlmsg_free(msg);
 		if (l)
 			vn_list_free(l);
-		return vn_nsfail(L, ns, fn);
+		return vn_push_err(L, fn, &e, rule_opts);
 	}
 	if (!l) {
 		nlmsg_free(msg);
@@ -1062,6 +1076,7 @@ static int m_delete(lua_State *L)
 	size_t len;
 	char prio[16];
 	vn_list *l;
+	vn_err e;
 	int rc;
 
 	ru_parse(&d.v, b->m, b->len);
@@ -1069,8 +1084,8 @@ static int m_delete(lua_State *L)
 	snprintf(prio, sizeof prio, "%lu", (unsigned long)d.k.prio);
 	lua_pushfstring(L, "delete rule %s", prio);         /* 3 */
 	l = vn_list_new(L);                                  /* 4 */
-	if (rule_dump(ns, (int)d.k.family, keep_taker, &d, l) < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, 3));
+	if (rule_dump(ns, (int)d.k.family, keep_taker, &d, l, &e) < 0)
+		return vn_push_err(L, lua_tostring(L, 3), &e, NULL);
 	if ((p = vn_list_first(l, &len))) {
 		ru_view o;
 		ru_parse(&o, p, len);
@@ -1100,10 +1115,10 @@ static int m_delete(lua_State *L)
 	}
 	/* less the flags the kernel sets itself (unresolved, detached) */
 	((struct fib_rule_hdr *)nlmsg_data(nlmsg_hdr(msg)))->flags &= FIB_RULE_INVERT;
-	rc = vn_talk(ns, msg);
+	rc = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
 	nlmsg_free(msg);
 	if (rc < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, 3));
+		return vn_push_err(L, lua_tostring(L, 3), &e, NULL);
 	lua_pushboolean(L, 1);
 	return 1;
 }
