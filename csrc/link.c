@@ -717,7 +717,7 @@ static const vn_optname link_opts[] = {
 	{ IFLA_NET_NS_FD, "netns" }, { IFLA_TXQLEN, "txqlen" }, { IFLA_IFALIAS, "alias" },
 	{ IFLA_LINK, "parent" }, { IFLA_GROUP, "group" },
 	{ IFLA_NUM_TX_QUEUES, "numtxqueues" }, { IFLA_NUM_RX_QUEUES, "numrxqueues" },
-	{ IFLA_LINKINFO, "kind" }, { 0, NULL }
+	{ IFLA_LINKINFO, "kind" }, { IFLA_GSO_MAX_SIZE, "gso_max_size" }, { 0, NULL }
 };
 static const char *const common_keys[] = { "name", "kind", "mtu", "address",
 	"broadcast", "up", "master", "netns", "txqlen", "alias", "parent",
@@ -1082,13 +1082,13 @@ static int ns_link_add(lua_State *L)
 /* The options of set{} restore_link looks at, as bits. */
 enum { G_NAME = 1, G_MTU = 2, G_TXQLEN = 4, G_GROUP = 8, G_ADDRESS = 16,
        G_BROADCAST = 32, G_MASTER = 64, G_UP = 128, G_ARP = 256, G_PROMISC = 512,
-       G_ALIAS = 1024,
+       G_ALIAS = 1024, G_GSO = 2048,
        G_FRESH = 1 << 30 /* not an option: set built against a fresh link */ };
 
 static unsigned given_keys(lua_State *L, int idx)
 {
 	static const char *const k[] = { "name", "mtu", "txqlen", "group", "address",
-		"broadcast", "master", "up", "arp", "promisc", "alias", NULL };
+		"broadcast", "master", "up", "arp", "promisc", "alias", "gso_max_size", NULL };
 	unsigned g = 0;
 	int i;
 	for (i = 0; k[i]; i++) {
@@ -1164,6 +1164,11 @@ static void restore_link(vn_ns *ns, struct rtnl_link *orig, unsigned given)
 	PUT((given & G_ALIAS) && strncmp(s, t, lk_attr(&b, S_IFALIAS) ?
 					 (size_t)nla_len(lk_attr(&b, S_IFALIAS)) : 1),
 	    put_alias(msg, s));
+	{
+		uint32_t gso;
+		PUT((given & G_GSO) && rtnl_link_get_gso_max_size(orig, &gso) == 0,
+		    nla_put_u32(msg, IFLA_GSO_MAX_SIZE, gso));
+	}
 #undef PUT
 	if (any)
 		vn_req(ns, nlmsg_hdr(msg), 0, NULL, NULL);
@@ -1184,7 +1189,8 @@ static int m_set(lua_State *L)
 	const char *what = NULL, *keys[64];
 	struct nl_msg *msg = NULL;
 	char alias[256];
-	int i, n = 0, r, base, has_alias = 0, down = 0;
+	int i, n = 0, r, base, has_alias = 0, down = 0, has_gso;
+	lua_Integer gso = 0;
 	unsigned given;
 	vn_err e;
 
@@ -1193,8 +1199,11 @@ static int m_set(lua_State *L)
 		if (strcmp(common_keys[i], "kind") && strcmp(common_keys[i], "numtxqueues") &&
 		    strcmp(common_keys[i], "numrxqueues"))
 			keys[n++] = common_keys[i];
+	keys[n++] = "gso_max_size";
 	keys[n] = NULL;
 	vn_opts_check(L, 2, "set", keys);
+	/* any u32: the kernel says which it takes */
+	has_gso = vn_opt_int(L, 2, "set", "gso_max_size", 0, 0xffffffffLL, &gso);
 	/* The change is built against the link as it is now (a stale box is
 	 * read again), except for `up` alone: only the index is used, and a
 	 * refused up/down changes nothing to undo. (A move reads the link in
@@ -1241,6 +1250,8 @@ static int m_set(lua_State *L)
 	}
 	r = rtnl_link_build_change_request(orig, chg, 0, &msg);
 	if (r == 0 && has_alias && put_alias(msg, alias) < 0)
+		r = -NLE_NOMEM;
+	if (r == 0 && has_gso && nla_put_u32(msg, IFLA_GSO_MAX_SIZE, (uint32_t)gso) < 0)
 		r = -NLE_NOMEM;
 	if (r < 0) {
 		nlmsg_free(msg);

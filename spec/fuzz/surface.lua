@@ -180,7 +180,7 @@ T.link = {
   ns = { call = function(ctx) return ctx.a:link("fa0") end },
   port = { call = function(ctx) return ctx.a:link("fa1") end },
   refresh = { call = function(ctx) return ctx.a:link("fa0") end },
-  set = { call = function(ctx) return ctx.a:link("fa0"), { mtu = 1300, alias = "fz", txqlen = 500, up = true } end },
+  set = { call = function(ctx) return ctx.a:link("fa0"), { mtu = 1300, alias = "fz", txqlen = 500, up = true, gso_max_size = 60000 } end },
   set_info = { call = function(ctx) return ctx.a:link("fbr0"), { stp = false, priority = 100 } end },
   set_port = { call = function(ctx) return ctx.a:link("fa1"), { cost = 7, learning = true } end },
   totable = { call = function(ctx) return ctx.a:link("fa0") end },
