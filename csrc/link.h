@@ -14,6 +14,11 @@
 
 #define VN_LINK "vnet.link"
 
+/* The index of the live link box at idx (raises otherwise), and a
+ * description of it (its name, else its index) pushed on the stack. */
+int vn_link_ifindex(lua_State *L, int idx);
+void vn_link_desc(lua_State *L, int idx);
+
 struct vn_kspec;
 
 typedef struct vn_kind {

@@ -24,7 +24,8 @@
 #include <linux/if_addr.h>
 #include <netlink/msg.h>
 
-#include "util.h"
+#include "sock.h"
+#include "box.h"
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -152,12 +153,6 @@ static void on_error(vn_err *e, const struct nlmsgerr *x, const struct nlmsghdr 
 		e->attr = attr_at(req, aoff);
 }
 
-void vn_err_set(vn_err *e, int no, const char *msg)
-{
-	e->no = no;
-	e->attr = -1;
-	snprintf(e->msg, sizeof e->msg, "%s", msg ? msg : "");
-}
 
 static int open_in_ns(void *arg)
 {
