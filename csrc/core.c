@@ -14,7 +14,8 @@ static int l_kinds(lua_State *L)
 }
 
 /* The only exported symbol. Pushes the module table:
- * { netns = {...}, errno = {...}, kinds = f, version = "..." } */
+ * { netns = {...}, errno = {...}, kinds = f, version = "...", ip = {...},
+ *   ifname_ok = f } */
 __attribute__((visibility("default"))) int luaopen_vnet_core(lua_State *L);
 
 int luaopen_vnet_core(lua_State *L)
@@ -37,5 +38,7 @@ int luaopen_vnet_core(lua_State *L)
 	lua_setfield(L, -2, "kinds");
 	lua_pushliteral(L, VNET_VERSION);
 	lua_setfield(L, -2, "version");
+	vn_open_ip(L);                   /* M.ip */
+	vn_open_names(L);                /* M.ifname_ok */
 	return 1;
 }

@@ -244,3 +244,132 @@ int vn_addr_same(struct nl_addr *a, struct nl_addr *b)
 		      nl_addr_get_len(a)) == 0;
 }
 
+
+/* ---- vnet.ip: the parser and formatter for Lua ----------------------- */
+/* The address string at 1 (a real address: not "default"), parsed into
+ * *ip; returns 0, or pushes nil, message and returns 2. */
+static int arg_ip(lua_State *L, int idx, const char *fn, vn_ip *ip)
+{
+	const char *s = vn_check_str(L, idx, fn, "the address", 0);
+	if (ip_parse(s, AF_UNSPEC, ip) == 0 && ip->len)
+		return 0;
+	lua_pushnil(L);
+	lua_pushfstring(L, "%s: '%s' is not an address", fn, s);
+	return 2;
+}
+
+/* vnet.ip.parse(s) -> family, address, prefixlen | nil, message.
+ * "10.0.0.1/24" -> "inet", "10.0.0.1", 24; without a prefix length the
+ * address's full length; the address as vnet prints it (as ip does). */
+static int l_parse(lua_State *L)
+{
+	vn_ip ip;
+	if (arg_ip(L, 1, "ip.parse", &ip))
+		return 2;
+	vn_push_family(L, ip.family);
+	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, -1);
+	lua_pushinteger(L, ip.plen);
+	return 3;
+}
+
+/* vnet.ip.format(s [, prefixlen]) -> "address/prefixlen" | nil, message:
+ * the canonical text of s, with prefixlen (default: s's own). */
+static int l_format(lua_State *L)
+{
+	vn_ip ip;
+	if (arg_ip(L, 1, "ip.format", &ip))
+		return 2;
+	if (!lua_isnoneornil(L, 2))
+		ip.plen = (int)vn_check_int(L, 2, "ip.format", "prefixlen", 0, ip.len * 8);
+	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, ip.plen);
+	return 1;
+}
+
+/* Clears the bits of ip past its prefix length. */
+static void ip_mask(vn_ip *ip)
+{
+	int i;
+	for (i = 0; i < ip->len; i++) {
+		int bits = ip->plen - i * 8;
+		if (bits <= 0)
+			ip->b[i] = 0;
+		else if (bits < 8)
+			ip->b[i] &= (unsigned char)(0xff << (8 - bits));
+	}
+}
+
+/* vnet.ip.network(prefix) -> "network/prefixlen" | nil, message */
+static int l_network(lua_State *L)
+{
+	vn_ip ip;
+	if (arg_ip(L, 1, "ip.network", &ip))
+		return 2;
+	ip_mask(&ip);
+	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, ip.plen);
+	return 1;
+}
+
+/* vnet.ip.contains(prefix, address) -> boolean | nil, message: whether
+ * address (its own prefix length aside) lies in prefix (same family). */
+static int l_contains(lua_State *L)
+{
+	vn_ip net, a;
+	if (arg_ip(L, 1, "ip.contains", &net) || arg_ip(L, 2, "ip.contains", &a))
+		return 2;
+	a.plen = net.plen;
+	ip_mask(&net);
+	ip_mask(&a);
+	lua_pushboolean(L, net.family == a.family && !memcmp(net.b, a.b, (size_t)net.len));
+	return 1;
+}
+
+/* vnet.ip.host(prefix, n) -> "address/prefixlen" | nil: the address n
+ * after the prefix's network address (n >= 0), or nil when that is
+ * outside the prefix or, in an IPv4 prefix shorter than /31, its
+ * broadcast address. */
+static int l_host(lua_State *L)
+{
+	vn_ip ip, net, bc;
+	lua_Integer n;
+	unsigned carry;
+	int i;
+	if (arg_ip(L, 1, "ip.host", &ip))
+		return 2;
+	n = vn_check_int(L, 2, "ip.host", "n", 0, 0x7fffffff);
+	ip_mask(&ip);
+	net = ip;
+	for (i = ip.len - 1, carry = 0; i >= 0; i--) {
+		unsigned v = ip.b[i] + (unsigned)(n & 0xff) + carry;
+		n >>= 8;
+		ip.b[i] = (unsigned char)v;
+		carry = v >> 8;
+	}
+	bc = ip;
+	bc.plen = net.plen;
+	ip_mask(&bc);
+	if (n || carry || memcmp(bc.b, net.b, (size_t)net.len)) {
+		lua_pushnil(L);
+		return 1;
+	}
+	if (ip.family == AF_INET && ip.plen < 31) {
+		uint32_t a, m = ip.plen ? 0xffffffffu << (32 - ip.plen) : 0;
+		memcpy(&a, ip.b, 4);
+		if ((ntohl(a) | m) == 0xffffffffu) {
+			lua_pushnil(L);
+			return 1;
+		}
+	}
+	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, ip.plen);
+	return 1;
+}
+
+static const luaL_Reg ip_funcs[] = {
+	{ "parse", l_parse }, { "format", l_format }, { "network", l_network },
+	{ "contains", l_contains }, { "host", l_host }, { NULL, NULL }
+};
+
+void vn_open_ip(lua_State *L)
+{
+	luaL_newlib(L, ip_funcs);
+	lua_setfield(L, -2, "ip");
+}

@@ -42,6 +42,23 @@ void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char 
 		luaL_error(L, why, fn, key, name, IFNAMSIZ - 1);
 }
 
+/* vnet.core.ifname_ok(name) -> boolean: whether name is a valid interface
+ * name (what vn_check_ifname raises for); raises for a value that is not a
+ * string. */
+static int l_ifname_ok(lua_State *L)
+{
+	size_t n;
+	const char *s = luaL_checklstring(L, 1, &n);
+	lua_pushboolean(L, strlen(s) == n && !ifname_problem(s));
+	return 1;
+}
+
+void vn_open_names(lua_State *L)
+{
+	lua_pushcfunction(L, l_ifname_ok);
+	lua_setfield(L, -2, "ifname_ok");
+}
+
 /* The index of the link named name (valid): remembered within a batch,
  * else one ioctl. -ENODEV when there is none. */
 static int name_ifindex(vn_ns *ns, const char *name)

@@ -41,5 +41,7 @@ int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_
 
 /* Pushes a short description of the device value at sidx ("veth0", "5"). */
 void vn_push_devdesc(lua_State *L, int sidx);
+/* Sets vnet.core.ifname_ok into the table at the top of the stack. */
+void vn_open_names(lua_State *L);
 
 #endif

@@ -6,6 +6,7 @@ local M = {
   netns = core.netns,
   errno = core.errno,
   version = core.version,
+  ip = core.ip,
   core = core,
 }
 
