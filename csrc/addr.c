@@ -38,32 +38,6 @@
 #endif
 
 /* ---- names ------------------------------------------------------------ */
-static const struct { const char *name; int v; } scopes[] = {
-	{ "global", 0 }, { "site", 200 }, { "link", 253 }, { "host", 254 },
-	{ "nowhere", 255 }, { "universe", 0 }, { NULL, 0 }
-};
-
-static void push_scope(lua_State *L, int s)
-{
-	int i;
-	for (i = 0; scopes[i].name; i++)
-		if (scopes[i].v == s) {
-			lua_pushstring(L, scopes[i].name);
-			return;
-		}
-	vn_push_rtname(L, "rt_scopes", s);
-}
-
-/* Reads option 'scope' (a name or 0..255); returns 1 and sets *out if set. */
-static int opt_scope(lua_State *L, int idx, const char *fn, int *out)
-{
-	uint32_t v;
-	if (!vn_opt_rtname(L, idx, fn, "scope", "rt_scopes", 255, &v))
-		return 0;
-	*out = (int)v;
-	return 1;
-}
-
 /* Address flags as iproute2 names them; settable ones may be given to add. */
 static const struct { const char *name; unsigned f; int settable; } aflags[] = {
 	{ "secondary", IFA_F_SECONDARY, 0 }, { "nodad", IFA_F_NODAD, 1 },
@@ -253,7 +227,7 @@ static void f_label(lua_State *L, void *o)
 static void f_scope(lua_State *L, void *o)
 {
 	VIEW(v, o);
-	push_scope(L, v.h->ifa_scope);
+	vn_push_scope(L, v.h->ifa_scope);
 }
 static void f_peer(lua_State *L, void *o)
 {
@@ -513,7 +487,7 @@ static void parse_add(lua_State *L, int idx, struct rtnl_addr *a, const char *fn
 			luaL_error(L, "%s: option 'label' may not be empty", fn);
 		rtnl_addr_set_label(a, s);
 	}
-	if (opt_scope(L, idx, fn, &scope))
+	if (vn_opt_u8name(L, idx, fn, "scope", "rt_scopes", &scope))
 		rtnl_addr_set_scope(a, scope);
 	if ((fl = opt_flags(L, idx, fn)))
 		rtnl_addr_set_flags(a, fl);

@@ -490,29 +490,19 @@ static int fdb_modify(lua_State *L, const char *fn, int mode)
 	return 1;
 }
 
-/* ns:fdb_add{...} -> entry | nil, msg, errname (EEXIST when there is one) */
-static int ns_fdb_add(lua_State *L)
+/* ns:fdb_add{...} -> entry | nil, msg, errname (EEXIST when there is one);
+ * ns:fdb_append{...} (one more remote dst for the address, vxlan) and
+ * ns:fdb_replace{...} (adds or updates): the same;
+ * ns:fdb_del{...} -> true | nil, msg, errname */
+static int ns_fdb_modify(lua_State *L)
 {
-	return fdb_modify(L, "fdb_add", M_ADD);
+	return fdb_modify(L, VN_MODE_NAME(L), VN_MODE(L));
 }
 
-/* ns:fdb_append{...}: one more remote dst for the address (vxlan) */
-static int ns_fdb_append(lua_State *L)
-{
-	return fdb_modify(L, "fdb_append", M_APPEND);
-}
-
-/* ns:fdb_replace{...}: adds or updates */
-static int ns_fdb_replace(lua_State *L)
-{
-	return fdb_modify(L, "fdb_replace", M_REPLACE);
-}
-
-/* ns:fdb_del{...} -> true | nil, msg, errname */
-static int ns_fdb_del(lua_State *L)
-{
-	return fdb_modify(L, "fdb_del", M_DEL);
-}
+static const vn_mode fdb_modes[] = {
+	{ "fdb_add", M_ADD }, { "fdb_append", M_APPEND }, { "fdb_replace", M_REPLACE },
+	{ "fdb_del", M_DEL }, { NULL, 0 }
+};
 
 /* ns:fdbs([{ dev =, master =, vlan = }]) -> iterator over entries; dev
  * (a port or the device itself) and master (a bridge) are filtered by the
@@ -687,10 +677,6 @@ static const vn_type fdb_type = {
 };
 
 static const luaL_Reg ns_methods[] = {
-	{ "fdb_add", ns_fdb_add },
-	{ "fdb_append", ns_fdb_append },
-	{ "fdb_replace", ns_fdb_replace },
-	{ "fdb_del", ns_fdb_del },
 	{ "fdbs", ns_fdbs },
 	{ NULL, NULL }
 };
@@ -699,4 +685,5 @@ void vn_open_fdb(lua_State *L)
 {
 	vn_type_register(L, &fdb_type);
 	vn_netns_methods(L, ns_methods);
+	vn_netns_modes(L, ns_fdb_modify, fdb_modes);
 }

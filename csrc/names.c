@@ -307,6 +307,27 @@ static const struct { const char *file, *name; long id; } builtin_names[] = {
 	{ NULL, NULL, 0 }
 };
 
+void vn_push_scope(lua_State *L, int scope)
+{
+	int i;
+	for (i = 0; builtin_names[i].file; i++)
+		if (!strcmp(builtin_names[i].file, "rt_scopes") && builtin_names[i].id == scope) {
+			lua_pushstring(L, builtin_names[i].name);
+			return;
+		}
+	vn_push_rtname(L, "rt_scopes", scope);
+}
+
+int vn_opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
+		  const char *file, int *out)
+{
+	uint32_t v;
+	if (!vn_opt_rtname(L, idx, fn, key, file, 255, &v))
+		return 0;
+	*out = (int)v;
+	return 1;
+}
+
 long vn_rtname_lookup(const char *file, const char *name)
 {
 	lua_Integer n;

@@ -41,6 +41,14 @@ int vn_opt_table(lua_State *L, int idx, const char *fn, const char *key, uint32_
 
 /* Pushes a short description of the device value at sidx ("veth0", "5"). */
 void vn_push_devdesc(lua_State *L, int sidx);
+/* Pushes a scope by its name (global, site, link, host, nowhere, else as
+ * rt_scopes names it, else its number). */
+void vn_push_scope(lua_State *L, int scope);
+/* vn_opt_rtname for an 8-bit value (a scope, a protocol): 1 with *out set,
+ * 0 when absent. */
+int vn_opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
+		  const char *file, int *out);
+
 /* Sets vnet.core.ifname_ok into the table at the top of the stack. */
 void vn_open_names(lua_State *L);
 

@@ -19,6 +19,16 @@ vn_ns *vn_opt_netns(lua_State *L, int idx, const char *fn, const char *key, int 
 
 /* Methods each module adds to the netns handle (set into table at -1). */
 void vn_netns_methods(lua_State *L, const luaL_Reg *l);
+/* Methods that are one function in several modes (route_add, route_del...):
+ * for each row, f as a closure whose upvalues are the row's mode (1) and its
+ * name (2), the name the method's messages give. A { NULL } row ends m. */
+typedef struct vn_mode {
+	const char *name;
+	int mode;
+} vn_mode;
+void vn_netns_modes(lua_State *L, lua_CFunction f, const vn_mode *m);
+#define VN_MODE(L) ((int)lua_tointeger(L, lua_upvalueindex(1)))
+#define VN_MODE_NAME(L) lua_tostring(L, lua_upvalueindex(2))
 /* Leaves the vnet.netns table. */
 void vn_open_netns(lua_State *L);
 

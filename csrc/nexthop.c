@@ -176,11 +176,7 @@ static void f_protocol(lua_State *L, void *o)
 }
 static void f_scope(lua_State *L, void *o)
 {
-	int s = ((const struct nhmsg *)NB(o)->m)->nh_scope;
-	if (s == RT_SCOPE_UNIVERSE) lua_pushliteral(L, "global");
-	else if (s == RT_SCOPE_LINK) lua_pushliteral(L, "link");
-	else if (s == RT_SCOPE_HOST) lua_pushliteral(L, "host");
-	else lua_pushinteger(L, s);
+	vn_push_scope(L, ((const struct nhmsg *)NB(o)->m)->nh_scope);
 }
 
 static const struct { const char *name; unsigned f; } nhflags[] = {

@@ -52,35 +52,6 @@ static const char *const rtype_all[] = { "unspec", "unicast", "local",
 	"broadcast", "anycast", "multicast", "blackhole", "unreachable",
 	"prohibit", "throw", "nat", "xresolve" };
 
-static const struct { const char *name; int v; } scopes[] = {
-	{ "global", RT_SCOPE_UNIVERSE }, { "universe", RT_SCOPE_UNIVERSE },
-	{ "site", RT_SCOPE_SITE }, { "link", RT_SCOPE_LINK },
-	{ "host", RT_SCOPE_HOST }, { "nowhere", RT_SCOPE_NOWHERE }, { NULL, 0 }
-};
-
-/* Reads an 8-bit value given as a number or a name (of the iproute2 file,
- * which for rt_scopes knows the scope names above). Returns 1 when set. */
-static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
-		      const char *file, int *out)
-{
-	uint32_t v;
-	if (!vn_opt_rtname(L, idx, fn, key, file, 255, &v))
-		return 0;
-	*out = (int)v;
-	return 1;
-}
-
-static void push_scope(lua_State *L, int v)
-{
-	int i;
-	for (i = 0; scopes[i].name; i++)
-		if (scopes[i].v == v) {
-			lua_pushstring(L, scopes[i].name);
-			return;
-		}
-	vn_push_rtname(L, "rt_scopes", v);
-}
-
 static void push_type(lua_State *L, int t)
 {
 	if (t >= 0 && t < (int)(sizeof rtype_all / sizeof *rtype_all))
@@ -430,7 +401,7 @@ static void g_metric(lua_State *L, const rt_view *v)
 }
 static void g_scope(lua_State *L, const rt_view *v)
 {
-	push_scope(L, v->h->rtm_scope);
+	vn_push_scope(L, v->h->rtm_scope);
 }
 static void g_protocol(lua_State *L, const rt_view *v)
 {
@@ -788,7 +759,7 @@ static int ns_routes(lua_State *L)
 		if (vn_opt_family(L, 2, "routes", "family", &f.family) &&
 		    f.family != AF_INET && f.family != AF_INET6)
 			f.family = AF_UNSPEC;
-		opt_u8name(L, 2, "routes", "protocol", "rt_protos", &f.proto);
+		vn_opt_u8name(L, 2, "routes", "protocol", "rt_protos", &f.proto);
 		if (vn_opt_enum(L, 2, "routes", "type", rtypes, &t))
 			f.type = t + 1;
 		fidx = opt_fields(L, 2);
@@ -1024,9 +995,9 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (VN_HAS(q->has, K_TYPE) && vn_opt_enum(L, 2, fn, "type", rtypes, &t))
 		q->type = t + 1;
 	if (VN_HAS(q->has, K_SCOPE))
-		opt_u8name(L, 2, fn, "scope", "rt_scopes", &q->scope);
+		vn_opt_u8name(L, 2, fn, "scope", "rt_scopes", &q->scope);
 	if (VN_HAS(q->has, K_PROTOCOL))
-		opt_u8name(L, 2, fn, "protocol", "rt_protos", &q->proto);
+		vn_opt_u8name(L, 2, fn, "protocol", "rt_protos", &q->proto);
 	if (VN_HAS(q->has, K_ONLINK))
 		vn_opt_bool(L, 2, fn, "onlink", &q->onlink);
 	if (VN_HAS(q->has, K_METRIC) &&
@@ -1402,37 +1373,20 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	return 1;
 }
 
-/* ns:route_add{...} -> route | nil, msg, errname */
-static int ns_route_add(lua_State *L)
+/* ns:route_add{...} -> route | nil, msg, errname
+ * ns:route_replace{...} (creates when absent), ns:route_change{...} (ENOENT
+ * when there is no route to change, as `ip route change`),
+ * ns:route_append{...} (`ip route append`: an IPv6 route of the same key
+ * gains a next hop): the same; ns:route_del{...} -> true | nil, msg, errname */
+static int ns_route_modify(lua_State *L)
 {
-	return route_modify(L, "route_add", R_ADD);
+	return route_modify(L, VN_MODE_NAME(L), VN_MODE(L));
 }
 
-/* ns:route_replace{...} -> route | nil, msg, errname (creates when absent) */
-static int ns_route_replace(lua_State *L)
-{
-	return route_modify(L, "route_replace", R_REPLACE);
-}
-
-/* ns:route_change{...} -> route | nil, msg, errname (ENOENT when there is
- * no route to change, as `ip route change`) */
-static int ns_route_change(lua_State *L)
-{
-	return route_modify(L, "route_change", R_CHANGE);
-}
-
-/* ns:route_append{...} -> route | nil, msg, errname (`ip route append`: an
- * IPv6 route of the same key gains a next hop) */
-static int ns_route_append(lua_State *L)
-{
-	return route_modify(L, "route_append", R_APPEND);
-}
-
-/* ns:route_del{...} -> true | nil, msg, errname */
-static int ns_route_del(lua_State *L)
-{
-	return route_modify(L, "route_del", R_DEL);
-}
+static const vn_mode route_modes[] = {
+	{ "route_add", R_ADD }, { "route_replace", R_REPLACE }, { "route_change", R_CHANGE },
+	{ "route_append", R_APPEND }, { "route_del", R_DEL }, { NULL, 0 }
+};
 
 /* ---- ns:route_get(addr [, opts]) ---------------------------------------- */
 /* Like `ip route get`: asks the kernel which route it would use for addr.
@@ -1691,7 +1645,7 @@ static int m_tostring(lua_State *L)
 		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
 		add_word(L, &buf, "proto");
 	}
-	push_scope(L, v.h->rtm_scope);
+	vn_push_scope(L, v.h->rtm_scope);
 	add_word(L, &buf, "scope");
 	if (RA(&v, RTA_PREFSRC)) {
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
@@ -1728,11 +1682,6 @@ static const vn_type route_type = {
 };
 
 static const luaL_Reg ns_methods[] = {
-	{ "route_add", ns_route_add },
-	{ "route_replace", ns_route_replace },
-	{ "route_change", ns_route_change },
-	{ "route_append", ns_route_append },
-	{ "route_del", ns_route_del },
 	{ "routes", ns_routes },
 	{ "route_get", ns_route_get },
 	{ NULL, NULL }
@@ -1742,4 +1691,5 @@ void vn_open_route(lua_State *L)
 {
 	vn_type_register(L, &route_type);
 	vn_netns_methods(L, ns_methods);
+	vn_netns_modes(L, ns_route_modify, route_modes);
 }
