@@ -349,16 +349,11 @@ static int keep_addr(const struct nlmsghdr *h, void *arg)
 /* Dumps the addresses of ns that pass f into the raw list l. 0 or -errno. */
 static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l, vn_err *e)
 {
-	struct { struct nlmsghdr h; struct ifaddrmsg ifa; } req;
-	memset(l, 0, sizeof *l);
-	l->rkeep = keep_addr;
-	l->arg = f;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ifa);
-	req.h.nlmsg_type = RTM_GETADDR;
-	req.ifa.ifa_family = (unsigned char)f->family;
-	req.ifa.ifa_index = (unsigned)f->ifindex;
-	return vn_req(ns, &req.h, VN_DUMP, l, e);
+	struct { struct nlmsghdr h; struct ifaddrmsg ifa; } q = {
+		{ .nlmsg_len = sizeof q, .nlmsg_type = RTM_GETADDR },
+		{ .ifa_family = (unsigned char)f->family, .ifa_index = (unsigned)f->ifindex } };
+	*l = (vn_list){ .rkeep = keep_addr, .arg = f };
+	return vn_req(ns, &q.h, VN_DUMP, l, e);
 }
 
 /* The options of addr_add and its kin, by the attribute each one makes
@@ -853,15 +848,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg addr_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type addr_type = {
-	.name = VN_ADDR, .methods = addr_methods, .fields = addr_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release, .same = ad_same
-};
+static const vn_type addr_type = VN_MSGBOX_TYPE(VN_ADDR, addr_fields, m_tostring, ad_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "addr_add", ns_addr_add },

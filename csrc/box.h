@@ -53,6 +53,11 @@ void vn_msgbox_push(lua_State *L, const char *tname, const void *p, size_t len, 
 /* vn_type's live and release for message boxes. */
 int vn_msgbox_live(const void *box);
 void vn_msgbox_release(void *box);
+/* The vn_type of a message box type whose one method is delete. */
+#define VN_MSGBOX_TYPE(tname, flds, tostr, eq, del) { .name = (tname),	\
+	.methods = (const luaL_Reg[]){ { "delete", (del) }, { NULL, NULL } },	\
+	.fields = (flds), .tostring = (tostr), .live = vn_msgbox_live,	\
+	.release = vn_msgbox_release, .same = (eq) }
 
 /* Creates the metatable for t (with __index, __gc, __close, __eq, __tostring
  * and __name) and leaves nothing on the stack. */

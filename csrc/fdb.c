@@ -665,16 +665,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg fdb_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type fdb_type = {
-	.name = VN_FDB, .methods = fdb_methods, .fields = fdb_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = fdb_same
-};
+static const vn_type fdb_type = VN_MSGBOX_TYPE(VN_FDB, fdb_fields, m_tostring, fdb_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "fdbs", ns_fdbs },

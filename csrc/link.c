@@ -1292,34 +1292,34 @@ static int m_set(lua_State *L)
 	return 1;
 }
 
-/* link:refresh() -> link | nil, msg, errname (re-reads it from the kernel) */
-static int m_refresh(lua_State *L)
+/* link:refresh() -> link (read again from the kernel), link:delete() ->
+ * true; either | nil, msg, errname */
+static int refresh_or_delete(lua_State *L, int del)
 {
 	int ifindex = vn_link_ifindex(L, 1);
 	vn_ns *ns = vn_box_ns(L, 1);
 	vn_err e;
-	if (fetch_link(L, ns, ifindex, NULL, 0, 1, &e) < 0) {
+	if ((del ? delete_link(ns, ifindex, NULL, &e)
+		 : fetch_link(L, ns, ifindex, NULL, 0, 1, &e)) < 0) {
 		vn_link_desc(L, 1);
-		return vn_push_err(L, lua_pushfstring(L, "refresh %s", lua_tostring(L, -1)),
-				   &e, NULL);
+		return vn_push_err(L, lua_pushfstring(L, "%s %s", del ? "delete" : "refresh",
+						      lua_tostring(L, -1)), &e, NULL);
 	}
-	lua_settop(L, 1);
+	if (del)
+		lua_pushboolean(L, 1);
+	else
+		lua_settop(L, 1);
 	return 1;
 }
 
-/* link:delete() -> true | nil, msg, errname */
+static int m_refresh(lua_State *L)
+{
+	return refresh_or_delete(L, 0);
+}
+
 static int m_delete(lua_State *L)
 {
-	int ifindex = vn_link_ifindex(L, 1);
-	vn_ns *ns = vn_box_ns(L, 1);
-	vn_err e;
-	if (delete_link(ns, ifindex, NULL, &e) < 0) {
-		vn_link_desc(L, 1);
-		return vn_push_err(L, lua_pushfstring(L, "delete %s", lua_tostring(L, -1)),
-				   &e, NULL);
-	}
-	lua_pushboolean(L, 1);
-	return 1;
+	return refresh_or_delete(L, 1);
 }
 
 static int m_tostring(lua_State *L)

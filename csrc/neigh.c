@@ -125,15 +125,11 @@ static int keep_neigh(struct nl_object *o, void *arg)
 
 static int dump_neighs(vn_ns *ns, struct neigh_filter *f, vn_list *l, vn_err *e)
 {
-	struct { struct nlmsghdr h; struct ndmsg ndm; } req;
-	memset(l, 0, sizeof *l);
-	l->keep = keep_neigh;
-	l->arg = f;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ndm);
-	req.h.nlmsg_type = RTM_GETNEIGH;
-	req.ndm.ndm_family = (unsigned char)f->family;
-	return vn_req(ns, &req.h, VN_DUMP, l, e);
+	struct { struct nlmsghdr h; struct ndmsg ndm; } q = {
+		{ .nlmsg_len = sizeof q, .nlmsg_type = RTM_GETNEIGH },
+		{ .ndm_family = (unsigned char)f->family } };
+	*l = (vn_list){ .keep = keep_neigh, .arg = f };
+	return vn_req(ns, &q.h, VN_DUMP, l, e);
 }
 
 /* The options, by the attribute each one makes (for errors where the

@@ -259,6 +259,21 @@ enum { K_ID, K_GATEWAY, K_DEV, K_BLACKHOLE, K_ONLINK, K_FDB, K_FAMILY, K_PROTOCO
 static const char *const grp_keys[] = { "id", "weight", NULL };
 static const char *const gtypes[] = { "mpath", "resilient", NULL };
 
+/* Raises when a resilient group's options are given (has: which keys are)
+ * to what is not one: they "need" what. */
+static void no_res_opts(lua_State *L, unsigned has, const char *fn, const char *what)
+{
+	if (!VN_HAS(has, K_BUCKETS) && !VN_HAS(has, K_IDLE) && !VN_HAS(has, K_UNBAL))
+		return;
+	lua_getfield(L, 2, "buckets");
+	lua_getfield(L, 2, "idle_timer");
+	lua_getfield(L, 2, "unbalanced_timer");
+	if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
+		luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' need %s",
+			   fn, what);
+	lua_pop(L, 3);
+}
+
 /* Reads option 'protocol' (a number 0-255 or an rt_protos name). */
 static int opt_proto(lua_State *L, int idx, const char *fn, int *out)
 {
@@ -380,25 +395,11 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 			    vn_opt_int(L, 2, fn, "unbalanced_timer", 0, 0xffffffffLL / 100, &n))
 				vn_rta_put_u32(h, NHA_RES_GROUP_UNBALANCED_TIMER, (uint32_t)n * 100);
 			r->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)r);
-		} else if (VN_HAS(has, K_BUCKETS) || VN_HAS(has, K_IDLE) || VN_HAS(has, K_UNBAL)) {
-			lua_getfield(L, 2, "buckets");
-			lua_getfield(L, 2, "idle_timer");
-			lua_getfield(L, 2, "unbalanced_timer");
-			if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
-				luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' "
-					   "need group_type = 'resilient'", fn);
-			lua_pop(L, 3);
+		} else {
+			no_res_opts(L, has, fn, "group_type = 'resilient'");
 		}
 	} else {
-		if (VN_HAS(has, K_BUCKETS) || VN_HAS(has, K_IDLE) || VN_HAS(has, K_UNBAL)) {
-			lua_getfield(L, 2, "buckets");
-			lua_getfield(L, 2, "idle_timer");
-			lua_getfield(L, 2, "unbalanced_timer");
-			if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
-				luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' "
-					   "need a resilient group", fn);
-			lua_pop(L, 3);
-		}
+		no_res_opts(L, has, fn, "a resilient group");
 		if (blackhole)
 			vn_rta_put(h, NHA_BLACKHOLE, NULL, 0);
 		if (has_gw)
@@ -717,16 +718,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg nh_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type nh_type = {
-	.name = VN_NEXTHOP, .methods = nh_methods, .fields = nh_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = nh_same
-};
+static const vn_type nh_type = VN_MSGBOX_TYPE(VN_NEXTHOP, nh_fields, m_tostring, nh_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "nexthop_add", ns_nexthop_add },

@@ -1671,15 +1671,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg route_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type route_type = {
-	.name = VN_ROUTE, .methods = route_methods, .fields = route_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release, .same = rt_same
-};
+static const vn_type route_type = VN_MSGBOX_TYPE(VN_ROUTE, route_fields, m_tostring, rt_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "routes", ns_routes },

@@ -486,11 +486,9 @@ static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
 	lua_Integer v = -1;
 	size_t n;
 	const char *s;
-	lua_getfield(L, idx, key);
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		lua_pop(L, 1);
+	if (!vn_opt_get(L, idx, key))
 		return 0;
+	switch (lua_type(L, -1)) {
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, -1))
 			v = lua_tointeger(L, -1);
@@ -564,11 +562,9 @@ static int opt_range(lua_State *L, int idx, const char *fn, const char *key,
 	size_t n;
 	int i;
 	const char *s;
-	lua_getfield(L, idx, key);
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		lua_pop(L, 1);
+	if (!vn_opt_get(L, idx, key))
 		return 0;
+	switch (lua_type(L, -1)) {
 	case LUA_TNUMBER:
 		if (lua_isinteger(L, -1))
 			v[0] = v[1] = lua_tointeger(L, -1);
@@ -637,14 +633,12 @@ static int keep_rule(const struct nlmsghdr *h, void *arg)
 static int rule_dump(vn_ns *ns, int family, int (*keep)(const struct nlmsghdr *, void *),
 		     void *arg, vn_list *l, vn_err *e)
 {
-	struct { struct nlmsghdr h; struct fib_rule_hdr frh; } req;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.frh);
-	req.h.nlmsg_type = RTM_GETRULE;
-	req.frh.family = (unsigned char)family;
+	struct { struct nlmsghdr h; struct fib_rule_hdr frh; } q = {
+		{ .nlmsg_len = sizeof q, .nlmsg_type = RTM_GETRULE },
+		{ .family = (unsigned char)family } };
 	l->rkeep = keep;
 	l->arg = arg;
-	return vn_req(ns, &req.h, VN_DUMP, l, e);
+	return vn_req(ns, &q.h, VN_DUMP, l, e);
 }
 
 /* The options of rule_add and rule_del, by the attribute each one makes
@@ -1252,16 +1246,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg rule_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type rule_type = {
-	.name = VN_RULE, .methods = rule_methods, .fields = rule_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = ru_same
-};
+static const vn_type rule_type = VN_MSGBOX_TYPE(VN_RULE, rule_fields, m_tostring, ru_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "rule_add", ns_rule_add },

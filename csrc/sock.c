@@ -570,15 +570,23 @@ static int iter_next(lua_State *L)
 	return 1;
 }
 
-vn_list *vn_list_new(lua_State *L)
+/* Pushes a zeroed userdata of size bytes whose metatable tname has the
+ * finalizer gc: it owns the C memory made after it. Returns it. */
+static void *owner_new(lua_State *L, size_t size, const char *tname, lua_CFunction gc)
 {
-	vn_iter *it = (vn_iter *)lua_newuserdata(L, sizeof *it);
-	memset(it, 0, sizeof *it);
-	if (luaL_newmetatable(L, "vnet.iter")) {
-		lua_pushcfunction(L, iter_gc);
+	void *p = lua_newuserdata(L, size);
+	memset(p, 0, size);
+	if (luaL_newmetatable(L, tname)) {
+		lua_pushcfunction(L, gc);
 		lua_setfield(L, -2, "__gc");
 	}
 	lua_setmetatable(L, -2);
+	return p;
+}
+
+vn_list *vn_list_new(lua_State *L)
+{
+	vn_iter *it = (vn_iter *)owner_new(L, sizeof *it, "vnet.iter", iter_gc);
 	return &it->l;
 }
 
@@ -704,13 +712,7 @@ static int out_gc(lua_State *L)
 
 int vn_batch_begin(lua_State *L, vn_ns *ns)
 {
-	batch_out *o = (batch_out *)lua_newuserdata(L, sizeof *o);
-	memset(o, 0, sizeof *o);
-	if (luaL_newmetatable(L, "vnet.batch")) {
-		lua_pushcfunction(L, out_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_setmetatable(L, -2);
+	owner_new(L, sizeof(batch_out), "vnet.batch", out_gc);
 	ns->batch = calloc(1, sizeof *ns->batch);
 	return ns->batch ? 0 : -ENOMEM;
 }
