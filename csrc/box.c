@@ -334,3 +334,10 @@ int vn_box_released(lua_State *L, int idx)
 	const vn_type *t = box_type(L, idx);
 	return !t || !box_obj(t, lua_touserdata(L, idx));
 }
+
+void vn_add_word(lua_State *L, luaL_Buffer *buf, const char *word)
+{
+	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
+	lua_remove(L, -2);
+	luaL_addvalue(buf);
+}

@@ -94,5 +94,8 @@ int vn_box_totable(lua_State *L);
 void vn_box_uv(lua_State *L, int idx);
 /* Whether the box at idx (of any registered type) has been released. */
 int vn_box_released(lua_State *L, int idx);
+/* For __tostring: adds " <word> <value at the top>" to buf, consuming the
+ * value (only luaL_addvalue may run with a value above the buffer). */
+void vn_add_word(lua_State *L, luaL_Buffer *buf, const char *word);
 
 #endif

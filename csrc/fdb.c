@@ -592,13 +592,6 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
-{
-	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
-	lua_remove(L, -2);
-	luaL_addvalue(buf);
-}
-
 /* __tostring: "vnet.fdb: 02:00:00:00:00:01 dev 3 vlan 5 master 2 static"
  * like a line of `bridge fdb` */
 static int m_tostring(lua_State *L)
@@ -621,38 +614,38 @@ static int m_tostring(lua_State *L)
 	}
 	luaL_addvalue(&buf);
 	lua_pushinteger(L, v.h->ndm_ifindex);
-	add_word(L, &buf, "dev");
+	vn_add_word(L, &buf, "dev");
 	if (v.a[NDA_VLAN]) {
 		f_vlan(L, b);
-		add_word(L, &buf, "vlan");
+		vn_add_word(L, &buf, "vlan");
 	}
 	if (v.a[NDA_MASTER]) {
 		f_master(L, b);
-		add_word(L, &buf, "master");
+		vn_add_word(L, &buf, "master");
 	}
 	if (v.a[NDA_DST]) {
 		f_dst(L, b);
-		add_word(L, &buf, "dst");
+		vn_add_word(L, &buf, "dst");
 	}
 	if (v.a[NDA_PORT]) {
 		f_port(L, b);
-		add_word(L, &buf, "port");
+		vn_add_word(L, &buf, "port");
 	}
 	if (v.a[NDA_VNI]) {
 		f_vni(L, b);
-		add_word(L, &buf, "vni");
+		vn_add_word(L, &buf, "vni");
 	}
 	if (v.a[NDA_SRC_VNI]) {
 		f_src_vni(L, b);
-		add_word(L, &buf, "src_vni");
+		vn_add_word(L, &buf, "src_vni");
 	}
 	if (v.a[NDA_IFINDEX]) {
 		f_via(L, b);
-		add_word(L, &buf, "via");
+		vn_add_word(L, &buf, "via");
 	}
 	if (v.a[NDA_NH_ID]) {
 		f_nhid(L, b);
-		add_word(L, &buf, "nhid");
+		vn_add_word(L, &buf, "nhid");
 	}
 	for (i = 0; ntflags[i].name; i++)
 		if (v.h->ndm_flags & ntflags[i].f) {

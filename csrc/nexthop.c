@@ -639,13 +639,6 @@ static int m_delete(lua_State *L)
 	return nh_delete(L, ns, vn_rta_u32(v.a[NHA_ID]), "delete nexthop");
 }
 
-static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
-{
-	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
-	lua_remove(L, -2);
-	luaL_addvalue(buf);
-}
-
 /* __tostring: "vnet.nexthop: id 1 via 10.0.0.2 dev 3 scope link onlink",
  * "vnet.nexthop: id 10 group 1/3,5" like `ip nexthop` */
 static int m_tostring(lua_State *L)
@@ -679,28 +672,28 @@ static int m_tostring(lua_State *L)
 			luaL_addstring(&buf, " type resilient");
 			f_buckets(L, b);
 			if (!lua_isnil(L, -1))
-				add_word(L, &buf, "buckets");
+				vn_add_word(L, &buf, "buckets");
 			else
 				lua_pop(L, 1);
 			f_idle_timer(L, b);
 			if (!lua_isnil(L, -1))
-				add_word(L, &buf, "idle_timer");
+				vn_add_word(L, &buf, "idle_timer");
 			else
 				lua_pop(L, 1);
 			f_unbalanced_timer(L, b);
 			if (!lua_isnil(L, -1))
-				add_word(L, &buf, "unbalanced_timer");
+				vn_add_word(L, &buf, "unbalanced_timer");
 			else
 				lua_pop(L, 1);
 		}
 	}
 	if (v.a[NHA_GATEWAY]) {
 		push_gw(L, &v);
-		add_word(L, &buf, "via");
+		vn_add_word(L, &buf, "via");
 	}
 	if (v.a[NHA_OIF]) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_OIF]));
-		add_word(L, &buf, "dev");
+		vn_add_word(L, &buf, "dev");
 	}
 	if (v.a[NHA_BLACKHOLE])
 		luaL_addstring(&buf, " blackhole");
@@ -710,7 +703,7 @@ static int m_tostring(lua_State *L)
 		luaL_addstring(&buf, " onlink");
 	if (v.h->nh_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->nh_protocol);
-		add_word(L, &buf, "proto");
+		vn_add_word(L, &buf, "proto");
 	}
 	if (v.a[NHA_FDB])
 		luaL_addstring(&buf, " fdb");

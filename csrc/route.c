@@ -1529,14 +1529,6 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-/* adds " <word> <value at the top>" to buf, consuming the value (only
- * luaL_addvalue may run with a value above the buffer) */
-static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
-{
-	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
-	lua_remove(L, -2);
-	luaL_addvalue(buf);
-}
 
 /* adds the " via GW dev N" of a next hop */
 static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
@@ -1548,12 +1540,12 @@ static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
 			memcpy(&via.rtvia_family, RTA_DATA(nh->gw), sizeof via.rtvia_family);
 		push_gw(L, fam, nh);
 		/* ip names the family of a gateway given by RTA_VIA */
-		add_word(L, buf, !nh->via ? "via" : via.rtvia_family == AF_INET6 ? "via inet6"
+		vn_add_word(L, buf, !nh->via ? "via" : via.rtvia_family == AF_INET6 ? "via inet6"
 					     : "via inet");
 	}
 	if (nh->ifindex > 0) {
 		lua_pushinteger(L, nh->ifindex);
-		add_word(L, buf, "dev");
+		vn_add_word(L, buf, "dev");
 	}
 }
 
@@ -1630,7 +1622,7 @@ static int m_tostring(lua_State *L)
 	luaL_addvalue(&buf);
 	if (RA(&v, RTA_NH_ID)) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_NH_ID)));
-		add_word(L, &buf, "nhid");
+		vn_add_word(L, &buf, "nhid");
 	}
 	n = rt_nexthops(&v, &nh);
 	if (n == 1)
@@ -1639,33 +1631,33 @@ static int m_tostring(lua_State *L)
 		luaL_addstring(&buf, " onlink");
 	if (rt_table(&v) != RT_TABLE_MAIN) {
 		vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
-		add_word(L, &buf, "table");
+		vn_add_word(L, &buf, "table");
 	}
 	if (v.h->rtm_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
-		add_word(L, &buf, "proto");
+		vn_add_word(L, &buf, "proto");
 	}
 	vn_push_scope(L, v.h->rtm_scope);
-	add_word(L, &buf, "scope");
+	vn_add_word(L, &buf, "scope");
 	if (RA(&v, RTA_PREFSRC)) {
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
-		add_word(L, &buf, "src");
+		vn_add_word(L, &buf, "src");
 	}
 	if (vn_rta_u32(RA(&v, RTA_PRIORITY))) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_PRIORITY)));
-		add_word(L, &buf, "metric");
+		vn_add_word(L, &buf, "metric");
 	}
 	add_metrics(L, &buf, &v);
 	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
 		g_pref(L, &v);
-		add_word(L, &buf, "pref");
+		vn_add_word(L, &buf, "pref");
 	}
 	rt_nh_begin(&it, &v);
 	while (n > 1 && rt_nh_next(&it, &nh)) {
 		luaL_addstring(&buf, " nexthop");
 		add_nh(L, &buf, fam, &nh);
 		lua_pushinteger(L, nh.weight);
-		add_word(L, &buf, "weight");
+		vn_add_word(L, &buf, "weight");
 	}
 	luaL_pushresult(&buf);
 	return 1;

@@ -490,9 +490,7 @@ static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
 		return 0;
 	switch (lua_type(L, -1)) {
 	case LUA_TNUMBER:
-		if (lua_isinteger(L, -1))
-			v = lua_tointeger(L, -1);
-		if (v < 0 || v > 255)
+		if (!vn_num_integer(L, -1, &v) || v < 0 || v > 255)
 			luaL_error(L, "%s: option '%s' must be %s or a number 0-255", fn, key, what);
 		break;
 	case LUA_TSTRING:
@@ -566,16 +564,16 @@ static int opt_range(lua_State *L, int idx, const char *fn, const char *key,
 		return 0;
 	switch (lua_type(L, -1)) {
 	case LUA_TNUMBER:
-		if (lua_isinteger(L, -1))
-			v[0] = v[1] = lua_tointeger(L, -1);
+		if (vn_num_integer(L, -1, &v[0]))
+			v[1] = v[0];
 		break;
 	case LUA_TTABLE:
 		if (lua_rawlen(L, -1) != 2)
 			break;
 		for (i = 0; i < 2; i++) {
 			lua_rawgeti(L, -1, i + 1);
-			if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
-				v[i] = lua_tointeger(L, -1);
+			if (lua_type(L, -1) == LUA_TNUMBER && !vn_num_integer(L, -1, &v[i]))
+				v[i] = -1;
 			lua_pop(L, 1);
 		}
 		break;
@@ -610,14 +608,22 @@ static int opt_protocol(lua_State *L, int idx, const char *fn, int *out)
 	return 1;
 }
 
+/* The key of the rule message h: 1 with *k set, 0 when h is no rule. */
+static int ru_msg_key(const struct nlmsghdr *h, ru_key *k)
+{
+	ru_view v;
+	if (!ru_msg(h, &v))
+		return 0;
+	ru_key_of(&v, k);
+	return 1;
+}
+
 static int keep_rule(const struct nlmsghdr *h, void *arg)
 {
 	struct rule_filter *f = (struct rule_filter *)arg;
-	ru_view v;
 	ru_key k;
-	if (!ru_msg(h, &v))
+	if (!ru_msg_key(h, &k))
 		return 0;
-	ru_key_of(&v, &k);
 	return (!f->family || (int)k.family == f->family) &&
 	       (f->proto < 0 || (int)k.proto == f->proto) &&
 	       (f->tos < 0 || (int)k.tos == f->tos) &&
@@ -904,11 +910,9 @@ struct rule_match { ru_key want; const ru_req *q; };
 static int keep_match(const struct nlmsghdr *h, void *arg)
 {
 	struct rule_match *m = (struct rule_match *)arg;
-	ru_view v;
 	ru_key k;
-	if (!ru_msg(h, &v))
+	if (!ru_msg_key(h, &k))
 		return 0;
-	ru_key_of(&v, &k);
 	/* what the kernel chose */
 	if (!m->q->prio_set)
 		k.prio = m->want.prio;
