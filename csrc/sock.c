@@ -1,10 +1,13 @@
 /*
- * sock.c - one NETLINK_ROUTE socket per namespace handle, opened inside the
- * namespace without leaving the calling thread there; requests sent as they
- * were built and their answers read here (not by libnl's nl_recvmsgs, which
- * makes an nl_msg of every message), keeping the kernel's real errno and
- * extended-ack text (libnl's NLE codes lose both); dumps into lists of
- * payloads; pipelined batches.
+ * sock.c - THE request path. One NETLINK_ROUTE socket per namespace handle,
+ * opened inside the namespace without leaving the calling thread there; one
+ * function, vn_req, sends every request (a change, acked or echoed; a get; a
+ * dump) however it was built and reads its answer here (not by libnl's
+ * nl_recvmsgs, which makes an nl_msg of every message), matched by sequence
+ * number, into the caller's vn_err: the kernel's real errno, its extended-ack
+ * text and the attribute it pointed at (libnl's NLE codes lose all three);
+ * dumps into lists of payloads and iterators over them; pipelined batches.
+ * At the end, the send functions it replaced, kept for link_kinds.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
