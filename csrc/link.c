@@ -826,8 +826,8 @@ int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 
 /* Pushes the failure of option what (a link or namespace that is not
  * there: errno err) of the call fn on the link name. */
-static int fail_ref(lua_State *L, const char *fn, const char *name, int idx,
-		    const char *what, int err)
+int vn_link_fail_ref(lua_State *L, const char *fn, const char *name, int idx,
+		     const char *what, int err)
 {
 	lua_getfield(L, idx, what);
 	lua_pushfstring(L, "%s %s: %s '%s'", fn, name, what,
@@ -963,7 +963,7 @@ static int ns_link_add(lua_State *L)
 	if (r == 0 && k->parse)
 		r = k->parse(L, 2, ns, l, "link_add", &what);
 	if (r < 0)
-		return fail_ref(L, "link_add", name, 2, what, -r);
+		return vn_link_fail_ref(L, "link_add", name, 2, what, -r);
 	if (rtnl_link_get_ifalias(l)) {
 		/* sent as a change once the link exists (without its NUL) */
 		snprintf(alias, sizeof alias, "%s", rtnl_link_get_ifalias(l));
@@ -1222,7 +1222,7 @@ static int m_set(lua_State *L)
 	base = lua_gettop(L);
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
-		return fail_ref(L, "set", rtnl_link_get_name(orig), 2, what, -r);
+		return vn_link_fail_ref(L, "set", rtnl_link_get_name(orig), 2, what, -r);
 	if (target && vn_deferred(ns))
 		/* the object could not follow a move that is only queued */
 		return luaL_error(L, "set: 'netns' cannot be queued in ns:batch (the "

@@ -53,6 +53,11 @@ void vn_kind_names(lua_State *L);
 /* Reads a link reference option (parent, master...) of the table at idx
  * into *out; returns 0 if absent or found, -ENODEV if it names no link
  * (then *what is set to key). */
+/* Pushes the failure of option what (a link or namespace that is not there:
+ * errno err, ENODEV when 0) of the call fn on the link name, the option's
+ * value read from the table at idx; returns 3. */
+int vn_link_fail_ref(lua_State *L, const char *fn, const char *name, int idx,
+		     const char *what, int err);
 int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 		const char *key, int *out, const char **what);
 
