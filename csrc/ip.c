@@ -15,6 +15,7 @@
 
 #include "ip.h"
 #include "opts.h"
+#include "errors.h"
 
 /* Parses s as an address of family (AF_UNSPEC: either) with an optional
  * "/prefix"; "default", "any" and "all" are the empty address. 0, or -1
@@ -246,8 +247,10 @@ int vn_addr_same(struct nl_addr *a, struct nl_addr *b)
 
 
 /* ---- vnet.ip: the parser and formatter for Lua ----------------------- */
-/* The address string at 1 (a real address: not "default"), parsed into
- * *ip; returns 0, or pushes nil, message and returns 2. */
+/* The address string at idx (a real address: not "default"), parsed into
+ * *ip; returns 0, or pushes nil, "<fn>: 's' is not an address", "EINVAL"
+ * and returns 3 (a string that is no address is an answer, not misuse:
+ * these functions are how Lua code tells). */
 static int arg_ip(lua_State *L, int idx, const char *fn, vn_ip *ip)
 {
 	const char *s = vn_check_str(L, idx, fn, "the address", 0);
@@ -255,17 +258,18 @@ static int arg_ip(lua_State *L, int idx, const char *fn, vn_ip *ip)
 		return 0;
 	lua_pushnil(L);
 	lua_pushfstring(L, "%s: '%s' is not an address", fn, s);
-	return 2;
+	lua_pushliteral(L, "EINVAL");
+	return 3;
 }
 
-/* vnet.ip.parse(s) -> family, address, prefixlen | nil, message.
+/* vnet.ip.parse(s) -> family, address, prefixlen | nil, message, "EINVAL".
  * "10.0.0.1/24" -> "inet", "10.0.0.1", 24; without a prefix length the
  * address's full length; the address as vnet prints it (as ip does). */
 static int l_parse(lua_State *L)
 {
 	vn_ip ip;
 	if (arg_ip(L, 1, "ip.parse", &ip))
-		return 2;
+		return 3;
 	vn_push_family(L, ip.family);
 	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, -1);
 	lua_pushinteger(L, ip.plen);
@@ -278,7 +282,7 @@ static int l_format(lua_State *L)
 {
 	vn_ip ip;
 	if (arg_ip(L, 1, "ip.format", &ip))
-		return 2;
+		return 3;
 	if (!lua_isnoneornil(L, 2))
 		ip.plen = (int)vn_check_int(L, 2, "ip.format", "prefixlen", 0, ip.len * 8);
 	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, ip.plen);
@@ -303,7 +307,7 @@ static int l_network(lua_State *L)
 {
 	vn_ip ip;
 	if (arg_ip(L, 1, "ip.network", &ip))
-		return 2;
+		return 3;
 	ip_mask(&ip);
 	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, ip.plen);
 	return 1;
@@ -315,7 +319,7 @@ static int l_contains(lua_State *L)
 {
 	vn_ip net, a;
 	if (arg_ip(L, 1, "ip.contains", &net) || arg_ip(L, 2, "ip.contains", &a))
-		return 2;
+		return 3;
 	a.plen = net.plen;
 	ip_mask(&net);
 	ip_mask(&a);
@@ -323,19 +327,19 @@ static int l_contains(lua_State *L)
 	return 1;
 }
 
-/* vnet.ip.host(prefix, n) -> "address/prefixlen" | nil: the address n
- * after the prefix's network address (n >= 0), or nil when that is
- * outside the prefix or, in an IPv4 prefix shorter than /31, its
+/* vnet.ip.host(prefix, n) -> "address/prefixlen" | nil, message, "ERANGE":
+ * the address n after the prefix's network address (n >= 0); ERANGE when
+ * that is outside the prefix or, in an IPv4 prefix shorter than /31, its
  * broadcast address. */
 static int l_host(lua_State *L)
 {
 	vn_ip ip, net, bc;
-	lua_Integer n;
+	lua_Integer n, n0;
 	unsigned carry;
 	int i;
 	if (arg_ip(L, 1, "ip.host", &ip))
-		return 2;
-	n = vn_check_int(L, 2, "ip.host", "n", 0, 0x7fffffff);
+		return 3;
+	n0 = n = vn_check_int(L, 2, "ip.host", "n", 0, 0x7fffffff);
 	ip_mask(&ip);
 	net = ip;
 	for (i = ip.len - 1, carry = 0; i >= 0; i--) {
@@ -347,17 +351,16 @@ static int l_host(lua_State *L)
 	bc = ip;
 	bc.plen = net.plen;
 	ip_mask(&bc);
-	if (n || carry || memcmp(bc.b, net.b, (size_t)net.len)) {
-		lua_pushnil(L);
-		return 1;
-	}
+	if (n || carry || memcmp(bc.b, net.b, (size_t)net.len))
+		return vn_fail(L, lua_pushfstring(L, "ip.host: address %d of %s", (int)n0,
+						  lua_tostring(L, 1)), ERANGE, NULL);
 	if (ip.family == AF_INET && ip.plen < 31) {
 		uint32_t a, m = ip.plen ? 0xffffffffu << (32 - ip.plen) : 0;
 		memcpy(&a, ip.b, 4);
-		if ((ntohl(a) | m) == 0xffffffffu) {
-			lua_pushnil(L);
-			return 1;
-		}
+		if ((ntohl(a) | m) == 0xffffffffu)
+			return vn_fail(L, lua_pushfstring(L, "ip.host: address %d of %s is its "
+							  "broadcast address", (int)n0,
+							  lua_tostring(L, 1)), ERANGE, NULL);
 	}
 	vn_push_ip(L, ip.family, ip.b, (size_t)ip.len, ip.plen);
 	return 1;
