@@ -596,6 +596,15 @@ static int m_delete(lua_State *L)
  * like a line of `bridge fdb` */
 static int m_tostring(lua_State *L)
 {
+	/* the attributes printed, in bridge fdb's order, by the field that
+	 * reads each */
+	static const struct { int attr; void (*get)(lua_State *, void *); const char *word; }
+	words[] = {
+		{ NDA_VLAN, f_vlan, "vlan" }, { NDA_MASTER, f_master, "master" },
+		{ NDA_DST, f_dst, "dst" }, { NDA_PORT, f_port, "port" }, { NDA_VNI, f_vni, "vni" },
+		{ NDA_SRC_VNI, f_src_vni, "src_vni" }, { NDA_IFINDEX, f_via, "via" },
+		{ NDA_NH_ID, f_nhid, "nhid" }, { 0, NULL, NULL }
+	};
 	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
 	luaL_Buffer buf;
 	fdb_view v;
@@ -615,38 +624,11 @@ static int m_tostring(lua_State *L)
 	luaL_addvalue(&buf);
 	lua_pushinteger(L, v.h->ndm_ifindex);
 	vn_add_word(L, &buf, "dev");
-	if (v.a[NDA_VLAN]) {
-		f_vlan(L, b);
-		vn_add_word(L, &buf, "vlan");
-	}
-	if (v.a[NDA_MASTER]) {
-		f_master(L, b);
-		vn_add_word(L, &buf, "master");
-	}
-	if (v.a[NDA_DST]) {
-		f_dst(L, b);
-		vn_add_word(L, &buf, "dst");
-	}
-	if (v.a[NDA_PORT]) {
-		f_port(L, b);
-		vn_add_word(L, &buf, "port");
-	}
-	if (v.a[NDA_VNI]) {
-		f_vni(L, b);
-		vn_add_word(L, &buf, "vni");
-	}
-	if (v.a[NDA_SRC_VNI]) {
-		f_src_vni(L, b);
-		vn_add_word(L, &buf, "src_vni");
-	}
-	if (v.a[NDA_IFINDEX]) {
-		f_via(L, b);
-		vn_add_word(L, &buf, "via");
-	}
-	if (v.a[NDA_NH_ID]) {
-		f_nhid(L, b);
-		vn_add_word(L, &buf, "nhid");
-	}
+	for (i = 0; words[i].word; i++)
+		if (v.a[words[i].attr]) {
+			words[i].get(L, b);
+			vn_add_word(L, &buf, words[i].word);
+		}
 	for (i = 0; ntflags[i].name; i++)
 		if (v.h->ndm_flags & ntflags[i].f) {
 			luaL_addchar(&buf, ' ');

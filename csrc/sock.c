@@ -992,18 +992,20 @@ int vn_talk(vn_ns *ns, struct nl_msg *msg)
 	return vn_talk_hdr(ns, nlmsg_hdr(msg));
 }
 
-int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
+/* vn_req for a message of type whose payload is the len bytes at p. */
+static int legacy_copy(vn_ns *ns, int type, const void *p, size_t len, int flags,
+		       vn_list *l)
 {
 	struct nlmsghdr *h = vn_msg_copy(type, p, len);
-	int r;
-	if (!h) {
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
-	}
-	r = vn_talk_hdr(ns, h);
+	vn_err e;
+	int r = h ? vn_req(ns, h, flags, l, &e) : (vn_err_set(&e, ENOMEM, NULL), -ENOMEM);
 	free(h);
-	return r;
+	return legacy(ns, r, &e);
+}
+
+int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
+{
+	return legacy_copy(ns, type, p, len, 0, NULL);
 }
 
 int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
@@ -1032,16 +1034,7 @@ int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l)
 
 int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
 {
-	struct nlmsghdr *h = vn_msg_copy(type, hdr, len);
-	int r;
-	if (!h) {
-		ns->err = ENOMEM;
-		ns->msg[0] = 0;
-		return -ENOMEM;
-	}
-	r = vn_dump(ns, h, l);
-	free(h);
-	return r;
+	return legacy_copy(ns, type, hdr, len, VN_DUMP, l);
 }
 
 int vn_nsfail(lua_State *L, vn_ns *ns, const char *what)
