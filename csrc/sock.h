@@ -99,7 +99,9 @@ typedef void (*vn_push_raw)(lua_State *L, const void *p, size_t len, int nsidx);
  * and reads what answers it, matched by sequence number. Inside ns:batch()
  * a change is queued instead (0 is returned; callers must not read the
  * object back: they check vn_deferred(ns) and return true); gets and dumps
- * are sent at once. Returns 0, or -errno with e (may be NULL) filled in. */
+ * are sent at once. l: where answers go (required for VN_GET and VN_DUMP;
+ * NULL for a change drops an echo). Returns 0, or -errno with e (may be
+ * NULL: an undo step whose failure is not reported) filled in. */
 int vn_req(vn_ns *ns, struct nlmsghdr *h, int flags, vn_list *l, vn_err *e);
 /* A new message of type `type` whose payload is the len bytes at p (e.g. an
  * object sent back as the kernel gave it, to delete it), or NULL; free()d
