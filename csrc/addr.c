@@ -38,32 +38,6 @@
 #endif
 
 /* ---- names ------------------------------------------------------------ */
-static const struct { const char *name; int v; } scopes[] = {
-	{ "global", 0 }, { "site", 200 }, { "link", 253 }, { "host", 254 },
-	{ "nowhere", 255 }, { "universe", 0 }, { NULL, 0 }
-};
-
-static void push_scope(lua_State *L, int s)
-{
-	int i;
-	for (i = 0; scopes[i].name; i++)
-		if (scopes[i].v == s) {
-			lua_pushstring(L, scopes[i].name);
-			return;
-		}
-	vn_push_rtname(L, "rt_scopes", s);
-}
-
-/* Reads option 'scope' (a name or 0..255); returns 1 and sets *out if set. */
-static int opt_scope(lua_State *L, int idx, const char *fn, int *out)
-{
-	uint32_t v;
-	if (!vn_opt_rtname(L, idx, fn, "scope", "rt_scopes", 255, &v))
-		return 0;
-	*out = (int)v;
-	return 1;
-}
-
 /* Address flags as iproute2 names them; settable ones may be given to add. */
 static const struct { const char *name; unsigned f; int settable; } aflags[] = {
 	{ "secondary", IFA_F_SECONDARY, 0 }, { "nodad", IFA_F_NODAD, 1 },
@@ -253,7 +227,7 @@ static void f_label(lua_State *L, void *o)
 static void f_scope(lua_State *L, void *o)
 {
 	VIEW(v, o);
-	push_scope(L, v.h->ifa_scope);
+	vn_push_scope(L, v.h->ifa_scope);
 }
 static void f_peer(lua_State *L, void *o)
 {
@@ -373,17 +347,22 @@ static int keep_addr(const struct nlmsghdr *h, void *arg)
 }
 
 /* Dumps the addresses of ns that pass f into the raw list l. 0 or -errno. */
-static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l)
+static int dump_addrs(vn_ns *ns, struct addr_filter *f, vn_list *l, vn_err *e)
 {
-	struct ifaddrmsg ifa;
-	memset(l, 0, sizeof *l);
-	l->rkeep = keep_addr;
-	l->arg = f;
-	memset(&ifa, 0, sizeof ifa);
-	ifa.ifa_family = (unsigned char)f->family;
-	ifa.ifa_index = (unsigned)f->ifindex;
-	return vn_dump_req(ns, RTM_GETADDR, &ifa, sizeof ifa, l);
+	struct { struct nlmsghdr h; struct ifaddrmsg ifa; } q = {
+		{ .nlmsg_len = sizeof q, .nlmsg_type = RTM_GETADDR },
+		{ .ifa_family = (unsigned char)f->family, .ifa_index = (unsigned)f->ifindex } };
+	*l = (vn_list){ .rkeep = keep_addr, .arg = f };
+	return vn_req(ns, &q.h, VN_DUMP, l, e);
 }
+
+/* The options of addr_add and its kin, by the attribute each one makes
+ * (for errors where the kernel points at one). */
+static const vn_optname addr_opts[] = {
+	{ IFA_LOCAL, "address" }, { IFA_ADDRESS, "peer" }, { IFA_BROADCAST, "broadcast" },
+	{ IFA_LABEL, "label" }, { IFA_CACHEINFO, "valid_lft" }, { IFA_FLAGS, "flags" },
+	{ IFA_RT_PRIORITY, "metric" }, { 0, NULL }
+};
 
 /* Raises unless the options table has no positional values. */
 static void no_positional(lua_State *L, int idx, const char *fn)
@@ -503,7 +482,7 @@ static void parse_add(lua_State *L, int idx, struct rtnl_addr *a, const char *fn
 			luaL_error(L, "%s: option 'label' may not be empty", fn);
 		rtnl_addr_set_label(a, s);
 	}
-	if (opt_scope(L, idx, fn, &scope))
+	if (vn_opt_u8name(L, idx, fn, "scope", "rt_scopes", &scope))
 		rtnl_addr_set_scope(a, scope);
 	if ((fl = opt_flags(L, idx, fn)))
 		rtnl_addr_set_flags(a, fl);
@@ -539,6 +518,7 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 	struct rtnl_addr *a;
 	struct nl_msg *msg = NULL;
 	struct addr_filter f;
+	vn_err e;
 	struct peer6 p6 = { 0, { 0 } };
 	uint32_t metric = 0;
 	int has_metric = 0, explicit_prefix, ifindex, r, what;
@@ -581,23 +561,21 @@ static int addr_modify(lua_State *L, vn_ns *ns, int nsidx, int optidx, int aidx,
 		nlmsg_free(msg);
 		msg = NULL;
 	}
-	if (r < 0 || !l) {
-		lua_pushvalue(L, what);         /* vn_send reports the top string */
-		if ((r = vn_send(L, ns, msg, r)))
-			return r;
+	if (r < 0)
+		return vn_push_nlerr(L, lua_tostring(L, what), r);
+	/* the kernel's view (flags, scope, label, lifetimes): its echo
+	 * (NLM_F_ECHO), else read back; in a batch the request is queued */
+	r = vn_req(ns, nlmsg_hdr(msg), VN_ECHO, l, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, lua_tostring(L, what), &e, addr_opts);
+	if (!l) {
 		lua_pushboolean(L, 1);          /* queued (ns:batch) */
 		return 1;
 	}
-
-	/* the kernel's view (flags, scope, label, lifetimes): its echo
-	 * (NLM_F_ECHO), else read back */
-	r = vn_request(ns, nlmsg_hdr(msg), 1, l);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, what));
-	if (l->n == 0 && dump_addrs(ns, &f, l) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
-							 lua_tostring(L, what)));
+	if (l->n == 0 && dump_addrs(ns, &f, l, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s: reading it back",
+						      lua_tostring(L, what)), &e, NULL);
 	if (l->n == 0) {
 		vn_list_free(l);
 		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",
@@ -709,9 +687,14 @@ static int link_addr_add(lua_State *L)
 static int addr_remove(lua_State *L, vn_ns *ns, struct rtnl_addr *a)
 {
 	struct nl_msg *msg = NULL;
+	vn_err e;
 	int r = rtnl_addr_build_delete_request(a, 0, &msg);
-	if ((r = vn_send(L, ns, msg, r)))
-		return r;
+	if (r < 0)
+		return vn_push_nlerr(L, lua_tostring(L, -1), r);
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, lua_tostring(L, -1), &e, addr_opts);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -728,7 +711,7 @@ static void complete_from_kernel(vn_ns *ns, struct rtnl_addr *a)
 	f.family = rtnl_addr_get_family(a);
 	f.local = rtnl_addr_get_local(a);
 	f.prefixlen = -1;
-	if (dump_addrs(ns, &f, &l) < 0)
+	if (dump_addrs(ns, &f, &l, NULL) < 0)
 		return;
 	if (l.n > 0) {
 		size_t len;
@@ -832,15 +815,24 @@ static int link_addr_del(lua_State *L)
 static int m_delete(lua_State *L)
 {
 	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
+	struct nlmsghdr *h;
 	vn_ns *ns;
+	vn_err e;
+	int r = -ENOMEM;
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ADDR);
 	ns = vn_box_ns(L, 1);
-	if (vn_talk_raw(ns, RTM_DELADDR, b->m, b->len) < 0) {
+	if ((h = vn_msg_copy(RTM_DELADDR, b->m, b->len))) {
+		r = vn_req(ns, h, 0, NULL, &e);
+		free(h);
+	} else {
+		vn_err_set(&e, ENOMEM, NULL);
+	}
+	if (r < 0) {
 		VIEW(v, b);
 		f_cidr(L, b);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete %s dev %d",
-				 lua_tostring(L, -1), (int)v.h->ifa_index));
+		return vn_push_err(L, lua_pushfstring(L, "delete %s dev %d",
+				   lua_tostring(L, -1), (int)v.h->ifa_index), &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
@@ -851,14 +843,15 @@ static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int famil
 {
 	struct addr_filter f;
 	vn_list *l;
+	vn_err e;
 	nsidx = vn_absindex(L, nsidx);
 	l = vn_list_new(L);
 	f.ifindex = ifindex;
 	f.family = family;
 	f.local = NULL;
 	f.prefixlen = -1;
-	if (dump_addrs(ns, &f, l) < 0)
-		return vn_nsfail(L, ns, "addrs");
+	if (dump_addrs(ns, &f, l, &e) < 0)
+		return vn_push_err(L, "addrs", &e, NULL);
 	vn_push_raw_iter(L, l, ad_push, nsidx);
 	return 1;
 }
@@ -939,15 +932,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg addr_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type addr_type = {
-	.name = VN_ADDR, .methods = addr_methods, .fields = addr_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release, .same = ad_same
-};
+static const vn_type addr_type = VN_MSGBOX_TYPE(VN_ADDR, addr_fields, m_tostring, ad_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "addr_add", ns_addr_add },

@@ -109,7 +109,7 @@ static int l_extend(lua_State *L)
 
 /* The only exported symbol. Pushes the module table:
  * { netns = {...}, errno = {...}, kinds = f, kind = f, tunnel_modes = f,
- *   extend = f, version = "..." } */
+ *   extend = f, version = "...", ip = {...}, ifname_ok = f, ... } */
 __attribute__((visibility("default"))) int luaopen_vnet_core(lua_State *L);
 
 int luaopen_vnet_core(lua_State *L)
@@ -146,5 +146,7 @@ int luaopen_vnet_core(lua_State *L)
 	lua_setfield(L, -2, "poll");
 	lua_pushliteral(L, VNET_VERSION);
 	lua_setfield(L, -2, "version");
+	vn_open_ip(L);                   /* M.ip */
+	vn_open_names(L);                /* M.ifname_ok */
 	return 1;
 }

@@ -299,6 +299,13 @@ enum { M_ADD, M_APPEND, M_REPLACE, M_DEL };
 static const char *const add_keys[] = { "dev", "lladdr", "dst", "vni", "port",
 	"src_vni", "via", "nhid", "master", "self", "static", "permanent", "dynamic",
 	"vlan", "sticky", "extern_learn", NULL };
+/* The options, by the attribute each one makes (for errors where the
+ * kernel points at one). */
+static const vn_optname fdb_opts[] = {
+	{ NDA_LLADDR, "lladdr" }, { NDA_DST, "dst" }, { NDA_VLAN, "vlan" },
+	{ NDA_PORT, "port" }, { NDA_VNI, "vni" }, { NDA_SRC_VNI, "src_vni" },
+	{ NDA_IFINDEX, "via" }, { NDA_NH_ID, "nhid" }, { 0, NULL }
+};
 static const char *const del_keys[] = { "dev", "lladdr", "dst", "vni", "port",
 	"src_vni", "via", "nhid", "vlan", "master", "self", NULL };
 
@@ -430,7 +437,8 @@ kind:
 
 /* Dumps the bridge entries (filtered by the kernel on port dev and bridge
  * master, 0 for any) that f keeps. 0 or -errno. */
-static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_list *l)
+static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_list *l,
+		    vn_err *e)
 {
 	fdb_msgbuf buf;
 	struct nlmsghdr *h = &buf.h;
@@ -444,7 +452,7 @@ static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_lis
 		vn_rta_put(h, NDA_MASTER, &master, sizeof master);
 	l->rkeep = keep_fdb;
 	l->arg = f;
-	return vn_dump(ns, h, l);
+	return vn_req(ns, h, VN_DUMP, l, e);
 }
 
 /* Pushes the entry the request q made (read back with a dump), or true
@@ -464,7 +472,7 @@ static void read_back(lua_State *L, vn_ns *ns, const fdb_req *q)
 		f.strict = !(pass & 1);
 		f.loose = pass >= 2;
 		vn_list_free(l);
-		if (fdb_dump(ns, q->ifindex, 0, &f, l) == 0)
+		if (fdb_dump(ns, q->ifindex, 0, &f, l, NULL) == 0)
 			p = vn_list_first(l, &len);
 	}
 	if (p)
@@ -483,6 +491,7 @@ static int fdb_modify(lua_State *L, const char *fn, int mode)
 	struct nlmsghdr *h;
 	fdb_req q;
 	const char *what;
+	vn_err e;
 
 	lua_settop(L, 2);
 	if (parse_req(L, ns, fn, mode, &q) < 0) {
@@ -494,8 +503,8 @@ static int fdb_modify(lua_State *L, const char *fn, int mode)
 	lua_settop(L, 2);
 	what = describe(L, fn);
 	h = build(&buf, &q, mode == M_DEL ? RTM_DELNEIGH : RTM_NEWNEIGH, nlflags[mode]);
-	if (vn_talk_hdr(ns, h) < 0)
-		return vn_nsfail(L, ns, what);
+	if (vn_req(ns, h, 0, NULL, &e) < 0)
+		return vn_push_err(L, what, &e, fdb_opts);
 	if (mode == M_DEL || vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
@@ -504,29 +513,19 @@ static int fdb_modify(lua_State *L, const char *fn, int mode)
 	return 1;
 }
 
-/* ns:fdb_add{...} -> entry | nil, msg, errname (EEXIST when there is one) */
-static int ns_fdb_add(lua_State *L)
+/* ns:fdb_add{...} -> entry | nil, msg, errname (EEXIST when there is one);
+ * ns:fdb_append{...} (one more remote dst for the address, vxlan) and
+ * ns:fdb_replace{...} (adds or updates): the same;
+ * ns:fdb_del{...} -> true | nil, msg, errname */
+static int ns_fdb_modify(lua_State *L)
 {
-	return fdb_modify(L, "fdb_add", M_ADD);
+	return fdb_modify(L, VN_MODE_NAME(L), VN_MODE(L));
 }
 
-/* ns:fdb_append{...}: one more remote dst for the address (vxlan) */
-static int ns_fdb_append(lua_State *L)
-{
-	return fdb_modify(L, "fdb_append", M_APPEND);
-}
-
-/* ns:fdb_replace{...}: adds or updates */
-static int ns_fdb_replace(lua_State *L)
-{
-	return fdb_modify(L, "fdb_replace", M_REPLACE);
-}
-
-/* ns:fdb_del{...} -> true | nil, msg, errname */
-static int ns_fdb_del(lua_State *L)
-{
-	return fdb_modify(L, "fdb_del", M_DEL);
-}
+static const vn_mode fdb_modes[] = {
+	{ "fdb_add", M_ADD }, { "fdb_append", M_APPEND }, { "fdb_replace", M_REPLACE },
+	{ "fdb_del", M_DEL }, { NULL, 0 }
+};
 
 /*** Adds an entry (`bridge fdb add`).
  * @function ns:fdb_add
@@ -566,6 +565,7 @@ static int ns_fdbs(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct fdb_filter *f;
 	vn_list *l;
+	vn_err e;
 	lua_Integer n;
 	int dev = 0, master = 0;
 
@@ -587,9 +587,9 @@ static int ns_fdbs(lua_State *L)
 		}
 	}
 	l = vn_list_new(L);
-	if (fdb_dump(ns, dev, master, f, l) < 0) {
+	if (fdb_dump(ns, dev, master, f, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "fdbs");
+		return vn_push_err(L, "fdbs", &e, NULL);
 	}
 	/* the filter is read only while dumping */
 	vn_push_raw_iter(L, l, push_fdb, 1);
@@ -631,6 +631,7 @@ static int m_delete(lua_State *L)
 	fdb_req q;
 	fdb_view v;
 	vn_ns *ns;
+	vn_err e;
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_FDB);
 	ns = vn_box_ns(L, 1);
@@ -658,26 +659,29 @@ static int m_delete(lua_State *L)
 		q.src_vni = vn_rta_u32(v.a[NDA_SRC_VNI]);
 	q.via = (int)vn_rta_u32(v.a[NDA_IFINDEX]);
 	h = build(&buf, &q, RTM_DELNEIGH, 0);
-	if (vn_talk_hdr(ns, h) < 0) {
+	if (vn_req(ns, h, 0, NULL, &e) < 0) {
 		f_lladdr(L, b);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete fdb %s dev %d",
-					lua_isnil(L, -1) ? "?" : lua_tostring(L, -1), q.ifindex));
+		return vn_push_err(L, lua_pushfstring(L, "delete fdb %s dev %d",
+				   lua_isnil(L, -1) ? "?" : lua_tostring(L, -1), q.ifindex),
+				   &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
-}
-
-static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
-{
-	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
-	lua_remove(L, -2);
-	luaL_addvalue(buf);
 }
 
 /* __tostring: "vnet.fdb: 02:00:00:00:00:01 dev 3 vlan 5 master 2 static"
  * like a line of `bridge fdb` */
 static int m_tostring(lua_State *L)
 {
+	/* the attributes printed, in bridge fdb's order, by the field that
+	 * reads each */
+	static const struct { int attr; void (*get)(lua_State *, void *); const char *word; }
+	words[] = {
+		{ NDA_VLAN, f_vlan, "vlan" }, { NDA_MASTER, f_master, "master" },
+		{ NDA_DST, f_dst, "dst" }, { NDA_PORT, f_port, "port" }, { NDA_VNI, f_vni, "vni" },
+		{ NDA_SRC_VNI, f_src_vni, "src_vni" }, { NDA_IFINDEX, f_via, "via" },
+		{ NDA_NH_ID, f_nhid, "nhid" }, { 0, NULL, NULL }
+	};
 	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
 	luaL_Buffer buf;
 	fdb_view v;
@@ -696,39 +700,12 @@ static int m_tostring(lua_State *L)
 	}
 	luaL_addvalue(&buf);
 	lua_pushinteger(L, v.h->ndm_ifindex);
-	add_word(L, &buf, "dev");
-	if (v.a[NDA_VLAN]) {
-		f_vlan(L, b);
-		add_word(L, &buf, "vlan");
-	}
-	if (v.a[NDA_MASTER]) {
-		f_master(L, b);
-		add_word(L, &buf, "master");
-	}
-	if (v.a[NDA_DST]) {
-		f_dst(L, b);
-		add_word(L, &buf, "dst");
-	}
-	if (v.a[NDA_PORT]) {
-		f_port(L, b);
-		add_word(L, &buf, "port");
-	}
-	if (v.a[NDA_VNI]) {
-		f_vni(L, b);
-		add_word(L, &buf, "vni");
-	}
-	if (v.a[NDA_SRC_VNI]) {
-		f_src_vni(L, b);
-		add_word(L, &buf, "src_vni");
-	}
-	if (v.a[NDA_IFINDEX]) {
-		f_via(L, b);
-		add_word(L, &buf, "via");
-	}
-	if (v.a[NDA_NH_ID]) {
-		f_nhid(L, b);
-		add_word(L, &buf, "nhid");
-	}
+	vn_add_word(L, &buf, "dev");
+	for (i = 0; words[i].word; i++)
+		if (v.a[words[i].attr]) {
+			words[i].get(L, b);
+			vn_add_word(L, &buf, words[i].word);
+		}
 	for (i = 0; ntflags[i].name; i++)
 		if (v.h->ndm_flags & ntflags[i].f) {
 			luaL_addchar(&buf, ' ');
@@ -740,22 +717,9 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg fdb_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type fdb_type = {
-	.name = VN_FDB, .methods = fdb_methods, .fields = fdb_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = fdb_same
-};
+static const vn_type fdb_type = VN_MSGBOX_TYPE(VN_FDB, fdb_fields, m_tostring, fdb_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
-	{ "fdb_add", ns_fdb_add },
-	{ "fdb_append", ns_fdb_append },
-	{ "fdb_replace", ns_fdb_replace },
-	{ "fdb_del", ns_fdb_del },
 	{ "fdbs", ns_fdbs },
 	{ NULL, NULL }
 };
@@ -764,4 +728,5 @@ void vn_open_fdb(lua_State *L)
 {
 	vn_type_register(L, &fdb_type);
 	vn_netns_methods(L, ns_methods);
+	vn_netns_modes(L, ns_fdb_modify, fdb_modes);
 }

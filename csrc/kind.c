@@ -643,7 +643,7 @@ static int m_set_info(lua_State *L)
 		c.L = L; c.idx = 2; c.ns = ns; c.out = req->data; c.fn = "set_info";
 		c.cur = cur; c.what = &what;
 		if ((r = kparse(&c, k)) < 0)
-			return vn_link_ref_fail(L, ns, "set_info", name, 2, what);
+			return vn_link_fail_ref(L, "set_info", name, 2, what, -r);
 		if (k->spec->flags & KS_REPLACE) {
 			/* the settings not given are sent as they are */
 			const struct nlattr *now[TB_MAX + 1];

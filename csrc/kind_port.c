@@ -263,7 +263,7 @@ static int m_set_port(lua_State *L)
 	c.L = L; c.idx = 2; c.ns = p.ns; c.out = req->data; c.kname = kname; c.fn = "set_port";
 	c.cur = cur; c.what = &what;
 	if ((r = kparse_attrs(&c, attrs)) < 0)
-		return vn_link_ref_fail(L, p.ns, "set_port", p.name, 2, what);
+		return vn_link_fail_ref(L, "set_port", p.name, 2, what, -r);
 	data = nlmsg_data(nlmsg_hdr(req->data));
 	len = (size_t)nlmsg_datalen(nlmsg_hdr(req->data));
 	if (len == 0) {

@@ -507,39 +507,46 @@ static int keep_any(const struct nlmsghdr *h, void *arg)
 	return h->nlmsg_type == RTM_NEWLINK && h->nlmsg_len >= NLMSG_LENGTH(IFHLEN);
 }
 
+/* The request for one link by index or name (ifinfomsg, IFLA_IFNAME). */
+typedef struct get_req {
+	struct nlmsghdr h;
+	struct ifinfomsg ifi;
+	struct nlattr a;
+	char name[128];      /* ALTIFNAMSIZ */
+} get_req;
+
+static struct nlmsghdr *get_msg(get_req *q, int ifindex, const char *name)
+{
+	memset(q, 0, sizeof *q);
+	q->h.nlmsg_type = RTM_GETLINK;
+	q->h.nlmsg_len = NLMSG_LENGTH(sizeof q->ifi);
+	q->ifi.ifi_index = ifindex;
+	if (name) {
+		/* a name longer than IFNAMSIZ can only be an alternative name
+		 * (Linux 5.5), asked for by IFLA_ALT_IFNAME */
+		size_t n = strnlen(name, sizeof q->name - 1) + 1;
+		q->a.nla_type = n > IFNAMSIZ ? IFLA_ALT_IFNAME : IFLA_IFNAME;
+		q->a.nla_len = (uint16_t)(NLA_HDRLEN + n);
+		memcpy(q->name, name, n - 1);
+		q->h.nlmsg_len += NLA_ALIGN(q->a.nla_len);
+	}
+	return &q->h;
+}
+
 /* Fetches one link by index or name with one request, as its message. With
  * bidx 0 pushes a new box bound to the handle at nsidx; else puts it in the
- * box at bidx instead of what that held. 0 or -errno. */
+ * box at bidx instead of what that held. 0 or -errno with e filled in. */
 static int fetch_link(lua_State *L, vn_ns *ns, int ifindex, const char *name,
-		      int nsidx, int bidx)
+		      int nsidx, int bidx, vn_err *e)
 {
-	struct nl_msg *msg = NULL;
+	get_req q;
 	const void *p;
 	size_t len;
 	vn_list *l = vn_list_new(L);
 	int r;
-	if (name && strlen(name) >= IFNAMSIZ) {
-		/* an alternative name longer than a name (Linux 5.5) */
-		struct ifinfomsg ifi;
-		memset(&ifi, 0, sizeof ifi);
-		if ((msg = nlmsg_alloc_simple(RTM_GETLINK, 0)) &&
-		    (nlmsg_append(msg, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
-		     nla_put_string(msg, IFLA_ALT_IFNAME, name) < 0)) {
-			nlmsg_free(msg);
-			msg = NULL;
-		}
-	} else if (rtnl_link_build_get_request(ifindex, name, &msg) < 0) {
-		msg = NULL;
-	}
-	if (!msg) {
-		lua_pop(L, 1);
-		ns->err = ENOMEM;
-		return -ENOMEM;
-	}
 	l->rkeep = keep_any;
 	l->rcopy = lk_copy;
-	r = vn_request(ns, nlmsg_hdr(msg), 0, l);
-	nlmsg_free(msg);
+	r = vn_req(ns, get_msg(&q, ifindex, name), VN_GET, l, e);
 	if (r == 0 && (p = vn_list_first(l, &len))) {
 		if (bidx)
 			lk_reset(L, lk_check(L, bidx), p, len);
@@ -555,23 +562,22 @@ static int fetch_link(lua_State *L, vn_ns *ns, int ifindex, const char *name,
  * the box b (on the caller's stack) at it, without calling Lua: for the
  * steps between the kernel's changes, where raising would leave them half
  * made. 0 or -errno. */
-static int fetch_raw(vn_ns *ns, int ifindex, const char *name, vn_list *l, lk_box *b)
+static int fetch_raw(vn_ns *ns, int ifindex, const char *name, vn_list *l, lk_box *b,
+		     vn_err *e)
 {
-	struct nl_msg *msg = NULL;
+	get_req q;
 	const void *p = NULL;
 	size_t len = 0;
 	int r;
 	memset(l, 0, sizeof *l);
 	memset(b, 0, sizeof *b);
-	if (rtnl_link_build_get_request(ifindex, name, &msg) < 0) {
-		ns->err = ENOMEM;
-		return -ENOMEM;
-	}
 	l->rkeep = keep_any;
-	r = vn_request(ns, nlmsg_hdr(msg), 0, l);
-	nlmsg_free(msg);
-	if (r == 0 && !(p = vn_list_first(l, &len)))
+	r = vn_req(ns, get_msg(&q, ifindex, name), VN_GET, l, e);
+	if (r == 0 && !(p = vn_list_first(l, &len))) {
+		if (e)
+			vn_err_set(e, ENOENT, NULL);
 		r = -ENOENT;
+	}
 	if (r < 0) {
 		vn_list_free(l);
 		return r;
@@ -582,9 +588,14 @@ static int fetch_raw(vn_ns *ns, int ifindex, const char *name, vn_list *l, lk_bo
 	return 0;
 }
 
+/* kept for link_kinds.c until it moves to vn_req: the error on the handle */
 int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex)
 {
-	return fetch_link(L, ns, ifindex, NULL, 0, vn_absindex(L, idx));
+	vn_err e;
+	int r = fetch_link(L, ns, ifindex, NULL, 0, vn_absindex(L, idx), &e);
+	ns->err = r < 0 ? e.no : 0;
+	memcpy(ns->msg, e.msg, sizeof ns->msg);
+	return r;
 }
 
 /* The link type's fresh hook: a box marked stale by a change is read again
@@ -608,43 +619,18 @@ static void lk_fresh(lua_State *L, int idx)
 	}
 	b->stale = 0;
 	if (ns)                                             /* +1 */
-		fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx);
+		fetch_link(L, ns, IFH(b)->ifi_index, NULL, 0, idx, NULL);
 	lua_pop(L, 1);
 }
 
-/* Deletes the link with this index (or name). 0 or -errno. */
-static int delete_link(vn_ns *ns, int ifindex, const char *name)
+/* Deletes the link with this index (or name). 0 or -errno with e (may be
+ * NULL: an undo step, whose own failure is not reported) filled in. */
+static int delete_link(vn_ns *ns, int ifindex, const char *name, vn_err *e)
 {
-	struct rtnl_link *d = rtnl_link_alloc();
-	struct nl_msg *msg = NULL;
-	int r = -ENOMEM;
-	if (d) {
-		if (ifindex)
-			rtnl_link_set_ifindex(d, ifindex);
-		if (name)
-			rtnl_link_set_name(d, name);
-		r = rtnl_link_build_delete_request(d, &msg) < 0 ? -ENOMEM : 0;
-		rtnl_link_put(d);
-	}
-	if (r < 0) {
-		ns->err = ENOMEM;
-		return r;
-	}
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
-	return r;
-}
-
-/* Deletes a link made by a request that then failed, keeping the failure
- * (ns->err and ns->msg) to report. */
-static void undo_link(vn_ns *ns, int ifindex, const char *name)
-{
-	char m[VN_ERRLEN];
-	int e = ns->err;
-	memcpy(m, ns->msg, sizeof m);
-	delete_link(ns, ifindex, name);
-	ns->err = e;
-	memcpy(ns->msg, m, sizeof m);
+	get_req q;
+	struct nlmsghdr *h = get_msg(&q, ifindex, name);
+	h->nlmsg_type = RTM_DELLINK;
+	return vn_req(ns, h, 0, NULL, e);
 }
 
 /* Puts IFLA_IFALIAS as iproute2 does: the bytes without a NUL (the kernel
@@ -655,9 +641,9 @@ static int put_alias(struct nl_msg *msg, const char *alias)
 }
 
 /* A change of the link with this index (or, index 0, name): its alias when
- * alias is not NULL, flags (of those in change). 0 or -errno. */
+ * alias is not NULL, flags (of those in change). 0 or -errno with e filled. */
 static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alias,
-		      unsigned flags, unsigned change)
+		      unsigned flags, unsigned change, vn_err *e)
 {
 	struct ifinfomsg ifi;
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, 0);
@@ -670,25 +656,16 @@ static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alia
 	    (name && nla_put_string(msg, IFLA_IFNAME, name) < 0) ||
 	    (alias && put_alias(msg, alias) < 0)) {
 		nlmsg_free(msg);
-		ns->err = ENOMEM;
+		if (e)
+			vn_err_set(e, ENOMEM, NULL);
 		return -ENOMEM;
 	}
-	r = vn_talk(ns, msg);
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, e);
 	nlmsg_free(msg);
 	return r;
 }
-
-/* Sets the alias of the link with this index or name. 0 or -errno. */
-static int set_alias(vn_ns *ns, int ifindex, const char *name, const char *alias)
-{
-	return set_simple(ns, ifindex, name, alias, 0, 0);
-}
-
-/* Takes the link with this index (or name) up or down. 0 or -errno. */
-static int set_up(vn_ns *ns, int ifindex, const char *name, int up)
-{
-	return set_simple(ns, ifindex, name, NULL, up ? IFF_UP : 0, IFF_UP);
-}
+#define set_alias(ns, i, n, a, e) set_simple(ns, i, n, a, 0, 0, e)
+#define set_up(ns, i, n, up, e) set_simple(ns, i, n, NULL, (up) ? IFF_UP : 0, IFF_UP, e)
 
 /***
  * Links (`ip link`): `ns:link`, `ns:links`, `ns:link_add` and the
@@ -808,6 +785,7 @@ static int ns_link(lua_State *L)
 {
 	vn_ns *ns = vn_checkns(L, 1);
 	const char *name = NULL;
+	vn_err e;
 	int idx = 0, r;
 	if (lua_type(L, 2) == LUA_TNUMBER) {
 		/* the kernel's ifindex is a positive int: 2^32 is no index 0 */
@@ -821,12 +799,12 @@ static int ns_link(lua_State *L)
 	} else {
 		return luaL_argerror(L, 2, "link name or index expected");
 	}
-	r = fetch_link(L, ns, idx, name, 1, 0);
+	r = fetch_link(L, ns, idx, name, 1, 0, &e);
 	if (r < 0) {
 		if (r == -ENODEV || r == -ENOENT)
-			ns->err = ENODEV;
-		return vn_nsfail(L, ns, lua_pushfstring(L, "link %s", name ? name :
-					lua_tostring(L, 2)));
+			e.no = ENODEV;
+		return vn_push_err(L, lua_pushfstring(L, "link %s", name ? name :
+					lua_tostring(L, 2)), &e, NULL);
 	}
 	return 1;
 }
@@ -865,8 +843,9 @@ static int ns_links(lua_State *L)
 	/* the link dump's request: the kernel leaves out the per-family
 	 * statistics of IFLA_AF_SPEC, which vnet drops anyway (IFLA_STATS64
 	 * stays) */
-	struct { struct ifinfomsg ifi; struct nlattr a; uint32_t mask; } ifi;
+	struct { struct nlmsghdr h; struct ifinfomsg ifi; struct nlattr a; uint32_t mask; } q;
 	vn_list *l;
+	vn_err e;
 	int r;
 
 	if (!lua_isnoneornil(L, 2)) {
@@ -882,18 +861,30 @@ static int ns_links(lua_State *L)
 	l->rkeep = keep_link;
 	l->rcopy = lk_copy;
 	l->arg = &f;
-	memset(&ifi, 0, sizeof ifi);
-	ifi.ifi.ifi_family = AF_UNSPEC;
-	ifi.a.nla_len = NLA_HDRLEN + sizeof ifi.mask;
-	ifi.a.nla_type = IFLA_EXT_MASK;
-	ifi.mask = RTEXT_FILTER_SKIP_STATS;
-	if (vn_dump_req(ns, RTM_GETLINK, &ifi, sizeof ifi, l) < 0)
-		return vn_nsfail(L, ns, "links");
+	memset(&q, 0, sizeof q);
+	q.h.nlmsg_len = sizeof q;
+	q.h.nlmsg_type = RTM_GETLINK;
+	q.ifi.ifi_family = AF_UNSPEC;
+	q.a.nla_len = NLA_HDRLEN + sizeof q.mask;
+	q.a.nla_type = IFLA_EXT_MASK;
+	q.mask = RTEXT_FILTER_SKIP_STATS;
+	if (vn_req(ns, &q.h, VN_DUMP, l, &e) < 0)
+		return vn_push_err(L, "links", &e, NULL);
 	vn_push_raw_iter(L, l, lk_push, 1);
 	return 1;
 }
 
 /* ---- common settable attributes --------------------------------------- */
+/* The options of link_add and set, by the attribute each one makes (for
+ * errors where the kernel points at one). */
+static const vn_optname link_opts[] = {
+	{ IFLA_IFNAME, "name" }, { IFLA_MTU, "mtu" }, { IFLA_ADDRESS, "address" },
+	{ IFLA_BROADCAST, "broadcast" }, { IFLA_MASTER, "master" },
+	{ IFLA_NET_NS_FD, "netns" }, { IFLA_TXQLEN, "txqlen" }, { IFLA_IFALIAS, "alias" },
+	{ IFLA_LINK, "parent" }, { IFLA_GROUP, "group" },
+	{ IFLA_NUM_TX_QUEUES, "numtxqueues" }, { IFLA_NUM_RX_QUEUES, "numrxqueues" },
+	{ IFLA_LINKINFO, "kind" }, { IFLA_GSO_MAX_SIZE, "gso_max_size" }, { 0, NULL }
+};
 static const char *const common_keys[] = { "name", "kind", "mtu", "address",
 	"broadcast", "up", "master", "netns", "txqlen", "alias", "parent",
 	"arp", "promisc", "group", "numtxqueues", "numrxqueues", NULL };
@@ -960,7 +951,6 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 	if (err) {
 		/* a namespace name that cannot be opened: a failure triple */
 		*what = "netns";
-		ns->err = err;
 		return -err;
 	}
 	if (*target)
@@ -975,7 +965,6 @@ static int parse_common(lua_State *L, int idx, vn_ns *ns, struct rtnl_link *l,
 		rtnl_link_set_master(l, 0);
 	} else if ((r = vn_link_ref(L, idx, *target ? *target : ns, fn, "master", &ref,
 				    what)) < 0) {
-		ns->err = -r;
 		return r;
 	} else if (ref) {
 		rtnl_link_set_master(l, ref);
@@ -994,33 +983,35 @@ int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 	*out = 0;
 	if (r < 0) {
 		*what = key;
-		ns->err = -r;
+		ns->err = -r;  /* kept for link_kinds.c's own report */
 		return r;
 	}
 	*out = r;
 	return 0;
 }
 
-int vn_link_ref_fail(lua_State *L, vn_ns *ns, const char *fn, const char *name,
-		     int idx, const char *what)
+/* Pushes the failure of option what (a link or namespace that is not
+ * there: errno err) of the call fn on the link name. */
+int vn_link_fail_ref(lua_State *L, const char *fn, const char *name, int idx,
+		     const char *what, int err)
 {
 	lua_getfield(L, idx, what);
 	lua_pushfstring(L, "%s %s: %s '%s'", fn, name, what,
 			lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?");
-	return vn_fail(L, lua_tostring(L, -1), ns->err ? ns->err : ENODEV, NULL);
+	return vn_fail(L, lua_tostring(L, -1), err ? err : ENODEV, NULL);
 }
 
 /* The common settings l of a device just made some other way than
  * RTM_NEWLINK (tun/tap), and its alias (may be NULL), sent as one change.
  * Calls no Lua. 0 or -errno. */
 static int made_change(vn_ns *ns, const char *name, struct rtnl_link *l,
-		       const char *alias)
+		       const char *alias, vn_err *e)
 {
 	struct rtnl_link *now = NULL;
 	struct nl_msg *msg = NULL;
 	vn_list lst;
 	lk_box b;
-	int r = fetch_raw(ns, 0, name, &lst, &b);
+	int r = fetch_raw(ns, 0, name, &lst, &b, e);
 	if (r < 0)
 		return r;
 	if ((now = rtnl_link_alloc())) {
@@ -1031,7 +1022,8 @@ static int made_change(vn_ns *ns, const char *name, struct rtnl_link *l,
 	r = now ? rtnl_link_build_change_request(now, l, 0, &msg) : -1;
 	if (r == 0 && alias && put_alias(msg, alias) < 0)
 		r = -1;
-	r = r < 0 ? (ns->err = ENOMEM, -ENOMEM) : vn_talk(ns, msg);
+	r = r < 0 ? (vn_err_set(e, ENOMEM, NULL), -ENOMEM)
+		  : vn_req(ns, nlmsg_hdr(msg), 0, NULL, e);
 	nlmsg_free(msg);
 	if (now)
 		rtnl_link_put(now);
@@ -1042,42 +1034,34 @@ static int made_change(vn_ns *ns, const char *name, struct rtnl_link *l,
  * alias (when not NULL) and bringing its veth peer (index peer) up in pns.
  * Calls no Lua, so
  * the link is whole or, when a step is refused, deleted (*step names the
- * step, *fns the handle with the failure). 0 or -errno. */
+ * step, e holds the failure). 0 or -errno. */
 static int finish_steps(vn_ns *where, vn_ns *pns, int ifindex, int peer,
-			const char *alias, int peer_up, const char **step, vn_ns **fns)
+			const char *alias, int peer_up, const char **step, vn_err *e)
 {
 	int r = 0;
-	if (alias && (r = set_alias(where, ifindex, NULL, alias)) < 0) {
+	if (alias && (r = set_alias(where, ifindex, NULL, alias, e)) < 0)
 		*step = "alias";
-	} else if (peer_up && (r = set_up(pns, peer, NULL, 1)) < 0) {
+	else if (peer_up && (r = set_up(pns, peer, NULL, 1, e)) < 0)
 		*step = "peer up";
-		*fns = pns;
-	}
-	if (r < 0) {
-		char m[VN_ERRLEN];
-		int e = (*fns)->err;
-		memcpy(m, (*fns)->msg, sizeof m);
-		delete_link(where, ifindex, NULL);
-		(*fns)->err = e;
-		memcpy((*fns)->msg, m, sizeof m);
-	}
+	if (r < 0)
+		delete_link(where, ifindex, NULL, NULL);
 	return r;
 }
 
 /* finish_steps for a link known by name: read back first (a kernel that
  * does not echo the link it made). */
 static int finish_link(vn_ns *where, vn_ns *pns, const char *name, const char *alias,
-		       int peer_up, const char **step, vn_ns **fns)
+		       int peer_up, const char **step, vn_err *e)
 {
 	vn_list lst;
 	lk_box b;
 	int r, ifindex, peer;
-	if ((r = fetch_raw(where, 0, name, &lst, &b)) < 0)
+	if ((r = fetch_raw(where, 0, name, &lst, &b, e)) < 0)
 		return r;
 	ifindex = IFH(&b)->ifi_index;
 	peer = (int)lk_u32(&b, S_LINK);  /* a veth peer's index in its namespace */
 	vn_list_free(&lst);
-	return finish_steps(where, pns, ifindex, peer, alias, peer_up, step, fns);
+	return finish_steps(where, pns, ifindex, peer, alias, peer_up, step, e);
 }
 
 /* ns:link_add{ name =, kind =, ...common and kind options } -> link
@@ -1099,6 +1083,7 @@ static int ns_link_add(lua_State *L)
 	vn_kreq *req;
 	char alias[256], peer[IFNAMSIZ];
 	int i, n = 0, r, base, has_alias = 0, peer_up = 0;
+	vn_err e;
 
 	peer[0] = 0;
 
@@ -1131,7 +1116,7 @@ static int ns_link_add(lua_State *L)
 	if (r == 0 && k->parse)
 		r = k->parse(L, 2, ns, req, "link_add", &what);
 	if (r < 0)
-		return vn_link_ref_fail(L, ns, "link_add", name, 2, what);
+		return vn_link_fail_ref(L, "link_add", name, 2, what, -r);
 	if (rtnl_link_get_ifalias(l)) {
 		/* sent as a change once the link exists (without its NUL) */
 		snprintf(alias, sizeof alias, "%s", rtnl_link_get_ifalias(l));
@@ -1160,7 +1145,7 @@ static int ns_link_add(lua_State *L)
 		r = k->create(L, 2, ns, name, "link_add");
 		if (r < 0)
 			return vn_fail(L, lua_pushfstring(L, "link_add %s", name), -r, NULL);
-		r = made_change(ns, name, l, has_alias ? alias : NULL);
+		r = made_change(ns, name, l, has_alias ? alias : NULL, &e);
 		has_alias = 0;   /* sent with the change */
 	} else {
 		/* the kernel answers with the link it made (NLM_F_ECHO, 6.1 and
@@ -1174,8 +1159,8 @@ static int ns_link_add(lua_State *L)
 		r = rtnl_link_build_add_request(l, NLM_F_CREATE | NLM_F_EXCL, &msg);
 		if (r == 0 && vn_kind_put(msg, k, req) < 0)
 			r = -NLE_NOMEM;
-		r = r < 0 ? (ns->err = EINVAL, -EINVAL)
-			  : echo ? vn_request(ns, nlmsg_hdr(msg), 1, echo) : vn_talk(ns, msg);
+		r = r < 0 ? (vn_err_set(&e, EINVAL, NULL), -EINVAL)
+			  : vn_req(ns, nlmsg_hdr(msg), VN_ECHO, echo, &e);
 	}
 	nlmsg_free(msg);
 	if (r == 0 && vn_deferred(ns)) {
@@ -1183,21 +1168,23 @@ static int ns_link_add(lua_State *L)
 		 * the creation (else they would change an older link) */
 		if (has_alias) {
 			vn_batch_then(ns);
-			if (set_alias(ns, 0, name, alias) < 0)
-				return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
+			if (set_alias(ns, 0, name, alias, &e) < 0)
+				return vn_push_err(L, lua_pushfstring(L, "link_add %s", name),
+						   &e, NULL);
 		}
 		if (peer_up) {
 			vn_batch_then(ns);
-			if (set_up(ns, 0, peer, 1) < 0)
-				return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
+			if (set_up(ns, 0, peer, 1, &e) < 0)
+				return vn_push_err(L, lua_pushfstring(L, "link_add %s", name),
+						   &e, NULL);
 		}
 		lua_pushboolean(L, 1);
 		return 1;
 	}
 	if (r < 0) {
 		if (k->create)
-			undo_link(ns, 0, name);  /* the device was made above */
-		return vn_nsfail(L, ns, lua_pushfstring(L, "link_add %s", name));
+			delete_link(ns, 0, name, NULL);  /* the device was made above */
+		return vn_push_err(L, lua_pushfstring(L, "link_add %s", name), &e, link_opts);
 	}
 	where = target ? target : ns;
 	if (echo && echo->n) {
@@ -1212,12 +1199,11 @@ static int ns_link_add(lua_State *L)
 		v.len = (uint32_t)len;
 		lk_scan(v.m, len, v.at);
 		if (has_alias || peer_up) {
-			vn_ns *fns = ns;
 			const char *step = "";
 			if (finish_steps(ns, pns, IFH(&v)->ifi_index, (int)lk_u32(&v, S_LINK),
-					 has_alias ? alias : NULL, peer_up, &step, &fns) < 0)
-				return vn_nsfail(L, fns, lua_pushfstring(L, "link_add %s: %s",
-									  name, step));
+					 has_alias ? alias : NULL, peer_up, &step, &e) < 0)
+				return vn_push_err(L, lua_pushfstring(L, "link_add %s: %s",
+								      name, step), &e, NULL);
 		}
 		lk_push(L, p, len, 1);
 		LB(lua_touserdata(L, -1))->stale = has_alias || peer_up ||
@@ -1226,29 +1212,30 @@ static int ns_link_add(lua_State *L)
 		return 1;
 	}
 	if (has_alias || peer_up) {
-		vn_ns *fns = where;
 		const char *step = "reading it back";
 		if (finish_link(where, pns, name, has_alias ? alias : NULL, peer_up,
-				&step, &fns) < 0)
-			return vn_nsfail(L, fns, lua_pushfstring(L, "link_add %s: %s", name, step));
+				&step, &e) < 0)
+			return vn_push_err(L, lua_pushfstring(L, "link_add %s: %s", name, step),
+					   &e, NULL);
 	}
 	/* read it back where it now lives */
-	r = fetch_link(L, where, 0, name, target ? base + 1 : 1, 0);
+	r = fetch_link(L, where, 0, name, target ? base + 1 : 1, 0, &e);
 	if (r < 0)
-		return vn_nsfail(L, where, lua_pushfstring(L, "link_add %s: reading it back", name));
+		return vn_push_err(L, lua_pushfstring(L, "link_add %s: reading it back", name),
+				   &e, NULL);
 	return 1;
 }
 
 /* The options of set{} restore_link looks at, as bits. */
 enum { G_NAME = 1, G_MTU = 2, G_TXQLEN = 4, G_GROUP = 8, G_ADDRESS = 16,
        G_BROADCAST = 32, G_MASTER = 64, G_UP = 128, G_ARP = 256, G_PROMISC = 512,
-       G_ALIAS = 1024,
+       G_ALIAS = 1024, G_GSO = 2048,
        G_FRESH = 1 << 30 /* not an option: set built against a fresh link */ };
 
 static unsigned given_keys(lua_State *L, int idx)
 {
 	static const char *const k[] = { "name", "mtu", "txqlen", "group", "address",
-		"broadcast", "master", "up", "arp", "promisc", "alias", NULL };
+		"broadcast", "master", "up", "arp", "promisc", "alias", "gso_max_size", NULL };
 	unsigned g = 0;
 	int i;
 	for (i = 0; k[i]; i++) {
@@ -1274,13 +1261,11 @@ static int lladdr_differs(const lk_box *b, int s, struct nl_addr *a)
  * a time and keeps those applied before the one it refused (a new mtu
  * before a refused name, a "down" sent ahead of it). Puts back, as one
  * change, the settings of orig (the link before) among those given (G_*
- * bits) that now differ. Calls no Lua (so cannot be cut short by a raise)
- * and keeps the failure being reported (ns->err, ns->msg). Best effort: the
- * refusal is reported whatever happens here. */
+ * bits) that now differ. Calls no Lua (so cannot be cut short by a raise).
+ * Best effort: the refusal is reported whatever happens here. */
 static void restore_link(vn_ns *ns, struct rtnl_link *orig, unsigned given)
 {
-	char m[VN_ERRLEN];
-	int e = ns->err, ifindex = rtnl_link_get_ifindex(orig), any = 0;
+	int ifindex = rtnl_link_get_ifindex(orig), any = 0;
 	struct nl_msg *msg = NULL;
 	struct ifinfomsg ifi;
 	unsigned of = rtnl_link_get_flags(orig), nf, ch = 0;
@@ -1288,8 +1273,7 @@ static void restore_link(vn_ns *ns, struct rtnl_link *orig, unsigned given)
 	vn_list l;
 	lk_box b;
 
-	memcpy(m, ns->msg, sizeof m);
-	if (fetch_raw(ns, ifindex, NULL, &l, &b) < 0)
+	if (fetch_raw(ns, ifindex, NULL, &l, &b, NULL) < 0)
 		goto out;
 	nf = IFH(&b)->ifi_flags;
 	if (given & G_UP) ch |= IFF_UP;
@@ -1327,14 +1311,17 @@ static void restore_link(vn_ns *ns, struct rtnl_link *orig, unsigned given)
 	PUT((given & G_ALIAS) && strncmp(s, t, lk_attr(&b, S_IFALIAS) ?
 					 (size_t)nla_len(lk_attr(&b, S_IFALIAS)) : 1),
 	    put_alias(msg, s));
+	{
+		uint32_t gso;
+		PUT((given & G_GSO) && rtnl_link_get_gso_max_size(orig, &gso) == 0,
+		    nla_put_u32(msg, IFLA_GSO_MAX_SIZE, gso));
+	}
 #undef PUT
 	if (any)
-		vn_talk(ns, msg);
+		vn_req(ns, nlmsg_hdr(msg), 0, NULL, NULL);
 out:
 	nlmsg_free(msg);
 	vn_list_free(&l);
-	ns->err = e;
-	memcpy(ns->msg, m, sizeof m);
 }
 
 /* link:set{ up, mtu, name, address, master, netns, txqlen, alias, ... }
@@ -1349,16 +1336,21 @@ static int m_set(lua_State *L)
 	const char *what = NULL, *keys[64];
 	struct nl_msg *msg = NULL;
 	char alias[256];
-	int i, n = 0, r, base, has_alias = 0, down = 0;
+	int i, n = 0, r, base, has_alias = 0, down = 0, has_gso;
+	lua_Integer gso = 0;
 	unsigned given;
+	vn_err e;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	for (i = 0; common_keys[i]; i++)
 		if (strcmp(common_keys[i], "kind") && strcmp(common_keys[i], "numtxqueues") &&
 		    strcmp(common_keys[i], "numrxqueues"))
 			keys[n++] = common_keys[i];
+	keys[n++] = "gso_max_size";
 	keys[n] = NULL;
 	vn_opts_check(L, 2, "set", keys);
+	/* any u32: the kernel says which it takes */
+	has_gso = vn_opt_int(L, 2, "set", "gso_max_size", 0, 0xffffffffLL, &gso);
 	/* The change is built against the link as it is now (a stale box is
 	 * read again), except for `up` alone: only the index is used, and a
 	 * refused up/down changes nothing to undo. (A move reads the link in
@@ -1377,7 +1369,7 @@ static int m_set(lua_State *L)
 	base = lua_gettop(L);
 	r = parse_common(L, 2, ns, chg, "set", 0, &what, &target);
 	if (r < 0)
-		return vn_link_ref_fail(L, ns, "set", rtnl_link_get_name(orig), 2, what);
+		return vn_link_fail_ref(L, "set", rtnl_link_get_name(orig), 2, what, -r);
 	if (target && vn_deferred(ns))
 		/* the object could not follow a move that is only queued */
 		return luaL_error(L, "set: 'netns' cannot be queued in ns:batch (the "
@@ -1397,28 +1389,32 @@ static int m_set(lua_State *L)
 	if (rtnl_link_get_name(chg) && (rtnl_link_get_flags(orig) & IFF_UP) &&
 	    !(rtnl_link_get_flags(chg) & IFF_UP)) {
 		down = (given & G_UP) != 0;
-		if (down && set_up(ns, rtnl_link_get_ifindex(orig), NULL, 0) < 0)
-			return vn_nsfail(L, ns, lua_pushfstring(L, "set %s",
-								 rtnl_link_get_name(orig)));
+		if (down && set_up(ns, rtnl_link_get_ifindex(orig), NULL, 0, &e) < 0)
+			return vn_push_err(L, lua_pushfstring(L, "set %s",
+							      rtnl_link_get_name(orig)), &e, NULL);
 		if (down)
 			vn_batch_then(ns);  /* the rest: one call, after the "down" */
 	}
 	r = rtnl_link_build_change_request(orig, chg, 0, &msg);
 	if (r == 0 && has_alias && put_alias(msg, alias) < 0)
 		r = -NLE_NOMEM;
+	if (r == 0 && has_gso && nla_put_u32(msg, IFLA_GSO_MAX_SIZE, (uint32_t)gso) < 0)
+		r = -NLE_NOMEM;
 	if (r < 0) {
 		nlmsg_free(msg);
-		ns->err = ENOMEM;
+		vn_err_set(&e, ENOMEM, NULL);
 		if (down && !vn_deferred(ns))
 			restore_link(ns, orig, given);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
+		return vn_push_err(L, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)),
+				   &e, NULL);
 	}
-	r = vn_talk(ns, msg);
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
 	nlmsg_free(msg);
 	if (r < 0) {
 		if (!vn_deferred(ns) && (given & G_FRESH))
 			restore_link(ns, orig, given);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)));
+		return vn_push_err(L, lua_pushfstring(L, "set %s", rtnl_link_get_name(orig)),
+				   &e, link_opts);
 	}
 	if (vn_deferred(ns)) {
 		b->stale = 2;   /* queued: read again once the batch has been sent */
@@ -1434,39 +1430,43 @@ static int m_set(lua_State *L)
 	 * differ) and follow it there */
 	where = target;
 	r = fetch_link(L, where, 0, rtnl_link_get_name(chg) ? rtnl_link_get_name(chg)
-					     : rtnl_link_get_name(orig), 0, 1);
+					     : rtnl_link_get_name(orig), 0, 1, &e);
 	if (r < 0)
-		return vn_nsfail(L, where, lua_pushfstring(L, "set %s: reading it back",
-							    rtnl_link_get_name(orig)));
+		return vn_push_err(L, lua_pushfstring(L, "set %s: reading it back",
+						      rtnl_link_get_name(orig)), &e, NULL);
 	vn_box_setns(L, 1, base + 1);
 	lua_settop(L, 1);
 	return 1;
 }
 
-/* link:refresh() -> link | nil, msg, errname (re-reads it from the kernel) */
-static int m_refresh(lua_State *L)
+/* link:refresh() -> link (read again from the kernel), link:delete() ->
+ * true; either | nil, msg, errname */
+static int refresh_or_delete(lua_State *L, int del)
 {
 	int ifindex = vn_link_ifindex(L, 1);
 	vn_ns *ns = vn_box_ns(L, 1);
-	if (fetch_link(L, ns, ifindex, NULL, 0, 1) < 0) {
+	vn_err e;
+	if ((del ? delete_link(ns, ifindex, NULL, &e)
+		 : fetch_link(L, ns, ifindex, NULL, 0, 1, &e)) < 0) {
 		vn_link_desc(L, 1);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "refresh %s", lua_tostring(L, -1)));
+		return vn_push_err(L, lua_pushfstring(L, "%s %s", del ? "delete" : "refresh",
+						      lua_tostring(L, -1)), &e, NULL);
 	}
-	lua_settop(L, 1);
+	if (del)
+		lua_pushboolean(L, 1);
+	else
+		lua_settop(L, 1);
 	return 1;
 }
 
-/* link:delete() -> true | nil, msg, errname */
+static int m_refresh(lua_State *L)
+{
+	return refresh_or_delete(L, 0);
+}
+
 static int m_delete(lua_State *L)
 {
-	int ifindex = vn_link_ifindex(L, 1);
-	vn_ns *ns = vn_box_ns(L, 1);
-	if (delete_link(ns, ifindex, NULL) < 0) {
-		vn_link_desc(L, 1);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete %s", lua_tostring(L, -1)));
-	}
-	lua_pushboolean(L, 1);
-	return 1;
+	return refresh_or_delete(L, 1);
 }
 
 static int m_tostring(lua_State *L)

@@ -15,6 +15,11 @@
 
 #define VN_LINK "vnet.link"
 
+/* The index of the live link box at idx (raises otherwise), and a
+ * description of it (its name, else its index) pushed on the stack. */
+int vn_link_ifindex(lua_State *L, int idx);
+void vn_link_desc(lua_State *L, int idx);
+
 struct vn_kspec;
 
 /* What a kind's parser fills for one request (made by vn_kreq_new, owned
@@ -71,13 +76,13 @@ void vn_kind_export(lua_State *L);
 /* Reads a link reference option (parent, master...) of the table at idx
  * into *out; returns 0 if absent or found, -ENODEV if it names no link
  * (then *what is set to key). */
+/* Pushes the failure of option what (a link or namespace that is not there:
+ * errno err, ENODEV when 0) of the call fn on the link name, the option's
+ * value read from the table at idx; returns 3. */
+int vn_link_fail_ref(lua_State *L, const char *fn, const char *name, int idx,
+		     const char *what, int err);
 int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 		const char *key, int *out, const char **what);
-/* Pushes the failure of a reference option that named nothing (what, of
- * the options table at idx): nil, "<fn> <name>: <what> '<value>'...",
- * errname (ns->err, ENODEV when unset); returns 3. */
-int vn_link_ref_fail(lua_State *L, vn_ns *ns, const char *fn, const char *name,
-		     int idx, const char *what);
 
 /* The kernel's message of the live link box at idx (its ifinfomsg payload,
  * *len bytes), read again first when the box is stale; raises on a

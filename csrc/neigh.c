@@ -130,18 +130,22 @@ static int keep_neigh(struct nl_object *o, void *arg)
 	return !(rtnl_neigh_get_flags(n) & NTF_PROXY) == !f->proxy;
 }
 
-static int dump_neighs(vn_ns *ns, struct neigh_filter *f, vn_list *l)
+static int dump_neighs(vn_ns *ns, struct neigh_filter *f, vn_list *l, vn_err *e)
 {
-	struct ndmsg ndm;
-	memset(l, 0, sizeof *l);
-	l->keep = keep_neigh;
-	l->arg = f;
-	memset(&ndm, 0, sizeof ndm);
-	ndm.ndm_family = (unsigned char)f->family;
-	/* the kernel dumps the proxy entries instead of the others */
-	ndm.ndm_flags = f->proxy ? NTF_PROXY : 0;
-	return vn_dump_req(ns, RTM_GETNEIGH, &ndm, sizeof ndm, l);
+	struct { struct nlmsghdr h; struct ndmsg ndm; } q = {
+		{ .nlmsg_len = sizeof q, .nlmsg_type = RTM_GETNEIGH },
+		/* the kernel dumps the proxy entries instead of the others */
+		{ .ndm_family = (unsigned char)f->family,
+		  .ndm_flags = f->proxy ? NTF_PROXY : 0 } };
+	*l = (vn_list){ .keep = keep_neigh, .arg = f };
+	return vn_req(ns, &q.h, VN_DUMP, l, e);
 }
+
+/* The options, by the attribute each one makes (for errors where the
+ * kernel points at one). */
+static const vn_optname neigh_opts[] = {
+	{ NDA_DST, "dst" }, { NDA_LLADDR, "lladdr" }, { 0, NULL }
+};
 
 /* Parses a link-layer address: 1 to 32 bytes of two hex digits each,
  * separated by ':' ("02:00:00:00:00:01"); raises otherwise. Returns the
@@ -223,6 +227,7 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	char lladdr[128];
 	int state = NUD_PERMANENT, router = 0, proxy = 0, ifindex, r, what, boxidx;
 	vn_list l;
+	vn_err e;
 
 	vn_opts_check(L, 2, fn, keys);
 	if (lua_rawlen(L, 2) > 0)
@@ -259,8 +264,12 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 		return vn_fail(L, lua_tostring(L, what), ENODEV, NULL);
 
 	r = rtnl_neigh_build_add_request(n, nlflags, &msg);
-	if ((r = vn_send(L, ns, msg, r)))
-		return r;
+	if (r < 0)
+		return vn_push_nlerr(L, lua_tostring(L, what), r);
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, lua_tostring(L, what), &e, neigh_opts);
 	if (vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
@@ -272,9 +281,9 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 	f.state = -1;
 	f.dst = rtnl_neigh_get_dst(n);
 	f.proxy = proxy;
-	if (dump_neighs(ns, &f, &l) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
-							 lua_tostring(L, what)));
+	if (dump_neighs(ns, &f, &l, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s: reading it back",
+						      lua_tostring(L, what)), &e, NULL);
 	if (l.n == 0) {
 		vn_list_free(&l);
 		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",
@@ -361,9 +370,14 @@ static int ns_neigh_replace(lua_State *L)
 static int neigh_remove(lua_State *L, vn_ns *ns, struct rtnl_neigh *n)
 {
 	struct nl_msg *msg = NULL;
+	vn_err e;
 	int r = rtnl_neigh_build_delete_request(n, 0, &msg);
-	if ((r = vn_send(L, ns, msg, r)))
-		return r;
+	if (r < 0)
+		return vn_push_nlerr(L, lua_tostring(L, -1), r);
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, lua_tostring(L, -1), &e, neigh_opts);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -464,6 +478,7 @@ static int ns_neighs(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct neigh_filter f;
 	vn_list *l;
+	vn_err e;
 	f.ifindex = 0;
 	f.family = AF_UNSPEC;
 	f.state = -1;
@@ -484,8 +499,8 @@ static int ns_neighs(lua_State *L)
 		}
 	}
 	l = vn_list_new(L);
-	if (dump_neighs(ns, &f, l) < 0)
-		return vn_nsfail(L, ns, "neighs");
+	if (dump_neighs(ns, &f, l, &e) < 0)
+		return vn_push_err(L, "neighs", &e, NULL);
 	vn_push_iter(L, l, VN_NEIGH, 1);
 	return 1;
 }

@@ -853,6 +853,19 @@ void vn_netns_methods(lua_State *L, const luaL_Reg *l)
 	lua_pop(L, 2);
 }
 
+void vn_netns_modes(lua_State *L, lua_CFunction f, const vn_mode *m)
+{
+	luaL_getmetatable(L, VN_NETNS);
+	lua_getfield(L, -1, "__vn_methods");
+	for (; m->name; m++) {
+		lua_pushinteger(L, m->mode);
+		lua_pushstring(L, m->name);
+		lua_pushcclosure(L, f, 2);
+		lua_setfield(L, -2, m->name);
+	}
+	lua_pop(L, 2);
+}
+
 void vn_open_netns(lua_State *L)
 {
 	lua_pushcfunction(L, make_iter);

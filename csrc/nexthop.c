@@ -176,11 +176,7 @@ static void f_protocol(lua_State *L, void *o)
 }
 static void f_scope(lua_State *L, void *o)
 {
-	int s = ((const struct nhmsg *)NB(o)->m)->nh_scope;
-	if (s == RT_SCOPE_UNIVERSE) lua_pushliteral(L, "global");
-	else if (s == RT_SCOPE_LINK) lua_pushliteral(L, "link");
-	else if (s == RT_SCOPE_HOST) lua_pushliteral(L, "host");
-	else lua_pushinteger(L, s);
+	vn_push_scope(L, ((const struct nhmsg *)NB(o)->m)->nh_scope);
 }
 
 static const struct { const char *name; unsigned f; } nhflags[] = {
@@ -262,6 +258,21 @@ enum { K_ID, K_GATEWAY, K_DEV, K_BLACKHOLE, K_ONLINK, K_FDB, K_FAMILY, K_PROTOCO
        K_GROUP, K_GROUP_TYPE, K_BUCKETS, K_IDLE, K_UNBAL };
 static const char *const grp_keys[] = { "id", "weight", NULL };
 static const char *const gtypes[] = { "mpath", "resilient", NULL };
+
+/* Raises when a resilient group's options are given (has: which keys are)
+ * to what is not one: they "need" what. */
+static void no_res_opts(lua_State *L, unsigned has, const char *fn, const char *what)
+{
+	if (!VN_HAS(has, K_BUCKETS) && !VN_HAS(has, K_IDLE) && !VN_HAS(has, K_UNBAL))
+		return;
+	lua_getfield(L, 2, "buckets");
+	lua_getfield(L, 2, "idle_timer");
+	lua_getfield(L, 2, "unbalanced_timer");
+	if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
+		luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' need %s",
+			   fn, what);
+	lua_pop(L, 3);
+}
 
 /* Reads option 'protocol' (a number 0-255 or an rt_protos name). */
 static int opt_proto(lua_State *L, int idx, const char *fn, int *out)
@@ -384,25 +395,11 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 			    vn_opt_int(L, 2, fn, "unbalanced_timer", 0, 0xffffffffLL / 100, &n))
 				vn_rta_put_u32(h, NHA_RES_GROUP_UNBALANCED_TIMER, (uint32_t)n * 100);
 			r->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)r);
-		} else if (VN_HAS(has, K_BUCKETS) || VN_HAS(has, K_IDLE) || VN_HAS(has, K_UNBAL)) {
-			lua_getfield(L, 2, "buckets");
-			lua_getfield(L, 2, "idle_timer");
-			lua_getfield(L, 2, "unbalanced_timer");
-			if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
-				luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' "
-					   "need group_type = 'resilient'", fn);
-			lua_pop(L, 3);
+		} else {
+			no_res_opts(L, has, fn, "group_type = 'resilient'");
 		}
 	} else {
-		if (VN_HAS(has, K_BUCKETS) || VN_HAS(has, K_IDLE) || VN_HAS(has, K_UNBAL)) {
-			lua_getfield(L, 2, "buckets");
-			lua_getfield(L, 2, "idle_timer");
-			lua_getfield(L, 2, "unbalanced_timer");
-			if (!lua_isnil(L, -1) || !lua_isnil(L, -2) || !lua_isnil(L, -3))
-				luaL_error(L, "%s: 'buckets', 'idle_timer' and 'unbalanced_timer' "
-					   "need a resilient group", fn);
-			lua_pop(L, 3);
-		}
+		no_res_opts(L, has, fn, "a resilient group");
 		if (blackhole)
 			vn_rta_put(h, NHA_BLACKHOLE, NULL, 0);
 		if (has_gw)
@@ -427,6 +424,14 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 	return h;
 }
 
+/* The options of nexthop_add, by the attribute each one makes (for errors
+ * where the kernel points at one). */
+static const vn_optname nh_opts[] = {
+	{ NHA_ID, "id" }, { NHA_GROUP, "group" }, { NHA_GROUP_TYPE, "group_type" },
+	{ NHA_RES_GROUP, "buckets" }, { NHA_BLACKHOLE, "blackhole" }, { NHA_OIF, "dev" },
+	{ NHA_GATEWAY, "gateway" }, { NHA_FDB, "fdb" }, { 0, NULL }
+};
+
 /* Asks for the nexthop id and pushes it, or pushes the failure triple. */
 static int get_one(lua_State *L, vn_ns *ns, uint32_t id, const char *what)
 {
@@ -435,12 +440,13 @@ static int get_one(lua_State *L, vn_ns *ns, uint32_t id, const char *what)
 	vn_list *l;
 	size_t len;
 	const void *p;
+	vn_err e;
 	vn_rta_put_u32(h, NHA_ID, id);
 	l = vn_list_new(L);
 	l->rkeep = keep_nh;
-	if (vn_request(ns, h, 0, l) < 0) {
+	if (vn_req(ns, h, VN_GET, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, what);
+		return vn_push_err(L, what, &e, NULL);
 	}
 	p = vn_list_first(l, &len);
 	push_nh(L, p, len, 1);
@@ -453,10 +459,11 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 	vn_ns *ns = vn_checkns(L, 1);
 	nh_msgbuf buf;
 	struct nlmsghdr *h;
-	vn_list *echo;
+	vn_list *echo = NULL;
 	const void *p;
 	size_t len;
 	nh_view v;
+	vn_err e;
 
 	lua_settop(L, 2);
 	if (!(h = parse_add(L, ns, fn, flags, &buf)))
@@ -464,17 +471,18 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 	lua_settop(L, 2);
 	lua_getfield(L, 2, "id");
 	lua_pushfstring(L, "%s %s", fn, lua_isnil(L, -1) ? "(new id)" : lua_tostring(L, -1));
-	if (vn_deferred(ns)) {
-		if (vn_talk_hdr(ns, h) < 0)
-			return vn_nsfail(L, ns, lua_tostring(L, -1));
-		lua_pushboolean(L, 1);
-		return 1;
+	if (!vn_deferred(ns)) {
+		echo = vn_list_new(L);
+		echo->rkeep = keep_nh;
 	}
-	echo = vn_list_new(L);
-	echo->rkeep = keep_nh;
-	if (vn_request(ns, h, 1, echo) < 0) {
-		vn_list_free(echo);
-		return vn_nsfail(L, ns, lua_tostring(L, -2));
+	if (vn_req(ns, h, VN_ECHO, echo, &e) < 0) {
+		if (echo)
+			vn_list_free(echo);
+		return vn_push_err(L, lua_tostring(L, echo ? -2 : -1), &e, nh_opts);
+	}
+	if (!echo) {
+		lua_pushboolean(L, 1);          /* queued (ns:batch) */
+		return 1;
 	}
 	if ((p = vn_list_first(echo, &len))) {
 		push_nh(L, p, len, 1);
@@ -557,9 +565,10 @@ static int nh_delete(lua_State *L, vn_ns *ns, uint32_t id, const char *fn)
 	nh_msgbuf buf;
 	struct nlmsghdr *h = nh_begin(&buf, RTM_DELNEXTHOP, 0, AF_UNSPEC);
 	char b[12];
+	vn_err e;
 	vn_rta_put_u32(h, NHA_ID, id);
-	if (vn_talk_hdr(ns, h) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, idstr(b, id)));
+	if (vn_req(ns, h, 0, NULL, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s %s", fn, idstr(b, id)), &e, nh_opts);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -622,6 +631,7 @@ static int ns_nexthops(lua_State *L)
 	nh_msgbuf buf;
 	struct nlmsghdr *h = nh_begin(&buf, RTM_GETNEXTHOP, 0, AF_UNSPEC);
 	vn_list *l;
+	vn_err e;
 	lua_Integer n;
 	int b, dev = 0, master = 0;
 
@@ -651,9 +661,9 @@ static int ns_nexthops(lua_State *L)
 	l = vn_list_new(L);
 	l->rkeep = keep_filtered;
 	l->arg = &f;
-	if (vn_dump(ns, h, l) < 0) {
+	if (vn_req(ns, h, VN_DUMP, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "nexthops");
+		return vn_push_err(L, "nexthops", &e, NULL);
 	}
 	vn_push_raw_iter(L, l, push_nh, 1);
 	return 1;
@@ -702,13 +712,6 @@ static int m_delete(lua_State *L)
 	return nh_delete(L, ns, vn_rta_u32(v.a[NHA_ID]), "delete nexthop");
 }
 
-static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
-{
-	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
-	lua_remove(L, -2);
-	luaL_addvalue(buf);
-}
-
 /* __tostring: "vnet.nexthop: id 1 via 10.0.0.2 dev 3 scope link onlink",
  * "vnet.nexthop: id 10 group 1/3,5" like `ip nexthop` */
 static int m_tostring(lua_State *L)
@@ -742,28 +745,28 @@ static int m_tostring(lua_State *L)
 			luaL_addstring(&buf, " type resilient");
 			f_buckets(L, b);
 			if (!lua_isnil(L, -1))
-				add_word(L, &buf, "buckets");
+				vn_add_word(L, &buf, "buckets");
 			else
 				lua_pop(L, 1);
 			f_idle_timer(L, b);
 			if (!lua_isnil(L, -1))
-				add_word(L, &buf, "idle_timer");
+				vn_add_word(L, &buf, "idle_timer");
 			else
 				lua_pop(L, 1);
 			f_unbalanced_timer(L, b);
 			if (!lua_isnil(L, -1))
-				add_word(L, &buf, "unbalanced_timer");
+				vn_add_word(L, &buf, "unbalanced_timer");
 			else
 				lua_pop(L, 1);
 		}
 	}
 	if (v.a[NHA_GATEWAY]) {
 		push_gw(L, &v);
-		add_word(L, &buf, "via");
+		vn_add_word(L, &buf, "via");
 	}
 	if (v.a[NHA_OIF]) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_OIF]));
-		add_word(L, &buf, "dev");
+		vn_add_word(L, &buf, "dev");
 	}
 	if (v.a[NHA_BLACKHOLE])
 		luaL_addstring(&buf, " blackhole");
@@ -773,7 +776,7 @@ static int m_tostring(lua_State *L)
 		luaL_addstring(&buf, " onlink");
 	if (v.h->nh_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->nh_protocol);
-		add_word(L, &buf, "proto");
+		vn_add_word(L, &buf, "proto");
 	}
 	if (v.a[NHA_FDB])
 		luaL_addstring(&buf, " fdb");
@@ -781,16 +784,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg nh_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type nh_type = {
-	.name = VN_NEXTHOP, .methods = nh_methods, .fields = nh_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = nh_same
-};
+static const vn_type nh_type = VN_MSGBOX_TYPE(VN_NEXTHOP, nh_fields, m_tostring, nh_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "nexthop_add", ns_nexthop_add },

@@ -130,35 +130,6 @@ static const char *const rtype_all[] = { "unspec", "unicast", "local",
 	"broadcast", "anycast", "multicast", "blackhole", "unreachable",
 	"prohibit", "throw", "nat", "xresolve" };
 
-static const struct { const char *name; int v; } scopes[] = {
-	{ "global", RT_SCOPE_UNIVERSE }, { "universe", RT_SCOPE_UNIVERSE },
-	{ "site", RT_SCOPE_SITE }, { "link", RT_SCOPE_LINK },
-	{ "host", RT_SCOPE_HOST }, { "nowhere", RT_SCOPE_NOWHERE }, { NULL, 0 }
-};
-
-/* Reads an 8-bit value given as a number or a name (of the iproute2 file,
- * which for rt_scopes knows the scope names above). Returns 1 when set. */
-static int opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
-		      const char *file, int *out)
-{
-	uint32_t v;
-	if (!vn_opt_rtname(L, idx, fn, key, file, 255, &v))
-		return 0;
-	*out = (int)v;
-	return 1;
-}
-
-static void push_scope(lua_State *L, int v)
-{
-	int i;
-	for (i = 0; scopes[i].name; i++)
-		if (scopes[i].v == v) {
-			lua_pushstring(L, scopes[i].name);
-			return;
-		}
-	vn_push_rtname(L, "rt_scopes", v);
-}
-
 static void push_type(lua_State *L, int t)
 {
 	if (t >= 0 && t < (int)(sizeof rtype_all / sizeof *rtype_all))
@@ -572,7 +543,7 @@ static void g_metric(lua_State *L, const rt_view *v)
 }
 static void g_scope(lua_State *L, const rt_view *v)
 {
-	push_scope(L, v->h->rtm_scope);
+	vn_push_scope(L, v->h->rtm_scope);
 }
 static void g_protocol(lua_State *L, const rt_view *v)
 {
@@ -758,7 +729,8 @@ static int rt_same(const void *x, const void *y)
  * table and oif (0 for any; the socket has strict checking on, see
  * vn_sock_open), so that it walks only
  * that table. Messages pass through l->rkeep as well. 0 or -errno. */
-static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l)
+static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l,
+		      vn_err *e)
 {
 	union {
 		struct nlmsghdr h;
@@ -780,7 +752,7 @@ static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l
 		vn_rta_put_u32(h, RTA_TABLE, table);
 	if (oif > 0)
 		vn_rta_put_u32(h, RTA_OIF, (uint32_t)oif);
-	r = vn_dump(ns, h, l);
+	r = vn_req(ns, h, VN_DUMP, l, e);
 	/* a table that does not exist yet has no routes */
 	if (r == -ENOENT && table)
 		r = 0;
@@ -929,6 +901,7 @@ static int ns_routes(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct route_filter f;
 	vn_list *l;
+	vn_err e;
 	int r, t, fidx = 0;
 
 	memset(&f, 0, sizeof f);
@@ -945,7 +918,7 @@ static int ns_routes(lua_State *L)
 		if (opt_rtfamily(L, 2, "routes", &f.family) &&
 		    f.family != AF_INET && f.family != AF_INET6 && f.family != AF_MPLS)
 			f.family = AF_UNSPEC;
-		opt_u8name(L, 2, "routes", "protocol", "rt_protos", &f.proto);
+		vn_opt_u8name(L, 2, "routes", "protocol", "rt_protos", &f.proto);
 		if (vn_opt_enum(L, 2, "routes", "type", rtypes, &t))
 			f.type = t + 1;
 		fidx = opt_fields(L, 2);
@@ -962,10 +935,10 @@ static int ns_routes(lua_State *L)
 	l = vn_list_new(L);
 	l->rkeep = keep_route;
 	l->arg = &f;
-	r = route_dump(ns, f.family, f.all ? 0 : f.table, f.dev, l);
+	r = route_dump(ns, f.family, f.all ? 0 : f.table, f.dev, l, &e);
 	if (r < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "routes");
+		return vn_push_err(L, "routes", &e, NULL);
 	}
 	if (fidx)
 		vn_push_raw_iter_arg(L, l, push_fields, 1, fidx);
@@ -1357,9 +1330,9 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 	if (VN_HAS(q->has, K_TYPE) && vn_opt_enum(L, 2, fn, "type", rtypes, &t))
 		q->type = t + 1;
 	if (VN_HAS(q->has, K_SCOPE))
-		opt_u8name(L, 2, fn, "scope", "rt_scopes", &q->scope);
+		vn_opt_u8name(L, 2, fn, "scope", "rt_scopes", &q->scope);
 	if (VN_HAS(q->has, K_PROTOCOL))
-		opt_u8name(L, 2, fn, "protocol", "rt_protos", &q->proto);
+		vn_opt_u8name(L, 2, fn, "protocol", "rt_protos", &q->proto);
 	if (VN_HAS(q->has, K_ONLINK))
 		vn_opt_bool(L, 2, fn, "onlink", &q->onlink);
 	if (VN_HAS(q->has, K_METRIC) &&
@@ -1708,7 +1681,7 @@ static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int 
 	l->rkeep = keep_match;
 	l->arg = &m;
 	if (route_dump(ns, m.want.h->rtm_family, rt_table(&m.want),
-		       rt_single(&m.want, &nh) ? nh.ifindex : 0, l) == 0 &&
+		       rt_single(&m.want, &nh) ? nh.ifindex : 0, l, NULL) == 0 &&
 	    (p = vn_list_first(l, &plen))) {
 		push_route(L, p, plen, 1);
 	} else {
@@ -1716,6 +1689,19 @@ static void read_back(lua_State *L, vn_ns *ns, const void *req, size_t len, int 
 	}
 	vn_list_drop(L, l);
 }
+
+/* The options of route_add and its kin, and of route_get, by the attribute
+ * each one makes (for errors where the kernel points at one). */
+static const vn_optname route_opts[] = {
+	{ RTA_DST, "dst" }, { RTA_GATEWAY, "gateway" }, { RTA_VIA, "gateway" },
+	{ RTA_OIF, "dev" }, { RTA_PREFSRC, "src" }, { RTA_PRIORITY, "metric" },
+	{ RTA_TABLE, "table" }, { RTA_MULTIPATH, "nexthops" }, { RTA_NH_ID, "nhid" },
+	{ RTA_PREF, "pref" }, { 0, NULL }
+};
+static const vn_optname get_opts[] = {
+	{ RTA_SRC, "from" }, { RTA_IIF, "iif" }, { RTA_OIF, "oif" }, { RTA_MARK, "mark" },
+	{ 0, NULL }
+};
 
 /* Pushes "<fn> <dst>" (the dst option as given) and returns it. */
 static const char *route_desc(lua_State *L, const char *fn)
@@ -1733,6 +1719,7 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	rt_req q;
 	vn_list *echo;
 	size_t len;
+	vn_err e;
 	int rc;
 
 	memset(&q, 0, sizeof q);
@@ -1755,18 +1742,18 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 			/* `ip route append`: beside the routes of the same key */
 			mode == R_APPEND ? NLM_F_CREATE | NLM_F_APPEND : 0, &small);
 	if (mode == R_DEL || vn_deferred(ns)) {
-		if (vn_talk_hdr(ns, h) < 0)
-			return vn_nsfail(L, ns, route_desc(L, fn));
+		if (vn_req(ns, h, 0, NULL, &e) < 0)
+			return vn_push_err(L, route_desc(L, fn), &e, route_opts);
 		lua_pushboolean(L, 1);
 		return 1;
 	}
 	/* the kernel echoes the route it made (NLM_F_ECHO) */
 	echo = vn_list_new(L);
 	echo->rkeep = keep_echo;
-	rc = vn_request(ns, h, 1, echo);
+	rc = vn_req(ns, h, VN_ECHO, echo, &e);
 	if (rc < 0) {
 		vn_list_free(echo);
-		return vn_nsfail(L, ns, route_desc(L, fn));
+		return vn_push_err(L, route_desc(L, fn), &e, route_opts);
 	}
 	if (vn_list_first(echo, &len))
 		push_first(L, echo);
@@ -1776,37 +1763,20 @@ static int route_modify(lua_State *L, const char *fn, int mode)
 	return 1;
 }
 
-/* ns:route_add{...} -> route | nil, msg, errname */
-static int ns_route_add(lua_State *L)
+/* ns:route_add{...} -> route | nil, msg, errname
+ * ns:route_replace{...} (creates when absent), ns:route_change{...} (ENOENT
+ * when there is no route to change, as `ip route change`),
+ * ns:route_append{...} (`ip route append`: an IPv6 route of the same key
+ * gains a next hop): the same; ns:route_del{...} -> true | nil, msg, errname */
+static int ns_route_modify(lua_State *L)
 {
-	return route_modify(L, "route_add", R_ADD);
+	return route_modify(L, VN_MODE_NAME(L), VN_MODE(L));
 }
 
-/* ns:route_replace{...} -> route | nil, msg, errname (creates when absent) */
-static int ns_route_replace(lua_State *L)
-{
-	return route_modify(L, "route_replace", R_REPLACE);
-}
-
-/* ns:route_change{...} -> route | nil, msg, errname (ENOENT when there is
- * no route to change, as `ip route change`) */
-static int ns_route_change(lua_State *L)
-{
-	return route_modify(L, "route_change", R_CHANGE);
-}
-
-/* ns:route_append{...} -> route | nil, msg, errname (`ip route append`: an
- * IPv6 route of the same key gains a next hop) */
-static int ns_route_append(lua_State *L)
-{
-	return route_modify(L, "route_append", R_APPEND);
-}
-
-/* ns:route_del{...} -> true | nil, msg, errname */
-static int ns_route_del(lua_State *L)
-{
-	return route_modify(L, "route_del", R_DEL);
-}
+static const vn_mode route_modes[] = {
+	{ "route_add", R_ADD }, { "route_replace", R_REPLACE }, { "route_change", R_CHANGE },
+	{ "route_append", R_APPEND }, { "route_del", R_DEL }, { NULL, 0 }
+};
 
 /***
  * Routes (`ip route`): the `ns:route*` methods of a namespace handle and the
@@ -1894,6 +1864,7 @@ static int ns_route_get(lua_State *L)
 	lua_Integer mark = 0;
 	int has_mark = 0, has_from, iif = 0, oif = 0, family, rc;
 	vn_list *l;
+	vn_err e;
 	const char *s;
 
 	if (lua_type(L, 2) != LUA_TSTRING)
@@ -1943,10 +1914,10 @@ static int ns_route_get(lua_State *L)
 		vn_rta_put_u32(h, RTA_MARK, (uint32_t)mark);
 	l = vn_list_new(L);
 	l->rkeep = keep_answer;
-	rc = vn_request(ns, h, 0, l);
+	rc = vn_req(ns, h, VN_GET, l, &e);
 	if (rc < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "route_get %s", s));
+		return vn_push_err(L, lua_pushfstring(L, "route_get %s", s), &e, get_opts);
 	}
 	push_first(L, l);
 	vn_list_drop(L, l);
@@ -2000,45 +1971,39 @@ static size_t del_msg(unsigned char *out, const unsigned char *m, size_t len)
 static int m_delete(lua_State *L)
 {
 	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
+	struct nlmsghdr *m;
 	vn_ns *ns;
 	rt_view v;
+	vn_err e;
 	int rc;
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
 	ns = vn_box_ns(L, 1);
 	rt_parse(&v, b->m, b->len);
-	if (RA(&v, RTA_NH_ID)) {
-		unsigned char *m = (unsigned char *)lua_newuserdata(L, b->len + RTA_ALIGNTO);
-		rc = vn_talk_raw(ns, RTM_DELROUTE, m, del_msg(m, b->m, b->len));
-		lua_pop(L, 1);
-	} else if (v.h->rtm_family == AF_MPLS) {
-		/* the kernel shows the next hop's state (linkdown, dead) in
-		 * rtm_flags and refuses a delete that has any */
-		unsigned char *m = (unsigned char *)lua_newuserdata(L, b->len);
-		memcpy(m, b->m, b->len);
-		((struct rtmsg *)m)->rtm_flags = 0;
-		rc = vn_talk_raw(ns, RTM_DELROUTE, m, b->len);
-		lua_pop(L, 1);
-	} else {
-		rc = vn_talk_raw(ns, RTM_DELROUTE, b->m, b->len);
-	}
+	/* the route as the kernel gave it, sent back (without its next hop
+	 * when it uses a nexthop object, which the kernel refuses beside its
+	 * id); made in a userdata, so that nothing leaks if Lua raises */
+	m = (struct nlmsghdr *)lua_newuserdata(L, NLMSG_SPACE(b->len) + RTA_ALIGNTO);
+	memset(m, 0, NLMSG_HDRLEN);
+	m->nlmsg_type = RTM_DELROUTE;
+	m->nlmsg_len = (uint32_t)NLMSG_LENGTH(RA(&v, RTA_NH_ID) ?
+			del_msg((unsigned char *)NLMSG_DATA(m), b->m, b->len) :
+			(memcpy(NLMSG_DATA(m), b->m, b->len), b->len));
+	/* an MPLS route: the kernel shows the next hop's state (linkdown,
+	 * dead) in rtm_flags and refuses a delete that has any */
+	if (v.h->rtm_family == AF_MPLS)
+		((struct rtmsg *)NLMSG_DATA(m))->rtm_flags = 0;
+	rc = vn_req(ns, m, 0, NULL, &e);
+	lua_pop(L, 1);
 	if (rc < 0) {
 		f_dst(L, b);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "delete route %s",
-							lua_tostring(L, -1)));
+		return vn_push_err(L, lua_pushfstring(L, "delete route %s",
+						      lua_tostring(L, -1)), &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
-/* adds " <word> <value at the top>" to buf, consuming the value (only
- * luaL_addvalue may run with a value above the buffer) */
-static void add_word(lua_State *L, luaL_Buffer *buf, const char *word)
-{
-	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
-	lua_remove(L, -2);
-	luaL_addvalue(buf);
-}
 
 /* adds the " via GW dev N" of a next hop */
 static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
@@ -2050,12 +2015,12 @@ static void add_nh(lua_State *L, luaL_Buffer *buf, int fam, const rt_nh *nh)
 			memcpy(&via.rtvia_family, RTA_DATA(nh->gw), sizeof via.rtvia_family);
 		push_gw(L, fam, nh);
 		/* ip names the family of a gateway given by RTA_VIA */
-		add_word(L, buf, !nh->via ? "via" : via.rtvia_family == AF_INET6 ? "via inet6"
+		vn_add_word(L, buf, !nh->via ? "via" : via.rtvia_family == AF_INET6 ? "via inet6"
 					     : "via inet");
 	}
 	if (nh->ifindex > 0) {
 		lua_pushinteger(L, nh->ifindex);
-		add_word(L, buf, "dev");
+		vn_add_word(L, buf, "dev");
 	}
 }
 
@@ -2175,7 +2140,7 @@ static int m_tostring(lua_State *L)
 	luaL_addvalue(&buf);
 	if (RA(&v, RTA_NH_ID)) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_NH_ID)));
-		add_word(L, &buf, "nhid");
+		vn_add_word(L, &buf, "nhid");
 	}
 	if (RA(&v, RTA_NEWDST)) {
 		luaL_addstring(&buf, " as to ");
@@ -2189,56 +2154,43 @@ static int m_tostring(lua_State *L)
 		luaL_addstring(&buf, " onlink");
 	if (rt_table(&v) != RT_TABLE_MAIN) {
 		vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
-		add_word(L, &buf, "table");
+		vn_add_word(L, &buf, "table");
 	}
 	if (v.h->rtm_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
-		add_word(L, &buf, "proto");
+		vn_add_word(L, &buf, "proto");
 	}
 	if (fam != AF_MPLS) {
-		push_scope(L, v.h->rtm_scope);
-		add_word(L, &buf, "scope");
+		vn_push_scope(L, v.h->rtm_scope);
+		vn_add_word(L, &buf, "scope");
 	}
 	if (RA(&v, RTA_PREFSRC)) {
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
-		add_word(L, &buf, "src");
+		vn_add_word(L, &buf, "src");
 	}
 	if (vn_rta_u32(RA(&v, RTA_PRIORITY))) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_PRIORITY)));
-		add_word(L, &buf, "metric");
+		vn_add_word(L, &buf, "metric");
 	}
 	add_metrics(L, &buf, &v);
 	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
 		g_pref(L, &v);
-		add_word(L, &buf, "pref");
+		vn_add_word(L, &buf, "pref");
 	}
 	rt_nh_begin(&it, &v);
 	while (n > 1 && rt_nh_next(&it, &nh)) {
 		luaL_addstring(&buf, " nexthop");
 		add_nh(L, &buf, fam, &nh);
 		lua_pushinteger(L, nh.weight);
-		add_word(L, &buf, "weight");
+		vn_add_word(L, &buf, "weight");
 	}
 	luaL_pushresult(&buf);
 	return 1;
 }
 
-static const luaL_Reg route_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type route_type = {
-	.name = VN_ROUTE, .methods = route_methods, .fields = route_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release, .same = rt_same
-};
+static const vn_type route_type = VN_MSGBOX_TYPE(VN_ROUTE, route_fields, m_tostring, rt_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
-	{ "route_add", ns_route_add },
-	{ "route_replace", ns_route_replace },
-	{ "route_change", ns_route_change },
-	{ "route_append", ns_route_append },
-	{ "route_del", ns_route_del },
 	{ "routes", ns_routes },
 	{ "route_get", ns_route_get },
 	{ NULL, NULL }
@@ -2248,4 +2200,5 @@ void vn_open_route(lua_State *L)
 {
 	vn_type_register(L, &route_type);
 	vn_netns_methods(L, ns_methods);
+	vn_netns_modes(L, ns_route_modify, route_modes);
 }

@@ -486,15 +486,11 @@ static int opt_u8(lua_State *L, int idx, const char *fn, const char *key,
 	lua_Integer v = -1;
 	size_t n;
 	const char *s;
-	lua_getfield(L, idx, key);
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		lua_pop(L, 1);
+	if (!vn_opt_get(L, idx, key))
 		return 0;
+	switch (lua_type(L, -1)) {
 	case LUA_TNUMBER:
-		if (lua_isinteger(L, -1))
-			v = lua_tointeger(L, -1);
-		if (v < 0 || v > 255)
+		if (!vn_num_integer(L, -1, &v) || v < 0 || v > 255)
 			luaL_error(L, "%s: option '%s' must be %s or a number 0-255", fn, key, what);
 		break;
 	case LUA_TSTRING:
@@ -564,22 +560,20 @@ static int opt_range(lua_State *L, int idx, const char *fn, const char *key,
 	size_t n;
 	int i;
 	const char *s;
-	lua_getfield(L, idx, key);
-	switch (lua_type(L, -1)) {
-	case LUA_TNIL:
-		lua_pop(L, 1);
+	if (!vn_opt_get(L, idx, key))
 		return 0;
+	switch (lua_type(L, -1)) {
 	case LUA_TNUMBER:
-		if (lua_isinteger(L, -1))
-			v[0] = v[1] = lua_tointeger(L, -1);
+		if (vn_num_integer(L, -1, &v[0]))
+			v[1] = v[0];
 		break;
 	case LUA_TTABLE:
 		if (lua_rawlen(L, -1) != 2)
 			break;
 		for (i = 0; i < 2; i++) {
 			lua_rawgeti(L, -1, i + 1);
-			if (lua_type(L, -1) == LUA_TNUMBER && lua_isinteger(L, -1))
-				v[i] = lua_tointeger(L, -1);
+			if (lua_type(L, -1) == LUA_TNUMBER && !vn_num_integer(L, -1, &v[i]))
+				v[i] = -1;
 			lua_pop(L, 1);
 		}
 		break;
@@ -614,14 +608,22 @@ static int opt_protocol(lua_State *L, int idx, const char *fn, int *out)
 	return 1;
 }
 
+/* The key of the rule message h: 1 with *k set, 0 when h is no rule. */
+static int ru_msg_key(const struct nlmsghdr *h, ru_key *k)
+{
+	ru_view v;
+	if (!ru_msg(h, &v))
+		return 0;
+	ru_key_of(&v, k);
+	return 1;
+}
+
 static int keep_rule(const struct nlmsghdr *h, void *arg)
 {
 	struct rule_filter *f = (struct rule_filter *)arg;
-	ru_view v;
 	ru_key k;
-	if (!ru_msg(h, &v))
+	if (!ru_msg_key(h, &k))
 		return 0;
-	ru_key_of(&v, &k);
 	return (!f->family || (int)k.family == f->family) &&
 	       (f->proto < 0 || (int)k.proto == f->proto) &&
 	       (f->tos < 0 || (int)k.tos == f->tos) &&
@@ -635,15 +637,28 @@ static int keep_rule(const struct nlmsghdr *h, void *arg)
 /* Dumps the rules of family (AF_UNSPEC: all) into the raw list l, keeping
  * those keep accepts. 0 or -errno. */
 static int rule_dump(vn_ns *ns, int family, int (*keep)(const struct nlmsghdr *, void *),
-		     void *arg, vn_list *l)
+		     void *arg, vn_list *l, vn_err *e)
 {
-	struct fib_rule_hdr frh;
-	memset(&frh, 0, sizeof frh);
-	frh.family = (unsigned char)family;
+	struct { struct nlmsghdr h; struct fib_rule_hdr frh; } q = {
+		{ .nlmsg_len = sizeof q, .nlmsg_type = RTM_GETRULE },
+		{ .family = (unsigned char)family } };
 	l->rkeep = keep;
 	l->arg = arg;
-	return vn_dump_req(ns, RTM_GETRULE, &frh, sizeof frh, l);
+	return vn_req(ns, &q.h, VN_DUMP, l, e);
 }
+
+/* The options of rule_add and rule_del, by the attribute each one makes
+ * (for errors where the kernel points at one). */
+static const vn_optname rule_opts[] = {
+	{ FRA_TABLE, "table" }, { FRA_SRC, "from" }, { FRA_DST, "to" },
+	{ FRA_FWMARK, "fwmark" }, { FRA_FWMASK, "fwmask" }, { FRA_PRIORITY, "priority" },
+	{ FRA_IIFNAME, "iif" }, { FRA_OIFNAME, "oif" }, { FRA_GOTO, "goto" },
+	{ FRA_PROTOCOL, "protocol" }, { FRA_IP_PROTO, "ipproto" },
+	{ FRA_SPORT_RANGE, "sport" }, { FRA_DPORT_RANGE, "dport" },
+	{ FRA_UID_RANGE, "uidrange" }, { FRA_L3MDEV, "l3mdev" },
+	{ FRA_SUPPRESS_PREFIXLEN, "suppress_prefixlength" },
+	{ FRA_SUPPRESS_IFGROUP, "suppress_ifgroup" }, { 0, NULL }
+};
 
 /* Pushes a rule box holding a copy of the payload p (len bytes). */
 static void push_rule(lua_State *L, const void *p, size_t len, int nsidx)
@@ -725,6 +740,7 @@ static int ns_rules(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct rule_filter f;
 	vn_list *l;
+	vn_err e;
 	memset(&f, 0, sizeof f);
 	f.proto = f.tos = f.ipproto = f.l3mdev = -1;
 	if (!lua_isnoneornil(L, 2)) {
@@ -741,9 +757,9 @@ static int ns_rules(lua_State *L)
 			f.family = AF_UNSPEC;
 	}
 	l = vn_list_new(L);
-	if (rule_dump(ns, f.family, keep_rule, &f, l) < 0) {
+	if (rule_dump(ns, f.family, keep_rule, &f, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, "rules");
+		return vn_push_err(L, "rules", &e, NULL);
 	}
 	vn_push_raw_iter(L, l, push_rule, 1);
 	return 1;
@@ -958,11 +974,9 @@ struct rule_match { ru_key want; const ru_req *q; };
 static int keep_match(const struct nlmsghdr *h, void *arg)
 {
 	struct rule_match *m = (struct rule_match *)arg;
-	ru_view v;
 	ru_key k;
-	if (!ru_msg(h, &v))
+	if (!ru_msg_key(h, &k))
 		return 0;
-	ru_key_of(&v, &k);
 	/* what the kernel chose */
 	if (!m->q->prio_set)
 		k.prio = m->want.prio;
@@ -991,7 +1005,7 @@ static int read_back(lua_State *L, vn_ns *ns, struct rule_match *m, const ru_req
 	m->q = q;
 	vn_list_free(l);
 	l->oom = 0;
-	if (rule_dump(ns, q->family, keep_match, m, l) < 0 || l->n != 1 ||
+	if (rule_dump(ns, q->family, keep_match, m, l, NULL) < 0 || l->n != 1 ||
 	    !(p = vn_list_first(l, &len)))
 		return 0;
 	push_rule(L, p, len, 1);
@@ -1007,6 +1021,7 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 	const void *p;
 	size_t len;
 	ru_req q;
+	vn_err e;
 	int rc;
 
 	vn_opts_check(L, 2, fn, rule_keys);
@@ -1029,19 +1044,16 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 			 adding ? NLM_F_CREATE | NLM_F_EXCL : 0);
 	if (!msg)
 		return vn_fail(L, fn, ENOMEM, NULL);
-	if (l) {
-		/* the kernel echoes the rule it made (NLM_F_ECHO), with the
-		 * priority and table it chose */
+	/* the kernel echoes the rule it made (NLM_F_ECHO), with the priority
+	 * and table it chose */
+	if (l)
 		l->rkeep = keep_echo;
-		rc = vn_request(ns, nlmsg_hdr(msg), 1, l);
-	} else {
-		rc = vn_talk(ns, msg);
-	}
+	rc = vn_req(ns, nlmsg_hdr(msg), l ? VN_ECHO : 0, l, &e);
 	if (rc < 0) {
 		nlmsg_free(msg);
 		if (l)
 			vn_list_free(l);
-		return vn_nsfail(L, ns, fn);
+		return vn_push_err(L, fn, &e, rule_opts);
 	}
 	if (!l) {
 		nlmsg_free(msg);
@@ -1126,6 +1138,7 @@ static int m_delete(lua_State *L)
 	size_t len;
 	char prio[16];
 	vn_list *l;
+	vn_err e;
 	int rc;
 
 	ru_parse(&d.v, b->m, b->len);
@@ -1133,8 +1146,8 @@ static int m_delete(lua_State *L)
 	snprintf(prio, sizeof prio, "%lu", (unsigned long)d.k.prio);
 	lua_pushfstring(L, "delete rule %s", prio);         /* 3 */
 	l = vn_list_new(L);                                  /* 4 */
-	if (rule_dump(ns, (int)d.k.family, keep_taker, &d, l) < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, 3));
+	if (rule_dump(ns, (int)d.k.family, keep_taker, &d, l, &e) < 0)
+		return vn_push_err(L, lua_tostring(L, 3), &e, NULL);
 	if ((p = vn_list_first(l, &len))) {
 		ru_view o;
 		ru_parse(&o, p, len);
@@ -1164,10 +1177,10 @@ static int m_delete(lua_State *L)
 	}
 	/* less the flags the kernel sets itself (unresolved, detached) */
 	((struct fib_rule_hdr *)nlmsg_data(nlmsg_hdr(msg)))->flags &= FIB_RULE_INVERT;
-	rc = vn_talk(ns, msg);
+	rc = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
 	nlmsg_free(msg);
 	if (rc < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, 3));
+		return vn_push_err(L, lua_tostring(L, 3), &e, NULL);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -1301,16 +1314,7 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-static const luaL_Reg rule_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
-};
-
-static const vn_type rule_type = {
-	.name = VN_RULE, .methods = rule_methods, .fields = rule_fields,
-	.tostring = m_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = ru_same
-};
+static const vn_type rule_type = VN_MSGBOX_TYPE(VN_RULE, rule_fields, m_tostring, ru_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "rule_add", ns_rule_add },

@@ -20,6 +20,7 @@ local M = {
   errno = core.errno,
   version = core.version,
   poll = core.poll,
+  ip = core.ip,
   core = core,
 }
 

@@ -620,4 +620,43 @@ describe("links", function()
       assert.are.equal(1300, H.iplink(name, "cb0").mtu)
     end)
   end)
+
+  describe("errors that point at the option", function()
+    -- The kernel's extended ack carries the offset of the attribute it
+    -- refused (NLMSGERR_ATTR_OFFS) for a value outside an attribute's policy:
+    -- gso_max_size must exceed the largest TCP header (`ip link set d0
+    -- gso_max_size 10` gets "integer out of range" and the offset, as strace
+    -- shows). vnet leaves the range to the kernel and names the option.
+    it("names the option of the refused attribute", function()
+      local ns, name = H.ns("offs")
+      local l = assert(ns:link_add{ name = "g0", kind = "veth", peer = "g1" })
+      local ok, msg, err = l:set{ gso_max_size = 10 }
+      msg = H.fails("ERANGE", ok, msg, err)
+      assert.are.equal("set g0: option 'gso_max_size': Numerical result out of range "
+                       .. "(the kernel said: integer out of range)", msg)
+      -- beside other options: the offset names the right one, nothing changed
+      ok, msg, err = l:set{ mtu = 1400, gso_max_size = 2 }
+      msg = H.fails("ERANGE", ok, msg, err)
+      assert.truthy(msg:find("option 'gso_max_size'", 1, true), msg)
+      assert.are.equal(1500, H.ip(name, "link", "show", "g0")[1].mtu)
+      assert(l:set{ gso_max_size = 60000 })
+      assert.are.equal(60000, H.ip(name, "link", "show", "g0")[1].gso_max_size)
+    end)
+
+    it("keeps the message as it was when the kernel points at nothing", function()
+      local ns = H.ns("offs2")
+      assert(ns:link_add{ name = "h0", kind = "veth", peer = "h1" })
+      local ok, msg, err = ns:link_add{ name = "h0", kind = "bridge" }
+      msg = H.fails("EEXIST", ok, msg, err)
+      assert.are.equal("link_add h0: File exists", msg)
+    end)
+
+    it("checks gso_max_size as a u32", function()
+      local ns = H.ns("offs3")
+      local l = assert(ns:link_add{ name = "k0", kind = "veth", peer = "k1" })
+      for _, v in ipairs({ -1, 2^32, 2^63, 0/0, 1.5, "100", true }) do
+        H.raises(function() l:set{ gso_max_size = v } end, "set", "gso_max_size")
+      end
+    end)
+  end)
 end)

@@ -117,7 +117,8 @@ local function run_one(name, prefix)
       local self = args[1]
       local f
       if e.owner:match("^vnet") then
-        local t = e.owner == "vnet" and vnet or (e.owner == "vnet.netns" and vnet.netns or vnet.core)
+        local t = ({ vnet = vnet, ["vnet.netns"] = vnet.netns, ["vnet.ip"] = vnet.ip })[e.owner]
+                  or vnet.core
         f = t[e.name]
       else
         local tname

@@ -778,6 +778,14 @@ describe("rule selectors and actions of ip rule", function()
       H.raises(function() return ns:rules{ suppress_prefixlength = 1 } end, "unknown option")
       assert.are.same(before, snapshot(name))
     end)
+    it("takes a float with an integral value as the integer, as every option does", function()
+      local r = assert(ns:rule_add{ ipproto = 6.0, sport = 80.0, dport = { 1000.0, 2000 }, tos = 8.0,
+                                    table = 5, priority = 60 })
+      assert.are.equal("vnet.rule: 60: from all tos 0x08 ipproto tcp sport 80 dport 1000-2000 lookup 5",
+                       tostring(r))
+      assert.is_true(r:delete())
+      assert.are.same(before, snapshot(name))
+    end)
     it("takes the options from __index", function()
       local r = assert(ns:rule_add(setmetatable({}, { __index = { ipproto = "tcp", sport = "10-20",
         uidrange = { 1, 2 }, tos = 8, table = 5, priority = 50 } })))

@@ -154,144 +154,24 @@ local unpack = table.unpack or unpack
 local fmt = string.format
 
 -- ---- addresses -----------------------------------------------------------
+-- Parsed and printed by vnet.core's parser (vnet.ip), as every option of
+-- the core is, in ip's canonical form.
 
-local function parse_v4(s)
-  local p = { s:match("^(%d%d?%d?)%.(%d%d?%d?)%.(%d%d?%d?)%.(%d%d?%d?)$") }
-  if #p ~= 4 then return nil end
-  for i = 1, 4 do
-    p[i] = tonumber(p[i])
-    if p[i] > 255 then return nil end
-  end
-  return p
-end
-
-local function parse_v6(s)
-  if not s:find(":", 1, true) then return nil end
-  local tail4
-  local head, v4 = s:match("^(.*:)(%d+%.%d+%.%d+%.%d+)$")
-  if head then
-    tail4 = parse_v4(v4)
-    if not tail4 then return nil end
-    s = head .. "0:0"
-  end
-  local dc = s:find("::", 1, true)
-  local left, right = s, ""
-  if dc then
-    left, right = s:sub(1, dc - 1), s:sub(dc + 2)
-    if right:find("::", 1, true) then return nil end
-  end
-  local function groups(part)
-    local g = {}
-    if part == "" then return g end
-    for h in (part .. ":"):gmatch("([^:]*):") do
-      if not h:match("^%x%x?%x?%x?$") then return nil end
-      g[#g + 1] = tonumber(h, 16)
-    end
-    return g
-  end
-  local L, R = groups(left), groups(right)
-  if not L or not R then return nil end
-  local n = #L + #R
-  if (dc and n > 7) or (not dc and n ~= 8) then return nil end
-  local all = {}
-  for _, v in ipairs(L) do all[#all + 1] = v end
-  for _ = 1, 8 - n do all[#all + 1] = 0 end
-  for _, v in ipairs(R) do all[#all + 1] = v end
-  local b = {}
-  for i = 1, 8 do
-    b[2 * i - 1] = math.floor(all[i] / 256)
-    b[2 * i] = all[i] % 256
-  end
-  if tail4 then b[13], b[14], b[15], b[16] = unpack(tail4) end
-  return b
-end
-
-local function fmt_ip(b)
-  if #b == 4 then return table.concat(b, ".") end
-  local g = {}
-  for i = 1, 8 do g[i] = b[2 * i - 1] * 256 + b[2 * i] end
-  local bs, bl, cs, cl = 0, 0, 0, 0
-  for i = 1, 8 do
-    if g[i] == 0 then
-      if cl == 0 then cs = i end
-      cl = cl + 1
-      if cl > bl then bs, bl = cs, cl end
-    else
-      cl = 0
-    end
-  end
-  local function hex(from, to)
-    local t = {}
-    for i = from, to do t[#t + 1] = fmt("%x", g[i]) end
-    return table.concat(t, ":")
-  end
-  if bl >= 2 then return hex(1, bs - 1) .. "::" .. hex(bs + bl, 8) end
-  return hex(1, 8)
-end
+local ip = vnet.ip
 
 --- Parses "10.0.0.1", "10.0.0.1/24", "fd00::1/64". Returns nil if malformed.
 local function parse_cidr(s)
   if type(s) ~= "string" then return nil end
-  local a, p = s:match("^([^/]+)/(%d%d?%d?)$")
-  if not a then
-    if s:find("/", 1, true) then return nil end
-    a = s
-  end
-  local fam, max, b = "inet", 32, parse_v4(a)
-  if not b then fam, max, b = "inet6", 128, parse_v6(a) end
-  if not b then return nil end
-  local plen = p and tonumber(p) or max
-  if plen > max then return nil end
-  local ip = fmt_ip(b)
-  return { bytes = b, family = fam, plen = plen, ip = ip, cidr = ip .. "/" .. plen,
-           explicit = p ~= nil }
+  local fam, addr, plen = ip.parse(s)
+  if not fam then return nil end
+  return { family = fam, plen = plen, ip = addr, cidr = addr .. "/" .. plen,
+           explicit = s:find("/", 1, true) ~= nil }
 end
 M.parse_cidr = parse_cidr
 
-local function masked(b, plen)
-  local r = {}
-  for i = 1, #b do
-    local bits = plen - (i - 1) * 8
-    if bits >= 8 then r[i] = b[i]
-    elseif bits <= 0 then r[i] = 0
-    else
-      local m = math.floor(2 ^ (8 - bits))
-      r[i] = b[i] - b[i] % m
-    end
-  end
-  return r
-end
-
-local function same_bytes(a, b)
-  if #a ~= #b then return false end
-  for i = 1, #a do if a[i] ~= b[i] then return false end end
-  return true
-end
-
-local function in_subnet(b, net)
-  return #b == #net.bytes and same_bytes(masked(b, net.plen), masked(net.bytes, net.plen))
-end
-
-local function add_int(b, n)
-  local r = {}
-  for i = 1, #b do r[i] = b[i] end
-  n = math.floor(n)
-  local i = #r
-  while n > 0 and i >= 1 do
-    local v = r[i] + n % 256
-    n = math.floor(n / 256)
-    if v > 255 then v = v - 256; n = n + 1 end
-    r[i] = v
-    i = i - 1
-  end
-  return r
-end
-
-local function is_broadcast(b, net)
-  if net.family ~= "inet" or net.plen >= 31 then return false end
-  local m = masked(b, net.plen)
-  local all = add_int(m, 2 ^ (32 - net.plen) - 1)
-  return same_bytes(all, b)
+-- whether two parsed addresses are the same address (prefix lengths aside)
+local function same_ip(a, b)
+  return a.family == b.family and a.ip == b.ip
 end
 
 -- hands out host addresses of a subnet in order, skipping used ones
@@ -301,18 +181,17 @@ end
 
 local function alloc_next(al, what)
   local net = al.net
-  local base = masked(net.bytes, net.plen)
   while true do
-    local c = add_int(base, al.next)
+    local c = ip.host(net.cidr, al.next)
     al.next = al.next + 1
-    if not in_subnet(c, net) or is_broadcast(c, net) then
+    if not c then
       error(fmt("%s: subnet %s has no free address left", what,
-                fmt_ip(net.bytes) .. "/" .. net.plen), 0)
+                ip.network(net.cidr)), 0)
     end
-    local ip = fmt_ip(c)
-    if not al.used[ip] then
-      al.used[ip] = true
-      return parse_cidr(ip .. "/" .. net.plen)
+    local p = parse_cidr(c)
+    if not al.used[p.ip] then
+      al.used[p.ip] = true
+      return p
     end
   end
 end
@@ -320,7 +199,7 @@ end
 -- ---- small helpers -------------------------------------------------------
 
 local function check_ifname(s, what)
-  if type(s) ~= "string" or #s == 0 or #s > 15 or s:find("[/%s:]") then
+  if type(s) ~= "string" or not vnet.core.ifname_ok(s) then
     error(fmt("%s: interface name '%s' must be 1 to 15 bytes without '/', ':' or spaces",
               what, tostring(s)), 3)
   end
@@ -1378,8 +1257,7 @@ local function addr_matches(a, want)
   local got = parse_cidr(a.address or "")
   if not got then return false end
   local plen = tonumber(a.prefixlen) or got.plen
-  return got.family == want.family and same_bytes(got.bytes, want.bytes)
-         and (not a.prefixlen or plen == want.plen)
+  return same_ip(got, want) and (not a.prefixlen or plen == want.plen)
 end
 
 K.addr = {
@@ -1412,7 +1290,7 @@ local function same_dst(got, want)
   end
   if want == "default" then return false end
   local g, w = parse_cidr(got), parse_cidr(want)
-  return g and w and g.family == w.family and g.plen == w.plen and same_bytes(g.bytes, w.bytes)
+  return g and w and g.plen == w.plen and same_ip(g, w)
 end
 
 local function route_opts(self, s)
@@ -1472,7 +1350,7 @@ local function rule_matches(r, o)
     if o[k] ~= nil then
       if r[k] == nil then return false end
       local a, b = parse_cidr(r[k]), parse_cidr(o[k])
-      if not a or not b or not same_bytes(a.bytes, b.bytes) or a.plen ~= b.plen then return false end
+      if not a or not b or not same_ip(a, b) or a.plen ~= b.plen then return false end
     elseif r[k] ~= nil and r[k] ~= "all" then
       local a = parse_cidr(r[k])
       if a and a.plen ~= 0 then return false end
@@ -1504,21 +1382,8 @@ K.rule = {
   apply = function(self, s, h, tx)
     local o = copy(s.rule)
     if not o.family then o.family = rule_family(o) end
-    local r, msg, err
-    if not M._rule_noproto then
-      -- tag the rule with our protocol where the core supports it
-      o.protocol = self.proto
-      local ok, a, b, c = pcall(h.rule_add, h, o)
-      if ok then
-        r, msg, err = a, b, c
-      elseif tostring(a):find("protocol", 1, true) then
-        M._rule_noproto = true
-        o.protocol = nil
-      else
-        error(a, 0)
-      end
-    end
-    if M._rule_noproto then r, msg, err = h:rule_add(o) end
+    o.protocol = self.proto     -- tagged: `down` finds the rules it made
+    local r, msg, err = h:rule_add(o)
     if not r then return nil, msg, err end
     tx:did(s, s.node, function() return h:rule_del(o) end)
     return true
@@ -1725,7 +1590,7 @@ function T:_clean_external(h, node)
       if not ok and h:link(n) then errs[#errs + 1] = msg end
     end
   end
-  if h.routes then
+  do
     local dels = {}
     for _, fam in ipairs({ "inet", "inet6" }) do
       local rit = h:routes{ family = fam, table = "all" }
@@ -1743,7 +1608,7 @@ function T:_clean_external(h, node)
       if not ok and err ~= "ESRCH" and err ~= "ENOENT" then errs[#errs + 1] = msg end
     end
   end
-  if h.rules then
+  do
     local dels = {}
     for _, fam in ipairs({ "inet", "inet6" }) do
       local rit = h:rules{ family = fam }

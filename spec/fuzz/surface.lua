@@ -4,7 +4,7 @@
 -- Not a busted spec.
 --
 -- Entries:
---   module functions: every function of vnet, vnet.netns and vnet.core;
+--   module functions: every function of vnet, vnet.netns, vnet.core and vnet.ip;
 --   methods: every function of the __vn_methods table of each "vnet.*"
 --   metatable in the registry, and each metatable's own metamethods;
 --   fields: the keys of obj:totable() of each object type.
@@ -44,6 +44,7 @@ function M.entries()
   funcs("vnet", vnet)
   funcs("vnet.netns", vnet.netns)
   funcs("vnet.core", vnet.core)
+  funcs("vnet.ip", vnet.ip)
   local reg = debug.getregistry()
   for _, tname in ipairs(sorted_keys(reg, function(k, v) return k:match("^vnet%.") and type(v) == "table" end)) do
     local mt, short = reg[tname], M.types[tname]
@@ -103,6 +104,14 @@ T["vnet.core"] = {
   tunnel_modes = { call = function() return nil end },
   extend = { call = function() return nil, "netns", "fz_extended", function() return true end end },
   poll = { call = function() return nil, { 0 }, 0.001 end },
+  ifname_ok = { call = function() return nil, "eth0" end },
+}
+T["vnet.ip"] = {
+  parse = { call = function() return nil, "10.0.0.1/24" end },
+  format = { call = function() return nil, "fd00:0::1", 64 end },
+  network = { call = function() return nil, "10.1.2.3/20" end },
+  contains = { call = function() return nil, "10.0.0.0/24", "10.0.0.7" end },
+  host = { call = function() return nil, "10.0.0.0/24", 5 end },
 }
 T.ns = {
   addr_add = { call = function(ctx) return ctx.a, { dev = "fa0", address = "10.7.1.1/24" } end,
@@ -194,7 +203,7 @@ T.link = {
   ns = { call = function(ctx) return ctx.a:link("fa0") end },
   port = { call = function(ctx) return ctx.a:link("fa1") end },
   refresh = { call = function(ctx) return ctx.a:link("fa0") end },
-  set = { call = function(ctx) return ctx.a:link("fa0"), { mtu = 1300, alias = "fz", txqlen = 500, up = true } end },
+  set = { call = function(ctx) return ctx.a:link("fa0"), { mtu = 1300, alias = "fz", txqlen = 500, up = true, gso_max_size = 60000 } end },
   set_info = { call = function(ctx) return ctx.a:link("fbr0"), { stp = false, priority = 100 } end },
   set_port = { call = function(ctx) return ctx.a:link("fa1"), { cost = 7, learning = true } end },
   totable = { call = function(ctx) return ctx.a:link("fa0") end },
