@@ -318,9 +318,15 @@ describe("link:impair", function()
     local sent, got = out:match("(%d+) packets transmitted, (%d+) received")
     assert(sent, out)
     local lost = tonumber(sent) - tonumber(got)
-    -- n = 1000, p = 0.2: mean 200, sd 12.6; 5 sd either side
     assert.equal(1000, tonumber(sent))
-    assert.is_true(lost >= 137 and lost <= 263, "lost " .. lost .. " of 1000")
+    -- netem's own count of what it dropped (the requests: a is x's end);
+    -- ping loses those, and under a loaded emulator may count a few late
+    -- replies as lost too
+    local dropped = qdiscs(xn, "a").root.drops
+    -- n = 1000, p = 0.2: mean 200, sd 12.6; 5 sd either side
+    assert.is_true(dropped >= 137 and dropped <= 263, "netem dropped " .. dropped .. " of 1000")
+    assert.is_true(lost >= dropped and lost <= dropped + 50,
+                   "ping lost " .. lost .. ", netem dropped " .. dropped)
   end)
 
   it("measured: a 10 mbit rate (tbf) gives iperf3 within 15%", function()
