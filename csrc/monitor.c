@@ -69,6 +69,7 @@ typedef struct vn_mon {
 	unsigned char *buf;           /* the last datagram read */
 	size_t cap, len, off;         /* its size, bytes in it, next message */
 	uint64_t gmask;               /* the groups joined (bit g-1), for tostring */
+	int pid;                      /* the process that opened it */
 } vn_mon;
 
 static void mon_release(vn_mon *m)
@@ -187,6 +188,7 @@ static int mon_open(lua_State *L, int nsidx, uint64_t gmask, int rcvbuf, vn_mon 
 		return vn_fail(L, "monitor: socket", -r, NULL);
 	m->fd = fd;
 	m->live = 1;
+	m->pid = (int)getpid();
 	/* past rmem_max needs the privileged option; a small one works as is */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
@@ -350,8 +352,27 @@ enum { EV_NONE, EV_PUSHED, EV_FAILED };
 /* Takes the next event of the monitor m at stack index midx without
  * blocking: pushes the event (EV_PUSHED), a failure triple (EV_FAILED), or
  * nothing when none is queued (EV_NONE). */
+/* Pushes nil, "<fn>: <strerror(no)> (<note>)", errname; returns EV_FAILED. */
+static int mon_note(lua_State *L, const char *fn, int no, const char *note)
+{
+	vn_err e;
+	vn_err_set(&e, no, NULL);
+	snprintf(e.msg, sizeof e.msg, VN_NOTE "%s", note);
+	vn_push_err(L, fn, &e, NULL);
+	return EV_FAILED;
+}
+
 static int next_event(lua_State *L, vn_mon *m, int midx, const char *fn)
 {
+	if (m->pid != (int)getpid()) {
+		/* after fork() both processes hold the one socket, and each
+		 * event would go to whichever reads first */
+		char note[160];
+		snprintf(note, sizeof note, "the monitor was opened in process %d and is "
+			 "used after a fork in process %d; open a monitor in this process",
+			 m->pid, (int)getpid());
+		return mon_note(L, fn, EBADF, note);
+	}
 	for (;;) {
 		ssize_t n;
 		if (m->overrun) {
@@ -488,17 +509,19 @@ static int wait_event(lua_State *L, vn_mon *m, int midx, double t, const char *f
 		r = poll(&pfd, 1, ms);
 		if (r < 0) {
 			int e = errno;
-			if (e != EINTR) {
-				vn_fail(L, fn, e, NULL);
-				return EV_FAILED;
-			}
+			/* a signal ends the wait, so that a host (nginx stopping a
+			 * worker) is never held up */
+			if (e == EINTR)
+				return mon_note(L, fn, EINTR, "a signal came while waiting for an event");
+			vn_fail(L, fn, e, NULL);
+			return EV_FAILED;
 		}
-		/* ready, interrupted (the time left is counted again) or timed
-		 * out: the next turn reads, then sees the time left */
+		/* ready or timed out: the next turn reads, then sees the time
+		 * left */
 	}
 }
 
-/*** Waits for the next event (a signal does not cut the wait short).
+/*** Waits for the next event (a signal ends the wait: `nil, msg, "EINTR"`).
  * @function monitor:wait
  * @number[opt=5] timeout seconds, 0 to 2^31/1000
  * @return an event, or `nil, "timeout", "ETIMEDOUT"`

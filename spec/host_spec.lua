@@ -176,6 +176,55 @@ describe("a wait for the kernel", function()
   end)
 end)
 
+describe("a monitor in a host", function()
+  local F
+  setup(function() F = fork_helper() end)
+  after_each(reap)
+  teardown(H.cleanup)
+
+  it("used after fork fails clearly in the other process, and goes on in its own", function()
+    local ns = H.ns("monfork")
+    local mon = assert(ns:monitor{ "link" })
+    local pid = in_child(F, function()
+      local ev, msg, err = mon:read()
+      if ev ~= nil or err ~= "EBADF" then return 2 end
+      if not msg:find("after a fork", 1, true) or msg:find("kernel said", 1, true) then return 3 end
+      local ev2, _, err2 = mon:wait(0.1)
+      if ev2 ~= nil or err2 ~= "EBADF" then return 4 end
+      -- a monitor of its own works
+      local m2 = ns:monitor{ "link" }
+      if not m2 then return 5 end
+      if not ns:link_add{ name = "c0", kind = "bridge" } then return 6 end
+      local ev3 = m2:wait(5)
+      return ev3 and ev3.object and ev3.object.name == "c0" and 0 or 7
+    end)
+    assert.are.same({ "exit", 0 }, { F.wait(pid, 30) })
+    -- the parent's stream is whole: the child took none of its events
+    local seen
+    for ev in mon:events(2) do
+      if ev.object and ev.object.name == "c0" then seen = true; break end
+    end
+    assert.is_true(seen)
+  end)
+
+  it("wait ends with EINTR when a signal comes, as a request does", function()
+    local ns = H.ns("monintr")
+    local pid = in_child(F, function()
+      F.catch()
+      local mon = assert(ns:monitor{ "link" })
+      local me = F.getpid()
+      local k = F.fork()
+      if k == 0 then os.execute("sleep 0.3"); F.kill(me); F.exit(0) end
+      local t0 = os.time()
+      local ev, msg, err = mon:wait(20)
+      F.wait(k, 5)
+      if ev ~= nil or err ~= "EINTR" or not msg:find("signal", 1, true) then return 2 end
+      return os.time() - t0 < 10 and 0 or 3
+    end)
+    assert.are.same({ "exit", 0 }, { F.wait(pid, 30) })
+  end)
+end)
+
 -- whether a descriptor of this process refers to the namespace with inode ino
 local function holds(ino)
   local ok, out = H.sh("ls -l /proc/" .. H.pid .. "/fd")
