@@ -619,6 +619,14 @@ describe("tc misuse", function()
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = "1:1" } end, "'handle'")
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = "10000:" } end,
              "option 'handle'")
+    -- "root" (ffff:ffff) is a parent, never a qdisc's handle (the kernel
+    -- answered EINVAL "Invalid minor handle")
+    for _, h in ipairs{ "root", "ffff:ffff", 0xffffffff } do
+      H.raises(function() return v0:qdisc_add{ kind = "htb", handle = h } end, "qdisc_add",
+               "option 'handle'")
+      H.raises(function() return v0:qdisc_replace{ kind = "pfifo", handle = h } end,
+               "qdisc_replace", "option 'handle'")
+    end
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = "1:\0" } end,
              "option 'handle'")
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = 2 ^ 32 } end,
