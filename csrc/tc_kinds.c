@@ -555,6 +555,14 @@ static void htb_class_parse(lua_State *L, int idx, tc_buf *b)
 	o.ceil.linklayer = TC_LINKLAYER_ETHERNET;
 	o.buffer = tc_xmittime(rate, burst);
 	o.cbuffer = tc_xmittime(ceil, cburst);
+	/* the kernel keeps htb's buffers as 32-bit ticks (64 ns): a burst past
+	 * them would be cut silently */
+	if (o.buffer == 0xffffffffu)
+		luaL_error(L, "%s: option 'burst' is too large for 'rate' (at most %d bytes)", fn,
+			   (int)tc_xmitsize(rate, 0xfffffffeu));
+	if (o.cbuffer == 0xffffffffu)
+		luaL_error(L, "%s: option 'cburst' is too large for 'ceil' (at most %d bytes)", fn,
+			   (int)tc_xmitsize(ceil, 0xfffffffeu));
 	off = tc_nest(L, b, TCA_OPTIONS);
 	if (rate >= (1ULL << 32))
 		tc_put(L, b, TCA_HTB_RATE64, &rate, sizeof rate);

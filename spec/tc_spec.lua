@@ -643,6 +643,14 @@ describe("tc misuse", function()
              "option 'classid' is required")
     H.raises(function() return v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit",
                                              prio = 8 } end, "option 'prio'")
+    -- htb keeps its buffers as 32-bit ticks: 2 GB at 1 mbit (17180 s of
+    -- sending) was cut to 34 MB without a word
+    H.raises(function() return v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit",
+                                             burst = 2 ^ 31 } end,
+             "class_add", "option 'burst' is too large for 'rate' (at most 3435973")
+    H.raises(function() return v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit",
+                                             cburst = "3gb" } end,
+             "class_add", "option 'cburst' is too large for 'ceil'")
     H.raises(function() return v0:filter_add{ kind = "nope" } end, "unknown filter kind")
     H.raises(function() return v0:filter_add{ kind = "u32", protocol = "ipx" } end,
              "option 'protocol'")
