@@ -257,24 +257,22 @@ static void netem_parse(lua_State *L, int idx, tc_buf *b, int change)
 	off = NLMSG_ALIGN(TC_HDR(b)->nlmsg_len);
 	tc_put(L, b, TCA_OPTIONS, &q, sizeof q);
 	tc_put(L, b, TCA_NETEM_CORR, &corr, sizeof corr);
-	if (reorder.probability)
-		tc_put(L, b, TCA_NETEM_REORDER, &reorder, sizeof reorder);
+	/* reorder, corrupt, ecn, slot and rate are sent even when not given
+	 * (zero: none): the kernel keeps the old ones of a qdisc changed or
+	 * replaced in place when they are left out, and a change is to leave
+	 * every option not given at its default */
+	tc_put(L, b, TCA_NETEM_REORDER, &reorder, sizeof reorder);
 	if (has_ge) {
 		size_t lo = tc_nest(L, b, TCA_NETEM_LOSS);
 		tc_put(L, b, NETEM_LOSS_GE, &ge, sizeof ge);
 		tc_nest_end(b, lo);
 	}
-	if (has_ecn)
-		tc_put_u32(L, b, TCA_NETEM_ECN, (uint32_t)ecn);
-	if (corrupt.probability)
-		tc_put(L, b, TCA_NETEM_CORRUPT, &corrupt, sizeof corrupt);
-	if (has_slot)
-		tc_put(L, b, TCA_NETEM_SLOT, &slot, sizeof slot);
-	if (has_rate) {
-		if (rate64 >= (1ULL << 32))
-			tc_put(L, b, TCA_NETEM_RATE64, &rate64, sizeof rate64);
-		tc_put(L, b, TCA_NETEM_RATE, &rate, sizeof rate);
-	}
+	tc_put_u32(L, b, TCA_NETEM_ECN, has_ecn ? (uint32_t)ecn : 0);
+	tc_put(L, b, TCA_NETEM_CORRUPT, &corrupt, sizeof corrupt);
+	tc_put(L, b, TCA_NETEM_SLOT, &slot, sizeof slot);
+	if (has_rate && rate64 >= (1ULL << 32))
+		tc_put(L, b, TCA_NETEM_RATE64, &rate64, sizeof rate64);
+	tc_put(L, b, TCA_NETEM_RATE, &rate, sizeof rate);
 	if (has_delay)
 		tc_put(L, b, TCA_NETEM_LATENCY64, &latency, sizeof latency);
 	if (has_jitter)

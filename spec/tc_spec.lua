@@ -336,6 +336,26 @@ describe("qdiscs", function()
     assert.equal(1, q.loss)
   end)
 
+  -- the kernel keeps a netem's reorder, corrupt, ecn, slot and rate when a
+  -- change or replace leaves them out: such a qdisc must read as a new one
+  -- made with the options given (a change sends every option)
+  it_tc({ "qdisc netem" }, "netem: a change or replace resets every option not given", function()
+    local _, name, v0 = make("netemch")
+    local full = { kind = "netem", handle = "1:", delay = "10ms", reorder = "25%",
+                   corrupt = "1%", loss = "5%", ecn = true, rate = "1mbit",
+                   packet_overhead = 20, slot = { min = "1ms", max = "2ms" } }
+    assert(tc_run(name, "qdisc add dev t0 root handle 1: netem delay 5ms"))
+    local fresh = strip(by_handle(tcj(name, "qdisc show dev t0"), "1:"))
+    for _, call in ipairs{ "qdisc_change", "qdisc_replace" } do
+      assert(v0:qdisc_replace(full))
+      local q = assert(v0[call](v0, { kind = "netem", handle = "1:", delay = "5ms" }))
+      assert.same(fresh, strip(by_handle(tcj(name, "qdisc show dev v0"), "1:")), call)
+      assert.is_nil(q.slot, call)
+      assert.is_falsy(q.ecn, call)
+      assert.is_falsy(q.rate and q.rate > 0, call)
+    end
+  end)
+
   it_tc({ "qdisc netem", "qdisc tbf" }, "netem with a tbf below it", function()
     local _, name, v0 = make("nt")
     assert(v0:qdisc_add{ kind = "netem", handle = "1:", delay = "20ms" })
