@@ -403,6 +403,52 @@ static int bv_list(lua_State *L, vn_ns *ns, int nsidx, int tunnel)
 	return 0;
 }
 
+/* The port's vlan_tunnel as the bridge reports it: 1 on, 0 off, -1 unknown
+ * (no answer, or not a bridge port). */
+static int tunnel_flag(lua_State *L, vn_ns *ns, int ifindex)
+{
+	vn_list *l = vn_list_new(L);
+	const unsigned char *p;
+	size_t len;
+	int r = -1;
+	if (bv_dump(ns, &ifindex, l) >= 0 && (p = (const unsigned char *)vn_list_first(l, &len))) {
+		const struct rtattr *tb[IFLA_PROTINFO + 1], *a;
+		vn_attrs_index(p, len, sizeof(struct ifinfomsg), tb, IFLA_PROTINFO);
+		if (tb[IFLA_PROTINFO]) {
+			a = vn_rta_nested(tb[IFLA_PROTINFO], IFLA_BRPORT_VLAN_TUNNEL);
+			r = a && RTA_PAYLOAD(a) >= 1 && *(const unsigned char *)RTA_DATA(a);
+		}
+	}
+	vn_list_drop(L, l);
+	return r;
+}
+
+/* Turns the port's vlan_tunnel off again after a vlan_add that turned it
+ * on and then failed, keeping the failure (ns->err, ns->msg) to report. */
+static void tunnel_undo(vn_ns *ns, int ifindex)
+{
+	char m[VN_ERRLEN];
+	int e = ns->err;
+	bv_msgbuf buf;
+	struct nlmsghdr *h = &buf.h;
+	struct ifinfomsg *ifi = (struct ifinfomsg *)NLMSG_DATA(h);
+	struct rtattr *p;
+	unsigned char off = 0;
+	memcpy(m, ns->msg, sizeof m);
+	memset(&buf, 0, sizeof buf);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
+	h->nlmsg_type = RTM_SETLINK;
+	h->nlmsg_flags = NLM_F_REQUEST;
+	ifi->ifi_family = AF_BRIDGE;
+	ifi->ifi_index = ifindex;
+	p = vn_rta_put(h, IFLA_PROTINFO | NLA_F_NESTED, NULL, 0);
+	vn_rta_put(h, IFLA_BRPORT_VLAN_TUNNEL, &off, 1);
+	p->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)p);
+	(void)vn_talk_hdr(ns, h);
+	ns->err = e;
+	memcpy(ns->msg, m, sizeof m);
+}
+
 /* Finds the entry holding q's first VLAN in the list at the top; pushes it
  * (and returns 1) or returns 0. */
 static int find_entry(lua_State *L, const bv_req *q)
@@ -426,6 +472,7 @@ static int modify(lua_State *L, const char *fn, int adding)
 	const char *what;
 	bv_req q;
 	vn_ns *ns;
+	int was_on = -1;
 
 	lua_settop(L, 2);
 	luaL_checkudata(L, 1, VN_LINK);
@@ -435,19 +482,30 @@ static int modify(lua_State *L, const char *fn, int adding)
 	if (ns->fd < 0)
 		return luaL_error(L, "%s: the link's namespace handle is closed", fn);
 	what = describe(L, fn, &q);                         /* 4 */
+	/* the kernel applies the port's vlan_tunnel before the mapping and
+	 * keeps it when the mapping is refused or not kept: remember whether
+	 * it was off, to turn it off again then (outside a batch) */
+	if (q.tunnel_on && !vn_deferred(ns) && (was_on = tunnel_flag(L, ns, q.ifindex)) == 1)
+		q.tunnel_on = 0;
 	h = build(&buf, &q, adding ? RTM_SETLINK : RTM_DELLINK);
 	if (vn_talk_hdr(ns, h) < 0)
-		return vn_nsfail(L, ns, what);
+		goto fail;
 	if (!adding || vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
 	if (bv_list(L, ns, 3, q.has_tid) < 0)
-		return vn_nsfail(L, ns, what);
+		goto fail;
 	if (find_entry(L, &q))
 		return 1;
 	/* the kernel acked and kept nothing (a device that takes no VLANs) */
+	if (was_on == 0)
+		tunnel_undo(ns, q.ifindex);
 	return vn_fail(L, what, EOPNOTSUPP, "the VLAN was not kept");
+fail:
+	if (was_on == 0)
+		tunnel_undo(ns, q.ifindex);
+	return vn_nsfail(L, ns, what);
 }
 
 /* link:vlan_add{ vid =, pvid =, untagged =, master =, self =, tunnel_id = }

@@ -132,7 +132,8 @@ static vn_ns *other_arg(lua_State *L, int idx, const char *fn, int *nret)
 	return o;
 }
 
-/* ns:nsid(other) -> id | nil (none assigned) | nil, msg, errname */
+/* ns:nsid(other) -> id | nil, msg, errname ("ENOENT" also when ns has no id
+ * for other, as for a name no namespace has) */
 static int m_nsid(lua_State *L)
 {
 	vn_ns *ns = vn_checkns(L, 1);
@@ -144,10 +145,16 @@ static int m_nsid(lua_State *L)
 		return nret;
 	if (get_nsid(ns, o->fd, &id) < 0)
 		return vn_nsfail(L, ns, "nsid");
-	if (id < 0)
-		lua_pushnil(L);
-	else
-		lua_pushinteger(L, id);
+	if (id < 0) {
+		lua_pushvalue(L, 2);
+		if (!lua_isstring(L, -1)) {
+			lua_pop(L, 1);
+			lua_pushstring(L, *o->name ? o->name : o->path);
+		}
+		return vn_fail(L, lua_pushfstring(L, "nsid %s: no id assigned", lua_tostring(L, -1)),
+			       ENOENT, NULL);
+	}
+	lua_pushinteger(L, id);
 	return 1;
 }
 

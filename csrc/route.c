@@ -1707,6 +1707,14 @@ static const vn_optname get_opts[] = {
 static const char *route_desc(lua_State *L, const char *fn)
 {
 	lua_getfield(L, 2, "dst");
+	/* an MPLS label given as a float (2^20 - 1) reads as an integer */
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		lua_Number n = lua_tonumber(L, -1);
+		if (n >= 0 && n <= 2147483647. && n == (lua_Number)(int)n) {
+			lua_pop(L, 1);
+			lua_pushfstring(L, "%d", (int)n);
+		}
+	}
 	return lua_pushfstring(L, "%s %s", fn, lua_tostring(L, -1));
 }
 

@@ -967,7 +967,7 @@ static int qdisc_modify(lua_State *L, const char *fn, int mode)
 	} else if (!has_parent && mode == M_DEL && has_handle) {
 		parent = 0;
 	}
-	if (has_handle && TC_H_MIN(handle) && handle != TC_H_ROOT)
+	if (has_handle && TC_H_MIN(handle))
 		luaL_error(L, "%s: option 'handle' of a qdisc has no minor (like '1:')", fn);
 	/* a netem distribution table needs up to 32 KiB; the rest fits the
 	 * buffer on the C stack (nothing to free if a parser raises) */

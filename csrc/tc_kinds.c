@@ -254,22 +254,23 @@ static void netem_parse(lua_State *L, int idx, tc_buf *b, int change)
 		luaL_error(L, "%s: option 'gap' needs 'reorder'", fn);
 	}
 
-	/* reorder, corrupt, ecn, slot and rate are sent even when off: the
-	 * kernel changes them only when they are in the request, and a change
-	 * (qdisc_change) sets the whole state the caller gave, as an add does */
 	off = NLMSG_ALIGN(TC_HDR(b)->nlmsg_len);
 	tc_put(L, b, TCA_OPTIONS, &q, sizeof q);
 	tc_put(L, b, TCA_NETEM_CORR, &corr, sizeof corr);
+	/* reorder, corrupt, ecn, slot and rate are sent even when not given
+	 * (zero: none): the kernel keeps the old ones of a qdisc changed or
+	 * replaced in place when they are left out, and a change is to leave
+	 * every option not given at its default */
 	tc_put(L, b, TCA_NETEM_REORDER, &reorder, sizeof reorder);
 	if (has_ge) {
 		size_t lo = tc_nest(L, b, TCA_NETEM_LOSS);
 		tc_put(L, b, NETEM_LOSS_GE, &ge, sizeof ge);
 		tc_nest_end(b, lo);
 	}
-	tc_put_u32(L, b, TCA_NETEM_ECN, (uint32_t)ecn);
+	tc_put_u32(L, b, TCA_NETEM_ECN, has_ecn ? (uint32_t)ecn : 0);
 	tc_put(L, b, TCA_NETEM_CORRUPT, &corrupt, sizeof corrupt);
 	tc_put(L, b, TCA_NETEM_SLOT, &slot, sizeof slot);
-	if (rate64 >= (1ULL << 32))
+	if (has_rate && rate64 >= (1ULL << 32))
 		tc_put(L, b, TCA_NETEM_RATE64, &rate64, sizeof rate64);
 	tc_put(L, b, TCA_NETEM_RATE, &rate, sizeof rate);
 	if (has_delay)
@@ -552,6 +553,14 @@ static void htb_class_parse(lua_State *L, int idx, tc_buf *b)
 	o.ceil.linklayer = TC_LINKLAYER_ETHERNET;
 	o.buffer = tc_xmittime(rate, burst);
 	o.cbuffer = tc_xmittime(ceil, cburst);
+	/* the kernel keeps htb's buffers as 32-bit ticks (64 ns): a burst past
+	 * them would be cut silently */
+	if (o.buffer == 0xffffffffu)
+		luaL_error(L, "%s: option 'burst' is too large for 'rate' (at most %d bytes)", fn,
+			   (int)tc_xmitsize(rate, 0xfffffffeu));
+	if (o.cbuffer == 0xffffffffu)
+		luaL_error(L, "%s: option 'cburst' is too large for 'ceil' (at most %d bytes)", fn,
+			   (int)tc_xmitsize(ceil, 0xfffffffeu));
 	off = tc_nest(L, b, TCA_OPTIONS);
 	if (rate >= (1ULL << 32))
 		tc_put(L, b, TCA_HTB_RATE64, &rate, sizeof rate);

@@ -187,6 +187,24 @@ describe("bridge vlan", function()
     assert.are.same({}, listed(v1:vlans()))
   end)
 
+  -- the kernel turns the port's vlan_tunnel on before it looks at the
+  -- mapping, and keeps it on when the mapping is refused (a VLAN the port
+  -- does not have) or not kept (no VLAN filtering): vnet turns it off again
+  it("a refused tunnel mapping leaves the port's vlan_tunnel as it was", function()
+    local ns, name, br, v1 = setup("bvtunfail", { vlan_filtering = H.kernel_has("bridge_vlan") or nil })
+    local function tunnel()
+      local l = H.ip(name, "link", "show", "dev", "v1")[1]
+      return l.linkinfo.info_slave_data.vlan_tunnel
+    end
+    assert.is_false(tunnel())
+    local ok, msg, err = v1:vlan_add{ vid = 99, tunnel_id = 9999 }
+    assert.is_nil(ok)
+    assert.truthy(err == "EINVAL" or err == "EOPNOTSUPP", tostring(msg))
+    assert.truthy(msg:find("vlan_add v1 vid 99 tunnel_id 9999", 1, true), msg)
+    assert.is_false(tunnel())
+    assert.are.same({}, listed(v1:vlan_tunnels()))
+  end)
+
   it("raises on bad options before sending anything", function()
     local ns, name, br, v1 = setup("bvbad")
     local before = ns.requests

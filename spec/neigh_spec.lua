@@ -575,3 +575,71 @@ describe("neighbours", function()
     end)
   end)
 end)
+
+-- A small randomized differential test (fixed seed): random neighbours,
+-- proxy entries and device parameters, each read back by vnet and by ip.
+describe("neighbours, randomized against ip", function()
+  after_each(H.cleanup)
+
+  it("entries, proxies and ntable parameters (seed 20261203)", function()
+    math.randomseed(20261203)
+    local ns, name, v = setup("rnd")
+    assert(v:set{ up = true })
+    -- (no delay or probe: the kernel moves those on within seconds)
+    local states = { "permanent", "stale", "noarp", "reachable" }
+    local made, proxies = {}, {}
+    for i = 1, 10 do
+      local six = math.random() < 0.5
+      local dst = six and ("fc00::%x"):format(math.random(1, 0xffff))
+                      or ("10.%d.%d.%d"):format(math.random(0, 255), math.random(0, 255), i)
+      if math.random() < 0.25 then
+        assert(ns:neigh_add{ dst = dst, dev = "v0", proxy = true })
+        proxies[dst] = true
+      else
+        local ll = ("02:%02x:%02x:%02x:%02x:%02x"):format(math.random(0, 255),
+          math.random(0, 255), math.random(0, 255), math.random(0, 255), i)
+        local st = states[math.random(#states)]
+        local n = assert(ns:neigh_replace{ dst = dst, dev = "v0", lladdr = ll, state = st })
+        assert.are.equal(ll, n.lladdr)
+        made[dst] = n
+      end
+    end
+    local o = oracle(name, "v0")
+    for dst, n in pairs(made) do
+      local e = find(o, dst)
+      assert.truthy(e, dst)
+      local got = assert(ns:neigh{ dst = dst, dev = "v0" })
+      assert.are.equal(e.lladdr, got.lladdr, dst)
+      assert.are.equal(e.state[1]:lower(), got.state, dst)
+      assert.are.equal(n, got)
+    end
+    local po = H.ip(name, "neigh", "show", "proxy")
+    local seen = 0
+    for p in ns:neighs{ proxy = true } do
+      assert.is_true(proxies[p.dst], p.dst)
+      assert.truthy(find(po, p.dst), p.dst)
+      seen = seen + 1
+    end
+    assert.are.equal(#po, seen)
+    local n = 0
+    for _ in pairs(proxies) do n = n + 1 end
+    assert.are.equal(n, seen)
+    -- device parameters: vnet's echo and ip agree, whatever the kernel rounded
+    local fields = { "queue", "base_reachable", "retrans", "gc_stale", "delay_probe",
+                     "app_probes", "ucast_probes", "mcast_probes", "anycast_delay",
+                     "proxy_delay", "proxy_queue", "locktime" }
+    for _ = 1, 3 do
+      local opts = { name = math.random() < 0.5 and "arp_cache" or "ndisc_cache", dev = "v0" }
+      for _, f in ipairs(fields) do
+        if math.random() < 0.5 then opts[f] = math.random(0, 100000) end
+      end
+      opts.queue = math.random(1, 1000)
+      local t = assert(ns:ntable_change(opts))
+      local e = H.ip(name, "ntable", "show", "dev", "v0", "name", opts.name)[1]
+      for _, f in ipairs(fields) do
+        assert.are.equal(e[f], t[f], opts.name .. " " .. f)
+      end
+      assert.are.equal(opts.queue, t.queue)
+    end
+  end)
+end)

@@ -325,6 +325,16 @@ describe("misuse of encap and MPLS routes raises", function()
     end)
   end
 
+  -- (a failure, not misuse: refused without mpls_router, or past
+  -- platform_labels with it; the message read "route_add 1048575.0: ...")
+  it("a label given as a float is named as an integer in a failure", function()
+    local ok, msg, err = ns:route_add{ family = "mpls", dst = 2 ^ 20 - 1, newdst = { 200 },
+                                       gateway = "10.1.1.2", dev = "v0" }
+    assert.is_nil(ok)
+    assert.is_string(err)
+    assert.truthy(msg:find("^route_add 1048575: "), msg)
+  end)
+
   it("options from __index are read", function()
     local r = assert(ns:route_add(setmetatable({}, { __index = { dst = "10.0.0.0/24",
       dev = "v0", encap = setmetatable({}, { __index = S }) } })))

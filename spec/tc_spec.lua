@@ -336,6 +336,26 @@ describe("qdiscs", function()
     assert.equal(1, q.loss)
   end)
 
+  -- the kernel keeps a netem's reorder, corrupt, ecn, slot and rate when a
+  -- change or replace leaves them out: such a qdisc must read as a new one
+  -- made with the options given (a change sends every option)
+  it_tc({ "qdisc netem" }, "netem: a change or replace resets every option not given", function()
+    local _, name, v0 = make("netemch")
+    local full = { kind = "netem", handle = "1:", delay = "10ms", reorder = "25%",
+                   corrupt = "1%", loss = "5%", ecn = true, rate = "1mbit",
+                   packet_overhead = 20, slot = { min = "1ms", max = "2ms" } }
+    assert(tc_run(name, "qdisc add dev t0 root handle 1: netem delay 5ms"))
+    local fresh = strip(by_handle(tcj(name, "qdisc show dev t0"), "1:"))
+    for _, call in ipairs{ "qdisc_change", "qdisc_replace" } do
+      assert(v0:qdisc_replace(full))
+      local q = assert(v0[call](v0, { kind = "netem", handle = "1:", delay = "5ms" }))
+      assert.same(fresh, strip(by_handle(tcj(name, "qdisc show dev v0"), "1:")), call)
+      assert.is_nil(q.slot, call)
+      assert.is_falsy(q.ecn, call)
+      assert.is_falsy(q.rate and q.rate > 0, call)
+    end
+  end)
+
   it_tc({ "qdisc netem", "qdisc tbf" }, "netem with a tbf below it", function()
     local _, name, v0 = make("nt")
     assert(v0:qdisc_add{ kind = "netem", handle = "1:", delay = "20ms" })
@@ -619,6 +639,14 @@ describe("tc misuse", function()
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = "1:1" } end, "'handle'")
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = "10000:" } end,
              "option 'handle'")
+    -- "root" (ffff:ffff) is a parent, never a qdisc's handle (the kernel
+    -- answered EINVAL "Invalid minor handle")
+    for _, h in ipairs{ "root", "ffff:ffff", 0xffffffff } do
+      H.raises(function() return v0:qdisc_add{ kind = "htb", handle = h } end, "qdisc_add",
+               "option 'handle'")
+      H.raises(function() return v0:qdisc_replace{ kind = "pfifo", handle = h } end,
+               "qdisc_replace", "option 'handle'")
+    end
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = "1:\0" } end,
              "option 'handle'")
     H.raises(function() return v0:qdisc_add{ kind = "htb", handle = 2 ^ 32 } end,
@@ -635,6 +663,14 @@ describe("tc misuse", function()
              "option 'classid' is required")
     H.raises(function() return v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit",
                                              prio = 8 } end, "option 'prio'")
+    -- htb keeps its buffers as 32-bit ticks: 2 GB at 1 mbit (17180 s of
+    -- sending) was cut to 34 MB without a word
+    H.raises(function() return v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit",
+                                             burst = 2 ^ 31 } end,
+             "class_add", "option 'burst' is too large for 'rate' (at most 3435973")
+    H.raises(function() return v0:class_add{ kind = "htb", classid = "1:1", rate = "1mbit",
+                                             cburst = "3gb" } end,
+             "class_add", "option 'cburst' is too large for 'ceil'")
     H.raises(function() return v0:filter_add{ kind = "nope" } end, "unknown filter kind")
     H.raises(function() return v0:filter_add{ kind = "u32", protocol = "ipx" } end,
              "option 'protocol'")
@@ -747,5 +783,110 @@ describe("tc misuse", function()
     assert.is_false(ok)
     assert.truthy(why:find("nope", 1, true))
     assert.is_false((vnet.supports("bogus:x")))
+  end)
+end)
+
+-- A small randomized differential test (fixed seed): random tbf qdiscs, htb
+-- classes and u32 filters made by vnet on v0 and by the same tc command on
+-- t0 must read back alike through tc, and vnet's fields must be tc's numbers.
+describe("tc, randomized against tc itself", function()
+  teardown(H.cleanup)
+  local seed = 20261203
+  local function pick(t) return t[math.random(#t)] end
+  local function filters(name, dev, parent)
+    local out = {}
+    for _, f in ipairs(tcj(name, "filter show dev " .. dev .. " " .. parent)) do
+      if f.options and not f.options.ht_divisor then out[#out + 1] = strip(f) end
+    end
+    return out
+  end
+
+  it("tbf qdiscs (seed " .. seed .. ")", function()
+    math.randomseed(seed)
+    local _, name, v0 = make("rtbf")
+    for _ = 1, 6 do
+      local r = math.random(1, 900)
+      local ru = pick{ "kbit", "mbit", "gbit" }
+      local b = math.random(2, 64)
+      local opts = { kind = "tbf", handle = "1:", rate = r .. ru, burst = b .. "kb" }
+      local args = ("root handle 1: tbf rate %d%s burst %dkb"):format(r, ru, b)
+      if math.random() < 0.5 then
+        local l = math.random(1, 200)
+        opts.latency = l .. "ms"
+        args = args .. (" latency %dms"):format(l)
+      else
+        local l = math.random(b + 1, 4 * b) * 1024
+        opts.limit = l
+        args = args .. (" limit %d"):format(l)
+      end
+      if math.random() < 0.3 then
+        opts.peakrate = (2 * r) .. ru
+        opts.mtu = math.random(1500, 2000)
+        args = args .. (" peakrate %d%s mtu %d"):format(2 * r, ru, opts.mtu)
+      end
+      local q, j = same_qdisc(name, v0, opts, args, "1:")
+      assert.equal(j.options.rate * 8, q.rate, args)
+      assert.equal(j.options.burst, q.burst, args)
+      assert(q:delete())
+      assert(tc_run(name, "qdisc del dev t0 root"))
+    end
+  end)
+
+  it("htb classes and u32 filters (seed " .. seed .. ")", function()
+    math.randomseed(seed + 1)
+    local _, name, v0 = make("rhtb")
+    assert(v0:qdisc_add{ kind = "htb", handle = "1:" })
+    assert(tc_run(name, "qdisc add dev t0 root handle 1: htb"))
+    for i = 1, 6 do
+      local r = math.random(1, 500)
+      local c = r + math.random(0, 500)
+      local b, cb = math.random(2, 60), math.random(2, 60)
+      local prio, quantum = math.random(0, 7), math.random(1500, 60000)
+      local id = ("1:%x"):format(i)
+      assert(v0:class_add{ kind = "htb", parent = "1:", classid = id, rate = r .. "kbit",
+                           ceil = c .. "kbit", burst = b .. "k", cburst = cb .. "k",
+                           prio = prio, quantum = quantum })
+      local args = ("class add dev t0 parent 1: classid %s htb rate %dkbit ceil %dkbit "
+                    .. "burst %dk cburst %dk prio %d quantum %d"):format(id, r, c, b, cb, prio, quantum)
+      assert(tc_run(name, args))
+      -- u32 keys in vnet's order: src, dst, protocol, tos, sport, dport
+      local m, words = {}, {}
+      if math.random() < 0.5 then
+        m.src = ("10.%d.%d.0/24"):format(math.random(0, 255), math.random(0, 255))
+        words[#words + 1] = "match ip src " .. m.src
+      end
+      m.dst = ("192.168.%d.%d/32"):format(math.random(0, 255), math.random(1, 254))
+      words[#words + 1] = "match ip dst " .. m.dst
+      local proto = pick{ { "tcp", 6 }, { "udp", 17 } }
+      m.protocol = proto[1]
+      words[#words + 1] = ("match ip protocol %d 0xff"):format(proto[2])
+      if math.random() < 0.5 then
+        m.tos = math.random(0, 255)
+        words[#words + 1] = ("match ip tos 0x%x 0xff"):format(m.tos)
+      end
+      m.dport = math.random(1, 65535)
+      words[#words + 1] = ("match ip dport %d 0xffff"):format(m.dport)
+      local f = assert(v0:filter_add{ kind = "u32", parent = "1:", prio = i, protocol = "ip",
+                                      match = m, classid = id })
+      assert(tc_run(name, ("filter add dev t0 parent 1: prio %d protocol ip u32 %s classid %s")
+                          :format(i, table.concat(words, " "), id)))
+      assert.equal(id, f.classid)
+      assert.equal(i, f.prio)
+    end
+    local _, mine = tc_run(name, "class show dev v0")
+    local _, theirs = tc_run(name, "class show dev t0")
+    assert.equal(theirs, mine)
+    local fv = filters(name, "v0", "parent 1:")
+    assert.equal(6, #fv)
+    assert.same(filters(name, "t0", "parent 1:"), fv)
+    -- vnet's fields against tc's
+    local n = 0
+    for c in v0:classes() do
+      local line = mine:match("class htb " .. c.classid .. " [^\n]*")
+      assert.truthy(line, c.classid)
+      assert.truthy(line:find(" prio " .. c.prio .. " ", 1, true), line)
+      n = n + 1
+    end
+    assert.equal(6, n)
   end)
 end)

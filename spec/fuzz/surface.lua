@@ -295,19 +295,21 @@ end
 M.monitor_with_events = monitor_with_events
 -- traffic control on fa0 (tbf, htb and its classes, ingress with a u32 filter)
 local function fa0(ctx) return ctx.a:link("fa0") end
-local TBF = { kind = "tbf", handle = "9:", rate = "10mbit", burst = "32kb", latency = "50ms" }
+-- (TBF() and U32() make fresh tables: the fuzzer sets odd values in the
+-- options a template returns, which must not reach the next case's setup)
+local function TBF() return { kind = "tbf", handle = "9:", rate = "10mbit", burst = "32kb", latency = "50ms" } end
 local function htb(ctx) fa0(ctx):qdisc_replace{ kind = "htb", handle = "9:" } end
 local function ingress(ctx) fa0(ctx):qdisc_replace{ kind = "ingress" } end
 local function clear(ctx) local l = fa0(ctx); if l then l:qdisc_del{}; l:qdisc_del{ kind = "ingress" } end end
-local U32 = { kind = "u32", parent = "ingress", prio = 5, match = { dst = "10.0.0.0/8" },
-              action = { kind = "mirred", dev = "fa1" } }
+local function U32() return { kind = "u32", parent = "ingress", prio = 5, match = { dst = "10.0.0.0/8" },
+                             action = { kind = "mirred", dev = "fa1" } } end
 for k, v in pairs{
-  qdisc_add = { call = function(ctx) return fa0(ctx), TBF end, after = clear },
-  qdisc_replace = { call = function(ctx) return fa0(ctx), TBF end, after = clear },
-  qdisc_change = { setup = function(ctx) fa0(ctx):qdisc_replace(TBF) end,
+  qdisc_add = { call = function(ctx) return fa0(ctx), TBF() end, after = clear },
+  qdisc_replace = { call = function(ctx) return fa0(ctx), TBF() end, after = clear },
+  qdisc_change = { setup = function(ctx) fa0(ctx):qdisc_replace(TBF()) end,
                    call = function(ctx) return fa0(ctx), { kind = "tbf", handle = "9:", rate = "20mbit", burst = "32kb", limit = 100000 } end,
                    after = clear },
-  qdisc_del = { setup = function(ctx) fa0(ctx):qdisc_replace(TBF) end,
+  qdisc_del = { setup = function(ctx) fa0(ctx):qdisc_replace(TBF()) end,
                 call = function(ctx) return fa0(ctx), { parent = "root" } end },
   qdiscs = { setup = htb, call = function(ctx) return fa0(ctx) end, iter = true, after = clear },
   class_add = { setup = htb, call = function(ctx) return fa0(ctx), { kind = "htb", classid = "9:10", rate = "5mbit", ceil = "10mbit", burst = "15k", prio = 1 } end,
@@ -320,14 +322,14 @@ for k, v in pairs{
                 call = function(ctx) return fa0(ctx), { classid = "9:10" } end, after = clear },
   classes = { setup = function(ctx) htb(ctx); fa0(ctx):class_replace{ kind = "htb", classid = "9:10", rate = "1mbit" } end,
               call = function(ctx) return fa0(ctx) end, iter = true, after = clear },
-  filter_add = { setup = ingress, call = function(ctx) return fa0(ctx), U32 end, after = clear },
-  filter_replace = { setup = ingress, call = function(ctx) return fa0(ctx), U32 end, after = clear },
-  filter_change = { setup = function(ctx) ingress(ctx); fa0(ctx):filter_add(U32) end,
+  filter_add = { setup = ingress, call = function(ctx) return fa0(ctx), U32() end, after = clear },
+  filter_replace = { setup = ingress, call = function(ctx) return fa0(ctx), U32() end, after = clear },
+  filter_change = { setup = function(ctx) ingress(ctx); fa0(ctx):filter_add(U32()) end,
                     call = function(ctx) return fa0(ctx), { kind = "u32", parent = "ingress", prio = 5, handle = "800::800", classid = "1:1" } end,
                     after = clear },
-  filter_del = { setup = function(ctx) ingress(ctx); fa0(ctx):filter_add(U32) end,
+  filter_del = { setup = function(ctx) ingress(ctx); fa0(ctx):filter_add(U32()) end,
                  call = function(ctx) return fa0(ctx), { parent = "ingress", prio = 5 } end, after = clear },
-  filters = { setup = function(ctx) ingress(ctx); fa0(ctx):filter_add(U32) end,
+  filters = { setup = function(ctx) ingress(ctx); fa0(ctx):filter_add(U32()) end,
               call = function(ctx) return fa0(ctx), { parent = "ingress" } end, iter = true, after = clear },
 } do T.link[k] = v end
 -- impairment (lua/vnet/impair.lua): tbf egress, ingress through an ifb
@@ -349,7 +351,7 @@ local function tc_obj(make, list, opts)
 end
 T.qdisc = tc_obj(htb, "qdiscs")
 T.class = tc_obj(function(ctx) htb(ctx); fa0(ctx):class_replace{ kind = "htb", classid = "9:10", rate = "1mbit" } end, "classes")
-T.filter = tc_obj(function(ctx) ingress(ctx); fa0(ctx):filter_add(U32) end, "filters", { parent = "ingress" })
+T.filter = tc_obj(function(ctx) ingress(ctx); fa0(ctx):filter_add(U32()) end, "filters", { parent = "ingress" })
 -- A process that has ended (its output waiting in the pipes), and one that
 -- runs until it is killed or closed.
 local function ended(ctx)
