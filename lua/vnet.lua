@@ -169,9 +169,8 @@ core.extend("netns", "tunnel_add", tunnel_add)
 -- Impairment (lua/vnet/impair.lua): link:impair{ delay =, loss =, rate =, ... },
 -- link:impair(false), link:impairment()
 local impair = require "vnet.impair"
-local link_methods = debug.getregistry()["vnet.link"].__vn_methods
-link_methods.impair = impair.impair
-link_methods.impairment = impair.impairment
+core.extend("link", "impair", impair.impair)
+core.extend("link", "impairment", impair.impairment)
 M.impair = impair
 
 return M

@@ -78,6 +78,7 @@ describe("the manual", function()
 
   it("lists every example script, each run by a spec", function()
     local specs = slurp("spec/examples_spec.lua") .. slurp("spec/topology_examples_spec.lua")
+                  .. slurp("spec/impair_examples_spec.lua")
     local listed = {}
     for _, e in ipairs(config.examples) do
       local name = e:match("^examples/([%w_]+)%.lua$")
