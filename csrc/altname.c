@@ -89,7 +89,7 @@ static int modify(lua_State *L, const char *fn, int type)
 		return 1;
 	}
 	/* the link reads its names again; kept as it was when that fails */
-	vn_link_refresh(L, 1, ns, ifindex);
+	vn_link_refresh(L, 1, ns, ifindex, NULL);
 	lua_settop(L, 1);
 	return 1;
 }
