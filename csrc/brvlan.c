@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
@@ -299,10 +300,12 @@ static int keep_port(const struct nlmsghdr *h, void *arg)
 
 /* Dumps the bridge's view of the links (`bridge vlan show`) and keeps the
  * messages of link ifindex (with its master's, then its own: a bridge and a
- * port a device that is a bridge of its own). 0 or -errno. */
-static int bv_dump(vn_ns *ns, int *ifindex, vn_list *l)
+ * port a device that is a bridge of its own). 0 or -errno (e filled in). */
+static int bv_dump(vn_ns *ns, int *ifindex, vn_list *l, vn_err *e)
 {
 	struct { struct ifinfomsg ifi; struct nlattr a; uint32_t mask; } req;
+	struct nlmsghdr *h;
+	int r;
 	memset(&req, 0, sizeof req);
 	req.ifi.ifi_family = AF_BRIDGE;
 	req.a.nla_len = NLA_HDRLEN + sizeof req.mask;
@@ -310,7 +313,13 @@ static int bv_dump(vn_ns *ns, int *ifindex, vn_list *l)
 	req.mask = RTEXT_FILTER_BRVLAN_COMPRESSED;
 	l->rkeep = keep_port;
 	l->arg = ifindex;
-	return vn_dump_req(ns, RTM_GETLINK, &req, sizeof req, l);
+	if (!(h = vn_msg_copy(RTM_GETLINK, &req, sizeof req))) {
+		vn_err_set(e, ENOMEM, NULL);
+		return -ENOMEM;
+	}
+	r = vn_req(ns, h, VN_DUMP, l, e);
+	free(h);
+	return r;
 }
 
 /* Calls fn for each entry (a VLAN or a range) of the IFLA_AF_SPEC of the
@@ -379,14 +388,14 @@ static void push_entry(const bv_box *e, void *arg)
 
 /* Pushes a list of the entries of the link at 1 (each bound to the
  * namespace handle at nsidx); 0 or -errno (nothing pushed). */
-static int bv_list(lua_State *L, vn_ns *ns, int nsidx, int tunnel)
+static int bv_list(lua_State *L, vn_ns *ns, int nsidx, int tunnel, vn_err *e)
 {
 	int ifindex = vn_link_ifindex(L, 1);
 	vn_list *l = vn_list_new(L);
 	struct collect c;
 	const unsigned char *p;
 	size_t len;
-	if (bv_dump(ns, &ifindex, l) < 0) {
+	if (bv_dump(ns, &ifindex, l, e) < 0) {
 		vn_list_drop(L, l);
 		return -1;
 	}
@@ -426,6 +435,7 @@ static int modify(lua_State *L, const char *fn, int adding)
 	const char *what;
 	bv_req q;
 	vn_ns *ns;
+	vn_err e;
 
 	lua_settop(L, 2);
 	luaL_checkudata(L, 1, VN_LINK);
@@ -436,14 +446,14 @@ static int modify(lua_State *L, const char *fn, int adding)
 		return luaL_error(L, "%s: the link's namespace handle is closed", fn);
 	what = describe(L, fn, &q);                         /* 4 */
 	h = build(&buf, &q, adding ? RTM_SETLINK : RTM_DELLINK);
-	if (vn_talk_hdr(ns, h) < 0)
-		return vn_nsfail(L, ns, what);
+	if (vn_req(ns, h, 0, NULL, &e) < 0)
+		return vn_push_err(L, what, &e, NULL);
 	if (!adding || vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (bv_list(L, ns, 3, q.has_tid) < 0)
-		return vn_nsfail(L, ns, what);
+	if (bv_list(L, ns, 3, q.has_tid, &e) < 0)
+		return vn_push_err(L, what, &e, NULL);
 	if (find_entry(L, &q))
 		return 1;
 	/* the kernel acked and kept nothing (a device that takes no VLANs) */
@@ -466,15 +476,17 @@ static int l_vlan_del(lua_State *L)
 static int list_iter(lua_State *L, int tunnel, const char *fn)
 {
 	vn_ns *ns;
+	vn_err e;
 	lua_settop(L, 1);
 	luaL_checkudata(L, 1, VN_LINK);
 	vn_link_ifindex(L, 1);
 	ns = vn_box_ns(L, 1);                               /* 2 */
 	if (ns->fd < 0)
 		return luaL_error(L, "%s: the link's namespace handle is closed", fn);
-	if (bv_list(L, ns, 2, tunnel) < 0) {
+	if (bv_list(L, ns, 2, tunnel, &e) < 0) {
 		vn_link_desc(L, 1);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, lua_tostring(L, -1)));
+		return vn_push_err(L, lua_pushfstring(L, "%s %s", fn, lua_tostring(L, -1)), &e,
+				   NULL);
 	}
 	lua_getfield(L, LUA_REGISTRYINDEX, "vnet.iter_values");
 	lua_insert(L, -2);
@@ -505,6 +517,7 @@ static int m_delete(lua_State *L)
 	bv_msgbuf buf;
 	struct nlmsghdr *h;
 	bv_req q;
+	vn_err e;
 	vn_ns *ns = vn_box_ns(L, 1);
 	if (ns->fd < 0)
 		return luaL_error(L, "delete: the namespace handle is closed");
@@ -516,13 +529,13 @@ static int m_delete(lua_State *L)
 	q.tid = b->tid;
 	q.bflags = b->bflags;     /* a bridge's own VLAN is its self */
 	h = build(&buf, &q, RTM_DELLINK);
-	if (vn_talk_hdr(ns, h) < 0) {
+	if (vn_req(ns, h, 0, NULL, &e) < 0) {
 		if (q.to != q.from)
 			lua_pushfstring(L, "delete vlan %d-%d dev %d", (int)q.from, (int)q.to,
 					q.ifindex);
 		else
 			lua_pushfstring(L, "delete vlan %d dev %d", (int)q.from, q.ifindex);
-		return vn_nsfail(L, ns, lua_tostring(L, -1));
+		return vn_push_err(L, lua_tostring(L, -1), &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
