@@ -757,20 +757,14 @@ static int keep_ntable(const struct nlmsghdr *h, void *arg)
 
 static int dump_ntables(vn_ns *ns, struct nt_filter *f, vn_list *l, vn_err *e)
 {
-	struct ndtmsg ndtm;
-	struct nlmsghdr *h;
-	int r;
+	struct { struct nlmsghdr h; struct ndtmsg ndtm; } req;
 	l->rkeep = keep_ntable;
 	l->arg = f;
-	memset(&ndtm, 0, sizeof ndtm);
-	ndtm.ndtm_family = (unsigned char)f->family;
-	if (!(h = vn_msg_copy(RTM_GETNEIGHTBL, &ndtm, sizeof ndtm))) {
-		vn_err_set(e, ENOMEM, NULL);
-		return -ENOMEM;
-	}
-	r = vn_req(ns, h, VN_DUMP, l, e);
-	free(h);
-	return r;
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ndtm);
+	req.h.nlmsg_type = RTM_GETNEIGHTBL;
+	req.ndtm.ndtm_family = (unsigned char)f->family;
+	return vn_req(ns, &req.h, VN_DUMP, l, e);
 }
 
 static void push_ntable(lua_State *L, const void *p, size_t len, int nsidx)
