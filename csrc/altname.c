@@ -65,6 +65,7 @@ static int modify(lua_State *L, const char *fn, int type)
 	char name[ALTNAME_MAX + 1];
 	an_msgbuf buf;
 	vn_ns *ns;
+	vn_err e;
 	int ifindex;
 
 	lua_settop(L, 2);
@@ -79,17 +80,17 @@ static int modify(lua_State *L, const char *fn, int type)
 	ns = vn_box_ns(L, 1);                               /* 3 */
 	if (ns->fd < 0)
 		return luaL_error(L, "%s: the link's namespace handle is closed", fn);
-	if (vn_talk_hdr(ns, build(&buf, type, ifindex, name)) < 0) {
+	if (vn_req(ns, build(&buf, type, ifindex, name), 0, NULL, &e) < 0) {
 		vn_link_desc(L, 1);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s %s", fn, lua_tostring(L, -1),
-							name));
+		return vn_push_err(L, lua_pushfstring(L, "%s %s %s", fn, lua_tostring(L, -1),
+						      name), &e, NULL);
 	}
 	if (vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
 	/* the link reads its names again; kept as it was when that fails */
-	vn_link_refresh(L, 1, ns, ifindex);
+	vn_link_refresh(L, 1, ns, ifindex, NULL);
 	lua_settop(L, 1);
 	return 1;
 }

@@ -299,18 +299,25 @@ static int keep_port(const struct nlmsghdr *h, void *arg)
 
 /* Dumps the bridge's view of the links (`bridge vlan show`) and keeps the
  * messages of link ifindex (with its master's, then its own: a bridge and a
- * port a device that is a bridge of its own). 0 or -errno. */
-static int bv_dump(vn_ns *ns, int *ifindex, vn_list *l)
+ * port a device that is a bridge of its own). 0 or -errno (e filled in). */
+static int bv_dump(vn_ns *ns, int *ifindex, vn_list *l, vn_err *e)
 {
-	struct { struct ifinfomsg ifi; struct nlattr a; uint32_t mask; } req;
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+		struct nlattr a;
+		uint32_t mask;
+	} req;
 	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = sizeof req;
+	req.h.nlmsg_type = RTM_GETLINK;
 	req.ifi.ifi_family = AF_BRIDGE;
 	req.a.nla_len = NLA_HDRLEN + sizeof req.mask;
 	req.a.nla_type = IFLA_EXT_MASK;
 	req.mask = RTEXT_FILTER_BRVLAN_COMPRESSED;
 	l->rkeep = keep_port;
 	l->arg = ifindex;
-	return vn_dump_req(ns, RTM_GETLINK, &req, sizeof req, l);
+	return vn_req(ns, &req.h, VN_DUMP, l, e);
 }
 
 /* Calls fn for each entry (a VLAN or a range) of the IFLA_AF_SPEC of the
@@ -379,14 +386,14 @@ static void push_entry(const bv_box *e, void *arg)
 
 /* Pushes a list of the entries of the link at 1 (each bound to the
  * namespace handle at nsidx); 0 or -errno (nothing pushed). */
-static int bv_list(lua_State *L, vn_ns *ns, int nsidx, int tunnel)
+static int bv_list(lua_State *L, vn_ns *ns, int nsidx, int tunnel, vn_err *e)
 {
 	int ifindex = vn_link_ifindex(L, 1);
 	vn_list *l = vn_list_new(L);
 	struct collect c;
 	const unsigned char *p;
 	size_t len;
-	if (bv_dump(ns, &ifindex, l) < 0) {
+	if (bv_dump(ns, &ifindex, l, e) < 0) {
 		vn_list_drop(L, l);
 		return -1;
 	}
@@ -411,7 +418,7 @@ static int tunnel_flag(lua_State *L, vn_ns *ns, int ifindex)
 	const unsigned char *p;
 	size_t len;
 	int r = -1;
-	if (bv_dump(ns, &ifindex, l) >= 0 && (p = (const unsigned char *)vn_list_first(l, &len))) {
+	if (bv_dump(ns, &ifindex, l, NULL) >= 0 && (p = (const unsigned char *)vn_list_first(l, &len))) {
 		const struct rtattr *tb[IFLA_PROTINFO + 1], *a;
 		vn_attrs_index(p, len, sizeof(struct ifinfomsg), tb, IFLA_PROTINFO);
 		if (tb[IFLA_PROTINFO]) {
@@ -424,17 +431,14 @@ static int tunnel_flag(lua_State *L, vn_ns *ns, int ifindex)
 }
 
 /* Turns the port's vlan_tunnel off again after a vlan_add that turned it
- * on and then failed, keeping the failure (ns->err, ns->msg) to report. */
+ * on and then failed (the failure reported is the vlan_add's). */
 static void tunnel_undo(vn_ns *ns, int ifindex)
 {
-	char m[VN_ERRLEN];
-	int e = ns->err;
 	bv_msgbuf buf;
 	struct nlmsghdr *h = &buf.h;
 	struct ifinfomsg *ifi = (struct ifinfomsg *)NLMSG_DATA(h);
 	struct rtattr *p;
 	unsigned char off = 0;
-	memcpy(m, ns->msg, sizeof m);
 	memset(&buf, 0, sizeof buf);
 	h->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
 	h->nlmsg_type = RTM_SETLINK;
@@ -444,9 +448,7 @@ static void tunnel_undo(vn_ns *ns, int ifindex)
 	p = vn_rta_put(h, IFLA_PROTINFO | NLA_F_NESTED, NULL, 0);
 	vn_rta_put(h, IFLA_BRPORT_VLAN_TUNNEL, &off, 1);
 	p->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)p);
-	(void)vn_talk_hdr(ns, h);
-	ns->err = e;
-	memcpy(ns->msg, m, sizeof m);
+	(void)vn_req(ns, h, 0, NULL, NULL);
 }
 
 /* Finds the entry holding q's first VLAN in the list at the top; pushes it
@@ -473,6 +475,7 @@ static int modify(lua_State *L, const char *fn, int adding)
 	bv_req q;
 	vn_ns *ns;
 	int was_on = -1;
+	vn_err e;
 
 	lua_settop(L, 2);
 	luaL_checkudata(L, 1, VN_LINK);
@@ -488,13 +491,13 @@ static int modify(lua_State *L, const char *fn, int adding)
 	if (q.tunnel_on && !vn_deferred(ns) && (was_on = tunnel_flag(L, ns, q.ifindex)) == 1)
 		q.tunnel_on = 0;
 	h = build(&buf, &q, adding ? RTM_SETLINK : RTM_DELLINK);
-	if (vn_talk_hdr(ns, h) < 0)
+	if (vn_req(ns, h, 0, NULL, &e) < 0)
 		goto fail;
 	if (!adding || vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (bv_list(L, ns, 3, q.has_tid) < 0)
+	if (bv_list(L, ns, 3, q.has_tid, &e) < 0)
 		goto fail;
 	if (find_entry(L, &q))
 		return 1;
@@ -505,7 +508,7 @@ static int modify(lua_State *L, const char *fn, int adding)
 fail:
 	if (was_on == 0)
 		tunnel_undo(ns, q.ifindex);
-	return vn_nsfail(L, ns, what);
+	return vn_push_err(L, what, &e, NULL);
 }
 
 /* link:vlan_add{ vid =, pvid =, untagged =, master =, self =, tunnel_id = }
@@ -524,15 +527,17 @@ static int l_vlan_del(lua_State *L)
 static int list_iter(lua_State *L, int tunnel, const char *fn)
 {
 	vn_ns *ns;
+	vn_err e;
 	lua_settop(L, 1);
 	luaL_checkudata(L, 1, VN_LINK);
 	vn_link_ifindex(L, 1);
 	ns = vn_box_ns(L, 1);                               /* 2 */
 	if (ns->fd < 0)
 		return luaL_error(L, "%s: the link's namespace handle is closed", fn);
-	if (bv_list(L, ns, 2, tunnel) < 0) {
+	if (bv_list(L, ns, 2, tunnel, &e) < 0) {
 		vn_link_desc(L, 1);
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s", fn, lua_tostring(L, -1)));
+		return vn_push_err(L, lua_pushfstring(L, "%s %s", fn, lua_tostring(L, -1)), &e,
+				   NULL);
 	}
 	lua_getfield(L, LUA_REGISTRYINDEX, "vnet.iter_values");
 	lua_insert(L, -2);
@@ -563,6 +568,7 @@ static int m_delete(lua_State *L)
 	bv_msgbuf buf;
 	struct nlmsghdr *h;
 	bv_req q;
+	vn_err e;
 	vn_ns *ns = vn_box_ns(L, 1);
 	if (ns->fd < 0)
 		return luaL_error(L, "delete: the namespace handle is closed");
@@ -574,13 +580,13 @@ static int m_delete(lua_State *L)
 	q.tid = b->tid;
 	q.bflags = b->bflags;     /* a bridge's own VLAN is its self */
 	h = build(&buf, &q, RTM_DELLINK);
-	if (vn_talk_hdr(ns, h) < 0) {
+	if (vn_req(ns, h, 0, NULL, &e) < 0) {
 		if (q.to != q.from)
 			lua_pushfstring(L, "delete vlan %d-%d dev %d", (int)q.from, (int)q.to,
 					q.ifindex);
 		else
 			lua_pushfstring(L, "delete vlan %d dev %d", (int)q.from, q.ifindex);
-		return vn_nsfail(L, ns, lua_tostring(L, -1));
+		return vn_push_err(L, lua_tostring(L, -1), &e, NULL);
 	}
 	lua_pushboolean(L, 1);
 	return 1;

@@ -589,12 +589,18 @@ static int set_tun(lua_State *L, vn_ns *ns, const vn_kind *k, const char *name,
 
 int kd_changed(lua_State *L, vn_ns *ns, int ifindex, const char *fn, const char *name)
 {
+	vn_err e;
 	if (vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
 	}
-	if (vn_link_refresh(L, 1, ns, ifindex) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s %s: reading it back", fn, name));
+	if (vn_deferred(ns)) {
+		lua_pushboolean(L, 1);
+		return 1;
+	}
+	if (vn_link_refresh(L, 1, ns, ifindex, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s %s: reading it back", fn, name),
+				   &e, NULL);
 	lua_settop(L, 1);
 	return 1;
 }
@@ -615,6 +621,7 @@ static int m_set_info(lua_State *L)
 	vn_kreq *req;
 	size_t len, n;
 	vn_ns *ns;
+	vn_err e;
 	kctx c;
 	int r, ifindex;
 
@@ -670,10 +677,11 @@ static int m_set_info(lua_State *L)
 			nlmsg_free(msg);
 			return luaL_error(L, "set_info: out of memory");
 		}
-		r = vn_talk(ns, msg);
+		r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
 		nlmsg_free(msg);
 		if (r < 0)
-			return vn_nsfail(L, ns, lua_pushfstring(L, "set_info %s", name));
+			return vn_push_err(L, lua_pushfstring(L, "set_info %s", name), &e,
+					   NULL);
 	}
 	return kd_changed(L, ns, ifindex, "set_info", name);
 }

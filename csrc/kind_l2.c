@@ -38,6 +38,7 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, vn_kreq *req, const char
 	lua_Integer n;
 	vn_ns *pns;
 	int err, up = 0;
+	(void)ns;  /* the peer's namespace is its own option */
 
 	memset(&ifi, 0, sizeof ifi);
 	if (!(nest = nla_nest_start(m, VETH_INFO_PEER)) ||
@@ -90,7 +91,6 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, vn_kreq *req, const char
 	pns = vn_opt_netns(L, idx, fn, "netns", &err);
 	if (err) {
 		*what = "peer";
-		ns->err = err;
 		return -err;
 	}
 	if (pns && nla_put_u32(m, IFLA_NET_NS_FD, (uint32_t)pns->fd) < 0)

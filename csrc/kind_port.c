@@ -2,7 +2,7 @@
  * kind_port.c - a link's settings as the port of a bridge or a bond
  * (IFLA_INFO_SLAVE_DATA): link:port() reads them, link:set_port() changes
  * them, all or nothing. The attribute tables are read and written by the
- * row engine (kind.c); the link is asked for through sock.c (vn_request).
+ * row engine (kind.c); the link is asked for through sock.c (vn_req).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -100,9 +100,10 @@ fail:
 
 /* Asks the kernel for the link at ifindex (one request through sock.c,
  * collected into l) and finds its port kind and data (pointing into l).
- * 0 (kind stays NULL when the link is no port) or -errno. */
+ * 0 (kind stays NULL when the link is no port) or -errno with e (may be
+ * NULL) filled in. */
 static int port_query(vn_ns *ns, int ifindex, vn_list *l, const char **kind,
-		      const struct nlattr **data)
+		      const struct nlattr **data, vn_err *e)
 {
 	struct nl_msg *msg = port_msg(ifindex, NULL, 0);
 	const struct nlattr *k;
@@ -112,16 +113,20 @@ static int port_query(vn_ns *ns, int ifindex, vn_list *l, const char **kind,
 	*kind = NULL;
 	*data = NULL;
 	if (!msg) {
-		ns->err = ENOMEM;
+		if (e)
+			vn_err_set(e, ENOMEM, NULL);
 		return -ENOMEM;
 	}
 	l->rkeep = keep_link;
-	r = vn_request(ns, nlmsg_hdr(msg), 0, l);
+	r = vn_req(ns, nlmsg_hdr(msg), VN_GET, l, e);
 	nlmsg_free(msg);
 	if (r < 0)
 		return r;
-	if (!(m = vn_list_first(l, &len)))
+	if (!(m = vn_list_first(l, &len))) {
+		if (e)
+			vn_err_set(e, EIO, NULL);
 		return -EIO;
+	}
 	k = kd_linkinfo(m, len, IFLA_INFO_SLAVE_KIND);
 	if (k && nla_len(k) > 0 && memchr(nla_data(k), 0, (size_t)nla_len(k)))
 		*kind = (const char *)nla_data(k);
@@ -143,13 +148,14 @@ typedef struct port_ctx {
  * settable set, no port of a bridge or a bond). */
 static int port_open(lua_State *L, const char *fn, int settable, port_ctx *p)
 {
+	vn_err e;
 	p->ifindex = vn_link_ifindex(L, 1);
 	vn_link_desc(L, 1);                                 /* its name */
 	p->name = lua_tostring(L, -1);
 	p->ns = vn_box_ns(L, 1);
 	p->l = vn_list_new(L);
-	if (port_query(p->ns, p->ifindex, p->l, &p->kind, &p->data) < 0)
-		return vn_nsfail(L, p->ns, lua_pushfstring(L, "%s %s", fn, p->name));
+	if (port_query(p->ns, p->ifindex, p->l, &p->kind, &p->data, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s %s", fn, p->name), &e, NULL);
 	if (!p->kind || (settable && !port_attrs(p->kind)))
 		return vn_fail(L, lua_pushfstring(L, "%s %s: not the port of a bridge or "
 						  "a bond", fn, p->name), ENOENT, NULL);
@@ -191,20 +197,17 @@ static int m_port(lua_State *L)
 /* After a refused port change of the link at ifindex: the kernel applies
  * the settings one at a time and keeps those before the one it refused.
  * Puts back, as one change, the settings given (tb) that now differ from
- * cur. Calls no Lua and keeps the failure being reported (ns->err,
- * ns->msg); best effort. */
+ * cur. Calls no Lua; best effort (its own failures are not reported). */
 static void port_restore(vn_ns *ns, int ifindex, const char *kind,
 			 const struct nlattr **tb, const struct nlattr **cur)
 {
 	const struct nlattr *now[TB_MAX + 1], *data;
 	const char *nkind;
 	struct nl_msg *put = nlmsg_alloc(), *msg = NULL;
-	char m[VN_ERRLEN];
-	int e = ns->err, i;
+	int i;
 	vn_list l;
-	memcpy(m, ns->msg, sizeof m);
 	memset(&l, 0, sizeof l);
-	if (put && port_query(ns, ifindex, &l, &nkind, &data) == 0 && nkind &&
+	if (put && port_query(ns, ifindex, &l, &nkind, &data, NULL) == 0 && nkind &&
 	    !strcmp(nkind, kind) && data) {
 		size_t n;
 		kd_index(data, now);
@@ -217,13 +220,11 @@ static void port_restore(vn_ns *ns, int ifindex, const char *kind,
 		n = (size_t)nlmsg_datalen(nlmsg_hdr(put));
 		if (i > TB_MAX && n &&
 		    (msg = port_msg(ifindex, nlmsg_data(nlmsg_hdr(put)), n)))
-			vn_talk(ns, msg);
+			vn_req(ns, nlmsg_hdr(msg), 0, NULL, NULL);
 	}
 	nlmsg_free(msg);
 	nlmsg_free(put);
 	vn_list_free(&l);
-	ns->err = e;
-	memcpy(ns->msg, m, sizeof m);
 }
 
 /* link:set_port{ cost =, priority =, state =, learning =, ... } -> link |
@@ -242,6 +243,7 @@ static int m_set_port(lua_State *L)
 	const void *data;
 	vn_kreq *req;
 	port_ctx p;
+	vn_err e;
 	kctx c;
 	size_t len;
 	int r, n = 0;
@@ -278,12 +280,12 @@ static int m_set_port(lua_State *L)
 	kd_index(nest, tb);
 	if (!(msg = port_msg(p.ifindex, data, len)))
 		return luaL_error(L, "set_port: out of memory");
-	r = vn_talk(p.ns, msg);
+	r = vn_req(p.ns, nlmsg_hdr(msg), 0, NULL, &e);
 	nlmsg_free(msg);
 	if (r < 0 && !vn_deferred(p.ns))
 		port_restore(p.ns, p.ifindex, p.kind, tb, cur);
 	if (r < 0)
-		return vn_nsfail(L, p.ns, lua_pushfstring(L, "set_port %s", p.name));
+		return vn_push_err(L, lua_pushfstring(L, "set_port %s", p.name), &e, NULL);
 	return kd_changed(L, p.ns, p.ifindex, "set_port", p.name);
 }
 

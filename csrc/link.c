@@ -588,14 +588,9 @@ static int fetch_raw(vn_ns *ns, int ifindex, const char *name, vn_list *l, lk_bo
 	return 0;
 }
 
-/* kept for link_kinds.c until it moves to vn_req: the error on the handle */
-int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex)
+int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex, vn_err *e)
 {
-	vn_err e;
-	int r = fetch_link(L, ns, ifindex, NULL, 0, vn_absindex(L, idx), &e);
-	ns->err = r < 0 ? e.no : 0;
-	memcpy(ns->msg, e.msg, sizeof ns->msg);
-	return r;
+	return fetch_link(L, ns, ifindex, NULL, 0, vn_absindex(L, idx), e);
 }
 
 /* The link type's fresh hook: a box marked stale by a change is read again
@@ -983,7 +978,6 @@ int vn_link_ref(lua_State *L, int idx, vn_ns *ns, const char *fn,
 	*out = 0;
 	if (r < 0) {
 		*what = key;
-		ns->err = -r;  /* kept for link_kinds.c's own report */
 		return r;
 	}
 	*out = r;

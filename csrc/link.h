@@ -95,8 +95,9 @@ const char *vn_link_kindname(const void *m, size_t len, size_t *n);
 /* Pushes a link box that only guards a new object being built (freed with
  * the box if a parser raises) and returns the object. */
 struct rtnl_link *vn_link_guard(lua_State *L, const char *fn);
-/* Reads the link ifindex of ns again into the box at idx. 0 or -errno. */
-int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex);
+/* Reads the link ifindex of ns again into the box at idx. 0, or -errno
+ * with e (may be NULL) filled in. */
+int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex, vn_err *e);
 
 /* Pushes a link box holding the link message payload p (len bytes), bound to the netns at nsidx. */
 void lk_push(lua_State *L, const void *p, size_t len, int nsidx);

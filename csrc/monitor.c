@@ -724,7 +724,7 @@ static int link_wait(lua_State *L)
 	midx = lua_gettop(L);                       /* link, opts, ns, mon */
 	for (;;) {
 		double left;
-		if ((r = vn_link_refresh(L, 1, ns, ifindex)) < 0) {
+		if ((r = vn_link_refresh(L, 1, ns, ifindex, NULL)) < 0) {
 			mon_release(m);
 			return link_fail(L, -r);
 		}

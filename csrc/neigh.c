@@ -436,6 +436,7 @@ static int ns_neigh(lua_State *L)
 	struct nl_addr *dst;
 	struct rtnl_neigh *n;
 	vn_list *l;
+	vn_err e;
 	int ifindex, proxy = 0, what;
 
 	vn_opts_check(L, 2, "neigh", keys);
@@ -461,9 +462,9 @@ static int ns_neigh(lua_State *L)
 	ndm->ndm_flags = proxy ? NTF_PROXY : 0;
 	vn_rta_put(&req.h, NDA_DST, nl_addr_get_binary_addr(dst), nl_addr_get_len(dst));
 	l = vn_list_new(L);                                 /* what + 1 */
-	if (vn_request(ns, &req.h, 0, l) < 0) {
+	if (vn_req(ns, &req.h, VN_GET, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, lua_tostring(L, what));
+		return vn_push_err(L, lua_tostring(L, what), &e, NULL);
 	}
 	vn_box_replace(L, 3, VN_NEIGH, l->v[0]);
 	vn_list_drop(L, l);
@@ -754,14 +755,16 @@ static int keep_ntable(const struct nlmsghdr *h, void *arg)
 	return !f->name[0] || !strcmp(nt_name(&v, name, sizeof name), f->name);
 }
 
-static int dump_ntables(vn_ns *ns, struct nt_filter *f, vn_list *l)
+static int dump_ntables(vn_ns *ns, struct nt_filter *f, vn_list *l, vn_err *e)
 {
-	struct ndtmsg ndtm;
+	struct { struct nlmsghdr h; struct ndtmsg ndtm; } req;
 	l->rkeep = keep_ntable;
 	l->arg = f;
-	memset(&ndtm, 0, sizeof ndtm);
-	ndtm.ndtm_family = (unsigned char)f->family;
-	return vn_dump_req(ns, RTM_GETNEIGHTBL, &ndtm, sizeof ndtm, l);
+	memset(&req, 0, sizeof req);
+	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ndtm);
+	req.h.nlmsg_type = RTM_GETNEIGHTBL;
+	req.ndtm.ndtm_family = (unsigned char)f->family;
+	return vn_req(ns, &req.h, VN_DUMP, l, e);
 }
 
 static void push_ntable(lua_State *L, const void *p, size_t len, int nsidx)
@@ -798,6 +801,7 @@ static int ns_ntables(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct nt_filter f;
 	vn_list *l;
+	vn_err e;
 	int r;
 	memset(&f, 0, sizeof f);
 	if (!lua_isnoneornil(L, 2)) {
@@ -806,8 +810,8 @@ static int ns_ntables(lua_State *L)
 			return r;
 	}
 	l = vn_list_new(L);
-	if (dump_ntables(ns, &f, l) < 0)
-		return vn_nsfail(L, ns, "ntables");
+	if (dump_ntables(ns, &f, l, &e) < 0)
+		return vn_push_err(L, "ntables", &e, NULL);
 	vn_push_raw_iter(L, l, push_ntable, 1);
 	return 1;
 }
@@ -842,6 +846,7 @@ static int ns_ntable_change(lua_State *L)
 	int set[NPARAMS];
 	int i, r, n = 0, what;
 	vn_list *l;
+	vn_err e;
 	size_t len;
 
 	memset(&f, 0, sizeof f);
@@ -900,8 +905,8 @@ static int ns_ntable_change(lua_State *L)
 		}
 	if (parms)
 		parms->rta_len = (unsigned short)((char *)&req.h + req.h.nlmsg_len - (char *)parms);
-	if (vn_talk_hdr(ns, &req.h) < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, what));
+	if (vn_req(ns, &req.h, 0, NULL, &e) < 0)
+		return vn_push_err(L, lua_tostring(L, what), &e, NULL);
 	if (vn_deferred(ns)) {
 		lua_pushboolean(L, 1);
 		return 1;
@@ -910,9 +915,9 @@ static int ns_ntable_change(lua_State *L)
 	if (!f.ifindex)
 		f.ifindex = -1;
 	l = vn_list_new(L);
-	if (dump_ntables(ns, &f, l) < 0)
-		return vn_nsfail(L, ns, lua_pushfstring(L, "%s: reading it back",
-							 lua_tostring(L, what)));
+	if (dump_ntables(ns, &f, l, &e) < 0)
+		return vn_push_err(L, lua_pushfstring(L, "%s: reading it back",
+						      lua_tostring(L, what)), &e, NULL);
 	if (!vn_list_first(l, &len)) {
 		vn_list_free(l);
 		return vn_fail(L, lua_pushfstring(L, "%s: reading it back",

@@ -59,8 +59,9 @@ static int32_t payload_nsid(const void *p, size_t len)
 	return tb[NETNSA_NSID] ? (int32_t)vn_rta_u32(tb[NETNSA_NSID]) : -1;
 }
 
-/* The id ns has for the namespace of fd (-1: none). Calls no Lua. 0 or -errno. */
-static int get_nsid(vn_ns *ns, int fd, int32_t *id)
+/* The id ns has for the namespace of fd (-1: none). Calls no Lua. 0 or
+ * -errno with e (may be NULL) filled in. */
+static int get_nsid(vn_ns *ns, int fd, int32_t *id, vn_err *e)
 {
 	ni_msgbuf buf;
 	struct nlmsghdr *h = build(&buf, RTM_GETNSID);
@@ -72,7 +73,7 @@ static int get_nsid(vn_ns *ns, int fd, int32_t *id)
 	vn_rta_put(h, NETNSA_FD, &v, sizeof v);
 	memset(&l, 0, sizeof l);
 	l.rkeep = keep_nsid;
-	r = vn_request(ns, h, 0, &l);
+	r = vn_req(ns, h, VN_GET, &l, e);
 	*id = -1;
 	if (r == 0 && (p = vn_list_first(&l, &len)))
 		*id = payload_nsid(p, len);
@@ -96,14 +97,13 @@ int vn_nsid_name(vn_ns *ns, int32_t id, char *out, size_t size)
 		snprintf(path, sizeof path, "%s/%s", RUN_DIR, e->d_name);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			continue;
-		if (get_nsid(ns, fd, &got) == 0 && got == id) {
+		if (get_nsid(ns, fd, &got, NULL) == 0 && got == id) {
 			snprintf(out, size, "%s", e->d_name);
 			found = 1;
 		}
 		close(fd);
 	}
 	closedir(d);
-	ns->err = 0;
 	return found;
 }
 
@@ -138,13 +138,14 @@ static int m_nsid(lua_State *L)
 {
 	vn_ns *ns = vn_checkns(L, 1);
 	vn_ns *o;
+	vn_err e;
 	int32_t id;
 	int nret;
 	lua_settop(L, 2);
 	if (!(o = other_arg(L, 2, "nsid", &nret)))
 		return nret;
-	if (get_nsid(ns, o->fd, &id) < 0)
-		return vn_nsfail(L, ns, "nsid");
+	if (get_nsid(ns, o->fd, &id, &e) < 0)
+		return vn_push_err(L, "nsid", &e, NULL);
 	if (id < 0) {
 		lua_pushvalue(L, 2);
 		if (!lua_isstring(L, -1)) {
@@ -166,6 +167,7 @@ static int m_set_nsid(lua_State *L)
 	vn_ns *o;
 	ni_msgbuf buf;
 	struct nlmsghdr *h;
+	vn_err e;
 	int32_t id = -1;
 	uint32_t v;
 	int nret;
@@ -188,15 +190,16 @@ static int m_set_nsid(lua_State *L)
 	vn_rta_put(h, NETNSA_FD, &v, sizeof v);
 	v = (uint32_t)id;
 	vn_rta_put(h, NETNSA_NSID, &v, sizeof v);
-	if (vn_talk_hdr(ns, h) < 0) {
+	if (vn_req(ns, h, 0, NULL, &e) < 0) {
 		lua_pushvalue(L, 2);
 		if (!lua_isstring(L, -1)) {
 			lua_pop(L, 1);
 			lua_pushstring(L, *o->name ? o->name : o->path);
 		}
-		return vn_nsfail(L, ns, lua_pushfstring(L, "set_nsid %s", lua_tostring(L, -1)));
+		return vn_push_err(L, lua_pushfstring(L, "set_nsid %s", lua_tostring(L, -1)),
+				   &e, NULL);
 	}
-	if (get_nsid(ns, o->fd, &id) < 0 || id < 0)
+	if (get_nsid(ns, o->fd, &id, NULL) < 0 || id < 0)
 		lua_pushboolean(L, 1);
 	else
 		lua_pushinteger(L, id);
@@ -225,12 +228,12 @@ static int m_nsids(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	vn_list *l;
 	ni_msgbuf buf;
+	vn_err e;
 	lua_settop(L, 1);
 	l = vn_list_new(L);                                 /* 2 */
 	l->rkeep = keep_nsid;
-	build(&buf, RTM_GETNSID);
-	if (vn_dump_req(ns, RTM_GETNSID, NLMSG_DATA(&buf.h), GENLEN, l) < 0)
-		return vn_nsfail(L, ns, "nsids");
+	if (vn_req(ns, build(&buf, RTM_GETNSID), VN_DUMP, l, &e) < 0)
+		return vn_push_err(L, "nsids", &e, NULL);
 	vn_push_raw_iter(L, l, push_entry, 1);
 	return 1;
 }

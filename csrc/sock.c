@@ -7,7 +7,6 @@
  * number, into the caller's vn_err: the kernel's real errno, its extended-ack
  * text and the attribute it pointed at (libnl's NLE codes lose all three);
  * dumps into lists of payloads and iterators over them; pipelined batches.
- * At the end, the send functions it replaced, kept for link_kinds.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1066,89 +1065,4 @@ int vn_batch_commit(lua_State *L, vn_ns *ns, int oidx)
 		lua_rawseti(L, -2, (int)i + 1);
 	}
 	return 4;
-}
-
-/* ---- kept for link_kinds.c until it moves to vn_req ------------------
- * The send functions this file had before vn_req, as thin wrappers that
- * keep their error on the handle (ns->err, ns->msg). Nothing else in
- * csrc/ calls them. To convert a call:
- *   vn_talk(ns, msg)             -> vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e)
- *   vn_talk_hdr(ns, h)           -> vn_req(ns, h, 0, NULL, &e)
- *   vn_talk_raw(ns, t, p, len)   -> h = vn_msg_copy(t, p, len); vn_req(ns, h, 0, NULL, &e); free(h)
- *   vn_request(ns, h, 1, l)      -> vn_req(ns, h, VN_ECHO, l, &e)
- *   vn_request(ns, h, 0, l)      -> vn_req(ns, h, VN_GET, l, &e)
- *   vn_dump(ns, h, l)            -> vn_req(ns, h, VN_DUMP, l, &e)
- *   vn_dump_req(ns, t, p, len, l)-> h = vn_msg_copy(t, p, len); vn_req(ns, h, VN_DUMP, l, &e); free(h)
- *   vn_send(L, ns, msg, built)   -> built < 0 ? vn_push_nlerr(L, what, built)
- *                                   : vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e), nlmsg_free(msg)
- *   vn_nsfail(L, ns, what)       -> vn_push_err(L, what, &e, opts)
- * with a vn_err e on the caller's stack. */
-static int legacy(vn_ns *ns, int r, const vn_err *e)
-{
-	ns->err = r < 0 ? e->no : 0;
-	memcpy(ns->msg, e->msg, sizeof ns->msg);
-	return r;
-}
-
-int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h)
-{
-	vn_err e;
-	return legacy(ns, vn_req(ns, h, 0, NULL, &e), &e);
-}
-
-int vn_talk(vn_ns *ns, struct nl_msg *msg)
-{
-	return vn_talk_hdr(ns, nlmsg_hdr(msg));
-}
-
-/* vn_req for a message of type whose payload is the len bytes at p. */
-static int legacy_copy(vn_ns *ns, int type, const void *p, size_t len, int flags,
-		       vn_list *l)
-{
-	struct nlmsghdr *h = vn_msg_copy(type, p, len);
-	vn_err e;
-	int r = h ? vn_req(ns, h, flags, l, &e) : (vn_err_set(&e, ENOMEM, NULL), -ENOMEM);
-	free(h);
-	return legacy(ns, r, &e);
-}
-
-int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len)
-{
-	return legacy_copy(ns, type, p, len, 0, NULL);
-}
-
-int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built)
-{
-	int r;
-	if (built < 0)
-		return vn_push_nlerr(L, lua_tostring(L, -1), built);
-	r = vn_talk(ns, msg);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_nsfail(L, ns, lua_tostring(L, -1));
-	return 0;
-}
-
-int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l)
-{
-	vn_err e;
-	return legacy(ns, vn_req(ns, h, echo ? VN_ECHO : VN_GET, l, &e), &e);
-}
-
-int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l)
-{
-	vn_err e;
-	return legacy(ns, vn_req(ns, h, VN_DUMP, l, &e), &e);
-}
-
-int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l)
-{
-	return legacy_copy(ns, type, hdr, len, VN_DUMP, l);
-}
-
-int vn_nsfail(lua_State *L, vn_ns *ns, const char *what)
-{
-	vn_err e;
-	vn_err_set(&e, ns->err ? ns->err : EIO, ns->msg);
-	return vn_push_err(L, what, &e, NULL);
 }

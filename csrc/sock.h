@@ -22,10 +22,6 @@ typedef struct vn_ns {
 	struct nl_sock *sk;  /* NETLINK_ROUTE socket opened inside the namespace */
 	unsigned char *rbuf; /* where answers are received (made on first use) */
 	int fd;              /* an open fd of the namespace (/proc/.../ns/net) */
-	/* kept for link_kinds.c until it moves to vn_req: the error of the
-	 * last request sent by the wrappers at the end of sock.c */
-	int err;
-	char msg[VN_ERRLEN];
 	char name[64];       /* name under /run/netns, "" if none */
 	char path[128];      /* path the namespace was opened from */
 	unsigned long long ino; /* the namespace's identity (nsfs inode) */
@@ -136,16 +132,6 @@ void vn_push_raw_iter(lua_State *L, vn_list *l, vn_push_raw push, int nsidx);
  * the iterator returns every value push pushed (one or more). */
 void vn_push_raw_iter_arg(lua_State *L, vn_list *l, vn_push_raw push, int nsidx,
 			  int argidx);
-
-/* ---- kept for link_kinds.c until it moves to vn_req (sock.c) --------- */
-int vn_talk(vn_ns *ns, struct nl_msg *msg);
-int vn_talk_hdr(vn_ns *ns, struct nlmsghdr *h);
-int vn_talk_raw(vn_ns *ns, int type, const void *p, size_t len);
-int vn_send(lua_State *L, vn_ns *ns, struct nl_msg *msg, int built);
-int vn_request(vn_ns *ns, struct nlmsghdr *h, int echo, vn_list *l);
-int vn_dump(vn_ns *ns, struct nlmsghdr *h, vn_list *l);
-int vn_dump_req(vn_ns *ns, int type, const void *hdr, size_t len, vn_list *l);
-int vn_nsfail(lua_State *L, vn_ns *ns, const char *what);
 
 /* Runs fn(arg) with the calling thread inside the namespace of fd, then
  * returns it to where it was. Returns fn's result, or -errno if switching

@@ -809,10 +809,11 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 	vn_list *echo;
 	const void *p;
 	size_t len;
+	vn_err e;
 	int want[2];
 	if (del || vn_deferred(ns)) {
-		if (vn_talk_hdr(ns, h) < 0)
-			return vn_nsfail(L, ns, what);
+		if (vn_req(ns, h, 0, NULL, &e) < 0)
+			return vn_push_err(L, what, &e, NULL);
 		lua_pushboolean(L, 1);
 		return 1;
 	}
@@ -821,9 +822,9 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 	echo = vn_list_new(L);
 	echo->rkeep = keep_msg;
 	echo->arg = want;
-	if (vn_request(ns, h, 1, echo) < 0) {
+	if (vn_req(ns, h, VN_ECHO, echo, &e) < 0) {
 		vn_list_free(echo);
-		return vn_nsfail(L, ns, what);
+		return vn_push_err(L, what, &e, NULL);
 	}
 	p = vn_list_first(echo, &len);
 	if (p && ty == T_FILTER && !(h->nlmsg_flags & NLM_F_EXCL) &&
@@ -846,7 +847,7 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 		l = vn_list_new(L);
 		l->rkeep = keep_msg;
 		l->arg = want;
-		if (vn_request(ns, TC_HDR(g), 0, l) == 0 && (q = vn_list_first(l, &qlen))) {
+		if (vn_req(ns, TC_HDR(g), VN_GET, l, NULL) == 0 && (q = vn_list_first(l, &qlen))) {
 			pushers[ty](L, q, qlen, nsidx);
 			return 1;
 		}
@@ -875,7 +876,7 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 			l = vn_list_new(L);
 			l->rkeep = keep_filter;
 			l->arg = &fw;
-			if (vn_dump(ns, TC_HDR(g), l) == 0 && (q = vn_list_first(l, &qlen))) {
+			if (vn_req(ns, TC_HDR(g), VN_DUMP, l, NULL) == 0 && (q = vn_list_first(l, &qlen))) {
 				pushers[ty](L, q, qlen, nsidx);
 				return 1;
 			}
@@ -1018,6 +1019,7 @@ static int dump(lua_State *L, vn_ns *ns, int nsidx, int ty, int ifindex, uint32_
 	struct nlmsghdr *h = &buf.h;
 	struct tcmsg *t = (struct tcmsg *)NLMSG_DATA(h);
 	vn_list *l;
+	vn_err e;
 	int *want;
 	nsidx = vn_absindex(L, nsidx);
 	want = (int *)lua_newuserdata(L, 2 * sizeof(int));
@@ -1032,9 +1034,9 @@ static int dump(lua_State *L, vn_ns *ns, int nsidx, int ty, int ifindex, uint32_
 	l = vn_list_new(L);
 	l->rkeep = keep_msg;
 	l->arg = want;
-	if (vn_dump(ns, h, l) < 0) {
+	if (vn_req(ns, h, VN_DUMP, l, &e) < 0) {
 		vn_list_free(l);
-		return vn_nsfail(L, ns, what);
+		return vn_push_err(L, what, &e, NULL);
 	}
 	vn_push_raw_iter(L, l, pushers[ty], nsidx);
 	return 1;
