@@ -130,6 +130,30 @@ void vn_push_altnames(lua_State *L, const void *prop)
 	}
 }
 
+/***
+ * Alternative names of links (`ip link property add dev D altname NAME`):
+ * the `link:altname_*` methods; `link.altnames` lists them.
+ * @module vnet.altname
+ */
+
+/*** Adds an alternative name to the link: up to 127 bytes, no `/` nor
+ * white space; wherever a name is looked up (`dev =`, `ns:link`) it names
+ * the link too.
+ * @function link:altname_add
+ * @string name the name
+ * @return the link, read again, or `nil, message, errname` (`EEXIST` when
+ *   a link has that name or alternative name)
+ * @raise on a bad name
+ */
+
+/*** Removes an alternative name of the link.
+ * @function link:altname_del
+ * @string name the name
+ * @return the link, or `nil, message, errname` (`ENOENT` when the link has
+ *   no such alternative name)
+ * @raise on a bad name
+ */
+
 static const luaL_Reg link_methods[] = {
 	{ "altname_add", l_altname_add },
 	{ "altname_del", l_altname_del },

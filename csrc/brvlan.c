@@ -626,6 +626,65 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
+/***
+ * Bridge VLANs (`bridge vlan`): the VLANs of bridge ports (and of the
+ * bridge itself), and their VLAN-to-tunnel-id mapping (VXLAN's collect
+ * metadata), as `vnet.brvlan` objects. The bridge needs `vlan_filtering`.
+ *
+ * Options of `link:vlan_add` and `link:vlan_del` (named, in one table):
+ *
+ *  * `vid` (required): a VLAN id (1 to 4094) or a range `{ from, to }`
+ *  * `pvid`, `untagged` (`vlan_add` only): booleans
+ *  * `master`, `self`: booleans; by default a bridge's own VLANs are
+ *    `self` and a port's are its master's
+ *  * `tunnel_id`: a tunnel id (to 16777215) mapped to `vid` (a range maps
+ *    to a range)
+ *
+ * Misuse raises naming the option; a refusal by the kernel returns `nil,
+ * message, errname`.
+ * @module vnet.brvlan
+ */
+
+/*** Adds a VLAN (or range) to a bridge port (`bridge vlan add`).
+ * @function link:vlan_add
+ * @tparam table opts the options above
+ * @return the `vnet.brvlan` as the kernel keeps it, or `nil, message,
+ *   errname` (`EOPNOTSUPP` when the device keeps no VLANs)
+ */
+
+/*** Deletes a VLAN (or range) of a bridge port (`bridge vlan del`).
+ * @function link:vlan_del
+ * @tparam table opts the options above but `pvid` and `untagged`
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** The VLANs of this link (`bridge vlan show dev`), a range as one entry.
+ * @function link:vlans
+ * @return an iterator over `vnet.brvlan` objects
+ */
+
+/*** The VLAN-to-tunnel-id mapping of this link (`bridge vlan tunnelshow
+ * dev`).
+ * @function link:vlan_tunnels
+ * @return an iterator over `vnet.brvlan` objects (with `tunnel_id`)
+ */
+
+/*** A VLAN (or range) of a bridge port, or a VLAN-to-tunnel-id mapping.
+ * @type brvlan
+ * @field dev the device's ifindex
+ * @field vid the VLAN id (the first of a range)
+ * @field vid_end the range's last VLAN id (`vid` for one)
+ * @field pvid whether it is the port's PVID (nil for a mapping)
+ * @field untagged whether it leaves untagged (nil for a mapping)
+ * @field tunnel_id the tunnel id a mapping gives `vid`, or nil
+ * @field tunnel_id_end the range's last tunnel id, or nil
+ */
+
+/*** Removes that VLAN (range) of its link, or that mapping.
+ * @function brvlan:delete
+ * @return `true`, or `nil, message, errname`
+ */
+
 static const luaL_Reg bv_methods[] = {
 	{ "delete", m_delete },
 	{ NULL, NULL }

@@ -19,6 +19,8 @@
  * @field version vnet's version, `"X.Y.Z"`
  * @field libnl the version of the libnl the module runs with, `"3.7.0"`
  * @field features `vnet.features` (set once `vnet` is loaded)
+ * @field ip the address helpers (module `vnet.ip`)
+ * @field poll `vnet.poll` (module `vnet.process`)
  */
 #include "util.h"
 #include "link.h"
@@ -31,6 +33,18 @@
  * @function kinds
  * @treturn {string,...} the kind names (`"veth"`, `"bridge"`, `"vlan"`...);
  *   whether the running kernel has one: `vnet.supports(kind)`
+ */
+
+/*** Adds a method to the objects of a type: the hook of the Lua layers
+ * (`ns:tunnel_add`, `link:impair`). The method checks its self is such an
+ * object (raising `"<name>: bad self ..."`) and calls `fn(self, ...)`;
+ * extending twice with one name replaces the first.
+ * @function extend
+ * @string type `"netns"`, `"link"`, `"addr"`, `"route"`... (`vnet.<type>`)
+ * @string name the method's name
+ * @func fn the method
+ * @raise for an unknown type, a name the core itself defines, or `fn` that
+ *   is not a function
  */
 
 /*** What every object (`vnet.link`, `vnet.addr`, `vnet.route`, `vnet.rule`,

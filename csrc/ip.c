@@ -366,6 +366,60 @@ static int l_host(lua_State *L)
 	return 1;
 }
 
+/***
+ * IP addresses and prefixes, with the parser every vnet call uses (strict
+ * syntax: `"10"` is not an address; `"default"`, `"any"` and `"all"` are
+ * the empty prefix). `vnet.ip` and `vnet.core.ip`. A string that is not an
+ * address returns `nil, message, "EINVAL"`; a value that is not a string
+ * raises.
+ * @module vnet.ip
+ * @usage
+ * local ip = require("vnet").ip
+ * assert(select(3, ip.parse("10.0.0.1/24")) == 24)
+ * assert(ip.network("10.0.0.77/24") == "10.0.0.0/24")
+ * assert(ip.contains("10.0.0.0/24", "10.0.0.9"))
+ * assert(ip.host("10.0.0.0/24", 1) == "10.0.0.1/24")
+ * assert(ip.format("2001:0db8::0001") == "2001:db8::1/128")
+ */
+
+/*** Parses an address or prefix.
+ * @function parse
+ * @string s `"10.0.0.1/24"`, `"2001:db8::1"`
+ * @return `family, address, prefixlen` (`"inet", "10.0.0.1", 24`; without
+ *   a prefix length the address's full length), or `nil, message,
+ *   "EINVAL"`
+ */
+
+/*** The canonical text of an address (as `ip` prints it).
+ * @function format
+ * @string s an address or prefix
+ * @int[opt] prefixlen the prefix length (default: that of `s`)
+ * @return `"address/prefixlen"`, or `nil, message, errname`
+ */
+
+/*** The network of a prefix (the bits past its length cleared).
+ * @function network
+ * @string prefix `"10.0.0.77/24"`
+ * @return `"10.0.0.0/24"`, or `nil, message, errname`
+ */
+
+/*** Whether an address lies in a prefix (of the same family; the
+ * address's own prefix length aside).
+ * @function contains
+ * @string prefix the prefix
+ * @string address the address
+ * @return a boolean, or `nil, message, errname`
+ */
+
+/*** The address `n` after a prefix's network address.
+ * @function host
+ * @string prefix the prefix
+ * @int n 0 to 2^31-1
+ * @return `"address/prefixlen"`, or `nil, message, "ERANGE"` when that is
+ *   outside the prefix or, in an IPv4 prefix shorter than /31, its
+ *   broadcast address
+ */
+
 static const luaL_Reg ip_funcs[] = {
 	{ "parse", l_parse }, { "format", l_format }, { "network", l_network },
 	{ "contains", l_contains }, { "host", l_host }, { NULL, NULL }

@@ -528,6 +528,32 @@ static int l_tunnel_modes(lua_State *L)
 	return 1;
 }
 
+/***
+ * @module vnet.core
+ */
+
+/*** What vnet knows of a link kind.
+ * @function kind
+ * @string name a kind, `"vlan"`
+ * @return `{ name =, parent =, required = { ... }, options = { ... },
+ *   probe = { ... }, tunnel =, modes = { ... } }`: whether it needs a
+ *   parent link, its required and its own options (see `link_kinds`), the
+ *   options a minimal link takes, whether it is a tunnel of `ip tunnel` and
+ *   the modes that make it; or `nil, message, "ENOENT"` for a kind vnet
+ *   does not know
+ * @usage
+ * local core = require "vnet.core"
+ * local k = assert(core.kind("vlan"))
+ * assert(k.parent and k.required[1] == "id")
+ * assert(core.tunnel_modes().isatap.kind == "sit")
+ */
+
+/*** The modes of `ip tunnel` (what `ns:tunnel_add` takes).
+ * @function tunnel_modes
+ * @return `{ [mode] = { kind = "sit", isatap = true }, ... }`: each mode's
+ *   kind and the options it fixes
+ */
+
 void vn_kind_export(lua_State *L)
 {
 	lua_pushcfunction(L, l_kind);

@@ -487,6 +487,47 @@ static const struct vn_kspec macsec_spec = { macsec_attrs, macsec_hook, macsec_i
 /* ---- kinds without settings -------------------------------------------- */
 static const struct vn_kspec plain_spec = { NULL, NULL, NULL, 0, NULL };
 
+/***
+ * @module vnet.core
+ */
+
+/*** The own options of each link kind, for `ns:link_add` (besides the
+ * common ones of `vnet.link`) and read back in `link.info`; those the
+ * kernel lets change also for `link:set_info`. `vnet.core.kind(name)` lists
+ * them. The tunnels are in `tunnel_kinds`.
+ * @table link_kinds
+ * @field veth `peer`: a name, or `{ name =, netns =, address =, mtu =,
+ *   txqlen =, up = }`
+ * @field bridge `stp`, `forward_delay`, `hello_time`, `max_age`,
+ *   `ageing_time` (seconds), `priority`, `vlan_filtering`, `vlan_protocol`
+ *   (`"802.1q"`, `"802.1ad"`), `vlan_default_pvid`, `vlan_stats_enabled`,
+ *   `group_fwd_mask`, `mcast_snooping`, `mcast_querier`, `nf_call_iptables`,
+ *   `nf_call_ip6tables`, `nf_call_arptables`; read back also `root_port`,
+ *   `root_path_cost`
+ * @field vlan `parent`, `id` (required, 0 to 4094), `protocol`
+ *   (`"802.1q"`, `"802.1ad"`), the flags `reorder_hdr`, `gvrp`, `mvrp`,
+ *   `loose_binding`, `bridge_binding` (booleans), and the priority maps
+ *   `egress_qos = { [skb priority] = vlan priority 0..7 }` and
+ *   `ingress_qos = { [vlan priority 0..7] = skb priority }` (ip's
+ *   `egress-qos-map 1:2`, `ingress-qos-map`; `set_info` adds to a map, a
+ *   priority mapped to 0 is taken out)
+ * @field macvlan `parent`, `mode` (`"private"`, `"vepa"`, `"bridge"`,
+ *   `"passthru"`, `"source"`), `nopromisc`, `bcqueuelen`; also `macvtap`
+ * @field ipvlan `parent`, `mode` (`"l2"`, `"l3"`, `"l3s"`), `flags`
+ *   (`"bridge"`, `"private"`, `"vepa"`); also `ipvtap`
+ * @field tun `owner`, `owner_group` (ids), `pi`, `vnet_hdr`, `multi_queue`
+ *   (booleans); also `tap`
+ * @field bond `mode`, `miimon`, `updelay`, `downdelay`, `use_carrier`,
+ *   `arp_interval`, `arp_validate`, `primary`, `primary_reselect`,
+ *   `fail_over_mac`, `xmit_hash_policy`, `all_slaves_active`, `min_links`,
+ *   `packets_per_slave`, `lacp_rate`, `ad_select`, `active_slave`
+ * @field vrf `table` (required)
+ * @field macsec `parent`, `port`, `sci`, `cipher`, `icvlen`, `encrypt`,
+ *   `protect`, `send_sci`, `end_station`, `scb`, `replay`, `window`,
+ *   `encodingsa`, `validate`
+ * @field dummy no options; likewise `ifb`, `nlmon`
+ */
+
 const vn_kind vn_kinds_l2[] = {
 	{ "veth", veth_parse, veth_info, NULL, &veth_spec },
 	KROW("bridge", bridge_spec),

@@ -289,6 +289,22 @@ static int m_set_port(lua_State *L)
 	return kd_changed(L, p.ns, p.ifindex, "set_port", p.name);
 }
 
+/***
+ * @module vnet.core
+ */
+
+/*** The settings of a port (`link:port`, `link:set_port`), by its
+ * master's kind.
+ * @table port_settings
+ * @field bridge `state`, `priority`, `cost`, `hairpin`, `guard`,
+ *   `root_block`, `fastleave`, `learning`, `flood`, `mcast_flood`,
+ *   `bcast_flood`, `mcast_router`, `mcast_to_unicast`, `proxy_arp`,
+ *   `neigh_suppress`, `isolated`, `group_fwd_mask`; read back also `id`,
+ *   `no`
+ * @field bond `queue_id`; read back also `state`, `mii_status`,
+ *   `link_failure_count`
+ */
+
 static const luaL_Reg port_methods[] = {
 	{ "port", m_port },
 	{ "set_port", m_set_port },

@@ -580,6 +580,37 @@ static const struct vn_kspec vti6_spec = { vti6_attrs, vti_hook, vti_info,
 		KS_REPLACE, NULL };
 
 
+/***
+ * @module vnet.core
+ */
+
+/*** The own options of each tunnel kind (see `link_kinds`); `ns:tunnel_add`
+ * makes them with the modes of `ip tunnel` (`tunnel_modes`).
+ * @table tunnel_kinds
+ * @field vxlan `id` (required), `remote` (an address, or a multicast
+ *   group), `local`, `dev`, `dstport`, `ttl`, `tos`, `label`, `learning`,
+ *   `port_range`, `ageing`, `maxaddress`, `proxy`, `rsc`, `l2miss`,
+ *   `l3miss`, `udpcsum`, `udp6zerocsumtx`, `udp6zerocsumrx`, `external`
+ * @field geneve `id` (required), `remote`, `dstport`, `ttl`, `tos`,
+ *   `label`, `df`, `udpcsum`, `udp6zerocsumtx`, `udp6zerocsumrx`,
+ *   `external`
+ * @field ipip `remote`, `local`, `dev`, `ttl`, `tos`, `pmtudisc`, `proto`,
+ *   `fwmark`, `external`; `sit` also `isatap`
+ * @field ip6tnl `remote`, `local`, `dev`, `ttl`, `proto` (`"ip6ip6"`,
+ *   `"ipip6"`...), `fwmark`, `external`, `encaplimit`, `tclass`,
+ *   `flowlabel`
+ * @field gre `remote`, `local`, `dev`, `ttl`, `tos`, `pmtudisc`,
+ *   `ignore_df`, `fwmark`, `external`, `key` (or `ikey`, `okey`), `csum`
+ *   (or `icsum`, `ocsum`), `seq` (or `iseq`, `oseq`); also `gretap`
+ * @field ip6gre `remote`, `local`, `dev`, `ttl`, `fwmark`, `external`,
+ *   `encaplimit`, `tclass`, `flowlabel`, and gre's keys, checksums and
+ *   sequence numbers; also `ip6gretap`
+ * @field erspan gre's options but `seq`, and `version` (1 or 2), `index`,
+ *   `direction`, `hwid`; `ip6erspan` likewise over ip6gre's
+ * @field vti `remote`, `local`, `dev`, `fwmark`, `key` (or `ikey`,
+ *   `okey`); also `vti6`
+ */
+
 const vn_kind vn_kinds_tunnel[] = {
 	KROW("vxlan", vxlan_spec),
 	KROW("geneve", geneve_spec),

@@ -664,8 +664,9 @@ static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alia
 
 /***
  * Links (`ip link`): `ns:link`, `ns:links`, `ns:link_add` and the
- * `vnet.link` objects. The kinds' own options are in the README's "Link
- * kinds" table; `vnet.core.kinds()` lists the kinds of this build and
+ * `vnet.link` objects. The kinds' own options are in `vnet.core`'s
+ * `link_kinds` and `tunnel_kinds` tables (and the README's "Link kinds"
+ * table); `vnet.core.kinds()` lists the kinds of this build and
  * `vnet.supports(kind)` probes the running kernel.
  *
  * Options of `link_add` (named, in one table):
@@ -772,7 +773,7 @@ static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alia
  * applied before a setting it refused is put back. Defined with the link
  * kinds.
  * @function link:set_port
- * @tparam table opts the port settings
+ * @tparam table opts the port settings (`vnet.core`'s `port_settings`)
  * @return the link, or `nil, message, errname`
  */
 /* ns:link(name | index) -> link | nil, msg, errname */

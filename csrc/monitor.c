@@ -771,6 +771,19 @@ static int link_wait(lua_State *L)
 }
 
 /* ---- addr:wait ----------------------------------------------------- */
+/*** Waits until duplicate address detection of the address is over (it is
+ * no longer `tentative`; an IPv4 address at once), on a monitor of its
+ * namespace opened before the address is read again (so no change is
+ * missed). A signal ends the wait: `nil, msg, "EINTR"`.
+ * @function addr:wait
+ * @tparam table opts `dad = "done"` (required: the one condition so far),
+ *   `timeout` (seconds, default 5)
+ * @return the address, read again; or `nil, message, "EADDRINUSE"` when
+ *   DAD found a duplicate (`dadfailed`), `nil, "timeout", "ETIMEDOUT"`,
+ *   `nil, message, "EADDRNOTAVAIL"` when the address is removed, or `nil,
+ *   message, errname`
+ * @raise inside `ns:batch`
+ */
 /* Pushes the address of device dev, family fam, with the address string and
  * prefix length of the box at aidx, as a dump of the namespace at nsidx has
  * it now (or nil); 1. A failed dump pushes its nil, msg, errname; 3. */

@@ -42,6 +42,19 @@ void vn_check_ifname(lua_State *L, const char *name, const char *fn, const char 
 		luaL_error(L, why, fn, key, name, IFNAMSIZ - 1);
 }
 
+/***
+ * @module vnet.core
+ */
+
+/*** Whether a string is a valid interface name (1 to 15 bytes, no `/`,
+ * `:` nor white space, not `.` or `..`): what the calls that take a name
+ * raise for.
+ * @function ifname_ok
+ * @string name the name
+ * @treturn boolean
+ * @raise for a value that is not a string
+ */
+
 /* vnet.core.ifname_ok(name) -> boolean: whether name is a valid interface
  * name (what vn_check_ifname raises for); raises for a value that is not a
  * string. */

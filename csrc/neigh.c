@@ -306,8 +306,14 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
  * address), `lladdr` (its MAC address), `dev` (name or ifindex), `state`
  * (`"permanent"`, the default, `"reachable"`, `"stale"`, `"noarp"`,
  * `"delay"`, `"probe"`, `"failed"`, `"incomplete"` or `"none"`), `router`
- * (boolean). Misuse raises naming the option; a refusal by the kernel
- * returns `nil, message, errname`.
+ * (boolean), `proxy` (boolean: a proxy entry, `ip neigh add proxy ADDR dev
+ * X`, answered for on the device; it takes no `lladdr`). Misuse raises
+ * naming the option; a refusal by the kernel returns `nil, message,
+ * errname`.
+ *
+ * The neighbour tables (`ip ntable`): `arp_cache` (`"inet"`) and
+ * `ndisc_cache` (`"inet6"`), their settings and each device's parameters,
+ * as `vnet.ntable` objects.
  * @module vnet.neigh
  */
 
@@ -326,14 +332,46 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 
 /*** Deletes an entry (`ip neigh del`).
  * @function ns:neigh_del
- * @tparam table opts `dst` and `dev`
+ * @tparam table opts `dst`, `dev` and `proxy`
  * @return `true`, or `nil, message, errname`
  */
 
 /*** The entries (`ip neigh show`).
  * @function ns:neighs
- * @tparam[opt] table opts `dev`, `family` (`"inet"`, `"inet6"`), `state`
+ * @tparam[opt] table opts `dev`, `family` (`"inet"`, `"inet6"`), `state`,
+ *   `proxy` (`true`: the proxy entries, only those)
  * @return an iterator over `vnet.neigh` objects
+ */
+
+/*** One entry, asked of the kernel (`ip neigh get ADDR dev X`), not a
+ * dump.
+ * @function ns:neigh
+ * @tparam table opts `dst`, `dev` (both required), `proxy`
+ * @return the `vnet.neigh`, or `nil, message, errname` (`ENOENT` when
+ *   there is none, `ENODEV` when there is no such device)
+ */
+
+/*** The neighbour tables' settings and each device's parameters (`ip
+ * ntable show`).
+ * @function ns:ntables
+ * @tparam[opt] table opts `dev` (that device's entries only), `family`
+ *   (`"inet"`, `"inet6"`), `name` (`"arp_cache"`, `"ndisc_cache"`)
+ * @return an iterator over `vnet.ntable` objects, or `nil, message,
+ *   errname`
+ */
+
+/*** Changes a neighbour table's settings (`ip ntable change name N [dev
+ * X] ...`).
+ * @function ns:ntable_change
+ * @tparam table opts `name` (required), `family`, `dev`, and the settings
+ *   to change: `thresh1`, `thresh2`, `thresh3`, `gc_interval` (the table's
+ *   own, without `dev`; the kernel takes them only in the initial
+ *   namespace, `ENOENT` elsewhere), `base_reachable`, `retrans`,
+ *   `gc_stale`, `delay_probe`, `queue`, `app_probes`, `ucast_probes`,
+ *   `mcast_probes`, `anycast_delay`, `proxy_delay`, `proxy_queue`,
+ *   `locktime` (a device's parameters with `dev`, else the defaults);
+ *   times in milliseconds
+ * @return the `vnet.ntable` as read back, or `nil, message, errname`
  */
 
 /*** A neighbour entry; `tostring` reads like `ip neigh`.
@@ -344,6 +382,7 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
  * @field family `"inet"` or `"inet6"`
  * @field state the state, as the option
  * @field router true for a router (IPv6)
+ * @field proxy true for a proxy entry
  */
 
 /*** Deletes the entry.
@@ -353,6 +392,20 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 
 /*** The namespace handle the entry belongs to.
  * @function neigh:ns
+ */
+
+/*** A neighbour table's settings, or one device's parameters in it (`ip
+ * ntable show`); times in milliseconds.
+ * @type ntable
+ * @field name `"arp_cache"`, `"ndisc_cache"`...
+ * @field family `"inet"` or `"inet6"`
+ * @field dev the device's ifindex for a device's parameters, else nil
+ * @field thresh1 the table's gc_thresh1 (nil for a device's entry), and
+ *   likewise `thresh2`, `thresh3`, `gc_interval`
+ * @field reachable the reachable time, and likewise `refcnt`,
+ *   `base_reachable`, `retrans`, `gc_stale`, `delay_probe`, `queue`,
+ *   `app_probes`, `ucast_probes`, `mcast_probes`, `anycast_delay`,
+ *   `proxy_delay`, `proxy_queue`, `locktime`
  */
 /* ns:neigh_add{ dst =, lladdr =, dev =, state = "permanent", router = }
  * -> neigh | nil, msg, errname (EEXIST when there is one already) */

@@ -51,8 +51,38 @@
 /*** Opens an existing namespace.
  * @function open
  * @param what a name, or `{ name = }`, `{ path = }` (a namespace file) or
- *   `{ pid = }` (a process's namespace)
+ *   `{ pid = }` (a process's namespace); a table may give `timeout`
+ *   (`ns.timeout`'s value for the new handle)
  * @return a handle, or `nil, message, errname`
+ */
+
+/*** Adds a named namespace, pinned at /run/netns/NAME (`ip netns add`).
+ * @function add
+ * @tparam string name 1 to 63 bytes, no `/`, not `.` or `..`
+ * @return a handle, or `nil, message, errname` (`EEXIST`)
+ * @raise on a bad name
+ */
+
+/*** A new namespace with no name: nothing lists it, and it vanishes with
+ * the last thing that holds it (a handle, a process, a link's peer).
+ * @function new
+ * @return a handle, or `nil, message, errname`
+ * @usage
+ * local vnet = require "vnet"
+ * local ns = assert(vnet.netns.new())
+ * local a = assert(ns:link_add{ name = "a0", kind = "veth", peer = "b0", up = true })
+ * assert(a:addr_add("10.0.0.1/24"))
+ * for l in ns:links() do print(l) end
+ * local ok, out = ns:exec{ "ip", "-br", "addr" }
+ * assert(ok and out:find("10.0.0.1/24", 1, true), out)
+ * ns:close()
+ */
+
+/*** Deletes a named namespace (`ip netns delete`): its name goes; the
+ * namespace itself ends with the last thing that holds it.
+ * @function delete
+ * @param name a name or a named handle
+ * @return `true`, or `nil, message, errname`
  */
 
 /*** A namespace handle.
@@ -64,6 +94,9 @@
  * @field closed true once `ns:close()` ran
  * @field requests the netlink requests sent on the handle so far (each
  *   message of a batch counts)
+ * @field timeout seconds (0.001 to 2147483, default 30) each wait for the
+ *   kernel's answer on the handle may take before the call fails with
+ *   `ETIMEDOUT`; the one field that can be set (`ns.timeout = 5`)
  */
 
 /*** Runs a program inside the namespace and waits for it.
@@ -306,12 +339,6 @@ static int pin_fd(int fd, const char *path)
 	return 0;
 }
 
-/*** Adds a named namespace, pinned at /run/netns/NAME (`ip netns add`).
- * @function add
- * @tparam string name 1 to 63 bytes, no `/`, not `.` or `..`
- * @return a handle, or `nil, message, errname` (`EEXIST`)
- * @raise on a bad name
- */
 /* vnet.netns.add(name) -> handle | nil, msg, errname. Raises on a bad name. */
 static int l_add(lua_State *L)
 {
@@ -333,20 +360,6 @@ static int l_add(lua_State *L)
 	return 1;
 }
 
-/*** A new namespace with no name: nothing lists it, and it vanishes with
- * the last thing that holds it (a handle, a process, a link's peer).
- * @function new
- * @return a handle, or `nil, message, errname`
- * @usage
- * local vnet = require "vnet"
- * local ns = assert(vnet.netns.new())
- * local a = assert(ns:link_add{ name = "a0", kind = "veth", peer = "b0", up = true })
- * assert(a:addr_add("10.0.0.1/24"))
- * for l in ns:links() do print(l) end
- * local ok, out = ns:exec{ "ip", "-br", "addr" }
- * assert(ok and out:find("10.0.0.1/24", 1, true), out)
- * ns:close()
- */
 /* vnet.netns.new() -> handle | nil, msg, errname: a fresh namespace with no
  * name, which lives while something holds it (this handle, a process, a
  * link's peer...) and vanishes with the last of them. */
@@ -389,12 +402,6 @@ static int m_pin(lua_State *L)
 	return 1;
 }
 
-/*** Deletes a named namespace (`ip netns delete`): its name goes; the
- * namespace itself ends with the last thing that holds it.
- * @function delete
- * @param name a name or a named handle
- * @return `true`, or `nil, message, errname`
- */
 /* vnet.netns.delete(name) -> true | nil, msg, errname */
 static int l_delete(lua_State *L)
 {

@@ -238,6 +238,42 @@ static int m_nsids(lua_State *L)
 	return 1;
 }
 
+/***
+ * Namespace ids (`ip netns set NAME ID`, `ip netns list-id`): the number
+ * a namespace knows another one by (a link's `link_netnsid`, the
+ * namespace of a veth's peer). The `ns:nsid`, `ns:set_nsid` and
+ * `ns:nsids` methods of `vnet.netns` handles.
+ * @module vnet.nsid
+ */
+
+/*** The id this namespace has for another one.
+ * @function ns:nsid
+ * @param other a `vnet.netns` handle, or a /run/netns name
+ * @return the id, nil when none is assigned, or `nil, message, errname`
+ * @usage
+ * local vnet = require "vnet"
+ * local a, b = assert(vnet.netns.new()), assert(vnet.netns.new())
+ * assert(a:nsid(b) == nil)
+ * local id = assert(a:set_nsid(b, "auto"))
+ * assert(a:nsid(b) == id)
+ * a:close(); b:close()
+ */
+
+/*** Gives another namespace an id in this one (`ip netns set`).
+ * @function ns:set_nsid
+ * @param other a `vnet.netns` handle, or a /run/netns name
+ * @param id a number (0 to 2^31-1), or `"auto"`: the kernel picks one
+ * @return the id, or `nil, message, errname` (`EEXIST` when other has an
+ *   id already, or the id is taken)
+ * @raise on a bad id, and inside `ns:batch`
+ */
+
+/*** The ids this namespace gave others (`ip netns list-id`).
+ * @function ns:nsids
+ * @return an iterator over `id, name` (the other namespace's /run/netns
+ *   name, nil when it has none there)
+ */
+
 static const luaL_Reg ns_methods[] = {
 	{ "nsid", m_nsid },
 	{ "set_nsid", m_set_nsid },

@@ -1590,6 +1590,125 @@ int vn_poll(lua_State *L)
 	return 1;
 }
 
+/***
+ * Processes (`ns:spawn`): a program started inside a namespace and driven
+ * from any event loop through the `vnet.process` it hands back: pollable
+ * descriptors, non-blocking reads and writes, a wait with a bound, kill.
+ * (`ns:exec`, which runs a program to its end, is with `vnet.netns`.)
+ *
+ * Options of `ns:spawn` (the program and its arguments in the array part):
+ *
+ *  * `stdin`: `"null"` (default), `"pipe"` or `"inherit"`
+ *  * `stdout`, `stderr`: `"pipe"` (default), `"null"` or `"inherit"`;
+ *    `stderr` also `"stdout"` (one pipe for both)
+ *  * `env`: a table name = value (`false` removes one); `clearenv`: start
+ *    from an empty environment
+ *  * `cwd`: the working directory
+ *  * `timeout`: seconds, after which the program's process group is killed
+ *
+ * The program runs in a process group of its own; closing the process (or
+ * collecting it, or the caller's exit however it dies) kills that group.
+ * Misuse raises naming the option; a program that cannot start returns
+ * `nil, message, errname` (`ENOENT` for a missing program).
+ * @module vnet.process
+ */
+
+/*** Starts a program inside the namespace and returns at once.
+ * @function ns:spawn
+ * @tparam table argv the program and its arguments, and the options above
+ * @return a `vnet.process` once the program runs, or `nil, message,
+ *   errname` when it could not be started
+ * @raise on misuse (an unknown option, a bad value, a NUL byte)
+ * @usage
+ * local vnet = require "vnet"
+ * local ns = assert(vnet.netns.new())
+ * local p = assert(ns:spawn{ "sh", "-c", "echo hello" })
+ * assert(p:wait(10))
+ * assert(p:read() == "hello\n")
+ * p:close()
+ * ns:close()
+ */
+
+/*** Waits until any of the descriptors is ready to read (or at its end):
+ * for plain Lua callers of monitors and processes (an event loop polls the
+ * same descriptors itself). Also `vnet.core.poll`.
+ * @function vnet.poll
+ * @tparam {int,...} fds descriptors (`process.fd`, `process.stdout_fd`,
+ *   `monitor.fd`...), at most 4096
+ * @number[opt] timeout seconds; none: until one is ready (an empty list
+ *   needs one)
+ * @treturn {int,...} those of `fds` that are ready, in the list's order;
+ *   `{}` when none is within the timeout; or `nil, message, "EBADF"` for a
+ *   descriptor that is not open
+ * @raise on a bad list or timeout
+ */
+
+/*** A program started by `ns:spawn`. `tostring` gives its program, pid and
+ * state; `__close` and the collector do what `process:close` does.
+ * @type process
+ * @field pid the program's pid
+ * @field program the program, as given
+ * @field state `"running"`, `"exited"`, `"killed"` (by a signal) or
+ *   `"timeout"` (killed when its timeout passed), or `"closed"`
+ * @field running whether it still runs (looks without waiting)
+ * @field closed true once `process:close()` ran
+ * @field fd a descriptor readable once the program has ended (to poll)
+ * @field stdin_fd the write end of its stdin pipe, or nil
+ * @field stdout_fd the read end of its stdout pipe, or nil
+ * @field stderr_fd the read end of its stderr pipe, or nil
+ */
+
+/*** What the program wrote that can be read now, without waiting.
+ * @function process:read
+ * @string[opt="stdout"] stream `"stdout"` or `"stderr"`
+ * @int[opt=65536] max bytes at most
+ * @return a string (`""` when nothing is there yet), nil at the stream's end
+ *   (the program and whatever shares the pipe closed it), or `nil, message,
+ *   errname`
+ * @raise when the stream is not a pipe
+ */
+
+/*** Writes to the program's stdin without waiting (the caller never dies of
+ * SIGPIPE).
+ * @function process:write
+ * @string data the bytes
+ * @return the number of bytes taken now (0 when the pipe is full), or `nil,
+ *   message, "EPIPE"` when the program closed its stdin
+ * @raise when stdin is not a pipe or was closed
+ */
+
+/*** Closes the program's stdin: it reads end of file.
+ * @function process:close_stdin
+ * @return `true`
+ */
+
+/*** Waits for the program's end.
+ * @function process:wait
+ * @number[opt] timeout seconds; none: until it ends; 0: a look without
+ *   waiting
+ * @return `ok, code, how` as `ns:exec`'s (`ok`: exit status 0; `how`:
+ *   `"exit"`, `"signal"` or `"timeout"`), or `nil, "timeout", "ETIMEDOUT"`
+ *   while it runs
+ */
+
+/*** Signals the program (never a recycled pid: it stays unreaped until its
+ * status is read).
+ * @function process:kill
+ * @param[opt="TERM"] sig a number (0 to 64) or a name (`"KILL"`, `"SIGTERM"`)
+ * @return `true`, or `nil, message, "ESRCH"` once it has ended
+ */
+
+/*** Kills the program and its process group unless it has ended, reaps it
+ * and closes the descriptors; again is a no-op.
+ * @function process:close
+ */
+
+/*** The fields as a plain table.
+ * @function process:totable
+ * @return `{ pid =, program =, state =, fd =, stdin_fd =, stdout_fd =,
+ *   stderr_fd = }`
+ */
+
 static const luaL_Reg proc_methods[] = {
 	{ "read", proc_read },
 	{ "write", proc_write },

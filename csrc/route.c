@@ -1811,6 +1811,18 @@ static const vn_mode route_modes[] = {
  *    `initcwnd`, `initrwnd`, `rto_min` (ms), `features` (`"ecn"` or the
  *    bits), `quickack`, `fastopen_no_cookie` (booleans), `congctl` (a name),
  *    and `lock`, the list of the locked metrics
+ *  * `family`: `"inet"`, `"inet6"` or `"mpls"` (default: that of `dst`)
+ *  * `encap`: the encapsulation of an IP route (also read back as a
+ *    field): `{ type = "mpls", labels = { 200, 300 }, ttl = }` (`encap mpls
+ *    200/300`; labels 0 to 1048575) or `{ type = "seg6", mode =, segs =
+ *    { "2001:db8::1", ... } }` (`encap seg6`; `mode`: `"inline"`,
+ *    `"encap"`, `"l2encap"`, `"encap.red"`, `"l2encap.red"`); read back, a
+ *    kind vnet does not write is `{ type = <name> }`
+ *  * MPLS routes (`family = "mpls"`, `ip -f mpls route`): `dst` is the
+ *    incoming label, `newdst` the list of outgoing labels (`as 200/300`),
+ *    with `gateway` and `dev`; the metrics and `encap` are not for them.
+ *    The namespace needs `net.mpls.platform_labels` set (and the kernel's
+ *    mpls modules)
  *
  * Misuse and out-of-range values raise naming the option; what the kernel
  * refuses returns `nil, message, errname`.

@@ -1321,6 +1321,215 @@ static int l_filters(lua_State *L)
 	return dump(L, ns, -1, T_FILTER, ifindex, parent, "filters");
 }
 
+/***
+ * Traffic control (`tc qdisc`, `tc class`, `tc filter`): the `link:qdisc_*`,
+ * `link:class_*` and `link:filter_*` methods, `ns:qdiscs`, and the
+ * `vnet.qdisc`, `vnet.class` and `vnet.filter` objects they return.
+ *
+ * Options of `qdisc_add`, `qdisc_replace` and `qdisc_change` (named, in one
+ * table):
+ *
+ *  * `kind` (required but for `qdisc_del`): `"netem"`, `"tbf"`, `"htb"`,
+ *    `"prio"`, `"sfq"`, `"fq_codel"`, `"pfifo"`, `"bfifo"`, `"ingress"`,
+ *    `"clsact"` (`vnet.core.tc_kinds()` lists them)
+ *  * `parent`: `"root"` (default) or a class handle `"1:10"` (an `ingress`
+ *    or `clsact` qdisc has its own place and the handle `ffff:`)
+ *  * `handle`: `"1:"`
+ *  * the kind's own options (see `qdisc_options`); a change sends every
+ *    option, and one not given goes back to its default
+ *
+ * `qdisc_del` takes `parent`, `handle` and `kind`: `qdisc_del{}` removes
+ * the root qdisc, `qdisc_del{ kind = "ingress" }` the ingress one.
+ *
+ * Options of `class_add`, `class_replace`, `class_change` and `class_del`:
+ * `kind` (the qdisc's: `"htb"`), `parent` (`"1:"`, `"1:1"`), `classid`
+ * (`"1:10"`) and the kind's class options (see `qdisc_options`).
+ *
+ * Options of `filter_add`, `filter_replace`, `filter_change` and
+ * `filter_del`: `kind` (`"u32"`, `"matchall"`, `"fw"`, `"basic"`,
+ * `"flower"`), `parent` (default or `"root"`: the root qdisc's; `"ingress"`
+ * and `"egress"`: clsact's hooks, `"ingress"` also an ingress qdisc's), `prio`,
+ * `protocol` (`"all"` by default, `"ip"`, `"ipv6"`, `"arp"`, `"802.1q"`,
+ * `"802.1ad"`, `"mpls_uc"`, `"mpls_mc"` or a number), `handle`, `chain`,
+ * and the kind's own options (see `filter_options`).
+ *
+ * Values are tc's spellings (`"10mbit"`, `"100kbps"` (bytes), `"32kb"`,
+ * `"50ms"`, `"1%"`) or plain numbers in base units (bits per second, bytes,
+ * seconds, percent), and read back as plain numbers; a string without a
+ * unit is a size or a percentage (for a rate or a time it raises). Each call is one request; a change
+ * answers with the kernel's echo of the object. Misuse raises naming the
+ * option; a refusal by the kernel returns `nil, message, errname` (a
+ * kernel without the kind: `"ENOENT"`, with its text).
+ * @module vnet.tc
+ */
+
+/*** The traffic control kinds this build can write (the kernel may lack
+ * some: `vnet.supports("qdisc:netem")` probes it).
+ * @function vnet.core.tc_kinds
+ * @return `{ qdisc = { "netem", ... }, filter = { "u32", ... },
+ *   action = { "mirred", ... } }`
+ */
+
+/*** Adds a qdisc (`tc qdisc add`).
+ * @function link:qdisc_add
+ * @tparam table opts the options above
+ * @return the `vnet.qdisc`, or `nil, message, errname`
+ * @usage
+ * local vnet = require "vnet"
+ * local ns = assert(vnet.netns.new())
+ * assert(ns:link_add{ kind = "veth", name = "a", peer = { name = "b" } })
+ * local a = assert(ns:link("a"))
+ * local q = assert(a:qdisc_add{ kind = "tbf", rate = "10mbit", burst = "10kb",
+ *                               latency = "50ms" })
+ * assert(q.kind == "tbf" and q.rate == 10e6)
+ * assert(a:qdisc_del{})
+ * ns:close()
+ */
+
+/*** Adds a qdisc or replaces the one at its place (`tc qdisc replace`).
+ * @function link:qdisc_replace
+ * @tparam table opts the options above
+ * @return the `vnet.qdisc`, or `nil, message, errname`
+ */
+
+/*** Changes a qdisc's options in place (`tc qdisc change`).
+ * @function link:qdisc_change
+ * @tparam table opts the options above
+ * @return the `vnet.qdisc`, or `nil, message, "ENOENT"` when there is none
+ */
+
+/*** Deletes a qdisc (`tc qdisc del`).
+ * @function link:qdisc_del
+ * @tparam table opts `parent`, `handle`, `kind`
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** The qdiscs of this link (`tc qdisc show dev`).
+ * @function link:qdiscs
+ * @return an iterator over `vnet.qdisc` objects
+ */
+
+/*** The qdiscs of the namespace (`tc qdisc show`).
+ * @function ns:qdiscs
+ * @tparam[opt] table opts `dev`: only those of that device
+ * @return an iterator over `vnet.qdisc` objects
+ */
+
+/*** Adds a class (`tc class add`).
+ * @function link:class_add
+ * @tparam table opts the class options above
+ * @return the `vnet.class`, or `nil, message, errname`
+ */
+
+/*** Adds or replaces a class (`tc class replace`).
+ * @function link:class_replace
+ * @tparam table opts the class options above
+ * @return the `vnet.class`, or `nil, message, errname`
+ */
+
+/*** Changes a class (`tc class change`).
+ * @function link:class_change
+ * @tparam table opts the class options above
+ * @return the `vnet.class`, or `nil, message, errname`
+ */
+
+/*** Deletes a class (`tc class del`).
+ * @function link:class_del
+ * @tparam table opts `classid` (and `parent`, `kind`)
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** The classes of this link (`tc class show dev`).
+ * @function link:classes
+ * @tparam[opt] table opts `parent`
+ * @return an iterator over `vnet.class` objects
+ */
+
+/*** Adds a filter (`tc filter add`).
+ * @function link:filter_add
+ * @tparam table opts the filter options above
+ * @return the `vnet.filter`, or `nil, message, errname`
+ */
+
+/*** Adds or replaces a filter (`tc filter replace`).
+ * @function link:filter_replace
+ * @tparam table opts the filter options above
+ * @return the `vnet.filter`, or `nil, message, errname`
+ */
+
+/*** Changes a filter (`tc filter change`).
+ * @function link:filter_change
+ * @tparam table opts the filter options above
+ * @return the `vnet.filter`, or `nil, message, errname`
+ */
+
+/*** Deletes a filter, or all of a prio or a parent (`tc filter del`).
+ * @function link:filter_del
+ * @tparam table opts `parent`, `prio`, `protocol`, `handle`, `kind`
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** The filters of this link under a parent (`tc filter show dev`).
+ * @function link:filters
+ * @tparam[opt] table opts `parent` (default the root qdisc; `"ingress"`)
+ * @return an iterator over `vnet.filter` objects
+ */
+
+/*** A qdisc: the kernel's message, its fields decoded on access; each
+ * option of its kind is a field too (`q.rate` is `q.options.rate`).
+ * `tostring` reads like `tc qdisc show`; `==` compares device, handle and
+ * parent.
+ * @type qdisc
+ * @field kind the kind, `"tbf"`
+ * @field handle the handle, `"1:"`
+ * @field parent `"root"`, `"ingress"` or a class handle
+ * @field dev the device's ifindex
+ * @field options the kind's options as read back (base units)
+ */
+
+/*** Deletes the qdisc.
+ * @function qdisc:delete
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** A class; its kind's options are fields too.
+ * @type class
+ * @field kind the kind, `"htb"`
+ * @field classid the class id, `"1:10"`
+ * @field parent the parent's handle
+ * @field dev the device's ifindex
+ * @field leaf the handle of the qdisc attached to the class, or nil
+ * @field prio the class's priority, or nil
+ * @field level its level in the hierarchy, or nil
+ * @field options the kind's class options as read back
+ */
+
+/*** Deletes the class.
+ * @function class:delete
+ * @return `true`, or `nil, message, errname`
+ */
+
+/*** A filter; its kind's options are fields too.
+ * @type filter
+ * @field kind the kind, `"u32"`
+ * @field handle the handle
+ * @field parent the parent qdisc's handle
+ * @field dev the device's ifindex
+ * @field prio the priority
+ * @field protocol `"all"`, `"ip"`... or a number
+ * @field chain the chain, or nil
+ * @field classid the class it sends to, or nil
+ * @field actions the list of its actions (`{ kind = "mirred", ... }`)
+ * @field match u32's keys, as read back
+ * @field mask fw's mask
+ * @field options the kind's options as read back
+ */
+
+/*** Deletes the filter.
+ * @function filter:delete
+ * @return `true`, or `nil, message, errname`
+ */
+
 /* ---- registration ---------------------------------------------------------------- */
 static const luaL_Reg qdisc_methods[] = { { "delete", qdisc_delete }, { NULL, NULL } };
 static const luaL_Reg class_methods[] = { { "delete", class_delete }, { NULL, NULL } };

@@ -700,6 +700,28 @@ static void flower_push(lua_State *L, const struct rtattr *opts, uint32_t handle
 	tc_push_actions(L, a[TCA_FLOWER_ACT]);
 }
 
+/***
+ * The filter kinds' options.
+ * @module vnet.tc
+ */
+
+/*** The options of each filter kind, and the actions a filter runs.
+ * @table filter_options
+ * @field u32 `match`: `{ src =, dst =, protocol =, sport =, dport =, tos = }`
+ *   (IPv4, as tc's `match ip`) or a list of raw keys `{ value =, mask =,
+ *   at = }`; none matches all; `classid`; `action`
+ * @field matchall `classid`, `action`, `skip_sw`, `skip_hw`
+ * @field fw `classid`, `action`, `mask` (`handle` is the firewall mark)
+ * @field basic `classid`, `action`
+ * @field flower `src_ip`, `dst_ip` (prefixes), `ip_proto` (`"tcp"`,
+ *   `"udp"`, `"icmp"`... or a number), `src_port`, `dst_port`, `classid`,
+ *   `action`, `skip_sw`, `skip_hw` (`protocol` gives the ethertype)
+ * @field action one action or a list of them (at most 16), each
+ *   `{ kind = "mirred", mode = "redirect" | "mirror", direction = "egress" |
+ *   "ingress", dev =, verdict = }`, `{ kind = "gact", verdict = }` (or the
+ *   verdict alone: `"drop"`, `"pass"`, `"ok"`, `"reclassify"`, `"pipe"`...),
+ *   or `{ kind = "skbedit", mark =, priority =, queue_mapping =, ptype = }`
+ */
 /* ---- the table -------------------------------------------------------------------------- */
 static const tc_fkind f_u32 = { "u32", u32_keys, u32_parse, u32_push };
 static const tc_fkind f_matchall = { "matchall", matchall_keys, matchall_parse, matchall_push };

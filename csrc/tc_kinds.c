@@ -783,6 +783,38 @@ static void fifo_push(lua_State *L, const struct rtattr *opts, const struct rtat
 		set_int(L, "limit", q->limit);
 }
 
+/***
+ * The qdisc kinds' options.
+ * @module vnet.tc
+ */
+
+/*** The options of each qdisc kind (and of its classes), as tc spells
+ * them; each reads back in base units (bits per second, bytes, seconds,
+ * percent).
+ * @table qdisc_options
+ * @field netem `delay`, `jitter`, `correlation`, `distribution`
+ *   (`"normal"`, `"pareto"`... tc's `.dist` tables, or a list of
+ *   numbers), `loss` (a percent, or
+ *   `{ model = "gemodel", p =, r =, ["1-h"] =, ["1-k"] = }`),
+ *   `loss_correlation`, `duplicate`, `duplicate_correlation`, `reorder`,
+ *   `reorder_correlation`, `gap`, `corrupt`, `corrupt_correlation`, `rate`
+ *   (with `packet_overhead`, `cell_size`, `cell_overhead`), `limit`
+ *   (packets, 1000 unless given), `slot` (a time, or `{ min =, max =,
+ *   packets =, bytes = }`), `ecn`
+ * @field tbf `rate`, `burst`, and `limit` (bytes) or `latency`; `peakrate`
+ *   with `mtu`
+ * @field htb `default` (the class id's minor), `r2q`, `direct_qlen`; its
+ *   classes: `rate`, `ceil`, `burst`, `cburst`, `prio`, `quantum`
+ * @field prio `bands` (2 to 16), `priomap` (16 bands)
+ * @field sfq `quantum`, `perturb`, `limit`, `divisor`, `flows`, `depth`,
+ *   `headdrop`
+ * @field fq_codel `limit`, `flows`, `target`, `interval`, `quantum`, `ecn`,
+ *   `ce_threshold`, `memory_limit`, `drop_batch`
+ * @field pfifo `limit` (packets)
+ * @field bfifo `limit` (bytes)
+ * @field ingress no options (its handle is `ffff:`)
+ * @field clsact no options (its handle is `ffff:`)
+ */
 /* ---- the table ---------------------------------------------------------------------------------- */
 static const char *const no_keys[] = { NULL };
 

@@ -123,7 +123,7 @@ local tunnel_modes = core.tunnel_modes()
 --- Adds a tunnel link with the modes of `ip tunnel`:
 -- `ns:tunnel_add{ mode = ..., name =, remote =, local =, ttl =, key =, ... }`.
 -- A method of every namespace handle (`vnet.netns`).
--- @function netns:tunnel_add
+-- @function ns:tunnel_add
 -- @tparam table opts `mode` (`"ipip"`, `"sit"`, `"isatap"`, `"ip6tnl"`,
 --   `"ip6ip6"`, `"ipip6"`, `"gre"`, `"gretap"`, `"ip6gre"`, `"ip6gretap"`,
 --   `"erspan"`, `"ip6erspan"`, `"vti"`, `"vti6"`) and the options of

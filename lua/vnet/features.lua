@@ -39,11 +39,12 @@ local function probe(supports, names, prefix)
   return t
 end
 
---- What this build and the running kernel support.
+--- What this build and the running kernel support: `vnet.features()`.
 -- Probing the kinds makes a link (or qdisc...) of each in an unnamed scratch
 -- namespace the first time; later calls answer from what was remembered.
 -- Needs the rights vnet needs (CAP_NET_ADMIN, CAP_SYS_ADMIN): without them
 -- every kind reads false.
+-- @function vnet.features
 -- @treturn table with the fields:
 --
 --  * `version`: vnet's version, `"X.Y.Z"` (as `vnet.version`)

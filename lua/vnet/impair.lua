@@ -174,7 +174,8 @@ function M.normalize(opts, fn, lvl, inner)
   return out
 end
 
--- "netem", "tbf" or nil (nothing to do) for a normalized direction
+--- M.shape(t) -> "netem", "tbf" or nil (nothing to do) for a normalized
+-- direction.
 function M.shape(t)
   if t.delay or t.jitter or t.loss or t.duplicate or t.corrupt or t.reorder then
     return "netem"
@@ -183,7 +184,9 @@ function M.shape(t)
   return nil
 end
 
--- the qdisc options for a normalized direction
+--- M.qopts(t [, handle]) -> the qdisc options (for `link:qdisc_replace`) that
+-- give a normalized direction, or nil when it needs none.
+-- @function qopts
 local function qopts(t, handle)
   local shape = M.shape(t)
   if shape == "netem" then
@@ -321,8 +324,11 @@ local function check_link(link, fn, lvl)
   end
 end
 
---- link:impairment() -> { delay =, ..., ingress = { ... } } (numbers in
--- base units; an empty table when the link has none) | nil, msg, errname
+--- The link's impairment, as `link:impair` takes it, read from the kernel.
+-- @function link:impairment
+-- @return `{ delay =, jitter =, loss =, rate =, ..., ingress = { ... } }`
+--   (numbers in base units: seconds, percent, bits per second, packets; an
+--   empty table when the link has none), or `nil, message, errname`
 function M.impairment(link)
   check_link(link, "impairment", 2)
   local st, msg, err = read(link)
@@ -407,7 +413,18 @@ local function make_ingress(link, want)
   return nil, msg, err
 end
 
---- link:impair(opts | false) -> link | nil, msg, errname
+--- Impairs the link (`tc qdisc ... netem` / `tbf`, and an ifb device for
+-- ingress), or removes its impairment. The table is the whole wanted
+-- state: an option left out goes back to none.
+-- @function link:impair
+-- @param opts `false` (no impairment), or a table of `delay`, `jitter`
+--   (`"50ms"` or seconds), `loss`, `duplicate`, `corrupt`, `reorder`
+--   (`"1%"` or a percent), `rate` (`"10mbit"` or bits per second), `limit`
+--   (packets, default 1000), and `ingress`, a table of the same options
+--   for what arrives on the link
+-- @return the link, or `nil, message, errname` (a kernel without netem:
+--   `"ENOENT"` with its text)
+-- @raise on misuse, naming the option, and inside `ns:batch`
 function M.impair(link, opts)
   check_link(link, "impair", 2)
   local want

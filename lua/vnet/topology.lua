@@ -160,6 +160,9 @@ local fmt = string.format
 local ip = vnet.ip
 
 --- Parses "10.0.0.1", "10.0.0.1/24", "fd00::1/64". Returns nil if malformed.
+-- Otherwise `{ family =, ip =, plen =, cidr =, explicit = }` (explicit:
+-- the prefix length was given).
+-- @function parse_cidr
 local function parse_cidr(s)
   if type(s) ~= "string" then return nil end
   local fam, addr, plen = ip.parse(s)
@@ -1789,6 +1792,8 @@ end
 --- net:cable_down(x, y) -> true | nil, msg, errname: fails the cable (both
 -- ends down, so both lose the carrier); net:cable_up(x, y) brings it back.
 function T:cable_down(x, y) return self:_cable_set(x, y, false, "cable_down") end
+--- net:cable_up(x, y) -> true | nil, msg, errname: brings the cable back (both
+-- ends up, then what the kernel dropped with them is put back as `up` does)
 function T:cable_up(x, y)
   local ok, msg, err = self:_cable_set(x, y, true, "cable_up")
   if not ok then return nil, msg, err end
@@ -1878,6 +1883,8 @@ end
 local TM = {}
 TM.__index = TM
 
+--- mon:read() -> the next event of any of the namespaces (ev.node: the
+-- node's name), or nil at once when none is queued | nil, msg, errname
 function TM:read()
   local list = self.list
   if not list then error("attempt to use a closed topology monitor", 2) end
@@ -1927,6 +1934,7 @@ function TM:events(timeout)
   end
 end
 
+--- mon:close(): closes the monitors (also `__close` and the collector)
 function TM:close()
   for _, e in ipairs(self.list or {}) do e.monitor:close() end
   self.list = nil
