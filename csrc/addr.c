@@ -792,6 +792,10 @@ static int link_addr_del(lua_State *L)
 /*** An address; `tostring` reads like `ip addr`; `==` compares family,
  * device, prefix length, local and peer.
  * @type addr
+ */
+
+/*** The fields of a `vnet.addr`.
+ * @table fields
  * @field address the address, `"10.0.0.1"`
  * @field prefixlen the prefix length
  * @field cidr `"10.0.0.1/24"`

@@ -640,8 +640,8 @@ static int m_tostring(lua_State *L)
  *  * `tunnel_id`: a tunnel id (to 16777215) mapped to `vid` (a range maps
  *    to a range)
  *
- * Misuse raises naming the option; a refusal by the kernel returns `nil,
- * message, errname`.
+ * Misuse raises naming the option; a refusal by the kernel returns
+ * `nil, message, errname`.
  * @module vnet.brvlan
  */
 
@@ -671,6 +671,10 @@ static int m_tostring(lua_State *L)
 
 /*** A VLAN (or range) of a bridge port, or a VLAN-to-tunnel-id mapping.
  * @type brvlan
+ */
+
+/*** The fields of a `vnet.brvlan`.
+ * @table fields
  * @field dev the device's ifindex
  * @field vid the VLAN id (the first of a range)
  * @field vid_end the range's last VLAN id (`vid` for one)

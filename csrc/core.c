@@ -9,10 +9,15 @@
  *
  * Conventions of every call: misuse (a wrong type, an unknown option key, a
  * NUL byte, a number out of range) raises an error naming the function and
- * the option; a refusal by the kernel or the system returns `nil, message,
- * errname` (the errno's name, e.g. `"EEXIST"`, and the kernel's own text
- * when it gives one); a failed call of several steps undoes what it did.
+ * the option; a refusal by the kernel or the system returns
+ * `nil, message, errname` (the errno's name, e.g. `"EEXIST"`, and the
+ * kernel's own text when it gives one); a failed call of several steps
+ * undoes what it did.
  * @module vnet.core
+ */
+
+/*** The fields of the module.
+ * @table fields
  * @field netns the namespace functions (module `vnet.netns`)
  * @field errno errno names and numbers both ways: `errno.EEXIST == 17`,
  *   `errno[17] == "EEXIST"`

@@ -602,6 +602,10 @@ static int ns_fdbs(lua_State *L)
  * reads like `bridge fdb`; two entries are `==` when they are the same
  * device, address, vlan, remote, vni and kind.
  * @type fdb
+ */
+
+/*** The fields of a `vnet.fdb`.
+ * @table fields
  * @field lladdr the MAC address
  * @field dev the device's ifindex
  * @field master the bridge's ifindex, or nil

@@ -679,13 +679,14 @@ static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alia
  *  * `netns`: create it directly in that namespace (a handle or a name; one
  *    that does not exist fails with `ENOENT`)
  *  * `parent`: the lower device of vlan, macvlan, ipvlan...
- *  * the kind's own options; for `veth`, `peer = "name"` or `peer = { name =,
- *    netns =, address =, mtu =, txqlen =, up = }` (the peer is created
- *    directly in its namespace; `up = true` brings it up once the pair
- *    exists)
+ *  * the kind's own options; for `veth`, `peer = "name"` or
+ *    `peer = { name =, netns =, address =, mtu =, txqlen =, up = }` (the
+ *    peer is created directly in its namespace; `up = true` brings it up
+ *    once the pair exists)
  *
- * Misuse raises naming the option; a refusal by the kernel returns `nil,
- * message, errname`, and a refused multi-step call undoes what it did.
+ * Misuse raises naming the option; a refusal by the kernel returns
+ * `nil, message, errname`, and a refused multi-step call undoes what it
+ * did.
  * @module vnet.link
  */
 
@@ -714,6 +715,10 @@ static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alia
  * until `link:refresh()`. `tostring` prints a one-line summary; `==`
  * compares kernel identity.
  * @type link
+ */
+
+/*** The fields of a `vnet.link`.
+ * @table fields
  * @field name the name
  * @field index the ifindex
  * @field kind the kind, or nil for a physical device
@@ -726,6 +731,9 @@ static int set_simple(vn_ns *ns, int ifindex, const char *name, const char *alia
  * @field master the master's ifindex, or nil
  * @field link the parent's or peer's ifindex, or nil
  * @field link_netnsid the peer's namespace id, or nil
+ * @field link_netns the /run/netns name of that namespace (as `ip link`
+ *   shows link-netns), or nil
+ * @field altnames the list of its alternative names (`link:altname_add`)
  * @field txqlen the transmit queue length
  * @field alias the alias, or nil
  * @field carrier whether it has carrier

@@ -246,6 +246,10 @@ static int mon_open(lua_State *L, int nsidx, uint64_t gmask, int rcvbuf, vn_mon 
 
 /*** A monitor.
  * @type monitor
+ */
+
+/*** The fields of a `vnet.monitor`.
+ * @table fields
  * @field fd the socket's fd, for poll, epoll, luv, cqueues, OpenResty
  *   (raises once closed)
  * @field closed whether it is closed

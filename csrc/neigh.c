@@ -306,10 +306,10 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
  * address), `lladdr` (its MAC address), `dev` (name or ifindex), `state`
  * (`"permanent"`, the default, `"reachable"`, `"stale"`, `"noarp"`,
  * `"delay"`, `"probe"`, `"failed"`, `"incomplete"` or `"none"`), `router`
- * (boolean), `proxy` (boolean: a proxy entry, `ip neigh add proxy ADDR dev
- * X`, answered for on the device; it takes no `lladdr`). Misuse raises
- * naming the option; a refusal by the kernel returns `nil, message,
- * errname`.
+ * (boolean), `proxy` (boolean: a proxy entry,
+ * `ip neigh add proxy ADDR dev X`, answered for on the device; it takes no
+ * `lladdr`). Misuse raises naming the option; a refusal by the kernel
+ * returns `nil, message, errname`.
  *
  * The neighbour tables (`ip ntable`): `arp_cache` (`"inet"`) and
  * `ndisc_cache` (`"inet6"`), their settings and each device's parameters,
@@ -376,6 +376,10 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 
 /*** A neighbour entry; `tostring` reads like `ip neigh`.
  * @type neigh
+ */
+
+/*** The fields of a `vnet.neigh`.
+ * @table fields
  * @field dst the neighbour's address
  * @field lladdr its MAC address, or nil
  * @field dev the device's ifindex
@@ -397,6 +401,10 @@ static int neigh_modify(lua_State *L, const char *fn, int nlflags)
 /*** A neighbour table's settings, or one device's parameters in it (`ip
  * ntable show`); times in milliseconds.
  * @type ntable
+ */
+
+/*** The fields of a `vnet.ntable`.
+ * @table fields
  * @field name `"arp_cache"`, `"ndisc_cache"`...
  * @field family `"inet"` or `"inet6"`
  * @field dev the device's ifindex for a device's parameters, else nil

@@ -87,6 +87,10 @@
 
 /*** A namespace handle.
  * @type ns
+ */
+
+/*** The fields of a `vnet.netns` handle.
+ * @table fields
  * @field name the namespace's name, nil for one without a name
  * @field path the file the handle was opened from
  * @field id the namespace's inode number (the same for two handles of one

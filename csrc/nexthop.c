@@ -681,6 +681,10 @@ static vn_msgbox *check_live(lua_State *L)
 /*** A nexthop or group. Fields are read from the kernel's message;
  * `tostring` reads like `ip nexthop`; `==` compares ids.
  * @type nexthop
+ */
+
+/*** The fields of a `vnet.nexthop`.
+ * @table fields
  * @field id the id
  * @field family `"inet"`, `"inet6"` or nil
  * @field gateway the gateway address, or nil

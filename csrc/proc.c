@@ -1646,6 +1646,10 @@ int vn_poll(lua_State *L)
 /*** A program started by `ns:spawn`. `tostring` gives its program, pid and
  * state; `__close` and the collector do what `process:close` does.
  * @type process
+ */
+
+/*** The fields of a `vnet.process`.
+ * @table fields
  * @field pid the program's pid
  * @field program the program, as given
  * @field state `"running"`, `"exited"`, `"killed"` (by a signal) or

@@ -1795,8 +1795,8 @@ static const vn_mode route_modes[] = {
  * defaults follow `ip route add`):
  *
  *  * `dst`: a CIDR or `"default"`
- *  * `gateway`: an address (an IPv6 gateway for an IPv4 route is `via
- *    inet6`); `dev`: a device name or ifindex; `onlink`: boolean
+ *  * `gateway`: an address (an IPv6 gateway for an IPv4 route is
+ *    `via inet6`); `dev`: a device name or ifindex; `onlink`: boolean
  *  * `src`: the preferred source address; `metric`: the priority
  *  * `table`: a number or an `rt_tables` name (`main`, `local`...)
  *  * `protocol`: a number or an `rt_protos` name (`static`, `boot`...)

@@ -1480,6 +1480,10 @@ static int l_filters(lua_State *L)
  * `tostring` reads like `tc qdisc show`; `==` compares device, handle and
  * parent.
  * @type qdisc
+ */
+
+/*** The fields of a `vnet.qdisc`.
+ * @table fields
  * @field kind the kind, `"tbf"`
  * @field handle the handle, `"1:"`
  * @field parent `"root"`, `"ingress"` or a class handle
@@ -1494,6 +1498,10 @@ static int l_filters(lua_State *L)
 
 /*** A class; its kind's options are fields too.
  * @type class
+ */
+
+/*** The fields of a `vnet.class`.
+ * @table fields
  * @field kind the kind, `"htb"`
  * @field classid the class id, `"1:10"`
  * @field parent the parent's handle
@@ -1511,6 +1519,10 @@ static int l_filters(lua_State *L)
 
 /*** A filter; its kind's options are fields too.
  * @type filter
+ */
+
+/*** The fields of a `vnet.filter`.
+ * @table fields
  * @field kind the kind, `"u32"`
  * @field handle the handle
  * @field parent the parent qdisc's handle

@@ -120,8 +120,8 @@ end
 -- which checks self as the core's own methods do.
 local tunnel_modes = core.tunnel_modes()
 
---- Adds a tunnel link with the modes of `ip tunnel`:
--- `ns:tunnel_add{ mode = ..., name =, remote =, local =, ttl =, key =, ... }`.
+--- Adds a tunnel link with the modes of `ip tunnel` (`mode =`, and the
+-- options of the kind it makes: `name =, remote =, local =, ttl =, key =`).
 -- A method of every namespace handle (`vnet.netns`).
 -- @function ns:tunnel_add
 -- @tparam table opts `mode` (`"ipip"`, `"sit"`, `"isatap"`, `"ip6tnl"`,

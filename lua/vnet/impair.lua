@@ -413,9 +413,9 @@ local function make_ingress(link, want)
   return nil, msg, err
 end
 
---- Impairs the link (`tc qdisc ... netem` / `tbf`, and an ifb device for
--- ingress), or removes its impairment. The table is the whole wanted
--- state: an option left out goes back to none.
+--- Impairs the link, or removes its impairment: a netem or tbf qdisc of
+-- vnet's at its root, and an ifb device for ingress. The table is the
+-- whole wanted state: an option left out goes back to none.
 -- @function link:impair
 -- @param opts `false` (no impairment), or a table of `delay`, `jitter`
 --   (`"50ms"` or seconds), `loss`, `duplicate`, `corrupt`, `reorder`

@@ -49,9 +49,9 @@
 --                                          ipv6 forwarding on
 --   net:switch(name [, { at = node, subnet = cidr, ip = cidr | {cidr...},
 --                        mtu =, bridge = { link_add options } }]) -> node
---       a bridge named `name` in the topology's namespace (or in node `at`);
+--       a bridge named name in the topology's namespace (or in node at);
 --       hosts cabled to it without an address get the next free one of
---       `subnet`.
+--       subnet.
 --   net:external(name [, ns]) -> node
 --       a namespace this topology does not own: a handle, a namespace name,
 --       or nil for the caller's own. Links made there are tagged and removed
