@@ -188,4 +188,65 @@ describe("the reference manual's coverage", function()
     assert.is_true(#list > 150, "the surface has " .. #list .. " calls")
     assert.are.same({}, missing, "not in the manual (write an LDoc block where it is defined)")
   end)
+
+  -- the pages of the manual: { [name] = html }
+  local function pages()
+    local out = {}
+    local _, list = H.sh("ls " .. H.quote(dir .. "/modules"))
+    for file in list:gmatch("[^\n]+") do
+      out[file] = slurp(dir .. "/modules/" .. file)
+    end
+    return out
+  end
+
+  it("documents every field of every object type", function()
+    assert.is_true(ok, out)
+    local S = require "spec.fuzz.surface"
+    S.entries()                          -- fills S.types with every vnet.* type
+    local html, reg, missing, n = pages(), debug.getregistry(), {}, 0
+    for tname, short in pairs(S.types) do
+      local mt = reg[tname]
+      -- the types of box.c (vn_type_register): __index's first upvalue is
+      -- the set of their field names
+      if type(mt) == "table" and mt.__vn_type and type(mt.__index) == "function" then
+        local _, fields = debug.getupvalue(mt.__index, 1)
+        assert.is_table(fields, tname)
+        local page
+        for _, h in pairs(html) do
+          if h:find('name="Class_' .. short .. '"', 1, true) then page = h end
+        end
+        if not page then
+          missing[#missing + 1] = tname .. " (no section)"
+        else
+          for f in pairs(fields) do
+            n = n + 1
+            -- an @field entry, or `f` in the text (an option that is also
+            -- a field; LDoc links a Lua word such as `table` to its manual)
+            if not (page:find('<span class="parameter">' .. f .. '</span>', 1, true)
+                    or page:find("<code>" .. f .. "</code>", 1, true)
+                    or page:find('">' .. f .. "</a>", 1, true)) then
+              missing[#missing + 1] = tname .. "." .. f
+            end
+          end
+        end
+      end
+    end
+    table.sort(missing)
+    assert.is_true(n > 100, "the object types have " .. n .. " fields")
+    assert.are.same({}, missing, "fields not in the manual (an @field where the type is documented)")
+  end)
+
+  it("renders every code span (no backtick left: one split across lines breaks)", function()
+    assert.is_true(ok, out)
+    local bad = {}
+    for file, h in pairs(pages()) do
+      local line = 0
+      for l in (h .. "\n"):gmatch("([^\n]*)\n") do
+        line = line + 1
+        if l:find("`", 1, true) then bad[#bad + 1] = file .. ":" .. line .. ": " .. l end
+      end
+    end
+    table.sort(bad)
+    assert.are.same({}, bad)
+  end)
 end)
