@@ -814,6 +814,15 @@ static int link_addr_del(lua_State *L)
  * @function addr:delete
  * @return `true`, or `nil, message, errname`
  */
+
+/*** The namespace handle the address belongs to.
+ * @function addr:ns
+ */
+
+/***
+ * @section end
+ */
+
 /* addr:delete() -> true | nil, msg, errname: the address as the kernel
  * gave it goes back as RTM_DELADDR */
 static int m_delete(lua_State *L)
@@ -908,9 +917,6 @@ static int link_addrs(lua_State *L)
 	return list_addrs(L, ns, 3, ifindex, family);
 }
 
-/*** The namespace handle the address belongs to.
- * @function addr:ns
- */
 /* addr:ns() -> the namespace handle the address belongs to */
 /* "vnet.addr: 10.1.1.2/16 dev 5", with " peer P/len" for point-to-point */
 static int m_tostring(lua_State *L)

@@ -685,6 +685,10 @@ static int link_fail(lua_State *L, int e)
 	return vn_fail(L, lua_pushfstring(L, "wait %s", lua_tostring(L, -1)), e, NULL);
 }
 
+/***
+ * @section end
+ */
+
 /*** Waits until a link is up or down, or has carrier or not, on a monitor
  * of its own (subscribed before the link is read again: no change is
  * missed). One of `up` and `carrier` is required.

@@ -236,6 +236,33 @@ describe("the reference manual's coverage", function()
     assert.are.same({}, missing, "fields not in the manual (an @field where the type is documented)")
   end)
 
+  it("lists under each object type only that type's methods and fields", function()
+    assert.is_true(ok, out)
+    local bad = {}
+    for file, h in pairs(pages()) do
+      -- a @type section runs to the next section: a function documented
+      -- after it (ns:addrs after @type addr) lands in it unless a
+      -- `@section end` closes it
+      local pos = 1
+      while true do
+        local s, e, sec = h:find('<h2 class="section%-header[^"]*"><a name="([^"]+)"></a>', pos)
+        if not s then break end
+        local nexts = h:find('<h2 class="section%-header', e + 1) or #h + 1
+        local t = sec:match("^Class_(.+)$")
+        if t then
+          for a in h:sub(e + 1, nexts - 1):gmatch('<a name = "([^"]+)"></a>') do
+            if a:sub(1, #t + 1) ~= t .. ":" and a:sub(1, #t + 1) ~= t .. "." then
+              bad[#bad + 1] = file .. ": " .. a .. " in " .. sec
+            end
+          end
+        end
+        pos = nexts
+      end
+    end
+    table.sort(bad)
+    assert.are.same({}, bad)
+  end)
+
   it("renders every code span (no backtick left: one split across lines breaks)", function()
     assert.is_true(ok, out)
     local bad = {}
