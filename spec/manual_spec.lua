@@ -263,6 +263,45 @@ describe("the reference manual's coverage", function()
     assert.are.same({}, bad)
   end)
 
+  it("names every option key the C calls and the link kinds take", function()
+    assert.is_true(ok, out)
+    -- the words of the manual's code spans, parameters and linked names
+    local words = {}
+    for _, h in pairs(pages()) do
+      for _, pat in ipairs({ "<code>(.-)</code>", '"parameter">(.-)</span>', '">([%w_%-]+)</a>' }) do
+        for text in h:gmatch(pat) do
+          for w in text:gmatch("[%w_%-]+") do words[w] = true end
+        end
+      end
+    end
+    -- the option keys: each `static const char *const ...keys...[] = { }`
+    -- of csrc (what vn_opts_check and the kinds' tables accept)
+    local missing, n = {}, 0
+    local _, list = H.sh("ls csrc/*.c")
+    for file in list:gmatch("[^\n]+") do
+      local src = slurp(file)
+      for name, body in src:gmatch("static const char %*const ([%w_]*keys[%w_]*)%[%] = (%b{})") do
+        for k in body:gmatch('"([^"]+)"') do
+          n = n + 1
+          if not words[k] then missing[#missing + 1] = file .. " " .. name .. ": " .. k end
+        end
+      end
+    end
+    -- and the link kinds' own options, as vnet.core.kind lists them
+    local core = require "vnet.core"
+    for _, kind in ipairs(core.kinds()) do
+      n = n + 1
+      if not words[kind] then missing[#missing + 1] = "link kind " .. kind end
+      for _, k in ipairs(assert(core.kind(kind)).options or {}) do
+        n = n + 1
+        if not words[k] then missing[#missing + 1] = "link kind " .. kind .. ": " .. k end
+      end
+    end
+    table.sort(missing)
+    assert.is_true(n > 300, "the sources have " .. n .. " option keys")
+    assert.are.same({}, missing, "options not in the manual")
+  end)
+
   it("renders every code span (no backtick left: one split across lines breaks)", function()
     assert.is_true(ok, out)
     local bad = {}
