@@ -97,18 +97,19 @@ end)
 -- vnet.netns, vnet.core and vnet.ip, every method of every vnet.* type;
 -- and the Lua modules' functions and a topology's methods) against the
 -- anchors of the manual as `make doc` renders it: a call without an LDoc
--- block where it is defined fails here.
-describe("the reference manual's coverage", function()
+-- block where it is defined fails here. Tagged #host_only: it does not
+-- depend on the kernel, and the VM tier would only render it more slowly.
+describe("the reference manual's coverage #host_only", function()
   local dir, out, ok
 
-  setup(function()
+  lazy_setup(function()
     dir = os.tmpname()
     os.remove(dir)
     ok, out = H.sh("command -v ldoc >/dev/null || { echo 'ldoc is missing (tools/deps.sh)'; exit 1; }; "
                    .. "ldoc -d " .. H.quote(dir) .. " .")
   end)
 
-  teardown(function()
+  lazy_teardown(function()
     if dir then H.sh("rm -rf " .. H.quote(dir)) end
   end)
 
