@@ -637,8 +637,10 @@ static int m_tostring(lua_State *L)
  *  * `pvid`, `untagged` (`vlan_add` only): booleans
  *  * `master`, `self`: booleans; by default a bridge's own VLANs are
  *    `self` and a port's are its master's
- *  * `tunnel_id`: a tunnel id (to 16777215) mapped to `vid` (a range maps
- *    to a range)
+ *  * `tunnel_id`: a tunnel id (1 to 16777215) mapped to `vid`, a VLAN the
+ *    port (a vxlan device, usually) has already (a range maps to a range);
+ *    `vlan_add` turns the port's `vlan_tunnel` on, without which the kernel
+ *    ignores the mapping; `vlan_del` removes the mapping and keeps the VLAN
  *
  * Misuse raises naming the option; a refusal by the kernel returns
  * `nil, message, errname`.

@@ -249,11 +249,12 @@ static int m_nsids(lua_State *L)
 /*** The id this namespace has for another one.
  * @function ns:nsid
  * @param other a `vnet.netns` handle, or a /run/netns name
- * @return the id, nil when none is assigned, or `nil, message, errname`
+ * @return the id, or `nil, message, errname` (`ENOENT` when this
+ *   namespace has no id for other, as for a name no namespace has)
  * @usage
  * local vnet = require "vnet"
  * local a, b = assert(vnet.netns.new()), assert(vnet.netns.new())
- * assert(a:nsid(b) == nil)
+ * assert(select(3, a:nsid(b)) == "ENOENT")
  * local id = assert(a:set_nsid(b, "auto"))
  * assert(a:nsid(b) == id)
  * a:close(); b:close()
