@@ -495,7 +495,10 @@ local function child(seed, first_case, last_case, prefix, first_step)
             local x = v[2]()
             if slot.p == 0 then self = x else args[slot.p] = x; nargs = math.max(nargs, slot.p) end
             what = (slot.p == 0 and "self = " or ("arg " .. slot.p .. " = ")) .. v[1]
-            nul = slot.real and type(x) == "string" and x:find("\0", 1, true) and true
+            -- bytes (a template's binary = { [p] = true }: process:write's data) may hold NUL
+            local bin = (tpl_of(e) or {}).binary
+            nul = slot.real and not (bin and bin[slot.p]) and type(x) == "string"
+                  and x:find("\0", 1, true) and true
           elseif slot.how == "opt" then
             local x = v[2]()
             args[oi][slot.k] = x
@@ -515,7 +518,7 @@ local function child(seed, first_case, last_case, prefix, first_step)
             end
             -- positional strings
             for p = 1, nargs do
-              if type(args[p]) == "string" then
+              if type(args[p]) == "string" and not ((tpl_of(e) or {}).binary or {})[p] then
                 local s2, a2, n2 = build(e)
                 a2[p] = a2[p] .. "\0fz"
                 if step(desc .. ": arg " .. p) then

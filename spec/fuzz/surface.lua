@@ -73,7 +73,8 @@ end
 -- A template is function(ctx) -> self, args..., where ctx is the fixture
 -- (see M.fixture). Calls that change something undo it where they can, so a
 -- template can run again and again (the OOM check runs each one thousands of
--- times). `setup` runs before the call and is not counted.
+-- times). `setup` runs before the call and is not counted; `binary = { [p]
+-- = true }` marks positional argument p as bytes, where a NUL is data.
 local T = {}
 M.templates = T
 
@@ -367,7 +368,7 @@ T.ns.spawn = { call = function(ctx) return ctx.a, { "sh", "-c", "cat; echo err >
                                                     env = { FZ = "1", HOME = false }, timeout = 5 } end }
 T.process = {
   read = { call = function(ctx) return ended(ctx), "stderr", 100 end },
-  write = { call = function(ctx) return running(ctx), "data" end },
+  write = { call = function(ctx) return running(ctx), "data" end, binary = { [1] = true } },
   close_stdin = { call = function(ctx) return running(ctx) end },
   wait = { call = function(ctx) return ended(ctx), 0.01 end },
   kill = { call = function(ctx) return running(ctx), "USR1" end },
