@@ -227,6 +227,29 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	lua_pop(L, 1);
 }
 
+void vn_class_new(lua_State *L, const char *name, const luaL_Reg *methods,
+		  lua_CFunction index, lua_CFunction gc, lua_CFunction close,
+		  lua_CFunction tostring)
+{
+	luaL_newmetatable(L, name);                    /* mt */
+	lua_pushstring(L, name);
+	lua_setfield(L, -2, "__name");
+	lua_newtable(L);                               /* mt, methods */
+	luaL_setfuncs(L, methods, 0);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "__vn_methods");
+	lua_pushcclosure(L, index, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, gc);
+	lua_setfield(L, -2, "__gc");
+	if (close) {
+		lua_pushcfunction(L, close);
+		lua_setfield(L, -2, "__close");
+	}
+	lua_pushcfunction(L, tostring);
+	lua_setfield(L, -2, "__tostring");
+}
+
 struct nl_object **vn_guard(lua_State *L)
 {
 	vn_box *b = (vn_box *)lua_newuserdata(L, sizeof *b);

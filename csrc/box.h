@@ -62,6 +62,13 @@ void vn_msgbox_release(void *box);
 /* Creates the metatable for t (with __index, __gc, __close, __eq, __tostring
  * and __name) and leaves nothing on the stack. */
 void vn_type_register(lua_State *L, const vn_type *t);
+/* Creates the metatable name of a type that is no vn_type and leaves it on
+ * the stack: __name, the methods (also as __vn_methods) served by index
+ * (upvalue 1: the methods table), __gc, __close (none when close is NULL),
+ * __tostring. */
+void vn_class_new(lua_State *L, const char *name, const luaL_Reg *methods,
+		  lua_CFunction index, lua_CFunction gc, lua_CFunction close,
+		  lua_CFunction tostring);
 /* Adds methods to the registered type tname (e.g. addr.c adds
  * link:addr_add to "vnet.link"). */
 void vn_type_methods(lua_State *L, const char *tname, const luaL_Reg *l);

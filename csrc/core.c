@@ -133,6 +133,10 @@ __attribute__((visibility("default"))) int luaopen_vnet_core(lua_State *L);
 
 int luaopen_vnet_core(lua_State *L)
 {
+	static const luaL_Reg funcs[] = {
+		{ "kinds", l_kinds }, { "tc_kinds", vn_tc_kinds }, { "extend", l_extend },
+		{ "poll", vn_poll }, { NULL, NULL }
+	};
 	vn_open_netns(L);                /* netns */
 	vn_open_link(L);
 	vn_open_addr(L);
@@ -154,15 +158,8 @@ int luaopen_vnet_core(lua_State *L)
 	lua_setfield(L, -2, "errno");
 	lua_pushfstring(L, "%d.%d.%d", nl_ver_maj, nl_ver_min, nl_ver_mic);
 	lua_setfield(L, -2, "libnl");
-	lua_pushcfunction(L, l_kinds);
-	lua_setfield(L, -2, "kinds");
-	lua_pushcfunction(L, vn_tc_kinds);
-	lua_setfield(L, -2, "tc_kinds");
+	luaL_setfuncs(L, funcs, 0);
 	vn_kind_export(L);
-	lua_pushcfunction(L, l_extend);
-	lua_setfield(L, -2, "extend");
-	lua_pushcfunction(L, vn_poll);
-	lua_setfield(L, -2, "poll");
 	lua_pushliteral(L, VNET_VERSION);
 	lua_setfield(L, -2, "version");
 	vn_open_ip(L);                   /* M.ip */

@@ -19,6 +19,24 @@
 static const sym ttl_names[] = { { "inherit", 0 }, { NULL, 0 } };
 static const sym tos_names[] = { { "inherit", 1 }, { NULL, 0 } };
 
+/* A row whose option a hook reads and writes. */
+#define HOOK_ATTR(name) { name, 0, 0, T_HOOK, 0, 0, 0, NULL }
+/* The rows the IP tunnels share. P is the prefix of their attributes
+ * (IFLA_IPTUN, IFLA_GRE, IFLA_VTI), A the address format (T_IN4, T_IN6). */
+#define TUN_ADDR_ATTRS(P, A)                                                        \
+	{ "remote", P##_REMOTE, 0, A, 0, 0, 0, NULL },                              \
+	{ "local", P##_LOCAL, 0, A, 0, 0, 0, NULL },                                \
+	{ "dev", P##_LINK, 0, T_LINK, 0, 0, 0, NULL }
+#define TUN_TTL_ATTR(P) { "ttl", P##_TTL, 0, T_U8, 0, 0, 255, ttl_names }
+#define TUN_TOS_ATTRS(P)                                                            \
+	{ "tos", P##_TOS, 0, T_U8, 0, 0, 255, tos_names },                          \
+	{ "pmtudisc", P##_PMTUDISC, 0, T_BOOL, 0, 0, 0, NULL }
+#define TUN_FWMARK_ATTR(P) { "fwmark", P##_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL }
+#define TUN_EXTERNAL_ATTR(P)                                                        \
+	{ "external", P##_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL }
+/* encaplimit, tclass and flowlabel of the IPv6 tunnels (ip6_hook) */
+#define IP6_ATTRS HOOK_ATTR("encaplimit"), HOOK_ATTR("tclass"), HOOK_ATTR("flowlabel")
+
 /* ---- vxlan ------------------------------------------------------------ */
 
 static const kattr vxlan_attrs[] = {
@@ -27,11 +45,11 @@ static const kattr vxlan_attrs[] = {
 	{ "local", IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, T_INX, 0, 0, 0, NULL },
 	{ "dev", IFLA_VXLAN_LINK, 0, T_LINK, 0, 0, 0, NULL },
 	{ "dstport", IFLA_VXLAN_PORT, 0, T_BE16, 0, 0, 65535, NULL },
-	{ "ttl", 0, 0, T_HOOK, 0, 0, 0, NULL },
+	HOOK_ATTR("ttl"),
 	{ "tos", IFLA_VXLAN_TOS, 0, T_U8, 0, 0, 255, tos_names },
 	{ "label", IFLA_VXLAN_LABEL, 0, T_BE32, 0, 0, 0xfffff, NULL },
 	{ "learning", IFLA_VXLAN_LEARNING, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "port_range", 0, 0, T_HOOK, 0, 0, 0, NULL },
+	HOOK_ATTR("port_range"),
 	{ "ageing", IFLA_VXLAN_AGEING, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
 	{ "maxaddress", IFLA_VXLAN_LIMIT, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
 	{ "proxy", IFLA_VXLAN_PROXY, 0, T_BOOL, 0, 0, 0, NULL },
@@ -143,7 +161,7 @@ static const kattr geneve_attrs[] = {
 	{ "id", IFLA_GENEVE_ID, 0, T_U32, KA_REQ, 0, 0xffffff, NULL },
 	{ "remote", IFLA_GENEVE_REMOTE, IFLA_GENEVE_REMOTE6, T_INX, 0, 0, 0, NULL },
 	{ "dstport", IFLA_GENEVE_PORT, 0, T_BE16, 0, 1, 65535, NULL },
-	{ "ttl", 0, 0, T_HOOK, 0, 0, 0, NULL },
+	HOOK_ATTR("ttl"),
 	{ "tos", IFLA_GENEVE_TOS, 0, T_U8, 0, 0, 255, tos_names },
 	{ "label", IFLA_GENEVE_LABEL, 0, T_BE32, 0, 0, 0xfffff, NULL },
 	{ "df", IFLA_GENEVE_DF, 0, T_ENUM8, 0, 0, 0, geneve_df },
@@ -174,16 +192,11 @@ static const sym sit_protos[] = { { "ip6ip", IPPROTO_IPV6 }, { "ipip", IPPROTO_I
 static const sym ip6tnl_protos[] = { { "ip6ip6", IPPROTO_IPV6 }, { "ipip6", IPPROTO_IPIP },
 				     { "any", 0 }, { NULL, 0 } };
 
+#define TUN_PROTO_ATTR(protos) { "proto", IFLA_IPTUN_PROTO, 0, T_ENUM8, 0, 0, 0, protos }
 #define TUN4_ATTRS(protos)                                                          \
-	{ "remote", IFLA_IPTUN_REMOTE, 0, T_IN4, 0, 0, 0, NULL },                   \
-	{ "local", IFLA_IPTUN_LOCAL, 0, T_IN4, 0, 0, 0, NULL },                     \
-	{ "dev", IFLA_IPTUN_LINK, 0, T_LINK, 0, 0, 0, NULL },                       \
-	{ "ttl", IFLA_IPTUN_TTL, 0, T_U8, 0, 0, 255, ttl_names },                   \
-	{ "tos", IFLA_IPTUN_TOS, 0, T_U8, 0, 0, 255, tos_names },                   \
-	{ "pmtudisc", IFLA_IPTUN_PMTUDISC, 0, T_BOOL, 0, 0, 0, NULL },              \
-	{ "proto", IFLA_IPTUN_PROTO, 0, T_ENUM8, 0, 0, 0, protos },                 \
-	{ "fwmark", IFLA_IPTUN_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },        \
-	{ "external", IFLA_IPTUN_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL }
+	TUN_ADDR_ATTRS(IFLA_IPTUN, T_IN4), TUN_TTL_ATTR(IFLA_IPTUN),                \
+	TUN_TOS_ATTRS(IFLA_IPTUN), TUN_PROTO_ATTR(protos),                          \
+	TUN_FWMARK_ATTR(IFLA_IPTUN), TUN_EXTERNAL_ATTR(IFLA_IPTUN)
 
 static const kattr ipip_attrs[] = {
 	TUN4_ATTRS(ipip_protos),
@@ -295,16 +308,10 @@ static void ip6_info(lua_State *L, const struct nlattr **tb, const ip6attrs *t)
 }
 
 static const kattr ip6tnl_attrs[] = {
-	{ "remote", IFLA_IPTUN_REMOTE, 0, T_IN6, 0, 0, 0, NULL },
-	{ "local", IFLA_IPTUN_LOCAL, 0, T_IN6, 0, 0, 0, NULL },
-	{ "dev", IFLA_IPTUN_LINK, 0, T_LINK, 0, 0, 0, NULL },
-	{ "ttl", IFLA_IPTUN_TTL, 0, T_U8, 0, 0, 255, ttl_names },
-	{ "proto", IFLA_IPTUN_PROTO, 0, T_ENUM8, 0, 0, 0, ip6tnl_protos },
-	{ "fwmark", IFLA_IPTUN_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "external", IFLA_IPTUN_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL },
-	{ "encaplimit", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "tclass", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "flowlabel", 0, 0, T_HOOK, 0, 0, 0, NULL },
+	TUN_ADDR_ATTRS(IFLA_IPTUN, T_IN6), TUN_TTL_ATTR(IFLA_IPTUN),
+	TUN_PROTO_ATTR(ip6tnl_protos),
+	TUN_FWMARK_ATTR(IFLA_IPTUN), TUN_EXTERNAL_ATTR(IFLA_IPTUN),
+	IP6_ATTRS,
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
 };
 static int ip6tnl_hook(kctx *c) { return ip6_hook(c, &ip6tnl_a); }
@@ -447,39 +454,18 @@ static void gre_info(lua_State *L, const struct nlattr **tb)
 }
 
 /* key, ikey and okey (read_keys) */
-#define KEY_ATTRS                                                                 \
-	{ "key", 0, 0, T_HOOK, 0, 0, 0, NULL },                                   \
-	{ "ikey", 0, 0, T_HOOK, 0, 0, 0, NULL },                                  \
-	{ "okey", 0, 0, T_HOOK, 0, 0, 0, NULL }
+#define KEY_ATTRS HOOK_ATTR("key"), HOOK_ATTR("ikey"), HOOK_ATTR("okey")
 #define GRE_KEY_ATTRS                                                             \
-	KEY_ATTRS,                                                                \
-	{ "csum", 0, 0, T_HOOK, 0, 0, 0, NULL },                                  \
-	{ "icsum", 0, 0, T_HOOK, 0, 0, 0, NULL },                                 \
-	{ "ocsum", 0, 0, T_HOOK, 0, 0, 0, NULL }
-#define GRE_SEQ_ATTRS                                                             \
-	{ "seq", 0, 0, T_HOOK, 0, 0, 0, NULL },                                   \
-	{ "iseq", 0, 0, T_HOOK, 0, 0, 0, NULL },                                  \
-	{ "oseq", 0, 0, T_HOOK, 0, 0, 0, NULL }
+	KEY_ATTRS, HOOK_ATTR("csum"), HOOK_ATTR("icsum"), HOOK_ATTR("ocsum")
+#define GRE_SEQ_ATTRS HOOK_ATTR("seq"), HOOK_ATTR("iseq"), HOOK_ATTR("oseq")
 #define GRE4_ATTRS                                                                \
-	{ "remote", IFLA_GRE_REMOTE, 0, T_IN4, 0, 0, 0, NULL },                   \
-	{ "local", IFLA_GRE_LOCAL, 0, T_IN4, 0, 0, 0, NULL },                     \
-	{ "dev", IFLA_GRE_LINK, 0, T_LINK, 0, 0, 0, NULL },                       \
-	{ "ttl", IFLA_GRE_TTL, 0, T_U8, 0, 0, 255, ttl_names },                   \
-	{ "tos", IFLA_GRE_TOS, 0, T_U8, 0, 0, 255, tos_names },                   \
-	{ "pmtudisc", IFLA_GRE_PMTUDISC, 0, T_BOOL, 0, 0, 0, NULL },              \
+	TUN_ADDR_ATTRS(IFLA_GRE, T_IN4), TUN_TTL_ATTR(IFLA_GRE),                  \
+	TUN_TOS_ATTRS(IFLA_GRE),                                                  \
 	{ "ignore_df", IFLA_GRE_IGNORE_DF, 0, T_BOOL, 0, 0, 0, NULL },            \
-	{ "fwmark", IFLA_GRE_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },        \
-	{ "external", IFLA_GRE_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL }
+	TUN_FWMARK_ATTR(IFLA_GRE), TUN_EXTERNAL_ATTR(IFLA_GRE)
 #define GRE6_ATTRS                                                                \
-	{ "remote", IFLA_GRE_REMOTE, 0, T_IN6, 0, 0, 0, NULL },                   \
-	{ "local", IFLA_GRE_LOCAL, 0, T_IN6, 0, 0, 0, NULL },                     \
-	{ "dev", IFLA_GRE_LINK, 0, T_LINK, 0, 0, 0, NULL },                       \
-	{ "ttl", IFLA_GRE_TTL, 0, T_U8, 0, 0, 255, ttl_names },                   \
-	{ "fwmark", IFLA_GRE_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },        \
-	{ "external", IFLA_GRE_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL }, \
-	{ "encaplimit", 0, 0, T_HOOK, 0, 0, 0, NULL },                            \
-	{ "tclass", 0, 0, T_HOOK, 0, 0, 0, NULL },                                \
-	{ "flowlabel", 0, 0, T_HOOK, 0, 0, 0, NULL }
+	TUN_ADDR_ATTRS(IFLA_GRE, T_IN6), TUN_TTL_ATTR(IFLA_GRE),                  \
+	TUN_FWMARK_ATTR(IFLA_GRE), TUN_EXTERNAL_ATTR(IFLA_GRE), IP6_ATTRS
 static const sym erspan_dirs[] = { { "ingress", 0 }, { "egress", 1 }, { NULL, 0 } };
 #define ERSPAN_ATTRS                                                              \
 	{ "version", IFLA_GRE_ERSPAN_VER, 0, T_U8, 0, 1, 2, NULL },               \
@@ -541,11 +527,7 @@ static const struct vn_kspec erspan6_spec = { erspan6_attrs, erspan6_hook, erspa
 
 /* ---- vti, vti6 --------------------------------------------------------- */
 #define VTI_ATTRS(in)                                                             \
-	{ "remote", IFLA_VTI_REMOTE, 0, in, 0, 0, 0, NULL },                      \
-	{ "local", IFLA_VTI_LOCAL, 0, in, 0, 0, 0, NULL },                        \
-	{ "dev", IFLA_VTI_LINK, 0, T_LINK, 0, 0, 0, NULL },                       \
-	{ "fwmark", IFLA_VTI_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL },        \
-	KEY_ATTRS,                                                                \
+	TUN_ADDR_ATTRS(IFLA_VTI, in), TUN_FWMARK_ATTR(IFLA_VTI), KEY_ATTRS,       \
 	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
 static const kattr vti_attrs[] = { VTI_ATTRS(T_IN4) };
 static const kattr vti6_attrs[] = { VTI_ATTRS(T_IN6) };

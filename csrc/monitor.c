@@ -660,7 +660,39 @@ static int mon_index(lua_State *L)
 	return 1;
 }
 
-/* ---- link:wait ----------------------------------------------------- */
+/* ---- link:wait, addr:wait ------------------------------------------ */
+/* For a wait of t seconds on the box at 1 (options at 2, read): binds its
+ * namespace (3, *ns) and opens a monitor of gmask on it (4, *m); raises
+ * inside ns:batch. Returns 1, or 3 with the failure triple pushed. */
+static int wait_open(lua_State *L, uint64_t gmask, double t, double *end, vn_ns **ns,
+		     vn_mon **m)
+{
+	lua_settop(L, 2);
+	*ns = vn_box_ns(L, 1);                      /* box, opts, ns */
+	if (vn_deferred(*ns))
+		luaL_error(L, "wait: cannot wait inside ns:batch()");
+	*end = now() + t;
+	return mon_open(L, 3, gmask, MON_RCVBUF, m);   /* box, opts, ns, mon */
+}
+
+/* Waits for the next event of the monitor m at midx, until end. Returns 0
+ * with the event pushed; else releases m and returns 3 with nil, "timeout",
+ * "ETIMEDOUT" or the failure triple pushed. */
+static int wait_next(lua_State *L, vn_mon *m, int midx, double end)
+{
+	double left = end - now();
+	int r = wait_event(L, m, midx, left > 0 ? left : 0, "wait");
+	if (r == EV_PUSHED)
+		return 0;
+	mon_release(m);
+	if (r == EV_NONE) {
+		lua_pushnil(L);
+		lua_pushliteral(L, "timeout");
+		lua_pushliteral(L, "ETIMEDOUT");
+	}
+	return 3;
+}
+
 /* Whether the link box at idx is in the state asked (-1: any). */
 static int link_is(lua_State *L, int idx, int up, int carrier)
 {
@@ -707,7 +739,8 @@ static int link_fail(lua_State *L, int e)
 static int link_wait(lua_State *L)
 {
 	static const char *const keys[] = { "up", "carrier", "timeout", NULL };
-	int ifindex = vn_link_ifindex(L, 1), up = -1, carrier = -1, b, r, nsidx, midx;
+	int ifindex = vn_link_ifindex(L, 1), up = -1, carrier = -1, b, r;
+	const int midx = 4;
 	vn_ns *ns;
 	vn_mon *m;
 	double t = MON_DEFAULT_WAIT, end;
@@ -721,17 +754,9 @@ static int link_wait(lua_State *L)
 	lua_pop(L, 1);
 	if (up < 0 && carrier < 0)
 		luaL_error(L, "wait: option 'up' or 'carrier' is required");
-	lua_settop(L, 2);
-	ns = vn_box_ns(L, 1);                       /* link, opts, ns */
-	if (vn_deferred(ns))
-		luaL_error(L, "wait: cannot wait inside ns:batch()");
-	nsidx = lua_gettop(L);
-	end = now() + t;
-	if (mon_open(L, nsidx, 1ull << (RTNLGRP_LINK - 1), MON_RCVBUF, &m) != 1)
+	if (wait_open(L, 1ull << (RTNLGRP_LINK - 1), t, &end, &ns, &m) != 1)
 		return 3;
-	midx = lua_gettop(L);                       /* link, opts, ns, mon */
 	for (;;) {
-		double left;
 		if ((r = vn_link_refresh(L, 1, ns, ifindex, NULL)) < 0) {
 			mon_release(m);
 			return link_fail(L, -r);
@@ -744,19 +769,8 @@ static int link_wait(lua_State *L)
 		/* the next event of this link (or an overrun) */
 		for (;;) {
 			int again = 0;
-			left = end - now();
-			r = wait_event(L, m, midx, left > 0 ? left : 0, "wait");
-			if (r == EV_FAILED) {
-				mon_release(m);
+			if (wait_next(L, m, midx, end))
 				return 3;
-			}
-			if (r == EV_NONE) {
-				mon_release(m);
-				lua_pushnil(L);
-				lua_pushliteral(L, "timeout");
-				lua_pushliteral(L, "ETIMEDOUT");
-				return 3;
-			}
 			lua_getfield(L, -1, "object");       /* ..., ev, obj | nil */
 			if (lua_isnil(L, -1)) {
 				again = 1;                       /* overrun: read it again */
@@ -851,7 +865,8 @@ static int addr_flag(lua_State *L, int idx, const char *f)
 static int addr_wait(lua_State *L)
 {
 	static const char *const keys[] = { "dad", "timeout", NULL };
-	int nsidx, midx, aidx, ipv6, r;
+	const int nsidx = 3, midx = 4;
+	int aidx, ipv6;
 	const char *dad;
 	double t, end;
 	vn_ns *ns;
@@ -867,21 +882,12 @@ static int addr_wait(lua_State *L)
 		luaL_error(L, "wait: option 'dad' must be \"done\", got '%s'", dad);
 	lua_getfield(L, 2, "timeout");
 	t = check_timeout(L, -1, "wait", MON_DEFAULT_WAIT);
-	lua_settop(L, 2);
 	lua_getfield(L, 1, "family");
 	ipv6 = lua_isstring(L, -1) && !strcmp(lua_tostring(L, -1), "inet6");
-	lua_pop(L, 1);
-	ns = vn_box_ns(L, 1);                       /* addr, opts, ns */
-	if (vn_deferred(ns))
-		luaL_error(L, "wait: cannot wait inside ns:batch()");
-	nsidx = lua_gettop(L);
-	end = now() + t;
-	if (mon_open(L, nsidx, 1ull << ((ipv6 ? RTNLGRP_IPV6_IFADDR : RTNLGRP_IPV4_IFADDR) - 1),
-		     MON_RCVBUF, &m) != 1)
+	if (wait_open(L, 1ull << ((ipv6 ? RTNLGRP_IPV6_IFADDR : RTNLGRP_IPV4_IFADDR) - 1), t,
+		      &end, &ns, &m) != 1)
 		return 3;
-	midx = lua_gettop(L);                       /* addr, opts, ns, mon */
 	for (;;) {
-		double left;
 		if (addr_now(L, nsidx, 1) == 3) {
 			mon_release(m);
 			return 3;
@@ -902,19 +908,8 @@ static int addr_wait(lua_State *L)
 		}
 		lua_settop(L, midx);
 		/* any change of the family's addresses: read again */
-		left = end - now();
-		r = wait_event(L, m, midx, left > 0 ? left : 0, "wait");
-		if (r == EV_FAILED) {
-			mon_release(m);
+		if (wait_next(L, m, midx, end))
 			return 3;
-		}
-		if (r == EV_NONE) {
-			mon_release(m);
-			lua_pushnil(L);
-			lua_pushliteral(L, "timeout");
-			lua_pushliteral(L, "ETIMEDOUT");
-			return 3;
-		}
 		lua_settop(L, midx);
 	}
 }
@@ -945,21 +940,8 @@ static const luaL_Reg ns_methods[] = {
 
 void vn_open_monitor(lua_State *L)
 {
-	luaL_newmetatable(L, VN_MONITOR);              /* mt */
-	lua_pushliteral(L, VN_MONITOR);
-	lua_setfield(L, -2, "__name");
-	lua_newtable(L);                               /* mt, methods */
-	luaL_setfuncs(L, mon_methods, 0);
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -3, "__vn_methods");
-	lua_pushcclosure(L, mon_index, 1);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, mon_close);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, mon_close);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, mon_tostring);
-	lua_setfield(L, -2, "__tostring");
+	vn_class_new(L, VN_MONITOR, mon_methods, mon_index, mon_close, mon_close,
+		     mon_tostring);
 	lua_pop(L, 1);
 	vn_netns_methods(L, ns_methods);
 	vn_type_methods(L, VN_LINK, link_methods);

@@ -885,25 +885,13 @@ void vn_open_netns(lua_State *L)
 	lua_pushcfunction(L, guard_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
-	luaL_newmetatable(L, VN_NETNS);              /* mt */
-	lua_pushstring(L, VN_NETNS);
-	lua_setfield(L, -2, "__name");
-	lua_newtable(L);                             /* mt, methods */
-	luaL_setfuncs(L, ns_methods, 0);
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -3, "__vn_methods");
-	lua_pushcclosure(L, m_index, 1);
-	lua_setfield(L, -2, "__index");
+#if LUA_VERSION_NUM >= 504
+	vn_class_new(L, VN_NETNS, ns_methods, m_index, ns_gc, ns_gc, m_tostring);
+#else
+	vn_class_new(L, VN_NETNS, ns_methods, m_index, ns_gc, NULL, m_tostring);
+#endif
 	lua_pushcfunction(L, m_newindex);
 	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, ns_gc);
-	lua_setfield(L, -2, "__gc");
-#if LUA_VERSION_NUM >= 504
-	lua_pushcfunction(L, ns_gc);
-	lua_setfield(L, -2, "__close");
-#endif
-	lua_pushcfunction(L, m_tostring);
-	lua_setfield(L, -2, "__tostring");
 	lua_pushcfunction(L, m_eq);
 	lua_setfield(L, -2, "__eq");
 	lua_pop(L, 1);

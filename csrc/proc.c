@@ -227,6 +227,14 @@ static int exec_search(char **argv, char **envp, const char *path)
 	return eacces ? EACCES : ENOENT;
 }
 
+/* Writes m, of errno e, on the pipe ex and ends the process (status 127). */
+__attribute__((noreturn)) static void report_exit(int ex, struct exec_msg *m, int e)
+{
+	m->a = e;
+	if (write(ex, m, sizeof *m) < 0) { /* nothing more to do */ }
+	_exit(127);
+}
+
 /* The program's process (signals all blocked, default dispositions): its
  * own process group when a timeout may kill it, the namespace, its own /sys
  * (as `ip netns exec`), stdio, no other descriptor, cwd, an empty signal
@@ -273,9 +281,7 @@ static void child(const struct child_arg *a)
 	m.kind = FAIL_EXEC;
 	errno = exec_search(a->argv, a->envp, a->path);
 fail:
-	m.a = errno;
-	if (write(ex, &m, sizeof m) < 0) { /* nothing more to do */ }
-	_exit(127);
+	report_exit(ex, &m, errno);
 }
 
 /* fork() without glibc's fork handlers (another thread of the caller may
@@ -290,19 +296,12 @@ static pid_t clone_raw(int sig)
 #endif
 }
 
-/* The keeper (cloned with all signals blocked, which it keeps): default
- * signal dispositions (SIGCHLD not ignored), the program forked, every
- * descriptor but the error pipe closed, then the program waited for, up to
- * the timeout; its status goes on the error pipe. */
-static void keeper(const struct child_arg *a)
+/* A keeper's start: default signal dispositions, and when a has a timeout
+ * its end (on the monotonic clock) in *end. */
+static void keeper_begin(const struct child_arg *a, struct timespec *end)
 {
-	struct exec_msg m = { MSG_STATUS, 0, 0 };
 	struct sigaction dfl;
-	struct timespec end;
-	sigset_t chld;
-	int sig, status = 0, ex = a->ex;
-	pid_t p;
-
+	int sig;
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++)
@@ -310,22 +309,35 @@ static void keeper(const struct child_arg *a)
 			sigaction(sig, &dfl, NULL);
 	if (a->timeout > 0) {
 		double whole = (double)(long)a->timeout;
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += (time_t)whole;
-		end.tv_nsec += (long)((a->timeout - whole) * 1e9);
-		if (end.tv_nsec >= 1000000000L) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000L;
+		clock_gettime(CLOCK_MONOTONIC, end);
+		end->tv_sec += (time_t)whole;
+		end->tv_nsec += (long)((a->timeout - whole) * 1e9);
+		if (end->tv_nsec >= 1000000000L) {
+			end->tv_sec++;
+			end->tv_nsec -= 1000000000L;
 		}
 	}
+}
+
+/* The keeper (cloned with all signals blocked, which it keeps): default
+ * signal dispositions (SIGCHLD not ignored), the program forked, every
+ * descriptor but the error pipe closed, then the program waited for, up to
+ * the timeout; its status goes on the error pipe. */
+static void keeper(const struct child_arg *a)
+{
+	struct exec_msg m = { MSG_STATUS, 0, 0 };
+	struct timespec end;
+	sigset_t chld;
+	int status = 0, ex = a->ex;
+	pid_t p;
+
+	keeper_begin(a, &end);
 	p = clone_raw(SIGCHLD);
 	if (p == 0)
 		child(a);
 	if (p < 0) {
 		m.kind = FAIL_FORK;
-		m.a = errno;
-		if (write(ex, &m, sizeof m) < 0) { /* nothing more to do */ }
-		_exit(127);
+		report_exit(ex, &m, errno);
 	}
 	if (a->pgroup)
 		setpgid(p, p);  /* as the program does: whichever comes first */
@@ -605,12 +617,20 @@ typedef struct run_opts {
 	int clear;            /* clearenv */
 } run_opts;
 
-/* Checks cwd, env, clearenv and timeout (at stack indexes cwd_i, env_i,
- * clear_i, timeout_i) into o; raises naming fn and the option. */
-static void read_run_opts(lua_State *L, const char *fn, int cwd_i, int env_i, int clear_i,
-			  int timeout_i, run_opts *o)
+/* Checks the options table at 2 against keys and pushes each key's value
+ * (at 3, 4, ... in keys' order); checks cwd, env, clearenv and timeout (at
+ * stack indexes cwd_i, env_i, clear_i, timeout_i) into o; raises naming fn
+ * and the option. */
+static void read_run_opts(lua_State *L, const char *fn, const char *const *keys, int cwd_i,
+			  int env_i, int clear_i, int timeout_i, run_opts *o)
 {
 	size_t len;
+	int i;
+	luaL_checktype(L, 2, LUA_TTABLE);
+	vn_opts_check(L, 2, fn, keys);
+	lua_settop(L, 2);
+	for (i = 0; keys[i]; i++)
+		lua_getfield(L, 2, keys[i]);
 	memset(o, 0, sizeof *o);
 	if (!lua_isnil(L, cwd_i)) {
 		if (lua_type(L, cwd_i) != LUA_TSTRING)
@@ -664,6 +684,36 @@ static exec_st *new_run(lua_State *L, const char *fn, int env_i, const run_opts 
 		read_env(L, env_i, fn, o->clear, st);
 	}
 	return st;
+}
+
+#define PIPE(i) (1u << ((i) / 2))
+
+/* Makes the pipes of st named in want (PIPE(P_IN_R) for fd[P_IN_R] and
+ * fd[P_IN_W], ...; the control pair is a socket pair). Returns 0 or an
+ * errno. */
+static int open_pipes(exec_st *st, unsigned want)
+{
+	int i;
+	for (i = 0; i < P_N; i += 2) {
+		int pp[2];
+		if (!(want & PIPE(i)))
+			continue;
+		if ((i == P_CTL_R ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pp) :
+		     pipe2(pp, O_CLOEXEC)) < 0)
+			return errno;
+		st->fd[i] = pp[0];
+		st->fd[i + 1] = pp[1];
+	}
+	return 0;
+}
+
+/* Pushes ok, code, how of a wait status s (how: "timeout" when timed_out). */
+static void push_exit(lua_State *L, int s, int timed_out)
+{
+	int code = WIFEXITED(s) ? WEXITSTATUS(s) : WIFSIGNALED(s) ? WTERMSIG(s) : -1;
+	lua_pushboolean(L, !timed_out && WIFEXITED(s) && code == 0);
+	lua_pushinteger(L, code);
+	lua_pushstring(L, timed_out ? "timeout" : WIFSIGNALED(s) ? "signal" : "exit");
 }
 
 /* Fills ca for a run of st (pipe ends from st->fd, -1 where none). */
@@ -742,13 +792,8 @@ static int m_exec(lua_State *L)
 	exec_st *st;
 	pid_t pid;
 
-	luaL_checktype(L, 2, LUA_TTABLE);
-	vn_opts_check(L, 2, "exec", keys);
-	lua_settop(L, 2);
 	/* each option read once and kept on the stack: CWD .. TIMEOUT */
-	for (i = 0; keys[i]; i++)
-		lua_getfield(L, 2, keys[i]);
-	read_run_opts(L, "exec", CWD, ENV, CLEARENV, TIMEOUT, &o);
+	read_run_opts(L, "exec", keys, CWD, ENV, CLEARENV, TIMEOUT, &o);
 	if (!lua_isnil(L, STDIN)) {
 		if (lua_type(L, STDIN) != LUA_TSTRING)
 			return luaL_error(L, "exec: option 'stdin' must be a string, got %s",
@@ -766,17 +811,8 @@ static int m_exec(lua_State *L)
 	st = new_run(L, "exec", ENV, &o);
 
 	/* from here on nothing raises until the keeper is reaped */
-	for (i = 0; i < P_CTL_R; i += 2) {
-		int pp[2];
-		if ((i == P_IN_R && !in_data) || ((i == P_OUT_R || i == P_ERR_R) && !capture))
-			continue;
-		if (pipe2(pp, O_CLOEXEC) < 0) {
-			e = errno;
-			break;
-		}
-		st->fd[i] = pp[0];
-		st->fd[i + 1] = pp[1];
-	}
+	e = open_pipes(st, PIPE(P_EX_R) | (in_data ? PIPE(P_IN_R) : 0) |
+			   (capture ? PIPE(P_OUT_R) | PIPE(P_ERR_R) : 0));
 	if (e)
 		goto out;
 	run_arg(&ca, ns, st, &o);
@@ -805,20 +841,17 @@ out:
 		return luaL_error(L, "exec: out of memory");
 	{
 		/* without the keeper's report (it was killed), its own status */
-		int status = done.kind ? done.a : kstatus;
-		int code = WIFEXITED(status) ? WEXITSTATUS(status) :
-			   WIFSIGNALED(status) ? WTERMSIG(status) : -1;
-		lua_pushboolean(L, !done.b && WIFEXITED(status) && code == 0);
-		if (capture) {
+		push_exit(L, done.kind ? done.a : kstatus, done.b);   /* ok, code, how */
+		if (capture)
 			lua_pushlstring(L, st->ob.p ? st->ob.p : "", st->ob.n);
+		else
+			lua_pushnil(L);
+		lua_insert(L, -3);                                     /* ok, out, code, how */
+		if (capture)
 			lua_pushlstring(L, st->eb.p ? st->eb.p : "", st->eb.n);
-		} else {
+		else
 			lua_pushnil(L);
-			lua_pushnil(L);
-		}
-		lua_pushinteger(L, code);
-		lua_pushstring(L, done.b ? "timeout" :
-			       WIFSIGNALED(status) ? "signal" : "exit");
+		lua_insert(L, -3);
 		vn_guard_done(L, ST);
 		return 5;
 	}
@@ -898,34 +931,19 @@ static void spawn_keeper(const struct child_arg *a)
 	struct sigaction sa;
 	struct timespec end = { 0, 0 };
 	sigset_t waitmask;
-	int sig, start[2], timed = 0, ctl_open = 1, ex, ctl;
+	int start[2], timed = 0, ctl_open = 1, ex, ctl;
 	siginfo_t si;
 	pid_t p;
 
+	keeper_begin(a, &end);
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &sa, NULL);
 	sa.sa_handler = noop_handler;    /* so that SIGCHLD ends a ppoll */
 	sigaction(SIGCHLD, &sa, NULL);
-	if (a->timeout > 0) {
-		double whole = (double)(long)a->timeout;
-		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += (time_t)whole;
-		end.tv_nsec += (long)((a->timeout - whole) * 1e9);
-		if (end.tv_nsec >= 1000000000L) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000L;
-		}
-	}
 	/* the program reports a failure to start on a pipe of its own, closed
 	 * by its exec */
 	if (pipe2(start, O_CLOEXEC) < 0) {
 		m.kind = FAIL_FORK;
-		m.a = errno;
-		if (write(a->ex, &m, sizeof m) < 0) { /* nothing more to do */ }
-		_exit(127);
+		report_exit(a->ex, &m, errno);
 	}
 	c.ex = start[1];
 	p = clone_raw(SIGCHLD);
@@ -934,9 +952,7 @@ static void spawn_keeper(const struct child_arg *a)
 	close(start[1]);
 	if (p < 0) {
 		m.kind = FAIL_FORK;
-		m.a = errno;
-		if (write(a->ex, &m, sizeof m) < 0) { /* nothing more to do */ }
-		_exit(127);
+		report_exit(a->ex, &m, errno);
 	}
 	setpgid(p, p);   /* as the program does: whichever comes first */
 	while (read(start[0], &m, sizeof m) < 0 && errno == EINTR) {}
@@ -1117,12 +1133,7 @@ static int m_spawn(lua_State *L)
 	vn_proc *p;
 	pid_t pid;
 
-	luaL_checktype(L, 2, LUA_TTABLE);
-	vn_opts_check(L, 2, "spawn", keys);
-	lua_settop(L, 2);
-	for (i = 0; keys[i]; i++)
-		lua_getfield(L, 2, keys[i]);
-	read_run_opts(L, "spawn", CWD, ENV, CLEARENV, TIMEOUT, &o);
+	read_run_opts(L, "spawn", keys, CWD, ENV, CLEARENV, TIMEOUT, &o);
 	io[0] = io_opt(L, STDIN, "stdin", IO_NULL, IO_INHERIT);
 	io[1] = io_opt(L, STDOUT, "stdout", IO_PIPE, IO_INHERIT);
 	io[2] = io_opt(L, STDERR, "stderr", IO_PIPE, IO_STDOUT);
@@ -1138,19 +1149,10 @@ static int m_spawn(lua_State *L)
 	snprintf(p->prog, sizeof p->prog, "%s", st->argv[1]);
 
 	/* from here on nothing raises until the box owns what is made */
-	for (i = 0; i < P_N; i += 2) {
-		int pp[2];
-		if ((i == P_IN_R && io[0] != IO_PIPE) || (i == P_OUT_R && io[1] != IO_PIPE) ||
-		    (i == P_ERR_R && io[2] != IO_PIPE))
-			continue;
-		if ((i == P_CTL_R ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pp) :
-		     pipe2(pp, O_CLOEXEC)) < 0) {
-			e = errno;
-			break;
-		}
-		st->fd[i] = pp[0];
-		st->fd[i + 1] = pp[1];
-	}
+	e = open_pipes(st, PIPE(P_EX_R) | PIPE(P_CTL_R) |
+			   (io[0] == IO_PIPE ? PIPE(P_IN_R) : 0) |
+			   (io[1] == IO_PIPE ? PIPE(P_OUT_R) : 0) |
+			   (io[2] == IO_PIPE ? PIPE(P_ERR_R) : 0));
 	if (!e && (io[0] == IO_NULL || io[1] == IO_NULL || io[2] == IO_NULL) &&
 	    (nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
 		e = errno;
@@ -1213,11 +1215,7 @@ fail:
 /* Pushes ok, code, how of an ended process (as exec's). */
 static int push_status(lua_State *L, const vn_proc *p)
 {
-	int s = p->status;
-	int code = WIFEXITED(s) ? WEXITSTATUS(s) : WIFSIGNALED(s) ? WTERMSIG(s) : -1;
-	lua_pushboolean(L, !p->timed_out && WIFEXITED(s) && code == 0);
-	lua_pushinteger(L, code);
-	lua_pushstring(L, p->timed_out ? "timeout" : WIFSIGNALED(s) ? "signal" : "exit");
+	push_exit(L, p->status, p->timed_out);
 	return 3;
 }
 
@@ -1732,21 +1730,8 @@ static const luaL_Reg ns_methods[] = {
 
 void vn_open_proc(lua_State *L)
 {
-	luaL_newmetatable(L, VN_PROCESS);              /* mt */
-	lua_pushliteral(L, VN_PROCESS);
-	lua_setfield(L, -2, "__name");
-	lua_newtable(L);                               /* mt, methods */
-	luaL_setfuncs(L, proc_methods, 0);
-	lua_pushvalue(L, -1);
-	lua_setfield(L, -3, "__vn_methods");
-	lua_pushcclosure(L, proc_index, 1);
-	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, proc_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pushcfunction(L, proc_gc);
-	lua_setfield(L, -2, "__close");
-	lua_pushcfunction(L, proc_tostring);
-	lua_setfield(L, -2, "__tostring");
+	vn_class_new(L, VN_PROCESS, proc_methods, proc_index, proc_gc, proc_gc,
+		     proc_tostring);
 	lua_pop(L, 1);
 	vn_netns_methods(L, ns_methods);
 }

@@ -30,10 +30,9 @@
 
 
 /* ---- message buffer ------------------------------------------------------ */
-tc_buf *tc_buf_new(lua_State *L, const char *fn, int type, int flags, size_t extra)
+/* Starts the request of b (cap bytes for the message): a tcmsg, zeroed. */
+static tc_buf *buf_start(tc_buf *b, size_t cap, const char *fn, int type, int flags)
 {
-	size_t cap = TC_BUFSZ + extra;
-	tc_buf *b = (tc_buf *)lua_newuserdata(L, offsetof(tc_buf, u) + cap);
 	struct nlmsghdr *h = &b->u.h;
 	memset(h, 0, NLMSG_SPACE(sizeof(struct tcmsg)));
 	b->cap = cap;
@@ -46,18 +45,16 @@ tc_buf *tc_buf_new(lua_State *L, const char *fn, int type, int flags, size_t ext
 	return b;
 }
 
+tc_buf *tc_buf_new(lua_State *L, const char *fn, int type, int flags, size_t extra)
+{
+	size_t cap = TC_BUFSZ + extra;
+	tc_buf *b = (tc_buf *)lua_newuserdata(L, offsetof(tc_buf, u) + cap);
+	return buf_start(b, cap, fn, type, flags);
+}
+
 tc_buf *tc_buf_init(tc_stackbuf *sb, const char *fn, int type, int flags)
 {
-	tc_buf *b = &sb->b;
-	struct nlmsghdr *h = &b->u.h;
-	memset(h, 0, NLMSG_SPACE(sizeof(struct tcmsg)));
-	b->cap = TC_BUFSZ;
-	b->fn = fn;
-	b->err = 0;
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg));
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
-	return b;
+	return buf_start(&sb->b, TC_BUFSZ, fn, type, flags);
 }
 
 struct rtattr *tc_put(lua_State *L, tc_buf *b, int type, const void *data, size_t len)
@@ -221,56 +218,61 @@ static int opt_push(lua_State *L, int idx, const char *key)
 	return 1;
 }
 
-#define OPTWHAT(L, key) lua_pushfstring(L, "option '%s'", key)
+enum { O_RATE, O_SIZE, O_TIME, O_PERCENT, O_HANDLE };
+static uint32_t check_handle(lua_State *L, int sidx, const char *fn, const char *what,
+			     int parent_of_qdisc);
 
-int tc_opt_rate(lua_State *L, int idx, const char *fn, const char *key, uint64_t *bps)
+/* Reads option key of the table at idx as one of O_* (arg: the size's or
+ * time's max, a handle's parent_of_qdisc) into *out: 1, or 0 when nil. */
+static int opt_read(lua_State *L, int idx, const char *fn, const char *key, int as,
+		    uint64_t arg, uint64_t *out)
 {
+	const char *what;
 	int v;
 	idx = vn_absindex(L, idx);
 	if (!opt_push(L, idx, key))
 		return 0;
 	v = lua_gettop(L);
-	*bps = tc_check_rate(L, v, fn, OPTWHAT(L, key));
+	what = lua_pushfstring(L, "option '%s'", key);
+	switch (as) {
+	case O_RATE: *out = tc_check_rate(L, v, fn, what); break;
+	case O_SIZE: *out = tc_check_size(L, v, fn, what, arg); break;
+	case O_TIME: *out = (uint64_t)tc_check_time(L, v, fn, what, (int64_t)arg); break;
+	case O_PERCENT: *out = tc_check_percent(L, v, fn, what); break;
+	default: *out = check_handle(L, v, fn, what, (int)arg); break;
+	}
 	lua_pop(L, 2);
 	return 1;
+}
+
+int tc_opt_rate(lua_State *L, int idx, const char *fn, const char *key, uint64_t *bps)
+{
+	return opt_read(L, idx, fn, key, O_RATE, 0, bps);
 }
 
 int tc_opt_size(lua_State *L, int idx, const char *fn, const char *key, uint64_t max,
 		uint64_t *bytes)
 {
-	int v;
-	idx = vn_absindex(L, idx);
-	if (!opt_push(L, idx, key))
-		return 0;
-	v = lua_gettop(L);
-	*bytes = tc_check_size(L, v, fn, OPTWHAT(L, key), max);
-	lua_pop(L, 2);
-	return 1;
+	return opt_read(L, idx, fn, key, O_SIZE, max, bytes);
 }
 
 int tc_opt_time(lua_State *L, int idx, const char *fn, const char *key, int64_t max,
 		int64_t *ns)
 {
-	int v;
-	idx = vn_absindex(L, idx);
-	if (!opt_push(L, idx, key))
-		return 0;
-	v = lua_gettop(L);
-	*ns = tc_check_time(L, v, fn, OPTWHAT(L, key), max);
-	lua_pop(L, 2);
-	return 1;
+	uint64_t v;
+	int r = opt_read(L, idx, fn, key, O_TIME, (uint64_t)max, &v);
+	if (r)
+		*ns = (int64_t)v;
+	return r;
 }
 
 int tc_opt_percent(lua_State *L, int idx, const char *fn, const char *key, uint32_t *out)
 {
-	int v;
-	idx = vn_absindex(L, idx);
-	if (!opt_push(L, idx, key))
-		return 0;
-	v = lua_gettop(L);
-	*out = tc_check_percent(L, v, fn, OPTWHAT(L, key));
-	lua_pop(L, 2);
-	return 1;
+	uint64_t v;
+	int r = opt_read(L, idx, fn, key, O_PERCENT, 0, &v);
+	if (r)
+		*out = (uint32_t)v;
+	return r;
 }
 
 void tc_push_percent(lua_State *L, uint32_t v)
@@ -381,14 +383,11 @@ static uint32_t check_handle(lua_State *L, int sidx, const char *fn, const char 
 int tc_opt_handle(lua_State *L, int idx, const char *fn, const char *key,
 		  int parent_of_qdisc, uint32_t *out)
 {
-	int v;
-	idx = vn_absindex(L, idx);
-	if (!opt_push(L, idx, key))
-		return 0;
-	v = lua_gettop(L);
-	*out = check_handle(L, v, fn, OPTWHAT(L, key), parent_of_qdisc);
-	lua_pop(L, 2);
-	return 1;
+	uint64_t v;
+	int r = opt_read(L, idx, fn, key, O_HANDLE, (uint64_t)parent_of_qdisc, &v);
+	if (r)
+		*out = (uint32_t)v;
+	return r;
 }
 
 void tc_push_handle(lua_State *L, uint32_t h, int is_parent)
@@ -908,6 +907,24 @@ static void check_keys(lua_State *L, const char *fn, const char *const *common,
 	vn_opts_check(L, 2, fn, keys);
 }
 
+/* The names vnet knows, i from 0 (NULL after the last). */
+static const char *qname(int i) { return tc_kinds[i] ? tc_kinds[i]->name : NULL; }
+static const char *fname(int i) { return tc_fkinds[i] ? tc_fkinds[i]->name : NULL; }
+static const char *aname(int i) { return tc_action_names[i]; }
+
+/* Raises "fn: unknown what kind 'kind' (vnet knows: ...)". */
+static void unknown_kind(lua_State *L, const char *fn, const char *what, const char *kind,
+			 const char *(*name)(int))
+{
+	int base = lua_gettop(L), i;
+	lua_pushfstring(L, "%s: unknown %s kind '%s' (vnet knows:", fn, what, kind);
+	for (i = 0; name(i); i++)
+		lua_pushfstring(L, " %s", name(i));
+	lua_pushliteral(L, ")");
+	lua_concat(L, lua_gettop(L) - base);
+	lua_error(L);
+}
+
 /* Reads option kind (required when req) and finds its row. */
 static const tc_kind *opt_kind(lua_State *L, const char *fn, int req, char *kind)
 {
@@ -917,15 +934,8 @@ static const tc_kind *opt_kind(lua_State *L, const char *fn, int req, char *kind
 			luaL_error(L, "%s: option 'kind' is required", fn);
 		return NULL;
 	}
-	if (!(k = tc_kind_find(kind))) {
-		int base = lua_gettop(L);
-		lua_pushfstring(L, "%s: unknown qdisc kind '%s' (vnet knows:", fn, kind);
-		for (int i = 0; tc_kinds[i]; i++)
-			lua_pushfstring(L, " %s", tc_kinds[i]->name);
-		lua_pushliteral(L, ")");
-		lua_concat(L, lua_gettop(L) - base);
-		lua_error(L);
-	}
+	if (!(k = tc_kind_find(kind)))
+		unknown_kind(L, fn, "qdisc", kind, qname);
 	return k;
 }
 
@@ -1148,8 +1158,10 @@ static int l_class_replace(lua_State *L) { return class_modify(L, "class_replace
 static int l_class_change(lua_State *L) { return class_modify(L, "class_change", M_CHANGE); }
 static int l_class_del(lua_State *L) { return class_modify(L, "class_del", M_DEL); }
 
-/* link:classes([{ parent = }]) -> iterator */
-static int l_classes(lua_State *L)
+/* link:classes([{ parent = }]), link:filters([{ parent = }]) -> iterator
+ * over the link's objects of type ty (a filter's parent: default the root
+ * qdisc) */
+static int list_of_link(lua_State *L, int ty, const char *fn)
 {
 	static const char *const keys[] = { "parent", NULL };
 	int ifindex = vn_link_ifindex(L, 1);
@@ -1157,12 +1169,16 @@ static int l_classes(lua_State *L)
 	vn_ns *ns;
 	lua_settop(L, 2);
 	if (!lua_isnil(L, 2)) {
-		vn_opts_check(L, 2, "classes", keys);
-		tc_opt_handle(L, 2, "classes", "parent", 0, &parent);
+		vn_opts_check(L, 2, fn, keys);
+		if (tc_opt_handle(L, 2, fn, "parent", 0, &parent) && ty == T_FILTER &&
+		    parent == TC_H_ROOT)
+			parent = 0;       /* the root qdisc's (see filter_modify) */
 	}
 	ns = vn_box_ns(L, 1);
-	return dump(L, ns, -1, T_CLASS, ifindex, parent, "classes");
+	return dump(L, ns, -1, ty, ifindex, parent, fn);
 }
+
+static int l_classes(lua_State *L) { return list_of_link(L, T_CLASS, "classes"); }
 
 /* ---- filters ------------------------------------------------------------------------- */
 static const char *const f_common[] = { "kind", "parent", "prio", "protocol", "handle",
@@ -1212,15 +1228,8 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 	luaL_checktype(L, 2, LUA_TTABLE);
 	ns = vn_box_ns(L, 1);                                /* 3 */
 	if (vn_opt_str(L, 2, fn, "kind", kind, sizeof kind)) {
-		if (!(k = tc_fkind_find(kind))) {
-			int base = lua_gettop(L);
-			lua_pushfstring(L, "%s: unknown filter kind '%s' (vnet knows:", fn, kind);
-			for (int i = 0; tc_fkinds[i]; i++)
-				lua_pushfstring(L, " %s", tc_fkinds[i]->name);
-			lua_pushliteral(L, ")");
-			lua_concat(L, lua_gettop(L) - base);
-			lua_error(L);
-		}
+		if (!(k = tc_fkind_find(kind)))
+			unknown_kind(L, fn, "filter", kind, fname);
 	} else if (mode != M_DEL) {
 		luaL_error(L, "%s: option 'kind' is required", fn);
 	}
@@ -1304,22 +1313,7 @@ static int l_filter_replace(lua_State *L) { return filter_modify(L, "filter_repl
 static int l_filter_change(lua_State *L) { return filter_modify(L, "filter_change", M_CHANGE); }
 static int l_filter_del(lua_State *L) { return filter_modify(L, "filter_del", M_DEL); }
 
-/* link:filters([{ parent = }]) -> iterator (parent: default the root qdisc) */
-static int l_filters(lua_State *L)
-{
-	static const char *const keys[] = { "parent", NULL };
-	int ifindex = vn_link_ifindex(L, 1);
-	uint32_t parent = 0;
-	vn_ns *ns;
-	lua_settop(L, 2);
-	if (!lua_isnil(L, 2)) {
-		vn_opts_check(L, 2, "filters", keys);
-		if (tc_opt_handle(L, 2, "filters", "parent", 0, &parent) && parent == TC_H_ROOT)
-			parent = 0;       /* the root qdisc's (see filter_modify) */
-	}
-	ns = vn_box_ns(L, 1);
-	return dump(L, ns, -1, T_FILTER, ifindex, parent, "filters");
-}
+static int l_filters(lua_State *L) { return list_of_link(L, T_FILTER, "filters"); }
 
 /***
  * Traffic control (`tc qdisc`, `tc class`, `tc filter`): the `link:qdisc_*`,
@@ -1543,25 +1537,12 @@ static int l_filters(lua_State *L)
  */
 
 /* ---- registration ---------------------------------------------------------------- */
-static const luaL_Reg qdisc_methods[] = { { "delete", qdisc_delete }, { NULL, NULL } };
-static const luaL_Reg class_methods[] = { { "delete", class_delete }, { NULL, NULL } };
-static const luaL_Reg filter_methods[] = { { "delete", filter_delete }, { NULL, NULL } };
-
-static const vn_type qdisc_type = {
-	.name = VN_QDISC, .methods = qdisc_methods, .fields = qdisc_fields,
-	.tostring = qdisc_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = same
-};
-static const vn_type class_type = {
-	.name = VN_CLASS, .methods = class_methods, .fields = class_fields,
-	.tostring = class_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = same
-};
-static const vn_type filter_type = {
-	.name = VN_FILTER, .methods = filter_methods, .fields = filter_fields,
-	.tostring = filter_tostring, .live = vn_msgbox_live, .release = vn_msgbox_release,
-	.same = filter_same
-};
+static const vn_type qdisc_type = VN_MSGBOX_TYPE(VN_QDISC, qdisc_fields, qdisc_tostring,
+						 same, qdisc_delete);
+static const vn_type class_type = VN_MSGBOX_TYPE(VN_CLASS, class_fields, class_tostring,
+						 same, class_delete);
+static const vn_type filter_type = VN_MSGBOX_TYPE(VN_FILTER, filter_fields, filter_tostring,
+						  filter_same, filter_delete);
 
 static const luaL_Reg link_methods[] = {
 	{ "qdisc_add", l_qdisc_add }, { "qdisc_replace", l_qdisc_replace },
@@ -1578,30 +1559,23 @@ static const luaL_Reg link_methods[] = {
 
 static const luaL_Reg ns_methods[] = { { "qdiscs", ns_qdiscs }, { NULL, NULL } };
 
-static void push_names(lua_State *L, const char *field, int n, const char *(*name)(int))
+static void push_names(lua_State *L, const char *field, const char *(*name)(int))
 {
 	int i;
 	lua_newtable(L);
-	for (i = 0; i < n; i++) {
+	for (i = 0; name(i); i++) {
 		lua_pushstring(L, name(i));
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, field);
 }
-static const char *qname(int i) { return tc_kinds[i]->name; }
-static const char *fname(int i) { return tc_fkinds[i]->name; }
-static const char *aname(int i) { return tc_action_names[i]; }
 
 int vn_tc_kinds(lua_State *L)
 {
-	int nq = 0, nf = 0, na = 0;
-	while (tc_kinds[nq]) nq++;
-	while (tc_fkinds[nf]) nf++;
-	while (tc_action_names[na]) na++;
 	lua_createtable(L, 0, 3);
-	push_names(L, "qdisc", nq, qname);
-	push_names(L, "filter", nf, fname);
-	push_names(L, "action", na, aname);
+	push_names(L, "qdisc", qname);
+	push_names(L, "filter", fname);
+	push_names(L, "action", aname);
 	return 1;
 }
 
