@@ -47,6 +47,13 @@ typedef struct kattr {
 	const sym *syms;
 } kattr;
 
+/* The rows most kinds' tables have: a u8 boolean, a u32 of the whole range,
+ * an option the kind's hook reads, the end of a table. */
+#define KBOOL(key, type) { key, type, 0, T_BOOL, 0, 0, 0, NULL }
+#define KU32(key, type) { key, type, 0, T_U32, 0, 0, 0xffffffffLL, NULL }
+#define KHOOK(key) { key, 0, 0, T_HOOK, 0, 0, 0, NULL }
+#define KEND { NULL, 0, 0, 0, 0, 0, 0, NULL }
+
 /* The highest attribute type any kind's table indexes. */
 #define TB_MAX 80
 typedef const struct nlattr *ktb[TB_MAX + 1];

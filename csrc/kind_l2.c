@@ -104,7 +104,7 @@ static int veth_parse(lua_State *L, int idx, vn_ns *ns, vn_kreq *req, const char
 /* the peer is made with the link: it cannot be given again */
 static const kattr veth_attrs[] = {
 	{ "peer", 0, 0, T_HOOK, KA_FIXED, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static const struct vn_kspec veth_spec = { veth_attrs, NULL, NULL, 0, NULL };
 
@@ -135,14 +135,14 @@ static const sym vlan_flagbits[] = { { "reorder_hdr", VLAN_FLAG_REORDER_HDR },
 static const kattr vlan_attrs[] = {
 	{ "id", IFLA_VLAN_ID, 0, T_U16, KA_REQ | KA_FIXED, 0, 4094, NULL },
 	{ "protocol", IFLA_VLAN_PROTOCOL, 0, T_ENUMBE16, KA_FIXED, 0, 0, vlan_protos },
-	{ "reorder_hdr", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "gvrp", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "mvrp", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "loose_binding", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "bridge_binding", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "egress_qos", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ "ingress_qos", 0, 0, T_HOOK, 0, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KHOOK("reorder_hdr"),
+	KHOOK("gvrp"),
+	KHOOK("mvrp"),
+	KHOOK("loose_binding"),
+	KHOOK("bridge_binding"),
+	KHOOK("egress_qos"),
+	KHOOK("ingress_qos"),
+	KEND
 };
 
 /* egress_qos = { [skb priority] = vlan priority 0..7 }, ingress_qos =
@@ -247,8 +247,8 @@ static const sym macvlan_modes[] = { { "private", MACVLAN_MODE_PRIVATE },
 static const kattr macvlan_attrs[] = {
 	{ "mode", IFLA_MACVLAN_MODE, 0, T_ENUM32, 0, 0, 0, macvlan_modes },
 	{ "nopromisc", IFLA_MACVLAN_FLAGS, 0, T_BIT16, 0, 0, MACVLAN_FLAG_NOPROMISC, NULL },
-	{ "bcqueuelen", IFLA_MACVLAN_BC_QUEUE_LEN, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KU32("bcqueuelen", IFLA_MACVLAN_BC_QUEUE_LEN),
+	KEND
 };
 static const struct vn_kspec macvlan_spec = { macvlan_attrs, NULL, NULL,
 					      KS_PARENT, NULL };
@@ -261,7 +261,7 @@ static const sym ipvlan_flags[] = { { "bridge", 0 }, { "private", IPVLAN_F_PRIVA
 static const kattr ipvlan_attrs[] = {
 	{ "mode", IFLA_IPVLAN_MODE, 0, T_ENUM16, 0, 0, 0, ipvlan_modes },
 	{ "flags", IFLA_IPVLAN_FLAGS, 0, T_ENUM16, 0, 0, 0, ipvlan_flags },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static const struct vn_kspec ipvlan_spec = { ipvlan_attrs, NULL, NULL,
 					     KS_PARENT, NULL };
@@ -270,14 +270,14 @@ static const struct vn_kspec ipvlan_spec = { ipvlan_attrs, NULL, NULL,
 static const sym tun_types[] = { { "tun", IFF_TUN }, { "tap", IFF_TAP }, { NULL, 0 } };
 static const kattr tun_attrs[] = {
 	{ "type", IFLA_TUN_TYPE, 0, T_ENUM8, KA_RO, 0, 0, tun_types },
-	{ "owner", IFLA_TUN_OWNER, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "owner_group", IFLA_TUN_GROUP, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "pi", IFLA_TUN_PI, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "vnet_hdr", IFLA_TUN_VNET_HDR, 0, T_BOOL, 0, 0, 0, NULL },
+	KU32("owner", IFLA_TUN_OWNER),
+	KU32("owner_group", IFLA_TUN_GROUP),
+	KBOOL("pi", IFLA_TUN_PI),
+	KBOOL("vnet_hdr", IFLA_TUN_VNET_HDR),
 	{ "multi_queue", IFLA_TUN_MULTI_QUEUE, 0, T_BOOL, KA_FIXED, 0, 0, NULL },
 	{ "persist", IFLA_TUN_PERSIST, 0, T_BOOL, KA_RO, 0, 0, NULL },
 	{ "num_queues", IFLA_TUN_NUM_QUEUES, 0, T_U32, KA_RO, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static const struct vn_kspec tun_spec = { tun_attrs, NULL, NULL, 0, NULL };
 /* the "tap" row: same options; tap devices read back as kind "tun" */
@@ -306,44 +306,44 @@ static const kattr bond_attrs[] = {
 	{ "miimon", IFLA_BOND_MIIMON, 0, T_U32, 0, 0, 0x7fffffff, NULL },
 	{ "updelay", IFLA_BOND_UPDELAY, 0, T_U32, 0, 0, 0x7fffffff, NULL },
 	{ "downdelay", IFLA_BOND_DOWNDELAY, 0, T_U32, 0, 0, 0x7fffffff, NULL },
-	{ "use_carrier", IFLA_BOND_USE_CARRIER, 0, T_BOOL, 0, 0, 0, NULL },
+	KBOOL("use_carrier", IFLA_BOND_USE_CARRIER),
 	{ "arp_interval", IFLA_BOND_ARP_INTERVAL, 0, T_U32, 0, 0, 0x7fffffff, NULL },
 	{ "arp_validate", IFLA_BOND_ARP_VALIDATE, 0, T_ENUM32, 0, 0, 0, bond_arpval },
 	{ "primary", IFLA_BOND_PRIMARY, 0, T_LINK, 0, 0, 0, NULL },
 	{ "primary_reselect", IFLA_BOND_PRIMARY_RESELECT, 0, T_ENUM8, 0, 0, 0, bond_resel },
 	{ "fail_over_mac", IFLA_BOND_FAIL_OVER_MAC, 0, T_ENUM8, 0, 0, 0, bond_fom },
 	{ "xmit_hash_policy", IFLA_BOND_XMIT_HASH_POLICY, 0, T_ENUM8, 0, 0, 0, bond_hash },
-	{ "all_slaves_active", IFLA_BOND_ALL_SLAVES_ACTIVE, 0, T_BOOL, 0, 0, 0, NULL },
+	KBOOL("all_slaves_active", IFLA_BOND_ALL_SLAVES_ACTIVE),
 	{ "min_links", IFLA_BOND_MIN_LINKS, 0, T_U32, 0, 0, 0x7fffffff, NULL },
 	{ "packets_per_slave", IFLA_BOND_PACKETS_PER_SLAVE, 0, T_U32, 0, 0, 65535, NULL },
 	{ "lacp_rate", IFLA_BOND_AD_LACP_RATE, 0, T_ENUM8, 0, 0, 0, bond_lacp },
 	{ "ad_select", IFLA_BOND_AD_SELECT, 0, T_ENUM8, 0, 0, 0, bond_adsel },
 	{ "active_slave", IFLA_BOND_ACTIVE_SLAVE, 0, T_LINK, 0, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static const struct vn_kspec bond_spec = { bond_attrs, NULL, NULL, 0, NULL };
 
 /* ---- bridge ----------------------------------------------------------- */
 static const kattr bridge_attrs[] = {
 	{ "stp", IFLA_BR_STP_STATE, 0, T_BOOL32, 0, 0, 0, NULL },
-	{ "forward_delay", IFLA_BR_FORWARD_DELAY, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "hello_time", IFLA_BR_HELLO_TIME, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "max_age", IFLA_BR_MAX_AGE, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "ageing_time", IFLA_BR_AGEING_TIME, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
+	KU32("forward_delay", IFLA_BR_FORWARD_DELAY),
+	KU32("hello_time", IFLA_BR_HELLO_TIME),
+	KU32("max_age", IFLA_BR_MAX_AGE),
+	KU32("ageing_time", IFLA_BR_AGEING_TIME),
 	{ "priority", IFLA_BR_PRIORITY, 0, T_U16, 0, 0, 65535, NULL },
-	{ "vlan_filtering", IFLA_BR_VLAN_FILTERING, 0, T_BOOL, 0, 0, 0, NULL },
+	KBOOL("vlan_filtering", IFLA_BR_VLAN_FILTERING),
 	{ "vlan_protocol", IFLA_BR_VLAN_PROTOCOL, 0, T_ENUMBE16, 0, 0, 0, vlan_protos },
 	{ "vlan_default_pvid", IFLA_BR_VLAN_DEFAULT_PVID, 0, T_U16, 0, 0, 4094, NULL },
-	{ "vlan_stats_enabled", IFLA_BR_VLAN_STATS_ENABLED, 0, T_BOOL, 0, 0, 0, NULL },
+	KBOOL("vlan_stats_enabled", IFLA_BR_VLAN_STATS_ENABLED),
 	{ "group_fwd_mask", IFLA_BR_GROUP_FWD_MASK, 0, T_U16, 0, 0, 65535, NULL },
-	{ "mcast_snooping", IFLA_BR_MCAST_SNOOPING, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "mcast_querier", IFLA_BR_MCAST_QUERIER, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "nf_call_iptables", IFLA_BR_NF_CALL_IPTABLES, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "nf_call_ip6tables", IFLA_BR_NF_CALL_IP6TABLES, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "nf_call_arptables", IFLA_BR_NF_CALL_ARPTABLES, 0, T_BOOL, 0, 0, 0, NULL },
+	KBOOL("mcast_snooping", IFLA_BR_MCAST_SNOOPING),
+	KBOOL("mcast_querier", IFLA_BR_MCAST_QUERIER),
+	KBOOL("nf_call_iptables", IFLA_BR_NF_CALL_IPTABLES),
+	KBOOL("nf_call_ip6tables", IFLA_BR_NF_CALL_IP6TABLES),
+	KBOOL("nf_call_arptables", IFLA_BR_NF_CALL_ARPTABLES),
 	{ "root_port", IFLA_BR_ROOT_PORT, 0, T_U16, KA_RO, 0, 0, NULL },
 	{ "root_path_cost", IFLA_BR_ROOT_PATH_COST, 0, T_U32, KA_RO, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 
 static void push_bridge_id(lua_State *L, const struct nlattr *a, const char *key)
@@ -372,7 +372,7 @@ static const struct vn_kspec bridge_spec = { bridge_attrs, NULL, bridge_info, 0,
 /* ---- vrf -------------------------------------------------------------- */
 static const kattr vrf_attrs[] = {
 	{ "table", IFLA_VRF_TABLE, 0, T_TABLE, KA_REQ | KA_FIXED, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static const struct vn_kspec vrf_spec = { vrf_attrs, NULL, NULL, 0, "table=4242" };
 
@@ -392,16 +392,16 @@ static const kattr macsec_attrs[] = {
 	{ "sci", 0, 0, T_HOOK, KA_FIXED, 0, 0, NULL },
 	{ "cipher", 0, 0, T_HOOK, KA_FIXED, 0, 0, NULL },
 	{ "icvlen", IFLA_MACSEC_ICV_LEN, 0, T_U8, KA_FIXED, 8, 16, NULL },
-	{ "encrypt", IFLA_MACSEC_ENCRYPT, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "protect", IFLA_MACSEC_PROTECT, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "send_sci", IFLA_MACSEC_INC_SCI, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "end_station", IFLA_MACSEC_ES, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "scb", IFLA_MACSEC_SCB, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "replay", IFLA_MACSEC_REPLAY_PROTECT, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "window", IFLA_MACSEC_WINDOW, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
+	KBOOL("encrypt", IFLA_MACSEC_ENCRYPT),
+	KBOOL("protect", IFLA_MACSEC_PROTECT),
+	KBOOL("send_sci", IFLA_MACSEC_INC_SCI),
+	KBOOL("end_station", IFLA_MACSEC_ES),
+	KBOOL("scb", IFLA_MACSEC_SCB),
+	KBOOL("replay", IFLA_MACSEC_REPLAY_PROTECT),
+	KU32("window", IFLA_MACSEC_WINDOW),
 	{ "encodingsa", IFLA_MACSEC_ENCODING_SA, 0, T_U8, 0, 0, 3, NULL },
 	{ "validate", IFLA_MACSEC_VALIDATION, 0, T_ENUM8, 0, 0, 0, macsec_validate },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 
 static uint64_t be64(uint64_t v)

@@ -19,8 +19,6 @@
 static const sym ttl_names[] = { { "inherit", 0 }, { NULL, 0 } };
 static const sym tos_names[] = { { "inherit", 1 }, { NULL, 0 } };
 
-/* A row whose option a hook reads and writes. */
-#define HOOK_ATTR(name) { name, 0, 0, T_HOOK, 0, 0, 0, NULL }
 /* The rows the IP tunnels share. P is the prefix of their attributes
  * (IFLA_IPTUN, IFLA_GRE, IFLA_VTI), A the address format (T_IN4, T_IN6). */
 #define TUN_ADDR_ATTRS(P, A)                                                        \
@@ -35,7 +33,7 @@ static const sym tos_names[] = { { "inherit", 1 }, { NULL, 0 } };
 #define TUN_EXTERNAL_ATTR(P)                                                        \
 	{ "external", P##_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL }
 /* encaplimit, tclass and flowlabel of the IPv6 tunnels (ip6_hook) */
-#define IP6_ATTRS HOOK_ATTR("encaplimit"), HOOK_ATTR("tclass"), HOOK_ATTR("flowlabel")
+#define IP6_ATTRS KHOOK("encaplimit"), KHOOK("tclass"), KHOOK("flowlabel")
 
 /* ---- vxlan ------------------------------------------------------------ */
 
@@ -45,22 +43,22 @@ static const kattr vxlan_attrs[] = {
 	{ "local", IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, T_INX, 0, 0, 0, NULL },
 	{ "dev", IFLA_VXLAN_LINK, 0, T_LINK, 0, 0, 0, NULL },
 	{ "dstport", IFLA_VXLAN_PORT, 0, T_BE16, 0, 0, 65535, NULL },
-	HOOK_ATTR("ttl"),
+	KHOOK("ttl"),
 	{ "tos", IFLA_VXLAN_TOS, 0, T_U8, 0, 0, 255, tos_names },
 	{ "label", IFLA_VXLAN_LABEL, 0, T_BE32, 0, 0, 0xfffff, NULL },
-	{ "learning", IFLA_VXLAN_LEARNING, 0, T_BOOL, 0, 0, 0, NULL },
-	HOOK_ATTR("port_range"),
-	{ "ageing", IFLA_VXLAN_AGEING, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "maxaddress", IFLA_VXLAN_LIMIT, 0, T_U32, 0, 0, 0xffffffffLL, NULL },
-	{ "proxy", IFLA_VXLAN_PROXY, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "rsc", IFLA_VXLAN_RSC, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "l2miss", IFLA_VXLAN_L2MISS, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "l3miss", IFLA_VXLAN_L3MISS, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "udpcsum", IFLA_VXLAN_UDP_CSUM, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "udp6zerocsumtx", IFLA_VXLAN_UDP_ZERO_CSUM6_TX, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "udp6zerocsumrx", IFLA_VXLAN_UDP_ZERO_CSUM6_RX, 0, T_BOOL, 0, 0, 0, NULL },
+	KBOOL("learning", IFLA_VXLAN_LEARNING),
+	KHOOK("port_range"),
+	KU32("ageing", IFLA_VXLAN_AGEING),
+	KU32("maxaddress", IFLA_VXLAN_LIMIT),
+	KBOOL("proxy", IFLA_VXLAN_PROXY),
+	KBOOL("rsc", IFLA_VXLAN_RSC),
+	KBOOL("l2miss", IFLA_VXLAN_L2MISS),
+	KBOOL("l3miss", IFLA_VXLAN_L3MISS),
+	KBOOL("udpcsum", IFLA_VXLAN_UDP_CSUM),
+	KBOOL("udp6zerocsumtx", IFLA_VXLAN_UDP_ZERO_CSUM6_TX),
+	KBOOL("udp6zerocsumrx", IFLA_VXLAN_UDP_ZERO_CSUM6_RX),
 	{ "external", IFLA_VXLAN_COLLECT_METADATA, 0, T_BOOL, KA_FIXED, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 
 static int is_multicast(int fam, const unsigned char *a)
@@ -161,15 +159,15 @@ static const kattr geneve_attrs[] = {
 	{ "id", IFLA_GENEVE_ID, 0, T_U32, KA_REQ, 0, 0xffffff, NULL },
 	{ "remote", IFLA_GENEVE_REMOTE, IFLA_GENEVE_REMOTE6, T_INX, 0, 0, 0, NULL },
 	{ "dstport", IFLA_GENEVE_PORT, 0, T_BE16, 0, 1, 65535, NULL },
-	HOOK_ATTR("ttl"),
+	KHOOK("ttl"),
 	{ "tos", IFLA_GENEVE_TOS, 0, T_U8, 0, 0, 255, tos_names },
 	{ "label", IFLA_GENEVE_LABEL, 0, T_BE32, 0, 0, 0xfffff, NULL },
 	{ "df", IFLA_GENEVE_DF, 0, T_ENUM8, 0, 0, 0, geneve_df },
-	{ "udpcsum", IFLA_GENEVE_UDP_CSUM, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "udp6zerocsumtx", IFLA_GENEVE_UDP_ZERO_CSUM6_TX, 0, T_BOOL, 0, 0, 0, NULL },
-	{ "udp6zerocsumrx", IFLA_GENEVE_UDP_ZERO_CSUM6_RX, 0, T_BOOL, 0, 0, 0, NULL },
+	KBOOL("udpcsum", IFLA_GENEVE_UDP_CSUM),
+	KBOOL("udp6zerocsumtx", IFLA_GENEVE_UDP_ZERO_CSUM6_TX),
+	KBOOL("udp6zerocsumrx", IFLA_GENEVE_UDP_ZERO_CSUM6_RX),
 	{ "external", IFLA_GENEVE_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 
 static int geneve_hook(kctx *c)
@@ -200,7 +198,7 @@ static const sym ip6tnl_protos[] = { { "ip6ip6", IPPROTO_IPV6 }, { "ipip6", IPPR
 
 static const kattr ipip_attrs[] = {
 	TUN4_ATTRS(ipip_protos),
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static const struct vn_kspec ipip_spec = { ipip_attrs, NULL, NULL,
 		KS_REPLACE, NULL };
@@ -208,7 +206,7 @@ static const struct vn_kspec ipip_spec = { ipip_attrs, NULL, NULL,
 static const kattr sit_attrs[] = {
 	TUN4_ATTRS(sit_protos),
 	{ "isatap", IFLA_IPTUN_FLAGS, 0, T_BIT16, KA_FIXED, 0, SIT_ISATAP, NULL },
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static const struct vn_kspec sit_spec = { sit_attrs, NULL, NULL,
 		KS_REPLACE, NULL };
@@ -312,7 +310,7 @@ static const kattr ip6tnl_attrs[] = {
 	TUN_PROTO_ATTR(ip6tnl_protos),
 	TUN_FWMARK_ATTR(IFLA_IPTUN), TUN_EXTERNAL_ATTR(IFLA_IPTUN),
 	IP6_ATTRS,
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 };
 static int ip6tnl_hook(kctx *c) { return ip6_hook(c, &ip6tnl_a); }
 static void ip6tnl_info(lua_State *L, const struct nlattr **tb) { ip6_info(L, tb, &ip6tnl_a); }
@@ -454,14 +452,14 @@ static void gre_info(lua_State *L, const struct nlattr **tb)
 }
 
 /* key, ikey and okey (read_keys) */
-#define KEY_ATTRS HOOK_ATTR("key"), HOOK_ATTR("ikey"), HOOK_ATTR("okey")
+#define KEY_ATTRS KHOOK("key"), KHOOK("ikey"), KHOOK("okey")
 #define GRE_KEY_ATTRS                                                             \
-	KEY_ATTRS, HOOK_ATTR("csum"), HOOK_ATTR("icsum"), HOOK_ATTR("ocsum")
-#define GRE_SEQ_ATTRS HOOK_ATTR("seq"), HOOK_ATTR("iseq"), HOOK_ATTR("oseq")
+	KEY_ATTRS, KHOOK("csum"), KHOOK("icsum"), KHOOK("ocsum")
+#define GRE_SEQ_ATTRS KHOOK("seq"), KHOOK("iseq"), KHOOK("oseq")
 #define GRE4_ATTRS                                                                \
 	TUN_ADDR_ATTRS(IFLA_GRE, T_IN4), TUN_TTL_ATTR(IFLA_GRE),                  \
 	TUN_TOS_ATTRS(IFLA_GRE),                                                  \
-	{ "ignore_df", IFLA_GRE_IGNORE_DF, 0, T_BOOL, 0, 0, 0, NULL },            \
+	KBOOL("ignore_df", IFLA_GRE_IGNORE_DF),            \
 	TUN_FWMARK_ATTR(IFLA_GRE), TUN_EXTERNAL_ATTR(IFLA_GRE)
 #define GRE6_ATTRS                                                                \
 	TUN_ADDR_ATTRS(IFLA_GRE, T_IN6), TUN_TTL_ATTR(IFLA_GRE),                  \
@@ -474,13 +472,13 @@ static const sym erspan_dirs[] = { { "ingress", 0 }, { "egress", 1 }, { NULL, 0 
 	{ "hwid", IFLA_GRE_ERSPAN_HWID, 0, T_U16, 0, 0, 63, NULL }
 
 static const kattr gre_attrs[] = { GRE4_ATTRS, GRE_KEY_ATTRS, GRE_SEQ_ATTRS,
-				   { NULL, 0, 0, 0, 0, 0, 0, NULL } };
+				   KEND };
 static const kattr gre6_attrs[] = { GRE6_ATTRS, GRE_KEY_ATTRS, GRE_SEQ_ATTRS,
-				    { NULL, 0, 0, 0, 0, 0, 0, NULL } };
+				    KEND };
 static const kattr erspan_attrs[] = { GRE4_ATTRS, GRE_KEY_ATTRS, ERSPAN_ATTRS,
-				      { NULL, 0, 0, 0, 0, 0, 0, NULL } };
+				      KEND };
 static const kattr erspan6_attrs[] = { GRE6_ATTRS, GRE_KEY_ATTRS, ERSPAN_ATTRS,
-				       { NULL, 0, 0, 0, 0, 0, 0, NULL } };
+				       KEND };
 
 /* ERSPAN: index belongs to version 1, direction and hwid to version 2 */
 static int erspan_check(kctx *c)
@@ -528,7 +526,7 @@ static const struct vn_kspec erspan6_spec = { erspan6_attrs, erspan6_hook, erspa
 /* ---- vti, vti6 --------------------------------------------------------- */
 #define VTI_ATTRS(in)                                                             \
 	TUN_ADDR_ATTRS(IFLA_VTI, in), TUN_FWMARK_ATTR(IFLA_VTI), KEY_ATTRS,       \
-	{ NULL, 0, 0, 0, 0, 0, 0, NULL }
+	KEND
 static const kattr vti_attrs[] = { VTI_ATTRS(T_IN4) };
 static const kattr vti6_attrs[] = { VTI_ATTRS(T_IN6) };
 
