@@ -319,6 +319,20 @@ static void keeper_begin(const struct child_arg *a, struct timespec *end)
 	}
 }
 
+/* The time from now to end in *left; whether it is over (left < 0). */
+static int time_left(const struct timespec *end, struct timespec *left)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left->tv_sec = end->tv_sec - now.tv_sec;
+	left->tv_nsec = end->tv_nsec - now.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_sec--;
+		left->tv_nsec += 1000000000L;
+	}
+	return left->tv_sec < 0;
+}
+
 /* The keeper (cloned with all signals blocked, which it keeps): default
  * signal dispositions (SIGCHLD not ignored), the program forked, every
  * descriptor but the error pipe closed, then the program waited for, up to
@@ -349,20 +363,13 @@ static void keeper(const struct child_arg *a)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	for (;;) {
-		struct timespec now, left;
+		struct timespec left;
 		pid_t r = waitpid(p, &status, a->timeout > 0 ? WNOHANG : 0);
 		if (r == p || (r < 0 && errno != EINTR))
 			break;
 		if (r < 0 || a->timeout <= 0)
 			continue;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = end.tv_sec - now.tv_sec;
-		left.tv_nsec = end.tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000L;
-		}
-		if (left.tv_sec < 0) {
+		if (time_left(&end, &left)) {
 			kill(-p, SIGKILL);
 			kill(p, SIGKILL);
 			m.b = 1;
@@ -978,7 +985,7 @@ static void spawn_keeper(const struct child_arg *a)
 	sigdelset(&waitmask, SIGCHLD);
 	for (;;) {
 		struct pollfd pf;
-		struct timespec now, left, *tp = NULL;
+		struct timespec left, *tp = NULL;
 		memset(&si, 0, sizeof si);
 		if (waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT | (ctl_open ? WNOHANG : 0)) == 0) {
 			if (si.si_pid == p)
@@ -989,14 +996,7 @@ static void spawn_keeper(const struct child_arg *a)
 		if (!ctl_open)
 			continue;
 		if (a->timeout > 0 && !timed) {
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			left.tv_sec = end.tv_sec - now.tv_sec;
-			left.tv_nsec = end.tv_nsec - now.tv_nsec;
-			if (left.tv_nsec < 0) {
-				left.tv_sec--;
-				left.tv_nsec += 1000000000L;
-			}
-			if (left.tv_sec < 0) {
+			if (time_left(&end, &left)) {
 				kill_group(p);
 				timed = 1;
 				continue;

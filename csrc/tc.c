@@ -586,23 +586,23 @@ COPTF(prio) COPTF(level)
 FOPTF(classid) FOPTF(actions) FOPTF(match) FOPTF(mask)
 #define OPTROW(n) { #n, f_o_##n },
 #define COPTROW(n) { #n, f_c_##n },
+/* the fields every tc object has; handle is named h */
+#define HEAD_FIELDS(h) { "kind", f_kind }, { h, f_handle }, { "parent", f_parent }, \
+	{ "dev", f_dev }
 
 static const vn_field qdisc_fields[] = {
-	{ "kind", f_kind }, { "handle", f_handle }, { "parent", f_parent },
-	{ "dev", f_dev }, { "options", f_q_options },
+	HEAD_FIELDS("handle"), { "options", f_q_options },
 	OPTFS(OPTROW)
 	{ NULL, NULL }
 };
 static const vn_field class_fields[] = {
-	{ "kind", f_kind }, { "classid", f_handle }, { "parent", f_parent },
-	{ "dev", f_dev }, { "leaf", f_leaf }, { "options", f_c_options },
+	HEAD_FIELDS("classid"), { "leaf", f_leaf }, { "options", f_c_options },
 	{ "prio", f_c_prio }, { "level", f_c_level },
 	CLASS_OPTFS(COPTROW)
 	{ NULL, NULL }
 };
 static const vn_field filter_fields[] = {
-	{ "kind", f_kind }, { "handle", f_handle }, { "parent", f_parent },
-	{ "dev", f_dev }, { "prio", f_prio }, { "protocol", f_protocol },
+	HEAD_FIELDS("handle"), { "prio", f_prio }, { "protocol", f_protocol },
 	{ "chain", f_chain }, { "options", f_f_options }, { "classid", f_f_classid },
 	{ "actions", f_f_actions }, { "match", f_f_match }, { "mask", f_f_mask },
 	{ NULL, NULL }
