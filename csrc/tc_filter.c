@@ -293,6 +293,43 @@ static void opt_classid(lua_State *L, int idx, tc_buf *b, int type)
 		tc_put_u32(L, b, type, h);
 }
 
+/* Options skip_sw and skip_hw of the table at idx: the flags attribute type
+ * of b, when either is true. */
+static void opt_skip(lua_State *L, int idx, tc_buf *b, int type)
+{
+	uint32_t flags = 0;
+	int v;
+	if (vn_opt_bool(L, idx, b->fn, "skip_sw", &v) && v)
+		flags |= TCA_CLS_FLAGS_SKIP_SW;
+	if (vn_opt_bool(L, idx, b->fn, "skip_hw", &v) && v)
+		flags |= TCA_CLS_FLAGS_SKIP_HW;
+	if (flags)
+		tc_put_u32(L, b, type, flags);
+}
+
+static void push_skip(lua_State *L, const struct rtattr *flags)
+{
+	uint32_t f;
+	if (!flags)
+		return;
+	f = vn_rta_u32(flags);
+	if (f & TCA_CLS_FLAGS_SKIP_SW) { lua_pushboolean(L, 1); lua_setfield(L, -2, "skip_sw"); }
+	if (f & TCA_CLS_FLAGS_SKIP_HW) { lua_pushboolean(L, 1); lua_setfield(L, -2, "skip_hw"); }
+}
+
+/* Indexes a filter's options into a[0..max] and sets classid (attribute
+ * cls); 0, a untouched, when there are none. */
+static int push_index(lua_State *L, const struct rtattr *opts, const struct rtattr **a,
+		      unsigned max, int cls)
+{
+	if (!opts)
+		return 0;
+	vn_attrs_index(RTA_DATA(opts), RTA_PAYLOAD(opts), 0, a, max);
+	if (a[cls])
+		set_handle(L, "classid", vn_rta_u32(a[cls]));
+	return 1;
+}
+
 static int has_action(lua_State *L, int idx)
 {
 	int r;
@@ -444,11 +481,8 @@ static void u32_push(lua_State *L, const struct rtattr *opts, uint32_t handle)
 	if (TC_U32_NODE(handle))
 		snprintf(h + hn, sizeof h - (size_t)hn, ":%x", TC_U32_NODE(handle));
 	set_str(L, "handle", h);
-	if (!opts)
+	if (!push_index(L, opts, a, TCA_U32_MAX, TCA_U32_CLASSID))
 		return;
-	vn_attrs_index(RTA_DATA(opts), RTA_PAYLOAD(opts), 0, a, TCA_U32_MAX);
-	if (a[TCA_U32_CLASSID])
-		set_handle(L, "classid", vn_rta_u32(a[TCA_U32_CLASSID]));
 	if (a[TCA_U32_DIVISOR])
 		set_int(L, "divisor", vn_rta_u32(a[TCA_U32_DIVISOR]));
 	if (a[TCA_U32_SEL] && RTA_PAYLOAD(a[TCA_U32_SEL]) >= sizeof(struct tc_u32_sel)) {
@@ -484,16 +518,9 @@ static const char *const fw_keys[] = { "classid", "action", "mask", NULL };
 
 static void matchall_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
 {
-	uint32_t flags = 0;
-	int v;
 	size_t off = tc_nest(L, b, TCA_OPTIONS);
 	opt_classid(L, idx, b, TCA_MATCHALL_CLASSID);
-	if (vn_opt_bool(L, idx, b->fn, "skip_sw", &v) && v)
-		flags |= TCA_CLS_FLAGS_SKIP_SW;
-	if (vn_opt_bool(L, idx, b->fn, "skip_hw", &v) && v)
-		flags |= TCA_CLS_FLAGS_SKIP_HW;
-	if (flags)
-		tc_put_u32(L, b, TCA_MATCHALL_FLAGS, flags);
+	opt_skip(L, idx, b, TCA_MATCHALL_FLAGS);
 	tc_parse_actions(L, idx, ns, b, "action", TCA_MATCHALL_ACT);
 	tc_nest_end(b, off);
 }
@@ -502,16 +529,9 @@ static void matchall_push(lua_State *L, const struct rtattr *opts, uint32_t hand
 {
 	const struct rtattr *a[TCA_MATCHALL_MAX + 1];
 	(void)handle;
-	if (!opts)
+	if (!push_index(L, opts, a, TCA_MATCHALL_MAX, TCA_MATCHALL_CLASSID))
 		return;
-	vn_attrs_index(RTA_DATA(opts), RTA_PAYLOAD(opts), 0, a, TCA_MATCHALL_MAX);
-	if (a[TCA_MATCHALL_CLASSID])
-		set_handle(L, "classid", vn_rta_u32(a[TCA_MATCHALL_CLASSID]));
-	if (a[TCA_MATCHALL_FLAGS]) {
-		uint32_t f = vn_rta_u32(a[TCA_MATCHALL_FLAGS]);
-		if (f & TCA_CLS_FLAGS_SKIP_SW) { lua_pushboolean(L, 1); lua_setfield(L, -2, "skip_sw"); }
-		if (f & TCA_CLS_FLAGS_SKIP_HW) { lua_pushboolean(L, 1); lua_setfield(L, -2, "skip_hw"); }
-	}
+	push_skip(L, a[TCA_MATCHALL_FLAGS]);
 	tc_push_actions(L, a[TCA_MATCHALL_ACT]);
 }
 
@@ -527,11 +547,8 @@ static void basic_push(lua_State *L, const struct rtattr *opts, uint32_t handle)
 {
 	const struct rtattr *a[TCA_BASIC_MAX + 1];
 	(void)handle;
-	if (!opts)
+	if (!push_index(L, opts, a, TCA_BASIC_MAX, TCA_BASIC_CLASSID))
 		return;
-	vn_attrs_index(RTA_DATA(opts), RTA_PAYLOAD(opts), 0, a, TCA_BASIC_MAX);
-	if (a[TCA_BASIC_CLASSID])
-		set_handle(L, "classid", vn_rta_u32(a[TCA_BASIC_CLASSID]));
 	tc_push_actions(L, a[TCA_BASIC_ACT]);
 }
 
@@ -550,11 +567,8 @@ static void fw_push(lua_State *L, const struct rtattr *opts, uint32_t handle)
 {
 	const struct rtattr *a[TCA_FW_MAX + 1];
 	set_int(L, "handle", handle);
-	if (!opts)
+	if (!push_index(L, opts, a, TCA_FW_MAX, TCA_FW_CLASSID))
 		return;
-	vn_attrs_index(RTA_DATA(opts), RTA_PAYLOAD(opts), 0, a, TCA_FW_MAX);
-	if (a[TCA_FW_CLASSID])
-		set_handle(L, "classid", vn_rta_u32(a[TCA_FW_CLASSID]));
 	if (a[TCA_FW_MASK])
 		set_int(L, "mask", vn_rta_u32(a[TCA_FW_MASK]));
 	tc_push_actions(L, a[TCA_FW_ACT]);
@@ -568,8 +582,7 @@ static void flower_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
 {
 	const char *fn = b->fn;
 	uint16_t eth = (uint16_t)TC_H_MIN(TC_TCM(b)->tcm_info);   /* network order */
-	int proto = -1, k, v;
-	uint32_t flags = 0;
+	int proto = -1, k;
 	lua_Integer n;
 	size_t off;
 	vn_ip ip;
@@ -630,12 +643,7 @@ static void flower_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
 			       &port, sizeof port);
 		}
 	}
-	if (vn_opt_bool(L, idx, fn, "skip_sw", &v) && v)
-		flags |= TCA_CLS_FLAGS_SKIP_SW;
-	if (vn_opt_bool(L, idx, fn, "skip_hw", &v) && v)
-		flags |= TCA_CLS_FLAGS_SKIP_HW;
-	if (flags)
-		tc_put_u32(L, b, TCA_FLOWER_FLAGS, flags);
+	opt_skip(L, idx, b, TCA_FLOWER_FLAGS);
 	tc_parse_actions(L, idx, ns, b, "action", TCA_FLOWER_ACT);
 	tc_nest_end(b, off);
 }
@@ -654,11 +662,8 @@ static void flower_push(lua_State *L, const struct rtattr *opts, uint32_t handle
 	const struct rtattr *a[TCA_FLOWER_MAX + 1];
 	int k;
 	(void)handle;
-	if (!opts)
+	if (!push_index(L, opts, a, TCA_FLOWER_MAX, TCA_FLOWER_CLASSID))
 		return;
-	vn_attrs_index(RTA_DATA(opts), RTA_PAYLOAD(opts), 0, a, TCA_FLOWER_MAX);
-	if (a[TCA_FLOWER_CLASSID])
-		set_handle(L, "classid", vn_rta_u32(a[TCA_FLOWER_CLASSID]));
 	if (a[TCA_FLOWER_KEY_IP_PROTO] && RTA_PAYLOAD(a[TCA_FLOWER_KEY_IP_PROTO]) >= 1) {
 		int p = *(const uint8_t *)RTA_DATA(a[TCA_FLOWER_KEY_IP_PROTO]);
 		if (p == 6) set_str(L, "ip_proto", "tcp");
@@ -692,11 +697,7 @@ static void flower_push(lua_State *L, const struct rtattr *opts, uint32_t handle
 				set_int(L, k % 2 ? "dst_port" : "src_port",
 					ntohs((uint16_t)vn_rta_u16(a[ports[k]])));
 	}
-	if (a[TCA_FLOWER_FLAGS]) {
-		uint32_t f = vn_rta_u32(a[TCA_FLOWER_FLAGS]);
-		if (f & TCA_CLS_FLAGS_SKIP_SW) { lua_pushboolean(L, 1); lua_setfield(L, -2, "skip_sw"); }
-		if (f & TCA_CLS_FLAGS_SKIP_HW) { lua_pushboolean(L, 1); lua_setfield(L, -2, "skip_hw"); }
-	}
+	push_skip(L, a[TCA_FLOWER_FLAGS]);
 	tc_push_actions(L, a[TCA_FLOWER_ACT]);
 }
 

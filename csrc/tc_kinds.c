@@ -30,6 +30,24 @@ static void nested(const struct rtattr *a, size_t skip, const struct rtattr **tb
 	vn_attrs_index(RTA_DATA(a), RTA_PAYLOAD(a), skip, tb, max);
 }
 
+/* A 64-bit value: the attribute a64 where a reply has it, else v. */
+static uint64_t u64_or(const struct rtattr *a64, uint64_t v)
+{
+	if (a64 && RTA_PAYLOAD(a64) >= 8)
+		memcpy(&v, RTA_DATA(a64), 8);
+	return v;
+}
+
+/* Copies the struct of n bytes in attribute a to out: 1, or 0 when a is
+ * absent or shorter. */
+static int get_struct(const struct rtattr *a, void *out, size_t n)
+{
+	if (!a || RTA_PAYLOAD(a) < n)
+		return 0;
+	memcpy(out, RTA_DATA(a), n);
+	return 1;
+}
+
 static void set_int(lua_State *L, const char *k, lua_Integer v)
 {
 	lua_pushinteger(L, v);
@@ -286,20 +304,17 @@ static void netem_push(lua_State *L, const struct rtattr *opts, const struct rta
 {
 	const struct tc_netem_qopt *q = (const struct tc_netem_qopt *)opts_struct(opts, sizeof *q);
 	const struct rtattr *a[TCA_NETEM_MAX + 1];
+	struct tc_netem_slot slot;
 	int64_t v64;
 	(void)tb;
 	if (!q)
 		return;
 	nested(opts, sizeof *q, a, TCA_NETEM_MAX);
 	set_int(L, "limit", q->limit);
-	v64 = tc_tick2ns(q->latency);
-	if (a[TCA_NETEM_LATENCY64] && RTA_PAYLOAD(a[TCA_NETEM_LATENCY64]) >= 8)
-		memcpy(&v64, RTA_DATA(a[TCA_NETEM_LATENCY64]), 8);
+	v64 = (int64_t)u64_or(a[TCA_NETEM_LATENCY64], (uint64_t)tc_tick2ns(q->latency));
 	if (v64)
 		set_ns(L, "delay", v64);
-	v64 = tc_tick2ns(q->jitter);
-	if (a[TCA_NETEM_JITTER64] && RTA_PAYLOAD(a[TCA_NETEM_JITTER64]) >= 8)
-		memcpy(&v64, RTA_DATA(a[TCA_NETEM_JITTER64]), 8);
+	v64 = (int64_t)u64_or(a[TCA_NETEM_JITTER64], (uint64_t)tc_tick2ns(q->jitter));
 	if (v64)
 		set_ns(L, "jitter", v64);
 	if (a[TCA_NETEM_CORR] && RTA_PAYLOAD(a[TCA_NETEM_CORR]) >= sizeof(struct tc_netem_corr)) {
@@ -344,9 +359,7 @@ static void netem_push(lua_State *L, const struct rtattr *opts, const struct rta
 	}
 	if (a[TCA_NETEM_RATE] && RTA_PAYLOAD(a[TCA_NETEM_RATE]) >= sizeof(struct tc_netem_rate)) {
 		const struct tc_netem_rate *r = (const struct tc_netem_rate *)RTA_DATA(a[TCA_NETEM_RATE]);
-		uint64_t r64 = r->rate;
-		if (a[TCA_NETEM_RATE64] && RTA_PAYLOAD(a[TCA_NETEM_RATE64]) >= 8)
-			memcpy(&r64, RTA_DATA(a[TCA_NETEM_RATE64]), 8);
+		uint64_t r64 = u64_or(a[TCA_NETEM_RATE64], r->rate);
 		if (r64) {
 			set_rate(L, "rate", r64);
 			if (r->packet_overhead) set_int(L, "packet_overhead", r->packet_overhead);
@@ -354,14 +367,12 @@ static void netem_push(lua_State *L, const struct rtattr *opts, const struct rta
 			if (r->cell_overhead) set_int(L, "cell_overhead", r->cell_overhead);
 		}
 	}
-	if (a[TCA_NETEM_SLOT] && RTA_PAYLOAD(a[TCA_NETEM_SLOT]) >= sizeof(struct tc_netem_slot)) {
-		struct tc_netem_slot s;
-		memcpy(&s, RTA_DATA(a[TCA_NETEM_SLOT]), sizeof s);
+	if (get_struct(a[TCA_NETEM_SLOT], &slot, sizeof slot)) {
 		lua_createtable(L, 0, 4);
-		set_ns(L, "min", s.min_delay);
-		set_ns(L, "max", s.max_delay);
-		if (s.max_packets > 0 && s.max_packets < INT_MAX) set_int(L, "packets", s.max_packets);
-		if (s.max_bytes > 0 && s.max_bytes < INT_MAX) set_int(L, "bytes", s.max_bytes);
+		set_ns(L, "min", slot.min_delay);
+		set_ns(L, "max", slot.max_delay);
+		if (slot.max_packets > 0 && slot.max_packets < INT_MAX) set_int(L, "packets", slot.max_packets);
+		if (slot.max_bytes > 0 && slot.max_bytes < INT_MAX) set_int(L, "bytes", slot.max_bytes);
 		lua_setfield(L, -2, "slot");
 	}
 	if (a[TCA_NETEM_ECN] && vn_rta_u32(a[TCA_NETEM_ECN])) {
@@ -439,15 +450,10 @@ static void tbf_push(lua_State *L, const struct rtattr *opts, const struct rtatt
 	double lat;
 	(void)tb;
 	nested(opts, 0, a, TCA_TBF_MAX);
-	if (!a[TCA_TBF_PARMS] || RTA_PAYLOAD(a[TCA_TBF_PARMS]) < sizeof q)
+	if (!get_struct(a[TCA_TBF_PARMS], &q, sizeof q))
 		return;
-	memcpy(&q, RTA_DATA(a[TCA_TBF_PARMS]), sizeof q);
-	rate = q.rate.rate;
-	prate = q.peakrate.rate;
-	if (a[TCA_TBF_RATE64] && RTA_PAYLOAD(a[TCA_TBF_RATE64]) >= 8)
-		memcpy(&rate, RTA_DATA(a[TCA_TBF_RATE64]), 8);
-	if (a[TCA_TBF_PRATE64] && RTA_PAYLOAD(a[TCA_TBF_PRATE64]) >= 8)
-		memcpy(&prate, RTA_DATA(a[TCA_TBF_PRATE64]), 8);
+	rate = u64_or(a[TCA_TBF_RATE64], q.rate.rate);
+	prate = u64_or(a[TCA_TBF_PRATE64], q.peakrate.rate);
 	set_rate(L, "rate", rate);
 	set_int(L, "burst", tc_xmitsize(rate, q.buffer));
 	set_int(L, "limit", q.limit);
@@ -515,8 +521,7 @@ static void htb_push(lua_State *L, const struct rtattr *opts, const struct rtatt
 	struct tc_htb_glob g;
 	(void)tb;
 	nested(opts, 0, a, TCA_HTB_MAX);
-	if (a[TCA_HTB_INIT] && RTA_PAYLOAD(a[TCA_HTB_INIT]) >= sizeof g) {
-		memcpy(&g, RTA_DATA(a[TCA_HTB_INIT]), sizeof g);
+	if (get_struct(a[TCA_HTB_INIT], &g, sizeof g)) {
 		set_int(L, "r2q", g.rate2quantum);
 		set_int(L, "default", g.defcls);
 	}
@@ -576,15 +581,10 @@ static void htb_class_push(lua_State *L, const struct rtattr *opts)
 	struct tc_htb_opt o;
 	uint64_t rate, ceil;
 	nested(opts, 0, a, TCA_HTB_MAX);
-	if (!a[TCA_HTB_PARMS] || RTA_PAYLOAD(a[TCA_HTB_PARMS]) < sizeof o)
+	if (!get_struct(a[TCA_HTB_PARMS], &o, sizeof o))
 		return;
-	memcpy(&o, RTA_DATA(a[TCA_HTB_PARMS]), sizeof o);
-	rate = o.rate.rate;
-	ceil = o.ceil.rate;
-	if (a[TCA_HTB_RATE64] && RTA_PAYLOAD(a[TCA_HTB_RATE64]) >= 8)
-		memcpy(&rate, RTA_DATA(a[TCA_HTB_RATE64]), 8);
-	if (a[TCA_HTB_CEIL64] && RTA_PAYLOAD(a[TCA_HTB_CEIL64]) >= 8)
-		memcpy(&ceil, RTA_DATA(a[TCA_HTB_CEIL64]), 8);
+	rate = u64_or(a[TCA_HTB_RATE64], o.rate.rate);
+	ceil = u64_or(a[TCA_HTB_CEIL64], o.ceil.rate);
 	set_rate(L, "rate", rate);
 	set_rate(L, "ceil", ceil);
 	set_int(L, "burst", tc_xmitsize(rate, o.buffer));
