@@ -1112,6 +1112,21 @@ static int class_delete(lua_State *L) { return obj_delete(L, T_CLASS); }
 static int filter_delete(lua_State *L) { return obj_delete(L, T_FILTER); }
 
 /* ---- classes ---------------------------------------------------------------------- */
+/* The start of class_modify and filter_modify: the options table at 2, the
+ * link's namespace at 3 (returned); option kind into kind (32 bytes), and
+ * whether it is given (it is required but to delete). */
+static vn_ns *modify_begin(lua_State *L, const char *fn, int mode, char *kind, int *given)
+{
+	vn_ns *ns;
+	lua_settop(L, 2);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	ns = vn_box_ns(L, 1);                                /* 3 */
+	*given = vn_opt_str(L, 2, fn, "kind", kind, 32) != NULL;
+	if (!*given && mode != M_DEL)
+		luaL_error(L, "%s: option 'kind' is required", fn);
+	return ns;
+}
+
 static int class_modify(lua_State *L, const char *fn, int mode)
 {
 	int ifindex = vn_link_ifindex(L, 1);
@@ -1119,18 +1134,12 @@ static int class_modify(lua_State *L, const char *fn, int mode)
 	const tc_kind *k = NULL;
 	uint32_t parent = 0, classid = 0;
 	tc_stackbuf sb;
-	vn_ns *ns;
+	int given;
+	vn_ns *ns = modify_begin(L, fn, mode, kind, &given);
 	tc_buf *b;
 
-	lua_settop(L, 2);
-	luaL_checktype(L, 2, LUA_TTABLE);
-	ns = vn_box_ns(L, 1);                                /* 3 */
-	if (vn_opt_str(L, 2, fn, "kind", kind, sizeof kind)) {
-		if (!(k = tc_kind_find(kind)) || !k->class_keys)
-			luaL_error(L, "%s: qdisc kind '%s' has no classes vnet can make", fn, kind);
-	} else if (mode != M_DEL) {
-		luaL_error(L, "%s: option 'kind' is required", fn);
-	}
+	if (given && (!(k = tc_kind_find(kind)) || !k->class_keys))
+		luaL_error(L, "%s: qdisc kind '%s' has no classes vnet can make", fn, kind);
 	check_keys(L, fn, c_common, mode == M_DEL || !k ? NULL : k->class_keys);
 	if (!tc_opt_handle(L, 2, fn, "classid", 0, &classid))
 		luaL_error(L, "%s: option 'classid' is required", fn);
@@ -1221,18 +1230,12 @@ static int filter_modify(lua_State *L, const char *fn, int mode)
 	lua_Integer prio = 0;
 	uint16_t proto;
 	tc_stackbuf sb;
-	vn_ns *ns;
+	int given;
+	vn_ns *ns = modify_begin(L, fn, mode, kind, &given);
 	tc_buf *b;
 
-	lua_settop(L, 2);
-	luaL_checktype(L, 2, LUA_TTABLE);
-	ns = vn_box_ns(L, 1);                                /* 3 */
-	if (vn_opt_str(L, 2, fn, "kind", kind, sizeof kind)) {
-		if (!(k = tc_fkind_find(kind)))
-			unknown_kind(L, fn, "filter", kind, fname);
-	} else if (mode != M_DEL) {
-		luaL_error(L, "%s: option 'kind' is required", fn);
-	}
+	if (given && !(k = tc_fkind_find(kind)))
+		unknown_kind(L, fn, "filter", kind, fname);
 	check_keys(L, fn, f_common, mode == M_DEL || !k ? NULL : k->keys);
 	/* the root qdisc's filters: parent 0 (TC_H_ROOT's major is the one
 	 * of ffff:, so the kernel would take the ingress qdisc for it) */

@@ -300,6 +300,18 @@ static void netem_parse(lua_State *L, int idx, tc_buf *b, int change)
 	tc_nest_end(b, off);
 }
 
+/* A netem probability and its correlation (attribute a: a tc_netem_reorder
+ * or a tc_netem_corrupt, the same two u32) as k and kc, when not 0. */
+static void set_chance(lua_State *L, const struct rtattr *a, const char *k, const char *kc)
+{
+	struct tc_netem_corrupt c;
+	if (!get_struct(a, &c, sizeof c) || !c.probability)
+		return;
+	set_pct(L, k, c.probability);
+	if (c.correlation)
+		set_pct(L, kc, c.correlation);
+}
+
 static void netem_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
 {
 	const struct tc_netem_qopt *q = (const struct tc_netem_qopt *)opts_struct(opts, sizeof *q);
@@ -341,22 +353,10 @@ static void netem_push(lua_State *L, const struct rtattr *opts, const struct rta
 	}
 	if (q->duplicate)
 		set_pct(L, "duplicate", q->duplicate);
-	if (a[TCA_NETEM_REORDER] && RTA_PAYLOAD(a[TCA_NETEM_REORDER]) >= sizeof(struct tc_netem_reorder)) {
-		const struct tc_netem_reorder *r = (const struct tc_netem_reorder *)RTA_DATA(a[TCA_NETEM_REORDER]);
-		if (r->probability) {
-			set_pct(L, "reorder", r->probability);
-			if (r->correlation) set_pct(L, "reorder_correlation", r->correlation);
-		}
-	}
+	set_chance(L, a[TCA_NETEM_REORDER], "reorder", "reorder_correlation");
 	if (q->gap)
 		set_int(L, "gap", q->gap);
-	if (a[TCA_NETEM_CORRUPT] && RTA_PAYLOAD(a[TCA_NETEM_CORRUPT]) >= sizeof(struct tc_netem_corrupt)) {
-		const struct tc_netem_corrupt *c = (const struct tc_netem_corrupt *)RTA_DATA(a[TCA_NETEM_CORRUPT]);
-		if (c->probability) {
-			set_pct(L, "corrupt", c->probability);
-			if (c->correlation) set_pct(L, "corrupt_correlation", c->correlation);
-		}
-	}
+	set_chance(L, a[TCA_NETEM_CORRUPT], "corrupt", "corrupt_correlation");
 	if (a[TCA_NETEM_RATE] && RTA_PAYLOAD(a[TCA_NETEM_RATE]) >= sizeof(struct tc_netem_rate)) {
 		const struct tc_netem_rate *r = (const struct tc_netem_rate *)RTA_DATA(a[TCA_NETEM_RATE]);
 		uint64_t r64 = u64_or(a[TCA_NETEM_RATE64], r->rate);
