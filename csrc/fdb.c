@@ -101,11 +101,14 @@ static void opt_u32(lua_State *L, const struct rtattr *a)
 	else
 		lua_pushnil(L);
 }
-static void f_master(lua_State *L, void *o)
-{
-	VIEW(v, o);
-	opt_u32(L, v.a[NDA_MASTER]);
-}
+/* the fields of a u32 attribute (nil when absent) */
+#define U32_FIELD(name, attr) \
+	static void f_##name(lua_State *L, void *o) { VIEW(v, o); opt_u32(L, v.a[attr]); }
+U32_FIELD(master, NDA_MASTER)
+U32_FIELD(vni, NDA_VNI)
+U32_FIELD(src_vni, NDA_SRC_VNI)
+U32_FIELD(via, NDA_IFINDEX)
+U32_FIELD(nhid, NDA_NH_ID)
 static void f_vlan(lua_State *L, void *o)
 {
 	VIEW(v, o);
@@ -123,26 +126,6 @@ static void f_dst(lua_State *L, void *o)
 			   RTA_PAYLOAD(a), -1);
 	else
 		lua_pushnil(L);
-}
-static void f_vni(lua_State *L, void *o)
-{
-	VIEW(v, o);
-	opt_u32(L, v.a[NDA_VNI]);
-}
-static void f_src_vni(lua_State *L, void *o)
-{
-	VIEW(v, o);
-	opt_u32(L, v.a[NDA_SRC_VNI]);
-}
-static void f_via(lua_State *L, void *o)
-{
-	VIEW(v, o);
-	opt_u32(L, v.a[NDA_IFINDEX]);
-}
-static void f_nhid(lua_State *L, void *o)
-{
-	VIEW(v, o);
-	opt_u32(L, v.a[NDA_NH_ID]);
 }
 static void f_port(lua_State *L, void *o)
 {

@@ -1226,6 +1226,23 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The timeout argument at idx of fn (seconds, 0 to PROC_MAX_WAIT): -1 when
+ * none is given. */
+static double opt_timeout(lua_State *L, int idx, const char *fn)
+{
+	double t;
+	if (lua_isnoneornil(L, idx))
+		return -1;
+	if (lua_type(L, idx) != LUA_TNUMBER)
+		luaL_error(L, "%s: timeout must be a number of seconds, got %s", fn,
+			   luaL_typename(L, idx));
+	t = (double)lua_tonumber(L, idx);
+	if (!(t >= 0 && t <= PROC_MAX_WAIT))
+		luaL_error(L, "%s: timeout must be between 0 and %d seconds", fn,
+			   (int)PROC_MAX_WAIT);
+	return t;
+}
+
 /* process:wait([timeout]) -> ok, code, how (as exec's) once the program
  * has ended | nil, "timeout", "ETIMEDOUT" when it still runs after timeout
  * seconds (no timeout: until it ends; 0: a look without waiting). */
@@ -1233,15 +1250,7 @@ static int proc_wait(lua_State *L)
 {
 	vn_proc *p = proc_check(L, 1);
 	double t = -1, end;
-	if (!lua_isnoneornil(L, 2)) {
-		if (lua_type(L, 2) != LUA_TNUMBER)
-			return luaL_error(L, "wait: timeout must be a number of seconds, got %s",
-					  luaL_typename(L, 2));
-		t = (double)lua_tonumber(L, 2);
-		if (!(t >= 0 && t <= PROC_MAX_WAIT))
-			return luaL_error(L, "wait: timeout must be between 0 and %d seconds",
-					  (int)PROC_MAX_WAIT);
-	}
+	t = opt_timeout(L, 2, "wait");
 	end = mono_now() + t;
 	while (!proc_collect(p)) {
 		struct pollfd pf;
@@ -1538,15 +1547,7 @@ int vn_poll(lua_State *L)
 	n = lua_rawlen(L, 1);
 	if (n > POLL_MAX_FDS)
 		return luaL_error(L, "poll: at most %d fds", POLL_MAX_FDS);
-	if (!lua_isnoneornil(L, 2)) {
-		if (lua_type(L, 2) != LUA_TNUMBER)
-			return luaL_error(L, "poll: timeout must be a number of seconds, got %s",
-					  luaL_typename(L, 2));
-		t = (double)lua_tonumber(L, 2);
-		if (!(t >= 0 && t <= PROC_MAX_WAIT))
-			return luaL_error(L, "poll: timeout must be between 0 and %d seconds",
-					  (int)PROC_MAX_WAIT);
-	}
+	t = opt_timeout(L, 2, "poll");
 	if (n == 0 && t < 0)
 		return luaL_error(L, "poll: no fds and no timeout: it would wait forever");
 	pf = (struct pollfd *)lua_newuserdata(L, (n ? n : 1) * sizeof *pf);

@@ -1174,6 +1174,24 @@ static int read_labels(lua_State *L, int sidx, const char *fn, const char *key,
 	return (int)n;
 }
 
+/* Raises when the encap options at e have a or b, the options of the
+ * encap theirs, not mine. */
+static void not_for(lua_State *L, int e, const char *fn, const char *a, const char *b,
+		    const char *theirs, const char *mine)
+{
+	const char *other[2];
+	int i;
+	other[0] = a;
+	other[1] = b;
+	for (i = 0; i < 2; i++) {
+		lua_getfield(L, e, other[i]);
+		if (!lua_isnil(L, -1))
+			luaL_error(L, "%s: option '%s' is for %s, not %s", fn, other[i], theirs,
+				   mine);
+		lua_pop(L, 1);
+	}
+}
+
 /* Reads option encap of the options at 2 ({ type = "mpls", labels =, ttl = }
  * or { type = "seg6", mode =, segs = }) into q. May raise. */
 static void parse_encap(lua_State *L, rt_req *q)
@@ -1199,13 +1217,7 @@ static void parse_encap(lua_State *L, rt_req *q)
 	if (!vn_opt_enum(L, e, fn, "type", types, &t))
 		luaL_error(L, "%s: option 'type' is required ('mpls' or 'seg6')", fn);
 	if (t == 0) {
-		for (i = 0; i < 2; i++) {
-			static const char *const other[] = { "mode", "segs" };
-			lua_getfield(L, e, other[i]);
-			if (!lua_isnil(L, -1))
-				luaL_error(L, "%s: option '%s' is for seg6, not mpls", fn, other[i]);
-			lua_pop(L, 1);
-		}
+		not_for(L, e, fn, "mode", "segs", "seg6", "mpls");
 		q->encap = LWTUNNEL_ENCAP_MPLS;
 		lua_getfield(L, e, "labels");
 		if (lua_isnil(L, -1))
@@ -1217,13 +1229,7 @@ static void parse_encap(lua_State *L, rt_req *q)
 			q->ettl = (int)n;
 	} else {
 		int segs;
-		for (i = 0; i < 2; i++) {
-			static const char *const other[] = { "labels", "ttl" };
-			lua_getfield(L, e, other[i]);
-			if (!lua_isnil(L, -1))
-				luaL_error(L, "%s: option '%s' is for mpls, not seg6", fn, other[i]);
-			lua_pop(L, 1);
-		}
+		not_for(L, e, fn, "labels", "ttl", "mpls", "seg6");
 		q->encap = LWTUNNEL_ENCAP_SEG6;
 		q->smode = SEG6_IPTUN_MODE_ENCAP;
 		if (vn_opt_enum(L, e, fn, "mode", seg6_modes, &i))
