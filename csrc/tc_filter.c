@@ -516,63 +516,53 @@ static const char *const matchall_keys[] = { "classid", "action", "skip_sw", "sk
 static const char *const basic_keys[] = { "classid", "action", NULL };
 static const char *const fw_keys[] = { "classid", "action", "mask", NULL };
 
-static void matchall_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
+/* The attributes of these three kinds: classid and actions, matchall's
+ * skip flags, fw's mask (0: none); fw shows its handle (a mark). */
+typedef struct simple_kind { int cls, act, flags, mask, handle; unsigned max; } simple_kind;
+static const simple_kind s_matchall = { TCA_MATCHALL_CLASSID, TCA_MATCHALL_ACT,
+					TCA_MATCHALL_FLAGS, 0, 0, TCA_MATCHALL_MAX };
+static const simple_kind s_basic = { TCA_BASIC_CLASSID, TCA_BASIC_ACT, 0, 0, 0, TCA_BASIC_MAX };
+static const simple_kind s_fw = { TCA_FW_CLASSID, TCA_FW_ACT, 0, TCA_FW_MASK, 1, TCA_FW_MAX };
+#define SIMPLE_MAX 16
+typedef char simple_max_fits[TCA_MATCHALL_MAX <= SIMPLE_MAX && TCA_BASIC_MAX <= SIMPLE_MAX &&
+			     TCA_FW_MAX <= SIMPLE_MAX ? 1 : -1];
+
+static void simple_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b, const simple_kind *k)
 {
 	size_t off = tc_nest(L, b, TCA_OPTIONS);
-	opt_classid(L, idx, b, TCA_MATCHALL_CLASSID);
-	opt_skip(L, idx, b, TCA_MATCHALL_FLAGS);
-	tc_parse_actions(L, idx, ns, b, "action", TCA_MATCHALL_ACT);
-	tc_nest_end(b, off);
-}
-
-static void matchall_push(lua_State *L, const struct rtattr *opts, uint32_t handle)
-{
-	const struct rtattr *a[TCA_MATCHALL_MAX + 1];
-	(void)handle;
-	if (!push_index(L, opts, a, TCA_MATCHALL_MAX, TCA_MATCHALL_CLASSID))
-		return;
-	push_skip(L, a[TCA_MATCHALL_FLAGS]);
-	tc_push_actions(L, a[TCA_MATCHALL_ACT]);
-}
-
-static void basic_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
-{
-	size_t off = tc_nest(L, b, TCA_OPTIONS);
-	opt_classid(L, idx, b, TCA_BASIC_CLASSID);
-	tc_parse_actions(L, idx, ns, b, "action", TCA_BASIC_ACT);
-	tc_nest_end(b, off);
-}
-
-static void basic_push(lua_State *L, const struct rtattr *opts, uint32_t handle)
-{
-	const struct rtattr *a[TCA_BASIC_MAX + 1];
-	(void)handle;
-	if (!push_index(L, opts, a, TCA_BASIC_MAX, TCA_BASIC_CLASSID))
-		return;
-	tc_push_actions(L, a[TCA_BASIC_ACT]);
-}
-
-static void fw_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)
-{
 	lua_Integer m;
-	size_t off = tc_nest(L, b, TCA_OPTIONS);
-	opt_classid(L, idx, b, TCA_FW_CLASSID);
-	if (vn_opt_int(L, idx, b->fn, "mask", 0, 0xffffffffLL, &m))
-		tc_put_u32(L, b, TCA_FW_MASK, (uint32_t)m);
-	tc_parse_actions(L, idx, ns, b, "action", TCA_FW_ACT);
+	opt_classid(L, idx, b, k->cls);
+	if (k->flags)
+		opt_skip(L, idx, b, k->flags);
+	if (k->mask && vn_opt_int(L, idx, b->fn, "mask", 0, 0xffffffffLL, &m))
+		tc_put_u32(L, b, k->mask, (uint32_t)m);
+	tc_parse_actions(L, idx, ns, b, "action", k->act);
 	tc_nest_end(b, off);
 }
 
-static void fw_push(lua_State *L, const struct rtattr *opts, uint32_t handle)
+static void simple_push(lua_State *L, const struct rtattr *opts, uint32_t handle,
+			const simple_kind *k)
 {
-	const struct rtattr *a[TCA_FW_MAX + 1];
-	set_int(L, "handle", handle);
-	if (!push_index(L, opts, a, TCA_FW_MAX, TCA_FW_CLASSID))
+	const struct rtattr *a[SIMPLE_MAX + 1];
+	if (k->handle)
+		set_int(L, "handle", handle);
+	if (!push_index(L, opts, a, k->max, k->cls))
 		return;
-	if (a[TCA_FW_MASK])
-		set_int(L, "mask", vn_rta_u32(a[TCA_FW_MASK]));
-	tc_push_actions(L, a[TCA_FW_ACT]);
+	if (k->flags)
+		push_skip(L, a[k->flags]);
+	if (k->mask && a[k->mask])
+		set_int(L, "mask", vn_rta_u32(a[k->mask]));
+	tc_push_actions(L, a[k->act]);
 }
+
+#define SIMPLE_FNS(n)                                                                     \
+	static void n##_parse(lua_State *L, int idx, vn_ns *ns, tc_buf *b)                \
+	{ simple_parse(L, idx, ns, b, &s_##n); }                                          \
+	static void n##_push(lua_State *L, const struct rtattr *opts, uint32_t handle)    \
+	{ simple_push(L, opts, handle, &s_##n); }
+SIMPLE_FNS(matchall)
+SIMPLE_FNS(basic)
+SIMPLE_FNS(fw)
 
 /* ---- flower ---------------------------------------------------------------------------- */
 static const char *const flower_keys[] = { "classid", "action", "src_ip", "dst_ip",
