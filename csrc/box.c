@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "box.h"
+#include "msg.h"
 #include "netns.h"
 
 /* User values: 5.1 keeps them in the userdata's environment table. */
@@ -225,6 +226,14 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	lua_pushcfunction(L, t->tostring);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
+}
+
+void vn_push_rta_u32(lua_State *L, const struct rtattr *a)
+{
+	if (a)
+		lua_pushinteger(L, (lua_Integer)vn_rta_u32(a));
+	else
+		lua_pushnil(L);
 }
 
 void vn_class_new(lua_State *L, const char *name, const luaL_Reg *methods,

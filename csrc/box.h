@@ -62,6 +62,10 @@ void vn_msgbox_release(void *box);
 /* Creates the metatable for t (with __index, __gc, __close, __eq, __tostring
  * and __name) and leaves nothing on the stack. */
 void vn_type_register(lua_State *L, const vn_type *t);
+struct rtattr;
+/* Pushes the u32 attribute a as an integer, or nil when a is NULL (a
+ * field of a message box). */
+void vn_push_rta_u32(lua_State *L, const struct rtattr *a);
 /* Creates the metatable name of a type that is no vn_type and leaves it on
  * the stack: __name, the methods (also as __vn_methods) served by index
  * (upvalue 1: the methods table), __gc, __close (none when close is NULL),

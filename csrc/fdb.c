@@ -94,16 +94,9 @@ static void f_dev(lua_State *L, void *o)
 {
 	lua_pushinteger(L, FDM(o)->ndm_ifindex);
 }
-static void opt_u32(lua_State *L, const struct rtattr *a)
-{
-	if (a)
-		lua_pushinteger(L, (lua_Integer)vn_rta_u32(a));
-	else
-		lua_pushnil(L);
-}
 /* the fields of a u32 attribute (nil when absent) */
 #define U32_FIELD(name, attr) \
-	static void f_##name(lua_State *L, void *o) { VIEW(v, o); opt_u32(L, v.a[attr]); }
+	static void f_##name(lua_State *L, void *o) { VIEW(v, o); vn_push_rta_u32(L, v.a[attr]); }
 U32_FIELD(master, NDA_MASTER)
 U32_FIELD(vni, NDA_VNI)
 U32_FIELD(src_vni, NDA_SRC_VNI)

@@ -94,10 +94,7 @@ static void f_gateway(lua_State *L, void *o)
 static void f_dev(lua_State *L, void *o)
 {
 	VIEW(v, o);
-	if (v.a[NHA_OIF])
-		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_OIF]));
-	else
-		lua_pushnil(L);
+	vn_push_rta_u32(L, v.a[NHA_OIF]);
 }
 static void f_blackhole(lua_State *L, void *o)
 {

@@ -557,10 +557,7 @@ static void g_type(lua_State *L, const rt_view *v)
  * gateway, dev and nexthops then show what the kernel derived from it */
 static void g_nhid(lua_State *L, const rt_view *v)
 {
-	if (RA(v, RTA_NH_ID))
-		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(v, RTA_NH_ID)));
-	else
-		lua_pushnil(L);
+	vn_push_rta_u32(L, RA(v, RTA_NH_ID));
 }
 static void g_mtu(lua_State *L, const rt_view *v)
 {

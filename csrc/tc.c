@@ -520,10 +520,7 @@ static void f_f_options(lua_State *L, void *o) { options_of(L, o, T_FILTER); }
 static void f_chain(lua_State *L, void *o)
 {
 	VIEW(v, o);
-	if (v.a[TCA_CHAIN])
-		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[TCA_CHAIN]));
-	else
-		lua_pushnil(L);
+	vn_push_rta_u32(L, v.a[TCA_CHAIN]);
 }
 /* a class's leaf qdisc (tcm_info) */
 static void f_leaf(lua_State *L, void *o)
