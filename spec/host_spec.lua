@@ -43,7 +43,9 @@ local function reap()
   children = {}
 end
 
-describe("a handle used after fork", function()
+-- #host_only (fork, signals and handles): nothing here needs what the host kernel lacks; the VM tier
+-- (software emulation, where a process start costs ~100x) leaves them out.
+describe("a handle used after fork #host_only", function()
   local F
   setup(function() F = fork_helper() end)
   after_each(reap)
@@ -99,7 +101,7 @@ describe("a handle used after fork", function()
   end)
 end)
 
-describe("a wait for the kernel", function()
+describe("a wait for the kernel #host_only", function()
   local F
   setup(function() F = fork_helper() end)
   after_each(reap)
@@ -176,7 +178,7 @@ describe("a wait for the kernel", function()
   end)
 end)
 
-describe("a monitor in a host", function()
+describe("a monitor in a host #host_only", function()
   local F
   setup(function() F = fork_helper() end)
   after_each(reap)
@@ -240,7 +242,7 @@ local function removed(mon, name)
   return false
 end
 
-describe("namespaces end when asked", function()
+describe("namespaces end when asked #host_only", function()
   teardown(H.cleanup)
 
   it("a deleted namespace lives while a handle is open, and ends with ns:close()", function()

@@ -312,7 +312,7 @@ describe("link:impair", function()
   end)
 
   it_netem("measured: 20% loss over 1000 pings falls within binomial bounds", function()
-    local a, _, _, _, x = pair("ml")
+    local a, xn, _, _, x = pair("ml")
     assert(a:impair{ loss = "20%" })
     local out = ping(x, { "-q", "-c", "1000", "-i", "0.002", "-W", "1" })
     local sent, got = out:match("(%d+) packets transmitted, (%d+) received")

@@ -80,7 +80,9 @@ local function read_all(p, which)
   error("no end of " .. tostring(which))
 end
 
-describe("ns:spawn", function()
+-- #host_only (processes): nothing here needs what the host kernel lacks; the VM tier
+-- (software emulation, where a process start costs ~100x) leaves them out.
+describe("ns:spawn #host_only", function()
   teardown(H.cleanup)
 
   it("runs a program in the namespace and drives its stdio without blocking", function()

@@ -31,7 +31,9 @@ local function build(name)
   return net, a, b
 end
 
-describe("vnet.topology processes and events", function()
+-- #host_only (processes and events of a topology): nothing here needs what the host kernel lacks; the VM tier
+-- (software emulation, where a process start costs ~100x) leaves them out.
+describe("vnet.topology processes and events #host_only", function()
   teardown(H.cleanup)
 
   it("net:spawn runs in the node's namespace; status lists it; down ends it", function()
