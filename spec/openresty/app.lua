@@ -42,7 +42,8 @@ end
 
 -- /exec?argv=false -> "ok code how"
 function M.exec()
-  local argv = ngx.var.arg_argv == "kill" and { "sh", "-c", "kill -9 $$" } or { "false" }
+  local argv = ngx.var.arg_argv == "kill" and { "sh", "-c", "kill -9 $$" }
+               or ngx.var.arg_argv == "nft" and { "nft", "--version" } or { "false" }
   local ok, _, _, code, how = M.ns:exec(argv)
   say(tostring(ok), " ", tostring(code), " ", tostring(how))
 end
@@ -104,6 +105,20 @@ function M.prefork()
 end
 
 -- /ns -> the inode of the worker's namespace now, and when it started
+-- /long -> "done <worker pid> <ok> <code>": a program that runs for seconds,
+-- started with spawn and waited for without blocking the worker (a look with
+-- p:wait(0) between ngx.sleep()s), as README's Embedding section shows
+function M.long()
+  local p = assert(M.ns:spawn{ "sleep", "5", stdout = "null", stderr = "null" })
+  local ok, code
+  repeat
+    ngx.sleep(0.05)
+    ok, code = p:wait(0)
+  until code ~= "timeout"
+  p:close()
+  say("done ", ngx.worker.pid(), " ", tostring(ok), " ", tostring(code))
+end
+
 function M.ns_id()
   local h = assert(vnet.netns.current())
   say(h.id, " ", M.ino)

@@ -73,6 +73,28 @@ n=$(grep -c "unknown process" "$TMP/main/error.log")
 [ "$n" = 0 ] && ok "nginx reaped none of vnet's children (no 'unknown process' in its log)" ||
   bad "nginx reaped none of vnet's children" "$(grep "unknown process" "$TMP/main/error.log")"
 
+# nginx clears the environment (no `env PATH;` here): exec still finds nft
+out=$(get 8080 "/exec?argv=nft")
+[ "$out" = "true 0 exit" ] && ok "exec: finds /usr/sbin programs although nginx cleared PATH" ||
+  bad "exec: finds /usr/sbin programs although nginx cleared PATH" "$out"
+
+# a worker waiting for a long program it spawned serves other requests
+# meanwhile: quick requests on new connections (spread over both workers)
+# are answered, some by that worker, while /long is still waiting
+get 8080 /long >"$TMP/long.out" &
+long=$!
+sleep 0.3
+quick=""
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16; do quick="$quick $(get 8080 /pid)"; done
+kill -0 "$long" 2>/dev/null && pending=1 || pending=0
+wait "$long"
+set -- $(cat "$TMP/long.out")
+n=0
+for p in $quick; do [ "$p" = "${2:-x}" ] && n=$((n + 1)); done
+[ "$1" = done ] && [ "$3" = true ] && [ "$pending" = 1 ] && [ "$n" -ge 1 ] &&
+  ok "a worker waiting on a spawned program serves other requests meanwhile ($n of 16)" ||
+  bad "a worker waiting on a spawned program serves other requests meanwhile" "long: $(cat "$TMP/long.out"); pending $pending; quick:$quick"
+
 # descriptors: only stdin, stdout and stderr cross into a program
 out=$(get 8080 /fds)
 [ "$out" = "true 0 1 2" ] && ok "exec: the program holds only fds 0 1 2" ||
