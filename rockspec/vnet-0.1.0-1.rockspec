@@ -3,7 +3,7 @@ package = "vnet"
 version = "0.1.0-1"
 source = {
   url = "file:///usr/local/src/vnet/vnet-0.1.0.tar.gz",
-  md5 = "8d34cdf96dfdcb65622d77022865defa",
+  md5 = "fb41f9bd9f4ef7e587ea77bd78688303",
   dir = "vnet-0.1.0",
 }
 description = {
