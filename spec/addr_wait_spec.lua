@@ -3,16 +3,7 @@
 -- address and a timeout, and closes its monitor whatever the outcome.
 local H = require "spec.helper"
 
--- this process's open descriptors, counted without a pipe of its own
--- (io.popen's pipe would be counted or not, depending on the instant)
-local function fds()
-  local tmp = os.tmpname()
-  os.execute("ls /proc/" .. H.pid .. "/fd > " .. tmp)
-  local n = 0
-  for _ in io.lines(tmp) do n = n + 1 end
-  os.remove(tmp)
-  return n
-end
+local fds = H.fd_count
 
 -- the flags ip shows on address addr of dev in namespace name
 local function ip_flags(name, dev, addr)

@@ -23,26 +23,9 @@ local function run(src, prefix)
   return code, out, err
 end
 
--- The pids of processes whose command line contains marker (digits and a
--- dot; the pattern is written so that grep's own command line does not match).
-local function procs_with(marker)
-  local re = marker:sub(1, 1) .. "[" .. marker:sub(2, 2) .. "]" .. marker:sub(3):gsub("%.", "\\.")
-  local ok, out = H.sh("grep -l -E -- " .. H.quote(re) .. " /proc/[0-9]*/cmdline 2>/dev/null")
-  local pids = {}
-  for p in out:gmatch("/proc/(%d+)/cmdline") do pids[#pids + 1] = tonumber(p) end
-  return pids, ok
-end
+local procs_with = H.procs_with
 
--- Children of this process (running or zombie), read from /proc without
--- starting one.
-local function my_children()
-  local f = assert(io.open(("/proc/%d/task/%d/children"):format(H.pid, H.pid)))
-  local s = f:read("*a")
-  f:close()
-  local kids = {}
-  for p in s:gmatch("%d+") do kids[#kids + 1] = tonumber(p) end
-  return kids
-end
+local my_children = H.children
 
 local function kill_all(marker)
   for _, p in ipairs(procs_with(marker)) do os.execute("kill -9 " .. p .. " 2>/dev/null") end

@@ -73,12 +73,46 @@ function H.sh(cmd)
   return rc == 0, out, rc
 end
 
-local function slurp(path)
-  local f = io.open(path)
+--- The contents of the file at path, or nil when it cannot be read.
+function H.slurp(path)
+  local f = io.open(path, "rb")
   if not f then return nil end
   local s = f:read("*a")
   f:close()
   return s
+end
+local slurp = H.slurp
+
+--- The pids of processes whose command line contains marker (digits and
+-- a dot; the pattern is written so that grep's own command line does not
+-- match).
+function H.procs_with(marker)
+  local re = marker:sub(1, 1) .. "[" .. marker:sub(2, 2) .. "]" .. marker:sub(3):gsub("%.", "\\.")
+  local _, out = H.sh("grep -l -E -- " .. H.quote(re) .. " /proc/[0-9]*/cmdline 2>/dev/null")
+  local pids = {}
+  for p in out:gmatch("/proc/(%d+)/cmdline") do pids[#pids + 1] = tonumber(p) end
+  return pids
+end
+
+--- The children of this process (running or zombie), read from /proc
+-- without starting one.
+function H.children()
+  local s = assert(slurp(("/proc/%d/task/%d/children"):format(H.pid, H.pid)))
+  local kids = {}
+  for p in s:gmatch("%d+") do kids[#kids + 1] = tonumber(p) end
+  return kids
+end
+
+--- The number of this process's open descriptors, counted through a file:
+-- io.popen's own pipe would be in the count or not, depending on the
+-- instant ls reads the directory.
+function H.fd_count()
+  local tmp = os.tmpname()
+  os.execute("ls /proc/" .. H.pid .. "/fd > " .. tmp)
+  local n = 0
+  for _ in io.lines(tmp) do n = n + 1 end
+  os.remove(tmp)
+  return n
 end
 
 --- Runs a Lua script with H.lua_cmd(): H.run(path, args, env) -> exit status,

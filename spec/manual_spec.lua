@@ -5,12 +5,7 @@
 -- impair_examples_spec runs, and it lists all of them.
 local H = require "spec.helper"
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local function slurp(path) return assert(H.slurp(path)) end
 
 local config = {}
 do

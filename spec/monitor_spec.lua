@@ -342,16 +342,7 @@ end)
 describe("link:wait", function()
   after_each(H.cleanup)
 
-  -- counted through a file: io.popen's own pipe would be in the count or
-  -- not, depending on the instant ls reads the directory
-  local function fds()
-    local tmp = os.tmpname()
-    os.execute("ls /proc/" .. H.pid .. "/fd > " .. tmp)
-    local n = 0
-    for _ in io.lines(tmp) do n = n + 1 end
-    os.remove(tmp)
-    return n
-  end
+  local fds = H.fd_count
 
   -- runs `ip -n name args` after a delay, in the background
   local function later(delay, name, args)

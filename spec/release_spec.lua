@@ -5,12 +5,7 @@
 -- release tag, that tag and the committed rockspec's md5.
 local H = require "spec.helper"
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local function slurp(path) return assert(H.slurp(path)) end
 
 local version = slurp("csrc/core.c"):match('\n#define VNET_VERSION "([^"\n]*)"\n')
 local rockspec = "rockspec/vnet-" .. tostring(version) .. "-1.rockspec"

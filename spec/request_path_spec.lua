@@ -3,12 +3,8 @@
 -- namespace handle: no C file sends another way or reads an error back from
 -- the handle.
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local H = require "spec.helper"
+local function slurp(path) return assert(H.slurp(path)) end
 
 local function sources()
   local p = assert(io.popen("ls csrc/*.c csrc/*.h"))

@@ -22,15 +22,7 @@ local function run(src, prefix)
   return code, out, err
 end
 
--- pids of processes whose command line holds marker (written so that grep's
--- own command line does not match)
-local function procs_with(marker)
-  local re = marker:sub(1, 1) .. "[" .. marker:sub(2, 2) .. "]" .. marker:sub(3):gsub("%.", "\\.")
-  local _, out = H.sh("grep -l -E -- " .. H.quote(re) .. " /proc/[0-9]*/cmdline 2>/dev/null")
-  local pids = {}
-  for p in out:gmatch("/proc/(%d+)/cmdline") do pids[#pids + 1] = tonumber(p) end
-  return pids
-end
+local procs_with = H.procs_with
 
 local function kill_all(marker)
   for _, p in ipairs(procs_with(marker)) do os.execute("kill -9 " .. p .. " 2>/dev/null") end
@@ -47,26 +39,9 @@ local function gone(marker)
   return false, left
 end
 
--- children of this process, running or zombie (from /proc)
-local function my_children()
-  local f = assert(io.open(("/proc/%d/task/%d/children"):format(H.pid, H.pid)))
-  local s = f:read("*a")
-  f:close()
-  local kids = {}
-  for p in s:gmatch("%d+") do kids[#kids + 1] = tonumber(p) end
-  return kids
-end
+local my_children = H.children
 
--- this process's open descriptors, counted without a pipe of its own
--- (io.popen's pipe would be counted or not, depending on the instant)
-local function fd_count()
-  local tmp = os.tmpname()
-  os.execute("ls /proc/" .. H.pid .. "/fd > " .. tmp)
-  local n = 0
-  for _ in io.lines(tmp) do n = n + 1 end
-  os.remove(tmp)
-  return n
-end
+local fd_count = H.fd_count
 
 -- reads stream until its end (polling with waits of the process between)
 local function read_all(p, which)

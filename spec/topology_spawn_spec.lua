@@ -5,22 +5,9 @@ local H = require "spec.helper"
 local topo = require "vnet.topology"
 local vnet = H.vnet
 
-local function procs_with(marker)
-  local re = marker:sub(1, 1) .. "[" .. marker:sub(2, 2) .. "]" .. marker:sub(3):gsub("%.", "\\.")
-  local _, out = H.sh("grep -l -E -- " .. H.quote(re) .. " /proc/[0-9]*/cmdline 2>/dev/null")
-  local pids = {}
-  for p in out:gmatch("/proc/(%d+)/cmdline") do pids[#pids + 1] = tonumber(p) end
-  return pids
-end
+local procs_with = H.procs_with
 
-local function my_children()
-  local f = assert(io.open(("/proc/%d/task/%d/children"):format(H.pid, H.pid)))
-  local s = f:read("*a")
-  f:close()
-  local kids = {}
-  for p in s:gmatch("%d+") do kids[#kids + 1] = tonumber(p) end
-  return kids
-end
+local my_children = H.children
 
 local function build(name)
   local net = topo.new{ name = name }
