@@ -97,28 +97,8 @@ describe("ns:exec", function()
     it_cc("gets them right when the host reaps children with waitpid(-1) on SIGCHLD", function()
       -- the way nginx does: a preloaded library installs such a handler in
       -- the child Lua process, and counts what it reaped
-      local dir = os.tmpname()
-      os.remove(dir)
-      assert(H.sh("mkdir " .. dir))
-      finally(function() os.execute("rm -rf " .. dir) end)
-      local f = assert(io.open(dir .. "/reaper.c", "w"))
-      f:write([[
-        #include <signal.h>
-        #include <stdio.h>
-        #include <sys/wait.h>
-        static volatile sig_atomic_t reaped;
-        static void on_chld(int sig) { (void)sig; while (waitpid(-1, 0, WNOHANG) > 0) reaped++; }
-        __attribute__((constructor)) static void init(void) {
-          struct sigaction sa = { 0 };
-          sa.sa_handler = on_chld;
-          sa.sa_flags = SA_RESTART;
-          sigaction(SIGCHLD, &sa, 0);
-        }
-        __attribute__((destructor)) static void fini(void) { fprintf(stderr, "reaped %d\n", (int)reaped); }
-      ]])
-      f:close()
-      local ok, out = H.sh("cc -shared -fPIC -o " .. dir .. "/reaper.so " .. dir .. "/reaper.c")
-      assert(ok, out)
+      local preload, so = H.reaper()
+      finally(function() os.remove(so) end)
       local code, res, err = run([[
         local ns = require "vnet".netns.current()
         local bad = 0
@@ -131,7 +111,7 @@ describe("ns:exec", function()
           if ok ~= false or c ~= 7 or how ~= "exit" then bad = bad + 1 end
         end
         print("wrong " .. bad)
-      ]], "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 LD_PRELOAD=" .. dir .. "/reaper.so")
+      ]], preload)
       assert.are.equal(0, code, err)
       assert.are.equal("wrong 0\n", res)
       -- and the host's handler never saw one of vnet's processes

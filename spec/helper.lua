@@ -103,6 +103,17 @@ function H.children()
   return kids
 end
 
+--- Builds spec/reaper.c (a preload whose SIGCHLD handler reaps every child
+-- with waitpid(-1), as nginx's does, and prints "reaped N" at exit) and
+-- returns the environment that preloads it into a Lua run by H.run, and
+-- the .so's path (the caller removes it).
+function H.reaper()
+  local so = ("/tmp/vnet-reaper-%d-%d.so"):format(H.pid, math.random(1e9))
+  local ok, out = H.sh("cc -shared -fPIC -o " .. so .. " spec/reaper.c")
+  assert(ok, out)
+  return "ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0 LD_PRELOAD=" .. so, so
+end
+
 --- The number of this process's open descriptors, counted through a file:
 -- io.popen's own pipe would be in the count or not, depending on the
 -- instant ls reads the directory.
