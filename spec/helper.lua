@@ -176,6 +176,18 @@ local function tool_json(tool, ns, args)
   return v
 end
 
+--- Runs `tc -j [-n ns] args...` and decodes its JSON; args may be one
+-- string of words ("-s qdisc show dev a"). Raises on failure.
+function H.tc(ns, ...)
+  local args = { ... }
+  if #args == 1 and type(args[1]) == "string" then
+    local words = args[1]
+    args = {}
+    for w in words:gmatch("%S+") do args[#args + 1] = w end
+  end
+  return tool_json("tc", ns, args)
+end
+
 --- Runs `ip -j -d [-n ns] args...` and decodes its JSON. Raises on failure.
 -- args may be strings or one table; pass ns = nil for the caller's namespace.
 function H.ip(ns, ...)
@@ -446,7 +458,13 @@ end
 --- it() for a test that needs link kinds: on a kernel without one of them it
 -- is marked pending with the reason (outside the VM tier) or fails (in it).
 function H.it_kinds(kinds, desc, fn)
-  local why = H.lacks(kinds)
+  return H.it_unless(H.lacks(kinds), desc, fn)
+end
+
+--- it(desc, fn) unless why (what the running kernel lacks, nil if nothing):
+-- then pending with the reason, or failing in the full-kernel (VM) tier,
+-- which must have everything.
+function H.it_unless(why, desc, fn)
   if not why then return busted.it(desc, fn) end
   if H.full_kernel then
     return busted.it(desc, function() error("full-kernel tier: " .. why, 0) end)

@@ -9,14 +9,7 @@ local H = require "spec.helper"
 local json = require "dkjson"
 local vnet = H.vnet
 
-local function tcj(name, args)
-  local ok, out = H.sh("tc -n " .. H.quote(name) .. " -j " .. args)
-  assert(ok, "tc " .. args .. ": " .. out)
-  if out:match("^%s*$") then return {} end
-  local v, _, err = json.decode(out, 1, json.null)
-  assert(not err, "tc -j " .. args .. ": " .. tostring(err) .. "\n" .. out)
-  return v
-end
+local tcj = H.tc
 
 -- the qdiscs of dev as tc shows them, by parent ("root", "ingress")
 local function qdiscs(name, dev)
@@ -40,14 +33,7 @@ end
 
 -- it() for a test that needs netem: pending here without it, failing in
 -- the VM tier (full kernel)
-local function it_netem(desc, fn)
-  local why = lacks("netem")
-  if not why then return it(desc, fn) end
-  if H.full_kernel then
-    return it(desc, function() error("full-kernel tier: " .. why, 0) end)
-  end
-  return pending(desc .. " [" .. why .. "]")
-end
+local function it_netem(desc, fn) return H.it_unless(lacks("netem"), desc, fn) end
 
 -- two namespaces joined by a veth: a (10.77.0.1) in x, b (10.77.0.2) in y
 local function pair(tag)

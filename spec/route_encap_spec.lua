@@ -19,14 +19,7 @@ local function mpls_lacks()
   return mpls_why or nil
 end
 
-local function it_mpls(desc, fn)
-  local why = mpls_lacks()
-  if not why then return it(desc, fn) end
-  if H.full_kernel then
-    return it(desc, function() error("full-kernel tier: " .. why, 0) end)
-  end
-  return pending(desc .. " [" .. why .. "]")
-end
+local function it_mpls(desc, fn) return H.it_unless(mpls_lacks(), desc, fn) end
 
 -- a namespace with v0 (10.1.1.1/24, 2001:db8::1/64) up, its peer v1 up too
 local function setup(tag, mpls)

@@ -56,14 +56,7 @@ end
 
 -- it() for a test that needs tc kinds (e.g. { "qdisc netem", "action gact" }):
 -- pending without them here, failing in the VM tier (full kernel).
-local function it_tc(needs, desc, fn)
-  local why = tc_lacks(needs)
-  if not why then return it(desc, fn) end
-  if H.full_kernel then
-    return it(desc, function() error("full-kernel tier: " .. why, 0) end)
-  end
-  return pending(desc .. " [" .. why .. "]")
-end
+local function it_tc(needs, desc, fn) return H.it_unless(tc_lacks(needs), desc, fn) end
 
 -- ---- comparing what vnet and tc made ------------------------------------------
 local VOLATILE = { dev = true, refcnt = true, index = true, ref = true, bind = true,
