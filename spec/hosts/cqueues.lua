@@ -6,84 +6,47 @@
 --   lua5.4 spec/hosts/cqueues.lua   (as root; prints "cqueues: ok" and exits 0)
 package.path = "./?.lua;lua/?.lua;" .. package.path
 local cqueues = require "cqueues"
-local vnet = require "vnet"
-
-local function fail(msg) io.stderr:write("cqueues: FAIL ", msg, "\n"); os.exit(1) end
+local S = require "spec.hosts.scenario"("cqueues", "cq")
+local p = S.p
 
 -- what cqueues.poll waits on: an object that names a descriptor and events
 local function pollable(fd, events)
   return { pollfd = function() return fd end, events = function() return events end }
 end
 
-local ns = assert(vnet.netns.new())   -- unnamed: it vanishes with its handle
-local mon = assert(ns:monitor{ "link" })
-local p = assert(ns:spawn{ "sh", "-c",
-  "read x; echo got $x; sleep 0.3; ip link add cq0 type veth peer name cq1; echo made; " ..
-  "echo to-stderr >&2; exit 5", stdin = "pipe" })
-
-local seen, out, err, result, ticks = {}, {}, {}, nil, 0
 local cq = cqueues.new()
-
-local function done() return result and seen.cq0 and seen.cq1 and out.eof and err.eof end
-
 cq:wrap(function()
-  local m = pollable(mon.fd, "r")
-  while not (seen.cq0 and seen.cq1) do
+  local m = pollable(S.mon.fd, "r")
+  while not S.events_seen() do
     cqueues.poll(m)
-    while true do
-      local ev, msg = mon:read()
-      if msg then fail("monitor: " .. msg) end
-      if not ev then break end
-      if ev.kind == "link" and ev.type == "new" and ev.object then seen[ev.object.name] = true end
-    end
+    S.on_monitor()
   end
 end)
 cq:wrap(function()
   cqueues.poll(pollable(p.stdin_fd, "w"))
-  local n = p:write("hello\n")
-  if n ~= 6 then fail("write took " .. tostring(n)) end
+  S.on_stdin()
   -- cqueues keeps a descriptor it polled registered: let go of it first
   cqueues.cancel(p.stdin_fd)
   p:close_stdin()
 end)
-for _, s in ipairs{ { "stdout", out }, { "stderr", err } } do
+for _, which in ipairs{ "stdout", "stderr" } do
   cq:wrap(function()
-    local r = pollable(p[s[1] .. "_fd"], "r")
-    while true do
-      cqueues.poll(r)
-      local d = p:read(s[1])
-      if d == nil then s[2].eof = true; return end
-      s[2][#s[2] + 1] = d
-    end
+    local r = pollable(p[which .. "_fd"], "r")
+    repeat cqueues.poll(r) until S.on_output(which)
   end)
 end
 cq:wrap(function()
   local x = pollable(p.fd, "r")
-  while true do
-    cqueues.poll(x)
-    local ok, code, how = p:wait(0)
-    if not (ok == nil and code == "timeout") then result = { ok, code, how }; return end
-  end
+  repeat cqueues.poll(x) until S.on_exit()
 end)
 cq:wrap(function()
-  while not done() do cqueues.sleep(0.02); ticks = ticks + 1 end
+  while not S.done() do cqueues.sleep(0.02); S.ticks = S.ticks + 1 end
 end)
 
 local t0 = cqueues.monotime()
-while not done() do
+while not S.done() do
   local ok, e = cq:step(1)
-  if not ok then fail(tostring(e)) end
-  if cqueues.monotime() - t0 > 20 then fail("nothing finished within 20 s") end
+  if not ok then S.fail(tostring(e)) end
+  if cqueues.monotime() - t0 > 20 then S.fail("nothing finished within 20 s") end
 end
-p:close()
-mon:close()
-ns:close()
-
-local o, e = table.concat(out), table.concat(err)
-if o ~= "got hello\nmade\n" then fail(("stdout %q"):format(o)) end
-if e ~= "to-stderr\n" then fail(("stderr %q"):format(e)) end
-if not (result[1] == false and result[2] == 5 and result[3] == "exit") then
-  fail("status " .. tostring(result[1]) .. " " .. tostring(result[2]) .. " " .. tostring(result[3]))
-end
-if ticks < 5 then fail("the loop was blocked (" .. ticks .. " ticks)") end
-print(("cqueues: ok (events cq0 cq1, stdout, stderr, exit 5, %d ticks)"):format(ticks))
+S.check()
