@@ -46,17 +46,12 @@ typedef union an_msgbuf {
 static struct nlmsghdr *build(an_msgbuf *buf, int type, int ifindex, const char *name)
 {
 	struct nlmsghdr *h = &buf->h;
-	struct ifinfomsg *ifi = (struct ifinfomsg *)NLMSG_DATA(h);
 	struct rtattr *p;
 	memset(buf, 0, sizeof *buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
+	vn_ifi_msg(h, type, AF_UNSPEC, ifindex);
 	p = vn_rta_put(h, IFLA_PROP_LIST | NLA_F_NESTED, NULL, 0);
 	vn_rta_put(h, IFLA_ALT_IFNAME, name, strlen(name) + 1);
-	p->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)p);
+	vn_rta_end(h, p);
 	return h;
 }
 

@@ -137,27 +137,22 @@ static void put_tunnel(struct nlmsghdr *h, uint32_t tid, uint16_t vid, uint16_t 
 	vn_rta_put(h, IFLA_BRIDGE_VLAN_TUNNEL_VID, &vid, sizeof vid);
 	if (flags)
 		vn_rta_put(h, IFLA_BRIDGE_VLAN_TUNNEL_FLAGS, &flags, sizeof flags);
-	n->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)n);
+	vn_rta_end(h, n);
 }
 
 static struct nlmsghdr *build(bv_msgbuf *buf, const bv_req *q, int type)
 {
 	struct nlmsghdr *h = &buf->h;
-	struct ifinfomsg *ifi = (struct ifinfomsg *)NLMSG_DATA(h);
 	struct rtattr *spec;
 	memset(buf, 0, sizeof *buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	ifi->ifi_family = AF_BRIDGE;
-	ifi->ifi_index = q->ifindex;
+	vn_ifi_msg(h, type, AF_BRIDGE, q->ifindex);
 	if (q->tunnel_on) {
 		/* the port's vlan_tunnel, without which the kernel ignores the
 		 * mapping (`bridge link set dev D vlan_tunnel on`) */
 		struct rtattr *p = vn_rta_put(h, IFLA_PROTINFO | NLA_F_NESTED, NULL, 0);
 		unsigned char on = 1;
 		vn_rta_put(h, IFLA_BRPORT_VLAN_TUNNEL, &on, 1);
-		p->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)p);
+		vn_rta_end(h, p);
 	}
 	spec = vn_rta_put(h, IFLA_AF_SPEC, NULL, 0);
 	if (q->bflags)
@@ -183,7 +178,7 @@ static struct nlmsghdr *build(bv_msgbuf *buf, const bv_req *q, int type)
 			vn_rta_put(h, IFLA_BRIDGE_VLAN_INFO, &vi, sizeof vi);
 		}
 	}
-	spec->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)spec);
+	vn_rta_end(h, spec);
 	return h;
 }
 
@@ -436,18 +431,13 @@ static void tunnel_undo(vn_ns *ns, int ifindex)
 {
 	bv_msgbuf buf;
 	struct nlmsghdr *h = &buf.h;
-	struct ifinfomsg *ifi = (struct ifinfomsg *)NLMSG_DATA(h);
 	struct rtattr *p;
 	unsigned char off = 0;
 	memset(&buf, 0, sizeof buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
-	h->nlmsg_type = RTM_SETLINK;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	ifi->ifi_family = AF_BRIDGE;
-	ifi->ifi_index = ifindex;
+	vn_ifi_msg(h, RTM_SETLINK, AF_BRIDGE, ifindex);
 	p = vn_rta_put(h, IFLA_PROTINFO | NLA_F_NESTED, NULL, 0);
 	vn_rta_put(h, IFLA_BRPORT_VLAN_TUNNEL, &off, 1);
-	p->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)p);
+	vn_rta_end(h, p);
 	(void)vn_req(ns, h, 0, NULL, NULL);
 }
 

@@ -82,4 +82,25 @@ static inline void vn_rta_put_u32(struct nlmsghdr *h, int type, uint32_t v)
 	vn_rta_put(h, type, &v, sizeof v);
 }
 
+/* Starts the link request of type (RTM_SETLINK...) in the zeroed buffer h:
+ * its header and an ifinfomsg of family for ifindex, which it returns. */
+static inline struct ifinfomsg *vn_ifi_msg(struct nlmsghdr *h, int type, int family,
+					   int ifindex)
+{
+	struct ifinfomsg *ifi = (struct ifinfomsg *)NLMSG_DATA(h);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof *ifi);
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = NLM_F_REQUEST;
+	ifi->ifi_family = (unsigned char)family;
+	ifi->ifi_index = ifindex;
+	return ifi;
+}
+
+/* Ends the nested attribute a (opened with vn_rta_put(h, T | NLA_F_NESTED,
+ * NULL, 0)): it holds what was appended to h since. */
+static inline void vn_rta_end(struct nlmsghdr *h, struct rtattr *a)
+{
+	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
+}
+
 #endif

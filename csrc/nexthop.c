@@ -374,7 +374,7 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 			h->nlmsg_len += sizeof g;
 			lua_pop(L, 2);
 		}
-		a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
+		vn_rta_end(h, a);
 		if (gtype >= 0) {
 			uint16_t t = (uint16_t)gtype;
 			vn_rta_put(h, NHA_GROUP_TYPE, &t, sizeof t);
@@ -391,7 +391,7 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 			if (VN_HAS(has, K_UNBAL) &&
 			    vn_opt_int(L, 2, fn, "unbalanced_timer", 0, 0xffffffffLL / 100, &n))
 				vn_rta_put_u32(h, NHA_RES_GROUP_UNBALANCED_TIMER, (uint32_t)n * 100);
-			r->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)r);
+			vn_rta_end(h, r);
 		} else {
 			no_res_opts(L, has, fn, "group_type = 'resilient'");
 		}

@@ -1484,7 +1484,7 @@ static int parse_route(lua_State *L, vn_ns *ns, rt_req *q)
 /* closes a nested attribute a opened with vn_rta_put(h, type, NULL, 0) */
 static void end_nest(struct nlmsghdr *h, struct rtattr *a)
 {
-	a->rta_len = (unsigned short)((char *)h + h->nlmsg_len - (char *)a);
+	vn_rta_end(h, a);
 }
 
 /* a gateway: RTA_GATEWAY when it is of the route's family fam, else RTA_VIA */
