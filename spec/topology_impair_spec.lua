@@ -205,7 +205,7 @@ describe("topology impairments", function()
     local t = net:tunnel(a, b, { mode = "gre", delay = "5ms", b = { loss = "1%" } })
     assert.is_nil(t.kopts.delay)
     local kinds = {}
-    for _, s in ipairs(net:plan()) do kinds[#kinds + 1] = s.kind == "impair" and s.what or nil end
+    for _, s in ipairs(net:steps()) do kinds[#kinds + 1] = s.kind == "impair" and s.what or nil end
     assert.same({ "impairment on a:gre-b (delay 5ms)", "impairment on b:gre-a (delay 5ms loss 1%)" }, kinds)
     assert.matches('label="gre\\na->b: delay 5ms\\nb->a: delay 5ms loss 1%"', net:dot(), 1, true)
   end)

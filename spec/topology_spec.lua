@@ -185,7 +185,7 @@ describe("vnet.topology", function()
       net:link(hs[3], sw)
       net:link(hs[4], sw)
       local p = net:link(hs[1], hs[2], { subnet = "192.168.9.0/30" })
-      net:plan()
+      net:steps()
       assert.are.equal("10.0.0.2", net:addr(hs[1]))
       assert.are.equal("10.0.0.3", net:addr(hs[2]))
       assert.are.equal("10.0.0.4", net:addr(hs[3]))
@@ -195,7 +195,7 @@ describe("vnet.topology", function()
       -- .6 is the last host address of a /29; .7 is broadcast
       net:link(net:host("h5"), sw)
       net:link(net:host("h6"), sw)
-      assert.has_error(function() net:plan() end)
+      assert.has_error(function() net:steps() end)
       local ok, err = pcall(net.plan, net)
       assert.is_false(ok)
       assert.truthy(tostring(err):find("no free address", 1, true))
@@ -219,7 +219,7 @@ describe("vnet.topology", function()
       net:link(a, sw); net:link(r, sw)
       net:route(a, "default", r)
       net:route(b, "10.0.1.0/24", "r")
-      local plan = net:plan()
+      local plan = net:steps()
       local whats = {}
       for _, s in ipairs(plan) do whats[#whats + 1] = s.what end
       local text = table.concat(whats, "\n")
@@ -230,10 +230,10 @@ describe("vnet.topology", function()
       net:link(c, d, { c = "fd00:9::1/64", d = "fd00:9::2/64" })
       net:route(c, "default", d)
       text = {}
-      for _, s in ipairs(net:plan()) do text[#text + 1] = s.what end
+      for _, s in ipairs(net:steps()) do text[#text + 1] = s.what end
       assert.truthy(table.concat(text, "\n"):find("route default via fd00:9::2 on c", 1, true))
       net:route(b, "10.9.0.0/16", a)
-      H.raises(function() net:plan() end, "a shares no inet subnet with b")
+      H.raises(function() net:steps() end, "a shares no inet subnet with b")
     end)
 
     it("orders the plan: namespaces, sysctls, switches, cables, links, addresses, routes, rules, nat", function()
@@ -241,12 +241,12 @@ describe("vnet.topology", function()
       local order = { netns = 1, sysctl = 2, bridge = 3, cable = 4, iface = 5, tunnel = 6,
                       addr = 7, route = 8, rule = 9, nat = 10 }
       local last = 0
-      for i, s in ipairs(net:plan()) do
+      for i, s in ipairs(net:steps()) do
         assert.are.equal(i, s.index)
         assert.is_true(order[s.kind] >= last, s.what)
         last = order[s.kind]
       end
-      local first = net:plan()[1]
+      local first = net:steps()[1]
       assert.are.equal("namespace n (switches of n)", first.what)
     end)
 
@@ -298,13 +298,13 @@ describe("vnet.topology", function()
       local a, b = net:host("a"), net:host("b")
       net:link(a, b, { a = { name = "x0" } })
       net:link(b, a, { a = { name = "x0" } })
-      H.raises(function() net:plan() end, "device name x0 is already used in a")
+      H.raises(function() net:steps() end, "device name x0 is already used in a")
     end)
 
     it("refuses an address on an external device it does not make", function()
       local net = topo.new{ name = "n" }
       net:address(net:external("X", "somewhere"), "eth0", "10.0.0.1/24")
-      H.raises(function() net:plan() end, "could not remove")
+      H.raises(function() net:steps() end, "could not remove")
     end)
   end)
 
@@ -395,7 +395,7 @@ describe("vnet.topology", function()
       assert.truthy(S[x].nft:find("table ip vnet_", 1, true))
       local st, all = net:status()
       assert.is_true(all)
-      assert.are.equal(#net:plan(), #st)
+      assert.are.equal(#net:steps(), #st)
       -- down removes all of it and only it
       assert.is_true(net:down())
       nothing_left(net, x)
@@ -507,14 +507,23 @@ describe("vnet.topology", function()
       assert.truthy(states["cable a:eth0 -- sw:swp1"].detail:find("not a port of sw", 1, true))
       assert.are.equal("different", states["route default via 10.0.2.1 on b"].state)
       assert.truthy(states["route default via 10.0.2.1 on b"].detail:find("not made by", 1, true))
-      -- up refuses, naming the step, and leaves what was there in place
+      -- the port is put back in place, but the route is not this topology's:
+      -- up refuses, naming that step, and undoes the port's change too
       local ok, msg, err = net:up()
       assert.is_nil(ok)
       assert.are.equal("EEXIST", err)
-      assert.truthy(msg:find("(cable a:eth0 -- sw:swp1)", 1, true), msg)
+      assert.truthy(msg:find("(route default via 10.0.2.1 on b)", 1, true), msg)
       assert.truthy(msg:find("run down first", 1, true), msg)
+      assert.is_nil(H.iplink(n, "swp1").master)
       assert.are.same({ n, n .. "-a", n .. "-b", n .. "-r" }, leftovers(n))
       assert.is_true(addrs(n .. "-a", "eth0")["10.0.1.1/24"])
+      -- without the stranger's route, up converges: the port goes back on
+      -- its switch, the route is made
+      H.ipdo(n .. "-b", "route", "del", "default")
+      assert(net:up())
+      assert.are.equal("sw", H.iplink(n, "swp1").master)
+      st, all = net:status()
+      assert.is_true(all)
       assert.is_true(net:down())
       assert.are.same({}, leftovers(n))
     end)
@@ -567,7 +576,7 @@ describe("vnet.topology", function()
       local x = external_ns()
       local net = build(topo, H.name("t"), x)
       finally(function() net:down() end)
-      local k = #net:plan()
+      local k = #net:steps()
       assert.is_true(k >= 30, "the fixture should have many steps, has " .. k)
       -- failing after step i has made its objects: for every i; failing
       -- before it starts (the state "after i-1" reached another way): a few
@@ -584,7 +593,7 @@ describe("vnet.topology", function()
           local ok, msg, err = net:up()
           assert.is_nil(ok, "step " .. i)
           assert.are.equal("EINJECT", err)
-          local what = net:plan()[i].what
+          local what = net:steps()[i].what
           assert.truthy(msg:find(("step %d/%d (%s): injected fault"):format(i, k, what), 1, true), msg)
           assert.is_falsy(msg:find("undo", 1, true), msg)
           nothing_left(net, x)

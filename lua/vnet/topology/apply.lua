@@ -1,0 +1,535 @@
+--- vnet.topology, the transaction: up, status, down.
+-- (`require "vnet.topology"` loads every part.)
+-- @module vnet.topology
+local B = require "vnet.topology.base"
+local T, fmt, impair, is_tmp_name, kill_pids, nft_table = B.T, B.fmt, B.impair, B.is_tmp_name, B.kill_pids, B.nft_table
+local ns_exists, proto_of, rule_matches, run, stale_file, tagged = B.ns_exists, B.proto_of, B.rule_matches, B.run, B.stale_file, B.tagged
+local vnet = B.vnet
+local K = require "vnet.topology.steps"
+-- ---- up, down, status ----------------------------------------------------
+
+local Tx = {}
+Tx.__index = Tx
+-- undo: what puts back each change, in order; fresh: the namespaces this
+-- transaction made; commit: what runs once everything has succeeded
+function Tx:did(s, node, undo)
+  self.undo[#self.undo + 1] = { step = s, node = node, fn = undo }
+end
+
+function Tx:rollback()
+  local errs = {}
+  for i = #self.undo, 1, -1 do
+    local u = self.undo[i]
+    -- objects inside a namespace made by this transaction go with it
+    if not (u.node and self.fresh[u.node]) then
+      local ok, a, msg = pcall(u.fn)
+      if not ok or not a then
+        errs[#errs + 1] = fmt("undo %s: %s", u.step.what, tostring(ok and msg or a))
+      end
+    end
+  end
+  return errs
+end
+
+-- the state of step s: state, detail, fix (K's probe); in a transaction,
+-- steps inside fresh namespaces are missing
+function T:_probe(s, tx)
+  local n = s.node
+  if s.kind == "netns" then
+    if tx and tx.fresh[n] then return "present" end
+    return K.netns.probe(self, s)
+  end
+  if tx and tx.fresh[n] then return "missing" end
+  local h = self:_open(n)
+  if not h then
+    return "missing", "namespace " .. tostring(n.nsname or n.name) .. " does not exist"
+  end
+  return K[s.kind].probe(self, s, h)
+end
+
+-- ---- what the topology owns and the script no longer names ---------------
+
+-- the namespaces (nodes) of the script, and in each the links its steps make
+local function made_links(steps)
+  local made, nodes = {}, {}
+  local function mark(node, dev)
+    if not made[node] then made[node] = {}; nodes[#nodes + 1] = node end
+    if dev then made[node][dev] = true end
+  end
+  for _, s in ipairs(steps) do
+    if s.kind == "netns" then mark(s.node)
+    elseif s.kind == "bridge" then mark(s.node, s.dev)
+    elseif s.kind == "cable" then mark(s.first.ns, s.first.dev); mark(s.second.ns, s.second.dev)
+    elseif s.kind == "iface" then mark(s.node, s.i.dev)
+    elseif s.kind == "tunnel" then mark(s.node, s.e.dev)
+    elseif s.node then mark(s.node) end
+  end
+  return made, nodes
+end
+
+-- whether link l in node is this topology's
+local function owns_link(self, node, l)
+  if l.alias == self.tag then return true end
+  return node.kind == "external" and (l.alias or "") == "" and is_tmp_name(self, l.name)
+end
+
+-- Links and namespaces this topology made that the script no longer names:
+-- removal operations { op = "remove", kind =, what =, old =, run = fn(tx) },
+-- run before the steps (a name may be wanted again). A namespace is
+-- unnamed at once and ended when the whole `up` has succeeded (undone by
+-- naming it again); a link is deleted and, on rollback, made again as it was.
+function T:_stale_links(steps)
+  local made, nodes = made_links(steps)
+  local ops = {}
+  for _, node in ipairs(nodes) do
+    local h = self:_open(node)
+    for l in (h and h:links()) or function() end do
+      local ifb = l.kind == "ifb" and (l.alias or ""):sub(1, #impair.ALIAS) == impair.ALIAS
+      if l.name ~= "lo" and not ifb and not made[node][l.name] and owns_link(self, node, l) then
+        local name, kind = l.name, l.kind
+        local op = { op = "remove", kind = "link", node = node.name,
+                     what = fmt("link %s:%s (%s)", node.name, name, tostring(kind)),
+                     old = { name = name, kind = kind, mtu = l.mtu, address = l.address } }
+        op.run = function(_, tx)
+          local cur = h:link(name)       -- a veth's twin may have gone with it
+          if not cur then return true end
+          return B.remove_link(self, op, h, cur, tx)
+        end
+        ops[#ops + 1] = op
+      end
+    end
+  end
+  local planned = { }
+  for _, node in ipairs(nodes) do if node.nsname then planned[node.nsname] = true end end
+  local prefix = self.name .. "-"
+  for name in vnet.netns.list() do
+    if not planned[name] and (name == self.name or name:sub(1, #prefix) == prefix) then
+      local h = vnet.netns.open(name)
+      local lo = h and h:link("lo")
+      if lo and lo.alias == self.tag then
+        local op = { op = "remove", kind = "netns", what = "namespace " .. name, old = { name = name } }
+        op.run = function(_, tx)
+          local ok, msg, err = vnet.netns.delete(name)
+          if not ok then return nil, msg, err end
+          tx:did(op, nil, function() return h:pin(name) end)
+          tx.commit[#tx.commit + 1] = function() kill_pids(h); h:close() end
+          return true
+        end
+        ops[#ops + 1] = op
+      elseif h then
+        h:close()
+      end
+    end
+  end
+  return ops
+end
+
+-- addresses, routes, rules and impairments on what stays that the script
+-- no longer names (after the steps have run: they read the kernel as the
+-- steps left it); each removal is undone by putting the object back
+function T:_stale_parts(steps)
+  local made, nodes = made_links(steps)
+  local want_addr, want_route, want_rule, want_imp = {}, {}, {}, {}
+  local function key(...) return table.concat({ ... }, "\0") end
+  for _, s in ipairs(steps) do
+    if s.kind == "addr" then want_addr[key(s.node.name, s.dev, s.addr.ip, s.addr.plen)] = true
+    elseif s.kind == "impair" then want_imp[key(s.node.name, s.e.dev)] = true end
+  end
+  local ops = {}
+  local function add(op) ops[#ops + 1] = op end
+  for _, node in ipairs(nodes) do
+    local h = self:_open(node)
+    if h then
+      local links = {}
+      for l in h:links() do
+        if made[node][l.name] and owns_link(self, node, l) or (l.name == "lo" and node.kind ~= "external") then
+          links[l.index] = l
+        end
+      end
+      -- addresses
+      for a in h:addrs() or function() end do
+        local l = links[a.dev]
+        local ll = a.family == "inet6" and a.address:lower():match("^fe80:")
+        local loop = l and l.name == "lo" and (a.address == "::1" or a.address:match("^127%."))
+        if l and not ll and not loop
+           and not want_addr[key(node.name, l.name, a.address, a.prefixlen)] then
+          local o = { dev = l.name, address = a.address .. "/" .. a.prefixlen, peer = a.peer,
+                      label = a.label, flags = a.family == "inet6" and { "nodad" } or nil }
+          local op = { op = "remove", kind = "addr", node = node.name, old = { address = o.address },
+                       what = fmt("address %s on %s:%s", o.address, node.name, l.name) }
+          op.run = function(_, tx)
+            local ok, msg, err = h:addr_del{ dev = o.dev, address = o.address, peer = o.peer }
+            if not ok then return nil, msg, err end
+            tx:did(op, nil, function() return h:addr_add(o) end)
+            return true
+          end
+          add(op)
+        end
+      end
+      -- routes and rules with this topology's protocol
+      local rsteps, lsteps = {}, {}
+      for _, s in ipairs(steps) do
+        if s.node == node and s.kind == "route" then rsteps[#rsteps + 1] = s end
+        if s.node == node and s.kind == "rule" then lsteps[#lsteps + 1] = s end
+      end
+      for _, fam in ipairs({ "inet", "inet6" }) do
+        for r in h:routes{ family = fam, table = "all" } or function() end do
+          if proto_of(r.protocol) == proto_of(self.proto) then
+            local named = false
+            for _, s in ipairs(rsteps) do
+              if s.family == fam and B.same_dst(r.dst, s.dst)
+                 and tostring(r.table or "main") == tostring(s.r.opts.table or "main")
+                 and (s.r.opts.metric == nil or tonumber(r.metric) == s.r.opts.metric) then
+                named = true
+              end
+            end
+            if not named then
+              local o = {}
+              for _, k in ipairs({ "dst", "family", "table", "gateway", "src", "metric", "scope",
+                                   "type", "mtu", "onlink" }) do o[k] = r[k] end
+              if o.dst == "default" and fam == "inet6" then o.dst = "::/0" end
+              o.protocol = self.proto
+              o.dev = r.dev and links[r.dev] and links[r.dev].name or r.dev
+              local op = { op = "remove", kind = "route", node = node.name, old = o,
+                           what = fmt("route %s%s on %s", tostring(r.dst),
+                                      r.gateway and (" via " .. r.gateway) or "", node.name) }
+              op.run = function(_, tx)
+                local ok, msg, err = h:route_del{ dst = o.dst, table = o.table, metric = o.metric,
+                                                  protocol = self.proto, family = fam }
+                if not ok then return nil, msg, err end
+                tx:did(op, nil, function() return h:route_add(o) end)
+                return true
+              end
+              add(op)
+            end
+          end
+        end
+        for r in h:rules{ family = fam } or function() end do
+          if r.protocol ~= nil and proto_of(r.protocol) == proto_of(self.proto) then
+            local named = false
+            for _, s in ipairs(lsteps) do if rule_matches(r, s.rule) then named = true end end
+            if not named then
+              local o = { family = fam, protocol = self.proto }
+              for _, k in ipairs({ "priority", "from", "to", "iif", "oif", "fwmark", "table",
+                                   "action" }) do o[k] = r[k] end
+              local op = { op = "remove", kind = "rule", node = node.name, old = o,
+                           what = fmt("rule priority %s on %s", tostring(r.priority), node.name) }
+              op.run = function(_, tx)
+                local ok, msg, err = h:rule_del{ priority = o.priority, table = o.table, family = fam,
+                                                 from = o.from, to = o.to, protocol = self.proto }
+                if not ok then return nil, msg, err end
+                tx:did(op, nil, function() return h:rule_add(o) end)
+                return true
+              end
+              add(op)
+            end
+          end
+        end
+      end
+    end
+  end
+  -- impairments on cable and tunnel ends that the script no longer impairs
+  for _, list in ipairs({ self.cables, self.tunnels }) do
+    for _, c in ipairs(list) do
+      for _, e in ipairs({ c.a, c.b }) do
+        local node = e.ns or e.node
+        local h = self:_open(node)
+        local l = h and not want_imp[key(node.name, e.dev)] and h:link(e.dev)
+        local got = l and owns_link(self, node, l) and l:impairment()
+        if got and next(got) then
+          local op = { op = "remove", kind = "impair", node = node.name, old = got,
+                       what = fmt("impairment on %s:%s (%s)", node.name, e.dev, impair.describe(got)) }
+          op.run = function(_, tx)
+            local ok, msg, err = l:impair(false)
+            if not ok then return nil, msg, err end
+            tx:did(op, nil, function() return l:impair(got) end)
+            return true
+          end
+          add(op)
+        end
+      end
+    end
+  end
+  return ops
+end
+
+local function op_of(s, state, fix)
+  local op = state == "missing" and "create" or (fix and fix.op)
+  return { op = op, kind = s.kind, what = s.what, step = s.index,
+           old = fix and fix.old, new = fix and fix.new }
+end
+
+--- net:plan() -> the changes a converging `up` would make, in order:
+-- { { op = "create"|"change"|"replace"|"remove", kind =, what =, old =,
+-- new = }... } (old/new: the values that differ), empty when the kernel
+-- matches the script. Raises (naming the problem) on a script that does
+-- not compile; a difference `up` would refuse (an object of the same name
+-- that this topology did not make) is { op = "refuse", detail = }.
+function T:plan()
+  local ok, steps = pcall(self._compile, self)
+  if not ok then error(steps, 2) end
+  local out = {}
+  local function strip(op) return { op = op.op, kind = op.kind, what = op.what, old = op.old } end
+  for _, op in ipairs(self:_stale_links(steps)) do out[#out + 1] = strip(op) end
+  local missing_ns = {}
+  for _, s in ipairs(steps) do
+    local state, detail, fix
+    if missing_ns[s.node] then state = "missing"
+    else
+      local pok
+      pok, state, detail, fix = pcall(self._probe, self, s)
+      if not pok then state, detail = "different", tostring(state) end
+      if s.kind == "netns" and state == "missing" then missing_ns[s.node] = true end
+    end
+    if state ~= "present" then
+      local op = op_of(s, state, fix)
+      if not op.op then op.op, op.detail = "refuse", detail end
+      out[#out + 1] = op
+    end
+  end
+  for _, op in ipairs(self:_stale_parts(steps)) do out[#out + 1] = strip(op) end
+  for i, op in ipairs(out) do op.index = i end
+  return out
+end
+
+--- net:up() -> net | nil, msg, errname
+-- Converges: makes what is missing, changes in place what differs, replaces
+-- what cannot be changed, removes what this topology made and the script
+-- no longer names. One transaction: on failure the kernel is put back as it
+-- was before this call.
+function T:up()
+  local ok, steps = pcall(self._compile, self)
+  if not ok then return nil, fmt("up %s: %s", self.name, tostring(steps)), "EINVAL" end
+  local tx = setmetatable({ undo = {}, fresh = {}, commit = {} }, Tx)
+  local k = #steps
+  local function fail(s, msg, err, errs)
+    local where = s.index and fmt("step %d/%d (%s)", s.index, k, s.what) or fmt("%s %s", s.op, s.what)
+    local m = fmt("up %s: %s: %s", self.name, where, tostring(msg))
+    for _, e in ipairs(tx:rollback()) do m = m .. "\n  " .. e end
+    for _, e in ipairs(errs or {}) do m = m .. "\n  " .. e end
+    for node in pairs(tx.fresh) do self._h[node] = nil end
+    return nil, m, err or "EFAULT"
+  end
+  local fault = self._fault
+  local n = k
+  -- runs a removal operation, with the fault hook around it
+  local function remove(op)
+    n = n + 1
+    if fault then
+      local fok, fmsg, ferr = fault(n, op, "before")
+      if not fok then return fail(op, fmsg, ferr) end
+    end
+    local aok, r, msg, err = pcall(op.run, op, tx)
+    if not aok then return fail(op, (tostring(r):gsub("^[^:\n]+:%d+: ", "")), "EINVAL") end
+    if not r then return fail(op, msg, err) end
+    if fault then
+      local fok, fmsg, ferr = fault(n, op, "after")
+      if not fok then return fail(op, fmsg, ferr) end
+    end
+    return true
+  end
+  local pok, stale = pcall(self._stale_links, self, steps)
+  if not pok then return nil, fmt("up %s: %s", self.name, tostring(stale)), "EINVAL" end
+  for _, op in ipairs(stale) do
+    local r, msg, err = remove(op)
+    if not r then return nil, msg, err end
+  end
+  for _, s in ipairs(steps) do
+    local state, detail, fix
+    pok, state, detail, fix = pcall(self._probe, self, s, tx)
+    if not pok then return fail(s, state, "EINVAL") end
+    if fault then
+      local fok, fmsg, ferr = fault(s.index, s, "before")
+      if not fok then return fail(s, fmsg, ferr) end
+    end
+    if state == "different" and not fix then
+      return fail(s, tostring(detail) .. "; run down first", "EEXIST")
+    elseif state ~= "present" then
+      local h, m0, e0
+      if s.kind ~= "netns" then
+        h, m0, e0 = self:_open(s.node)
+        if not h then return fail(s, m0, e0) end
+      end
+      local run_ = state == "missing" and K[s.kind].apply or fix.run
+      local aok, r, msg, err = pcall(run_, self, s, h, tx)
+      if not aok then return fail(s, (tostring(r):gsub("^[^:\n]+:%d+: ", "")), "EINVAL") end
+      if not r then return fail(s, msg, err) end
+      if fault then
+        local fok, fmsg, ferr = fault(s.index, s, "after")
+        if not fok then return fail(s, fmsg, ferr) end
+      end
+    end
+  end
+  pok, stale = pcall(self._stale_parts, self, steps)
+  if not pok then return fail({ op = "read", what = "what the script no longer names" }, stale, "EINVAL") end
+  for _, op in ipairs(stale) do
+    local r, msg, err = remove(op)
+    if not r then return nil, msg, err end
+  end
+  -- the commit: namespaces unnamed above end now
+  for _, c in ipairs(tx.commit) do pcall(c) end
+  return self
+end
+
+--- net:status() -> list of { step, what, state, detail }, all_present,
+-- processes (net:processes(): what net:spawn started)
+function T:status()
+  local steps = self:_compile()
+  local out, all = {}, true
+  local missing_ns = {}
+  for _, s in ipairs(steps) do
+    local state, detail
+    if missing_ns[s.node] then
+      state = missing_ns[s.node]
+      detail = "namespace " .. s.node.nsname .. (state == "missing" and " does not exist"
+                                                 or " is not this topology's")
+    else
+      local ok
+      ok, state, detail = pcall(self._probe, self, s)
+      if not ok then state, detail = "different", tostring(state) end
+      if s.kind == "netns" and state ~= "present" then missing_ns[s.node] = state end
+    end
+    if state ~= "present" then all = false end
+    out[#out + 1] = { step = s.index, kind = s.kind, what = s.what, state = state, detail = detail }
+  end
+  return out, all, self:processes()
+end
+
+
+-- removes what this topology tagged in a namespace it does not own
+function T:_clean_external(h, node)
+  local errs = {}
+  local names = {}
+  local function ours(l)
+    -- tagged, or still under the name it was born with (up was killed
+    -- before the request that names and tags it)
+    return l.alias == self.tag or ((l.alias or "") == "" and is_tmp_name(self, l.name))
+  end
+  local it = h:links()
+  local ifbs = {}
+  for l in it do
+    if ours(l) then names[#names + 1] = l.name; ifbs[impair.ALIAS .. l.index] = true end
+  end
+  -- the ifb devices vnet.impair made for our links' ingress
+  local it2 = h:links{ kind = "ifb" }
+  for l in it2 or function() end do
+    if l.alias and ifbs[l.alias] then
+      local ok, msg = l:delete()
+      if not ok and h:link(l.index) then errs[#errs + 1] = msg end
+    end
+  end
+  for _, n in ipairs(names) do
+    local l = h:link(n)               -- a veth peer may have gone with its twin
+    if l and ours(l) then
+      local ok, msg = l:delete()
+      if not ok and h:link(n) then errs[#errs + 1] = msg end
+    end
+  end
+  do
+    local dels = {}
+    for _, fam in ipairs({ "inet", "inet6" }) do
+      local rit = h:routes{ family = fam, table = "all" }
+      for r in rit or function() end do
+        if proto_of(r.protocol) == proto_of(self.proto) then
+          local dst = r.dst
+          if dst == "default" and fam == "inet6" then dst = "::/0" end
+          dels[#dels + 1] = { dst = dst, table = r.table, metric = r.metric,
+                              protocol = self.proto, family = fam }
+        end
+      end
+    end
+    for _, d in ipairs(dels) do
+      local ok, msg, err = h:route_del(d)
+      if not ok and err ~= "ESRCH" and err ~= "ENOENT" then errs[#errs + 1] = msg end
+    end
+  end
+  do
+    local dels = {}
+    for _, fam in ipairs({ "inet", "inet6" }) do
+      local rit = h:rules{ family = fam }
+      for r in rit or function() end do
+        local ours = r.protocol ~= nil and proto_of(r.protocol) == proto_of(self.proto)
+        if r.protocol == nil then
+          -- no protocol on rules in this core: the script's own rules are ours
+          for _, d in ipairs(self.rules) do
+            if d.node == node and rule_matches(r, d.opts) and (d.opts.priority or r.priority ~= 0) then
+              ours = true
+            end
+          end
+        end
+        if ours then
+          dels[#dels + 1] = { priority = r.priority, table = r.table, family = fam,
+                              from = r.from, to = r.to, protocol = r.protocol and self.proto }
+        end
+      end
+    end
+    for _, d in ipairs(dels) do
+      local ok, msg, err = h:rule_del(d)
+      if not ok and err ~= "ENOENT" and err ~= "ESRCH" then errs[#errs + 1] = msg end
+    end
+  end
+  if #self.nats > 0 and run(h, { "nft", "list", "table", "ip", nft_table(self) }) then
+    run(h, { "nft", "delete", "table", "ip", nft_table(self) })
+  end
+  return errs
+end
+
+--- net:down() -> true | nil, msg, errname. Removes what the kernel says this
+-- topology owns; works from a fresh process.
+function T:down()
+  local errs = {}
+  self:_end_processes()
+  -- externals first (their tagged links, routes with our protocol, our nft table)
+  local seen = {}
+  for _, n in ipairs(self.nodes) do
+    local e = n.kind == "switch" and n.at or n
+    if e.kind == "external" and not seen[e] then
+      seen[e] = true
+      local h = self:_open(e)
+      if h then
+        local ok, r = pcall(self._clean_external, self, h, e)
+        if not ok then errs[#errs + 1] = tostring(r)
+        else for _, m in ipairs(r) do errs[#errs + 1] = tostring(m) end end
+      end
+    end
+  end
+  self:_close_all()
+  -- then every namespace with our name or prefix whose lo carries our tag
+  -- (a namespace is tagged before it gets its name), and the empty files
+  -- left under the names of this script's namespaces by a creation or a
+  -- removal that was killed half way
+  local prefix = self.name .. "-"
+  local planned = { [self.name] = true }
+  for _, n in ipairs(self.nodes) do
+    if n.kind == "host" or n.kind == "router" then planned[n.nsname] = true end
+  end
+  local mine = {}
+  for name in vnet.netns.list() do
+    if name == self.name or name:sub(1, #prefix) == prefix then
+      local h = vnet.netns.open(name)
+      if h then
+        local lo = h:link("lo")
+        if lo and lo.alias == self.tag then
+          mine[#mine + 1] = name
+          kill_pids(h)
+        end
+        lo = nil
+        h:close()
+      elseif planned[name] and stale_file(name) then
+        mine[#mine + 1] = name
+      end
+    end
+  end
+  -- every handle of ours is closed by now (a handle keeps a deleted
+  -- namespace alive): no full collection, which would stall a host such
+  -- as an nginx worker
+  for _, name in ipairs(mine) do
+    local ok, msg = vnet.netns.delete(name)
+    if not ok and ns_exists(name) then errs[#errs + 1] = msg end
+  end
+  if #errs > 0 then
+    return nil, fmt("down %s: %s", self.name, table.concat(errs, "; ")), "EBUSY"
+  end
+  return true
+end
+

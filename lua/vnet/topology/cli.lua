@@ -1,0 +1,103 @@
+--- vnet.topology, the command line.
+-- (`require "vnet.topology"` loads every part.)
+-- @module vnet.topology
+local B = require "vnet.topology.base"
+local T, fmt, unpack = B.T, B.fmt, B.unpack
+-- ---- command line --------------------------------------------------------
+
+local USAGE = [[
+usage: %s COMMAND
+  up                     create the network (one transaction)
+  down                   remove everything this topology made
+  status                 show each object: present, missing or different
+  dot                    print the topology as Graphviz DOT
+  reach                  ping every pair of hosts and print the matrix
+  ping X Y               ping from node X to node Y (or an address)
+  exec NODE CMD [ARG..]  run a command inside NODE's namespace
+]]
+
+--- net:main(arg [, commands]) -> exits the process with 0 (ok), 1 (failure)
+-- or 2 (bad usage). commands: extra { name = function(net, ...) -> ok, msg }.
+function T:main(arg, commands, noexit)
+  arg = arg or {}
+  commands = commands or {}
+  local prog = arg[0] or "topology.lua"
+  local function finish(code)
+    io.stdout:flush()
+    if noexit then return code end
+    os.exit(code)
+  end
+  local function usage(msg)
+    if msg then io.stderr:write(prog, ": ", msg, "\n") end
+    local u = fmt(USAGE, prog)
+    local extra = {}
+    for k in pairs(commands) do extra[#extra + 1] = k end
+    table.sort(extra)
+    for _, k in ipairs(extra) do u = u .. fmt("  %-22s (this script's own)\n", k) end
+    io.stderr:write(u)
+    return finish(2)
+  end
+  local function failed(msg)
+    io.stderr:write(prog, ": ", tostring(msg), "\n")
+    return finish(1)
+  end
+  local cmd = arg[1]
+  local nargs = 0
+  for i = 1, 64 do if arg[i] ~= nil then nargs = i end end
+  local function want(n)
+    return nargs == n
+  end
+  if cmd == "up" and want(1) then
+    local ok, msg = self:up()
+    if not ok then return failed(msg) end
+    print(fmt("up %s: %d steps done", self.name, #self._plan))
+    return finish(0)
+  elseif cmd == "down" and want(1) then
+    local ok, msg = self:down()
+    if not ok then return failed(msg) end
+    print(fmt("down %s: done", self.name))
+    return finish(0)
+  elseif cmd == "status" and want(1) then
+    local ok, st, all = pcall(self.status, self)
+    if not ok then return failed(st) end
+    local counts = { present = 0, missing = 0, different = 0 }
+    for _, s in ipairs(st) do
+      counts[s.state] = counts[s.state] + 1
+      print(fmt("%-10s %s%s", s.state, s.what, s.detail and s.state ~= "present" and (": " .. s.detail) or ""))
+    end
+    print(fmt("status %s: %d present, %d missing, %d different", self.name,
+              counts.present, counts.missing, counts.different))
+    return finish(all and 0 or 1)
+  elseif cmd == "dot" and want(1) then
+    local ok, d = pcall(self.dot, self)
+    if not ok then return failed(d) end
+    io.stdout:write(d)
+    return finish(0)
+  elseif cmd == "reach" and want(1) then
+    local ok, all = pcall(self.reach, self)
+    if not ok then return failed(all) end
+    return finish(all and 0 or 1)
+  elseif cmd == "ping" and want(3) then
+    local ok, r, out = pcall(self.ping, self, arg[2], self.byname[arg[3]] or arg[3])
+    if not ok then return usage(r) end
+    io.stdout:write(out)
+    return finish(r and 0 or 1)
+  elseif cmd == "exec" and nargs >= 3 then
+    if not self.byname[arg[2]] then return usage("no node named " .. tostring(arg[2])) end
+    local argv = {}
+    for i = 3, nargs do argv[#argv + 1] = arg[i] end
+    local ok, _, _, code = self:exec(arg[2], argv, { capture = false })
+    if ok == nil then return failed(_) end
+    return finish(ok and 0 or (tonumber(code) or 1))
+  elseif cmd ~= nil and commands[cmd] then
+    local extra = {}
+    for i = 2, nargs do extra[#extra + 1] = arg[i] end
+    local ok, r, msg = pcall(commands[cmd], self, unpack(extra))
+    if not ok then return failed(r) end
+    if not r then return failed(msg or (cmd .. " failed")) end
+    return finish(0)
+  end
+  if cmd == nil then return usage() end
+  return usage("bad command line: " .. table.concat(arg, " ", 1, nargs))
+end
+
