@@ -124,10 +124,13 @@ function T:_stale_links(steps)
   return ops
 end
 
--- addresses, routes, rules and impairments on what stays that the script
--- no longer names (after the steps have run: they read the kernel as the
--- steps left it); each removal is undone by putting the object back
-function T:_stale_parts(steps)
+-- addresses (part "addr"), or routes, rules and impairments (part
+-- "rest") on what stays that the script no longer names; each removal is
+-- undone by putting the object back. Addresses go before the steps run
+-- (deleting an IPv4 primary address takes the secondaries of its subnet
+-- with it, so a new one is added after), the rest after them (read from
+-- the kernel as the steps left it).
+function T:_stale_parts(steps, part)
   local made, nodes = made_links(steps)
   local want_addr, want_route, want_rule, want_imp = {}, {}, {}, {}
   local function key(...) return table.concat({ ... }, "\0") end
@@ -147,7 +150,7 @@ function T:_stale_parts(steps)
         end
       end
       -- addresses
-      for a in h:addrs() or function() end do
+      for a in (part == "addr" and h:addrs()) or function() end do
         local l = links[a.dev]
         local ll = a.family == "inet6" and a.address:lower():match("^fe80:")
         local loop = l and l.name == "lo" and (a.address == "::1" or a.address:match("^127%."))
@@ -158,9 +161,15 @@ function T:_stale_parts(steps)
           local op = { op = "remove", kind = "addr", node = node.name, old = { address = o.address },
                        what = fmt("address %s on %s:%s", o.address, node.name, l.name) }
           op.run = function(_, tx)
+            -- the routes the kernel drops with the address come back with it
+            local routes = B.routes_of(h, l)
             local ok, msg, err = h:addr_del{ dev = o.dev, address = o.address, peer = o.peer }
             if not ok then return nil, msg, err end
-            tx:did(op, nil, function() return h:addr_add(o) end)
+            tx:did(op, nil, function()
+              local a, m, e = h:addr_add(o)
+              if not a then return nil, m, e end
+              return B.put_back(h, routes)
+            end)
             return true
           end
           add(op)
@@ -172,7 +181,7 @@ function T:_stale_parts(steps)
         if s.node == node and s.kind == "route" then rsteps[#rsteps + 1] = s end
         if s.node == node and s.kind == "rule" then lsteps[#lsteps + 1] = s end
       end
-      for _, fam in ipairs({ "inet", "inet6" }) do
+      for _, fam in ipairs(part == "rest" and { "inet", "inet6" } or {}) do
         for r in h:routes{ family = fam, table = "all" } or function() end do
           if proto_of(r.protocol) == proto_of(self.proto) then
             local named = false
@@ -229,7 +238,7 @@ function T:_stale_parts(steps)
     end
   end
   -- impairments on cable and tunnel ends that the script no longer impairs
-  for _, list in ipairs({ self.cables, self.tunnels }) do
+  for _, list in ipairs(part == "rest" and { self.cables, self.tunnels } or {}) do
     for _, c in ipairs(list) do
       for _, e in ipairs({ c.a, c.b }) do
         local node = e.ns or e.node
@@ -271,6 +280,7 @@ function T:plan()
   local out = {}
   local function strip(op) return { op = op.op, kind = op.kind, what = op.what, old = op.old } end
   for _, op in ipairs(self:_stale_links(steps)) do out[#out + 1] = strip(op) end
+  for _, op in ipairs(self:_stale_parts(steps, "addr")) do out[#out + 1] = strip(op) end
   local missing_ns = {}
   for _, s in ipairs(steps) do
     local state, detail, fix
@@ -287,7 +297,7 @@ function T:plan()
       out[#out + 1] = op
     end
   end
-  for _, op in ipairs(self:_stale_parts(steps)) do out[#out + 1] = strip(op) end
+  for _, op in ipairs(self:_stale_parts(steps, "rest")) do out[#out + 1] = strip(op) end
   for i, op in ipairs(out) do op.index = i end
   return out
 end
@@ -334,6 +344,12 @@ function T:up()
     local r, msg, err = remove(op)
     if not r then return nil, msg, err end
   end
+  pok, stale = pcall(self._stale_parts, self, steps, "addr")
+  if not pok then return fail({ op = "read", what = "what the script no longer names" }, stale, "EINVAL") end
+  for _, op in ipairs(stale) do
+    local r, msg, err = remove(op)
+    if not r then return nil, msg, err end
+  end
   for _, s in ipairs(steps) do
     local state, detail, fix
     pok, state, detail, fix = pcall(self._probe, self, s, tx)
@@ -360,7 +376,7 @@ function T:up()
       end
     end
   end
-  pok, stale = pcall(self._stale_parts, self, steps)
+  pok, stale = pcall(self._stale_parts, self, steps, "rest")
   if not pok then return fail({ op = "read", what = "what the script no longer names" }, stale, "EINVAL") end
   for _, op in ipairs(stale) do
     local r, msg, err = remove(op)

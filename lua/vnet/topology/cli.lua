@@ -7,7 +7,11 @@ local T, fmt, unpack = B.T, B.fmt, B.unpack
 
 local USAGE = [[
 usage: %s COMMAND
-  up                     create the network (one transaction)
+  up, apply              make the kernel match the script (one transaction):
+                         create what is missing, change what differs, remove
+                         what the script no longer names
+  plan                   print what up would change; exit 0 when nothing,
+                         2 when something would
   down                   remove everything this topology made
   status                 show each object: present, missing or different
   dot                    print the topology as Graphviz DOT
@@ -47,11 +51,19 @@ function T:main(arg, commands, noexit)
   local function want(n)
     return nargs == n
   end
-  if cmd == "up" and want(1) then
+  if (cmd == "up" or cmd == "apply") and want(1) then
     local ok, msg = self:up()
     if not ok then return failed(msg) end
-    print(fmt("up %s: %d steps done", self.name, #self._plan))
+    print(fmt("up %s: %d steps done", self.name, #self:steps()))
     return finish(0)
+  elseif cmd == "plan" and want(1) then
+    local ok, plan = pcall(self.plan, self)
+    if not ok then return failed(plan) end
+    for _, op in ipairs(plan) do
+      print(fmt("%-8s %s%s", op.op, op.what, op.detail and (": " .. op.detail) or ""))
+    end
+    print(fmt("plan %s: %d changes", self.name, #plan))
+    return finish(#plan == 0 and 0 or 2)
   elseif cmd == "down" and want(1) then
     local ok, msg = self:down()
     if not ok then return failed(msg) end

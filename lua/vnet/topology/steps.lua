@@ -107,6 +107,36 @@ end
 -- routes through it, its impairment, and a veth's peer with the same.
 local ROUTE_FIELDS = { "dst", "family", "table", "gateway", "src", "metric", "scope",
                        "protocol", "type", "mtu", "onlink" }
+-- the routes through link l of h that the kernel did not make itself, as
+-- route_add options (what deleting the link, or an address of it, drops)
+local function routes_of(h, l)
+  local out = {}
+  for _, fam in ipairs({ "inet", "inet6" }) do
+    for r in h:routes{ family = fam, table = "all" } or function() end do
+      if r.dev == l.index and proto_of(r.protocol) ~= "kernel" and r.table ~= "local"
+         and r.type ~= "multicast" then
+        local o = {}
+        for _, k in ipairs(ROUTE_FIELDS) do o[k] = r[k] end
+        if o.dst == "default" and fam == "inet6" then o.dst = "::/0" end
+        o.dev = l.name
+        out[#out + 1] = o
+      end
+    end
+  end
+  return out
+end
+B.routes_of = routes_of
+
+-- puts back routes (routes_of) the kernel dropped
+local function put_back(h, routes)
+  for _, r in ipairs(routes) do
+    local ok, msg, err = h:route_add(r)
+    if not ok and err ~= "EEXIST" then return nil, msg, err end
+  end
+  return true
+end
+B.put_back = put_back
+
 local function snap_end(h, l)
   local e = { h = h, name = l.name, mtu = l.mtu, address = l.address, alias = l.alias,
               up = l.up, addrs = {}, routes = {} }
@@ -122,18 +152,7 @@ local function snap_end(h, l)
                                 peer = a.peer, label = a.label }
     end
   end
-  for _, fam in ipairs({ "inet", "inet6" }) do
-    for r in h:routes{ family = fam, table = "all" } or function() end do
-      if r.dev == l.index and proto_of(r.protocol) ~= "kernel" and r.table ~= "local"
-         and r.type ~= "multicast" then
-        local o = {}
-        for _, k in ipairs(ROUTE_FIELDS) do o[k] = r[k] end
-        if o.dst == "default" and fam == "inet6" then o.dst = "::/0" end
-        o.dev = l.name
-        e.routes[#e.routes + 1] = o
-      end
-    end
-  end
+  e.routes = routes_of(h, l)
   return e
 end
 
@@ -178,11 +197,9 @@ local function restore_link(s)
                                    label = a.label, flags = a.family == "inet6" and { "nodad" } or nil }
       if not ok and err ~= "EEXIST" then return nil, msg, err end
     end
-    for _, r in ipairs(e.routes) do
-      local ok
-      ok, msg, err = e.h:route_add(r)
-      if not ok and err ~= "EEXIST" then return nil, msg, err end
-    end
+    local ok
+    ok, msg, err = put_back(e.h, e.routes)
+    if not ok then return nil, msg, err end
     if e.imp then
       local ok
       ok, msg, err = assert(e.h:link(e.name)):impair(e.imp)
@@ -388,7 +405,10 @@ K.cable = {
     local l, msg, err = h:link_add{ name = name, kind = "veth", mtu = f.mtu or c.mtu,
                                     address = f.mac, peer = peer }
     if not l then return nil, msg, err end
-    tx:did(s, s.node, function() return l:delete() end)
+    -- (undone even in a namespace this transaction made when its twin is
+    -- elsewhere: the twin's name may have to be free again before that
+    -- namespace goes)
+    tx:did(s, h2 == h and s.node or nil, function() return l:delete() end)
     local ok
     ok, msg, err = l:set{ name = renamed(name, f.dev), alias = self.tag, up = true,
                           master = f.master }

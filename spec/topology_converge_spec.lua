@@ -1,0 +1,296 @@
+-- vnet.topology converging: an edited script's `up` makes the kernel match
+-- it (create, change in place, replace, remove) as one transaction, `plan`
+-- says what it would do, processes in namespaces that stay keep running.
+-- iproute2 is the oracle; every namespace is a scratch one of this run.
+local H = require "spec.helper"
+local topo = require "vnet.topology"
+
+-- The lab before and after the edit (edit = true). Before: hosts a, b, d
+-- and router r on switch sw1, host e behind r. The edit moves a to a new
+-- switch sw2 (its cable is replaced, sw1's ports are renumbered), changes
+-- b's address and a route's gateway, removes d, adds c, changes the mtu of
+-- the r -- e cable and a sysctl, replaces a policy rule by another.
+local function lab(name, edit)
+  local net = topo.new{ name = name }
+  local a, b = net:host("a"), net:host("b")
+  local d = not edit and net:host("d")
+  local c = edit and net:host("c")
+  local r, e = net:router("r"), net:host("e")
+  local sw1 = net:switch("sw1")
+  local sw2 = edit and net:switch("sw2")
+  net:link(a, edit and sw2 or sw1, { a = "10.9.1.10/24" })
+  if edit then net:link(r, sw2, { r = "10.9.1.1/24" }) end
+  net:link(b, sw1, { b = edit and "10.9.1.21/24" or "10.9.1.11/24" })
+  if d then net:link(d, sw1, { d = "10.9.1.13/24" }) end
+  if c then net:link(c, sw1, { c = "10.9.1.14/24" }) end
+  if not edit then net:link(r, sw1, { r = "10.9.1.1/24" }) end
+  net:link(r, e, { r = "10.9.2.1/24", e = "10.9.2.2/24", mtu = edit and 1400 or nil })
+  net:route(a, "default", r)
+  net:route(e, "default", r)
+  net:route(b, "10.9.2.0/24", edit and "10.9.1.10" or "10.9.1.1")
+  net:sysctl(a, "net.ipv4.ip_default_ttl", edit and "65" or "64")
+  net:rule(a, { from = "10.9.1.10/32", table = 100, priority = edit and 200 or 100 })
+  return net
+end
+
+-- What ip shows of every namespace of topology `name`, without what a
+-- remade object cannot keep (ifindex, counters, operstate): a plain table
+-- of sorted strings per namespace, to compare before and after.
+local function snapshot(name)
+  local out = {}
+  for _, ns in ipairs(H.leftovers(name)) do
+    local r = H.ipb(ns, { "link show", "addr show", "route show table all",
+                          "route show table all root ::/0", "rule show" })
+    local t = {}
+    local names = {}
+    for _, l in ipairs(r[1]) do names[l.ifindex] = l.ifname end
+    for _, l in ipairs(r[1]) do
+      local up = false
+      for _, f in ipairs(l.flags or {}) do if f == "UP" then up = true end end
+      t[#t + 1] = ("link %s %s mtu %s master %s mac %s alias %s up %s"):format(l.ifname,
+        tostring(l.linkinfo and l.linkinfo.info_kind), tostring(l.mtu), tostring(l.master),
+        tostring(l.address), tostring(l.ifalias), tostring(up))
+    end
+    for _, l in ipairs(r[2]) do
+      for _, a in ipairs(l.addr_info or {}) do
+        if not (a.family == "inet6" and a["local"]:match("^fe80")) then
+          t[#t + 1] = ("addr %s %s/%s"):format(l.ifname, a["local"], a.prefixlen)
+        end
+      end
+    end
+    for _, list in ipairs({ r[3], r[4] }) do
+      for _, x in ipairs(list) do
+        -- (not the kernel's routes of IPv6 link-local addresses, left out above)
+        if not tostring(x.dst):match("^fe80") then t[#t + 1] = ("route %s via %s dev %s table %s metric %s proto %s type %s"):format(
+          tostring(x.dst), tostring(x.gateway), tostring(x.dev), tostring(x.table),
+          tostring(x.metric), tostring(x.protocol), tostring(x.type)) end
+      end
+    end
+    for _, x in ipairs(r[5]) do
+      t[#t + 1] = ("rule %s from %s table %s proto %s"):format(tostring(x.priority),
+        tostring(x.src), tostring(x.table), tostring(x.protocol))
+    end
+    local ok, ttl = H.sh("ip netns exec " .. H.quote(ns) .. " cat /proc/sys/net/ipv4/ip_default_ttl")
+    assert(ok, ttl)
+    t[#t + 1] = "ttl " .. ttl:gsub("%s+$", "")
+    table.sort(t)
+    out[ns] = t
+  end
+  return out
+end
+
+local function ops(plan)
+  local t = {}
+  for _, op in ipairs(plan) do t[#t + 1] = op.op .. " " .. op.what end
+  return t
+end
+
+local function has(list, s)
+  for _, x in ipairs(list) do if x:find(s, 1, true) then return true end end
+  return false
+end
+
+local function alive(pid)
+  return H.sh("kill -0 " .. pid)
+end
+
+describe("topology converging", function()
+  after_each(H.cleanup)
+
+  it("an edited script's up makes the kernel match it; plan says so first; processes stay", function()
+    local name = H.name("cv")
+    local old, new = lab(name, false), lab(name, true)
+    finally(function() old:down(); new:down() end)
+    assert(old:up())
+    local p = assert(old:spawn("a", { "sleep", "300" }))
+    local pb = assert(old:spawn("b", { "sleep", "300" }))
+    assert.are.same({}, old:plan())
+
+    local plan = ops(new:plan())
+    assert.is_true(has(plan, "remove namespace " .. name .. "-d"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "create namespace " .. name .. "-c"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "create switch sw2"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "change cable r:eth1 -- e:eth0"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "change sysctl net.ipv4.ip_default_ttl=65 on a"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "change route 10.9.2.0/24 via 10.9.1.10 on b"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "create address 10.9.1.21/24 on b:eth0"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "remove address 10.9.1.11/24 on b:eth0"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "remove rule priority 100 on a"), table.concat(plan, "\n"))
+    -- the plan changed nothing
+    assert.are.same({ name, name .. "-a", name .. "-b", name .. "-d", name .. "-e", name .. "-r" },
+                    H.leftovers(name))
+    local mtu = new:plan()
+    for _, op in ipairs(mtu) do
+      if op.what:find("cable r:eth1", 1, true) then
+        assert.are.equal(1500, op.old["r:eth1"].mtu)
+        assert.are.equal(1400, op.new["r:eth1"].mtu)
+      end
+    end
+
+    assert(new:up())
+    assert.are.same({ name, name .. "-a", name .. "-b", name .. "-c", name .. "-e", name .. "-r" },
+                    H.leftovers(name))
+    local function addrs(ns, dev)
+      local t = {}
+      for _, l in ipairs(H.ip(ns, "addr", "show", "dev", dev)) do
+        for _, a in ipairs(l.addr_info or {}) do
+          if a.family == "inet" then t[#t + 1] = a["local"] .. "/" .. a.prefixlen end
+        end
+      end
+      return t
+    end
+    assert.are.same({ "10.9.1.21/24" }, addrs(name .. "-b", "eth0"))
+    assert.are.equal(1400, H.iplink(name .. "-r", "eth1").mtu)
+    assert.are.equal(1400, H.iplink(name .. "-e", "eth0").mtu)
+    -- a's cable now ends on sw2; sw1's ports were renumbered
+    assert.are.equal("sw2", H.iplink(name, "sw2p1").master)
+    assert.are.equal("sw1", H.iplink(name, "sw1p1").master)
+    local routes = H.ip(name .. "-b", "route", "show", "10.9.2.0/24")
+    assert.are.equal("10.9.1.10", routes[1].gateway)
+    local ok, ttl = H.sh("ip netns exec " .. H.quote(name .. "-a") .. " cat /proc/sys/net/ipv4/ip_default_ttl")
+    assert(ok)
+    assert.are.equal("65", (ttl:gsub("%s+$", "")))
+    local prios = {}
+    for _, x in ipairs(H.ip(name .. "-a", "rule", "show")) do prios[x.priority] = true end
+    assert.is_true(prios[200])
+    assert.is_nil(prios[100])
+    -- processes in namespaces that stayed were not disturbed
+    assert.is_true(alive(p.pid))
+    assert.is_true(alive(pb.pid))
+    local _, all = new:status()
+    assert.is_true(all)
+    assert.are.same({}, new:plan())
+    assert.is_true(new:ping("b", "c"))
+    assert.is_true(new:ping("a", "e"))
+    -- and back: the old script converges the kernel to what it was
+    assert(old:up())
+    assert.are.same({}, old:plan())
+    assert.is_true(old:ping("a", "e"))
+    assert.is_true(old:ping("d", "b"))
+    assert.is_true(alive(p.pid))
+    p:kill(); pb:kill()
+    assert.is_true(new:down())
+    assert.are.same({}, H.leftovers(name))
+  end)
+
+  it("is one transaction: failing any change of a delta puts the kernel back as it was", function()
+    local name = H.name("cf")
+    local old, new = lab(name, false), lab(name, true)
+    finally(function() old:down(); new:down() end)
+    assert(old:up())
+    local p = assert(old:spawn("d", { "sleep", "300" }))
+    local before = snapshot(name)
+    -- every step and every removal of the delta, failed right after it
+    -- ran: steps are numbered as in net:steps(), removals after them
+    local k, m, which = #new:steps(), 0, {}
+    for _, op in ipairs(new:plan()) do
+      if op.step then which[#which + 1] = op.step else m = m + 1 end
+    end
+    for j = k + 1, k + m do which[#which + 1] = j end
+    local seen = {}
+    for _, i in ipairs(which) do
+      local hit = false
+      new._fault = function(j, _, phase)
+        if j == i and phase == "after" then
+          hit = true
+          return nil, "injected fault", "EINJECT"
+        end
+        return true
+      end
+      local ok, msg, err = new:up()
+      assert.is_true(hit, "action " .. i .. " did not run")
+      assert.is_nil(ok)
+      assert.are.equal("EINJECT", err, msg)
+      assert.is_falsy(msg:find("undo", 1, true), msg)
+      seen[#seen + 1] = msg:match("^up [^:]+: ([^:]+)")
+      assert.are.same(before, snapshot(name), msg)
+      -- the process in d (removed by the delta) runs until the delta commits
+      assert.is_true(alive(p.pid), msg)
+    end
+    new._fault = nil
+    assert(new:up())
+    new._fault = nil
+    assert.is_true(#seen >= 15, table.concat(seen, "\n"))
+    assert.is_true(has(seen, "remove namespace"), table.concat(seen, "\n"))
+    assert.is_true(has(seen, "remove link"), table.concat(seen, "\n"))
+    assert.is_true(has(seen, "remove address"), table.concat(seen, "\n"))
+    -- the last run had no fault: the delta is applied, d's process ended
+    local _, all = new:status()
+    assert.is_true(all)
+    local ok, _, how = p:wait(5)
+    assert.is_false(ok)
+    assert.are.equal("signal", how)
+    assert(new:down())
+    assert.are.same({}, H.leftovers(name))
+  end)
+
+  it("never touches what it does not own", function()
+    local name = H.name("co")
+    local old, new = lab(name, false), lab(name, true)
+    finally(function() old:down(); new:down() end)
+    assert(old:up())
+    -- things made by hand inside the lab's namespaces
+    H.ipdo_batch(name .. "-b", { "link add hand0 type veth peer name hand1",
+                                 "link set hand0 up", "link set hand1 up",
+                                 "addr add 10.77.0.1/24 dev hand0",
+                                 "route add 10.78.0.0/16 dev hand0 proto static",
+                                 "rule add from 10.77.0.0/24 table 77 priority 77" })
+    assert(new:up())
+    assert.truthy(H.iplink(name .. "-b", "hand0"))
+    assert.truthy(H.iplink(name .. "-b", "hand1"))
+    local found = false
+    for _, r in ipairs(H.ip(name .. "-b", "route", "show", "table", "all")) do
+      if r.dst == "10.78.0.0/16" then found = true end
+    end
+    assert.is_true(found)
+    local prios = {}
+    for _, x in ipairs(H.ip(name .. "-b", "rule", "show")) do prios[x.priority] = true end
+    assert.is_true(prios[77])
+    assert.are.same({}, new:plan())
+    assert(new:down())
+  end)
+
+  it("the command line: plan exits 0 when nothing would change, 2 when something would; apply = up", function()
+    local name = H.name("cl")
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    finally(function() os.execute("rm -rf " .. dir); topo.new{ name = name }:down() end)
+    local function script(edit)
+      local path = dir .. (edit and "/new.lua" or "/old.lua")
+      local f = assert(io.open(path, "w"))
+      f:write(([[
+local topo = require "vnet.topology"
+local net = topo.new{ name = %q }
+local a, b = net:host("a"), net:host("b")
+net:link(a, b, { a = %q, b = "10.5.0.2/24" })
+return net:main(arg)
+]]):format(name, edit and "10.5.0.3/24" or "10.5.0.1/24"))
+      f:close()
+      return path
+    end
+    local old, new = script(false), script(true)
+    local function run(path, cmd)
+      local code, out = H.run(path, { cmd })
+      return code, (out:gsub("[ \t]+", " "))
+    end
+    local code, out = run(old, "plan")
+    assert.are.equal(2, code, out)
+    assert.truthy(out:find("create namespace " .. name .. "-a", 1, true), out)
+    code, out = run(old, "apply")
+    assert.are.equal(0, code, out)
+    code, out = run(old, "plan")
+    assert.are.equal(0, code, out)
+    code, out = run(new, "plan")
+    assert.are.equal(2, code, out)
+    assert.truthy(out:find("create address 10.5.0.3/24 on a:eth0", 1, true), out)
+    assert.truthy(out:find("remove address 10.5.0.1/24 on a:eth0", 1, true), out)
+    code, out = run(new, "up")
+    assert.are.equal(0, code, out)
+    code, out = run(new, "plan")
+    assert.are.equal(0, code, out)
+    code, out = run(new, "down")
+    assert.are.equal(0, code, out)
+    assert.are.same({}, H.leftovers(name))
+  end)
+end)
