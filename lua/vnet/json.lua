@@ -55,12 +55,38 @@ function M.object(t)
   return t
 end
 
+-- the fewest digits that read back as x: %.15g, %.16g or %.17g (15 digits
+-- say every normal double whose shortest form has 15 or fewer; a
+-- subnormal one may need fewer)
+local TINY = 2.2250738585072014e-308
+local function shortest(x)
+  if x > -TINY and x < TINY then
+    for p = 1, 17 do
+      local s = fmt("%." .. p .. "g", x)
+      if tonumber(s) == x then return s end
+    end
+  end
+  local s = fmt("%.15g", x)
+  if tonumber(s) ~= x then
+    s = fmt("%.16g", x)
+    if tonumber(s) ~= x then s = fmt("%.17g", x) end
+  end
+  return s
+end
+
 -- ---- the path of a value, for errors ----------------------------------------
 
+-- a number key shown in a message, as encode writes a number
 local function numkey(k)
   if mtype and mtype(k) == "integer" then return fmt("%d", k) end
-  if k == floor(k) and k > -2 ^ 63 and k < 2 ^ 63 then return fmt("%.0f", k) end
-  return fmt("%.17g", k)
+  if k == floor(k) and k > -1e16 and k < 1e16 then return fmt("%.0f", k) end
+  return shortest(k)
+end
+
+-- a string key shown in a message: "key", its odd bytes as \ddd, cut at 40
+local function shown(k)
+  if #k > 40 then k = k:sub(1, 40) .. "..." end
+  return '"' .. gsub(k, '[%z\1-\31"\\\127-\255]', function(c) return fmt("\\%d", byte(c)) end) .. '"'
 end
 
 -- a key as Lua writes it in a path: .name, ["odd key"], [3]
@@ -68,8 +94,7 @@ local function pathkey(k)
   if type(k) == "number" then return "[" .. numkey(k) .. "]" end
   if type(k) == "string" then
     if find(k, "^[%a_][%w_]*$") then return "." .. k end
-    if #k > 40 then k = k:sub(1, 40) .. "..." end
-    return '["' .. gsub(k, '[%z\1-\31"\\\127-\255]', function(c) return fmt("\\%d", byte(c)) end) .. '"]'
+    return "[" .. shown(k) .. "]"
   end
   return "[" .. tostring(k) .. "]"
 end
@@ -130,25 +155,6 @@ local function quote(s)
   if not find(s, '[%z\1-\31"\\\127-\255]') then return '"' .. s .. '"' end
   if find(s, "[\128-\255]") and not utf8_ok(s) then return nil end
   return '"' .. gsub(s, '[%z\1-\31"\\\127]', ESC) .. '"'
-end
-
--- the fewest digits that read back as x: %.15g, %.16g or %.17g (15 digits
--- say every normal double whose shortest form has 15 or fewer; a
--- subnormal one may need fewer)
-local TINY = 2.2250738585072014e-308
-local function shortest(x)
-  if x > -TINY and x < TINY then
-    for p = 1, 17 do
-      local s = fmt("%." .. p .. "g", x)
-      if tonumber(s) == x then return s end
-    end
-  end
-  local s = fmt("%.15g", x)
-  if tonumber(s) ~= x then
-    s = fmt("%.16g", x)
-    if tonumber(s) ~= x then s = fmt("%.17g", x) end
-  end
-  return s
 end
 
 -- n as a JSON number, or nil when JSON has none for it
@@ -243,14 +249,14 @@ local function put_table(st, t, d)
   elseif #strs == count then
     put_object(st, t, strs, d)
   elseif numeric and #strs > 0 then
-    fail(fmt('%s mixes number keys ([%s]) with string keys ("%s"): an object\'s keys are strings',
-             path(st, d), numkey(numeric), strs[1]))
+    fail(fmt("%s mixes number keys ([%s]) with string keys (%s): an object's keys are strings",
+             path(st, d), numkey(numeric), shown(strs[1])))
   elseif marked then
     fail(fmt("%s is a json.object with a number key ([%s]): an object's keys are strings",
              path(st, d), numkey(numeric)))
   elseif max ~= count then
-    fail(fmt("%s is a sparse array (keys up to %s, %d missing; json.null fills a gap)",
-             path(st, d), numkey(max), max - count))
+    fail(fmt("%s is a sparse array (keys up to %s, %s missing; json.null fills a gap)",
+             path(st, d), numkey(max), numkey(max - count)))
   else
     put_array(st, t, count, d)
   end
