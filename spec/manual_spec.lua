@@ -157,6 +157,7 @@ describe("the reference manual's coverage #host_only", function()
     local topo = require "vnet.topology"
     funcs("vnet.topology", topo, true)
     funcs("vnet.impair", require "vnet.impair", true)
+    funcs("vnet.json", require "vnet.json", true)
     funcs("T", getmetatable(topo.new{ name = "vnmanual" }), false)
     return out
   end

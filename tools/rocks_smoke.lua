@@ -1,7 +1,8 @@
 -- tools/rocks_smoke.lua TREE: the rocks tier's check of an installed vnet
 -- (tools/rocks.sh runs it with LUA_PATH and LUA_CPATH naming TREE first, in
--- a private network namespace and /run/netns). vnet and vnet.core must come
--- from TREE; then a two-host topology comes up, pings across, goes down.
+-- a private network namespace and /run/netns). vnet, vnet.topology,
+-- vnet.json and vnet.core must come from TREE; then a two-host topology
+-- comes up, pings across, goes down.
 local tree = assert(arg[1], "usage: rocks_smoke.lua TREE")
 local function from_tree(name, path)
   local file = assert(package.searchpath(name, path), name .. " not found")
@@ -10,10 +11,12 @@ local function from_tree(name, path)
 end
 from_tree("vnet", package.path)
 from_tree("vnet.topology", package.path)
+from_tree("vnet.json", package.path)
 from_tree("vnet.core", package.cpath)
 local vnet = require "vnet"
 assert(vnet.version == require("vnet.core").version)
 assert(vnet.version:match("^%d+%.%d+%.%d+$"), vnet.version)
+assert(require("vnet.json").encode({ up = true }) == '{"up":true}')
 print(("vnet %s on %s"):format(vnet.version, jit and jit.version or _VERSION))
 
 local topo = require "vnet.topology"
