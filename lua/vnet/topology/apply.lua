@@ -268,13 +268,14 @@ local function op_of(s, state, fix)
            old = fix and fix.old, new = fix and fix.new }
 end
 
---- net:plan() -> the changes a converging `up` would make, in order:
+--- net:plan([{ format = "json" }]) -> the changes a converging `up` would make, in order:
 -- { { op = "create"|"change"|"replace"|"remove", kind =, what =, old =,
 -- new = }... } (old/new: the values that differ), empty when the kernel
 -- matches the script. Raises (naming the problem) on a script that does
 -- not compile; a difference `up` would refuse (an object of the same name
 -- that this topology did not make) is { op = "refuse", detail = }.
-function T:plan()
+function T:plan(opts)
+  local json = B.format_opts(opts, "plan")
   local ok, steps = pcall(self._compile, self)
   if not ok then error(steps, 2) end
   local out = {}
@@ -299,6 +300,13 @@ function T:plan()
   end
   for _, op in ipairs(self:_stale_parts(steps, "rest")) do out[#out + 1] = strip(op) end
   for i, op in ipairs(out) do op.index = i end
+  if json then
+    local J = require "vnet.json"
+    for _, op in ipairs(out) do
+      op.old, op.new = op.old and J.object(op.old), op.new and J.object(op.new)
+    end
+    return J.encode({ name = self.name, changes = out })
+  end
   return out
 end
 
@@ -387,9 +395,12 @@ function T:up()
   return self
 end
 
---- net:status() -> list of { step, what, state, detail }, all_present,
+--- net:status([{ format = "json" }]) -> list of { step, what, state, detail }, all_present,
+-- processes; with format = "json", one JSON text { name, all_present,
+-- steps, processes } for tools;
 -- processes (net:processes(): what net:spawn started)
-function T:status()
+function T:status(opts)
+  local json = B.format_opts(opts, "status")
   local steps = self:_compile()
   local out, all = {}, true
   local missing_ns = {}
@@ -407,6 +418,14 @@ function T:status()
     end
     if state ~= "present" then all = false end
     out[#out + 1] = { step = s.index, kind = s.kind, what = s.what, state = state, detail = detail }
+  end
+  if json then
+    local procs = {}
+    for i, p in ipairs(self:processes()) do
+      procs[i] = { node = p.node, argv = p.argv, pid = p.pid, state = p.state }
+    end
+    return require("vnet.json").encode({ name = self.name, all_present = all, steps = out,
+                                         processes = procs })
   end
   return out, all, self:processes()
 end

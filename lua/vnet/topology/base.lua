@@ -260,7 +260,22 @@ local function is_wire(self, w)
   return false
 end
 
+-- the options of status and plan: { format = "json" } -> true (JSON text wanted)
+local function format_opts(opts, fn)
+  if opts == nil then return false end
+  if type(opts) ~= "table" then error(fn .. ": options table expected", 3) end
+  for k in pairs(opts) do
+    if k ~= "format" then error(fmt("%s: unknown option '%s'", fn, tostring(k)), 3) end
+  end
+  if opts.format == nil or opts.format == "table" then return false end
+  if opts.format ~= "json" then
+    error(fmt("%s: format must be \"json\" or \"table\", got %s", fn, tostring(opts.format)), 3)
+  end
+  return true
+end
+
 return {
+  format_opts = format_opts,
   vnet = vnet,
   impair = impair,
   M = M,

@@ -10,10 +10,10 @@ usage: %s COMMAND
   up, apply              make the kernel match the script (one transaction):
                          create what is missing, change what differs, remove
                          what the script no longer names
-  plan                   print what up would change; exit 0 when nothing,
+  plan [--json]          print what up would change; exit 0 when nothing,
                          2 when something would
   down                   remove everything this topology made
-  status                 show each object: present, missing or different
+  status [--json]        show each object: present, missing or different
   dot                    print the topology as Graphviz DOT
   reach                  ping every pair of hosts and print the matrix
   ping X Y               ping from node X to node Y (or an address)
@@ -56,7 +56,13 @@ function T:main(arg, commands, noexit)
     if not ok then return failed(msg) end
     print(fmt("up %s: %d steps done", self.name, #self:steps()))
     return finish(0)
-  elseif cmd == "plan" and want(1) then
+  elseif cmd == "plan" and (want(1) or (want(2) and arg[2] == "--json")) then
+    if arg[2] then
+      local ok, text = pcall(self.plan, self, { format = "json" })
+      if not ok then return failed(text) end
+      print(text)
+      return finish(text:find('"changes":[]', 1, true) and 0 or 2)
+    end
     local ok, plan = pcall(self.plan, self)
     if not ok then return failed(plan) end
     for _, op in ipairs(plan) do
@@ -69,6 +75,11 @@ function T:main(arg, commands, noexit)
     if not ok then return failed(msg) end
     print(fmt("down %s: done", self.name))
     return finish(0)
+  elseif cmd == "status" and want(2) and arg[2] == "--json" then
+    local ok, text = pcall(self.status, self, { format = "json" })
+    if not ok then return failed(text) end
+    print(text)
+    return finish(text:find('"all_present":true', 1, true) and 0 or 1)
   elseif cmd == "status" and want(1) then
     local ok, st, all = pcall(self.status, self)
     if not ok then return failed(st) end
