@@ -246,6 +246,58 @@ describe("topology converging", function()
     assert.are.equal("string", type(net:plan(setmetatable({}, { __index = { format = "json" } }))))
   end)
 
+  it("NAT: a changed table is replaced, a dropped one removed, both undone on failure", function()
+    local name = H.name("nt")
+    local function build(v)
+      local net = topo.new{ name = name }
+      local r, e = net:router("r"), net:host("e")
+      net:link(r, e, { r = "10.9.2.1/24", e = "10.9.2.2/24" })
+      if v == 1 then net:nat(r, { out = "eth0" }) end
+      if v == 2 then net:nat(r, { out = "eth0", forward = { { port = 8080, to = "10.9.2.2:80" } } }) end
+      return net
+    end
+    local v1, v2, v3 = build(1), build(2), build(3)
+    finally(function() v1:down() end)
+    local function tables()
+      local ok, out = H.sh("ip netns exec " .. H.quote(name .. "-r") .. " nft list ruleset")
+      assert(ok, out)
+      return out
+    end
+    local function marked()
+      return H.iplink(name .. "-r", "lo").altnames ~= nil
+    end
+    assert(v1:up())
+    assert.is_true(marked())
+    local t1 = tables()
+    assert.truthy(t1:find("masquerade", 1, true))
+    assert.are.same({ "change nat on r (masquerade out eth0, tcp port 8080 to 10.9.2.2:80)" }, ops(v2:plan()))
+    v2._fault = function(_, s, ph)
+      if s.kind == "nat" and ph == "after" then return nil, "injected", "EINJECT" end
+      return true
+    end
+    assert.is_nil(v2:up())
+    assert.are.equal(t1, tables())
+    v2._fault = nil
+    assert(v2:up())
+    assert.truthy(tables():find("dnat to 10.9.2.2:80", 1, true))
+    assert.are.same({}, v2:plan())
+    assert.are.same({ "remove nat on r" }, ops(v3:plan()))
+    local t2 = tables()
+    v3._fault = function(_, s, ph)
+      if s.kind == "nat" and ph == "after" then return nil, "injected", "EINJECT" end
+      return true
+    end
+    assert.is_nil(v3:up())
+    assert.are.equal(t2, tables())
+    assert.is_true(marked())
+    v3._fault = nil
+    assert(v3:up())
+    assert.are.equal("", (tables():gsub("%s+", "")))
+    assert.is_false(marked())
+    assert.are.same({}, v3:plan())
+    assert(v3:down())
+  end)
+
   it("never touches what it does not own", function()
     local name = H.name("co")
     local old, new = lab(name, false), lab(name, true)

@@ -237,6 +237,34 @@ function T:_stale_parts(steps, part)
       end
     end
   end
+  -- NAT tables of nodes the script gives none (marked: see B.nat_mark;
+  -- an external node's table is looked for with nft)
+  if part == "rest" then
+    local nat = {}
+    for _, s in ipairs(steps) do if s.kind == "nat" then nat[s.node] = true end end
+    for _, node in ipairs(nodes) do
+      local h = not nat[node] and node.kind ~= "fabric" and self:_open(node)
+      local marked = false
+      if h and node.kind ~= "external" then
+        local lo = h:link("lo")
+        for _, a in ipairs(lo and lo.altnames or {}) do if a == B.NAT_MARK then marked = true end end
+      end
+      local cur = h and (marked or node.kind == "external") and B.nft_list(self, h)
+      if marked or cur then
+        local op = { op = "remove", kind = "nat", node = node.name, old = { nft = cur or nil },
+                     what = fmt("nat on %s", node.name) }
+        op.run = function(_, tx)
+          if cur then
+            local ok, _, e = run(h, { "nft", "delete", "table", "ip", nft_table(self) })
+            if not ok then return nil, "nft delete table: " .. tostring(e):gsub("%s+$", ""), "ENFT" end
+            tx:did(op, nil, function() return B.nft_load(self, h, cur) end)
+          end
+          return B.nat_mark(self, node, h, false, tx, op)
+        end
+        add(op)
+      end
+    end
+  end
   -- impairments on cable and tunnel ends that the script no longer impairs
   for _, list in ipairs(part == "rest" and { self.cables, self.tunnels } or {}) do
     for _, c in ipairs(list) do

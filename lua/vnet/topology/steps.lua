@@ -659,6 +659,30 @@ local function nft_load(self, h, text, replace)
 end
 B.nft_list, B.nft_load = nft_list, nft_load
 
+-- In a namespace it owns, the topology marks NAT with an altname of `lo`
+-- (set before the table is made, so no kill leaves a table unmarked): `up`
+-- then finds the tables the script no longer asks for without running nft
+-- in every namespace. Not in an external namespace (its lo is not ours).
+local NAT_MARK = "vnet-nat"
+B.NAT_MARK = NAT_MARK
+function B.nat_mark(self, node, h, on, tx, s)
+  if node.kind == "external" then return true end
+  local lo, msg, err = h:link("lo")
+  if not lo then return nil, msg, err end
+  local has = false
+  for _, a in ipairs(lo.altnames or {}) do if a == NAT_MARK then has = true end end
+  if has == on then return true end
+  local ok
+  if on then ok, msg, err = lo:altname_add(NAT_MARK) else ok, msg, err = lo:altname_del(NAT_MARK) end
+  if not ok then return nil, msg, err end
+  tx:did(s, s.node, function()
+    local l = h:link("lo")
+    if on then return l:altname_del(NAT_MARK) end
+    return l:altname_add(NAT_MARK)
+  end)
+  return true
+end
+
 K.nat = {
   probe = function(self, s, h)
     local cur = nft_list(self, h)
@@ -668,12 +692,16 @@ K.nat = {
     return "different", "nftables table " .. nft_table(self) .. " differs from the script",
            { op = "change", old = { nft = cur }, new = { nft = (nft_script(self, s.nat)) },
              run = function(_, _, _, tx)
+               local ok, msg, err = B.nat_mark(self, s.node, h, true, tx, s)
+               if not ok then return nil, msg, err end
                tx:did(s, s.node, function() return nft_load(self, h, cur, true) end)
                return nft_load(self, h, (nft_script(self, s.nat)), true)
              end }
   end,
   apply = function(self, s, h, tx)
-    local ok, msg, err = nft_load(self, h, (nft_script(self, s.nat)))
+    local ok, msg, err = B.nat_mark(self, s.node, h, true, tx, s)
+    if not ok then return nil, msg, err end
+    ok, msg, err = nft_load(self, h, (nft_script(self, s.nat)))
     if not ok then return nil, msg, err end
     tx:did(s, s.node, function()
       return run(h, { "nft", "delete", "table", "ip", nft_table(self) })
