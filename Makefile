@@ -48,6 +48,8 @@ install: $(SO)
 	install -m 0755 $(SO) $(DESTDIR)$(LUA_LIBDIR)/vnet/core.so
 	install -m 0644 lua/vnet.lua $(DESTDIR)$(LUA_SHAREDIR)/vnet.lua
 	$(if $(wildcard lua/vnet/*.lua),install -m 0644 $(wildcard lua/vnet/*.lua) $(DESTDIR)$(LUA_SHAREDIR)/vnet/)
+	install -d $(DESTDIR)$(LUA_SHAREDIR)/vnet/topology
+	install -m 0644 lua/vnet/topology/gen.lua $(DESTDIR)$(LUA_SHAREDIR)/vnet/topology/gen.lua
 
 uninstall:
 	rm -rf $(DESTDIR)$(LUA_LIBDIR)/vnet $(DESTDIR)$(LUA_SHAREDIR)/vnet \
