@@ -173,6 +173,9 @@ end
 
 -- ---- names ---------------------------------------------------------------
 
+-- what net:link and net:tunnel take as option keys (vnet.topology's RESERVED)
+local RESERVED = { mtu = true, subnet = true, mode = true, via = true }
+
 -- names: the node names the call makes; ifnames: the bridge and port names
 local function check_names(net, fn, names, ifnames)
   if #names > M.MAX_NODES then
@@ -181,6 +184,7 @@ local function check_names(net, fn, names, ifnames)
   local seen = {}
   for _, n in ipairs(names) do
     if net.byname[n] or seen[n] then argerr(fn, fmt("node '%s' is already declared", n)) end
+    if RESERVED[n] then argerr(fn, fmt("node name '%s' is reserved", n)) end
     seen[n] = true
     if #net.name + 1 + #n > 63 then
       argerr(fn, fmt("namespace name '%s-%s' would be longer than 63 bytes (shorten option 'prefix')",
