@@ -12,6 +12,7 @@ end
 from_tree("vnet", package.path)
 from_tree("vnet.topology", package.path)
 from_tree("vnet.json", package.path)
+from_tree("vnet.topology.gen", package.path)
 from_tree("vnet.core", package.cpath)
 local vnet = require "vnet"
 assert(vnet.version == require("vnet.core").version)

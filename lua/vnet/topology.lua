@@ -89,6 +89,22 @@
 --       masquerade out of `out` and/or port forwarding, as an nftables
 --       table "vnet_<name>" in the node (needs the `nft` program).
 --
+-- Generators (lua/vnet/topology/gen.lua; each adds to net, returns the
+-- nodes it made by role; opts.prefix before every name it makes):
+--   topo.linear(net, n [, { prefix =, subnet =, routes = }])
+--       -> { nodes =, hosts =, routers =, cables = }: h1 -- r2 -- ... -- hn,
+--       a /30 per cable, static routes so every node reaches every other
+--   topo.star(net, n [, { prefix =, subnet =, switch = }])
+--       -> { hosts =, switch =, cables = }: n hosts on one switch's subnet
+--   topo.tree(net, depth, fanout [, { prefix =, subnet = }])
+--       -> { root =, switches =, hosts =, cables = }: Mininet's TreeTopo
+--   topo.clos(net, { spines =, leaves =, hosts_per_leaf = [, prefix =,
+--                    subnet =, routes = ] })
+--       -> { spines =, leaves =, hosts =, by_leaf =, switches =, cables = }:
+--       an L3 leaf-spine fabric, hosts on a switch and subnet per leaf
+--   routes = false: only the hosts' default routes (routers are left to a
+--   routing daemon).
+--
 -- Running:
 --   net:up() -> net | nil, msg, errname
 --       one transaction: on failure everything this call made is removed and
@@ -147,5 +163,25 @@ require "vnet.topology.check"
 require "vnet.topology.dot"
 require "vnet.topology.cli"
 
-B.M.Topology = B.T
-return B.M
+local M = B.M
+M.Topology = B.T
+
+-- ---- generators ----------------------------------------------------------
+-- in lua/vnet/topology/gen.lua, which needs nothing of this module to load
+
+local gen = require "vnet.topology.gen"
+
+--- topo.linear(net, n [, opts]): a routed chain of n nodes (vnet.topology.gen)
+-- @function linear
+M.linear = gen.linear
+--- topo.star(net, n [, opts]): n hosts on one switch (vnet.topology.gen)
+-- @function star
+M.star = gen.star
+--- topo.tree(net, depth, fanout [, opts]): a tree of switches (vnet.topology.gen)
+-- @function tree
+M.tree = gen.tree
+--- topo.clos(net, opts): an L3 leaf-spine fabric (vnet.topology.gen)
+-- @function clos
+M.clos = gen.clos
+
+return M
