@@ -107,19 +107,29 @@
 --
 -- Running:
 --   net:up() -> net | nil, msg, errname
---       one transaction: on failure everything this call made is removed and
---       msg names the step, e.g. "up lab1: step 7/20 (cable a:eth0 --
---       sw:swp1): link_add eth0: File exists". Objects already in place are
---       kept and not touched, so `up` twice is harmless; an object that is
---       there but differs from the script fails the step ("run down first").
+--       converges the kernel to the script, as one transaction: makes what
+--       is missing, changes in place what differs and can be changed,
+--       replaces what cannot (a cable moved to another switch, a tunnel
+--       with another remote), removes what the topology made and the
+--       script no longer names (namespaces, links, addresses, routes,
+--       rules, NAT, impairments). On failure the kernel is put back as it
+--       was and msg names the step, e.g. "up lab1: step 7/20 (cable a:eth0
+--       -- sw:swp1): link_add eth0: File exists". An object of one of its
+--       names that it did not make fails the step ("run down first").
+--       Namespaces that stay, and processes in them, are not disturbed.
+--   net:plan([{ format = "json" }]) -> what up would do, changing nothing:
+--       { { op = "create"|"change"|"replace"|"remove"|"refuse", kind =,
+--           what =, old =, new =, detail = }... }; {} when the kernel
+--       matches the script
+--   net:steps() -> the steps up probes ({ index =, kind =, what = }...)
 --   net:down() -> true | nil, msg, errname
 --   net:close() -> true: closes every namespace handle the topology holds
 --       (the network stays up; the handles are opened again when needed).
 --       A handle keeps its namespace alive after the namespace is deleted;
 --       `down` closes them itself.
---   net:status() -> { { step =, what =, state = "present"|"missing"|
---                       "different", detail = }... }, all_present
---   net:plan() -> the list of steps `up` runs ({ what =, kind = }...)
+--   net:status([{ format = "json" }]) -> { { step =, what =, state =
+--       "present"|"missing"|"different", detail = }... }, all_present,
+--       processes (format = "json": one JSON text of them)
 --   net:ns(node) -> vnet.netns handle (nil if the namespace is missing)
 --   net:addr(node [, family]) -> first address of node ("10.0.1.2"), or nil
 --   net:exec(node, argv [, { env, cwd, stdin, capture }]) -> as ns:exec
@@ -148,7 +158,8 @@
 --       (both ends up, then what the kernel dropped with them, the routes
 --       through them and their IPv6 addresses, is put back as `up` does)
 --   net:main(arg [, { name = function(net, args...) -> ok, msg }... ])
---       the command line: up | down | status | dot | reach | ping X Y |
+--       the command line: up | apply | plan [--json] | down | status [--json] |
+--       dot | reach | ping X Y |
 --       exec NODE CMD ARGS... | extra commands; prints usage and exits 2 on
 --       bad input, exits 1 on failure (with the failing step), else 0.
 --   Lua 5.4: `local net <close> = topo.new{...}` runs net:down() at scope exit.
