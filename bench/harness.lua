@@ -8,13 +8,13 @@
 --   BENCH_REPS=5               repetitions per peer (each in fresh namespaces
 --                              where the workload changes state)
 --   BENCH_SCALE=full|small     sizes of issue 5, or a quick smoke run
---   BENCH_WORKLOADS="0 1 2 3 4 5 6 7"   0 = process start-up baseline
+--   BENCH_WORKLOADS="0 1 2 3 4 5 6 7 8"   0 = process start-up baseline
 --   BENCH_PEERS="vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet"
 --                              (vnet-plain: workload 1 as a plain loop, no batch;
 --                              vnet-fields: workload 4 with routes{ fields = })
 --                              (workload 7: vnet-plain is link:impair per cable,
 --                              the ip columns are tc per change and tc -batch)
---   BENCH_W1=N ... BENCH_W7=N  sizes
+--   BENCH_W1=N ... BENCH_W8=N  sizes
 --   BENCH_SH_MAX_STEPS=5000    skip the one-`ip`-per-step peer above this many
 --                              processes in one phase (5-20 ms each here)
 --   BENCH_TIMEOUT=600          seconds one command may take; a peer that hits it
@@ -37,18 +37,18 @@ local function getenv_num(k, d) local v = os.getenv(k) return v and assert(tonum
 local REPS = getenv_num("BENCH_REPS", 5)
 local SCALE = os.getenv("BENCH_SCALE") or "full"
 local PEERS = words(os.getenv("BENCH_PEERS") or "vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet")
-local WORKLOADS = words(os.getenv("BENCH_WORKLOADS") or "0 1 2 3 4 5 6 7")
+local WORKLOADS = words(os.getenv("BENCH_WORKLOADS") or "0 1 2 3 4 5 6 7 8")
 local SH_MAX = getenv_num("BENCH_SH_MAX_STEPS", 5000)
 
 local TIMEOUT = getenv_num("BENCH_TIMEOUT", 600)
 local OUT = os.getenv("BENCH_OUT") or fmt("%s/out/bench-%s.tsv", B, RUNID)
 
 local SIZES = {
-  full  = { w1 = 1000, w2 = 200, w3 = 100000, w4 = 1000000, w4small = 10, w5 = 10000, w5k = 1000, w6 = 10000, w7 = 200 },
-  small = { w1 = 100,  w2 = 20,  w3 = 10000,  w4 = 100000,  w4small = 10, w5 = 1000,  w5k = 100,  w6 = 1000, w7 = 20 },
+  full  = { w1 = 1000, w2 = 200, w3 = 100000, w4 = 1000000, w4small = 10, w5 = 10000, w5k = 1000, w6 = 10000, w7 = 200, w8 = 200 },
+  small = { w1 = 100,  w2 = 20,  w3 = 10000,  w4 = 100000,  w4small = 10, w5 = 1000,  w5k = 100,  w6 = 1000, w7 = 20, w8 = 20 },
 }
 local S = assert(SIZES[SCALE], "BENCH_SCALE must be full or small")
-for _, k in ipairs{ "w1", "w2", "w3", "w4", "w5", "w6", "w7" } do
+for _, k in ipairs{ "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8" } do
   S[k] = getenv_num("BENCH_" .. k:upper(), S[k])
 end
 S.w5k = math.min(S.w5k, S.w5)
@@ -540,6 +540,41 @@ W[7] = {
     end
     if phase == "del" then return ours == 0, fmt("impaired=%d", ours) end
     return got == S.w7 and ours == S.w7, fmt("impaired=%d (of %d qdiscs of ours)", got, ours)
+  end,
+}
+
+-- 8: a lab of N hosts on one switch as a vnet.topology script, converged by
+-- `up` after each edit (bench/vnet_topo.lua): from nothing, again with no
+-- change, one address changed, an impairment put on every cable, down. No
+-- peer converges a lab from its description; workload 2 compares building one.
+W[8] = {
+  title = function()
+    return fmt("8. topology converge, a star of %d: up, up unchanged, one address, %d impairments (%s), down",
+               S.w8, S.w8, IMPAIR_KIND)
+  end,
+  phases = { "up", "noop", "addr", "imp", "down" },
+  setup = function(ctx) ctx.topo = ctx.name .. "t" end,
+  teardown = function(ctx) ns_purge(ctx.name) end,
+  cmd = function(peer, phase, ctx)
+    if peer == "vnet" then return { LUA, B .. "/vnet_topo.lua", phase, ctx.topo, S.w8, IMPAIR_KIND } end
+    return "n/a (vnet.topology only: no peer converges a lab from its script)"
+  end,
+  check = function(ctx, phase)
+    local nss = #ns_list(ctx.topo)
+    if phase == "down" then return nss == 0, fmt("namespaces=%d", nss) end
+    local ok = nss == S.w8 + 1
+    local detail = fmt("namespaces=%d", nss)
+    if phase == "addr" or phase == "imp" then
+      local _, out = sh(fmt("ip -n %s-h1 -o addr show dev eth0", ctx.topo))
+      local has = out:find("10.201.0.1/16", 1, true) ~= nil
+      ok = ok and has
+      detail = detail .. (has and " h1=10.201.0.1" or " h1 not changed")
+    end
+    local _, out = sh(fmt("tc -n %s qdisc show", ctx.topo))
+    local imp = 0
+    for l in out:gmatch("[^\n]+") do if l:find("qdisc " .. IMPAIR_KIND, 1, true) then imp = imp + 1 end end
+    ok = ok and imp == (phase == "imp" and S.w8 or 0)
+    return ok, detail .. fmt(" impaired=%d", imp)
   end,
 }
 

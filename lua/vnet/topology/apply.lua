@@ -181,8 +181,10 @@ function T:_stale_parts(steps, part)
         if s.node == node and s.kind == "route" then rsteps[#rsteps + 1] = s end
         if s.node == node and s.kind == "rule" then lsteps[#lsteps + 1] = s end
       end
-      for _, fam in ipairs(part == "rest" and { "inet", "inet6" } or {}) do
-        for r in h:routes{ family = fam, table = "all" } or function() end do
+      -- (one dump of each, both families)
+      for _ = 1, part == "rest" and 1 or 0 do
+        for r in h:routes{ table = "all" } or function() end do
+          local fam = r.family
           if proto_of(r.protocol) == proto_of(self.proto) then
             local named = false
             for _, s in ipairs(rsteps) do
@@ -213,7 +215,8 @@ function T:_stale_parts(steps, part)
             end
           end
         end
-        for r in h:rules{ family = fam } or function() end do
+        for r in h:rules{} or function() end do
+          local fam = r.family
           if r.protocol ~= nil and proto_of(r.protocol) == proto_of(self.proto) then
             local named = false
             for _, s in ipairs(lsteps) do if rule_matches(r, s.rule) then named = true end end
@@ -266,12 +269,27 @@ function T:_stale_parts(steps, part)
     end
   end
   -- impairments on cable and tunnel ends that the script no longer impairs
+  -- (one qdisc dump per namespace finds the devices with any qdisc at all:
+  -- a veth or a tunnel without an impairment has none of its own)
+  local qdisc_devs = {}
+  local function has_qdisc(node, h, dev)
+    local set = qdisc_devs[node]
+    if not set then
+      set = {}
+      for q in h:qdiscs{} or function() end do
+        if q.kind ~= "noqueue" then set[q.dev] = true end
+      end
+      qdisc_devs[node] = set
+    end
+    local l = h:link(dev)
+    return l and set[l.index] and l
+  end
   for _, list in ipairs(part == "rest" and { self.cables, self.tunnels } or {}) do
     for _, c in ipairs(list) do
       for _, e in ipairs({ c.a, c.b }) do
         local node = e.ns or e.node
         local h = self:_open(node)
-        local l = h and not want_imp[key(node.name, e.dev)] and h:link(e.dev)
+        local l = h and not want_imp[key(node.name, e.dev)] and has_qdisc(node, h, e.dev)
         local got = l and owns_link(self, node, l) and l:impairment()
         if got and next(got) then
           local op = { op = "remove", kind = "impair", node = node.name, old = got,
