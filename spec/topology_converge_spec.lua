@@ -47,9 +47,11 @@ local function snapshot(name)
     for _, l in ipairs(r[1]) do
       local up = false
       for _, f in ipairs(l.flags or {}) do if f == "UP" then up = true end end
-      t[#t + 1] = ("link %s %s mtu %s master %s mac %s alias %s up %s"):format(l.ifname,
+      local info = l.linkinfo and l.linkinfo.info_data or {}
+      t[#t + 1] = ("link %s %s mtu %s master %s mac %s alias %s up %s ageing %s ttl %s"):format(l.ifname,
         tostring(l.linkinfo and l.linkinfo.info_kind), tostring(l.mtu), tostring(l.master),
-        tostring(l.address), tostring(l.ifalias), tostring(up))
+        tostring(l.address), tostring(l.ifalias), tostring(up), tostring(info.ageing_time),
+        tostring(info.ttl))
     end
     for _, l in ipairs(r[2]) do
       for _, a in ipairs(l.addr_info or {}) do
@@ -69,6 +71,11 @@ local function snapshot(name)
     for _, x in ipairs(r[5]) do
       t[#t + 1] = ("rule %s from %s table %s proto %s"):format(tostring(x.priority),
         tostring(x.src), tostring(x.table), tostring(x.protocol))
+    end
+    for _, q in ipairs(H.tc(ns, "qdisc", "show")) do
+      if q.kind ~= "noqueue" then
+        t[#t + 1] = ("qdisc %s %s %s"):format(tostring(q.dev), tostring(q.kind), tostring(q.handle))
+      end
     end
     local ok, ttl = H.sh("ip netns exec " .. H.quote(ns) .. " cat /proc/sys/net/ipv4/ip_default_ttl")
     assert(ok, ttl)
@@ -296,6 +303,92 @@ describe("topology converging", function()
     assert.is_false(marked())
     assert.are.same({}, v3:plan())
     assert(v3:down())
+  end)
+
+  -- fails every action of old -> new in turn, checking the kernel is as
+  -- before each time; then applies it; returns the messages of the failures
+  local function fail_each(old, new, name)
+    local before = snapshot(name)
+    local k, m, which = #new:steps(), 0, {}
+    for _, op in ipairs(new:plan()) do
+      if op.step then which[#which + 1] = op.step else m = m + 1 end
+    end
+    for j = k + 1, k + m do which[#which + 1] = j end
+    local seen = {}
+    for _, i in ipairs(which) do
+      local hit = false
+      new._fault = function(j, _, phase)
+        if j == i and phase == "after" then hit = true; return nil, "injected", "EINJECT" end
+        return true
+      end
+      local ok, msg, err = new:up()
+      assert.is_true(hit, "action " .. i .. " did not run")
+      assert.is_nil(ok)
+      assert.are.equal("EINJECT", err, msg)
+      assert.is_falsy(msg:find("undo", 1, true), msg)
+      seen[#seen + 1] = msg
+      assert.are.same(before, snapshot(name), msg)
+    end
+    new._fault = nil
+    assert(new:up())
+    assert.are.same({}, new:plan())
+    return seen
+  end
+
+  it("switch options, a MAC, an mtu change in place; a dropped impairment goes; all undone on failure", function()
+    local name = H.name("ch")
+    local function build(v2)
+      local net = topo.new{ name = name }
+      local a, b = net:host("a"), net:host("b")
+      local sw = net:switch("sw", { bridge = { ageing_time = v2 and 40000 or 30000 } })
+      net:link(a, sw, { a = { "10.7.0.1/24", mac = v2 and "02:00:00:00:00:02" or "02:00:00:00:00:01" },
+                        rate = not v2 and "10mbit" or nil })
+      net:link(b, sw, { b = "10.7.0.2/24", mtu = v2 and 1300 or nil })
+      return net
+    end
+    local old, new = build(false), build(true)
+    finally(function() old:down() end)
+    assert(old:up())
+    assert.are.equal("tbf", H.tc(name .. "-a", "qdisc", "show", "dev", "eth0")[1].kind)
+    local plan = ops(new:plan())
+    assert.is_true(has(plan, "change switch sw"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "change cable a:eth0 -- sw:swp1"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "change cable b:eth0 -- sw:swp2"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "remove impairment on a:eth0"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "remove impairment on " .. name .. ":swp1"), table.concat(plan, "\n"))
+    local seen = fail_each(old, new, name)
+    assert.is_true(#seen >= 5, table.concat(seen, "\n"))
+    local br = H.iplink(name, "sw")
+    assert.are.equal(40000, br.linkinfo.info_data.ageing_time)
+    assert.are.equal("02:00:00:00:00:02", H.iplink(name .. "-a", "eth0").address)
+    assert.are.equal(1300, H.iplink(name .. "-b", "eth0").mtu)
+    assert.are.equal(1300, H.iplink(name, "swp2").mtu)
+    assert.are.equal("noqueue", H.tc(name .. "-a", "qdisc", "show", "dev", "eth0")[1].kind)
+    assert.is_true(new:ping("a", "b"))
+    assert(new:down())
+  end)
+
+  H.it_kinds({ "gre" }, "a tunnel whose settings changed is replaced; undone on failure", function()
+    local name = H.name("tu")
+    local function build(ttl)
+      local net = topo.new{ name = name }
+      local a, b = net:host("a"), net:host("b")
+      net:link(a, b, { a = "192.168.9.1/24", b = "192.168.9.2/24" })
+      net:tunnel(a, b, { mode = "gre", ttl = ttl, a = "10.8.0.1/30", b = "10.8.0.2/30" })
+      return net
+    end
+    local old, new = build(64), build(32)
+    finally(function() old:down() end)
+    assert(old:up())
+    assert.are.same({}, old:plan())
+    local plan = ops(new:plan())
+    assert.is_true(has(plan, "replace tunnel a:gre-b"), table.concat(plan, "\n"))
+    assert.is_true(has(plan, "replace tunnel b:gre-a"), table.concat(plan, "\n"))
+    fail_each(old, new, name)
+    assert.are.equal(32, H.iplink(name .. "-a", "gre-b").linkinfo.info_data.ttl)
+    assert.are.equal(32, H.iplink(name .. "-b", "gre-a").linkinfo.info_data.ttl)
+    assert.is_true(new:ping("a", "10.8.0.2"))
+    assert(new:down())
   end)
 
   it("never touches what it does not own", function()
