@@ -740,15 +740,23 @@ return net:main(arg)
       local ok, out = net:ping(a, b)
       assert.is_true(ok, out)
       -- port forwarding: b talks to r:8080 and reaches iperf3 in a
-      assert(net:exec(a, { "iperf3", "-s", "-1", "-D", "-B", "10.0.1.2" }, { capture = true }))
-      local done, res
-      for _ = 1, 50 do
-        done, res = net:exec(b, { "iperf3", "-c", "10.0.2.1", "-p", "8080", "-t", "1", "-J" }, { capture = true })
-        if done then break end
-        os.execute("sleep 0.1")
+      -- (a run the server ends early, as a loaded machine makes happen,
+      -- reports no totals: the server is started again for another try)
+      local done, res, got
+      for _ = 1, 3 do
+        assert(net:exec(a, { "iperf3", "-s", "-1", "-D", "-B", "10.0.1.2" }, { capture = true }))
+        for _ = 1, 50 do
+          done, res = net:exec(b, { "iperf3", "-c", "10.0.2.1", "-p", "8080", "-t", "1", "-J" }, { capture = true })
+          if done then break end
+          os.execute("sleep 0.1")
+        end
+        got = done and (json.decode(res)["end"] or {}).sum_received
+        if got then break end
+        net:exec(a, { "pkill", "-x", "iperf3" })
       end
       assert.is_true(done, res)
-      assert.is_true(json.decode(res)["end"].sum_received.bytes > 0)
+      assert.truthy(got, res)
+      assert.is_true(got.bytes > 0)
       -- status knows the nat table; down removes it with the namespace
       local st = net:status()
       assert.are.equal("present", st[#st].state)

@@ -375,67 +375,63 @@ function T:up()
     return nil, m, err or "EFAULT"
   end
   local fault = self._fault
-  local n = k
-  -- runs a removal operation, with the fault hook around it
-  local function remove(op)
-    n = n + 1
+  -- one action of the delta: fn(...) (none: nothing to do), failing the
+  -- whole up when it fails or raises; a test's fault hook runs before and
+  -- after it (i: the step's index, or #steps + n for the n-th removal)
+  local function act(i, s, fn, ...)
     if fault then
-      local fok, fmsg, ferr = fault(n, op, "before")
-      if not fok then return fail(op, fmsg, ferr) end
+      local fok, fmsg, ferr = fault(i, s, "before")
+      if not fok then return fail(s, fmsg, ferr) end
     end
-    local aok, r, msg, err = pcall(op.run, op, tx)
-    if not aok then return fail(op, (tostring(r):gsub("^[^:\n]+:%d+: ", "")), "EINVAL") end
-    if not r then return fail(op, msg, err) end
+    if not fn then return true end
+    local aok, r, msg, err = pcall(fn, ...)
+    if not aok then return fail(s, (tostring(r):gsub("^[^:\n]+:%d+: ", "")), "EINVAL") end
+    if not r then return fail(s, msg, err) end
     if fault then
-      local fok, fmsg, ferr = fault(n, op, "after")
-      if not fok then return fail(op, fmsg, ferr) end
+      local fok, fmsg, ferr = fault(i, s, "after")
+      if not fok then return fail(s, fmsg, ferr) end
     end
     return true
   end
-  local pok, stale = pcall(self._stale_links, self, steps)
-  if not pok then return nil, fmt("up %s: %s", self.name, tostring(stale)), "EINVAL" end
-  for _, op in ipairs(stale) do
-    local r, msg, err = remove(op)
-    if not r then return nil, msg, err end
-  end
-  pok, stale = pcall(self._stale_parts, self, steps, "addr")
-  if not pok then return fail({ op = "read", what = "what the script no longer names" }, stale, "EINVAL") end
-  for _, op in ipairs(stale) do
-    local r, msg, err = remove(op)
-    if not r then return nil, msg, err end
-  end
-  for _, s in ipairs(steps) do
-    local state, detail, fix
-    pok, state, detail, fix = pcall(self._probe, self, s, tx)
-    if not pok then return fail(s, state, "EINVAL") end
-    if fault then
-      local fok, fmsg, ferr = fault(s.index, s, "before")
-      if not fok then return fail(s, fmsg, ferr) end
+  local n = k
+  -- what the script no longer names, of one part ("links", "addr", "rest")
+  local function removals(part)
+    local pok, stale = pcall(part == "links" and self._stale_links or self._stale_parts, self, steps, part)
+    if not pok then return fail({ op = "read", what = "what the script no longer names" }, stale, "EINVAL") end
+    for _, op in ipairs(stale) do
+      n = n + 1
+      local r, msg, err = act(n, op, op.run, op, tx)
+      if not r then return nil, msg, err end
     end
+    return true
+  end
+  local r, msg, err = removals("links")
+  if r then r, msg, err = removals("addr") end
+  if not r then return nil, msg, err end
+  for _, s in ipairs(steps) do
+    local pok, state, detail, fix = pcall(self._probe, self, s, tx)
+    if not pok then return fail(s, state, "EINVAL") end
+    local fn
     if state == "different" and not fix then
+      r, msg, err = act(s.index, s, nil)
+      if not r then return nil, msg, err end
       return fail(s, tostring(detail) .. "; run down first", "EEXIST")
     elseif state ~= "present" then
-      local h, m0, e0
-      if s.kind ~= "netns" then
-        h, m0, e0 = self:_open(s.node)
-        if not h then return fail(s, m0, e0) end
-      end
       local run_ = state == "missing" and K[s.kind].apply or fix.run
-      local aok, r, msg, err = pcall(run_, self, s, h, tx)
-      if not aok then return fail(s, (tostring(r):gsub("^[^:\n]+:%d+: ", "")), "EINVAL") end
-      if not r then return fail(s, msg, err) end
-      if fault then
-        local fok, fmsg, ferr = fault(s.index, s, "after")
-        if not fok then return fail(s, fmsg, ferr) end
+      fn = function()
+        local h, m0, e0
+        if s.kind ~= "netns" then
+          h, m0, e0 = self:_open(s.node)
+          if not h then return nil, m0, e0 end
+        end
+        return run_(self, s, h, tx)
       end
     end
-  end
-  pok, stale = pcall(self._stale_parts, self, steps, "rest")
-  if not pok then return fail({ op = "read", what = "what the script no longer names" }, stale, "EINVAL") end
-  for _, op in ipairs(stale) do
-    local r, msg, err = remove(op)
+    r, msg, err = act(s.index, s, fn)
     if not r then return nil, msg, err end
   end
+  r, msg, err = removals("rest")
+  if not r then return nil, msg, err end
   -- the commit: namespaces unnamed above end now
   for _, c in ipairs(tx.commit) do pcall(c) end
   return self
