@@ -101,6 +101,37 @@ local function alive(pid)
   return H.sh("kill -0 " .. pid)
 end
 
+-- fails every action of old -> new in turn, checking the kernel is as
+-- before each time; then applies it; returns the messages of the failures
+local function fail_each(new, name, each)
+  local before = snapshot(name)
+  local k, m, which = #new:steps(), 0, {}
+  for _, op in ipairs(new:plan()) do
+    if op.step then which[#which + 1] = op.step else m = m + 1 end
+  end
+  for j = k + 1, k + m do which[#which + 1] = j end
+  local seen = {}
+  for _, i in ipairs(which) do
+    local hit = false
+    new._fault = function(j, _, phase)
+      if j == i and phase == "after" then hit = true; return nil, "injected", "EINJECT" end
+      return true
+    end
+    local ok, msg, err = new:up()
+    assert.is_true(hit, "action " .. i .. " did not run")
+    assert.is_nil(ok)
+    assert.are.equal("EINJECT", err, msg)
+    assert.is_falsy(msg:find("undo", 1, true), msg)
+    seen[#seen + 1] = msg
+    assert.are.same(before, snapshot(name), msg)
+    if each then each(msg) end
+  end
+  new._fault = nil
+  assert(new:up())
+  assert.are.same({}, new:plan())
+  return seen
+end
+
 describe("topology converging", function()
   after_each(H.cleanup)
 
@@ -186,37 +217,8 @@ describe("topology converging", function()
     finally(function() old:down(); new:down() end)
     assert(old:up())
     local p = assert(old:spawn("d", { "sleep", "300" }))
-    local before = snapshot(name)
-    -- every step and every removal of the delta, failed right after it
-    -- ran: steps are numbered as in net:steps(), removals after them
-    local k, m, which = #new:steps(), 0, {}
-    for _, op in ipairs(new:plan()) do
-      if op.step then which[#which + 1] = op.step else m = m + 1 end
-    end
-    for j = k + 1, k + m do which[#which + 1] = j end
-    local seen = {}
-    for _, i in ipairs(which) do
-      local hit = false
-      new._fault = function(j, _, phase)
-        if j == i and phase == "after" then
-          hit = true
-          return nil, "injected fault", "EINJECT"
-        end
-        return true
-      end
-      local ok, msg, err = new:up()
-      assert.is_true(hit, "action " .. i .. " did not run")
-      assert.is_nil(ok)
-      assert.are.equal("EINJECT", err, msg)
-      assert.is_falsy(msg:find("undo", 1, true), msg)
-      seen[#seen + 1] = msg:match("^up [^:]+: ([^:]+)")
-      assert.are.same(before, snapshot(name), msg)
-      -- the process in d (removed by the delta) runs until the delta commits
-      assert.is_true(alive(p.pid), msg)
-    end
-    new._fault = nil
-    assert(new:up())
-    new._fault = nil
+    -- the process in d (removed by the delta) runs until the delta commits
+    local seen = fail_each(new, name, function(msg) assert.is_true(alive(p.pid), msg) end)
     assert.is_true(#seen >= 15, table.concat(seen, "\n"))
     assert.is_true(has(seen, "remove namespace"), table.concat(seen, "\n"))
     assert.is_true(has(seen, "remove link"), table.concat(seen, "\n"))
@@ -305,36 +307,6 @@ describe("topology converging", function()
     assert(v3:down())
   end)
 
-  -- fails every action of old -> new in turn, checking the kernel is as
-  -- before each time; then applies it; returns the messages of the failures
-  local function fail_each(old, new, name)
-    local before = snapshot(name)
-    local k, m, which = #new:steps(), 0, {}
-    for _, op in ipairs(new:plan()) do
-      if op.step then which[#which + 1] = op.step else m = m + 1 end
-    end
-    for j = k + 1, k + m do which[#which + 1] = j end
-    local seen = {}
-    for _, i in ipairs(which) do
-      local hit = false
-      new._fault = function(j, _, phase)
-        if j == i and phase == "after" then hit = true; return nil, "injected", "EINJECT" end
-        return true
-      end
-      local ok, msg, err = new:up()
-      assert.is_true(hit, "action " .. i .. " did not run")
-      assert.is_nil(ok)
-      assert.are.equal("EINJECT", err, msg)
-      assert.is_falsy(msg:find("undo", 1, true), msg)
-      seen[#seen + 1] = msg
-      assert.are.same(before, snapshot(name), msg)
-    end
-    new._fault = nil
-    assert(new:up())
-    assert.are.same({}, new:plan())
-    return seen
-  end
-
   it("switch options, a MAC, an mtu change in place; a dropped impairment goes; all undone on failure", function()
     local name = H.name("ch")
     local function build(v2)
@@ -356,7 +328,7 @@ describe("topology converging", function()
     assert.is_true(has(plan, "change cable b:eth0 -- sw:swp2"), table.concat(plan, "\n"))
     assert.is_true(has(plan, "remove impairment on a:eth0"), table.concat(plan, "\n"))
     assert.is_true(has(plan, "remove impairment on " .. name .. ":swp1"), table.concat(plan, "\n"))
-    local seen = fail_each(old, new, name)
+    local seen = fail_each(new, name)
     assert.is_true(#seen >= 5, table.concat(seen, "\n"))
     local br = H.iplink(name, "sw")
     assert.are.equal(40000, br.linkinfo.info_data.ageing_time)
@@ -384,7 +356,7 @@ describe("topology converging", function()
     local plan = ops(new:plan())
     assert.is_true(has(plan, "replace tunnel a:gre-b"), table.concat(plan, "\n"))
     assert.is_true(has(plan, "replace tunnel b:gre-a"), table.concat(plan, "\n"))
-    fail_each(old, new, name)
+    fail_each(new, name)
     assert.are.equal(32, H.iplink(name .. "-a", "gre-b").linkinfo.info_data.ttl)
     assert.are.equal(32, H.iplink(name .. "-b", "gre-a").linkinfo.info_data.ttl)
     assert.is_true(new:ping("a", "10.8.0.2"))

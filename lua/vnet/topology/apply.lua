@@ -124,6 +124,19 @@ function T:_stale_links(steps)
   return ops
 end
 
+-- a removal operation of the delta: del() removes the object, put() (the
+-- undo) puts it back
+local function removal(kind, node, what, old, del, put)
+  local op = { op = "remove", kind = kind, node = node, what = what, old = old }
+  op.run = function(_, tx)
+    local ok, msg, err = del()
+    if not ok then return nil, msg, err end
+    tx:did(op, nil, put)
+    return true
+  end
+  return op
+end
+
 -- addresses (part "addr"), or routes, rules and impairments (part
 -- "rest") on what stays that the script no longer names; each removal is
 -- undone by putting the object back. Addresses go before the steps run
@@ -158,21 +171,19 @@ function T:_stale_parts(steps, part)
            and not want_addr[key(node.name, l.name, a.address, a.prefixlen)] then
           local o = { dev = l.name, address = a.address .. "/" .. a.prefixlen, peer = a.peer,
                       label = a.label, flags = a.family == "inet6" and { "nodad" } or nil }
-          local op = { op = "remove", kind = "addr", node = node.name, old = { address = o.address },
-                       what = fmt("address %s on %s:%s", o.address, node.name, l.name) }
-          op.run = function(_, tx)
-            -- the routes the kernel drops with the address come back with it
-            local routes = B.routes_of(h, l)
-            local ok, msg, err = h:addr_del{ dev = o.dev, address = o.address, peer = o.peer }
-            if not ok then return nil, msg, err end
-            tx:did(op, nil, function()
+          -- the routes the kernel drops with the address come back with it
+          local routes
+          add(removal("addr", node.name, fmt("address %s on %s:%s", o.address, node.name, l.name),
+            { address = o.address },
+            function()
+              routes = B.routes_of(h, l)
+              return h:addr_del{ dev = o.dev, address = o.address, peer = o.peer }
+            end,
+            function()
               local a, m, e = h:addr_add(o)
               if not a then return nil, m, e end
               return B.put_back(h, routes)
-            end)
-            return true
-          end
-          add(op)
+            end))
         end
       end
       -- routes and rules with this topology's protocol
@@ -201,17 +212,13 @@ function T:_stale_parts(steps, part)
               if o.dst == "default" and fam == "inet6" then o.dst = "::/0" end
               o.protocol = self.proto
               o.dev = r.dev and links[r.dev] and links[r.dev].name or r.dev
-              local op = { op = "remove", kind = "route", node = node.name, old = o,
-                           what = fmt("route %s%s on %s", tostring(r.dst),
-                                      r.gateway and (" via " .. r.gateway) or "", node.name) }
-              op.run = function(_, tx)
-                local ok, msg, err = h:route_del{ dst = o.dst, table = o.table, metric = o.metric,
-                                                  protocol = self.proto, family = fam }
-                if not ok then return nil, msg, err end
-                tx:did(op, nil, function() return h:route_add(o) end)
-                return true
-              end
-              add(op)
+              add(removal("route", node.name, fmt("route %s%s on %s", tostring(r.dst),
+                                                  r.gateway and (" via " .. r.gateway) or "", node.name), o,
+                function()
+                  return h:route_del{ dst = o.dst, table = o.table, metric = o.metric,
+                                      protocol = self.proto, family = fam }
+                end,
+                function() return h:route_add(o) end))
             end
           end
         end
@@ -224,16 +231,12 @@ function T:_stale_parts(steps, part)
               local o = { family = fam, protocol = self.proto }
               for _, k in ipairs({ "priority", "from", "to", "iif", "oif", "fwmark", "table",
                                    "action" }) do o[k] = r[k] end
-              local op = { op = "remove", kind = "rule", node = node.name, old = o,
-                           what = fmt("rule priority %s on %s", tostring(r.priority), node.name) }
-              op.run = function(_, tx)
-                local ok, msg, err = h:rule_del{ priority = o.priority, table = o.table, family = fam,
-                                                 from = o.from, to = o.to, protocol = self.proto }
-                if not ok then return nil, msg, err end
-                tx:did(op, nil, function() return h:rule_add(o) end)
-                return true
-              end
-              add(op)
+              add(removal("rule", node.name, fmt("rule priority %s on %s", tostring(r.priority), node.name), o,
+                function()
+                  return h:rule_del{ priority = o.priority, table = o.table, family = fam,
+                                     from = o.from, to = o.to, protocol = self.proto }
+                end,
+                function() return h:rule_add(o) end))
             end
           end
         end
@@ -292,15 +295,9 @@ function T:_stale_parts(steps, part)
         local l = h and not want_imp[key(node.name, e.dev)] and has_qdisc(node, h, e.dev)
         local got = l and owns_link(self, node, l) and l:impairment()
         if got and next(got) then
-          local op = { op = "remove", kind = "impair", node = node.name, old = got,
-                       what = fmt("impairment on %s:%s (%s)", node.name, e.dev, impair.describe(got)) }
-          op.run = function(_, tx)
-            local ok, msg, err = l:impair(false)
-            if not ok then return nil, msg, err end
-            tx:did(op, nil, function() return l:impair(got) end)
-            return true
-          end
-          add(op)
+          add(removal("impair", node.name,
+            fmt("impairment on %s:%s (%s)", node.name, e.dev, impair.describe(got)), got,
+            function() return l:impair(false) end, function() return l:impair(got) end))
         end
       end
     end
