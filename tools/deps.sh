@@ -12,7 +12,7 @@ pkgs="gcc make pkg-config lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev
       libnl-3-dev libnl-route-3-dev lua-busted lua-dkjson luarocks
       lua-ldoc lua-markdown zip unzip
       iproute2 iputils-ping nftables iperf3 procps python3 traceroute mtr-tiny
-      qemu-system-x86 busybox-static kmod cpio valgrind lua-luv lua-cqueues $*"
+      qemu-system-x86 busybox-static kmod cpio valgrind lua-luv lua-cqueues ansible-core $*"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" ||

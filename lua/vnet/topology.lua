@@ -89,6 +89,20 @@
 --       masquerade out of `out` and/or port forwarding, as an nftables
 --       table "vnet_<name>" in the node (needs the `nft` program).
 --
+-- Across machines (one script, each machine applies its own slice):
+--   net:machine(name, { underlay = address [, netns = ] }) -> node
+--       declared before the other nodes; the node is the machine's own
+--       namespace (external: netns names the one playing it, in tests)
+--   net:host/router(name, { machine = }), net:switch(name, { machine = })
+--       place a node (default: the first machine)
+--   net:link(x, y, { ..., via = "vxlan"|"geneve"|"gre"|"gretap"|"ipip" })
+--       between two machines: a tunnel over the underlays, MTU lowered by
+--       the encapsulation; a switch cabled to another machine's hosts is
+--       stretched (a bridge there too, joined by VXLAN, a remote per machine)
+--   up/down/status/plan{ machine = } and --machine NAME: the slice (default:
+--       the machine whose underlay address is here); net.slice is it.
+--       Each slice tags its objects "vnet:<name>@<machine>".
+--
 -- Generators (lua/vnet/topology/gen.lua; each adds to net, returns the
 -- nodes it made by role; opts.prefix before every name it makes):
 --   topo.linear(net, n [, { prefix =, subnet =, routes = }])

@@ -318,7 +318,7 @@ end
 -- not compile; a difference `up` would refuse (an object of the same name
 -- that this topology did not make) is { op = "refuse", detail = }.
 function T:plan(opts)
-  local json = B.format_opts(opts, "plan")
+  local json = B.format_opts(self, opts, "plan", true)
   local ok, steps = pcall(self._compile, self)
   if not ok then error(steps, 2) end
   local out = {}
@@ -353,12 +353,13 @@ function T:plan(opts)
   return out
 end
 
---- net:up() -> net | nil, msg, errname
+--- net:up([{ machine = }]) -> net | nil, msg, errname
 -- Converges: makes what is missing, changes in place what differs, replaces
 -- what cannot be changed, removes what this topology made and the script
 -- no longer names. One transaction: on failure the kernel is put back as it
 -- was before this call.
-function T:up()
+function T:up(opts)
+  B.format_opts(self, opts, "up")
   local ok, steps = pcall(self._compile, self)
   if not ok then return nil, fmt("up %s: %s", self.name, tostring(steps)), "EINVAL" end
   local tx = setmetatable({ undo = {}, fresh = {}, commit = {} }, Tx)
@@ -439,7 +440,7 @@ end
 -- steps, processes } for tools;
 -- processes (net:processes(): what net:spawn started)
 function T:status(opts)
-  local json = B.format_opts(opts, "status")
+  local json = B.format_opts(self, opts, "status", true)
   local steps = self:_compile()
   local out, all = {}, true
   local missing_ns = {}
@@ -548,16 +549,18 @@ function T:_clean_external(h, node)
   return errs
 end
 
---- net:down() -> true | nil, msg, errname. Removes what the kernel says this
+--- net:down([{ machine = }]) -> true | nil, msg, errname. Removes what the kernel says this
 -- topology owns; works from a fresh process.
-function T:down()
+function T:down(opts)
+  B.format_opts(self, opts, "down")
   local errs = {}
   self:_end_processes()
-  -- externals first (their tagged links, routes with our protocol, our nft table)
+  -- externals first (their tagged links, routes with our protocol, our nft
+  -- table); of a lab across machines, this machine's
   local seen = {}
   for _, n in ipairs(self.nodes) do
     local e = n.kind == "switch" and n.at or n
-    if e.kind == "external" and not seen[e] then
+    if e.kind == "external" and not seen[e] and (not self.slice or e.machine == self.slice) then
       seen[e] = true
       local h = self:_open(e)
       if h then
@@ -575,7 +578,12 @@ function T:down()
   local prefix = self.name .. "-"
   local planned = { [self.name] = true }
   for _, n in ipairs(self.nodes) do
-    if n.kind == "host" or n.kind == "router" then planned[n.nsname] = true end
+    if (n.kind == "host" or n.kind == "router") and (not self.slice or n.machine == self.slice) then
+      planned[n.nsname] = true
+    end
+  end
+  for m, f in pairs(self.fabrics) do
+    if not self.slice or m == self.slice then planned[f.nsname] = true end
   end
   local mine = {}
   for name in vnet.netns.list() do

@@ -260,13 +260,18 @@ local function is_wire(self, w)
   return false
 end
 
--- the options of status and plan: { format = "json" } -> true (JSON text wanted)
-local function format_opts(opts, fn)
-  if opts == nil then return false end
-  if type(opts) ~= "table" then error(fn .. ": options table expected", 3) end
-  for k in pairs(opts) do
-    if k ~= "format" then error(fmt("%s: unknown option '%s'", fn, tostring(k)), 3) end
+-- The options of up, down, status and plan: { machine =, format = "json" }
+-- (format only where json is true). Sets the slice (see T:_slice_to);
+-- returns whether JSON text is wanted.
+local function format_opts(self, opts, fn, json)
+  if opts ~= nil and type(opts) ~= "table" then error(fn .. ": options table expected", 3) end
+  for k in pairs(opts or {}) do
+    if k ~= "machine" and not (json and k == "format") then
+      error(fmt("%s: unknown option '%s'", fn, tostring(k)), 3)
+    end
   end
+  opts = opts or {}
+  self:_slice_to(opts.machine, fn)
   if opts.format == nil or opts.format == "table" then return false end
   if opts.format ~= "json" then
     error(fmt("%s: format must be \"json\" or \"table\", got %s", fn, tostring(opts.format)), 3)
@@ -275,6 +280,7 @@ local function format_opts(opts, fn)
 end
 
 return {
+  WAN = WAN,
   format_opts = format_opts,
   vnet = vnet,
   impair = impair,

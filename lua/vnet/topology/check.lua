@@ -37,8 +37,11 @@ function T:reach(opts)
       pairs_[#pairs_ + 1] = { self:_node(p[1], "reach"), self:_node(p[2], "reach") }
     end
   else
+    -- (of a lab across machines, from this machine's nodes to all)
     for _, a in ipairs(nodes) do
-      for _, b in ipairs(nodes) do if a ~= b then pairs_[#pairs_ + 1] = { a, b } end end
+      if not self.slice or a.machine == self.slice then
+        for _, b in ipairs(nodes) do if a ~= b then pairs_[#pairs_ + 1] = { a, b } end end
+      end
     end
     if opts.sample and opts.sample < #pairs_ then
       local pick, stride = {}, #pairs_ / opts.sample

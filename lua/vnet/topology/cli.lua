@@ -18,6 +18,8 @@ usage: %s COMMAND
   reach                  ping every pair of hosts and print the matrix
   ping X Y               ping from node X to node Y (or an address)
   exec NODE CMD [ARG..]  run a command inside NODE's namespace
+  ... --machine NAME     of a lab across machines, this machine's slice
+                         (default: the machine whose underlay address is here)
 ]]
 
 --- net:main(arg [, commands]) -> exits the process with 0 (ok), 1 (failure)
@@ -45,9 +47,27 @@ function T:main(arg, commands, noexit)
     io.stderr:write(prog, ": ", tostring(msg), "\n")
     return finish(1)
   end
-  local cmd = arg[1]
   local nargs = 0
   for i = 1, 64 do if arg[i] ~= nil then nargs = i end end
+  -- --machine NAME (a lab across machines: this machine's slice)
+  for i = 2, nargs - 1 do
+    if arg[i] == "--machine" then
+      local m = arg[i + 1]
+      local rest = { [0] = arg[0] }
+      for j = 1, nargs do if j ~= i and j ~= i + 1 then rest[#rest + 1] = arg[j] end end
+      arg, nargs = rest, nargs - 2
+      local ok, err = pcall(self._slice_to, self, m, "--machine")
+      if not ok then return usage((tostring(err):gsub("^[^:\n]+:%d+: ", ""))) end
+      break
+    end
+  end
+  local cmd = arg[1]
+  -- of a lab across machines every command but dot works on one machine's
+  -- slice: the one given, else the one whose underlay address is here
+  if self.machines[1] and not self.slice and cmd ~= nil and cmd ~= "dot" then
+    local ok, err = pcall(self._slice_to, self, nil, cmd)
+    if not ok then return failed((tostring(err):gsub("^[^:\n]+:%d+: ", ""))) end
+  end
   local function want(n)
     return nargs == n
   end

@@ -20,11 +20,29 @@ function T:dot()
               "  node [fontname=\"Helvetica\", fontsize=10];",
               "  edge [fontname=\"Helvetica\", fontsize=8];" }
   local shapes = { host = "box", router = "box3d", switch = "ellipse", external = "folder" }
+  -- a lab across machines: each machine a cluster of its nodes
+  local groups = { { nodes = {} } }
+  for _, m in ipairs(self.machines) do groups[#groups + 1] = { m = m, nodes = {} } end
   for _, n in ipairs(self.nodes) do
-    local label = n.name
-    if n.kind == "switch" and #n.addrs > 0 then label = label .. "\\n" .. alist(n.addrs) end
-    if n.kind == "external" then label = label .. "\\n(external)" end
-    L[#L + 1] = fmt("  %s [shape=%s, label=%s];", q(n.name), shapes[n.kind], q(label))
+    local g = groups[1]
+    for _, x in ipairs(groups) do if x.m and x.m == n.machine then g = x end end
+    g.nodes[#g.nodes + 1] = n
+  end
+  for _, g in ipairs(groups) do
+    local ind = "  "
+    if g.m then
+      L[#L + 1] = fmt("  subgraph %s {", q("cluster_" .. g.m.name))
+      L[#L + 1] = fmt("    label=%s; style=rounded;", q(g.m.name .. " (" .. g.m.underlay.ip .. ")"))
+      ind = "    "
+    end
+    for _, n in ipairs(g.nodes) do
+      local label = n.name
+      if n.kind == "switch" and #n.addrs > 0 then label = label .. "\\n" .. alist(n.addrs) end
+      if n.is_machine then label = label .. "\\n(machine)"
+      elseif n.kind == "external" then label = label .. "\\n(external)" end
+      L[#L + 1] = fmt("%s%s [shape=%s, label=%s];", ind, q(n.name), shapes[n.kind], q(label))
+    end
+    if g.m then L[#L + 1] = "  }" end
   end
   local function side(e, addrs)
     local s = e.dev

@@ -30,6 +30,7 @@ function M.new(opts)
     name = name, proto = proto, tag = "vnet:" .. name,
     nodes = {}, byname = {}, cables = {}, tunnels = {}, ifaces = {},
     extra_addrs = {}, routes = {}, rules = {}, sysctls = {}, nats = {},
+    machines = {}, fabrics = {},
     _h = {}, _plan = nil,
   }, T)
   return self
@@ -60,12 +61,23 @@ function T:_node(x, fn, what)
 end
 
 
-local HOST_KEYS = { sysctl = true, forward = true }
+local HOST_KEYS = { sysctl = true, forward = true, machine = true }
 
---- net:host(name [, { sysctl = {...}, forward = bool }]) -> node
+-- the machine option of a node (a machine node or its name), or the first
+-- machine (nil when the topology has none)
+function T:_machine_opt(m, fn)
+  if m == nil then return self.machines[1] end
+  local n = self:_node(m, fn, "option 'machine'")
+  if not n.is_machine then error(fmt("%s: option 'machine': %s is not a machine", fn, n.name), 3) end
+  return n
+end
+
+--- net:host(name [, { sysctl = {...}, forward = bool, machine = }]) -> node
 function T:host(name, opts)
   opts = check_keys(opts, HOST_KEYS, "host")
+  local m = self:_machine_opt(opts.machine, "host")
   local n = self:_add_node("host", name, opts, "host")
+  n.machine = m
   n.nsname = self.name .. "-" .. name
   if #n.nsname > 63 then
     error(fmt("host: namespace name '%s' is longer than 63 bytes", n.nsname), 2)
@@ -96,23 +108,32 @@ function T:router(name, opts)
   return n
 end
 
-function T:_fabric()
-  if not self.fabric then
-    self.fabric = setmetatable({ kind = "fabric", name = self.name, nsname = self.name,
-                                 topo = self, nif = 0, nport = 0, nsys = {} }, Node)
+-- the namespace of the switches (of machine m: "<name>-@<machine>")
+function T:_fabric(m)
+  m = m or self.machines[1]
+  local f = self.fabrics[m or self]
+  if not f then
+    f = setmetatable({ kind = "fabric", name = self.name, topo = self, machine = m,
+                       nsname = m and (self.name .. "-@" .. m.name) or self.name,
+                       nif = 0, nport = 0, nsys = {} }, Node)
+    self.fabrics[m or self] = f
+    if not m then self.fabric = f end
   end
-  return self.fabric
+  return f
 end
 
-local SWITCH_KEYS = { at = true, subnet = true, ip = true, mtu = true, bridge = true }
+local SWITCH_KEYS = { at = true, subnet = true, ip = true, mtu = true, bridge = true, machine = true }
 
 --- net:switch(name [, { at =, subnet =, ip =, mtu =, bridge = {} }]) -> node
 function T:switch(name, opts)
   opts = check_keys(opts, SWITCH_KEYS, "switch")
   local at = opts.at and self:_node(opts.at, "switch", "option 'at'")
   if at and at.kind == "switch" then error("switch: option 'at' must be a host or external node", 2) end
+  if at and opts.machine ~= nil then error("switch: give option 'at' or option 'machine', not both", 2) end
+  local m = self:_machine_opt(opts.machine, "switch")
   local n = self:_add_node("switch", name, opts, "switch")
-  n.at = at or self:_fabric()
+  n.at = at or self:_fabric(m)
+  n.machine = n.at.machine
   n.dev = check_ifname(name, "switch")
   if opts.subnet then
     local s = parse_cidr(opts.subnet)
@@ -131,11 +152,87 @@ function T:external(name, ns)
     error("external: namespace must be a handle, a name or nil", 2)
   end
   local n = self:_add_node("external", name, {}, "external")
+  n.machine = self.machines[1]
   n.handle = type(ns) == "userdata" and ns or nil
   n.nsname = type(ns) == "string" and ns or (type(ns) == "userdata" and ns.name) or nil
   return n
 end
 
+
+local MACHINE_KEYS = { underlay = true, netns = true }
+
+--- net:machine(name, { underlay = address [, netns = name | handle] }) -> node
+-- One machine of a lab that spans several: every machine runs the same
+-- script and applies its own slice (`up --machine name`). The node stands
+-- for the machine's own namespace (an external one: tagged objects only),
+-- where cables to other machines start as tunnels over `underlay`; netns:
+-- the namespace that plays the machine (default: the caller's own).
+-- Machines are declared before every other node.
+function T:machine(name, opts)
+  opts = check_keys(opts, MACHINE_KEYS, "machine")
+  if #self.nodes > #self.machines then
+    error("machine: declare the machines before the other nodes", 2)
+  end
+  local u = parse_cidr(opts.underlay)
+  if not u or u.explicit then
+    error(fmt("machine: option 'underlay' must be an address without a prefix, got %s",
+              tostring(opts.underlay)), 2)
+  end
+  local ns = opts.netns
+  if ns ~= nil and type(ns) ~= "string" and type(ns) ~= "userdata" then
+    error("machine: option 'netns' must be a namespace name or handle", 2)
+  end
+  for _, m in ipairs(self.machines) do
+    if m.underlay.ip == u.ip then error(fmt("machine: %s has underlay %s already", m.name, u.ip), 2) end
+  end
+  local n = self:_add_node("external", name, {}, "machine")
+  n.is_machine, n.machine, n.underlay = true, n, u
+  n.handle = type(ns) == "userdata" and ns or nil
+  n.nsname = type(ns) == "string" and ns or (type(ns) == "userdata" and ns.name) or nil
+  self.machines[#self.machines + 1] = n
+  return n
+end
+
+-- the machine this process is on: the one whose underlay address a link of
+-- the caller's namespace has (machines played by a namespace never are)
+function T:_local_machine(fn)
+  local found = {}
+  local h = vnet.netns.current()
+  for a in (h and h:addrs()) or function() end do
+    for _, m in ipairs(self.machines) do
+      if not m.nsname and not m.handle and a.address == m.underlay.ip then found[#found + 1] = m end
+    end
+  end
+  if h then h:close() end
+  if #found == 1 then return found[1] end
+  local names = {}
+  for _, m in ipairs(self.machines) do names[#names + 1] = m.name .. " " .. m.underlay.ip end
+  error(fmt("%s: give the machine (option 'machine', --machine NAME): %s of %s has its underlay address here",
+            fn, #found == 0 and "none" or "more than one", table.concat(names, ", ")), 5)
+end
+
+-- Chooses the slice of a lab across machines that up, down, status and
+-- plan work on: machine m (a node or a name), else the one chosen before,
+-- else the local one. Each slice tags what it makes "vnet:<name>@<machine>",
+-- so the slices of several machines played on one kernel stay apart.
+function T:_slice_to(m, fn)
+  if not self.machines[1] then
+    if m ~= nil then error(fn .. ": option 'machine': this topology has no machines", 4) end
+    return
+  end
+  local node
+  if m == nil then node = self.slice or self:_local_machine(fn)
+  else
+    node = (type(m) == "string" or getmetatable(m) == Node) and self.byname[type(m) == "string" and m or m.name]
+    if not node or not node.is_machine or (type(m) ~= "string" and node ~= m) then
+      error(fmt("%s: option 'machine': %s is not a machine of this topology", fn, tostring(m)), 4)
+    end
+  end
+  if node ~= self.slice then
+    self:_close_all()
+    self.slice, self.tag, self._plan = node, "vnet:" .. self.name .. "@" .. node.name, nil
+  end
+end
 
 -- default device name for a link endpoint on node towards peer
 function T:_devname(node, peer)
@@ -200,7 +297,7 @@ function T:link(x, y, opts)
   local what = fmt("link %s -- %s", x.name, y.name)
   local sx, sy, rest = split_opts(self, x, y, opts or {}, "link")
   for k in pairs(rest) do
-    if k ~= "mtu" and k ~= "subnet" and not impair.KEYS[k] then
+    if k ~= "mtu" and k ~= "subnet" and k ~= "via" and not impair.KEYS[k] then
       error(fmt("%s: unknown option or node '%s'", what, tostring(k)), 2)
     end
   end
@@ -208,12 +305,42 @@ function T:link(x, y, opts)
   set_imps(ex, ey, rest, what)
   local c = { kind = "cable", a = ex, b = ey, mtu = rest.mtu }
   ex.node, ey.node = x, y
+  -- between machines: a tunnel (x and y hosts), or a switch stretched to
+  -- the other machine (a part of it there, joined by VXLAN)
+  local mx, my = home(x).machine, home(y).machine
+  if rest.via ~= nil and (mx == my) then
+    error(fmt("%s: option 'via' is for a cable between two machines", what), 2)
+  end
+  if mx ~= my then
+    if x.kind == "switch" and y.kind == "switch" then
+      error(fmt("%s: two switches on different machines: cable each host to one switch, stretched", what), 2)
+    elseif x.kind == "switch" or y.kind == "switch" then
+      if rest.via ~= nil and rest.via ~= "vxlan" then
+        error(fmt("%s: a switch is stretched over vxlan only", what), 2)
+      end
+      local sw, far = x.kind == "switch" and x or y, x.kind == "switch" and my or mx
+      sw.parts = sw.parts or {}
+      if not sw.parts[far] then sw.parts[far] = true; sw.parts[#sw.parts + 1] = far end
+      c.stretch = sw
+    else
+      local via = rest.via or "vxlan"
+      if not B.WAN[via] then
+        error(fmt("%s: option 'via' must be one of vxlan, geneve, gre, gretap, ipip, got %s", what,
+                  tostring(via)), 2)
+      end
+      c.wan = via
+    end
+  end
   for _, e in ipairs({ ex, ey }) do
     e.addrs = e.addrs or {}
     local other = e == ex and y or x
     e.dev = e.name and check_ifname(e.name, what) or self:_devname(e.node, other)
     e.ns = home(e.node)
-    if e.node.kind == "switch" then e.master = e.node.dev end
+    if e.node.kind == "switch" then
+      e.master = e.node.dev
+      -- on the far machine, the switch's part there
+      if c.stretch then e.ns = self:_fabric(home(other).machine) end
+    end
   end
   if rest.subnet then
     local s = parse_cidr(rest.subnet)
@@ -357,7 +484,7 @@ end
 --- net:sysctl(node, key, value)
 function T:sysctl(node, key, value)
   node = home(self:_node(node, "sysctl"))
-  if node.kind == "external" then
+  if node.kind == "external" and not node.is_machine then
     error("sysctl: " .. node.name .. " is an external namespace; its sysctls are not the topology's to change", 2)
   end
   if type(key) ~= "string" then error("sysctl: key must be a string", 2) end

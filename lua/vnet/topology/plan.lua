@@ -3,7 +3,7 @@
 -- @module vnet.topology
 local B = require "vnet.topology.base"
 local T, alloc_next, allocator, ep_desc, fmt, impair = B.T, B.alloc_next, B.allocator, B.ep_desc, B.fmt, B.impair
-local nodelabel, parse_cidr = B.nodelabel, B.parse_cidr
+local hash, nodelabel, parse_cidr = B.hash, B.nodelabel, B.parse_cidr
 -- ---- plan ----------------------------------------------------------------
 
 
@@ -131,11 +131,16 @@ function T:_compile()
   end
   self._first_addr = first_addr
 
-  -- 1. namespaces
-  local owned = {}
-  if self.fabric then
-    for _, n in ipairs(self.nodes) do
-      if n.kind == "switch" and n.at == self.fabric then owned[#owned + 1] = self.fabric; break end
+  -- 1. namespaces: the switches' (of each machine with switches or parts
+  -- of stretched ones), the hosts' and routers'
+  local owned, seenf = {}, {}
+  local function fabric(f)
+    if f.kind == "fabric" and not seenf[f] then seenf[f] = true; owned[#owned + 1] = f end
+  end
+  for _, n in ipairs(self.nodes) do
+    if n.kind == "switch" then
+      fabric(n.at)
+      for _, m in ipairs(n.parts or {}) do fabric(self:_fabric(m)) end
     end
   end
   for _, n in ipairs(self.nodes) do
@@ -146,30 +151,79 @@ function T:_compile()
     step{ kind = "netns", node = n, what = fmt("namespace %s (%s %s)", n.nsname,
           n.kind == "fabric" and "switches of" or n.kind, n.name) }
   end
-  -- 2. sysctls
-  for _, n in ipairs(owned) do
+  -- 2. sysctls (also of machines: the seed's ip_forward on a server)
+  local sys = {}
+  for _, n in ipairs(self.machines) do sys[#sys + 1] = n end
+  for _, n in ipairs(owned) do sys[#sys + 1] = n end
+  for _, n in ipairs(sys) do
     for _, kv in ipairs(n.nsys) do
       step{ kind = "sysctl", node = n, key = kv[1], value = kv[2],
             what = fmt("sysctl %s=%s on %s", kv[1], kv[2], n.name) }
     end
   end
-  -- 3. switches
+  -- 3. switches (and the parts of a stretched one on other machines,
+  -- joined by a VXLAN port in each with the other machines as remotes)
+  local nsw = 0
   for _, n in ipairs(self.nodes) do
     if n.kind == "switch" then
+      nsw = nsw + 1
       claim(n.at, n.dev, "switch " .. n.name)
       step{ kind = "bridge", node = n.at, sw = n, dev = n.dev,
             what = fmt("switch %s (bridge %s in %s)", n.name, n.dev, nodelabel(n.at)) }
+      if n.parts then
+        local ms = { n.machine }
+        for _, m in ipairs(n.parts) do
+          ms[#ms + 1] = m
+          local f = self:_fabric(m)
+          claim(f, n.dev, "switch " .. n.name)
+          step{ kind = "bridge", node = f, sw = n, dev = n.dev, part = true,
+                what = fmt("switch %s on %s (bridge %s in %s)", n.name, m.name, n.dev, f.nsname) }
+        end
+        local vni = (hash(self.name) % 4096) * 4096 + 2048 + nsw
+        for _, m in ipairs(ms) do
+          local f = self:_fabric(m)
+          local remotes = {}
+          for _, r in ipairs(ms) do if r ~= m then remotes[#remotes + 1] = r.underlay.ip end end
+          local dev = "vxs" .. nsw
+          claim(f, dev, "switch " .. n.name)
+          step{ kind = "stretch", node = f, sw = n, dev = dev, machine = m, remotes = remotes,
+                fixed = { id = vni, ["local"] = m.underlay.ip, dstport = 4789 },
+                what = fmt("switch %s stretched from %s to %s (vxlan %d)", n.name, m.name,
+                           table.concat(remotes, ", "), vni) }
+        end
+      end
     end
   end
-  -- 4. cables
+  -- 4. cables (between two machines: a tunnel end on each)
+  local nwan = 0
   for _, c in ipairs(self.cables) do
     local what = fmt("cable %s -- %s", ep_desc(c.a), ep_desc(c.b))
     claim(c.a.ns, c.a.dev, what)
     claim(c.b.ns, c.b.dev, what)
-    -- make it from the external side if there is one, so undo deletes it there
-    local first, second = c.a, c.b
-    if c.b.ns.kind == "external" and c.a.ns.kind ~= "external" then first, second = c.b, c.a end
-    step{ kind = "cable", node = first.ns, c = c, first = first, second = second, what = what }
+    local sw = (c.a.node.kind == "switch" and c.a.node) or (c.b.node.kind == "switch" and c.b.node)
+    -- a stretched switch's cables carry VXLAN's MTU unless given one
+    c.auto_mtu = sw and sw.parts and B.WAN.vxlan.mtu or nil
+    if c.wan then
+      nwan = nwan + 1
+      local id = (hash(self.name) % 4096) * 4096 + nwan
+      for _, e in ipairs({ c.a, c.b }) do
+        local o = e == c.a and c.b or c.a
+        local m, r = e.ns.machine, o.ns.machine
+        local fixed = { remote = r.underlay.ip }
+        if c.wan ~= "geneve" then fixed["local"] = m.underlay.ip end
+        if c.wan == "vxlan" or c.wan == "geneve" then fixed.id = id end
+        if c.wan == "vxlan" then fixed.dstport = 4789 end
+        if c.wan == "gre" or c.wan == "gretap" then fixed.key = id end
+        step{ kind = "wan", node = e.ns, e = e, mode = c.wan, machine = m, fixed = fixed,
+              mtu = e.mtu or c.mtu or B.WAN[c.wan].mtu,
+              what = fmt("%s (%s end: %s to %s on %s)", what, ep_desc(e), c.wan, r.underlay.ip, r.name) }
+      end
+    else
+      -- made from the external side if there is one, so undo deletes it there
+      local first, second = c.a, c.b
+      if c.b.ns.kind == "external" and c.a.ns.kind ~= "external" then first, second = c.b, c.a end
+      step{ kind = "cable", node = first.ns, c = c, first = first, second = second, what = what }
+    end
   end
   -- 5. other links
   for _, i in ipairs(self.ifaces) do
@@ -182,8 +236,11 @@ function T:_compile()
     for _, e in ipairs({ t.a, t.b }) do
       local other = e == t.a and t.b or t.a
       local fam = (t.mode:match("^ip6") and "inet6") or nil
-      local lo = e.underlay or (first_addr(e.node, fam or "inet", true) or {}).ip
-      local re = other.underlay or (first_addr(other.node, fam or "inet", true) or {}).ip
+      -- (a machine's own underlay first)
+      local lo = e.underlay or (e.node.is_machine and e.node.underlay.ip)
+                 or (first_addr(e.node, fam or "inet", true) or {}).ip
+      local re = other.underlay or (other.node.is_machine and other.node.underlay.ip)
+                 or (first_addr(other.node, fam or "inet", true) or {}).ip
       if not lo or not re then
         error(fmt("tunnel %s -- %s: no underlay address for %s; give via = { [node] = address }",
                   t.a.node.name, t.b.node.name, lo and other.node.name or e.node.name), 0)
@@ -288,6 +345,15 @@ function T:_compile()
     end
     step{ kind = "nat", node = x.node, nat = x.opts,
           what = fmt("nat on %s (%s)", x.node.name, table.concat(d, ", ")) }
+  end
+  -- each step on its node's machine; a slice keeps its machine's steps
+  if self.machines[1] then
+    local mine = {}
+    for _, s in ipairs(steps) do
+      s.machine = s.machine or s.node.machine or self.machines[1]
+      if not self.slice or s.machine == self.slice then mine[#mine + 1] = s end
+    end
+    steps = mine
   end
   for i, s in ipairs(steps) do s.index = i end
   self._plan = steps

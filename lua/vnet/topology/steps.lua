@@ -344,11 +344,11 @@ K.cable = {
   probe = function(self, s, h)
     local c, f, g = s.c, s.first, s.second
     local h2 = self:_open(g.ns)
-    local st1, d1, how1, o1, n1, l1 = probe_link(self, h, f.dev, { kind = "veth", mtu = f.mtu or c.mtu,
+    local st1, d1, how1, o1, n1, l1 = probe_link(self, h, f.dev, { kind = "veth", mtu = f.mtu or c.mtu or c.auto_mtu,
                                                                     master = f.master, mac = f.mac })
     local st2, d2, how2, o2, n2, l2 = "missing", g.dev .. " does not exist"
     if h2 then
-      st2, d2, how2, o2, n2, l2 = probe_link(self, h2, g.dev, { kind = "veth", mtu = g.mtu or c.mtu,
+      st2, d2, how2, o2, n2, l2 = probe_link(self, h2, g.dev, { kind = "veth", mtu = g.mtu or c.mtu or c.auto_mtu,
                                                                  master = g.master, mac = g.mac })
     end
     if st1 == "different" and not how1 then return st1, d1 end
@@ -397,12 +397,12 @@ K.cable = {
     local c, f, g = s.c, s.first, s.second
     local h2, m0, e0 = self:_open(g.ns)
     if not h2 then return nil, m0, e0 end
-    local peer = { name = g.dev, mtu = g.mtu or c.mtu, address = g.mac }
+    local peer = { name = g.dev, mtu = g.mtu or c.mtu or c.auto_mtu, address = g.mac }
     if h2 ~= h then peer.netns = h2 end
     -- the end in an external namespace (if any) is `first`: born under a
     -- temporary name; its twin goes wherever it goes
     local name = f.ns.kind == "external" and tmp_name(self, s) or f.dev
-    local l, msg, err = h:link_add{ name = name, kind = "veth", mtu = f.mtu or c.mtu,
+    local l, msg, err = h:link_add{ name = name, kind = "veth", mtu = f.mtu or c.mtu or c.auto_mtu,
                                     address = f.mac, peer = peer }
     if not l then return nil, msg, err end
     -- (undone even in a namespace this transaction made when its twin is
@@ -457,6 +457,76 @@ K.iface = {
 
 -- tunnel kinds that take no local address
 local NO_LOCAL = { geneve = true }
+
+-- A tunnel device for a cable or switch between machines: made in the
+-- machine's own namespace, where the underlay is (the device keeps its
+-- socket there), straight into namespace h, under a temporary name; then
+-- named, tagged and set up there. o: link_add options.
+local function underlay_link(self, s, h, o, set, tx)
+  local hm, msg, err = self:_open(s.machine)
+  if not hm then return nil, msg, err end
+  o.name = tmp_name(self, s)
+  if hm ~= h then o.netns = h end
+  local l
+  l, msg, err = hm:link_add(o)
+  if not l then return nil, msg, err end
+  l, msg, err = h:link(o.name)
+  if not l then return nil, msg, err end
+  tx:did(s, s.node, function() return l:delete() end)
+  set.alias, set.up = self.tag, true
+  return l:set(set)
+end
+
+-- one end of a cable between two machines: a tunnel to the other's underlay
+K.wan = {
+  probe = function(self, s, h)
+    local st, d, how, old, new = probe_link(self, h, s.e.dev, { kind = s.mode, mtu = s.mtu,
+                                                                fixed = s.fixed, mac = s.e.mac })
+    return st, d, link_fix(self, s, h, s.e.dev, how, old, new)
+  end,
+  apply = function(self, s, h, tx)
+    local o = copy(s.fixed)
+    o.kind, o.mtu, o.address = s.mode, s.mtu, s.e.mac
+    return underlay_link(self, s, h, o, { name = s.e.dev }, tx)
+  end,
+}
+
+-- a stretched switch's VXLAN port on one machine, with every other machine
+-- of the switch as a remote (head-end replication: `bridge fdb append
+-- 00:00:00:00:00:00 dev vxsN dst REMOTE`)
+local ZERO = "00:00:00:00:00:00"
+local function fdb_remotes(self, s, h, list, tx)
+  for _, r in ipairs(list) do
+    local f, msg, err = h:fdb_append{ dev = s.dev, lladdr = ZERO, dst = r }
+    if not f then return nil, msg, err end
+    tx:did(s, s.node, function() return h:fdb_del{ dev = s.dev, lladdr = ZERO, dst = r } end)
+  end
+  return true
+end
+K.stretch = {
+  probe = function(self, s, h)
+    local st, d, how, old, new = probe_link(self, h, s.dev, { kind = "vxlan", mtu = B.WAN.vxlan.mtu,
+                                                              master = s.sw.dev, fixed = s.fixed })
+    if st ~= "present" then return st, d, link_fix(self, s, h, s.dev, how, old, new) end
+    local have = {}
+    for f in h:fdbs{ dev = s.dev } or function() end do
+      if f.lladdr == ZERO and f.dst then have[f.dst] = true end
+    end
+    local missing = {}
+    for _, r in ipairs(s.remotes) do if not have[r] then missing[#missing + 1] = r end end
+    if #missing == 0 then return "present" end
+    return "different", fmt("%s lacks the remotes %s", s.dev, table.concat(missing, ", ")),
+           { op = "change", new = { remotes = missing },
+             run = function(_, _, _, tx) return fdb_remotes(self, s, h, missing, tx) end }
+  end,
+  apply = function(self, s, h, tx)
+    local o = copy(s.fixed)
+    o.kind, o.mtu = "vxlan", B.WAN.vxlan.mtu
+    local ok, msg, err = underlay_link(self, s, h, o, { name = s.dev, master = s.sw.dev }, tx)
+    if not ok then return nil, msg, err end
+    return fdb_remotes(self, s, h, s.remotes, tx)
+  end,
+}
 
 K.tunnel = {
   probe = function(self, s, h)
