@@ -61,7 +61,8 @@ local function made_links(steps)
     elseif s.kind == "bridge" then mark(s.node, s.dev)
     elseif s.kind == "cable" then mark(s.first.ns, s.first.dev); mark(s.second.ns, s.second.dev)
     elseif s.kind == "iface" then mark(s.node, s.i.dev)
-    elseif s.kind == "tunnel" then mark(s.node, s.e.dev)
+    elseif s.kind == "tunnel" or s.kind == "wan" then mark(s.node, s.e.dev)
+    elseif s.kind == "stretch" then mark(s.node, s.dev)
     elseif s.node then mark(s.node) end
   end
   return made, nodes
