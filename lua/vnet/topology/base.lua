@@ -279,6 +279,11 @@ local function format_opts(self, opts, fn, json)
   return true
 end
 
+-- the tunnels a cable between two machines can be, and what each leaves of
+-- the underlay's 1500-byte MTU (outer IPv4 header and the tunnel's own)
+local WAN = { vxlan = { mtu = 1450 }, geneve = { mtu = 1450 }, gre = { mtu = 1476 },
+              gretap = { mtu = 1462 }, ipip = { mtu = 1480 } }
+
 return {
   WAN = WAN,
   format_opts = format_opts,
