@@ -180,6 +180,11 @@ return net:main(arg)
     H.raises(function() net:up{ machine = "a" } end, "a is not a machine")
     H.raises(function() net:plan{ machine = 1 } end, "option 'machine'")
     H.raises(function() net:down{ mchine = "A" } end, "down: unknown option 'mchine'")
+    -- dot draws each machine as a cluster of its nodes
+    local d = net:dot()
+    assert.truthy(d:find('subgraph "cluster_A" {\n    label="A (192.168.9.1)"', 1, true), d)
+    assert.truthy(d:find('subgraph "cluster_B"', 1, true), d)
+    assert.truthy(d:find('\n    "b" [shape=box', 1, true), d)
     local plain = topo.new{ name = "y" }
     H.raises(function() plain:up{ machine = "A" } end, "this topology has no machines")
   end)
