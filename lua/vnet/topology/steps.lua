@@ -174,12 +174,18 @@ local function snap_link(h, l)
   return s
 end
 
+-- a link's address when it is a MAC address (a tunnel's is its endpoint
+-- address, which the kernel sets itself)
+local function mac(a)
+  if type(a) == "string" and a:match("^%x%x:%x%x:%x%x:%x%x:%x%x:%x%x$") then return a end
+end
+
 -- makes a snapped link again, then its addresses, routes and impairment
 local function restore_link(s)
   local o = copy(s.opts)
-  o.name, o.kind, o.mtu, o.address = s.name, s.kind, s.mtu, s.address
+  o.name, o.kind, o.mtu, o.address = s.name, s.kind, s.mtu, mac(s.address)
   if s.peer then
-    o.peer = { name = s.peer.name, mtu = s.peer.mtu, address = s.peer.address,
+    o.peer = { name = s.peer.name, mtu = s.peer.mtu, address = mac(s.peer.address),
                netns = s.peer.h ~= s.h and s.peer.h or nil }
   end
   local l, msg, err = s.h:link_add(o)
