@@ -2,6 +2,8 @@
 -- it (create, change in place, replace, remove) as one transaction, `plan`
 -- says what it would do, processes in namespaces that stay keep running.
 -- iproute2 is the oracle; every namespace is a scratch one of this run.
+-- (host_only: veth, bridges and tbf, which the host tiers run; the VM tier,
+-- slow under emulation, runs what needs its kernel: the tunnel case)
 local H = require "spec.helper"
 local topo = require "vnet.topology"
 
@@ -135,7 +137,7 @@ end
 describe("topology converging", function()
   after_each(H.cleanup)
 
-  it("an edited script's up makes the kernel match it; plan says so first; processes stay", function()
+  it("an edited script's up makes the kernel match it; plan says so first; processes stay #host_only", function()
     local name = H.name("cv")
     local old, new = lab(name, false), lab(name, true)
     finally(function() old:down(); new:down() end)
@@ -211,7 +213,7 @@ describe("topology converging", function()
     assert.are.same({}, H.leftovers(name))
   end)
 
-  it("is one transaction: failing any change of a delta puts the kernel back as it was", function()
+  it("is one transaction: failing any change of a delta puts the kernel back as it was #host_only", function()
     local name = H.name("cf")
     local old, new = lab(name, false), lab(name, true)
     finally(function() old:down(); new:down() end)
@@ -233,7 +235,7 @@ describe("topology converging", function()
     assert.are.same({}, H.leftovers(name))
   end)
 
-  it("plan and status as JSON; their options are checked", function()
+  it("plan and status as JSON; their options are checked #host_only", function()
     local name = H.name("js")
     local net = lab(name, false)
     finally(function() net:down() end)
@@ -255,7 +257,7 @@ describe("topology converging", function()
     assert.are.equal("string", type(net:plan(setmetatable({}, { __index = { format = "json" } }))))
   end)
 
-  it("NAT: a changed table is replaced, a dropped one removed, both undone on failure", function()
+  it("NAT: a changed table is replaced, a dropped one removed, both undone on failure #host_only", function()
     local name = H.name("nt")
     local function build(v)
       local net = topo.new{ name = name }
@@ -307,7 +309,7 @@ describe("topology converging", function()
     assert(v3:down())
   end)
 
-  it("switch options, a MAC, an mtu change in place; a dropped impairment goes; all undone on failure", function()
+  it("switch options, a MAC, an mtu change in place; a dropped impairment goes; all undone on failure #host_only", function()
     local name = H.name("ch")
     local function build(v2)
       local net = topo.new{ name = name }
@@ -363,7 +365,7 @@ describe("topology converging", function()
     assert(new:down())
   end)
 
-  it("never touches what it does not own", function()
+  it("never touches what it does not own #host_only", function()
     local name = H.name("co")
     local old, new = lab(name, false), lab(name, true)
     finally(function() old:down(); new:down() end)
@@ -389,7 +391,7 @@ describe("topology converging", function()
     assert(new:down())
   end)
 
-  it("the command line: plan exits 0 when nothing would change, 2 when something would; apply = up", function()
+  it("the command line: plan exits 0 when nothing would change, 2 when something would; apply = up #host_only", function()
     local name = H.name("cl")
     local dir = os.tmpname()
     os.remove(dir)
