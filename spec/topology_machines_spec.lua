@@ -137,7 +137,7 @@ return net:main(arg)
     assert.are.same({}, tagged(ma, name))
   end)
 
-  it("the README's Ansible playbook passes ansible-playbook --syntax-check", function()
+  it("the README's Ansible playbook passes ansible-playbook --syntax-check #host_only", function()
     local ok, out = H.sh("ansible-playbook --syntax-check -i examples/ansible/inventory.ini "
                          .. "examples/ansible/lab.yml 2>&1")
     assert.is_true(ok, out)
