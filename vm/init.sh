@@ -17,6 +17,7 @@
 #   4. point kernel.modprobe at a helper that runs the host's kmod inside the
 #      chroot, so on-demand module loading (request_module) works, and preload
 #      the modules listed by the host,
+#   4b. with NET_ADDR set (vm/run2), bring the network card up as eth0,
 #   5. run the host-generated command script with stdout+stderr into a pipe
 #      relayed to ttyS1 (which qemu connects to vm/run's stdout),
 #   6. print "VNET-VM-EXIT-<nonce>=<status>" on the console (ttyS0, which qemu
@@ -90,7 +91,8 @@ done
 [ -n "$ok" ] || fail "cannot mount the host filesystem over 9p (mount_tag=host)"
 
 [ -f "/host$JOB/job.env" ] || fail "job file /host$JOB/job.env not found"
-# Defines: KVER MODTREE MODLINK MODULES WRITABLE TMPDIRS HOSTNAME_VM
+# Defines: KVER MODTREE MODLINK MODULES WRITABLE TMPDIRS HOSTNAME_VM NET_ADDR
+# NET_MAC
 # shellcheck disable=SC1090
 . "/host$JOB/job.env" || fail "cannot read job file"
 cp "/host$JOB/cmd.sh" /cmd.sh || fail "cannot copy command script"
@@ -169,6 +171,26 @@ fi
 
 ip link set lo up
 hostname "${HOSTNAME_VM:-vnet-vm}"
+
+# The network card, if the VM has one (vm/run2): found by its MAC address,
+# named eth0, given NET_ADDR and brought up.
+if [ -n "${NET_ADDR:-}" ]; then
+    chroot $R /sbin/modprobe -q virtio_net || fail "cannot load virtio_net"
+    dev=
+    for _ in $(seq 1 50); do
+        for d in /sys/class/net/*; do
+            [ "$(cat "$d/address" 2>/dev/null)" = "$NET_MAC" ] && dev=${d##*/}
+        done
+        [ -n "$dev" ] && break
+        sleep 0.1
+    done
+    [ -n "$dev" ] || fail "no network card with MAC address $NET_MAC"
+    if [ "$dev" != eth0 ]; then
+        ip link set "$dev" name eth0 || fail "cannot rename $dev to eth0"
+    fi
+    ip addr add "$NET_ADDR" dev eth0 || fail "cannot add $NET_ADDR to eth0"
+    ip link set eth0 up || fail "cannot bring eth0 up"
+fi
 
 # --- 5. the command --------------------------------------------------------
 mkdir -p $R/run/vnet-vm
