@@ -36,9 +36,8 @@
 #              a link kind the kernel lacks is a failure, not a pending test
 #   vm2        two VMs (vm/run2), machines A and B on one Ethernet segment: each
 #              applies its half of a two-machine topology script with
-#              spec/vm2/pair.sh (up, reach, a barrier, down, nothing left):
-#              examples/wan_servers.lua and examples/wan_switch.lua, or while
-#              neither exists, the tier's stand-in spec/vm2/standin.lua
+#              spec/vm2/pair.sh (up, check, a barrier, down, nothing left):
+#              examples/wan_servers.lua and examples/wan_switch.lua
 #   clean      the host's namespaces, links and netns mounts are what they were
 #
 # Select tiers with VNET_TIERS="lua5.4 luajit" (default: all). Needs root.
@@ -222,11 +221,7 @@ for tier in $TIERS; do
   vm2)
     echo "== vm2 (two machines)"
     make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
-    scripts=""
     for s in examples/wan_servers.lua examples/wan_switch.lua; do
-      [ -f "$s" ] && scripts="$scripts $s"
-    done
-    for s in ${scripts:-spec/vm2/standin.lua}; do
       check "vm2-$(basename "$s" .lua)" env LUA_CPATH="build/lua5.4/?.so;;" VM_TIMEOUT=400 \
         vm/run2 sh spec/vm2/pair.sh "$s"
     done

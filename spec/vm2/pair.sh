@@ -6,9 +6,10 @@
 #
 # On machine M = $VNET_MACHINE (A or B, set by vm/run2):
 #   up       lua5.4 SCRIPT up --machine M
-#   reach    lua5.4 SCRIPT reach --machine M, again until it passes, for up to
+#   check    lua5.4 SCRIPT check --machine M (the script's own check across
+#            the machines), again until it passes, for up to
 #            VNET_PAIR_REACH seconds (default 90: the other VM may be slower)
-#   barrier  this machine's reach is over; wait (up to VNET_PAIR_WAIT seconds,
+#   barrier  this machine's check is over; wait (up to VNET_PAIR_WAIT seconds,
 #            default 150) until the other's is too, so that neither machine
 #            takes its half down while the other still checks
 #   down     lua5.4 SCRIPT down --machine M
@@ -19,10 +20,10 @@
 #
 # The barrier speaks over the shared segment with marker addresses on eth0
 # (/32, in the /24 of the machine's VNET_ADDR_A / VNET_ADDR_B): .250 (A) and
-# .251 (B) say "my reach is over", .252 (A) and .253 (B) "I passed the
+# .251 (B) say "my check is over", .252 (A) and .253 (B) "I passed the
 # barrier".  Each machine pings the other's.  A machine's markers vanish with
 # its VM, so before exiting each waits until the other has passed the
-# barrier too (its "passed" marker answers) or is gone (its "reach is over"
+# barrier too (its "passed" marker answers) or is gone (its "check is over"
 # marker no longer answers).
 
 script=${1:?usage: pair.sh SCRIPT}
@@ -56,13 +57,13 @@ if lab up; then
     end=$(( $(date +%s) + REACH )) tries=0
     while :; do
         tries=$((tries + 1))
-        if out=$(lab reach 2>&1); then
-            ok "reach (try $tries)"
+        if out=$(lab check 2>&1); then
+            ok "check (try $tries)"
             break
         fi
         if [ "$(date +%s)" -ge "$end" ]; then
             printf '%s\n' "$out"
-            bad "reach: still failing after $tries tries, ${REACH}s (VNET_PAIR_REACH)"
+            bad "check: still failing after $tries tries, ${REACH}s (VNET_PAIR_REACH)"
             break
         fi
         sleep 1
@@ -73,9 +74,9 @@ fi
 
 ip addr add "$net.$((250 + k))/32" dev eth0
 if wait_for "$net.$((251 - k))" "$WAIT"; then
-    ok "barrier ($other's reach is over)"
+    ok "barrier ($other's check is over)"
 else
-    bad "barrier: $other did not finish its reach within ${WAIT}s (VNET_PAIR_WAIT)"
+    bad "barrier: $other did not finish its check within ${WAIT}s (VNET_PAIR_WAIT)"
 fi
 ip addr add "$net.$((252 + k))/32" dev eth0
 
