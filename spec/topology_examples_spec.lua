@@ -68,6 +68,14 @@ describe("topology examples", function()
     for _, ex in ipairs(EXAMPLES) do listed[ex[1] .. ".lua"] = true end
     -- those that need netem: spec/impair_examples_spec.lua
     listed["impaired_wan.lua"], listed["tclink_lab.lua"] = true, true
+    -- those across two machines: the vm2 tier of tools/test.sh
+    local f = assert(io.open("tools/test.sh"))
+    local tiers = f:read("*a")
+    f:close()
+    for _, ex in ipairs({ "wan_servers.lua", "wan_switch.lua" }) do
+      assert.truthy(tiers:find("examples/" .. ex, 1, true), ex .. " is not run by the vm2 tier")
+      listed[ex] = true
+    end
     local _, out = H.sh("grep -l 'vnet.topology' examples/*.lua")
     for f in out:gmatch("examples/([^\n]+)") do
       assert.is_true(listed[f] == true, f .. " is not in the examples spec")
