@@ -296,6 +296,14 @@ function H.leftovers(name)
   return left
 end
 
+--- The changes of a topology's plan as "op what" strings ("create address
+-- 10.0.0.1/24 on a:eth0"...), in order.
+function H.plan_ops(plan)
+  local t = {}
+  for _, op in ipairs(plan) do t[#t + 1] = op.op .. " " .. op.what end
+  return t
+end
+
 --- A fresh named namespace (made with vnet) whose name starts with H.prefix.
 -- Returns the handle and its name.
 function H.ns(tag)

@@ -88,11 +88,7 @@ local function snapshot(name)
   return out
 end
 
-local function ops(plan)
-  local t = {}
-  for _, op in ipairs(plan) do t[#t + 1] = op.op .. " " .. op.what end
-  return t
-end
+local ops = H.plan_ops
 
 local function has(list, s)
   for _, x in ipairs(list) do if x:find(s, 1, true) then return true end end

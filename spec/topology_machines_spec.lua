@@ -25,11 +25,7 @@ local function names(list)
   return t
 end
 
-local function ops(plan)
-  local t = {}
-  for _, op in ipairs(plan) do t[#t + 1] = op.op .. " " .. op.what end
-  return t
-end
+local ops = H.plan_ops
 
 -- the links carrying a tag of topology `name` in namespace ns
 local function tagged(ns, name)
@@ -38,6 +34,15 @@ local function tagged(ns, name)
     if (l.ifalias or ""):sub(1, #name + 5) == "vnet:" .. name then t[#t + 1] = l.ifname end
   end
   return t
+end
+
+-- both slices down: nothing of the lab left, in its namespaces or in the machines'
+local function down_both(net, name, ma, mb)
+  assert(net:down{ machine = "A" })
+  assert(net:down{ machine = "B" })
+  assert.are.same({}, H.leftovers(name))
+  assert.are.same({}, tagged(ma, name))
+  assert.are.same({}, tagged(mb, name))
 end
 
 describe("topology across machines", function()
@@ -216,11 +221,7 @@ return net:main(arg)
     assert.are.equal(1450, H.iplink(name .. "-b2", "eth1").mtu)
     assert.is_true(net:ping("a1", "10.61.0.200"))
     assert.is_true(net:ping("a2", "10.61.0.200"))
-    assert(net:down{ machine = "A" })
-    assert(net:down{ machine = "B" })
-    assert.are.same({}, H.leftovers(name))
-    assert.are.same({}, tagged(ma, name))
-    assert.are.same({}, tagged(mb, name))
+    down_both(net, name, ma, mb)
   end)
 
   H.it_kinds({ "ipip" }, "the seed's ServerA/ServerB: ipip between the machines, a route, MASQUERADE, ip_forward", function()
@@ -245,10 +246,6 @@ return net:main(arg)
     assert.are.equal("192.168.9.183", t.linkinfo.info_data.remote)
     -- A reaches srv, which has no route back: B masquerades
     assert.is_true(net:ping(A, "192.168.33.2"))
-    assert(net:down{ machine = "A" })
-    assert(net:down{ machine = "B" })
-    assert.are.same({}, H.leftovers(name))
-    assert.are.same({}, tagged(ma, name))
-    assert.are.same({}, tagged(mb, name))
+    down_both(net, name, ma, mb)
   end)
 end)
