@@ -152,6 +152,10 @@ describe("topology converging", function()
     assert.is_true(has(plan, "create address 10.9.1.21/24 on b:eth0"), table.concat(plan, "\n"))
     assert.is_true(has(plan, "remove address 10.9.1.11/24 on b:eth0"), table.concat(plan, "\n"))
     assert.is_true(has(plan, "remove rule priority 100 on a"), table.concat(plan, "\n"))
+    -- plan holds no handle of the namespace it would remove
+    local fds = H.fd_count()
+    for _ = 1, 5 do new:plan() end
+    assert.are.equal(fds, H.fd_count())
     -- the plan changed nothing
     assert.are.same({ name, name .. "-a", name .. "-b", name .. "-d", name .. "-e", name .. "-r" },
                     H.leftovers(name))

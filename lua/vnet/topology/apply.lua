@@ -108,12 +108,13 @@ function T:_stale_links(steps)
       local h = vnet.netns.open(name)
       local lo = h and h:link("lo")
       if lo and lo.alias == self.tag then
-        local op = { op = "remove", kind = "netns", what = "namespace " .. name, old = { name = name } }
+        local op = { op = "remove", kind = "netns", what = "namespace " .. name, old = { name = name },
+                     close = function() h:close() end }
         op.run = function(_, tx)
           local ok, msg, err = vnet.netns.delete(name)
           if not ok then return nil, msg, err end
           tx:did(op, nil, function() return h:pin(name) end)
-          tx.commit[#tx.commit + 1] = function() kill_pids(h); h:close() end
+          tx.commit[#tx.commit + 1] = function() kill_pids(h) end
           return true
         end
         ops[#ops + 1] = op
@@ -324,7 +325,10 @@ function T:plan(opts)
   if not ok then error(steps, 2) end
   local out = {}
   local function strip(op) return { op = op.op, kind = op.kind, what = op.what, old = op.old } end
-  for _, op in ipairs(self:_stale_links(steps)) do out[#out + 1] = strip(op) end
+  for _, op in ipairs(self:_stale_links(steps)) do
+    out[#out + 1] = strip(op)
+    if op.close then op.close() end
+  end
   for _, op in ipairs(self:_stale_parts(steps, "addr")) do out[#out + 1] = strip(op) end
   local missing_ns = {}
   for _, s in ipairs(steps) do
@@ -365,12 +369,17 @@ function T:up(opts)
   if not ok then return nil, fmt("up %s: %s", self.name, tostring(steps)), "EINVAL" end
   local tx = setmetatable({ undo = {}, fresh = {}, commit = {} }, Tx)
   local k = #steps
+  local stale = {}      -- the removals of both parts (their handles are closed at the end)
+  local function close_stale()
+    for _, op in ipairs(stale) do if op.close then op.close() end end
+  end
   local function fail(s, msg, err, errs)
     local where = s.index and fmt("step %d/%d (%s)", s.index, k, s.what) or fmt("%s %s", s.op, s.what)
     local m = fmt("up %s: %s: %s", self.name, where, tostring(msg))
     for _, e in ipairs(tx:rollback()) do m = m .. "\n  " .. e end
     for _, e in ipairs(errs or {}) do m = m .. "\n  " .. e end
     for node in pairs(tx.fresh) do self._h[node] = nil end
+    close_stale()
     return nil, m, err or "EFAULT"
   end
   local fault = self._fault
@@ -395,9 +404,10 @@ function T:up(opts)
   local n = k
   -- what the script no longer names, of one part ("links", "addr", "rest")
   local function removals(part)
-    local pok, stale = pcall(part == "links" and self._stale_links or self._stale_parts, self, steps, part)
-    if not pok then return fail({ op = "read", what = "what the script no longer names" }, stale, "EINVAL") end
-    for _, op in ipairs(stale) do
+    local pok, ops = pcall(part == "links" and self._stale_links or self._stale_parts, self, steps, part)
+    if not pok then return fail({ op = "read", what = "what the script no longer names" }, ops, "EINVAL") end
+    for _, op in ipairs(ops) do stale[#stale + 1] = op end
+    for _, op in ipairs(ops) do
       n = n + 1
       local r, msg, err = act(n, op, op.run, op, tx)
       if not r then return nil, msg, err end
@@ -431,8 +441,10 @@ function T:up(opts)
   end
   r, msg, err = removals("rest")
   if not r then return nil, msg, err end
-  -- the commit: namespaces unnamed above end now
+  -- the commit: namespaces unnamed above end now (their processes killed,
+  -- the last handles closed)
   for _, c in ipairs(tx.commit) do pcall(c) end
+  close_stale()
   return self
 end
 
