@@ -5,7 +5,8 @@
 #   vm/run2 sh spec/vm2/pair.sh SCRIPT
 #
 # On machine M = $VNET_MACHINE (A or B, set by vm/run2):
-#   up       lua5.4 SCRIPT up --machine M
+#   up       lua5.4 SCRIPT up (no --machine: the script finds M by its
+#            underlay address on eth0)
 #   check    lua5.4 SCRIPT check --machine M (the script's own check across
 #            the machines), again until it passes, for up to
 #            VNET_PAIR_REACH seconds (default 90: the other VM may be slower)
@@ -52,7 +53,7 @@ wait_for() {
 }
 
 echo "machine $m: $script"
-if lab up; then
+if lua5.4 "$script" up; then
     ok up
     end=$(( $(date +%s) + REACH )) tries=0
     while :; do
