@@ -244,6 +244,11 @@ describe("topology generators", function()
     -- too many hosts for a two-level star of 3-port switches raises
     H.raises(function() star(topo.new{ name = H.name("star") }, 7, 3) end,
              "topology.star", "needs more than 4 switches of 3 ports")
+    for _, bad in ipairs({ 2, 0 / 0, 3.5, "1023", 2 ^ 63 }) do
+      local other = topo.new{ name = H.name("star") }
+      H.raises(function() star(other, 5, bad) end, "topology.star", "BRIDGE_PORTS must be an integer from 3")
+      assert.are.same({}, other.nodes)
+    end
     assert.are.equal(1023, gen.BRIDGE_PORTS)
   end)
 

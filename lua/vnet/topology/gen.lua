@@ -307,6 +307,9 @@ function M.star(net, n, opts)
   -- more hosts than one bridge has ports: m more switches, each with an
   -- uplink to the first and up to P - 1 hosts; the first keeps P - m hosts
   local P = M.BRIDGE_PORTS
+  if not is_count(P, 3) then
+    fail(fn, "vnet.topology.gen.BRIDGE_PORTS must be an integer from 3, got " .. describe(P))
+  end
   local m = n > P and math.ceil((n - P) / (P - 2)) or 0
   if m > P then
     fail(fn, fmt("a star of %d hosts needs more than %d switches of %d ports", n, P + 1, P))
