@@ -180,6 +180,78 @@ describe("topology generators", function()
     assert.are.equal("big", t.switch.name)
   end)
 
+  -- the ports each switch of net gets: { [switch name] = count }
+  local function planned_ports(net)
+    local r = {}
+    for _, c in ipairs(net.cables) do
+      for _, e in ipairs({ c.a, c.b }) do
+        if e.node.kind == "switch" then r[e.node.name] = (r[e.node.name] or 0) + 1 end
+      end
+    end
+    return r
+  end
+
+  it("star: more hosts than a bridge's 1023 ports spread over switches cabled to the first (planned)", function()
+    assert.are.equal(1023, gen.BRIDGE_PORTS)
+    local net = topo.new{ name = H.name("star") }
+    local t = topo.star(net, 2100)
+    assert.are.same({ s = 1023, s2 = 1023, s3 = 58 }, planned_ports(net))
+    assert.are.same({ "s", "s2", "s3" }, names(t.switches))
+    assert.are.equal(t.switches[1], t.switch)
+    assert.are.equal(2, #t.uplinks)
+    assert.are.equal(2100, #t.cables)
+    -- host i keeps the i-th address of the subnet, each one its own
+    local seen = {}
+    for i, h in ipairs(t.hosts) do
+      local a = net:addr(h)
+      assert.is_nil(seen[a], a)
+      seen[a] = true
+      if i == 1 then assert.are.equal("10.0.0.1", a) end
+    end
+    assert.are.equal("10.0.8.52", net:addr(t.hosts[2100]))
+    -- one bridge's worth stays on one switch with its subnet
+    local one = topo.new{ name = H.name("star") }
+    local t1 = topo.star(one, 1023)
+    assert.are.same({ s = 1023 }, planned_ports(one))
+    assert.are.same({}, t1.uplinks)
+  end)
+
+  it("star: spread over switches of (here) 4 ports, it comes up as one L2 subnet", function()
+    -- star with the limit lowered to n ports (put back before anything can fail)
+    local function star(net, n, ports)
+      local saved = gen.BRIDGE_PORTS
+      gen.BRIDGE_PORTS = ports
+      local ok, t = pcall(topo.star, net, n)
+      gen.BRIDGE_PORTS = saved
+      if not ok then error(t, 0) end
+      return t
+    end
+    local net = topo.new{ name = H.name("star") }
+    local t = star(net, 9, 4)
+    assert.are.same({ "s", "s2", "s3", "s4" }, names(t.switches))
+    up(net)
+    -- s: h1 and the three uplinks; s2, s3: an uplink and 3 hosts; s4: 2
+    assert.are.same({ "sp1", "sp2", "sp3", "sp4" }, ports(net, "s"))
+    assert.are.same({ "s2p1", "s2p2", "s2p3", "s2p4" }, ports(net, "s2"))
+    assert.are.same({ "s4p1", "s4p2", "s4p3" }, ports(net, "s4"))
+    for i, h in ipairs(t.hosts) do
+      assert.are.same({ eth0 = { "10.0.0." .. i .. "/16" } }, addrs(net, h))
+    end
+    local h = t.hosts
+    assert.are.equal(6, reach_all(net, { quiet = true, pairs = {
+      { h[1], h[9] }, { h[9], h[1] }, { h[2], h[5] }, { h[5], h[8] }, { h[4], h[3] }, { h[7], h[1] } } }))
+    down(net)
+    -- too many hosts for a two-level star of 3-port switches raises
+    H.raises(function() star(topo.new{ name = H.name("star") }, 7, 3) end,
+             "topology.star", "needs more than 4 switches of 3 ports")
+    for _, bad in ipairs({ 2, 0 / 0, 3.5, "1023", 2 ^ 63 }) do
+      local other = topo.new{ name = H.name("star") }
+      H.raises(function() star(other, 5, bad) end, "topology.star", "BRIDGE_PORTS must be an integer from 3")
+      assert.are.same({}, other.nodes)
+    end
+    assert.are.equal(1023, gen.BRIDGE_PORTS)
+  end)
+
   it("tree: depth 2, fanout 2 as Mininet's TreeTopo", function()
     local net = topo.new{ name = H.name("tree") }
     local t = topo.tree(net, 2, 2)

@@ -48,6 +48,19 @@ describe("topology at scale", function()
     assert.are.same({}, leftovers(net.name))
   end)
 
+  it("a bridge takes topo.star's BRIDGE_PORTS (1023) ports and refuses one more #host_only", function()
+    local gen = require "vnet.topology.gen"
+    local ns = H.ns("br")
+    local br = assert(ns:link_add{ name = "br0", kind = "bridge" })
+    assert(ns:batch(function(b)
+      for i = 1, gen.BRIDGE_PORTS do
+        b:link_add{ name = "p" .. i, kind = "veth", master = br, peer = { name = "q" .. i } }
+      end
+    end))
+    assert.are.equal(gen.BRIDGE_PORTS, #H.ip(ns.name, "link", "show", "master", "br0"))
+    H.fails("EXFULL", ns:link_add{ name = "p0", kind = "veth", master = br, peer = { name = "q0" } })
+  end)
+
   it("brings up a chain of 50 routers, reaches end to end and sampled pairs, goes down #host_only", function()
     local N = 50
     local net = topo.new{ name = H.name("chain") }

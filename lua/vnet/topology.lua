@@ -109,7 +109,9 @@
 --       -> { nodes =, hosts =, routers =, cables = }: h1 -- r2 -- ... -- hn,
 --       a /30 per cable, static routes so every node reaches every other
 --   topo.star(net, n [, { prefix =, subnet =, switch = }])
---       -> { hosts =, switch =, cables = }: n hosts on one switch's subnet
+--       -> { hosts =, switch =, switches =, cables =, uplinks = }: n hosts
+--       on one switch's subnet (above 1023, a bridge's most ports, spread
+--       over switches cabled to it: see gen.lua)
 --   topo.tree(net, depth, fanout [, { prefix =, subnet = }])
 --       -> { root =, switches =, hosts =, cables = }: Mininet's TreeTopo
 --   topo.clos(net, { spines =, leaves =, hosts_per_leaf = [, prefix =,

@@ -39,6 +39,9 @@ local M = {}
 M.MAX_NODES = 1048576
 -- vnet.ip.host's largest index
 local MAX_INDEX = 2147483647
+-- the most ports a Linux bridge takes (the kernel's BR_MAX_PORTS, 1024,
+-- less port 0, which it reserves): star spreads more hosts over several
+M.BRIDGE_PORTS = 1023
 
 -- ---- argument checks (each raises at the generator's caller) -------------
 
@@ -273,12 +276,20 @@ end
 local STAR_KEYS = { prefix = true, subnet = true, switch = true }
 
 --- topo.star(net, n [, { prefix = "", subnet = "10.0.0.0/16", switch = "s" }])
--- -> { hosts =, switch =, cables = }
+-- -> { hosts =, switch =, switches =, cables =, uplinks = }
 --
 -- n hosts (prefix.."h1" ...) cabled to one switch (prefix..switch, a bridge
 -- in the topology's namespace) whose `subnet` hands them their addresses in
 -- order (h1 the first host address); a host cabled to the switch later gets
 -- the next free one.
+-- A Linux bridge takes at most M.BRIDGE_PORTS (1023) ports, so a larger
+-- star is spread over several, on one L2 segment and subnet: the switch
+-- keeps the first hosts and a cable (an uplink) to each of the switches
+-- prefix..switch.."2", "3"... that take the rest, in order, each full but
+-- the last. Its hosts then get their addresses explicitly (host i the i-th
+-- of subnet, as before) and no switch has a `subnet`: give a host cabled
+-- later its address. switches lists them all (the switch first), cables
+-- the hosts' cables in order, uplinks the cables between switches.
 function M.star(net, n, opts)
   local fn = "star"
   check_net(net, fn)
@@ -293,16 +304,38 @@ function M.star(net, n, opts)
   end
   swname = prefix .. swname
   room(sub, n, fn, fmt("a star of %d hosts", n))
+  -- more hosts than one bridge has ports: m more switches, each with an
+  -- uplink to the first and up to P - 1 hosts; the first keeps P - m hosts
+  local P = M.BRIDGE_PORTS
+  if not is_count(P, 3) then
+    fail(fn, "vnet.topology.gen.BRIDGE_PORTS must be an integer from 3, got " .. describe(P))
+  end
+  local m = n > P and math.ceil((n - P) / (P - 2)) or 0
+  if m > P then
+    fail(fn, fmt("a star of %d hosts needs more than %d switches of %d ports", n, P + 1, P))
+  end
   local names = {}
   for i = 1, n do names[i] = prefix .. "h" .. i end
   names[#names + 1] = swname
-  check_names(net, fn, names, { swname, swname .. "p" .. n })
+  local ifnames = { swname, swname .. "p" .. math.min(n, P) }
+  for k = 2, m + 1 do names[#names + 1] = swname .. k end
+  if m > 0 then ifnames[#ifnames + 1] = swname .. (m + 1) .. "p" .. P end
+  check_names(net, fn, names, ifnames)
 
-  local t = { hosts = {}, cables = {} }
-  t.switch = net:switch(swname, { subnet = sub.cidr })
+  local t = { hosts = {}, cables = {}, switches = {}, uplinks = {} }
+  t.switch = net:switch(swname, { subnet = m == 0 and sub.cidr or nil })
+  t.switches[1] = t.switch
+  local sw, room_left = t.switch, P - m
   for i = 1, n do
+    if room_left == 0 then
+      sw = net:switch(swname .. (#t.switches + 1))
+      t.switches[#t.switches + 1] = sw
+      t.uplinks[#t.uplinks + 1] = net:link(t.switch, sw)
+      room_left = P - 1
+    end
     t.hosts[i] = net:host(names[i])
-    t.cables[i] = net:link(t.hosts[i], t.switch)
+    t.cables[i] = net:link(t.hosts[i], sw, m > 0 and { [t.hosts[i]] = host(sub.cidr, i) } or nil)
+    room_left = room_left - 1
   end
   return t
 end
