@@ -38,17 +38,7 @@ local function listed(iter)
   return out
 end
 
--- A scratch namespace with bridge br0 (opts) and veth v0/v1, v1 a port of
--- br0; returns ns, name, br, v1.
-local function setup(tag, bropts)
-  local ns, name = H.ns(tag)
-  local o = { name = "br0", kind = "bridge", up = true }
-  for k, v in pairs(bropts or {}) do o[k] = v end
-  local br = assert(ns:link_add(o))
-  assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1", up = true })
-  assert(ns:link("v1"):set{ master = br, up = true })
-  return ns, name, br, assert(ns:link("v1"))
-end
+local setup = H.bridge_port
 
 describe("bridge vlan", function()
   after_each(H.cleanup)

@@ -6,22 +6,7 @@
 local H = require "spec.helper"
 local vnet = H.vnet
 
--- Writes a Lua script to a temporary file and returns its path.
-local function script(src)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write('package.path = "./?.lua;lua/?.lua;" .. package.path\n', src)
-  f:close()
-  return path
-end
-
--- Runs src as a child Lua process (prefix: shell words put before it).
-local function run(src, prefix)
-  local path = script(src)
-  local code, out, err = H.run(path, {}, prefix)
-  os.remove(path)
-  return code, out, err
-end
+local run = H.run_src
 
 local procs_with = H.procs_with
 

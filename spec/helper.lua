@@ -296,6 +296,70 @@ function H.leftovers(name)
   return left
 end
 
+local tc_probed = {}
+local PROBE = {
+  qdisc = "tc qdisc add dev pa root %s",
+  filter = "tc qdisc add dev pa ingress && tc filter add dev pa parent ffff: prio 1 %s",
+  action = "tc qdisc add dev pa ingress && tc filter add dev pa parent ffff: prio 1 "
+           .. "u32 match u32 0 0 action %s",
+}
+local PROBE_ARGS = {
+  ["qdisc tbf"] = "tbf rate 1mbit burst 10kb latency 10ms",
+  -- matchall and basic take no filter without options (the kernel's EINVAL)
+  ["filter u32"] = "u32 match u32 0 0", ["filter flower"] = "protocol ip flower",
+  ["filter matchall"] = "protocol all matchall classid 1:1",
+  ["filter basic"] = "protocol all basic classid 1:1",
+  ["filter fw"] = "protocol all handle 1 fw classid 1:1",
+  ["action mirred"] = "mirred egress redirect dev pb", ["action gact"] = "gact pass",
+  ["action skbedit"] = "skbedit mark 1",
+}
+--- Why the running kernel cannot run the tc kinds needs (e.g. { "qdisc
+-- netem", "action gact" }), probed once each in a scratch network
+-- namespace; nil when it can.
+function H.tc_lacks(needs)
+  for _, n in ipairs(needs) do
+    if tc_probed[n] == nil then
+      local what, k = n:match("^(%a+) (.+)$")
+      local cmd = PROBE[what]:format(PROBE_ARGS[n] or (what == "filter" and "protocol all " or "") .. k)
+      local ok, out = H.sh("unshare --net sh -c " .. H.quote(
+        "ip link add pa type veth peer name pb && " .. cmd))
+      tc_probed[n] = ok or ("the running kernel has no " .. n .. ": " .. out:gsub("%s+$", ""))
+    end
+    if tc_probed[n] ~= true then return tc_probed[n] end
+  end
+end
+
+--- A scratch namespace with bridge br0 (link_add options bropts) and veth
+-- v0/v1, v1 a port of br0; returns ns, name, br, v1.
+function H.bridge_port(tag, bropts)
+  local ns, name = H.ns(tag)
+  local o = { name = "br0", kind = "bridge", up = true }
+  for k, v in pairs(bropts or {}) do o[k] = v end
+  local br = assert(ns:link_add(o))
+  assert(ns:link_add{ name = "v0", kind = "veth", peer = "v1", up = true })
+  assert(assert(ns:link("v1")):set{ master = br, up = true })
+  return ns, name, br, assert(ns:link("v1"))
+end
+
+--- Writes Lua source to a temporary file (finding this tree's modules) and
+-- returns its path.
+function H.lua_script(src)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write('package.path = "./?.lua;lua/?.lua;" .. package.path\n', src)
+  f:close()
+  return path
+end
+
+--- Runs Lua source as a child process (prefix: shell words put before it);
+-- -> exit code, stdout, stderr.
+function H.run_src(src, prefix)
+  local path = H.lua_script(src)
+  local code, out, err = H.run(path, {}, prefix)
+  os.remove(path)
+  return code, out, err
+end
+
 --- The changes of a topology's plan as "op what" strings ("create address
 -- 10.0.0.1/24 on a:eth0"...), in order.
 function H.plan_ops(plan)

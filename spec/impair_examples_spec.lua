@@ -5,12 +5,6 @@
 -- kernel without it, failing in the VM tier.
 local H = require "spec.helper"
 
-local function no_netem()
-  local ok, out = H.sh("unshare --net sh -c " .. H.quote(
-    "ip link add pa type veth peer name pb && tc qdisc add dev pa root netem delay 1ms"))
-  if not ok then return "the running kernel has no qdisc netem: " .. out:gsub("%s+$", "") end
-end
-
 local EXAMPLES = {
   -- file, topology name, check command, what its output must show
   { "impaired_wan", "wan", "demo",
@@ -19,34 +13,29 @@ local EXAMPLES = {
 }
 
 describe("impaired network examples", function()
-  local why = no_netem()
+  local why = H.tc_lacks{ "qdisc netem" }
   for _, ex in ipairs(EXAMPLES) do
     local file, name, check, expect = ex[1], ex[2], ex[3], ex[4]
     local desc = file .. ".lua comes up, " .. check .. " shows the impairments, and goes without a trace"
-    if why and not H.full_kernel then
-      pending(desc .. " [" .. why .. "]")
-    else
-      it(desc, function()
-        if why then error("full-kernel tier: " .. why, 0) end
-        local lua = H.lua_cmd() .. " examples/" .. file .. ".lua "
-        local r = H.world({ lua .. "up", lua .. "status", lua .. check, lua .. "up",
-                            lua .. "dot", lua .. "down", "ip netns list" })
-        local function ok(i, what)
-          assert.are.equal(0, r[i].code, what .. ": " .. r[i].out .. r[i].err)
-          return r[i].out
-        end
-        ok(1, "up")
-        local out = ok(2, "status")
-        assert.truthy(out:find(" 0 missing, 0 different", 1, true), out)
-        out = ok(3, check)
-        for _, e in ipairs(expect) do assert.truthy(out:find(e, 1, true), out) end
-        ok(4, "the second up")
-        out = ok(5, "dot")
-        assert.truthy(out:find("^graph \"" .. name .. "\" {"), out)
-        assert.truthy(out:find("color=red", 1, true), out)
-        ok(6, "down")
-        assert.are.equal("", r[7].out, "namespaces left behind")
-      end)
-    end
+    H.it_unless(why, desc, function()
+      local lua = H.lua_cmd() .. " examples/" .. file .. ".lua "
+      local r = H.world({ lua .. "up", lua .. "status", lua .. check, lua .. "up",
+                          lua .. "dot", lua .. "down", "ip netns list" })
+      local function ok(i, what)
+        assert.are.equal(0, r[i].code, what .. ": " .. r[i].out .. r[i].err)
+        return r[i].out
+      end
+      ok(1, "up")
+      local out = ok(2, "status")
+      assert.truthy(out:find(" 0 missing, 0 different", 1, true), out)
+      out = ok(3, check)
+      for _, e in ipairs(expect) do assert.truthy(out:find(e, 1, true), out) end
+      ok(4, "the second up")
+      out = ok(5, "dot")
+      assert.truthy(out:find("^graph \"" .. name .. "\" {"), out)
+      assert.truthy(out:find("color=red", 1, true), out)
+      ok(6, "down")
+      assert.are.equal("", r[7].out, "namespaces left behind")
+    end)
   end
 end)

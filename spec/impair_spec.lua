@@ -21,15 +21,7 @@ local function qdiscs(name, dev)
   return r
 end
 
-local probed = {}
-local function lacks(kind)
-  if probed[kind] == nil then
-    local ok, out = H.sh("unshare --net sh -c " .. H.quote(
-      "ip link add pa type veth peer name pb && tc qdisc add dev pa root " .. kind))
-    probed[kind] = ok or ("the running kernel has no qdisc " .. kind .. ": " .. out:gsub("%s+$", ""))
-  end
-  if probed[kind] ~= true then return probed[kind] end
-end
+local function lacks(kind) return H.tc_lacks{ "qdisc " .. kind } end
 
 -- it() for a test that needs netem: pending here without it, failing in
 -- the VM tier (full kernel)

@@ -7,20 +7,7 @@
 local H = require "spec.helper"
 local vnet = H.vnet
 
-local function script(src)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write('package.path = "./?.lua;lua/?.lua;" .. package.path\n', src)
-  f:close()
-  return path
-end
-
-local function run(src, prefix)
-  local path = script(src)
-  local code, out, err = H.run(path, {}, prefix)
-  os.remove(path)
-  return code, out, err
-end
+local script, run = H.lua_script, H.run_src
 
 local procs_with = H.procs_with
 

@@ -24,35 +24,7 @@ local function tcj(name, args)
 end
 
 -- ---- what the kernel has, asked of tc (not of vnet) --------------------------
-local probed = {}
-local PROBE = {
-  qdisc = "tc qdisc add dev pa root %s",
-  filter = "tc qdisc add dev pa ingress && tc filter add dev pa parent ffff: prio 1 %s",
-  action = "tc qdisc add dev pa ingress && tc filter add dev pa parent ffff: prio 1 "
-           .. "u32 match u32 0 0 action %s",
-}
-local PROBE_ARGS = {
-  ["qdisc tbf"] = "tbf rate 1mbit burst 10kb latency 10ms",
-  -- matchall and basic take no filter without options (the kernel's EINVAL)
-  ["filter u32"] = "u32 match u32 0 0", ["filter flower"] = "protocol ip flower",
-  ["filter matchall"] = "protocol all matchall classid 1:1",
-  ["filter basic"] = "protocol all basic classid 1:1",
-  ["filter fw"] = "protocol all handle 1 fw classid 1:1",
-  ["action mirred"] = "mirred egress redirect dev pb", ["action gact"] = "gact pass",
-  ["action skbedit"] = "skbedit mark 1",
-}
-local function tc_lacks(needs)
-  for _, n in ipairs(needs) do
-    if probed[n] == nil then
-      local what, k = n:match("^(%a+) (.+)$")
-      local cmd = PROBE[what]:format(PROBE_ARGS[n] or (what == "filter" and "protocol all " or "") .. k)
-      local ok, out = H.sh("unshare --net sh -c " .. H.quote(
-        "ip link add pa type veth peer name pb && " .. cmd))
-      probed[n] = ok or ("the running kernel has no " .. n .. ": " .. out:gsub("%s+$", ""))
-    end
-    if probed[n] ~= true then return probed[n] end
-  end
-end
+local tc_lacks = H.tc_lacks
 
 -- it() for a test that needs tc kinds (e.g. { "qdisc netem", "action gact" }):
 -- pending without them here, failing in the VM tier (full kernel).
