@@ -139,6 +139,60 @@ local function removal(kind, node, what, old, del, put)
   return op
 end
 
+-- Removals of the routes and rules with this topology's protocol in node
+-- (handle h) that no step of rsteps / lsteps names (one dump of each, both
+-- families); links: the node's links by index, to name a route's device.
+-- `up` runs them in a transaction; `down` of an external node, with no
+-- steps, removes every one.
+local function proto_removals(self, node, h, rsteps, lsteps, links, add)
+  for r in h:routes{ table = "all" } or function() end do
+    local fam = r.family
+    if proto_of(r.protocol) == proto_of(self.proto) then
+      local named = false
+      for _, s in ipairs(rsteps) do
+        if s.family == fam and B.same_dst(r.dst, s.dst)
+           and tostring(r.table or "main") == tostring(s.r.opts.table or "main")
+           and (s.r.opts.metric == nil or tonumber(r.metric) == s.r.opts.metric) then
+          named = true
+        end
+      end
+      if not named then
+        local o = {}
+        for _, k in ipairs({ "dst", "family", "table", "gateway", "src", "metric", "scope",
+                             "type", "mtu", "onlink" }) do o[k] = r[k] end
+        if o.dst == "default" and fam == "inet6" then o.dst = "::/0" end
+        o.protocol = self.proto
+        o.dev = r.dev and links[r.dev] and links[r.dev].name or r.dev
+        add(removal("route", node.name, fmt("route %s%s on %s", tostring(r.dst),
+                                            r.gateway and (" via " .. r.gateway) or "", node.name), o,
+          function()
+            return h:route_del{ dst = o.dst, table = o.table, metric = o.metric,
+                                protocol = self.proto, family = fam }
+          end,
+          function() return h:route_add(o) end))
+      end
+    end
+  end
+  for r in h:rules{} or function() end do
+    local fam = r.family
+    if r.protocol ~= nil and proto_of(r.protocol) == proto_of(self.proto) then
+      local named = false
+      for _, s in ipairs(lsteps) do if rule_matches(r, s.rule) then named = true end end
+      if not named then
+        local o = { family = fam, protocol = self.proto }
+        for _, k in ipairs({ "priority", "from", "to", "iif", "oif", "fwmark", "table",
+                             "action" }) do o[k] = r[k] end
+        add(removal("rule", node.name, fmt("rule priority %s on %s", tostring(r.priority), node.name), o,
+          function()
+            return h:rule_del{ priority = o.priority, table = o.table, family = fam,
+                               from = o.from, to = o.to, protocol = self.proto }
+          end,
+          function() return h:rule_add(o) end))
+      end
+    end
+  end
+end
+
 -- addresses (part "addr"), or routes, rules and impairments (part
 -- "rest") on what stays that the script no longer names; each removal is
 -- undone by putting the object back. Addresses go before the steps run
@@ -198,55 +252,8 @@ function T:_stale_parts(steps, part)
         end
       end
       -- routes and rules with this topology's protocol
-      local rsteps, lsteps = by_node.route[node] or {}, by_node.rule[node] or {}
-      -- (one dump of each, both families)
-      for _ = 1, part == "rest" and 1 or 0 do
-        for r in h:routes{ table = "all" } or function() end do
-          local fam = r.family
-          if proto_of(r.protocol) == proto_of(self.proto) then
-            local named = false
-            for _, s in ipairs(rsteps) do
-              if s.family == fam and B.same_dst(r.dst, s.dst)
-                 and tostring(r.table or "main") == tostring(s.r.opts.table or "main")
-                 and (s.r.opts.metric == nil or tonumber(r.metric) == s.r.opts.metric) then
-                named = true
-              end
-            end
-            if not named then
-              local o = {}
-              for _, k in ipairs({ "dst", "family", "table", "gateway", "src", "metric", "scope",
-                                   "type", "mtu", "onlink" }) do o[k] = r[k] end
-              if o.dst == "default" and fam == "inet6" then o.dst = "::/0" end
-              o.protocol = self.proto
-              o.dev = r.dev and links[r.dev] and links[r.dev].name or r.dev
-              add(removal("route", node.name, fmt("route %s%s on %s", tostring(r.dst),
-                                                  r.gateway and (" via " .. r.gateway) or "", node.name), o,
-                function()
-                  return h:route_del{ dst = o.dst, table = o.table, metric = o.metric,
-                                      protocol = self.proto, family = fam }
-                end,
-                function() return h:route_add(o) end))
-            end
-          end
-        end
-        for r in h:rules{} or function() end do
-          local fam = r.family
-          if r.protocol ~= nil and proto_of(r.protocol) == proto_of(self.proto) then
-            local named = false
-            for _, s in ipairs(lsteps) do if rule_matches(r, s.rule) then named = true end end
-            if not named then
-              local o = { family = fam, protocol = self.proto }
-              for _, k in ipairs({ "priority", "from", "to", "iif", "oif", "fwmark", "table",
-                                   "action" }) do o[k] = r[k] end
-              add(removal("rule", node.name, fmt("rule priority %s on %s", tostring(r.priority), node.name), o,
-                function()
-                  return h:rule_del{ priority = o.priority, table = o.table, family = fam,
-                                     from = o.from, to = o.to, protocol = self.proto }
-                end,
-                function() return h:rule_add(o) end))
-            end
-          end
-        end
+      if part == "rest" then
+        proto_removals(self, node, h, by_node.route[node] or {}, by_node.rule[node] or {}, links, add)
       end
     end
   end
@@ -493,11 +500,9 @@ end
 function T:_clean_external(h, node)
   local errs = {}
   local names = {}
-  local function ours(l)
-    -- tagged, or still under the name it was born with (up was killed
-    -- before the request that names and tags it)
-    return l.alias == self.tag or ((l.alias or "") == "" and is_tmp_name(self, l.name))
-  end
+  -- tagged, or still under the name it was born with (up was killed before
+  -- the request that names and tags it)
+  local function ours(l) return owns_link(self, node, l) end
   local it = h:links()
   local ifbs = {}
   for l in it do
@@ -518,52 +523,16 @@ function T:_clean_external(h, node)
       if not ok and h:link(n) then errs[#errs + 1] = msg end
     end
   end
-  do
-    local dels = {}
-    for _, fam in ipairs({ "inet", "inet6" }) do
-      local rit = h:routes{ family = fam, table = "all" }
-      for r in rit or function() end do
-        if proto_of(r.protocol) == proto_of(self.proto) then
-          local dst = r.dst
-          if dst == "default" and fam == "inet6" then dst = "::/0" end
-          dels[#dels + 1] = { dst = dst, table = r.table, metric = r.metric,
-                              protocol = self.proto, family = fam }
-        end
-      end
-    end
-    for _, d in ipairs(dels) do
-      local ok, msg, err = h:route_del(d)
-      if not ok and err ~= "ESRCH" and err ~= "ENOENT" then errs[#errs + 1] = msg end
-    end
+  -- routes and rules with our protocol: all of them (no steps name any)
+  local ops = {}
+  proto_removals(self, node, h, {}, {}, {}, function(op) ops[#ops + 1] = op end)
+  local no_tx = { did = function() end }
+  for _, op in ipairs(ops) do
+    local ok, msg, err = op.run(op, no_tx)
+    if not ok and err ~= "ESRCH" and err ~= "ENOENT" then errs[#errs + 1] = msg end
   end
-  do
-    local dels = {}
-    for _, fam in ipairs({ "inet", "inet6" }) do
-      local rit = h:rules{ family = fam }
-      for r in rit or function() end do
-        local ours = r.protocol ~= nil and proto_of(r.protocol) == proto_of(self.proto)
-        if r.protocol == nil then
-          -- no protocol on rules in this core: the script's own rules are ours
-          for _, d in ipairs(self.rules) do
-            if d.node == node and rule_matches(r, d.opts) and (d.opts.priority or r.priority ~= 0) then
-              ours = true
-            end
-          end
-        end
-        if ours then
-          dels[#dels + 1] = { priority = r.priority, table = r.table, family = fam,
-                              from = r.from, to = r.to, protocol = r.protocol and self.proto }
-        end
-      end
-    end
-    for _, d in ipairs(dels) do
-      local ok, msg, err = h:rule_del(d)
-      if not ok and err ~= "ENOENT" and err ~= "ESRCH" then errs[#errs + 1] = msg end
-    end
-  end
-  if #self.nats > 0 and run(h, { "nft", "list", "table", "ip", nft_table(self) }) then
-    run(h, { "nft", "delete", "table", "ip", nft_table(self) })
-  end
+  -- our NAT table (also one the script no longer asks for)
+  if B.nft_list(self, h) then run(h, { "nft", "delete", "table", "ip", nft_table(self) }) end
   return errs
 end
 
