@@ -332,7 +332,7 @@ end
 -- not compile; a difference `up` would refuse (an object of the same name
 -- that this topology did not make) is { op = "refuse", detail = }.
 function T:plan(opts)
-  local json = B.format_opts(self, opts, "plan", true)
+  local json = B.run_opts(self, opts, "plan", true)
   local ok, steps = pcall(self._compile, self)
   if not ok then error(steps, 2) end
   local out = {}
@@ -376,7 +376,7 @@ end
 -- no longer names. One transaction: on failure the kernel is put back as it
 -- was before this call.
 function T:up(opts)
-  B.format_opts(self, opts, "up")
+  B.run_opts(self, opts, "up")
   local ok, steps = pcall(self._compile, self)
   if not ok then return nil, fmt("up %s: %s", self.name, tostring(steps)), "EINVAL" end
   local tx = setmetatable({ undo = {}, fresh = {}, commit = {} }, Tx)
@@ -465,7 +465,7 @@ end
 -- steps, processes } for tools;
 -- processes (net:processes(): what net:spawn started)
 function T:status(opts)
-  local json = B.format_opts(self, opts, "status", true)
+  local json = B.run_opts(self, opts, "status", true)
   local steps = self:_compile()
   local out, all = {}, true
   local missing_ns = {}
@@ -539,7 +539,7 @@ end
 --- net:down([{ machine = }]) -> true | nil, msg, errname. Removes what the kernel says this
 -- topology owns; works from a fresh process.
 function T:down(opts)
-  B.format_opts(self, opts, "down")
+  B.run_opts(self, opts, "down")
   local errs = {}
   self:_end_processes()
   -- externals first (their tagged links, routes with our protocol, our nft

@@ -263,7 +263,7 @@ end
 -- The options of up, down, status and plan: { machine =, format = "json" }
 -- (format only where json is true). Sets the slice (see T:_slice_to);
 -- returns whether JSON text is wanted.
-local function format_opts(self, opts, fn, json)
+local function run_opts(self, opts, fn, json)
   if opts ~= nil and type(opts) ~= "table" then error(fn .. ": options table expected", 3) end
   for k in pairs(opts or {}) do
     if k ~= "machine" and not (json and k == "format") then
@@ -286,7 +286,7 @@ local WAN = { vxlan = { mtu = 1450 }, geneve = { mtu = 1450 }, gre = { mtu = 147
 
 return {
   WAN = WAN,
-  format_opts = format_opts,
+  run_opts = run_opts,
   vnet = vnet,
   impair = impair,
   M = M,

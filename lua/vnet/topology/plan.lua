@@ -201,8 +201,8 @@ function T:_compile()
     claim(c.a.ns, c.a.dev, what)
     claim(c.b.ns, c.b.dev, what)
     local sw = (c.a.node.kind == "switch" and c.a.node) or (c.b.node.kind == "switch" and c.b.node)
-    -- a stretched switch's cables carry VXLAN's MTU unless given one
-    c.auto_mtu = sw and sw.parts and B.WAN.vxlan.mtu or nil
+    -- the cable's MTU: a stretched switch's cables carry VXLAN's unless given one
+    local mtu = c.mtu or (sw and sw.parts and B.WAN.vxlan.mtu) or nil
     if c.wan then
       nwan = nwan + 1
       local id = (hash(self.name) % 4096) * 4096 + nwan
@@ -222,7 +222,8 @@ function T:_compile()
       -- made from the external side if there is one, so undo deletes it there
       local first, second = c.a, c.b
       if c.b.ns.kind == "external" and c.a.ns.kind ~= "external" then first, second = c.b, c.a end
-      step{ kind = "cable", node = first.ns, c = c, first = first, second = second, what = what }
+      step{ kind = "cable", node = first.ns, first = first, second = second, mtu = mtu,
+            what = what }
     end
   end
   -- 5. other links

@@ -348,13 +348,13 @@ end
 
 K.cable = {
   probe = function(self, s, h)
-    local c, f, g = s.c, s.first, s.second
+    local f, g = s.first, s.second
     local h2 = self:_open(g.ns)
-    local st1, d1, how1, o1, n1, l1 = probe_link(self, h, f.dev, { kind = "veth", mtu = f.mtu or c.mtu or c.auto_mtu,
+    local st1, d1, how1, o1, n1, l1 = probe_link(self, h, f.dev, { kind = "veth", mtu = f.mtu or s.mtu,
                                                                     master = f.master, mac = f.mac })
     local st2, d2, how2, o2, n2, l2 = "missing", g.dev .. " does not exist"
     if h2 then
-      st2, d2, how2, o2, n2, l2 = probe_link(self, h2, g.dev, { kind = "veth", mtu = g.mtu or c.mtu or c.auto_mtu,
+      st2, d2, how2, o2, n2, l2 = probe_link(self, h2, g.dev, { kind = "veth", mtu = g.mtu or s.mtu,
                                                                  master = g.master, mac = g.mac })
     end
     if st1 == "different" and not how1 then return st1, d1 end
@@ -400,15 +400,15 @@ K.cable = {
       end }
   end,
   apply = function(self, s, h, tx)
-    local c, f, g = s.c, s.first, s.second
+    local f, g = s.first, s.second
     local h2, m0, e0 = self:_open(g.ns)
     if not h2 then return nil, m0, e0 end
-    local peer = { name = g.dev, mtu = g.mtu or c.mtu or c.auto_mtu, address = g.mac }
+    local peer = { name = g.dev, mtu = g.mtu or s.mtu, address = g.mac }
     if h2 ~= h then peer.netns = h2 end
     -- the end in an external namespace (if any) is `first`: born under a
     -- temporary name; its twin goes wherever it goes
     local name = f.ns.kind == "external" and tmp_name(self, s) or f.dev
-    local l, msg, err = h:link_add{ name = name, kind = "veth", mtu = f.mtu or c.mtu or c.auto_mtu,
+    local l, msg, err = h:link_add{ name = name, kind = "veth", mtu = f.mtu or s.mtu,
                                     address = f.mac, peer = peer }
     if not l then return nil, msg, err end
     -- (undone even in a namespace this transaction made when its twin is
