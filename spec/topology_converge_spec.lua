@@ -365,6 +365,30 @@ describe("topology converging", function()
     assert(new:down())
   end)
 
+  it("down removes its NAT table from an external namespace even when the script no longer has NAT #host_only", function()
+    local _, x = H.ns("x")
+    local name = H.name("nx")
+    local function build(nat)
+      local net = topo.new{ name = name }
+      local ext, a = net:external("X", x), net:host("a")
+      net:link(ext, a, { X = "10.66.0.1/24", a = "10.66.0.2/24" })
+      if nat then net:nat(ext, { out = "keep0" }) end
+      return net
+    end
+    local v1, v2 = build(true), build(false)
+    finally(function() v1:down() end)
+    assert(v1:up())
+    local function tables()
+      local ok, out = H.sh("ip netns exec " .. H.quote(x) .. " nft list tables")
+      assert(ok, out)
+      return out
+    end
+    assert.truthy(tables():find("vnet_", 1, true))
+    assert(v2:down())
+    assert.is_nil(tables():find("vnet_", 1, true))
+    assert.are.same({}, H.leftovers(name))
+  end)
+
   it("never touches what it does not own #host_only", function()
     local name = H.name("co")
     local old, new = lab(name, false), lab(name, true)
