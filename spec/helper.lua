@@ -329,6 +329,12 @@ function H.tc_lacks(needs)
   end
 end
 
+--- it() for a test that builds C (H.reaper): pending without a C compiler.
+function H.it_cc(desc, fn)
+  if H.sh("command -v cc") then return busted.it(desc, fn) end
+  return busted.pending(desc .. " [no C compiler]")
+end
+
 --- A scratch namespace with bridge br0 (link_add options bropts) and veth
 -- v0/v1, v1 a port of br0; returns ns, name, br, v1.
 function H.bridge_port(tag, bropts)

@@ -45,6 +45,15 @@ local function strip(v)
   return t
 end
 
+-- the filters tc shows on dev under parent (its u32 hash tables left out)
+local function filters(name, dev, parent)
+  local out = {}
+  for _, f in ipairs(tcj(name, "filter show dev " .. dev .. " " .. parent)) do
+    if f.options and not f.options.ht_divisor then out[#out + 1] = strip(f) end
+  end
+  return out
+end
+
 local function by_handle(list, handle)
   for _, q in ipairs(list) do
     if q.handle == handle then return q end
@@ -366,14 +375,6 @@ end)
 describe("filters", function()
   teardown(H.cleanup)
 
-  -- the filters tc shows on dev under parent (its u32 hash tables left out)
-  local function filters(name, dev, parent)
-    local out = {}
-    for _, f in ipairs(tcj(name, "filter show dev " .. dev .. " " .. parent)) do
-      if f.options and not f.options.ht_divisor then out[#out + 1] = strip(f) end
-    end
-    return out
-  end
 
   it("u32 on ingress with a mirred redirect (ingress shaping through another device)", function()
     local ns, name, v0 = make("u32")
@@ -758,13 +759,6 @@ describe("tc, randomized against tc itself", function()
   teardown(H.cleanup)
   local seed = 20261203
   local function pick(t) return t[math.random(#t)] end
-  local function filters(name, dev, parent)
-    local out = {}
-    for _, f in ipairs(tcj(name, "filter show dev " .. dev .. " " .. parent)) do
-      if f.options and not f.options.ht_divisor then out[#out + 1] = strip(f) end
-    end
-    return out
-  end
 
   it("tbf qdiscs (seed " .. seed .. ")", function()
     math.randomseed(seed)
