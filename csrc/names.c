@@ -324,7 +324,7 @@ void vn_push_scope(lua_State *L, int scope)
 {
 	int i;
 	for (i = 0; builtin_names[i].file; i++)
-		if (!strcmp(builtin_names[i].file, "rt_scopes") && builtin_names[i].id == scope) {
+		if (builtin_names[i].id == scope && !strcmp(builtin_names[i].file, "rt_scopes")) {
 			lua_pushstring(L, builtin_names[i].name);
 			return;
 		}
