@@ -328,6 +328,17 @@ function T:link(x, y, opts)
         error(fmt("%s: option 'via' must be one of vxlan, geneve, gre, gretap, ipip, got %s", what,
                   tostring(via)), 2)
       end
+      -- IPIP has no key: two of its tunnels between the same two machines
+      -- are one to the kernel, which refuses the second halfway through up
+      if via == "ipip" then
+        for _, o in ipairs(self.cables) do
+          local ox, oy = home(o.a.node).machine, home(o.b.node).machine
+          if o.wan == "ipip" and ((ox == mx and oy == my) or (ox == my and oy == mx)) then
+            error(fmt("%s: a second ipip cable between the same two machines (IPIP has no key; "
+                      .. "use gre, gretap, vxlan or geneve)", what), 2)
+          end
+        end
+      end
       c.wan = via
     end
   end
