@@ -30,6 +30,9 @@
 #include "util.h"
 #include "link.h"
 #include "tc.h"
+#include <errno.h>
+#include <sys/resource.h>
+#include <stdint.h>
 
 #define VNET_VERSION "0.1.0"
 #include <netlink/version.h>      /* nl_ver_maj... of the running libnl */
@@ -126,6 +129,40 @@ static int l_extend(lua_State *L)
 	return 0;
 }
 
+/*** Raises the process's soft limit of open descriptors (RLIMIT_NOFILE)
+ * to n, as far as the hard limit lets it; never lowers it. A topology holds
+ * two descriptors per namespace while it works (the namespace and its
+ * netlink socket) and calls this before it opens them, so that a lab of
+ * more than about 500 namespaces does not stop at a soft limit of 1024.
+ * @function nofile
+ * @int[opt] n the descriptors wanted (0 to 2^31-1); without it, only reads
+ * @treturn int the soft limit, after the change
+ * @treturn int the hard limit
+ * @return or `nil, message, errname` when the system refuses
+ * @raise for n that is not an integer in that range
+ * @usage local soft, hard = vnet.core.nofile()
+ */
+static int l_nofile(lua_State *L)
+{
+	struct rlimit r;
+	rlim_t want = 0;
+	if (!lua_isnoneornil(L, 1))
+		want = (rlim_t)vn_check_int(L, 1, "nofile", "argument 1", 0, INT32_MAX);
+	if (getrlimit(RLIMIT_NOFILE, &r))
+		return vn_fail(L, "nofile", errno, NULL);
+	if (want > r.rlim_max)
+		want = r.rlim_max;
+	if (want > r.rlim_cur) {
+		r.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &r))
+			return vn_fail(L, "nofile", errno, NULL);
+	}
+	/* Linux caps both at fs.nr_open, far below 2^63: never infinite */
+	lua_pushinteger(L, (lua_Integer)r.rlim_cur);
+	lua_pushinteger(L, (lua_Integer)r.rlim_max);
+	return 2;
+}
+
 /* The only exported symbol. Pushes the module table:
  * { netns = {...}, errno = {...}, kinds = f, kind = f, tunnel_modes = f,
  *   extend = f, version = "...", ip = {...}, ifname_ok = f, ... } */
@@ -135,7 +172,7 @@ int luaopen_vnet_core(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "kinds", l_kinds }, { "tc_kinds", vn_tc_kinds }, { "extend", l_extend },
-		{ "poll", vn_poll }, { NULL, NULL }
+		{ "poll", vn_poll }, { "nofile", l_nofile }, { NULL, NULL }
 	};
 	vn_open_netns(L);                /* netns */
 	vn_open_link(L);

@@ -94,4 +94,46 @@ describe("topology at scale", function()
     assert.is_true(net:down())
     assert.are.same({}, leftovers(net.name))
   end)
+
+  -- two descriptors per namespace: 40 hosts need more than a soft limit of 64
+  local function run_lab(name, ulimit)
+    return H.run_src(([[
+      local vnet = require "vnet"
+      local net = require("vnet.topology").new{ name = %q }
+      for i = 1, 40 do net:host("h" .. i) end
+      local ok, msg, err = net:up()
+      local n = 0
+      for l in io.popen("ip netns list"):lines() do
+        if l:find(%q, 1, true) == 1 then n = n + 1 end
+      end
+      print(ok and "up" or err, n, (vnet.core.nofile()))
+      print(msg)
+      assert(net:down())
+    ]]):format(name, name .. "-"), ulimit)
+  end
+
+  it("raises the soft limit of descriptors for a lab that needs more", function()
+    local name = H.name("fds")
+    finally(function() topo.new{ name = name }:down() end)
+    local code, out, err = run_lab(name, "ulimit -S -n 64;")
+    assert.are.equal(0, code, err)
+    local st, n, soft = out:match("^(%S+)%s+(%d+)%s+(%d+)")
+    assert.are.equal("up", st, out)
+    assert.are.equal(40, tonumber(n))
+    assert.is_true(tonumber(soft) >= 2 * 40 + 256, out)
+    assert.are.same({}, leftovers(name))
+  end)
+
+  it("past the hard limit, up fails with EMFILE and leaves nothing", function()
+    local name = H.name("fdh")
+    finally(function() topo.new{ name = name }:down() end)
+    local code, out, err = run_lab(name, "ulimit -n 64;")
+    assert.are.equal(0, code, err)
+    local st, n, soft = out:match("^(%S+)%s+(%d+)%s+(%d+)")
+    assert.are.equal("EMFILE", st, out)
+    assert.are.equal(0, tonumber(n))
+    assert.are.equal(64, tonumber(soft))
+    assert.truthy(out:find("Too many open files", 1, true), out)
+    assert.are.same({}, leftovers(name))
+  end)
 end)

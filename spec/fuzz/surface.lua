@@ -106,6 +106,7 @@ T["vnet.core"] = {
   extend = { call = function() return nil, "netns", "fz_extended", function() return true end end },
   poll = { call = function() return nil, { 0 }, 0.001 end },
   ifname_ok = { call = function() return nil, "eth0" end },
+  nofile = { call = function() return nil, 0 end },
 }
 T["vnet.ip"] = {
   parse = { call = function() return nil, "10.0.0.1/24" end },

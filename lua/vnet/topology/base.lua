@@ -260,9 +260,22 @@ local function is_wire(self, w)
   return false
 end
 
--- The options of up, down, status and plan: { machine =, format = "json" }
--- (format only where json is true). Sets the slice (see T:_slice_to);
--- returns whether JSON text is wanted.
+-- A run holds two descriptors per namespace it opens (the namespace and its
+-- netlink socket): the lab's and those of its name left from an earlier
+-- script. A lab of more than about 500 would stop at the usual soft limit
+-- of 1024, so the soft limit is raised ahead, as far as the hard one lets.
+local function fd_room(self)
+  local n, prefix = #self.nodes, self.name .. "-"
+  for name in vnet.netns.list() do
+    if name:sub(1, #prefix) == prefix then n = n + 1 end
+  end
+  if vnet.core.nofile() < 2 * n + 256 then vnet.core.nofile(2 * n + 256) end
+end
+
+-- What up, down, status and plan do first: their options read ({ machine =,
+-- format = "json" }, format only where json is true), the slice set (see
+-- T:_slice_to), room made for the descriptors; returns whether JSON text is
+-- wanted.
 local function run_opts(self, opts, fn, json)
   if opts ~= nil and type(opts) ~= "table" then error(fn .. ": options table expected", 3) end
   for k in pairs(opts or {}) do
@@ -272,6 +285,7 @@ local function run_opts(self, opts, fn, json)
   end
   opts = opts or {}
   self:_slice_to(opts.machine, fn)
+  fd_room(self)
   if opts.format == nil or opts.format == "table" then return false end
   if opts.format ~= "json" then
     error(fmt("%s: format must be \"json\" or \"table\", got %s", fn, tostring(opts.format)), 3)
