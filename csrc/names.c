@@ -305,30 +305,44 @@ static int rtname_find(const char *file, const char *name, long id,
 	return found;
 }
 
-static const struct { const char *file, *name; long id; } builtin_names[] = {
-	{ "rt_tables", "unspec", 0 }, { "rt_tables", "default", 253 },
-	{ "rt_tables", "main", 254 }, { "rt_tables", "local", 255 },
-	{ "rt_protos", "unspec", 0 }, { "rt_protos", "redirect", 1 },
-	{ "rt_protos", "kernel", 2 }, { "rt_protos", "boot", 3 },
-	{ "rt_protos", "static", 4 }, { "rt_protos", "ra", 9 },
-	{ "rt_protos", "dhcp", 16 }, { "rt_protos", "bgp", 186 },
-	{ "rt_protos", "isis", 187 }, { "rt_protos", "ospf", 188 },
-	{ "rt_protos", "rip", 189 }, { "rt_protos", "eigrp", 192 },
-	{ "rt_scopes", "global", 0 }, { "rt_scopes", "universe", 0 },
-	{ "rt_scopes", "site", 200 }, { "rt_scopes", "link", 253 },
-	{ "rt_scopes", "host", 254 }, { "rt_scopes", "nowhere", 255 },
-	{ NULL, NULL, 0 }
+/* The names iproute2 knows without its files, per file (an id may have two
+ * names: the first is the one printed) */
+typedef struct { const char *name; long id; } rt_builtin;
+static const rt_builtin b_tables[] = {
+	{ "unspec", 0 }, { "default", 253 }, { "main", 254 }, { "local", 255 }, { NULL, 0 }
 };
+static const rt_builtin b_protos[] = {
+	{ "unspec", 0 }, { "redirect", 1 }, { "kernel", 2 }, { "boot", 3 }, { "static", 4 },
+	{ "ra", 9 }, { "dhcp", 16 }, { "bgp", 186 }, { "isis", 187 }, { "ospf", 188 },
+	{ "rip", 189 }, { "eigrp", 192 }, { NULL, 0 }
+};
+static const rt_builtin b_scopes[] = {
+	{ "global", 0 }, { "universe", 0 }, { "site", 200 }, { "link", 253 }, { "host", 254 },
+	{ "nowhere", 255 }, { NULL, 0 }
+};
+
+static const rt_builtin *builtin_of(const char *file)
+{
+	return !strcmp(file, "rt_tables") ? b_tables : !strcmp(file, "rt_protos") ? b_protos :
+	       !strcmp(file, "rt_scopes") ? b_scopes : NULL;
+}
+
+/* the builtin name of id in b (NULL for none) */
+static const char *builtin_name(const rt_builtin *b, long id)
+{
+	for (; b && b->name; b++)
+		if (b->id == id)
+			return b->name;
+	return NULL;
+}
 
 void vn_push_scope(lua_State *L, int scope)
 {
-	int i;
-	for (i = 0; builtin_names[i].file; i++)
-		if (builtin_names[i].id == scope && !strcmp(builtin_names[i].file, "rt_scopes")) {
-			lua_pushstring(L, builtin_names[i].name);
-			return;
-		}
-	vn_push_rtname(L, "rt_scopes", scope);
+	const char *s = builtin_name(b_scopes, scope);
+	if (s)
+		lua_pushstring(L, s);
+	else
+		vn_push_rtname(L, "rt_scopes", scope);
 }
 
 int vn_opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
@@ -343,15 +357,14 @@ int vn_opt_u8name(lua_State *L, int idx, const char *fn, const char *key,
 
 long vn_rtname_lookup(const char *file, const char *name)
 {
+	const rt_builtin *b;
 	lua_Integer n;
 	long v;
-	int i;
 	if (vn_parse_int(name, 0, 0xffffffffLL, &n))
 		return (long)n;
-	for (i = 0; builtin_names[i].file; i++)
-		if (!strcmp(builtin_names[i].file, file) &&
-		    !strcmp(builtin_names[i].name, name))
-			return builtin_names[i].id;
+	for (b = builtin_of(file); b && b->name; b++)
+		if (!strcmp(b->name, name))
+			return b->id;
 	if (rtname_find(file, name, -1, &v, NULL, 0))
 		return v;
 	return -1;
@@ -360,14 +373,12 @@ long vn_rtname_lookup(const char *file, const char *name)
 void vn_push_rtname(lua_State *L, const char *file, long id)
 {
 	char name[256];
+	const char *s = id != 0 ? builtin_name(builtin_of(file), id) : NULL;
 	long v;
-	int i;
-	for (i = 0; builtin_names[i].file; i++)
-		if (builtin_names[i].id == id && !strcmp(builtin_names[i].file, file) &&
-		    id != 0) {
-			lua_pushstring(L, builtin_names[i].name);
-			return;
-		}
+	if (s) {
+		lua_pushstring(L, s);
+		return;
+	}
 	if (id > 0 && rtname_find(file, NULL, id, &v, name, sizeof name))
 		lua_pushstring(L, name);
 	else
