@@ -9,9 +9,11 @@
 --                              where the workload changes state)
 --   BENCH_SCALE=full|small     sizes of issue 5, or a quick smoke run
 --   BENCH_WORKLOADS="0 1 2 3 4 5 6 7 8"   0 = process start-up baseline
---   BENCH_PEERS="vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet"
+--   BENCH_PEERS="vnet vnet-plain vnet-fields vnet-kept raw ip batch pyroute2 mininet"
 --                              (vnet-plain: workload 1 as a plain loop, no batch;
---                              vnet-fields: workload 4 with routes{ fields = })
+--                              vnet-fields: workload 4 with routes{ fields = },
+--                              each route's fields read as vnet reads the
+--                              objects'; vnet-kept: the same, every value kept)
 --                              (workload 7: vnet-plain is link:impair per cable,
 --                              the ip columns are tc per change and tc -batch)
 --   BENCH_W1=N ... BENCH_W8=N  sizes
@@ -36,7 +38,7 @@ local function getenv_num(k, d) local v = os.getenv(k) return v and assert(tonum
 
 local REPS = getenv_num("BENCH_REPS", 5)
 local SCALE = os.getenv("BENCH_SCALE") or "full"
-local PEERS = words(os.getenv("BENCH_PEERS") or "vnet vnet-plain vnet-fields raw ip batch pyroute2 mininet")
+local PEERS = words(os.getenv("BENCH_PEERS") or "vnet vnet-plain vnet-fields vnet-kept raw ip batch pyroute2 mininet")
 local WORKLOADS = words(os.getenv("BENCH_WORKLOADS") or "0 1 2 3 4 5 6 7 8")
 local SH_MAX = getenv_num("BENCH_SH_MAX_STEPS", 5000)
 
@@ -61,7 +63,7 @@ local function too_many(steps)
 end
 
 local PEER_LABEL = { vnet = "vnet", ["vnet-plain"] = "vnet plain",
-                     ["vnet-fields"] = "vnet fields", raw = "raw C",
+                     ["vnet-fields"] = "vnet fields", ["vnet-kept"] = "fields kept", raw = "raw C",
                      ip = "ip (sh)", batch = "ip -batch",
                      pyroute2 = "pyroute2", mininet = "Mininet" }
 
@@ -210,6 +212,7 @@ do
   avail.vnet = ok or ("n/a (vnet not built: " .. (out:match("[^\n]+") or "require failed") .. ")")
   avail["vnet-plain"] = avail.vnet
   avail["vnet-fields"] = avail.vnet
+  avail["vnet-kept"] = avail.vnet
   avail.raw = true
   avail.ip = true
   avail.batch = true
@@ -394,7 +397,8 @@ W[4] = {
     local ns, t = ctx.ns, phase == "big" and 100 or 200
     local count = " | awk 'END { print \"routes=\" NR }'"
     if peer == "vnet" then return { LUA, B .. "/vnet_dump.lua", ns, t } end
-    if peer == "vnet-fields" then return { LUA, B .. "/vnet_dump_fields.lua", ns, t } end
+    if peer == "vnet-fields" then return { LUA, B .. "/vnet_dump_fields.lua", ns, t, "read" } end
+    if peer == "vnet-kept" then return { LUA, B .. "/vnet_dump_fields.lua", ns, t, "kept" } end
     if peer == "raw" then return { B .. "/raw", "-n", ns, "dump", t } end
     if peer == "ip" then return { sh = ipsh(ns, genfile(ctx, "sh", "dump", t)).sh .. count } end
     if peer == "batch" then return { sh = ipbatch(ns, genfile(ctx, "batch", "dump", t)).sh .. count } end
@@ -624,7 +628,7 @@ local function run_phase(wn, w, peer, rep, ctx, phase)
   local cmd, self_timed
   if peer == "vnet-plain" and w ~= W[1] and w ~= W[7] then
     cmd = "n/a (workloads 1 and 7 only: the plain loop beside the batched script)"
-  elseif peer == "vnet-fields" and w ~= W[4] then
+  elseif (peer == "vnet-fields" or peer == "vnet-kept") and w ~= W[4] then
     cmd = "n/a (workload 4 only: routes{ fields = } beside route objects)"
   else
     cmd, self_timed = w.cmd(peer, phase, ctx)
@@ -740,7 +744,7 @@ local function print_table(header)
   p("%s", header)
   p("times in seconds (wall clock of the whole command, process start included; see workload 0):")
   p("median (min-max) of the runs that passed; user/sys are medians; RSS is the peak over runs;")
-  p("vnet/peer = vnet median / peer median (below 1: vnet is faster); on the vnet fields row, its median / raw C median")
+  p("vnet/peer = vnet median / peer median (below 1: vnet is faster); on the fields rows, their median / raw C median")
   p("")
   p("%-14s %-11s %9s %9s %9s %8s %8s %8s %9s  %s", "phase", "peer", "median", "min", "max",
     "user", "sys", "RSS MB", "vnet/peer", "state")
@@ -775,7 +779,7 @@ local function print_table(header)
               local _, _, rss = stats(s.samples, "rss")
               local ratio = "-"
               local raw = rp.raw and #rp.raw.samples > 0 and stats(rp.raw.samples, "wall")
-              if peer == "vnet-fields" then
+              if peer == "vnet-fields" or peer == "vnet-kept" then
                 -- its own ratio, to raw C (the vnet column compares route objects)
                 if raw and med and raw > 0 then ratio = fmt("%.2f/raw", med / raw) end
               elseif peer ~= "vnet" and peer ~= "vnet-plain" and vmed and med and med > 0 then
