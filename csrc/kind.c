@@ -23,29 +23,17 @@
 #include "kind.h"
 #include "msg.h"
 
-#define VN_KREQ "vnet.kreq"
-
 /* ---- the request a kind's options are written into ---------------------- */
-static int kreq_gc(lua_State *L)
+/* A request is the body of a guard (netns.h) that frees its message. */
+static void kreq_fin(void *body)
 {
-	vn_kreq *r = (vn_kreq *)lua_touserdata(L, 1);
-	if (r && r->data) {
-		nlmsg_free(r->data);
-		r->data = NULL;
-	}
-	return 0;
+	nlmsg_free(((vn_kreq *)body)->data);
 }
 
 vn_kreq *vn_kreq_new(lua_State *L, const vn_kind *k, const char *fn)
 {
-	vn_kreq *r = (vn_kreq *)lua_newuserdata(L, sizeof *r);
-	memset(r, 0, sizeof *r);
+	vn_kreq *r = (vn_kreq *)vn_guard_new(L, sizeof *r, kreq_fin);
 	r->kind = k;
-	if (luaL_newmetatable(L, VN_KREQ)) {
-		lua_pushcfunction(L, kreq_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_setmetatable(L, -2);
 	if (!(r->data = nlmsg_alloc()))
 		luaL_error(L, "%s: out of memory", fn);
 	return r;
