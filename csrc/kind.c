@@ -2,8 +2,10 @@
  * kind.c - the link kind row engine: the one parser and the one info
  * reader of the kinds' attribute tables (kind.h), the kind rows looked up
  * by name (those of kind_l2.c and kind_tunnel.c), the request a kind's
- * options are written into (vn_kreq) and its IFLA_LINKINFO, link:set_info,
- * and the kind table exported to Lua (vnet.core.kind, tunnel_modes).
+ * options are written into (vn_kreq) and its IFLA_LINKINFO, the kind
+ * methods of links (link:set_info here, link:port and link:set_port of
+ * kind_port.c), and the kind table exported to Lua (vnet.core.kind,
+ * tunnel_modes).
  *
  * Attributes are written with libnl's public nla_* API into an nl_msg the
  * request owns, and read back from the link's own message: no libnl link
@@ -702,11 +704,12 @@ static int m_set_info(lua_State *L)
 
 static const luaL_Reg kind_methods[] = {
 	{ "set_info", m_set_info },
+	{ "port", vn_link_port },
+	{ "set_port", vn_link_set_port },
 	{ NULL, NULL }
 };
 
 void vn_open_kinds(lua_State *L)
 {
 	vn_type_methods(L, VN_LINK, kind_methods);
-	vn_open_ports(L);
 }

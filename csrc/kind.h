@@ -145,7 +145,8 @@ typedef struct vn_tmode {
 } vn_tmode;
 extern const vn_tmode vn_tunnel_modes[];
 
-/* kind_port.c: link:port() and link:set_port() */
-void vn_open_ports(lua_State *L);
+/* kind_port.c: link:port() and link:set_port() (methods of vnet.link) */
+int vn_link_port(lua_State *L);
+int vn_link_set_port(lua_State *L);
 
 #endif
