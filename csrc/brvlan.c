@@ -297,22 +297,9 @@ static int keep_port(const struct nlmsghdr *h, void *arg)
  * port a device that is a bridge of its own). 0 or -errno (e filled in). */
 static int bv_dump(vn_ns *ns, int *ifindex, vn_list *l, vn_err *e)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ifinfomsg ifi;
-		struct nlattr a;
-		uint32_t mask;
-	} req;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = sizeof req;
-	req.h.nlmsg_type = RTM_GETLINK;
-	req.ifi.ifi_family = AF_BRIDGE;
-	req.a.nla_len = NLA_HDRLEN + sizeof req.mask;
-	req.a.nla_type = IFLA_EXT_MASK;
-	req.mask = RTEXT_FILTER_BRVLAN_COMPRESSED;
 	l->rkeep = keep_port;
 	l->arg = ifindex;
-	return vn_req(ns, &req.h, VN_DUMP, l, e);
+	return vn_link_dump(ns, AF_BRIDGE, RTEXT_FILTER_BRVLAN_COMPRESSED, l, e);
 }
 
 /* Calls fn for each entry (a VLAN or a range) of the IFLA_AF_SPEC of the

@@ -2,8 +2,10 @@
  * kind.c - the link kind row engine: the one parser and the one info
  * reader of the kinds' attribute tables (kind.h), the kind rows looked up
  * by name (those of kind_l2.c and kind_tunnel.c), the request a kind's
- * options are written into (vn_kreq) and its IFLA_LINKINFO, link:set_info,
- * and the kind table exported to Lua (vnet.core.kind, tunnel_modes).
+ * options are written into (vn_kreq) and its IFLA_LINKINFO, the kind
+ * methods of links (link:set_info here, link:port and link:set_port of
+ * kind_port.c), and the kind table exported to Lua (vnet.core.kind,
+ * tunnel_modes).
  *
  * Attributes are written with libnl's public nla_* API into an nl_msg the
  * request owns, and read back from the link's own message: no libnl link
@@ -23,29 +25,17 @@
 #include "kind.h"
 #include "msg.h"
 
-#define VN_KREQ "vnet.kreq"
-
 /* ---- the request a kind's options are written into ---------------------- */
-static int kreq_gc(lua_State *L)
+/* A request is the body of a guard (netns.h) that frees its message. */
+static void kreq_fin(void *body)
 {
-	vn_kreq *r = (vn_kreq *)lua_touserdata(L, 1);
-	if (r && r->data) {
-		nlmsg_free(r->data);
-		r->data = NULL;
-	}
-	return 0;
+	nlmsg_free(((vn_kreq *)body)->data);
 }
 
 vn_kreq *vn_kreq_new(lua_State *L, const vn_kind *k, const char *fn)
 {
-	vn_kreq *r = (vn_kreq *)lua_newuserdata(L, sizeof *r);
-	memset(r, 0, sizeof *r);
+	vn_kreq *r = (vn_kreq *)vn_guard_new(L, sizeof *r, kreq_fin);
 	r->kind = k;
-	if (luaL_newmetatable(L, VN_KREQ)) {
-		lua_pushcfunction(L, kreq_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_setmetatable(L, -2);
 	if (!(r->data = nlmsg_alloc()))
 		luaL_error(L, "%s: out of memory", fn);
 	return r;
@@ -714,11 +704,12 @@ static int m_set_info(lua_State *L)
 
 static const luaL_Reg kind_methods[] = {
 	{ "set_info", m_set_info },
+	{ "port", vn_link_port },
+	{ "set_port", vn_link_set_port },
 	{ NULL, NULL }
 };
 
 void vn_open_kinds(lua_State *L)
 {
 	vn_type_methods(L, VN_LINK, kind_methods);
-	vn_open_ports(L);
 }

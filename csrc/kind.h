@@ -47,10 +47,17 @@ typedef struct kattr {
 	const sym *syms;
 } kattr;
 
-/* The rows most kinds' tables have: a u8 boolean, a u32 of the whole range,
- * an option the kind's hook reads, the end of a table. */
+/* The rows most kinds' tables have: a u8 boolean, a u16 or u32 of the whole
+ * range, a u32 the kernel keeps as an int (0..2^31-1), a link, one of the
+ * words of syms (fmt: T_ENUM8...), a value only read back, an option the
+ * kind's hook reads, the end of a table. */
 #define KBOOL(key, type) { key, type, 0, T_BOOL, 0, 0, 0, NULL }
+#define KU16(key, type) { key, type, 0, T_U16, 0, 0, 65535, NULL }
 #define KU32(key, type) { key, type, 0, T_U32, 0, 0, 0xffffffffLL, NULL }
+#define KINT(key, type) { key, type, 0, T_U32, 0, 0, 0x7fffffff, NULL }
+#define KLINK(key, type) { key, type, 0, T_LINK, 0, 0, 0, NULL }
+#define KENUM(key, type, fmt, syms) { key, type, 0, fmt, 0, 0, 0, syms }
+#define KRO(key, type, fmt) { key, type, 0, fmt, KA_RO, 0, 0, NULL }
 #define KHOOK(key) { key, 0, 0, T_HOOK, 0, 0, 0, NULL }
 #define KEND { NULL, 0, 0, 0, 0, 0, 0, NULL }
 
@@ -138,7 +145,8 @@ typedef struct vn_tmode {
 } vn_tmode;
 extern const vn_tmode vn_tunnel_modes[];
 
-/* kind_port.c: link:port() and link:set_port() */
-void vn_open_ports(lua_State *L);
+/* kind_port.c: link:port() and link:set_port() (methods of vnet.link) */
+int vn_link_port(lua_State *L);
+int vn_link_set_port(lua_State *L);
 
 #endif

@@ -245,7 +245,7 @@ static const sym macvlan_modes[] = { { "private", MACVLAN_MODE_PRIVATE },
 	{ NULL, 0 } };
 
 static const kattr macvlan_attrs[] = {
-	{ "mode", IFLA_MACVLAN_MODE, 0, T_ENUM32, 0, 0, 0, macvlan_modes },
+	KENUM("mode", IFLA_MACVLAN_MODE, T_ENUM32, macvlan_modes),
 	{ "nopromisc", IFLA_MACVLAN_FLAGS, 0, T_BIT16, 0, 0, MACVLAN_FLAG_NOPROMISC, NULL },
 	KU32("bcqueuelen", IFLA_MACVLAN_BC_QUEUE_LEN),
 	KEND
@@ -259,8 +259,8 @@ static const sym ipvlan_modes[] = { { "l2", IPVLAN_MODE_L2 }, { "l3", IPVLAN_MOD
 static const sym ipvlan_flags[] = { { "bridge", 0 }, { "private", IPVLAN_F_PRIVATE },
 				    { "vepa", IPVLAN_F_VEPA }, { NULL, 0 } };
 static const kattr ipvlan_attrs[] = {
-	{ "mode", IFLA_IPVLAN_MODE, 0, T_ENUM16, 0, 0, 0, ipvlan_modes },
-	{ "flags", IFLA_IPVLAN_FLAGS, 0, T_ENUM16, 0, 0, 0, ipvlan_flags },
+	KENUM("mode", IFLA_IPVLAN_MODE, T_ENUM16, ipvlan_modes),
+	KENUM("flags", IFLA_IPVLAN_FLAGS, T_ENUM16, ipvlan_flags),
 	KEND
 };
 static const struct vn_kspec ipvlan_spec = { ipvlan_attrs, NULL, NULL,
@@ -275,8 +275,8 @@ static const kattr tun_attrs[] = {
 	KBOOL("pi", IFLA_TUN_PI),
 	KBOOL("vnet_hdr", IFLA_TUN_VNET_HDR),
 	{ "multi_queue", IFLA_TUN_MULTI_QUEUE, 0, T_BOOL, KA_FIXED, 0, 0, NULL },
-	{ "persist", IFLA_TUN_PERSIST, 0, T_BOOL, KA_RO, 0, 0, NULL },
-	{ "num_queues", IFLA_TUN_NUM_QUEUES, 0, T_U32, KA_RO, 0, 0, NULL },
+	KRO("persist", IFLA_TUN_PERSIST, T_BOOL),
+	KRO("num_queues", IFLA_TUN_NUM_QUEUES, T_U32),
 	KEND
 };
 static const struct vn_kspec tun_spec = { tun_attrs, NULL, NULL, 0, NULL };
@@ -302,23 +302,23 @@ static const sym bond_resel[] = { { "always", 0 }, { "better", 1 },
 				  { "failure", 2 }, { NULL, 0 } };
 
 static const kattr bond_attrs[] = {
-	{ "mode", IFLA_BOND_MODE, 0, T_ENUM8, 0, 0, 0, bond_modes },
-	{ "miimon", IFLA_BOND_MIIMON, 0, T_U32, 0, 0, 0x7fffffff, NULL },
-	{ "updelay", IFLA_BOND_UPDELAY, 0, T_U32, 0, 0, 0x7fffffff, NULL },
-	{ "downdelay", IFLA_BOND_DOWNDELAY, 0, T_U32, 0, 0, 0x7fffffff, NULL },
+	KENUM("mode", IFLA_BOND_MODE, T_ENUM8, bond_modes),
+	KINT("miimon", IFLA_BOND_MIIMON),
+	KINT("updelay", IFLA_BOND_UPDELAY),
+	KINT("downdelay", IFLA_BOND_DOWNDELAY),
 	KBOOL("use_carrier", IFLA_BOND_USE_CARRIER),
-	{ "arp_interval", IFLA_BOND_ARP_INTERVAL, 0, T_U32, 0, 0, 0x7fffffff, NULL },
-	{ "arp_validate", IFLA_BOND_ARP_VALIDATE, 0, T_ENUM32, 0, 0, 0, bond_arpval },
-	{ "primary", IFLA_BOND_PRIMARY, 0, T_LINK, 0, 0, 0, NULL },
-	{ "primary_reselect", IFLA_BOND_PRIMARY_RESELECT, 0, T_ENUM8, 0, 0, 0, bond_resel },
-	{ "fail_over_mac", IFLA_BOND_FAIL_OVER_MAC, 0, T_ENUM8, 0, 0, 0, bond_fom },
-	{ "xmit_hash_policy", IFLA_BOND_XMIT_HASH_POLICY, 0, T_ENUM8, 0, 0, 0, bond_hash },
+	KINT("arp_interval", IFLA_BOND_ARP_INTERVAL),
+	KENUM("arp_validate", IFLA_BOND_ARP_VALIDATE, T_ENUM32, bond_arpval),
+	KLINK("primary", IFLA_BOND_PRIMARY),
+	KENUM("primary_reselect", IFLA_BOND_PRIMARY_RESELECT, T_ENUM8, bond_resel),
+	KENUM("fail_over_mac", IFLA_BOND_FAIL_OVER_MAC, T_ENUM8, bond_fom),
+	KENUM("xmit_hash_policy", IFLA_BOND_XMIT_HASH_POLICY, T_ENUM8, bond_hash),
 	KBOOL("all_slaves_active", IFLA_BOND_ALL_SLAVES_ACTIVE),
-	{ "min_links", IFLA_BOND_MIN_LINKS, 0, T_U32, 0, 0, 0x7fffffff, NULL },
+	KINT("min_links", IFLA_BOND_MIN_LINKS),
 	{ "packets_per_slave", IFLA_BOND_PACKETS_PER_SLAVE, 0, T_U32, 0, 0, 65535, NULL },
-	{ "lacp_rate", IFLA_BOND_AD_LACP_RATE, 0, T_ENUM8, 0, 0, 0, bond_lacp },
-	{ "ad_select", IFLA_BOND_AD_SELECT, 0, T_ENUM8, 0, 0, 0, bond_adsel },
-	{ "active_slave", IFLA_BOND_ACTIVE_SLAVE, 0, T_LINK, 0, 0, 0, NULL },
+	KENUM("lacp_rate", IFLA_BOND_AD_LACP_RATE, T_ENUM8, bond_lacp),
+	KENUM("ad_select", IFLA_BOND_AD_SELECT, T_ENUM8, bond_adsel),
+	KLINK("active_slave", IFLA_BOND_ACTIVE_SLAVE),
 	KEND
 };
 static const struct vn_kspec bond_spec = { bond_attrs, NULL, NULL, 0, NULL };
@@ -330,19 +330,19 @@ static const kattr bridge_attrs[] = {
 	KU32("hello_time", IFLA_BR_HELLO_TIME),
 	KU32("max_age", IFLA_BR_MAX_AGE),
 	KU32("ageing_time", IFLA_BR_AGEING_TIME),
-	{ "priority", IFLA_BR_PRIORITY, 0, T_U16, 0, 0, 65535, NULL },
+	KU16("priority", IFLA_BR_PRIORITY),
 	KBOOL("vlan_filtering", IFLA_BR_VLAN_FILTERING),
-	{ "vlan_protocol", IFLA_BR_VLAN_PROTOCOL, 0, T_ENUMBE16, 0, 0, 0, vlan_protos },
+	KENUM("vlan_protocol", IFLA_BR_VLAN_PROTOCOL, T_ENUMBE16, vlan_protos),
 	{ "vlan_default_pvid", IFLA_BR_VLAN_DEFAULT_PVID, 0, T_U16, 0, 0, 4094, NULL },
 	KBOOL("vlan_stats_enabled", IFLA_BR_VLAN_STATS_ENABLED),
-	{ "group_fwd_mask", IFLA_BR_GROUP_FWD_MASK, 0, T_U16, 0, 0, 65535, NULL },
+	KU16("group_fwd_mask", IFLA_BR_GROUP_FWD_MASK),
 	KBOOL("mcast_snooping", IFLA_BR_MCAST_SNOOPING),
 	KBOOL("mcast_querier", IFLA_BR_MCAST_QUERIER),
 	KBOOL("nf_call_iptables", IFLA_BR_NF_CALL_IPTABLES),
 	KBOOL("nf_call_ip6tables", IFLA_BR_NF_CALL_IP6TABLES),
 	KBOOL("nf_call_arptables", IFLA_BR_NF_CALL_ARPTABLES),
-	{ "root_port", IFLA_BR_ROOT_PORT, 0, T_U16, KA_RO, 0, 0, NULL },
-	{ "root_path_cost", IFLA_BR_ROOT_PATH_COST, 0, T_U32, KA_RO, 0, 0, NULL },
+	KRO("root_port", IFLA_BR_ROOT_PORT, T_U16),
+	KRO("root_path_cost", IFLA_BR_ROOT_PATH_COST, T_U32),
 	KEND
 };
 
@@ -400,7 +400,7 @@ static const kattr macsec_attrs[] = {
 	KBOOL("replay", IFLA_MACSEC_REPLAY_PROTECT),
 	KU32("window", IFLA_MACSEC_WINDOW),
 	{ "encodingsa", IFLA_MACSEC_ENCODING_SA, 0, T_U8, 0, 0, 3, NULL },
-	{ "validate", IFLA_MACSEC_VALIDATION, 0, T_ENUM8, 0, 0, 0, macsec_validate },
+	KENUM("validate", IFLA_MACSEC_VALIDATION, T_ENUM8, macsec_validate),
 	KEND
 };
 

@@ -2,7 +2,8 @@
  * kind_port.c - a link's settings as the port of a bridge or a bond
  * (IFLA_INFO_SLAVE_DATA): link:port() reads them, link:set_port() changes
  * them, all or nothing. The attribute tables are read and written by the
- * row engine (kind.c); the link is asked for through sock.c (vn_req).
+ * row engine (kind.c), which also registers the two methods; the link is
+ * asked for through sock.c (vn_req).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -166,7 +167,7 @@ static int port_open(lua_State *L, const char *fn, int settable, port_ctx *p)
  * the link's settings as a port of its master (bridge or bond; for another
  * master, a vrf say, its kind and master); nil, msg, "ENOENT" if it is no
  * port. */
-static int m_port(lua_State *L)
+int vn_link_port(lua_State *L)
 {
 	const struct nlattr *tb[TB_MAX + 1];
 	port_ctx p;
@@ -232,7 +233,7 @@ static void port_restore(vn_ns *ns, int ifindex, const char *kind,
  * (or bond: queue_id). All or nothing: the kernel applies the settings one
  * at a time and keeps those before one it refuses (a cost and a priority
  * before a state it cannot take), so a refused change is undone. */
-static int m_set_port(lua_State *L)
+int vn_link_set_port(lua_State *L)
 {
 	const struct nlattr *cur[TB_MAX + 1], *tb[TB_MAX + 1];
 	const char *what = NULL, *keys[64];
@@ -304,14 +305,3 @@ static int m_set_port(lua_State *L)
  * @field bond `queue_id`; read back also `state`, `mii_status`,
  *   `link_failure_count`
  */
-
-static const luaL_Reg port_methods[] = {
-	{ "port", m_port },
-	{ "set_port", m_set_port },
-	{ NULL, NULL }
-};
-
-void vn_open_ports(lua_State *L)
-{
-	vn_type_methods(L, VN_LINK, port_methods);
-}

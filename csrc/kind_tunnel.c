@@ -24,12 +24,12 @@ static const sym tos_names[] = { { "inherit", 1 }, { NULL, 0 } };
 #define TUN_ADDR_ATTRS(P, A)                                                        \
 	{ "remote", P##_REMOTE, 0, A, 0, 0, 0, NULL },                              \
 	{ "local", P##_LOCAL, 0, A, 0, 0, 0, NULL },                                \
-	{ "dev", P##_LINK, 0, T_LINK, 0, 0, 0, NULL }
+	KLINK("dev", P##_LINK)
 #define TUN_TTL_ATTR(P) { "ttl", P##_TTL, 0, T_U8, 0, 0, 255, ttl_names }
 #define TUN_TOS_ATTRS(P)                                                            \
 	{ "tos", P##_TOS, 0, T_U8, 0, 0, 255, tos_names },                          \
-	{ "pmtudisc", P##_PMTUDISC, 0, T_BOOL, 0, 0, 0, NULL }
-#define TUN_FWMARK_ATTR(P) { "fwmark", P##_FWMARK, 0, T_U32, 0, 0, 0xffffffffLL, NULL }
+	KBOOL("pmtudisc", P##_PMTUDISC)
+#define TUN_FWMARK_ATTR(P) KU32("fwmark", P##_FWMARK)
 #define TUN_EXTERNAL_ATTR(P)                                                        \
 	{ "external", P##_COLLECT_METADATA, 0, T_FLAG, KA_FIXED, 0, 0, NULL }
 /* encaplimit, tclass and flowlabel of the IPv6 tunnels (ip6_hook) */
@@ -41,7 +41,7 @@ static const kattr vxlan_attrs[] = {
 	{ "id", IFLA_VXLAN_ID, 0, T_U32, KA_REQ | KA_FIXED, 0, 0xffffff, NULL },
 	{ "remote", IFLA_VXLAN_GROUP, IFLA_VXLAN_GROUP6, T_INX, 0, 0, 0, NULL },
 	{ "local", IFLA_VXLAN_LOCAL, IFLA_VXLAN_LOCAL6, T_INX, 0, 0, 0, NULL },
-	{ "dev", IFLA_VXLAN_LINK, 0, T_LINK, 0, 0, 0, NULL },
+	KLINK("dev", IFLA_VXLAN_LINK),
 	{ "dstport", IFLA_VXLAN_PORT, 0, T_BE16, 0, 0, 65535, NULL },
 	KHOOK("ttl"),
 	{ "tos", IFLA_VXLAN_TOS, 0, T_U8, 0, 0, 255, tos_names },
@@ -162,7 +162,7 @@ static const kattr geneve_attrs[] = {
 	KHOOK("ttl"),
 	{ "tos", IFLA_GENEVE_TOS, 0, T_U8, 0, 0, 255, tos_names },
 	{ "label", IFLA_GENEVE_LABEL, 0, T_BE32, 0, 0, 0xfffff, NULL },
-	{ "df", IFLA_GENEVE_DF, 0, T_ENUM8, 0, 0, 0, geneve_df },
+	KENUM("df", IFLA_GENEVE_DF, T_ENUM8, geneve_df),
 	KBOOL("udpcsum", IFLA_GENEVE_UDP_CSUM),
 	KBOOL("udp6zerocsumtx", IFLA_GENEVE_UDP_ZERO_CSUM6_TX),
 	KBOOL("udp6zerocsumrx", IFLA_GENEVE_UDP_ZERO_CSUM6_RX),
@@ -190,7 +190,7 @@ static const sym sit_protos[] = { { "ip6ip", IPPROTO_IPV6 }, { "ipip", IPPROTO_I
 static const sym ip6tnl_protos[] = { { "ip6ip6", IPPROTO_IPV6 }, { "ipip6", IPPROTO_IPIP },
 				     { "any", 0 }, { NULL, 0 } };
 
-#define TUN_PROTO_ATTR(protos) { "proto", IFLA_IPTUN_PROTO, 0, T_ENUM8, 0, 0, 0, protos }
+#define TUN_PROTO_ATTR(protos) KENUM("proto", IFLA_IPTUN_PROTO, T_ENUM8, protos)
 #define TUN4_ATTRS(protos)                                                          \
 	TUN_ADDR_ATTRS(IFLA_IPTUN, T_IN4), TUN_TTL_ATTR(IFLA_IPTUN),                \
 	TUN_TOS_ATTRS(IFLA_IPTUN), TUN_PROTO_ATTR(protos),                          \
@@ -468,7 +468,7 @@ static const sym erspan_dirs[] = { { "ingress", 0 }, { "egress", 1 }, { NULL, 0 
 #define ERSPAN_ATTRS                                                              \
 	{ "version", IFLA_GRE_ERSPAN_VER, 0, T_U8, 0, 1, 2, NULL },               \
 	{ "index", IFLA_GRE_ERSPAN_INDEX, 0, T_U32, 0, 0, 0xfffff, NULL },        \
-	{ "direction", IFLA_GRE_ERSPAN_DIR, 0, T_ENUM8, 0, 0, 0, erspan_dirs },   \
+	KENUM("direction", IFLA_GRE_ERSPAN_DIR, T_ENUM8, erspan_dirs),            \
 	{ "hwid", IFLA_GRE_ERSPAN_HWID, 0, T_U16, 0, 0, 63, NULL }
 
 static const kattr gre_attrs[] = { GRE4_ATTRS, GRE_KEY_ATTRS, GRE_SEQ_ATTRS,

@@ -837,6 +837,24 @@ static int keep_link(const struct nlmsghdr *h, void *arg)
 	return 1;
 }
 
+int vn_link_dump(vn_ns *ns, int family, uint32_t ext_mask, vn_list *l, vn_err *e)
+{
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg ifi;
+		struct nlattr a;
+		uint32_t mask;
+	} q;
+	memset(&q, 0, sizeof q);
+	q.h.nlmsg_len = sizeof q;
+	q.h.nlmsg_type = RTM_GETLINK;
+	q.ifi.ifi_family = (unsigned char)family;
+	q.a.nla_len = NLA_HDRLEN + sizeof q.mask;
+	q.a.nla_type = IFLA_EXT_MASK;
+	q.mask = ext_mask;
+	return vn_req(ns, &q.h, VN_DUMP, l, e);
+}
+
 /* ns:links([{ kind =, master =, up = }]) -> iterator over links */
 static int ns_links(lua_State *L)
 {
@@ -844,10 +862,6 @@ static int ns_links(lua_State *L)
 	vn_ns *ns = vn_checkns(L, 1);
 	struct link_filter f = { NULL, 0, -1 };
 	char kind[64];
-	/* the link dump's request: the kernel leaves out the per-family
-	 * statistics of IFLA_AF_SPEC, which vnet drops anyway (IFLA_STATS64
-	 * stays) */
-	struct { struct nlmsghdr h; struct ifinfomsg ifi; struct nlattr a; uint32_t mask; } q;
 	vn_list *l;
 	vn_err e;
 	int r;
@@ -865,14 +879,9 @@ static int ns_links(lua_State *L)
 	l->rkeep = keep_link;
 	l->rcopy = lk_copy;
 	l->arg = &f;
-	memset(&q, 0, sizeof q);
-	q.h.nlmsg_len = sizeof q;
-	q.h.nlmsg_type = RTM_GETLINK;
-	q.ifi.ifi_family = AF_UNSPEC;
-	q.a.nla_len = NLA_HDRLEN + sizeof q.mask;
-	q.a.nla_type = IFLA_EXT_MASK;
-	q.mask = RTEXT_FILTER_SKIP_STATS;
-	if (vn_req(ns, &q.h, VN_DUMP, l, &e) < 0)
+	/* the kernel leaves out the per-family statistics of IFLA_AF_SPEC,
+	 * which vnet drops anyway (IFLA_STATS64 stays) */
+	if (vn_link_dump(ns, AF_UNSPEC, RTEXT_FILTER_SKIP_STATS, l, &e) < 0)
 		return vn_push_err(L, "links", &e, NULL);
 	vn_push_raw_iter(L, l, lk_push, 1);
 	return 1;

@@ -99,6 +99,10 @@ struct rtnl_link *vn_link_guard(lua_State *L, const char *fn);
  * with e (may be NULL) filled in. */
 int vn_link_refresh(lua_State *L, int idx, vn_ns *ns, int ifindex, vn_err *e);
 
+/* Dumps the links of ns (RTM_GETLINK of family, with IFLA_EXT_MASK
+ * ext_mask: RTEXT_FILTER_*) into l. 0 or -errno (e filled in). */
+int vn_link_dump(vn_ns *ns, int family, uint32_t ext_mask, vn_list *l, vn_err *e);
+
 /* Pushes a link box holding the link message payload p (len bytes), bound to the netns at nsidx. */
 void lk_push(lua_State *L, const void *p, size_t len, int nsidx);
 

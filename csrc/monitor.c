@@ -27,13 +27,13 @@
 
 #include "util.h"
 #include "link.h"
+#include "handle.h"
 
 #define VN_MONITOR "vnet.monitor"
 #define VN_ADDR "vnet.addr"             /* addr.c's type */
 #define MON_BUF (64 * 1024)
 #define MON_RCVBUF (1 << 20)          /* default receive buffer */
 #define MON_DEFAULT_WAIT 5.0          /* seconds, when wait() is given none */
-#define MON_MAX_WAIT 2147483.0        /* seconds: poll's int milliseconds */
 
 /* kinds of events (bit i: kind i subscribed) */
 enum { K_LINK, K_ADDR, K_ROUTE, K_NEIGH, K_RULE, K_NEXTHOP, K_N };
@@ -87,8 +87,7 @@ static void mon_release(vn_mon *m)
 static vn_mon *mon_check(lua_State *L, int idx)
 {
 	vn_mon *m = (vn_mon *)luaL_checkudata(L, idx, VN_MONITOR);
-	if (!m->live)
-		luaL_error(L, "attempt to use a closed %s", VN_MONITOR);
+	vn_handle_open(L, m->live, VN_MONITOR);
 	return m;
 }
 
@@ -467,23 +466,6 @@ static int mon_read(lua_State *L)
 	}
 }
 
-/* Reads an optional timeout in seconds at idx (default dflt): a number in
- * [0, MON_MAX_WAIT]. */
-static double check_timeout(lua_State *L, int idx, const char *fn, double dflt)
-{
-	double t;
-	if (lua_isnoneornil(L, idx))
-		return dflt;
-	if (lua_type(L, idx) != LUA_TNUMBER)
-		luaL_error(L, "%s: timeout must be a number of seconds, got %s", fn,
-			   luaL_typename(L, idx));
-	t = (double)lua_tonumber(L, idx);
-	if (!(t >= 0 && t <= MON_MAX_WAIT))
-		luaL_error(L, "%s: timeout must be between 0 and %d seconds, got %s", fn,
-			   (int)MON_MAX_WAIT, lua_tostring(L, idx));
-	return t;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -535,7 +517,7 @@ static int wait_event(lua_State *L, vn_mon *m, int midx, double t, const char *f
 static int mon_wait(lua_State *L)
 {
 	vn_mon *m = mon_check(L, 1);
-	double t = check_timeout(L, 2, "wait", MON_DEFAULT_WAIT);
+	double t = vn_check_timeout(L, 2, "wait", MON_DEFAULT_WAIT);
 	lua_settop(L, 1);
 	switch (wait_event(L, m, 1, t, "wait")) {
 	case EV_PUSHED: return 1;
@@ -576,7 +558,7 @@ static int mon_events(lua_State *L)
 {
 	double t;
 	mon_check(L, 1);
-	t = check_timeout(L, 2, "events", 0);
+	t = vn_check_timeout(L, 2, "events", 0);
 	lua_settop(L, 1);
 	lua_pushnumber(L, (lua_Number)t);
 	lua_pushcclosure(L, events_next, 2);
@@ -636,28 +618,12 @@ static int mon_tostring(lua_State *L)
 	return 1;
 }
 
-/* __index: fields fd (raises once closed), closed and groups; methods */
+/* __index: fields fd and groups (raise once closed), closed; methods */
 static int mon_index(lua_State *L)
 {
+	static const char *const fields[] = { "fd", "groups", NULL };
 	vn_mon *m = (vn_mon *)luaL_checkudata(L, 1, VN_MONITOR);
-	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
-	if (k && !strcmp(k, "closed")) {
-		lua_pushboolean(L, !m->live);
-		return 1;
-	}
-	if (k && !strcmp(k, "fd")) {
-		mon_check(L, 1);
-		lua_pushinteger(L, m->fd);
-		return 1;
-	}
-	if (k && !strcmp(k, "groups")) {
-		mon_check(L, 1);
-		push_groups(L, m->gmask);
-		return 1;
-	}
-	lua_pushvalue(L, 2);
-	lua_rawget(L, lua_upvalueindex(1));
-	return 1;
+	return vn_handle_index(L, m->live, fields, mon_totable);
 }
 
 /* ---- link:wait, addr:wait ------------------------------------------ */
@@ -750,7 +716,7 @@ static int link_wait(lua_State *L)
 	if (vn_opt_bool(L, 2, "wait", "carrier", &b))
 		carrier = b;
 	lua_getfield(L, 2, "timeout");
-	t = check_timeout(L, -1, "wait", MON_DEFAULT_WAIT);
+	t = vn_check_timeout(L, -1, "wait", MON_DEFAULT_WAIT);
 	lua_pop(L, 1);
 	if (up < 0 && carrier < 0)
 		luaL_error(L, "wait: option 'up' or 'carrier' is required");
@@ -881,7 +847,7 @@ static int addr_wait(lua_State *L)
 	if (strcmp(dad, "done") != 0 || strlen(dad) != lua_rawlen(L, -1))
 		luaL_error(L, "wait: option 'dad' must be \"done\", got '%s'", dad);
 	lua_getfield(L, 2, "timeout");
-	t = check_timeout(L, -1, "wait", MON_DEFAULT_WAIT);
+	t = vn_check_timeout(L, -1, "wait", MON_DEFAULT_WAIT);
 	lua_getfield(L, 1, "family");
 	ipv6 = lua_isstring(L, -1) && !strcmp(lua_tostring(L, -1), "inet6");
 	if (wait_open(L, 1ull << ((ipv6 ? RTNLGRP_IPV6_IFADDR : RTNLGRP_IPV4_IFADDR) - 1), t,

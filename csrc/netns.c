@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "util.h"
+#include "handle.h"
 
 /***
  * Network namespaces: `vnet.netns` (also `vnet.core.netns`) makes, opens,
@@ -199,8 +200,7 @@ static int guard_gc(lua_State *L)
 vn_ns *vn_checkns(lua_State *L, int idx)
 {
 	vn_ns *ns = (vn_ns *)luaL_checkudata(L, idx, VN_NETNS);
-	if (ns->fd < 0)
-		luaL_error(L, "attempt to use a closed %s", VN_NETNS);
+	vn_handle_open(L, ns->fd >= 0, VN_NETNS);
 	return ns;
 }
 
@@ -647,8 +647,7 @@ static int m_newindex(lua_State *L)
 				  : luaL_typename(L, 2));
 	}
 	t = check_timeout(L, 3, "vnet.netns");
-	if (ns->fd < 0)
-		return luaL_error(L, "attempt to use a closed %s", VN_NETNS);
+	vn_handle_open(L, ns->fd >= 0, VN_NETNS);
 	vn_sock_timeout(ns, t);
 	return 0;
 }

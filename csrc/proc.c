@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 
 #include "util.h"
+#include "handle.h"
 
 /* ---- exec ------------------------------------------------------------ */
 /* ns:exec starts two processes. The keeper is cloned with an exit signal of
@@ -876,7 +877,6 @@ out:
  * once the status is written, is the process's pollable exit fd. */
 
 #define VN_PROCESS "vnet.process"
-#define PROC_MAX_WAIT 2147483.0       /* seconds: poll's int milliseconds */
 #define PROC_READ_MAX (1 << 24)       /* bytes, one read() at most */
 
 enum { IO_PIPE, IO_NULL, IO_INHERIT, IO_STDOUT };
@@ -1030,8 +1030,7 @@ static void spawn_keeper(const struct child_arg *a)
 static vn_proc *proc_check(lua_State *L, int idx)
 {
 	vn_proc *p = (vn_proc *)luaL_checkudata(L, idx, VN_PROCESS);
-	if (!p->live)
-		luaL_error(L, "attempt to use a closed %s", VN_PROCESS);
+	vn_handle_open(L, p->live, VN_PROCESS);
 	return p;
 }
 
@@ -1226,23 +1225,6 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The timeout argument at idx of fn (seconds, 0 to PROC_MAX_WAIT): -1 when
- * none is given. */
-static double opt_timeout(lua_State *L, int idx, const char *fn)
-{
-	double t;
-	if (lua_isnoneornil(L, idx))
-		return -1;
-	if (lua_type(L, idx) != LUA_TNUMBER)
-		luaL_error(L, "%s: timeout must be a number of seconds, got %s", fn,
-			   luaL_typename(L, idx));
-	t = (double)lua_tonumber(L, idx);
-	if (!(t >= 0 && t <= PROC_MAX_WAIT))
-		luaL_error(L, "%s: timeout must be between 0 and %d seconds", fn,
-			   (int)PROC_MAX_WAIT);
-	return t;
-}
-
 /* process:wait([timeout]) -> ok, code, how (as exec's) once the program
  * has ended | nil, "timeout", "ETIMEDOUT" when it still runs after timeout
  * seconds (no timeout: until it ends; 0: a look without waiting). */
@@ -1250,7 +1232,7 @@ static int proc_wait(lua_State *L)
 {
 	vn_proc *p = proc_check(L, 1);
 	double t = -1, end;
-	t = opt_timeout(L, 2, "wait");
+	t = vn_check_timeout(L, 2, "wait", -1);
 	end = mono_now() + t;
 	while (!proc_collect(p)) {
 		struct pollfd pf;
@@ -1460,12 +1442,20 @@ static const char *proc_state(vn_proc *p)
 	return p->timed_out ? "timeout" : WIFSIGNALED(p->status) ? "killed" : "exited";
 }
 
-static void push_fd(lua_State *L, int fd)
+/* Set field k of the table at the top: to the string s; to the descriptor
+ * fd (none: -1). */
+static void set_str(lua_State *L, const char *k, const char *s)
+{
+	lua_pushstring(L, s);
+	lua_setfield(L, -2, k);
+}
+static void set_fd(lua_State *L, const char *k, int fd)
 {
 	if (fd >= 0)
 		lua_pushinteger(L, fd);
 	else
 		lua_pushnil(L);
+	lua_setfield(L, -2, k);
 }
 
 /* process:totable() -> { pid =, program =, state =, fd =, stdin_fd =,
@@ -1476,18 +1466,12 @@ static int proc_totable(lua_State *L)
 	lua_createtable(L, 0, 7);
 	lua_pushinteger(L, p->pid);
 	lua_setfield(L, -2, "pid");
-	lua_pushstring(L, p->prog);
-	lua_setfield(L, -2, "program");
-	lua_pushstring(L, proc_state(p));
-	lua_setfield(L, -2, "state");
-	push_fd(L, p->ex);
-	lua_setfield(L, -2, "fd");
-	push_fd(L, p->in);
-	lua_setfield(L, -2, "stdin_fd");
-	push_fd(L, p->out);
-	lua_setfield(L, -2, "stdout_fd");
-	push_fd(L, p->err);
-	lua_setfield(L, -2, "stderr_fd");
+	set_str(L, "program", p->prog);
+	set_str(L, "state", proc_state(p));
+	set_fd(L, "fd", p->ex);
+	set_fd(L, "stdin_fd", p->in);
+	set_fd(L, "stdout_fd", p->out);
+	set_fd(L, "stderr_fd", p->err);
 	return 1;
 }
 
@@ -1506,27 +1490,15 @@ static int proc_tostring(lua_State *L)
  * stdout_fd, stderr_fd (raise once closed, but closed); methods */
 static int proc_index(lua_State *L)
 {
+	static const char *const fields[] = { "pid", "program", "state", "fd", "stdin_fd",
+		"stdout_fd", "stderr_fd", NULL };
 	vn_proc *p = (vn_proc *)luaL_checkudata(L, 1, VN_PROCESS);
-	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
-	if (k && !strcmp(k, "closed")) {
-		lua_pushboolean(L, !p->live);
-		return 1;
-	}
-	if (k && (!strcmp(k, "pid") || !strcmp(k, "program") || !strcmp(k, "state") ||
-		  !strcmp(k, "fd") || !strcmp(k, "stdin_fd") || !strcmp(k, "stdout_fd") ||
-		  !strcmp(k, "stderr_fd"))) {
-		proc_totable(L);
-		lua_getfield(L, -1, k);
-		return 1;
-	}
-	if (k && !strcmp(k, "running")) {
+	if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "running")) {
 		proc_check(L, 1);
 		lua_pushboolean(L, !proc_collect(p));
 		return 1;
 	}
-	lua_pushvalue(L, 2);
-	lua_rawget(L, lua_upvalueindex(1));
-	return 1;
+	return vn_handle_index(L, p->live, fields, proc_totable);
 }
 
 /* ---- poll --------------------------------------------------------------- */
@@ -1547,7 +1519,7 @@ int vn_poll(lua_State *L)
 	n = lua_rawlen(L, 1);
 	if (n > POLL_MAX_FDS)
 		return luaL_error(L, "poll: at most %d fds", POLL_MAX_FDS);
-	t = opt_timeout(L, 2, "poll");
+	t = vn_check_timeout(L, 2, "poll", -1);
 	if (n == 0 && t < 0)
 		return luaL_error(L, "poll: no fds and no timeout: it would wait forever");
 	pf = (struct pollfd *)lua_newuserdata(L, (n ? n : 1) * sizeof *pf);

@@ -459,6 +459,33 @@ static const char *view_kind(const tc_view *v, char *buf, size_t size)
 
 enum { T_QDISC, T_CLASS, T_FILTER };
 
+/* The names vnet knows, i from 0 (NULL after the last). */
+static const char *qname(int i) { return tc_kinds[i] ? tc_kinds[i]->name : NULL; }
+static const char *fname(int i) { return tc_fkinds[i] ? tc_fkinds[i]->name : NULL; }
+static const char *aname(int i) { return tc_action_names[i]; }
+
+/* The index of kind among the names name gives, or -1. */
+static int name_index(const char *(*name)(int), const char *kind)
+{
+	int i;
+	for (i = 0; name(i); i++)
+		if (!strcmp(name(i), kind))
+			return i;
+	return -1;
+}
+
+/* The rows of the qdisc kind and of the filter kind called kind, or NULL. */
+static const tc_kind *tc_kind_find(const char *kind)
+{
+	int i = name_index(qname, kind);
+	return i < 0 ? NULL : tc_kinds[i];
+}
+static const tc_fkind *tc_fkind_find(const char *kind)
+{
+	int i = name_index(fname, kind);
+	return i < 0 ? NULL : tc_fkinds[i];
+}
+
 /* Pushes the options table of a message of type ty. */
 static void push_options(lua_State *L, const tc_view *v, int ty)
 {
@@ -474,7 +501,7 @@ static void push_options(lua_State *L, const tc_view *v, int ty)
 		if (!k)
 			return;
 		if (ty == T_QDISC && k->push)
-			k->push(L, v->a[TCA_OPTIONS], v->a);
+			k->push(L, v->a[TCA_OPTIONS]);
 		else if (ty == T_CLASS && k->class_push)
 			k->class_push(L, v->a[TCA_OPTIONS]);
 	}
@@ -758,6 +785,11 @@ static int class_tostring(lua_State *L) { return tostring_common(L, T_CLASS); }
 static int filter_tostring(lua_State *L) { return tostring_common(L, T_FILTER); }
 
 /* ---- requests ------------------------------------------------------------------- */
+/* By type (T_QDISC...): the type of the kernel's messages of an object and
+ * what pushes one. */
+static const int newtype[] = { RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER };
+static const vn_push_raw pushers[] = { push_qdisc, push_class, push_filter };
+
 static int keep_msg(const struct nlmsghdr *h, void *arg)
 {
 	const int *want = (const int *)arg;   /* { type, ifindex (0: any) } */
@@ -793,14 +825,49 @@ static int keep_filter(const struct nlmsghdr *h, void *arg)
 	return a[TCA_OPTIONS] != NULL;
 }
 
+/* Pushes a list that keeps the messages rkeep(arg) accepts and sends h
+ * (vn_req's flags) into it. 0, or -errno with e (may be NULL) filled in
+ * and the list emptied. */
+static int req_list(lua_State *L, vn_ns *ns, struct nlmsghdr *h, int flags,
+		    int (*rkeep)(const struct nlmsghdr *, void *), void *arg, vn_list **out,
+		    vn_err *e)
+{
+	vn_list *l = vn_list_new(L);
+	int r;
+	l->rkeep = rkeep;
+	l->arg = arg;
+	*out = l;
+	r = vn_req(ns, h, flags, l, e);
+	if (r < 0)
+		vn_list_free(l);
+	return r;
+}
+
+/* Asks again (g, flags) for an object a change made, kept by rkeep(arg):
+ * pushes it as pushers[ty] does and returns 1, or returns 0 with the
+ * stack as it was when none answers. */
+static int ask_again(lua_State *L, vn_ns *ns, int nsidx, tc_buf *g, int flags, int ty,
+		     int (*rkeep)(const struct nlmsghdr *, void *), void *arg)
+{
+	vn_list *l;
+	const void *q;
+	size_t len;
+	if (req_list(L, ns, TC_HDR(g), flags, rkeep, arg, &l, NULL) == 0 &&
+	    (q = vn_list_first(l, &len))) {
+		pushers[ty](L, q, len, nsidx);
+		return 1;
+	}
+	vn_list_free(l);
+	lua_pop(L, 1);
+	return 0;
+}
+
 /* Sends b (a change of type ty made on the link of the box at 1, bound to
  * ns at nsidx): pushes the kernel's echo of the object, true when none
  * came (or in a batch), or the failure triple described by what. */
 static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 		       const char *what, int del)
 {
-	static const int newtype[] = { RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER };
-	static const vn_push_raw pushers[] = { push_qdisc, push_class, push_filter };
 	struct nlmsghdr *h = TC_HDR(b);
 	vn_list *echo;
 	const void *p;
@@ -815,13 +882,8 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 	}
 	want[0] = newtype[ty];
 	want[1] = TC_TCM(b)->tcm_ifindex;
-	echo = vn_list_new(L);
-	echo->rkeep = keep_msg;
-	echo->arg = want;
-	if (vn_req(ns, h, VN_ECHO, echo, &e) < 0) {
-		vn_list_free(echo);
+	if (req_list(L, ns, h, VN_ECHO, keep_msg, want, &echo, &e) < 0)
 		return vn_push_err(L, what, &e, NULL);
-	}
 	p = vn_list_first(echo, &len);
 	if (p && ty == T_FILTER && !(h->nlmsg_flags & NLM_F_EXCL) &&
 	    ((const struct tcmsg *)p)->tcm_handle) {
@@ -831,24 +893,14 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 		tc_buf *g = tc_buf_init(&gb, b->fn, RTM_GETTFILTER, 0);
 		tc_view v;
 		char kind[32];
-		vn_list *l;
-		const void *q;
-		size_t qlen;
 		tc_parse(&v, p, len);
 		*TC_TCM(g) = *v.t;
 		if (v.a[TCA_KIND])
 			tc_put_str(L, g, TCA_KIND, view_kind(&v, kind, sizeof kind));
 		if (v.a[TCA_CHAIN])
 			tc_put_u32(L, g, TCA_CHAIN, vn_rta_u32(v.a[TCA_CHAIN]));
-		l = vn_list_new(L);
-		l->rkeep = keep_msg;
-		l->arg = want;
-		if (vn_req(ns, TC_HDR(g), VN_GET, l, NULL) == 0 && (q = vn_list_first(l, &qlen))) {
-			pushers[ty](L, q, qlen, nsidx);
+		if (ask_again(L, ns, nsidx, g, VN_GET, ty, keep_msg, want))
 			return 1;
-		}
-		vn_list_free(l);
-		lua_pop(L, 1);
 	} else if (p && ty == T_FILTER) {
 		/* a new filter echoed without its options (matchall on 6.1
 		 * answers with the node it replaced, none): the filters of that
@@ -859,9 +911,6 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 			struct filter_want fw;
 			tc_stackbuf gb;
 			tc_buf *g = tc_buf_init(&gb, b->fn, RTM_GETTFILTER, 0);
-			vn_list *l;
-			const void *q;
-			size_t qlen;
 			fw.ifindex = TC_TCM(b)->tcm_ifindex;
 			fw.info = TC_TCM(b)->tcm_info;
 			fw.handle = TC_TCM(b)->tcm_handle;
@@ -869,15 +918,8 @@ static int send_change(lua_State *L, vn_ns *ns, int nsidx, tc_buf *b, int ty,
 			TC_TCM(g)->tcm_parent = TC_TCM(b)->tcm_parent;
 			if (v.a[TCA_CHAIN])
 				tc_put_u32(L, g, TCA_CHAIN, vn_rta_u32(v.a[TCA_CHAIN]));
-			l = vn_list_new(L);
-			l->rkeep = keep_filter;
-			l->arg = &fw;
-			if (vn_req(ns, TC_HDR(g), VN_DUMP, l, NULL) == 0 && (q = vn_list_first(l, &qlen))) {
-				pushers[ty](L, q, qlen, nsidx);
+			if (ask_again(L, ns, nsidx, g, VN_DUMP, ty, keep_filter, &fw))
 				return 1;
-			}
-			vn_list_free(l);
-			lua_pop(L, 1);
 		}
 	}
 	if (p)
@@ -904,10 +946,6 @@ static void check_keys(lua_State *L, const char *fn, const char *const *common,
 	vn_opts_check(L, 2, fn, keys);
 }
 
-/* The names vnet knows, i from 0 (NULL after the last). */
-static const char *qname(int i) { return tc_kinds[i] ? tc_kinds[i]->name : NULL; }
-static const char *fname(int i) { return tc_fkinds[i] ? tc_fkinds[i]->name : NULL; }
-static const char *aname(int i) { return tc_action_names[i]; }
 
 /* Raises "fn: unknown what kind 'kind' (vnet knows: ...)". */
 static void unknown_kind(lua_State *L, const char *fn, const char *what, const char *kind,
@@ -951,7 +989,6 @@ static int qdisc_modify(lua_State *L, const char *fn, int mode)
 	tc_stackbuf sb;
 	vn_ns *ns;
 	tc_buf *b;
-	size_t off;
 
 	lua_settop(L, 2);
 	if (mode == M_DEL && lua_isnoneornil(L, 2)) {
@@ -993,11 +1030,8 @@ static int qdisc_modify(lua_State *L, const char *fn, int mode)
 	TC_TCM(b)->tcm_handle = handle;
 	if (k) {
 		tc_put_str(L, b, TCA_KIND, kind);
-		if (mode != M_DEL && k->parse) {
-			off = NLMSG_ALIGN(TC_HDR(b)->nlmsg_len);
-			k->parse(L, 2, b, mode == M_CHANGE);
-			(void)off;
-		}
+		if (mode != M_DEL && k->parse)
+			k->parse(L, 2, b);
 	}
 	lua_settop(L, 4);
 	vn_link_desc(L, 1);
@@ -1017,8 +1051,6 @@ static int dump(lua_State *L, vn_ns *ns, int nsidx, int ty, int ifindex, uint32_
 		const char *what)
 {
 	static const int gettype[] = { RTM_GETQDISC, RTM_GETTCLASS, RTM_GETTFILTER };
-	static const int newtype[] = { RTM_NEWQDISC, RTM_NEWTCLASS, RTM_NEWTFILTER };
-	static const vn_push_raw pushers[] = { push_qdisc, push_class, push_filter };
 	union {
 		struct nlmsghdr h;
 		unsigned char b[NLMSG_SPACE(sizeof(struct tcmsg)) + 64];
@@ -1038,13 +1070,8 @@ static int dump(lua_State *L, vn_ns *ns, int nsidx, int ty, int ifindex, uint32_
 	t->tcm_family = AF_UNSPEC;
 	t->tcm_ifindex = ifindex;
 	t->tcm_parent = parent;
-	l = vn_list_new(L);
-	l->rkeep = keep_msg;
-	l->arg = want;
-	if (vn_req(ns, h, VN_DUMP, l, &e) < 0) {
-		vn_list_free(l);
+	if (req_list(L, ns, h, VN_DUMP, keep_msg, want, &l, &e) < 0)
 		return vn_push_err(L, what, &e, NULL);
-	}
 	vn_push_raw_iter(L, l, pushers[ty], nsidx);
 	return 1;
 }

@@ -108,8 +108,8 @@ void tc_push_handle(lua_State *L, uint32_t h, int is_parent);
 typedef struct tc_kind {
 	const char *name;
 	const char *const *keys;       /* the kind's own option keys */
-	void (*parse)(lua_State *L, int idx, tc_buf *b, int change);
-	void (*push)(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb);
+	void (*parse)(lua_State *L, int idx, tc_buf *b);
+	void (*push)(lua_State *L, const struct rtattr *opts);
 	const char *const *class_keys; /* classes of this kind (NULL: none) */
 	void (*class_parse)(lua_State *L, int idx, tc_buf *b);
 	void (*class_push)(lua_State *L, const struct rtattr *opts);
@@ -117,7 +117,6 @@ typedef struct tc_kind {
 	void (*words)(lua_State *L, luaL_Buffer *buf, int opts_idx);
 } tc_kind;
 
-const tc_kind *tc_kind_find(const char *name);
 /* The qdisc kinds (NULL-ended). */
 extern const tc_kind *const tc_kinds[];
 
@@ -129,7 +128,7 @@ typedef struct tc_fkind {
 	void (*parse)(lua_State *L, int idx, vn_ns *ns, tc_buf *b);
 	void (*push)(lua_State *L, const struct rtattr *opts, uint32_t handle);
 } tc_fkind;
-const tc_fkind *tc_fkind_find(const char *name);
+/* The filter kinds (NULL-ended). */
 extern const tc_fkind *const tc_fkinds[];
 /* Writes the actions of option key (one action table or a list) as
  * TCA_*_ACT nested attribute type. */

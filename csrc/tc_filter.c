@@ -721,12 +721,3 @@ static const tc_fkind f_basic = { "basic", basic_keys, basic_parse, basic_push }
 static const tc_fkind f_flower = { "flower", flower_keys, flower_parse, flower_push };
 
 const tc_fkind *const tc_fkinds[] = { &f_u32, &f_matchall, &f_fw, &f_basic, &f_flower, NULL };
-
-const tc_fkind *tc_fkind_find(const char *name)
-{
-	int i;
-	for (i = 0; tc_fkinds[i]; i++)
-		if (!strcmp(tc_fkinds[i]->name, name))
-			return tc_fkinds[i];
-	return NULL;
-}

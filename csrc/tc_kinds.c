@@ -61,6 +61,15 @@ static void set_rate(lua_State *L, const char *k, uint64_t bytes)
 		lua_pushnumber(L, (double)bytes * 8);
 	lua_setfield(L, -2, k);
 }
+/* Sets field k to a rate the kernel keeps in a 32-bit field (rate32) and,
+ * past 32 bits, in the 64-bit attribute a64; returns it (bytes/s). */
+static uint64_t set_rate64(lua_State *L, const char *k, const struct rtattr *a64,
+			   uint32_t rate32)
+{
+	uint64_t rate = u64_or(a64, rate32);
+	set_rate(L, k, rate);
+	return rate;
+}
 static void set_ns(lua_State *L, const char *k, int64_t ns)
 {
 	tc_push_ns(L, ns);
@@ -80,6 +89,27 @@ static uint32_t u32_opt(lua_State *L, int idx, const char *fn, const char *key,
 	if (has)
 		*has = h;
 	return h ? (uint32_t)n : dflt;
+}
+
+/* A rate (bytes/s) as a 32-bit field holds it: ~0 past 32 bits, where the
+ * kind's 64-bit attribute (put_rate64) carries it. */
+static uint32_t rate32(uint64_t rate)
+{
+	return rate >= (1ULL << 32) ? 0xffffffffu : (uint32_t)rate;
+}
+static void put_rate64(lua_State *L, tc_buf *b, int type, uint64_t rate)
+{
+	if (rate >= (1ULL << 32))
+		tc_put(L, b, type, &rate, sizeof rate);
+}
+
+/* Writes option key (0..2^32-1), when given, as the u32 attribute type. */
+static void put_u32_opt(lua_State *L, int idx, tc_buf *b, const char *key, int type)
+{
+	int has;
+	uint32_t v = u32_opt(L, idx, b->fn, key, 0, &has);
+	if (has)
+		tc_put_u32(L, b, type, v);
 }
 
 /* ---- netem ------------------------------------------------------------------ */
@@ -127,7 +157,7 @@ static int read_dist(const char *name, int16_t *d)
 	return n;
 }
 
-static void netem_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void netem_parse(lua_State *L, int idx, tc_buf *b)
 {
 	const char *fn = b->fn;
 	struct tc_netem_qopt q;
@@ -144,7 +174,6 @@ static void netem_parse(lua_State *L, int idx, tc_buf *b, int change)
 	int ndist = 0;
 	lua_Integer n;
 	size_t off;
-	(void)change;
 
 	memset(&q, 0, sizeof q);
 	memset(&corr, 0, sizeof corr);
@@ -193,7 +222,7 @@ static void netem_parse(lua_State *L, int idx, tc_buf *b, int change)
 	tc_opt_percent(L, idx, fn, "corrupt_correlation", &corrupt.correlation);
 	if ((has_rate = tc_opt_rate(L, idx, fn, "rate", &rate64))) {
 		rate64 /= 8;
-		rate.rate = rate64 >= (1ULL << 32) ? 0xffffffffu : (uint32_t)rate64;
+		rate.rate = rate32(rate64);
 	}
 	if (vn_opt_int(L, idx, fn, "packet_overhead", INT_MIN, INT_MAX, &n))
 		rate.packet_overhead = (int32_t)n;
@@ -288,8 +317,8 @@ static void netem_parse(lua_State *L, int idx, tc_buf *b, int change)
 	tc_put_u32(L, b, TCA_NETEM_ECN, has_ecn ? (uint32_t)ecn : 0);
 	tc_put(L, b, TCA_NETEM_CORRUPT, &corrupt, sizeof corrupt);
 	tc_put(L, b, TCA_NETEM_SLOT, &slot, sizeof slot);
-	if (has_rate && rate64 >= (1ULL << 32))
-		tc_put(L, b, TCA_NETEM_RATE64, &rate64, sizeof rate64);
+	if (has_rate)
+		put_rate64(L, b, TCA_NETEM_RATE64, rate64);
 	tc_put(L, b, TCA_NETEM_RATE, &rate, sizeof rate);
 	if (has_delay)
 		tc_put(L, b, TCA_NETEM_LATENCY64, &latency, sizeof latency);
@@ -312,13 +341,12 @@ static void set_chance(lua_State *L, const struct rtattr *a, const char *k, cons
 		set_pct(L, kc, c.correlation);
 }
 
-static void netem_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
+static void netem_push(lua_State *L, const struct rtattr *opts)
 {
 	const struct tc_netem_qopt *q = (const struct tc_netem_qopt *)opts_struct(opts, sizeof *q);
 	const struct rtattr *a[TCA_NETEM_MAX + 1];
 	struct tc_netem_slot slot;
 	int64_t v64;
-	(void)tb;
 	if (!q)
 		return;
 	nested(opts, sizeof *q, a, TCA_NETEM_MAX);
@@ -385,7 +413,7 @@ static void netem_push(lua_State *L, const struct rtattr *opts, const struct rta
 static const char *const tbf_keys[] = { "rate", "burst", "limit", "latency", "peakrate",
 	"mtu", NULL };
 
-static void tbf_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void tbf_parse(lua_State *L, int idx, tc_buf *b)
 {
 	const char *fn = b->fn;
 	struct tc_tbf_qopt q;
@@ -393,7 +421,6 @@ static void tbf_parse(lua_State *L, int idx, tc_buf *b, int change)
 	int64_t lat = 0;
 	int has_limit, has_lat;
 	size_t off;
-	(void)change;
 	memset(&q, 0, sizeof q);
 	if (!tc_opt_rate(L, idx, fn, "rate", &rate) || rate < 8)
 		luaL_error(L, "%s: option 'rate' is required (e.g. '10mbit')", fn);
@@ -421,40 +448,36 @@ static void tbf_parse(lua_State *L, int idx, tc_buf *b, int change)
 		limit = lim >= 4294967295. ? 0xffffffffu : (uint64_t)lim;
 	}
 	q.limit = (uint32_t)limit;
-	q.rate.rate = rate >= (1ULL << 32) ? 0xffffffffu : (uint32_t)rate;
+	q.rate.rate = rate32(rate);
 	q.rate.linklayer = TC_LINKLAYER_ETHERNET;
 	q.buffer = tc_xmittime(rate, burst);
 	if (prate) {
-		q.peakrate.rate = prate >= (1ULL << 32) ? 0xffffffffu : (uint32_t)prate;
+		q.peakrate.rate = rate32(prate);
 		q.peakrate.linklayer = TC_LINKLAYER_ETHERNET;
 		q.mtu = tc_xmittime(prate, mtu);
 	}
 	off = tc_nest(L, b, TCA_OPTIONS);
 	tc_put(L, b, TCA_TBF_PARMS, &q, sizeof q);
 	tc_put_u32(L, b, TCA_TBF_BURST, (uint32_t)burst);
-	if (rate >= (1ULL << 32))
-		tc_put(L, b, TCA_TBF_RATE64, &rate, sizeof rate);
+	put_rate64(L, b, TCA_TBF_RATE64, rate);
 	if (prate) {
-		if (prate >= (1ULL << 32))
-			tc_put(L, b, TCA_TBF_PRATE64, &prate, sizeof prate);
+		put_rate64(L, b, TCA_TBF_PRATE64, prate);
 		tc_put_u32(L, b, TCA_TBF_PBURST, (uint32_t)mtu);
 	}
 	tc_nest_end(b, off);
 }
 
-static void tbf_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
+static void tbf_push(lua_State *L, const struct rtattr *opts)
 {
 	const struct rtattr *a[TCA_TBF_MAX + 1];
 	struct tc_tbf_qopt q;
 	uint64_t rate, prate;
 	double lat;
-	(void)tb;
 	nested(opts, 0, a, TCA_TBF_MAX);
 	if (!get_struct(a[TCA_TBF_PARMS], &q, sizeof q))
 		return;
-	rate = u64_or(a[TCA_TBF_RATE64], q.rate.rate);
+	rate = set_rate64(L, "rate", a[TCA_TBF_RATE64], q.rate.rate);
 	prate = u64_or(a[TCA_TBF_PRATE64], q.peakrate.rate);
-	set_rate(L, "rate", rate);
 	set_int(L, "burst", tc_xmitsize(rate, q.buffer));
 	set_int(L, "limit", q.limit);
 	if (prate) {
@@ -482,14 +505,11 @@ static const char *const htb_keys[] = { "default", "r2q", "direct_qlen", NULL };
 static const char *const htb_class_keys[] = { "rate", "ceil", "burst", "cburst", "prio",
 	"quantum", NULL };
 
-static void htb_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void htb_parse(lua_State *L, int idx, tc_buf *b)
 {
 	const char *fn = b->fn;
 	struct tc_htb_glob g;
 	size_t off;
-	int has;
-	uint32_t dq;
-	(void)change;
 	memset(&g, 0, sizeof g);
 	g.version = 3;
 	g.rate2quantum = u32_opt(L, idx, fn, "r2q", 10, NULL);
@@ -507,19 +527,16 @@ static void htb_parse(lua_State *L, int idx, tc_buf *b, int change)
 		g.defcls = (uint32_t)vn_check_int(L, -1, fn, "option 'default'", 0, 0xffff);
 	}
 	lua_pop(L, 1);
-	dq = u32_opt(L, idx, fn, "direct_qlen", 0, &has);
 	off = tc_nest(L, b, TCA_OPTIONS);
 	tc_put(L, b, TCA_HTB_INIT, &g, sizeof g);
-	if (has)
-		tc_put_u32(L, b, TCA_HTB_DIRECT_QLEN, dq);
+	put_u32_opt(L, idx, b, "direct_qlen", TCA_HTB_DIRECT_QLEN);
 	tc_nest_end(b, off);
 }
 
-static void htb_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
+static void htb_push(lua_State *L, const struct rtattr *opts)
 {
 	const struct rtattr *a[TCA_HTB_MAX + 1];
 	struct tc_htb_glob g;
-	(void)tb;
 	nested(opts, 0, a, TCA_HTB_MAX);
 	if (get_struct(a[TCA_HTB_INIT], &g, sizeof g)) {
 		set_int(L, "r2q", g.rate2quantum);
@@ -552,9 +569,9 @@ static void htb_class_parse(lua_State *L, int idx, tc_buf *b)
 	if (vn_opt_int(L, idx, fn, "prio", 0, 7, &n))
 		o.prio = (uint32_t)n;
 	o.quantum = u32_opt(L, idx, fn, "quantum", 0, NULL);
-	o.rate.rate = rate >= (1ULL << 32) ? 0xffffffffu : (uint32_t)rate;
+	o.rate.rate = rate32(rate);
 	o.rate.linklayer = TC_LINKLAYER_ETHERNET;
-	o.ceil.rate = ceil >= (1ULL << 32) ? 0xffffffffu : (uint32_t)ceil;
+	o.ceil.rate = rate32(ceil);
 	o.ceil.linklayer = TC_LINKLAYER_ETHERNET;
 	o.buffer = tc_xmittime(rate, burst);
 	o.cbuffer = tc_xmittime(ceil, cburst);
@@ -567,10 +584,8 @@ static void htb_class_parse(lua_State *L, int idx, tc_buf *b)
 		luaL_error(L, "%s: option 'cburst' is too large for 'ceil' (at most %d bytes)", fn,
 			   (int)tc_xmitsize(ceil, 0xfffffffeu));
 	off = tc_nest(L, b, TCA_OPTIONS);
-	if (rate >= (1ULL << 32))
-		tc_put(L, b, TCA_HTB_RATE64, &rate, sizeof rate);
-	if (ceil >= (1ULL << 32))
-		tc_put(L, b, TCA_HTB_CEIL64, &ceil, sizeof ceil);
+	put_rate64(L, b, TCA_HTB_RATE64, rate);
+	put_rate64(L, b, TCA_HTB_CEIL64, ceil);
 	tc_put(L, b, TCA_HTB_PARMS, &o, sizeof o);
 	tc_nest_end(b, off);
 }
@@ -583,10 +598,8 @@ static void htb_class_push(lua_State *L, const struct rtattr *opts)
 	nested(opts, 0, a, TCA_HTB_MAX);
 	if (!get_struct(a[TCA_HTB_PARMS], &o, sizeof o))
 		return;
-	rate = u64_or(a[TCA_HTB_RATE64], o.rate.rate);
-	ceil = u64_or(a[TCA_HTB_CEIL64], o.ceil.rate);
-	set_rate(L, "rate", rate);
-	set_rate(L, "ceil", ceil);
+	rate = set_rate64(L, "rate", a[TCA_HTB_RATE64], o.rate.rate);
+	ceil = set_rate64(L, "ceil", a[TCA_HTB_CEIL64], o.ceil.rate);
 	set_int(L, "burst", tc_xmitsize(rate, o.buffer));
 	set_int(L, "cburst", tc_xmitsize(ceil, o.cbuffer));
 	set_int(L, "prio", o.prio);
@@ -597,13 +610,12 @@ static void htb_class_push(lua_State *L, const struct rtattr *opts)
 /* ---- prio ------------------------------------------------------------------------------ */
 static const char *const prio_keys[] = { "bands", "priomap", NULL };
 
-static void prio_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void prio_parse(lua_State *L, int idx, tc_buf *b)
 {
 	static const uint8_t dflt[TC_PRIO_MAX + 1] = { 1, 2, 2, 2, 1, 2, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1 };
 	const char *fn = b->fn;
 	struct tc_prio_qopt q;
 	lua_Integer n;
-	(void)change;
 	memset(&q, 0, sizeof q);
 	q.bands = 3;
 	if (vn_opt_int(L, idx, fn, "bands", 2, TCQ_PRIO_BANDS, &n))
@@ -629,11 +641,10 @@ static void prio_parse(lua_State *L, int idx, tc_buf *b, int change)
 	tc_put(L, b, TCA_OPTIONS, &q, sizeof q);
 }
 
-static void prio_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
+static void prio_push(lua_State *L, const struct rtattr *opts)
 {
 	const struct tc_prio_qopt *q = (const struct tc_prio_qopt *)opts_struct(opts, sizeof *q);
 	int i;
-	(void)tb;
 	if (!q)
 		return;
 	set_int(L, "bands", q->bands);
@@ -649,7 +660,7 @@ static void prio_push(lua_State *L, const struct rtattr *opts, const struct rtat
 static const char *const sfq_keys[] = { "quantum", "perturb", "limit", "divisor", "flows",
 	"depth", "headdrop", NULL };
 
-static void sfq_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void sfq_parse(lua_State *L, int idx, tc_buf *b)
 {
 	const char *fn = b->fn;
 	struct tc_sfq_qopt_v1 q;
@@ -657,7 +668,6 @@ static void sfq_parse(lua_State *L, int idx, tc_buf *b, int change)
 	int64_t perturb;
 	lua_Integer n;
 	int hd = 0;
-	(void)change;
 	memset(&q, 0, sizeof q);
 	if (tc_opt_size(L, idx, fn, "quantum", 0xffffffffu, &quantum))
 		q.v0.quantum = (unsigned)quantum;
@@ -674,11 +684,10 @@ static void sfq_parse(lua_State *L, int idx, tc_buf *b, int change)
 	tc_put(L, b, TCA_OPTIONS, &q, sizeof q);
 }
 
-static void sfq_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
+static void sfq_push(lua_State *L, const struct rtattr *opts)
 {
 	const struct tc_sfq_qopt *q = (const struct tc_sfq_qopt *)opts_struct(opts, sizeof *q);
 	const struct tc_sfq_qopt_v1 *q1 = (const struct tc_sfq_qopt_v1 *)opts_struct(opts, sizeof *q1);
-	(void)tb;
 	if (!q)
 		return;
 	set_int(L, "quantum", q->quantum);
@@ -697,20 +706,16 @@ static void sfq_push(lua_State *L, const struct rtattr *opts, const struct rtatt
 static const char *const fq_codel_keys[] = { "limit", "flows", "target", "interval",
 	"quantum", "ecn", "ce_threshold", "memory_limit", "drop_batch", NULL };
 
-static void fq_codel_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void fq_codel_parse(lua_State *L, int idx, tc_buf *b)
 {
 	const char *fn = b->fn;
 	int64_t t;
 	uint64_t sz;
-	uint32_t v;
-	int has, ecn;
+	int ecn;
 	size_t off;
-	(void)change;
 	off = tc_nest(L, b, TCA_OPTIONS);
-	v = u32_opt(L, idx, fn, "limit", 0, &has);
-	if (has) tc_put_u32(L, b, TCA_FQ_CODEL_LIMIT, v);
-	v = u32_opt(L, idx, fn, "flows", 0, &has);
-	if (has) tc_put_u32(L, b, TCA_FQ_CODEL_FLOWS, v);
+	put_u32_opt(L, idx, b, "limit", TCA_FQ_CODEL_LIMIT);
+	put_u32_opt(L, idx, b, "flows", TCA_FQ_CODEL_FLOWS);
 	if (tc_opt_time(L, idx, fn, "target", (int64_t)0xffffffffu * 1000, &t))
 		tc_put_u32(L, b, TCA_FQ_CODEL_TARGET, (uint32_t)(t / 1000));
 	if (tc_opt_time(L, idx, fn, "interval", (int64_t)0xffffffffu * 1000, &t))
@@ -723,15 +728,13 @@ static void fq_codel_parse(lua_State *L, int idx, tc_buf *b, int change)
 		tc_put_u32(L, b, TCA_FQ_CODEL_CE_THRESHOLD, (uint32_t)(t / 1000));
 	if (tc_opt_size(L, idx, fn, "memory_limit", 0xffffffffu, &sz))
 		tc_put_u32(L, b, TCA_FQ_CODEL_MEMORY_LIMIT, (uint32_t)sz);
-	v = u32_opt(L, idx, fn, "drop_batch", 0, &has);
-	if (has) tc_put_u32(L, b, TCA_FQ_CODEL_DROP_BATCH_SIZE, v);
+	put_u32_opt(L, idx, b, "drop_batch", TCA_FQ_CODEL_DROP_BATCH_SIZE);
 	tc_nest_end(b, off);
 }
 
-static void fq_codel_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
+static void fq_codel_push(lua_State *L, const struct rtattr *opts)
 {
 	const struct rtattr *a[TCA_FQ_CODEL_MAX + 1];
-	(void)tb;
 	nested(opts, 0, a, TCA_FQ_CODEL_MAX);
 	if (a[TCA_FQ_CODEL_LIMIT]) set_int(L, "limit", vn_rta_u32(a[TCA_FQ_CODEL_LIMIT]));
 	if (a[TCA_FQ_CODEL_FLOWS]) set_int(L, "flows", vn_rta_u32(a[TCA_FQ_CODEL_FLOWS]));
@@ -765,20 +768,17 @@ static void fifo_parse(lua_State *L, int idx, tc_buf *b, int bytes)
 		tc_put(L, b, TCA_OPTIONS, &q, sizeof q);
 	}
 }
-static void pfifo_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void pfifo_parse(lua_State *L, int idx, tc_buf *b)
 {
-	(void)change;
 	fifo_parse(L, idx, b, 0);
 }
-static void bfifo_parse(lua_State *L, int idx, tc_buf *b, int change)
+static void bfifo_parse(lua_State *L, int idx, tc_buf *b)
 {
-	(void)change;
 	fifo_parse(L, idx, b, 1);
 }
-static void fifo_push(lua_State *L, const struct rtattr *opts, const struct rtattr *const *tb)
+static void fifo_push(lua_State *L, const struct rtattr *opts)
 {
 	const struct tc_fifo_qopt *q = (const struct tc_fifo_qopt *)opts_struct(opts, sizeof *q);
-	(void)tb;
 	if (q)
 		set_int(L, "limit", q->limit);
 }
@@ -833,12 +833,3 @@ static const tc_kind k_clsact = { "clsact", no_keys, NULL, NULL, NULL, NULL, NUL
 
 const tc_kind *const tc_kinds[] = { &k_netem, &k_tbf, &k_htb, &k_prio, &k_sfq, &k_fq_codel,
 	&k_pfifo, &k_bfifo, &k_ingress, &k_clsact, NULL };
-
-const tc_kind *tc_kind_find(const char *name)
-{
-	int i;
-	for (i = 0; tc_kinds[i]; i++)
-		if (!strcmp(tc_kinds[i]->name, name))
-			return tc_kinds[i];
-	return NULL;
-}
