@@ -58,15 +58,9 @@ typedef struct fdb_view {
 	const struct rtattr *a[FDB_MAX + 1];
 } fdb_view;
 
-static void fdb_parse(fdb_view *v, const void *m, size_t len)
-{
-	v->h = (const struct ndmsg *)m;
-	vn_attrs_index(m, len, sizeof(struct ndmsg), v->a, FDB_MAX);
-}
-
 #define FB(o) ((vn_msgbox *)(o))
 #define FDM(o) ((const struct ndmsg *)FB(o)->m)
-#define VIEW(v, o) fdb_view v; fdb_parse(&v, FB(o)->m, FB(o)->len)
+#define VIEW(v, o) fdb_view v; vn_view_parse(&v, FB(o)->m, FB(o)->len)
 
 static void push_mac(lua_State *L, const struct rtattr *a)
 {
@@ -180,8 +174,8 @@ static int same_attr(const struct rtattr *a, const struct rtattr *b)
 static int fdb_same(const void *x, const void *y)
 {
 	fdb_view a, b;
-	fdb_parse(&a, FB(x)->m, FB(x)->len);
-	fdb_parse(&b, FB(y)->m, FB(y)->len);
+	vn_view_parse(&a, FB(x)->m, FB(x)->len);
+	vn_view_parse(&b, FB(y)->m, FB(y)->len);
 	return a.h->ndm_ifindex == b.h->ndm_ifindex &&
 	       (a.h->ndm_flags & NTF_SELF) == (b.h->ndm_flags & NTF_SELF) &&
 	       same_attr(a.a[NDA_LLADDR], b.a[NDA_LLADDR]) &&
@@ -212,32 +206,29 @@ typedef union fdb_msgbuf {
 
 static struct nlmsghdr *build(fdb_msgbuf *buf, const fdb_req *q, int type, int flags)
 {
-	struct nlmsghdr *h = &buf->h;
-	struct ndmsg *ndm = (struct ndmsg *)NLMSG_DATA(h);
-	memset(buf, 0, sizeof *buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof *ndm);
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	/* the attributes after NDA_LLADDR, in bridge fdb's order: each one
+	 * that is given */
+	const struct { int given, type; const void *p; size_t len; } attrs[] = {
+		{ q->dst.len != 0, NDA_DST, q->dst.b, (size_t)q->dst.len },
+		{ q->has_vlan, NDA_VLAN, &q->vlan, sizeof q->vlan },
+		{ q->has_port, NDA_PORT, &q->port, sizeof q->port },
+		{ q->has_vni, NDA_VNI, &q->vni, sizeof q->vni },
+		{ q->has_src_vni, NDA_SRC_VNI, &q->src_vni, sizeof q->src_vni },
+		{ q->via != 0, NDA_IFINDEX, &q->via, sizeof q->via },
+		{ q->has_nhid, NDA_NH_ID, &q->nhid, sizeof q->nhid },
+	};
+	struct ndmsg *ndm = (struct ndmsg *)vn_msg_begin(&buf->h, sizeof *buf, type, flags,
+							 sizeof *ndm);
+	size_t i;
 	ndm->ndm_family = AF_BRIDGE;
 	ndm->ndm_ifindex = q->ifindex;
 	ndm->ndm_state = (uint16_t)q->state;
 	ndm->ndm_flags = (uint8_t)q->flags;
-	vn_rta_put(h, NDA_LLADDR, q->mac, sizeof q->mac);
-	if (q->dst.len)
-		vn_rta_put(h, NDA_DST, q->dst.b, (size_t)q->dst.len);
-	if (q->has_vlan)
-		vn_rta_put(h, NDA_VLAN, &q->vlan, sizeof q->vlan);
-	if (q->has_port)
-		vn_rta_put(h, NDA_PORT, &q->port, sizeof q->port);
-	if (q->has_vni)
-		vn_rta_put(h, NDA_VNI, &q->vni, sizeof q->vni);
-	if (q->has_src_vni)
-		vn_rta_put(h, NDA_SRC_VNI, &q->src_vni, sizeof q->src_vni);
-	if (q->via)
-		vn_rta_put(h, NDA_IFINDEX, &q->via, sizeof q->via);
-	if (q->has_nhid)
-		vn_rta_put(h, NDA_NH_ID, &q->nhid, sizeof q->nhid);
-	return h;
+	vn_rta_put(&buf->h, NDA_LLADDR, q->mac, sizeof q->mac);
+	for (i = 0; i < sizeof attrs / sizeof *attrs; i++)
+		if (attrs[i].given)
+			vn_rta_put(&buf->h, attrs[i].type, attrs[i].p, attrs[i].len);
+	return &buf->h;
 }
 
 /* Parses option 'lladdr' of the table at idx (required): a MAC address
@@ -381,7 +372,7 @@ static int keep_fdb(const struct nlmsghdr *h, void *arg)
 	fdb_view v;
 	if (h->nlmsg_type != RTM_NEWNEIGH || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndmsg)))
 		return 0;
-	fdb_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	vn_view_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	if (v.h->ndm_family != AF_BRIDGE)
 		return 0;
 	if (f->vlan && (!v.a[NDA_VLAN] || (int)vn_rta_u16(v.a[NDA_VLAN]) != f->vlan))
@@ -418,10 +409,9 @@ static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_lis
 {
 	fdb_msgbuf buf;
 	struct nlmsghdr *h = &buf.h;
-	memset(&buf, 0, sizeof buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
-	h->nlmsg_type = RTM_GETNEIGH;
-	((struct ndmsg *)NLMSG_DATA(h))->ndm_family = AF_BRIDGE;
+	struct ndmsg *ndm = (struct ndmsg *)vn_msg_begin(h, sizeof buf, RTM_GETNEIGH, 0,
+							 sizeof *ndm);
+	ndm->ndm_family = AF_BRIDGE;
 	if (dev)
 		vn_rta_put(h, NDA_IFINDEX, &dev, sizeof dev);
 	if (master)
@@ -615,7 +605,7 @@ static int m_delete(lua_State *L)
 	if (!vn_msgbox_live(b))
 		return luaL_error(L, "attempt to use a released %s", VN_FDB);
 	ns = vn_box_ns(L, 1);
-	fdb_parse(&v, b->m, b->len);
+	vn_view_parse(&v, b->m, b->len);
 	memset(&q, 0, sizeof q);
 	q.ifindex = v.h->ndm_ifindex;
 	q.state = v.h->ndm_state;
@@ -670,7 +660,7 @@ static int m_tostring(lua_State *L)
 		lua_pushliteral(L, "vnet.fdb (released)");
 		return 1;
 	}
-	fdb_parse(&v, b->m, b->len);
+	vn_view_parse(&v, b->m, b->len);
 	luaL_buffinit(L, &buf);
 	luaL_addstring(&buf, "vnet.fdb: ");
 	push_mac(L, v.a[NDA_LLADDR]);

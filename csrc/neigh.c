@@ -513,11 +513,7 @@ static int ns_neigh(lua_State *L)
 	if (ifindex < 0)
 		return vn_fail(L, lua_tostring(L, what), ENODEV, NULL);
 	dst = rtnl_neigh_get_dst(n);
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof *ndm);
-	req.h.nlmsg_type = RTM_GETNEIGH;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	ndm = (struct ndmsg *)NLMSG_DATA(&req.h);
+	ndm = (struct ndmsg *)vn_msg_begin(&req.h, sizeof req, RTM_GETNEIGH, 0, sizeof *ndm);
 	ndm->ndm_family = (unsigned char)nl_addr_get_family(dst);
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_flags = proxy ? NTF_PROXY : 0;
@@ -821,9 +817,7 @@ static int dump_ntables(vn_ns *ns, struct nt_filter *f, vn_list *l, vn_err *e)
 	struct { struct nlmsghdr h; struct ndtmsg ndtm; } req;
 	l->rkeep = keep_ntable;
 	l->arg = f;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ndtm);
-	req.h.nlmsg_type = RTM_GETNEIGHTBL;
+	vn_msg_begin(&req.h, sizeof req, RTM_GETNEIGHTBL, 0, sizeof req.ndtm);
 	req.ndtm.ndtm_family = (unsigned char)f->family;
 	return vn_req(ns, &req.h, VN_DUMP, l, e);
 }
@@ -938,11 +932,7 @@ static int ns_ntable_change(lua_State *L)
 	}
 	what = lua_gettop(L);
 
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof *ndtm);
-	req.h.nlmsg_type = RTM_SETNEIGHTBL;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	ndtm = (struct ndtmsg *)NLMSG_DATA(&req.h);
+	ndtm = (struct ndtmsg *)vn_msg_begin(&req.h, sizeof req, RTM_SETNEIGHTBL, 0, sizeof *ndtm);
 	ndtm->ndtm_family = (unsigned char)f.family;
 	vn_rta_put(&req.h, NDTA_NAME, f.name, strlen(f.name) + 1);
 	for (i = 0; i < NPARAMS; i++)

@@ -38,12 +38,6 @@ typedef struct nh_view {
 	const struct rtattr *a[NHA_MAX + 1];
 } nh_view;
 
-static void nh_parse(nh_view *v, const void *m, size_t len)
-{
-	v->h = (const struct nhmsg *)m;
-	vn_attrs_index(m, len, sizeof(struct nhmsg), v->a, NHA_MAX);
-}
-
 #define NB(o) ((vn_msgbox *)(o))
 
 /* an id as decimal text (ids go up to 2^32 - 1; %d of pushfstring does not) */
@@ -52,7 +46,7 @@ static const char *idstr(char b[12], uint32_t id)
 	snprintf(b, 12, "%u", (unsigned)id);
 	return b;
 }
-#define VIEW(v, o) nh_view v; nh_parse(&v, NB(o)->m, NB(o)->len)
+#define VIEW(v, o) nh_view v; vn_view_parse(&v, NB(o)->m, NB(o)->len)
 
 static int ngroup(const nh_view *v)
 {
@@ -206,8 +200,8 @@ static const vn_field nh_fields[] = {
 static int nh_same(const void *x, const void *y)
 {
 	nh_view a, b;
-	nh_parse(&a, NB(x)->m, NB(x)->len);
-	nh_parse(&b, NB(y)->m, NB(y)->len);
+	vn_view_parse(&a, NB(x)->m, NB(x)->len);
+	vn_view_parse(&b, NB(y)->m, NB(y)->len);
 	return vn_rta_u32(a.a[NHA_ID]) == vn_rta_u32(b.a[NHA_ID]);
 }
 
@@ -233,13 +227,10 @@ typedef union nh_msgbuf {
 /* Starts a message of type and flags in buf. */
 static struct nlmsghdr *nh_begin(nh_msgbuf *buf, int type, int flags, int family)
 {
-	struct nlmsghdr *h = &buf->h;
-	memset(buf, 0, sizeof *buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nhmsg));
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
-	((struct nhmsg *)NLMSG_DATA(h))->nh_family = (unsigned char)family;
-	return h;
+	struct nhmsg *nhm = (struct nhmsg *)vn_msg_begin(&buf->h, sizeof *buf, type, flags,
+							 sizeof *nhm);
+	nhm->nh_family = (unsigned char)family;
+	return &buf->h;
 }
 
 /* An id given at stack index sidx (an integer 1..2^32-1); raises naming what. */
@@ -488,7 +479,7 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 	}
 	/* no echo kept (out of memory): read it back by its id */
 	vn_list_drop(L, echo);
-	nh_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	vn_view_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	if (!v.a[NHA_ID]) {
 		lua_pushboolean(L, 1);
 		return 1;
@@ -606,7 +597,7 @@ static int keep_filtered(const struct nlmsghdr *h, void *arg)
 	nh_view v;
 	if (!keep_nh(h, NULL))
 		return 0;
-	nh_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	vn_view_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	/* the kernel filters too, but not every kernel keeps to fdb */
 	return (!f->id || vn_rta_u32(v.a[NHA_ID]) == f->id) && (!f->groups || v.a[NHA_GROUP]) &&
 	       (!f->fdb || v.a[NHA_FDB]);
@@ -709,7 +700,7 @@ static int m_delete(lua_State *L)
 	vn_msgbox *b = check_live(L);
 	nh_view v;
 	vn_ns *ns = vn_box_ns(L, 1);
-	nh_parse(&v, b->m, b->len);
+	vn_view_parse(&v, b->m, b->len);
 	return nh_delete(L, ns, vn_rta_u32(v.a[NHA_ID]), "delete nexthop");
 }
 
@@ -726,7 +717,7 @@ static int m_tostring(lua_State *L)
 		lua_pushliteral(L, "vnet.nexthop (released)");
 		return 1;
 	}
-	nh_parse(&v, b->m, b->len);
+	vn_view_parse(&v, b->m, b->len);
 	luaL_buffinit(L, &buf);
 	lua_pushfstring(L, "vnet.nexthop: id %s", idstr(ib, vn_rta_u32(v.a[NHA_ID])));
 	luaL_addvalue(&buf);
