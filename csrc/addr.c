@@ -687,16 +687,8 @@ static int link_addr_add(lua_State *L)
 static int addr_remove(lua_State *L, vn_ns *ns, struct rtnl_addr *a)
 {
 	struct nl_msg *msg = NULL;
-	vn_err e;
 	int r = rtnl_addr_build_delete_request(a, 0, &msg);
-	if (r < 0)
-		return vn_push_nlerr(L, lua_tostring(L, -1), r);
-	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_push_err(L, lua_tostring(L, -1), &e, addr_opts);
-	lua_pushboolean(L, 1);
-	return 1;
+	return vn_req_built(L, ns, r, msg, lua_tostring(L, -1), addr_opts);
 }
 
 /* When the address was given without a prefix length (or peer), takes both

@@ -2,8 +2,9 @@
  * box.c - the object type system: a metatable per type (vn_type:
  * methods, read-only fields through __index, __gc/__close, __eq,
  * __tostring), boxes of libnl objects, of kernel messages (vn_msgbox) or
- * inline, each bound to its namespace handle through its user value. See
- * box.h.
+ * inline, each bound to its namespace handle through its user value; and
+ * what the object files share beyond it: tostring words, flag sets,
+ * sending a request libnl built. See box.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -372,4 +373,30 @@ void vn_add_word(lua_State *L, luaL_Buffer *buf, const char *word)
 	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
 	lua_remove(L, -2);
 	luaL_addvalue(buf);
+}
+
+void vn_push_flags(lua_State *L, unsigned f, const vn_flag *names)
+{
+	lua_newtable(L);
+	for (; names->name; names++)
+		if (f & names->f) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, names->name);
+		}
+}
+
+int vn_req_built(lua_State *L, vn_ns *ns, int r, struct nl_msg *msg, const char *what,
+		 const vn_optname *opts)
+{
+	vn_err e;
+	if (r < 0) {
+		nlmsg_free(msg);
+		return vn_push_nlerr(L, what, r);
+	}
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, what, &e, opts);
+	lua_pushboolean(L, 1);
+	return 1;
 }

@@ -1,6 +1,7 @@
 /*
  * box.h - the object type system (box.c): one metatable per type,
- * boxes bound to their namespace handle, fields read through __index.
+ * boxes bound to their namespace handle, fields read through __index;
+ * tostring words, flag sets and libnl-built requests the object files share.
  *
  * Everything declared here has hidden visibility (-fvisibility=hidden).
  */
@@ -108,5 +109,20 @@ int vn_box_released(lua_State *L, int idx);
 /* For __tostring: adds " <word> <value at the top>" to buf, consuming the
  * value (only luaL_addvalue may run with a value above the buffer). */
 void vn_add_word(lua_State *L, luaL_Buffer *buf, const char *word);
+
+/* A flag bit and its name; a { NULL } row ends a table of them. */
+typedef struct vn_flag {
+	const char *name;
+	unsigned f;
+} vn_flag;
+/* Pushes the set { name = true, ... } of the flags of names that f has. */
+void vn_push_flags(lua_State *L, unsigned f, const vn_flag *names);
+
+/* Sends the request a rtnl_*_build_*_request of libnl made into msg (r:
+ * what that returned) and frees it. Pushes true, or nil, message, errname
+ * (what names the request; opts the options, see vn_push_err); returns the
+ * count. */
+int vn_req_built(lua_State *L, vn_ns *ns, int r, struct nl_msg *msg, const char *what,
+		 const vn_optname *opts);
 
 #endif

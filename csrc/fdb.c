@@ -136,7 +136,7 @@ static void f_state(lua_State *L, void *o)
 	lua_pushstring(L, state_name(FDM(o)->ndm_state));
 }
 
-static const struct { const char *name; unsigned f; } ntflags[] = {
+static const vn_flag ntflags[] = {
 	{ "use", NTF_USE }, { "self", NTF_SELF }, { "master", NTF_MASTER },
 	{ "proxy", NTF_PROXY }, { "extern_learn", NTF_EXT_LEARNED },
 	{ "offload", NTF_OFFLOADED }, { "sticky", NTF_STICKY }, { "router", NTF_ROUTER },
@@ -145,14 +145,7 @@ static const struct { const char *name; unsigned f; } ntflags[] = {
 
 static void f_flags(lua_State *L, void *o)
 {
-	unsigned f = FDM(o)->ndm_flags;
-	int i;
-	lua_newtable(L);
-	for (i = 0; ntflags[i].name; i++)
-		if (f & ntflags[i].f) {
-			lua_pushboolean(L, 1);
-			lua_setfield(L, -2, ntflags[i].name);
-		}
+	vn_push_flags(L, FDM(o)->ndm_flags, ntflags);
 }
 
 static const vn_field fdb_fields[] = {

@@ -431,16 +431,8 @@ static int ns_neigh_replace(lua_State *L)
 static int neigh_remove(lua_State *L, vn_ns *ns, struct rtnl_neigh *n)
 {
 	struct nl_msg *msg = NULL;
-	vn_err e;
 	int r = rtnl_neigh_build_delete_request(n, 0, &msg);
-	if (r < 0)
-		return vn_push_nlerr(L, lua_tostring(L, -1), r);
-	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_push_err(L, lua_tostring(L, -1), &e, neigh_opts);
-	lua_pushboolean(L, 1);
-	return 1;
+	return vn_req_built(L, ns, r, msg, lua_tostring(L, -1), neigh_opts);
 }
 
 /* ns:neigh_del{ dst =, dev = } -> true | nil, msg, errname */

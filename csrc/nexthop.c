@@ -170,21 +170,14 @@ static void f_scope(lua_State *L, void *o)
 	vn_push_scope(L, ((const struct nhmsg *)NB(o)->m)->nh_scope);
 }
 
-static const struct { const char *name; unsigned f; } nhflags[] = {
+static const vn_flag nhflags[] = {
 	{ "dead", 1 }, { "pervasive", 2 }, { "onlink", 4 }, { "offload", 8 },
 	{ "linkdown", 16 }, { "unresolved", 32 }, { "trap", 64 }, { NULL, 0 }
 };
 
 static void f_flags(lua_State *L, void *o)
 {
-	unsigned f = ((const struct nhmsg *)NB(o)->m)->nh_flags;
-	int i;
-	lua_newtable(L);
-	for (i = 0; nhflags[i].name; i++)
-		if (f & nhflags[i].f) {
-			lua_pushboolean(L, 1);
-			lua_setfield(L, -2, nhflags[i].name);
-		}
+	vn_push_flags(L, ((const struct nhmsg *)NB(o)->m)->nh_flags, nhflags);
 }
 
 static const vn_field nh_fields[] = {
