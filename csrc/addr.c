@@ -909,32 +909,19 @@ static int link_addrs(lua_State *L)
 	return list_addrs(L, ns, 3, ifindex, family);
 }
 
-/* addr:ns() -> the namespace handle the address belongs to */
 /* "vnet.addr: 10.1.1.2/16 dev 5", with " peer P/len" for point-to-point */
-static int m_tostring(lua_State *L)
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.addr (released)");
-		return 1;
+	VIEW(v, o);
+	push_attr_ip(L, &v, v.local, v.peer ? -1 : v.h->ifa_prefixlen);
+	luaL_addvalue(buf);
+	if (v.peer) {
+		push_attr_ip(L, &v, v.peer, v.h->ifa_prefixlen);
+		vn_add_word(L, buf, "peer");
 	}
-	{
-		VIEW(v, b);
-		if (v.peer) {
-			push_attr_ip(L, &v, v.local, -1);
-			push_attr_ip(L, &v, v.peer, v.h->ifa_prefixlen);
-			lua_pushfstring(L, "vnet.addr: %s peer %s dev %d", lua_tostring(L, -2),
-					lua_tostring(L, -1), (int)v.h->ifa_index);
-		} else {
-			push_attr_ip(L, &v, v.local, v.h->ifa_prefixlen);
-			lua_pushfstring(L, "vnet.addr: %s dev %d", lua_tostring(L, -1),
-					(int)v.h->ifa_index);
-		}
-	}
-	return 1;
+	lua_pushinteger(L, (int)v.h->ifa_index);
+	vn_add_word(L, buf, "dev");
 }
-
-static const vn_type addr_type = VN_MSGBOX_TYPE(VN_ADDR, addr_fields, m_tostring, ad_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "addr_add", ns_addr_add },
@@ -951,9 +938,12 @@ static const luaL_Reg link_methods[] = {
 	{ NULL, NULL }
 };
 
+static const vn_type addr_type = {
+	VN_MSGBOX(VN_ADDR, addr_fields, m_summary, ad_same, m_delete),
+	.ns_methods = ns_methods, .link_methods = link_methods
+};
+
 void vn_open_addr(lua_State *L)
 {
 	vn_type_register(L, &addr_type);
-	vn_netns_methods(L, ns_methods);
-	vn_type_methods(L, VN_LINK, link_methods);
 }

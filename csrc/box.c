@@ -1,15 +1,17 @@
 /*
  * box.c - the object type system: a metatable per type (vn_type:
  * methods, read-only fields through __index, __gc/__close, __eq,
- * __tostring), boxes of libnl objects, of kernel messages (vn_msgbox) or
- * inline, each bound to its namespace handle through its user value; and
- * what the object files share beyond it: tostring words, flag sets,
- * sending a request libnl built. See box.h.
+ * __tostring, the methods its file adds to netns handles and links),
+ * boxes of libnl objects, of kernel messages (vn_msgbox) or inline, each
+ * bound to its namespace handle through its user value; and what the
+ * object files share beyond it: tostring words, flag sets, sending a
+ * request libnl built. See box.h.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "box.h"
+#include "link.h"
 #include "msg.h"
 #include "netns.h"
 
@@ -127,6 +129,26 @@ static int box_index(lua_State *L)
 	return 1;
 }
 
+/* __tostring; upvalue 1 is the type */
+static int box_tostring(lua_State *L)
+{
+	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(1));
+	void *o = box_obj(t, luaL_checkudata(L, 1, t->name));
+	luaL_Buffer b;
+	if (!o) {
+		lua_pushfstring(L, "%s (released)", t->name);
+		return 1;
+	}
+	if (!t->summary)
+		return t->tostring(L);
+	luaL_buffinit(L, &b);
+	luaL_addstring(&b, t->name);
+	luaL_addstring(&b, ": ");
+	t->summary(L, &b, o);
+	luaL_pushresult(&b);
+	return 1;
+}
+
 /* obj:ns() -> the namespace handle the object is bound to */
 static int box_ns(lua_State *L)
 {
@@ -224,9 +246,16 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	lua_setfield(L, -2, "__close");
 	lua_pushcfunction(L, box_eq);
 	lua_setfield(L, -2, "__eq");
-	lua_pushcfunction(L, t->tostring);
+	lua_pushlightuserdata(L, (void *)t);
+	lua_pushcclosure(L, box_tostring, 1);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
+	if (t->ns_methods)
+		vn_netns_methods(L, t->ns_methods);
+	if (t->modes)
+		vn_netns_modes(L, t->modify, t->modes);
+	if (t->link_methods)
+		vn_type_methods(L, VN_LINK, t->link_methods);
 }
 
 void vn_push_rta_u32(lua_State *L, const struct rtattr *a)
@@ -373,6 +402,14 @@ void vn_add_word(lua_State *L, luaL_Buffer *buf, const char *word)
 	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
 	lua_remove(L, -2);
 	luaL_addvalue(buf);
+}
+
+void vn_add_word_opt(lua_State *L, luaL_Buffer *buf, const char *word)
+{
+	if (lua_isnil(L, -1))
+		lua_pop(L, 1);
+	else
+		vn_add_word(L, buf, word);
 }
 
 void vn_push_flags(lua_State *L, unsigned f, const vn_flag *names)

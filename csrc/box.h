@@ -17,10 +17,16 @@ typedef struct vn_field {
 	void (*get)(lua_State *L, void *o);
 } vn_field;
 
+struct vn_mode;
+
 typedef struct vn_type {
 	const char *name;          /* metatable name, e.g. "vnet.link" */
 	const luaL_Reg *methods;   /* methods (self is the box) */
 	const vn_field *fields;    /* read-only fields, NULL-terminated */
+	/* __tostring is "<name>: " and what summary adds to b (o as for a
+	 * field), or "<name> (released)" once released. A type without a
+	 * summary gives tostring instead, called for a live box only. */
+	void (*summary)(lua_State *L, luaL_Buffer *b, void *o);
 	int (*tostring)(lua_State *L);
 	/* Inline types (routes, links) keep their object in the box itself:
 	 * live(box) says whether it is not released, release(box) releases it
@@ -34,6 +40,13 @@ typedef struct vn_type {
 	/* optional: brings the live box at idx up to date before its fields
 	 * are read (a link re-reads itself after a change); may raise */
 	void (*fresh)(lua_State *L, int idx);
+	/* optional: the methods the type's file adds to the netns handle
+	 * (ns_methods, and modify in each mode of modes: see vn_netns_modes)
+	 * and to links */
+	const luaL_Reg *ns_methods;
+	lua_CFunction modify;
+	const struct vn_mode *modes;
+	const luaL_Reg *link_methods;
 } vn_type;
 
 typedef struct vn_box {
@@ -54,14 +67,19 @@ void vn_msgbox_push(lua_State *L, const char *tname, const void *p, size_t len, 
 /* vn_type's live and release for message boxes. */
 int vn_msgbox_live(const void *box);
 void vn_msgbox_release(void *box);
-/* The vn_type of a message box type whose one method is delete. */
-#define VN_MSGBOX_TYPE(tname, flds, tostr, eq, del) { .name = (tname),	\
+/* The members of the vn_type of a message box type whose one method is
+ * delete (more may follow: { VN_MSGBOX(...), .ns_methods = ... }). */
+#define VN_MSGBOX(tname, flds, summ, eq, del) .name = (tname),		\
 	.methods = (const luaL_Reg[]){ { "delete", (del) }, { NULL, NULL } },	\
-	.fields = (flds), .tostring = (tostr), .live = vn_msgbox_live,	\
-	.release = vn_msgbox_release, .same = (eq) }
+	.fields = (flds), .summary = (summ), .live = vn_msgbox_live,	\
+	.release = vn_msgbox_release, .same = (eq)
+/* The same with a __tostring of its own. */
+#define VN_MSGBOX_TYPE(tname, flds, tostr, eq, del)			\
+	{ VN_MSGBOX(tname, flds, NULL, eq, del), .tostring = (tostr) }
 
 /* Creates the metatable for t (with __index, __gc, __close, __eq, __tostring
- * and __name) and leaves nothing on the stack. */
+ * and __name), adds its methods to the netns handle and to links, and
+ * leaves nothing on the stack. */
 void vn_type_register(lua_State *L, const vn_type *t);
 struct rtattr;
 /* Pushes the u32 attribute a as an integer, or nil when a is NULL (a
@@ -109,6 +127,8 @@ int vn_box_released(lua_State *L, int idx);
 /* For __tostring: adds " <word> <value at the top>" to buf, consuming the
  * value (only luaL_addvalue may run with a value above the buffer). */
 void vn_add_word(lua_State *L, luaL_Buffer *buf, const char *word);
+/* The same, adding nothing for a nil value. */
+void vn_add_word_opt(lua_State *L, luaL_Buffer *buf, const char *word);
 
 /* A flag bit and its name; a { NULL } row ends a table of them. */
 typedef struct vn_flag {

@@ -632,9 +632,9 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-/* __tostring: "vnet.fdb: 02:00:00:00:00:01 dev 3 vlan 5 master 2 static"
- * like a line of `bridge fdb` */
-static int m_tostring(lua_State *L)
+/* "vnet.fdb: 02:00:00:00:00:01 dev 3 vlan 5 master 2 static" like a line
+ * of `bridge fdb` */
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
 	/* the attributes printed, in bridge fdb's order, by the field that
 	 * reads each */
@@ -645,51 +645,41 @@ static int m_tostring(lua_State *L)
 		{ NDA_SRC_VNI, f_src_vni, "src_vni" }, { NDA_IFINDEX, f_via, "via" },
 		{ NDA_NH_ID, f_nhid, "nhid" }, { 0, NULL, NULL }
 	};
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
-	luaL_Buffer buf;
-	fdb_view v;
 	int i;
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.fdb (released)");
-		return 1;
-	}
-	vn_view_parse(&v, b->m, b->len);
-	luaL_buffinit(L, &buf);
-	luaL_addstring(&buf, "vnet.fdb: ");
+	VIEW(v, o);
 	push_mac(L, v.a[NDA_LLADDR]);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushliteral(L, "?");
 	}
-	luaL_addvalue(&buf);
+	luaL_addvalue(buf);
 	lua_pushinteger(L, v.h->ndm_ifindex);
-	vn_add_word(L, &buf, "dev");
+	vn_add_word(L, buf, "dev");
 	for (i = 0; words[i].word; i++)
 		if (v.a[words[i].attr]) {
-			words[i].get(L, b);
-			vn_add_word(L, &buf, words[i].word);
+			words[i].get(L, o);
+			vn_add_word(L, buf, words[i].word);
 		}
 	for (i = 0; ntflags[i].name; i++)
 		if (v.h->ndm_flags & ntflags[i].f) {
-			luaL_addchar(&buf, ' ');
-			luaL_addstring(&buf, ntflags[i].name);
+			luaL_addchar(buf, ' ');
+			luaL_addstring(buf, ntflags[i].name);
 		}
-	luaL_addchar(&buf, ' ');
-	luaL_addstring(&buf, state_name(v.h->ndm_state));
-	luaL_pushresult(&buf);
-	return 1;
+	luaL_addchar(buf, ' ');
+	luaL_addstring(buf, state_name(v.h->ndm_state));
 }
-
-static const vn_type fdb_type = VN_MSGBOX_TYPE(VN_FDB, fdb_fields, m_tostring, fdb_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "fdbs", ns_fdbs },
 	{ NULL, NULL }
 };
 
+static const vn_type fdb_type = {
+	VN_MSGBOX(VN_FDB, fdb_fields, m_summary, fdb_same, m_delete),
+	.ns_methods = ns_methods, .modify = ns_fdb_modify, .modes = fdb_modes
+};
+
 void vn_open_fdb(lua_State *L)
 {
 	vn_type_register(L, &fdb_type);
-	vn_netns_methods(L, ns_methods);
-	vn_netns_modes(L, ns_fdb_modify, fdb_modes);
 }

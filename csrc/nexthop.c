@@ -697,25 +697,17 @@ static int m_delete(lua_State *L)
 	return nh_delete(L, ns, vn_rta_u32(v.a[NHA_ID]), "delete nexthop");
 }
 
-/* __tostring: "vnet.nexthop: id 1 via 10.0.0.2 dev 3 scope link onlink",
+/* "vnet.nexthop: id 1 via 10.0.0.2 dev 3 scope link onlink",
  * "vnet.nexthop: id 10 group 1/3,5" like `ip nexthop` */
-static int m_tostring(lua_State *L)
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NEXTHOP);
-	luaL_Buffer buf;
-	nh_view v;
 	char ib[12];
 	int i, n;
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.nexthop (released)");
-		return 1;
-	}
-	vn_view_parse(&v, b->m, b->len);
-	luaL_buffinit(L, &buf);
-	lua_pushfstring(L, "vnet.nexthop: id %s", idstr(ib, vn_rta_u32(v.a[NHA_ID])));
-	luaL_addvalue(&buf);
+	VIEW(v, o);
+	luaL_addstring(buf, "id ");
+	luaL_addstring(buf, idstr(ib, vn_rta_u32(v.a[NHA_ID])));
 	if (v.a[NHA_GROUP]) {
-		luaL_addstring(&buf, " group ");
+		luaL_addstring(buf, " group ");
 		n = ngroup(&v);
 		for (i = 0; i < n; i++) {
 			struct nexthop_grp g = grp_at(&v, i);
@@ -724,52 +716,39 @@ static int m_tostring(lua_State *L)
 						g.weight + 1);
 			else
 				lua_pushfstring(L, "%s%s", i ? "/" : "", idstr(ib, g.id));
-			luaL_addvalue(&buf);
+			luaL_addvalue(buf);
 		}
 		if (vn_rta_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES) {
-			luaL_addstring(&buf, " type resilient");
-			f_buckets(L, b);
-			if (!lua_isnil(L, -1))
-				vn_add_word(L, &buf, "buckets");
-			else
-				lua_pop(L, 1);
-			f_idle_timer(L, b);
-			if (!lua_isnil(L, -1))
-				vn_add_word(L, &buf, "idle_timer");
-			else
-				lua_pop(L, 1);
-			f_unbalanced_timer(L, b);
-			if (!lua_isnil(L, -1))
-				vn_add_word(L, &buf, "unbalanced_timer");
-			else
-				lua_pop(L, 1);
+			luaL_addstring(buf, " type resilient");
+			f_buckets(L, o);
+			vn_add_word_opt(L, buf, "buckets");
+			f_idle_timer(L, o);
+			vn_add_word_opt(L, buf, "idle_timer");
+			f_unbalanced_timer(L, o);
+			vn_add_word_opt(L, buf, "unbalanced_timer");
 		}
 	}
 	if (v.a[NHA_GATEWAY]) {
 		push_gw(L, &v);
-		vn_add_word(L, &buf, "via");
+		vn_add_word(L, buf, "via");
 	}
 	if (v.a[NHA_OIF]) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_OIF]));
-		vn_add_word(L, &buf, "dev");
+		vn_add_word(L, buf, "dev");
 	}
 	if (v.a[NHA_BLACKHOLE])
-		luaL_addstring(&buf, " blackhole");
+		luaL_addstring(buf, " blackhole");
 	if (!v.a[NHA_GROUP] && v.h->nh_scope == RT_SCOPE_LINK)
-		luaL_addstring(&buf, " scope link");
+		luaL_addstring(buf, " scope link");
 	if (v.h->nh_flags & RTNH_F_ONLINK)
-		luaL_addstring(&buf, " onlink");
+		luaL_addstring(buf, " onlink");
 	if (v.h->nh_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->nh_protocol);
-		vn_add_word(L, &buf, "proto");
+		vn_add_word(L, buf, "proto");
 	}
 	if (v.a[NHA_FDB])
-		luaL_addstring(&buf, " fdb");
-	luaL_pushresult(&buf);
-	return 1;
+		luaL_addstring(buf, " fdb");
 }
-
-static const vn_type nh_type = VN_MSGBOX_TYPE(VN_NEXTHOP, nh_fields, m_tostring, nh_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "nexthop_add", ns_nexthop_add },
@@ -780,8 +759,12 @@ static const luaL_Reg ns_methods[] = {
 	{ NULL, NULL }
 };
 
+static const vn_type nh_type = {
+	VN_MSGBOX(VN_NEXTHOP, nh_fields, m_summary, nh_same, m_delete),
+	.ns_methods = ns_methods
+};
+
 void vn_open_nexthop(lua_State *L)
 {
 	vn_type_register(L, &nh_type);
-	vn_netns_methods(L, ns_methods);
 }

@@ -2136,82 +2136,69 @@ static void add_encap(lua_State *L, luaL_Buffer *buf, const rt_view *v)
 	}
 }
 
-/* __tostring: "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
-static int m_tostring(lua_State *L)
+/* "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
 	rt_nh nh;
 	rt_nhit it;
-	luaL_Buffer buf;
 	int n, fam;
-	rt_view v;
+	VIEW(v, o);
 
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.route (released)");
-		return 1;
-	}
-	rt_parse(&v, b->m, b->len);
 	fam = v.h->rtm_family;
-	luaL_buffinit(L, &buf);
-	luaL_addstring(&buf, "vnet.route: ");
 	if (v.h->rtm_type != RTN_UNICAST) {
 		push_type(L, v.h->rtm_type);
-		luaL_addvalue(&buf);
-		luaL_addchar(&buf, ' ');
+		luaL_addvalue(buf);
+		luaL_addchar(buf, ' ');
 	}
 	push_dst(L, &v);
-	luaL_addvalue(&buf);
+	luaL_addvalue(buf);
 	if (RA(&v, RTA_NH_ID)) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_NH_ID)));
-		vn_add_word(L, &buf, "nhid");
+		vn_add_word(L, buf, "nhid");
 	}
 	if (RA(&v, RTA_NEWDST)) {
-		luaL_addstring(&buf, " as to ");
-		add_labels(&buf, RA(&v, RTA_NEWDST));
+		luaL_addstring(buf, " as to ");
+		add_labels(buf, RA(&v, RTA_NEWDST));
 	}
-	add_encap(L, &buf, &v);
+	add_encap(L, buf, &v);
 	n = rt_nexthops(&v, &nh);
 	if (n == 1)
-		add_nh(L, &buf, fam, &nh);
+		add_nh(L, buf, fam, &nh);
 	if (rt_onlink(&v))
-		luaL_addstring(&buf, " onlink");
+		luaL_addstring(buf, " onlink");
 	if (rt_table(&v) != RT_TABLE_MAIN) {
 		vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
-		vn_add_word(L, &buf, "table");
+		vn_add_word(L, buf, "table");
 	}
 	if (v.h->rtm_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
-		vn_add_word(L, &buf, "proto");
+		vn_add_word(L, buf, "proto");
 	}
 	if (fam != AF_MPLS) {
 		vn_push_scope(L, v.h->rtm_scope);
-		vn_add_word(L, &buf, "scope");
+		vn_add_word(L, buf, "scope");
 	}
 	if (RA(&v, RTA_PREFSRC)) {
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
-		vn_add_word(L, &buf, "src");
+		vn_add_word(L, buf, "src");
 	}
 	if (vn_rta_u32(RA(&v, RTA_PRIORITY))) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_PRIORITY)));
-		vn_add_word(L, &buf, "metric");
+		vn_add_word(L, buf, "metric");
 	}
-	add_metrics(L, &buf, &v);
+	add_metrics(L, buf, &v);
 	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
 		g_pref(L, &v);
-		vn_add_word(L, &buf, "pref");
+		vn_add_word(L, buf, "pref");
 	}
 	rt_nh_begin(&it, &v);
 	while (n > 1 && rt_nh_next(&it, &nh)) {
-		luaL_addstring(&buf, " nexthop");
-		add_nh(L, &buf, fam, &nh);
+		luaL_addstring(buf, " nexthop");
+		add_nh(L, buf, fam, &nh);
 		lua_pushinteger(L, nh.weight);
-		vn_add_word(L, &buf, "weight");
+		vn_add_word(L, buf, "weight");
 	}
-	luaL_pushresult(&buf);
-	return 1;
 }
-
-static const vn_type route_type = VN_MSGBOX_TYPE(VN_ROUTE, route_fields, m_tostring, rt_same, m_delete);
 
 static const luaL_Reg ns_methods[] = {
 	{ "routes", ns_routes },
@@ -2219,9 +2206,12 @@ static const luaL_Reg ns_methods[] = {
 	{ NULL, NULL }
 };
 
+static const vn_type route_type = {
+	VN_MSGBOX(VN_ROUTE, route_fields, m_summary, rt_same, m_delete),
+	.ns_methods = ns_methods, .modify = ns_route_modify, .modes = route_modes
+};
+
 void vn_open_route(lua_State *L)
 {
 	vn_type_register(L, &route_type);
-	vn_netns_methods(L, ns_methods);
-	vn_netns_modes(L, ns_route_modify, route_modes);
 }
