@@ -4,15 +4,17 @@
  * __tostring, the methods its file adds to netns handles and links),
  * boxes of libnl objects, of kernel messages (vn_msgbox) or inline, each
  * bound to its namespace handle through its user value; and what the
- * object files share beyond it: tostring words, flag sets, sending a
- * request libnl built. See box.h.
+ * object files share beyond it: tostring words, flag sets, dump filters,
+ * sending a request libnl built. See box.h.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "box.h"
 #include "link.h"
 #include "msg.h"
+#include "names.h"
 #include "netns.h"
 
 /* User values: 5.1 keeps them in the userdata's environment table. */
@@ -420,6 +422,22 @@ void vn_push_flags(lua_State *L, unsigned f, const vn_flag *names)
 			lua_pushboolean(L, 1);
 			lua_setfield(L, -2, names->name);
 		}
+}
+
+int vn_opt_dev_master(lua_State *L, int idx, vn_ns *ns, const char *fn, int *dev,
+		      int *master)
+{
+	const char *k;
+	*master = 0;
+	*dev = vn_opt_ifindex(L, idx, ns, fn, "dev");
+	if (*dev >= 0)
+		*master = vn_opt_ifindex(L, idx, ns, fn, "master");
+	if (*dev >= 0 && *master >= 0)
+		return 0;
+	k = *dev < 0 ? "dev" : "master";
+	lua_getfield(L, idx, k);
+	return vn_fail(L, lua_pushfstring(L, "%s: %s '%s'", fn, k, lua_tostring(L, -1)),
+		       ENODEV, NULL);
 }
 
 int vn_req_built(lua_State *L, vn_ns *ns, int r, struct nl_msg *msg, const char *what,

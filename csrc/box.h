@@ -1,7 +1,8 @@
 /*
  * box.h - the object type system (box.c): one metatable per type,
  * boxes bound to their namespace handle, fields read through __index;
- * tostring words, flag sets and libnl-built requests the object files share.
+ * tostring words, flag sets, dump filters and libnl-built requests the
+ * object files share.
  *
  * Everything declared here has hidden visibility (-fvisibility=hidden).
  */
@@ -137,6 +138,13 @@ typedef struct vn_flag {
 } vn_flag;
 /* Pushes the set { name = true, ... } of the flags of names that f has. */
 void vn_push_flags(lua_State *L, unsigned f, const vn_flag *names);
+
+/* Reads the link options dev and master of the table at idx, the filters
+ * of the dump fn, into *dev and *master (0 when absent; see
+ * vn_opt_ifindex). Returns 0, or, when one names no link, pushes nil,
+ * "<fn>: <key> '<name>'", "ENODEV" and returns 3. */
+int vn_opt_dev_master(lua_State *L, int idx, vn_ns *ns, const char *fn, int *dev,
+		      int *master);
 
 /* Sends the request a rtnl_*_build_*_request of libnl made into msg (r:
  * what that returned) and frees it. Pushes true, or nil, message, errname

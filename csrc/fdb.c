@@ -526,7 +526,7 @@ static int ns_fdbs(lua_State *L)
 	vn_list *l;
 	vn_err e;
 	lua_Integer n;
-	int dev = 0, master = 0;
+	int r, dev = 0, master = 0;
 
 	lua_settop(L, 2);
 	f = (struct fdb_filter *)lua_newuserdata(L, sizeof *f);   /* 3 */
@@ -535,15 +535,8 @@ static int ns_fdbs(lua_State *L)
 		vn_opts_check(L, 2, "fdbs", keys);
 		if (vn_opt_int(L, 2, "fdbs", "vlan", 1, 4094, &n))
 			f->vlan = (int)n;
-		dev = vn_opt_ifindex(L, 2, ns, "fdbs", "dev");
-		if (dev >= 0)
-			master = vn_opt_ifindex(L, 2, ns, "fdbs", "master");
-		if (dev < 0 || master < 0) {
-			const char *k = dev < 0 ? "dev" : "master";
-			lua_getfield(L, 2, k);
-			return vn_fail(L, lua_pushfstring(L, "fdbs: %s '%s'", k,
-							  lua_tostring(L, -1)), ENODEV, NULL);
-		}
+		if ((r = vn_opt_dev_master(L, 2, ns, "fdbs", &dev, &master)))
+			return r;
 	}
 	l = vn_list_new(L);
 	if (fdb_dump(ns, dev, master, f, l, &e) < 0) {

@@ -614,7 +614,7 @@ static int ns_nexthops(lua_State *L)
 	vn_list *l;
 	vn_err e;
 	lua_Integer n;
-	int b, dev = 0, master = 0;
+	int b, r, dev = 0, master = 0;
 
 	memset(&f, 0, sizeof f);
 	if (!lua_isnoneornil(L, 2)) {
@@ -625,15 +625,8 @@ static int ns_nexthops(lua_State *L)
 			vn_rta_put(h, NHA_GROUPS, NULL, 0);
 		if (vn_opt_bool(L, 2, "nexthops", "fdb", &b) && (f.fdb = b))
 			vn_rta_put(h, NHA_FDB, NULL, 0);
-		dev = vn_opt_ifindex(L, 2, ns, "nexthops", "dev");
-		if (dev >= 0)
-			master = vn_opt_ifindex(L, 2, ns, "nexthops", "master");
-		if (dev < 0 || master < 0) {
-			const char *k = dev < 0 ? "dev" : "master";
-			lua_getfield(L, 2, k);
-			return vn_fail(L, lua_pushfstring(L, "nexthops: %s '%s'", k,
-							  lua_tostring(L, -1)), ENODEV, NULL);
-		}
+		if ((r = vn_opt_dev_master(L, 2, ns, "nexthops", &dev, &master)))
+			return r;
 		if (dev)
 			vn_rta_put_u32(h, NHA_OIF, (uint32_t)dev);
 		if (master)
