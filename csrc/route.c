@@ -1522,13 +1522,9 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		     16 * MAXSEGS));
 	struct nlmsghdr *h = cap <= sizeof *small ? &small->h
 						  : (struct nlmsghdr *)lua_newuserdata(L, cap);
-	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
+	struct rtmsg *rtm = (struct rtmsg *)vn_msg_begin(h, cap, type, flags, sizeof *rtm);
 	int i;
 
-	memset(h, 0, cap);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof *rtm);
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
 	rtm->rtm_family = (unsigned char)q->family;
 	rtm->rtm_dst_len = (unsigned char)(q->dst.len ? q->dst.plen : 0);
 	rtm->rtm_table = q->table < 256 ? (unsigned char)q->table : RT_TABLE_UNSPEC;
@@ -1912,12 +1908,8 @@ static int ns_route_get(lua_State *L)
 	}
 	vn_check_ip(L, 2, "route_get", "address", family, &dst);
 	has_from = lua_istable(L, 3) && opt_host(L, 3, "route_get", "from", family, &from);
-	memset(&req, 0, sizeof req);
 	h = &req.h;
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	h->nlmsg_type = RTM_GETROUTE;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	rtm = (struct rtmsg *)NLMSG_DATA(h);
+	rtm = (struct rtmsg *)vn_msg_begin(h, sizeof req, RTM_GETROUTE, 0, sizeof *rtm);
 	rtm->rtm_family = (unsigned char)family;
 	/* IPv4 reports the table it found the route in only when asked; IPv6
 	 * always does and refuses the flag under strict checking */
