@@ -923,24 +923,19 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 	vn_add_word(L, buf, "dev");
 }
 
-static const luaL_Reg ns_methods[] = {
-	{ "addr_add", ns_addr_add },
-	{ "addr_replace", ns_addr_replace },
-	{ "addr_del", ns_addr_del },
-	{ "addrs", ns_addrs },
-	{ NULL, NULL }
-};
-
-static const luaL_Reg link_methods[] = {
-	{ "addr_add", link_addr_add },
-	{ "addr_del", link_addr_del },
-	{ "addrs", link_addrs },
-	{ NULL, NULL }
-};
-
 static const vn_type addr_type = {
 	VN_MSGBOX(VN_ADDR, addr_fields, m_summary, ad_same, m_delete),
-	.ns_methods = ns_methods, .link_methods = link_methods
+	.ns_methods = (const luaL_Reg[]){
+		{ "addr_add", ns_addr_add },
+		{ "addr_replace", ns_addr_replace },
+		{ "addr_del", ns_addr_del },
+		{ "addrs", ns_addrs },
+		{ NULL, NULL } },
+	.link_methods = (const luaL_Reg[]){
+		{ "addr_add", link_addr_add },
+		{ "addr_del", link_addr_del },
+		{ "addrs", link_addrs },
+		{ NULL, NULL } }
 };
 
 void vn_open_addr(lua_State *L)

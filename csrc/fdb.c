@@ -662,14 +662,12 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 	luaL_addstring(buf, state_name(v.h->ndm_state));
 }
 
-static const luaL_Reg ns_methods[] = {
-	{ "fdbs", ns_fdbs },
-	{ NULL, NULL }
-};
-
 static const vn_type fdb_type = {
 	VN_MSGBOX(VN_FDB, fdb_fields, m_summary, fdb_same, m_delete),
-	.ns_methods = ns_methods, .modify = ns_fdb_modify, .modes = fdb_modes
+	.ns_methods = (const luaL_Reg[]){
+		{ "fdbs", ns_fdbs },
+		{ NULL, NULL } },
+	.modify = ns_fdb_modify, .modes = fdb_modes
 };
 
 void vn_open_fdb(lua_State *L)

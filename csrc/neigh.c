@@ -959,20 +959,18 @@ static const luaL_Reg ntable_methods[] = {
 	{ NULL, NULL }
 };
 
-static const luaL_Reg ns_methods[] = {
-	{ "neigh_add", ns_neigh_add },
-	{ "neigh_replace", ns_neigh_replace },
-	{ "neigh_del", ns_neigh_del },
-	{ "neighs", ns_neighs },
-	{ "neigh", ns_neigh },
-	{ "ntables", ns_ntables },
-	{ "ntable_change", ns_ntable_change },
-	{ NULL, NULL }
-};
-
 static const vn_type neigh_type = {
 	.name = VN_NEIGH, .methods = neigh_methods, .fields = neigh_fields,
-	.summary = m_summary, .ns_methods = ns_methods
+	.summary = m_summary,
+	.ns_methods = (const luaL_Reg[]){
+		{ "neigh_add", ns_neigh_add },
+		{ "neigh_replace", ns_neigh_replace },
+		{ "neigh_del", ns_neigh_del },
+		{ "neighs", ns_neighs },
+		{ "neigh", ns_neigh },
+		{ "ntables", ns_ntables },
+		{ "ntable_change", ns_ntable_change },
+		{ NULL, NULL } }
 };
 
 static const vn_type ntable_type = {

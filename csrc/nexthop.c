@@ -743,18 +743,15 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 		luaL_addstring(buf, " fdb");
 }
 
-static const luaL_Reg ns_methods[] = {
-	{ "nexthop_add", ns_nexthop_add },
-	{ "nexthop_replace", ns_nexthop_replace },
-	{ "nexthop_del", ns_nexthop_del },
-	{ "nexthop", ns_nexthop },
-	{ "nexthops", ns_nexthops },
-	{ NULL, NULL }
-};
-
 static const vn_type nh_type = {
 	VN_MSGBOX(VN_NEXTHOP, nh_fields, m_summary, nh_same, m_delete),
-	.ns_methods = ns_methods
+	.ns_methods = (const luaL_Reg[]){
+		{ "nexthop_add", ns_nexthop_add },
+		{ "nexthop_replace", ns_nexthop_replace },
+		{ "nexthop_del", ns_nexthop_del },
+		{ "nexthop", ns_nexthop },
+		{ "nexthops", ns_nexthops },
+		{ NULL, NULL } }
 };
 
 void vn_open_nexthop(lua_State *L)

@@ -2192,15 +2192,13 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 	}
 }
 
-static const luaL_Reg ns_methods[] = {
-	{ "routes", ns_routes },
-	{ "route_get", ns_route_get },
-	{ NULL, NULL }
-};
-
 static const vn_type route_type = {
 	VN_MSGBOX(VN_ROUTE, route_fields, m_summary, rt_same, m_delete),
-	.ns_methods = ns_methods, .modify = ns_route_modify, .modes = route_modes
+	.ns_methods = (const luaL_Reg[]){
+		{ "routes", ns_routes },
+		{ "route_get", ns_route_get },
+		{ NULL, NULL } },
+	.modify = ns_route_modify, .modes = route_modes
 };
 
 void vn_open_route(lua_State *L)

@@ -1312,16 +1312,13 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 	add_rule(L, buf, &v);
 }
 
-static const luaL_Reg ns_methods[] = {
-	{ "rule_add", ns_rule_add },
-	{ "rule_del", ns_rule_del },
-	{ "rules", ns_rules },
-	{ NULL, NULL }
-};
-
 static const vn_type rule_type = {
 	VN_MSGBOX(VN_RULE, rule_fields, m_summary, ru_same, m_delete),
-	.ns_methods = ns_methods
+	.ns_methods = (const luaL_Reg[]){
+		{ "rule_add", ns_rule_add },
+		{ "rule_del", ns_rule_del },
+		{ "rules", ns_rules },
+		{ NULL, NULL } }
 };
 
 void vn_open_rule(lua_State *L)
