@@ -819,14 +819,11 @@ static int link_addr_del(lua_State *L)
  * gave it goes back as RTM_DELADDR */
 static int m_delete(lua_State *L)
 {
-	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
+	ad_box *b = (ad_box *)vn_check_live(L, 1, VN_ADDR);
 	struct nlmsghdr *h;
-	vn_ns *ns;
+	vn_ns *ns = vn_box_ns(L, 1);
 	vn_err e;
 	int r = -ENOMEM;
-	if (!vn_msgbox_live(b))
-		return luaL_error(L, "attempt to use a released %s", VN_ADDR);
-	ns = vn_box_ns(L, 1);
 	if ((h = vn_msg_copy(RTM_DELADDR, b->m, b->len))) {
 		r = vn_req(ns, h, 0, NULL, &e);
 		free(h);
@@ -855,10 +852,7 @@ static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int famil
 	f.family = family;
 	f.local = NULL;
 	f.prefixlen = -1;
-	if (dump_addrs(ns, &f, l, &e) < 0)
-		return vn_push_err(L, "addrs", &e, NULL);
-	vn_push_raw_iter(L, l, ad_push, nsidx);
-	return 1;
+	return vn_push_dump(L, l, dump_addrs(ns, &f, l, &e), &e, "addrs", ad_push, nsidx);
 }
 
 /*** The addresses (`ip addr show`).

@@ -4,8 +4,8 @@
  * __tostring, the methods its file adds to netns handles and links),
  * boxes of libnl objects, of kernel messages (vn_msgbox) or inline, each
  * bound to its namespace handle through its user value; and what the
- * object files share beyond it: tostring words, flag sets, dump filters,
- * sending a request libnl built. See box.h.
+ * object files share beyond it: live checks, tostring words, flag sets,
+ * dump filters and results, sending a request libnl built. See box.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -357,6 +357,13 @@ struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname)
 	return b->o;
 }
 
+void *vn_check_live(lua_State *L, int idx, const char *tname)
+{
+	void *b = luaL_checkudata(L, idx, tname);
+	box_live(L, idx, box_type(L, idx));
+	return b;
+}
+
 void vn_box_replace(lua_State *L, int idx, const char *tname, struct nl_object *o)
 {
 	vn_box *b = (vn_box *)luaL_checkudata(L, idx, tname);
@@ -438,6 +445,17 @@ int vn_opt_dev_master(lua_State *L, int idx, vn_ns *ns, const char *fn, int *dev
 	lua_getfield(L, idx, k);
 	return vn_fail(L, lua_pushfstring(L, "%s: %s '%s'", fn, k, lua_tostring(L, -1)),
 		       ENODEV, NULL);
+}
+
+int vn_push_dump(lua_State *L, vn_list *l, int r, const vn_err *e, const char *what,
+		 vn_push_raw push, int nsidx)
+{
+	if (r < 0) {
+		vn_list_free(l);
+		return vn_push_err(L, what, e, NULL);
+	}
+	vn_push_raw_iter(L, l, push, nsidx);
+	return 1;
 }
 
 int vn_req_built(lua_State *L, vn_ns *ns, int r, struct nl_msg *msg, const char *what,

@@ -1,8 +1,8 @@
 /*
  * box.h - the object type system (box.c): one metatable per type,
  * boxes bound to their namespace handle, fields read through __index;
- * tostring words, flag sets, dump filters and libnl-built requests the
- * object files share.
+ * live checks, tostring words, flag sets, dump filters and results, and
+ * libnl-built requests the object files share.
  *
  * Everything declared here has hidden visibility (-fvisibility=hidden).
  */
@@ -107,6 +107,10 @@ void *vn_box_new(lua_State *L, size_t size, const char *tname, int nsidx);
 struct nl_object **vn_guard(lua_State *L);
 /* Checks a live box of type tname at idx. */
 struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname);
+/* Checks that the value at idx is a box of the registered type tname (any
+ * kind of box), raising "attempt to use a released <tname>" once it is
+ * released, and returns the box. */
+void *vn_check_live(lua_State *L, int idx, const char *tname);
 /* Replaces the object in a box (drops the old reference, takes one). */
 void vn_box_replace(lua_State *L, int idx, const char *tname, struct nl_object *o);
 /* Pushes the netns handle a box is bound to and returns it. */
@@ -145,6 +149,13 @@ void vn_push_flags(lua_State *L, unsigned f, const vn_flag *names);
  * "<fn>: <key> '<name>'", "ENODEV" and returns 3. */
 int vn_opt_dev_master(lua_State *L, int idx, vn_ns *ns, const char *fn, int *dev,
 		      int *master);
+
+/* Pushes an iterator over what the dump r (0, or -errno with e filled in)
+ * put into l (vn_push_raw_iter: push makes each value, bound to the handle
+ * at nsidx), or, when it failed, nil, message, errname naming what;
+ * returns the count. */
+int vn_push_dump(lua_State *L, vn_list *l, int r, const vn_err *e, const char *what,
+		 vn_push_raw push, int nsidx);
 
 /* Sends the request a rtnl_*_build_*_request of libnl made into msg (r:
  * what that returned) and frees it. Pushes true, or nil, message, errname

@@ -539,13 +539,8 @@ static int ns_fdbs(lua_State *L)
 			return r;
 	}
 	l = vn_list_new(L);
-	if (fdb_dump(ns, dev, master, f, l, &e) < 0) {
-		vn_list_free(l);
-		return vn_push_err(L, "fdbs", &e, NULL);
-	}
 	/* the filter is read only while dumping */
-	vn_push_raw_iter(L, l, push_fdb, 1);
-	return 1;
+	return vn_push_dump(L, l, fdb_dump(ns, dev, master, f, l, &e), &e, "fdbs", push_fdb, 1);
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -581,16 +576,13 @@ static int ns_fdbs(lua_State *L)
 /* fdb:delete() -> true | nil, msg, errname */
 static int m_delete(lua_State *L)
 {
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
+	vn_msgbox *b = (vn_msgbox *)vn_check_live(L, 1, VN_FDB);
+	vn_ns *ns = vn_box_ns(L, 1);
 	fdb_msgbuf buf;
 	struct nlmsghdr *h;
 	fdb_req q;
 	fdb_view v;
-	vn_ns *ns;
 	vn_err e;
-	if (!vn_msgbox_live(b))
-		return luaL_error(L, "attempt to use a released %s", VN_FDB);
-	ns = vn_box_ns(L, 1);
 	vn_view_parse(&v, b->m, b->len);
 	memset(&q, 0, sizeof q);
 	q.ifindex = v.h->ndm_ifindex;

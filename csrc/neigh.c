@@ -582,7 +582,6 @@ static const luaL_Reg neigh_methods[] = {
 };
 
 
-
 /* ---- neighbour tables' settings (`ip ntable`) ----------------------------- */
 /* A vnet.ntable is a message box (vn_msgbox) holding one RTM_NEWNEIGHTBL
  * as the kernel sent it: a table's own settings (thresholds, gc interval,
@@ -841,10 +840,7 @@ static int ns_ntables(lua_State *L)
 			return r;
 	}
 	l = vn_list_new(L);
-	if (dump_ntables(ns, &f, l, &e) < 0)
-		return vn_push_err(L, "ntables", &e, NULL);
-	vn_push_raw_iter(L, l, push_ntable, 1);
-	return 1;
+	return vn_push_dump(L, l, dump_ntables(ns, &f, l, &e), &e, "ntables", push_ntable, 1);
 }
 
 static void put_u64(struct nlmsghdr *h, int type, uint64_t v)

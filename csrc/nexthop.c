@@ -635,23 +635,10 @@ static int ns_nexthops(lua_State *L)
 	l = vn_list_new(L);
 	l->rkeep = keep_filtered;
 	l->arg = &f;
-	if (vn_req(ns, h, VN_DUMP, l, &e) < 0) {
-		vn_list_free(l);
-		return vn_push_err(L, "nexthops", &e, NULL);
-	}
-	vn_push_raw_iter(L, l, push_nh, 1);
-	return 1;
+	return vn_push_dump(L, l, vn_req(ns, h, VN_DUMP, l, &e), &e, "nexthops", push_nh, 1);
 }
 
 /* ---- methods ------------------------------------------------------------ */
-static vn_msgbox *check_live(lua_State *L)
-{
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NEXTHOP);
-	if (!vn_msgbox_live(b))
-		luaL_error(L, "attempt to use a released %s", VN_NEXTHOP);
-	return b;
-}
-
 /*** A nexthop or group. Fields are read from the kernel's message;
  * `tostring` reads like `ip nexthop`; `==` compares ids.
  * @type nexthop
@@ -683,7 +670,7 @@ static vn_msgbox *check_live(lua_State *L)
 /* nexthop:delete() -> true | nil, msg, errname */
 static int m_delete(lua_State *L)
 {
-	vn_msgbox *b = check_live(L);
+	vn_msgbox *b = (vn_msgbox *)vn_check_live(L, 1, VN_NEXTHOP);
 	nh_view v;
 	vn_ns *ns = vn_box_ns(L, 1);
 	vn_view_parse(&v, b->m, b->len);

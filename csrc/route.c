@@ -1985,15 +1985,12 @@ static size_t del_msg(unsigned char *out, const unsigned char *m, size_t len)
  * derived from a nexthop object (del_msg) */
 static int m_delete(lua_State *L)
 {
-	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
+	rt_box *b = (rt_box *)vn_check_live(L, 1, VN_ROUTE);
+	vn_ns *ns = vn_box_ns(L, 1);
 	struct nlmsghdr *m;
-	vn_ns *ns;
 	rt_view v;
 	vn_err e;
 	int rc;
-	if (!vn_msgbox_live(b))
-		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
-	ns = vn_box_ns(L, 1);
 	rt_parse(&v, b->m, b->len);
 	/* the route as the kernel gave it, sent back (without its next hop
 	 * when it uses a nexthop object, which the kernel refuses beside its

@@ -757,12 +757,8 @@ static int ns_rules(lua_State *L)
 			f.family = AF_UNSPEC;
 	}
 	l = vn_list_new(L);
-	if (rule_dump(ns, f.family, keep_rule, &f, l, &e) < 0) {
-		vn_list_free(l);
-		return vn_push_err(L, "rules", &e, NULL);
-	}
-	vn_push_raw_iter(L, l, push_rule, 1);
-	return 1;
+	return vn_push_dump(L, l, rule_dump(ns, f.family, keep_rule, &f, l, &e), &e, "rules",
+			    push_rule, 1);
 }
 
 /* ---- reading a request from options -------------------------------------- */
@@ -1113,14 +1109,6 @@ static int keep_taker(const struct nlmsghdr *h, void *arg)
 	return kernel_takes(&d->k, &k, &d->v, &v);
 }
 
-static ru_box *check_rule(lua_State *L, int idx)
-{
-	ru_box *b = (ru_box *)luaL_checkudata(L, idx, VN_RULE);
-	if (!vn_msgbox_live(b))
-		luaL_error(L, "attempt to use a released %s", VN_RULE);
-	return b;
-}
-
 /* rule:delete() -> true | nil, msg, errname. The rule's own message is sent
  * back, with its priority (also 0). The kernel deletes the first rule that
  * matches what the request names, and a field a rule leaves empty matches
@@ -1130,7 +1118,7 @@ static ru_box *check_rule(lua_State *L, int idx)
  * fails (ENOTUNIQ) and removes nothing. */
 static int m_delete(lua_State *L)
 {
-	ru_box *b = check_rule(L, 1);
+	ru_box *b = (ru_box *)vn_check_live(L, 1, VN_RULE);
 	vn_ns *ns = vn_box_ns(L, 1);                          /* 2 */
 	struct rule_del d;
 	struct nl_msg *msg;
