@@ -687,16 +687,8 @@ static int link_addr_add(lua_State *L)
 static int addr_remove(lua_State *L, vn_ns *ns, struct rtnl_addr *a)
 {
 	struct nl_msg *msg = NULL;
-	vn_err e;
 	int r = rtnl_addr_build_delete_request(a, 0, &msg);
-	if (r < 0)
-		return vn_push_nlerr(L, lua_tostring(L, -1), r);
-	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_push_err(L, lua_tostring(L, -1), &e, addr_opts);
-	lua_pushboolean(L, 1);
-	return 1;
+	return vn_req_built(L, ns, r, msg, lua_tostring(L, -1), addr_opts);
 }
 
 /* When the address was given without a prefix length (or peer), takes both
@@ -827,14 +819,11 @@ static int link_addr_del(lua_State *L)
  * gave it goes back as RTM_DELADDR */
 static int m_delete(lua_State *L)
 {
-	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
+	ad_box *b = (ad_box *)vn_check_live(L, 1, VN_ADDR);
 	struct nlmsghdr *h;
-	vn_ns *ns;
+	vn_ns *ns = vn_box_ns(L, 1);
 	vn_err e;
 	int r = -ENOMEM;
-	if (!vn_msgbox_live(b))
-		return luaL_error(L, "attempt to use a released %s", VN_ADDR);
-	ns = vn_box_ns(L, 1);
 	if ((h = vn_msg_copy(RTM_DELADDR, b->m, b->len))) {
 		r = vn_req(ns, h, 0, NULL, &e);
 		free(h);
@@ -863,10 +852,7 @@ static int list_addrs(lua_State *L, vn_ns *ns, int nsidx, int ifindex, int famil
 	f.family = family;
 	f.local = NULL;
 	f.prefixlen = -1;
-	if (dump_addrs(ns, &f, l, &e) < 0)
-		return vn_push_err(L, "addrs", &e, NULL);
-	vn_push_raw_iter(L, l, ad_push, nsidx);
-	return 1;
+	return vn_push_dump(L, l, dump_addrs(ns, &f, l, &e), &e, "addrs", ad_push, nsidx);
 }
 
 /*** The addresses (`ip addr show`).
@@ -917,51 +903,36 @@ static int link_addrs(lua_State *L)
 	return list_addrs(L, ns, 3, ifindex, family);
 }
 
-/* addr:ns() -> the namespace handle the address belongs to */
 /* "vnet.addr: 10.1.1.2/16 dev 5", with " peer P/len" for point-to-point */
-static int m_tostring(lua_State *L)
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	ad_box *b = (ad_box *)luaL_checkudata(L, 1, VN_ADDR);
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.addr (released)");
-		return 1;
+	VIEW(v, o);
+	push_attr_ip(L, &v, v.local, v.peer ? -1 : v.h->ifa_prefixlen);
+	luaL_addvalue(buf);
+	if (v.peer) {
+		push_attr_ip(L, &v, v.peer, v.h->ifa_prefixlen);
+		vn_add_word(L, buf, "peer");
 	}
-	{
-		VIEW(v, b);
-		if (v.peer) {
-			push_attr_ip(L, &v, v.local, -1);
-			push_attr_ip(L, &v, v.peer, v.h->ifa_prefixlen);
-			lua_pushfstring(L, "vnet.addr: %s peer %s dev %d", lua_tostring(L, -2),
-					lua_tostring(L, -1), (int)v.h->ifa_index);
-		} else {
-			push_attr_ip(L, &v, v.local, v.h->ifa_prefixlen);
-			lua_pushfstring(L, "vnet.addr: %s dev %d", lua_tostring(L, -1),
-					(int)v.h->ifa_index);
-		}
-	}
-	return 1;
+	lua_pushinteger(L, (int)v.h->ifa_index);
+	vn_add_word(L, buf, "dev");
 }
 
-static const vn_type addr_type = VN_MSGBOX_TYPE(VN_ADDR, addr_fields, m_tostring, ad_same, m_delete);
-
-static const luaL_Reg ns_methods[] = {
-	{ "addr_add", ns_addr_add },
-	{ "addr_replace", ns_addr_replace },
-	{ "addr_del", ns_addr_del },
-	{ "addrs", ns_addrs },
-	{ NULL, NULL }
-};
-
-static const luaL_Reg link_methods[] = {
-	{ "addr_add", link_addr_add },
-	{ "addr_del", link_addr_del },
-	{ "addrs", link_addrs },
-	{ NULL, NULL }
+static const vn_type addr_type = {
+	VN_MSGBOX(VN_ADDR, addr_fields, m_summary, ad_same, m_delete),
+	.ns_methods = (const luaL_Reg[]){
+		{ "addr_add", ns_addr_add },
+		{ "addr_replace", ns_addr_replace },
+		{ "addr_del", ns_addr_del },
+		{ "addrs", ns_addrs },
+		{ NULL, NULL } },
+	.link_methods = (const luaL_Reg[]){
+		{ "addr_add", link_addr_add },
+		{ "addr_del", link_addr_del },
+		{ "addrs", link_addrs },
+		{ NULL, NULL } }
 };
 
 void vn_open_addr(lua_State *L)
 {
 	vn_type_register(L, &addr_type);
-	vn_netns_methods(L, ns_methods);
-	vn_type_methods(L, VN_LINK, link_methods);
 }

@@ -1,15 +1,20 @@
 /*
  * box.c - the object type system: a metatable per type (vn_type:
  * methods, read-only fields through __index, __gc/__close, __eq,
- * __tostring), boxes of libnl objects, of kernel messages (vn_msgbox) or
- * inline, each bound to its namespace handle through its user value. See
- * box.h.
+ * __tostring, the methods its file adds to netns handles and links),
+ * boxes of libnl objects, of kernel messages (vn_msgbox) or inline, each
+ * bound to its namespace handle through its user value; and what the
+ * object files share beyond it: live checks, tostring words, flag sets,
+ * dump filters and results, sending a request libnl built. See box.h.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "box.h"
+#include "link.h"
 #include "msg.h"
+#include "names.h"
 #include "netns.h"
 
 /* User values: 5.1 keeps them in the userdata's environment table. */
@@ -126,6 +131,26 @@ static int box_index(lua_State *L)
 	return 1;
 }
 
+/* __tostring; upvalue 1 is the type */
+static int box_tostring(lua_State *L)
+{
+	const vn_type *t = (const vn_type *)lua_touserdata(L, lua_upvalueindex(1));
+	void *o = box_obj(t, luaL_checkudata(L, 1, t->name));
+	luaL_Buffer b;
+	if (!o) {
+		lua_pushfstring(L, "%s (released)", t->name);
+		return 1;
+	}
+	if (!t->summary)
+		return t->tostring(L);
+	luaL_buffinit(L, &b);
+	luaL_addstring(&b, t->name);
+	luaL_addstring(&b, ": ");
+	t->summary(L, &b, o);
+	luaL_pushresult(&b);
+	return 1;
+}
+
 /* obj:ns() -> the namespace handle the object is bound to */
 static int box_ns(lua_State *L)
 {
@@ -223,9 +248,16 @@ void vn_type_register(lua_State *L, const vn_type *t)
 	lua_setfield(L, -2, "__close");
 	lua_pushcfunction(L, box_eq);
 	lua_setfield(L, -2, "__eq");
-	lua_pushcfunction(L, t->tostring);
+	lua_pushlightuserdata(L, (void *)t);
+	lua_pushcclosure(L, box_tostring, 1);
 	lua_setfield(L, -2, "__tostring");
 	lua_pop(L, 1);
+	if (t->ns_methods)
+		vn_netns_methods(L, t->ns_methods);
+	if (t->modes)
+		vn_netns_modes(L, t->modify, t->modes);
+	if (t->link_methods)
+		vn_type_methods(L, VN_LINK, t->link_methods);
 }
 
 void vn_push_rta_u32(lua_State *L, const struct rtattr *a)
@@ -325,6 +357,13 @@ struct nl_object *vn_box_check(lua_State *L, int idx, const char *tname)
 	return b->o;
 }
 
+void *vn_check_live(lua_State *L, int idx, const char *tname)
+{
+	void *b = luaL_checkudata(L, idx, tname);
+	box_live(L, idx, box_type(L, idx));
+	return b;
+}
+
 void vn_box_replace(lua_State *L, int idx, const char *tname, struct nl_object *o)
 {
 	vn_box *b = (vn_box *)luaL_checkudata(L, idx, tname);
@@ -372,4 +411,65 @@ void vn_add_word(lua_State *L, luaL_Buffer *buf, const char *word)
 	lua_pushfstring(L, " %s %s", word, lua_tostring(L, -1));
 	lua_remove(L, -2);
 	luaL_addvalue(buf);
+}
+
+void vn_add_word_opt(lua_State *L, luaL_Buffer *buf, const char *word)
+{
+	if (lua_isnil(L, -1))
+		lua_pop(L, 1);
+	else
+		vn_add_word(L, buf, word);
+}
+
+void vn_push_flags(lua_State *L, unsigned f, const vn_flag *names)
+{
+	lua_newtable(L);
+	for (; names->name; names++)
+		if (f & names->f) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, names->name);
+		}
+}
+
+int vn_opt_dev_master(lua_State *L, int idx, vn_ns *ns, const char *fn, int *dev,
+		      int *master)
+{
+	const char *k;
+	*master = 0;
+	*dev = vn_opt_ifindex(L, idx, ns, fn, "dev");
+	if (*dev >= 0)
+		*master = vn_opt_ifindex(L, idx, ns, fn, "master");
+	if (*dev >= 0 && *master >= 0)
+		return 0;
+	k = *dev < 0 ? "dev" : "master";
+	lua_getfield(L, idx, k);
+	return vn_fail(L, lua_pushfstring(L, "%s: %s '%s'", fn, k, lua_tostring(L, -1)),
+		       ENODEV, NULL);
+}
+
+int vn_push_dump(lua_State *L, vn_list *l, int r, const vn_err *e, const char *what,
+		 vn_push_raw push, int nsidx)
+{
+	if (r < 0) {
+		vn_list_free(l);
+		return vn_push_err(L, what, e, NULL);
+	}
+	vn_push_raw_iter(L, l, push, nsidx);
+	return 1;
+}
+
+int vn_req_built(lua_State *L, vn_ns *ns, int r, struct nl_msg *msg, const char *what,
+		 const vn_optname *opts)
+{
+	vn_err e;
+	if (r < 0) {
+		nlmsg_free(msg);
+		return vn_push_nlerr(L, what, r);
+	}
+	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
+	nlmsg_free(msg);
+	if (r < 0)
+		return vn_push_err(L, what, &e, opts);
+	lua_pushboolean(L, 1);
+	return 1;
 }

@@ -58,15 +58,9 @@ typedef struct fdb_view {
 	const struct rtattr *a[FDB_MAX + 1];
 } fdb_view;
 
-static void fdb_parse(fdb_view *v, const void *m, size_t len)
-{
-	v->h = (const struct ndmsg *)m;
-	vn_attrs_index(m, len, sizeof(struct ndmsg), v->a, FDB_MAX);
-}
-
 #define FB(o) ((vn_msgbox *)(o))
 #define FDM(o) ((const struct ndmsg *)FB(o)->m)
-#define VIEW(v, o) fdb_view v; fdb_parse(&v, FB(o)->m, FB(o)->len)
+#define VIEW(v, o) fdb_view v; vn_view_parse(&v, FB(o)->m, FB(o)->len)
 
 static void push_mac(lua_State *L, const struct rtattr *a)
 {
@@ -142,7 +136,7 @@ static void f_state(lua_State *L, void *o)
 	lua_pushstring(L, state_name(FDM(o)->ndm_state));
 }
 
-static const struct { const char *name; unsigned f; } ntflags[] = {
+static const vn_flag ntflags[] = {
 	{ "use", NTF_USE }, { "self", NTF_SELF }, { "master", NTF_MASTER },
 	{ "proxy", NTF_PROXY }, { "extern_learn", NTF_EXT_LEARNED },
 	{ "offload", NTF_OFFLOADED }, { "sticky", NTF_STICKY }, { "router", NTF_ROUTER },
@@ -151,14 +145,7 @@ static const struct { const char *name; unsigned f; } ntflags[] = {
 
 static void f_flags(lua_State *L, void *o)
 {
-	unsigned f = FDM(o)->ndm_flags;
-	int i;
-	lua_newtable(L);
-	for (i = 0; ntflags[i].name; i++)
-		if (f & ntflags[i].f) {
-			lua_pushboolean(L, 1);
-			lua_setfield(L, -2, ntflags[i].name);
-		}
+	vn_push_flags(L, FDM(o)->ndm_flags, ntflags);
 }
 
 static const vn_field fdb_fields[] = {
@@ -180,8 +167,8 @@ static int same_attr(const struct rtattr *a, const struct rtattr *b)
 static int fdb_same(const void *x, const void *y)
 {
 	fdb_view a, b;
-	fdb_parse(&a, FB(x)->m, FB(x)->len);
-	fdb_parse(&b, FB(y)->m, FB(y)->len);
+	vn_view_parse(&a, FB(x)->m, FB(x)->len);
+	vn_view_parse(&b, FB(y)->m, FB(y)->len);
 	return a.h->ndm_ifindex == b.h->ndm_ifindex &&
 	       (a.h->ndm_flags & NTF_SELF) == (b.h->ndm_flags & NTF_SELF) &&
 	       same_attr(a.a[NDA_LLADDR], b.a[NDA_LLADDR]) &&
@@ -212,32 +199,29 @@ typedef union fdb_msgbuf {
 
 static struct nlmsghdr *build(fdb_msgbuf *buf, const fdb_req *q, int type, int flags)
 {
-	struct nlmsghdr *h = &buf->h;
-	struct ndmsg *ndm = (struct ndmsg *)NLMSG_DATA(h);
-	memset(buf, 0, sizeof *buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof *ndm);
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	/* the attributes after NDA_LLADDR, in bridge fdb's order: each one
+	 * that is given */
+	const struct { int given, type; const void *p; size_t len; } attrs[] = {
+		{ q->dst.len != 0, NDA_DST, q->dst.b, (size_t)q->dst.len },
+		{ q->has_vlan, NDA_VLAN, &q->vlan, sizeof q->vlan },
+		{ q->has_port, NDA_PORT, &q->port, sizeof q->port },
+		{ q->has_vni, NDA_VNI, &q->vni, sizeof q->vni },
+		{ q->has_src_vni, NDA_SRC_VNI, &q->src_vni, sizeof q->src_vni },
+		{ q->via != 0, NDA_IFINDEX, &q->via, sizeof q->via },
+		{ q->has_nhid, NDA_NH_ID, &q->nhid, sizeof q->nhid },
+	};
+	struct ndmsg *ndm = (struct ndmsg *)vn_msg_begin(&buf->h, sizeof *buf, type, flags,
+							 sizeof *ndm);
+	size_t i;
 	ndm->ndm_family = AF_BRIDGE;
 	ndm->ndm_ifindex = q->ifindex;
 	ndm->ndm_state = (uint16_t)q->state;
 	ndm->ndm_flags = (uint8_t)q->flags;
-	vn_rta_put(h, NDA_LLADDR, q->mac, sizeof q->mac);
-	if (q->dst.len)
-		vn_rta_put(h, NDA_DST, q->dst.b, (size_t)q->dst.len);
-	if (q->has_vlan)
-		vn_rta_put(h, NDA_VLAN, &q->vlan, sizeof q->vlan);
-	if (q->has_port)
-		vn_rta_put(h, NDA_PORT, &q->port, sizeof q->port);
-	if (q->has_vni)
-		vn_rta_put(h, NDA_VNI, &q->vni, sizeof q->vni);
-	if (q->has_src_vni)
-		vn_rta_put(h, NDA_SRC_VNI, &q->src_vni, sizeof q->src_vni);
-	if (q->via)
-		vn_rta_put(h, NDA_IFINDEX, &q->via, sizeof q->via);
-	if (q->has_nhid)
-		vn_rta_put(h, NDA_NH_ID, &q->nhid, sizeof q->nhid);
-	return h;
+	vn_rta_put(&buf->h, NDA_LLADDR, q->mac, sizeof q->mac);
+	for (i = 0; i < sizeof attrs / sizeof *attrs; i++)
+		if (attrs[i].given)
+			vn_rta_put(&buf->h, attrs[i].type, attrs[i].p, attrs[i].len);
+	return &buf->h;
 }
 
 /* Parses option 'lladdr' of the table at idx (required): a MAC address
@@ -381,7 +365,7 @@ static int keep_fdb(const struct nlmsghdr *h, void *arg)
 	fdb_view v;
 	if (h->nlmsg_type != RTM_NEWNEIGH || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ndmsg)))
 		return 0;
-	fdb_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	vn_view_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	if (v.h->ndm_family != AF_BRIDGE)
 		return 0;
 	if (f->vlan && (!v.a[NDA_VLAN] || (int)vn_rta_u16(v.a[NDA_VLAN]) != f->vlan))
@@ -418,10 +402,9 @@ static int fdb_dump(vn_ns *ns, int dev, int master, struct fdb_filter *f, vn_lis
 {
 	fdb_msgbuf buf;
 	struct nlmsghdr *h = &buf.h;
-	memset(&buf, 0, sizeof buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct ndmsg));
-	h->nlmsg_type = RTM_GETNEIGH;
-	((struct ndmsg *)NLMSG_DATA(h))->ndm_family = AF_BRIDGE;
+	struct ndmsg *ndm = (struct ndmsg *)vn_msg_begin(h, sizeof buf, RTM_GETNEIGH, 0,
+							 sizeof *ndm);
+	ndm->ndm_family = AF_BRIDGE;
 	if (dev)
 		vn_rta_put(h, NDA_IFINDEX, &dev, sizeof dev);
 	if (master)
@@ -543,7 +526,7 @@ static int ns_fdbs(lua_State *L)
 	vn_list *l;
 	vn_err e;
 	lua_Integer n;
-	int dev = 0, master = 0;
+	int r, dev = 0, master = 0;
 
 	lua_settop(L, 2);
 	f = (struct fdb_filter *)lua_newuserdata(L, sizeof *f);   /* 3 */
@@ -552,24 +535,12 @@ static int ns_fdbs(lua_State *L)
 		vn_opts_check(L, 2, "fdbs", keys);
 		if (vn_opt_int(L, 2, "fdbs", "vlan", 1, 4094, &n))
 			f->vlan = (int)n;
-		dev = vn_opt_ifindex(L, 2, ns, "fdbs", "dev");
-		if (dev >= 0)
-			master = vn_opt_ifindex(L, 2, ns, "fdbs", "master");
-		if (dev < 0 || master < 0) {
-			const char *k = dev < 0 ? "dev" : "master";
-			lua_getfield(L, 2, k);
-			return vn_fail(L, lua_pushfstring(L, "fdbs: %s '%s'", k,
-							  lua_tostring(L, -1)), ENODEV, NULL);
-		}
+		if ((r = vn_opt_dev_master(L, 2, ns, "fdbs", &dev, &master)))
+			return r;
 	}
 	l = vn_list_new(L);
-	if (fdb_dump(ns, dev, master, f, l, &e) < 0) {
-		vn_list_free(l);
-		return vn_push_err(L, "fdbs", &e, NULL);
-	}
 	/* the filter is read only while dumping */
-	vn_push_raw_iter(L, l, push_fdb, 1);
-	return 1;
+	return vn_push_dump(L, l, fdb_dump(ns, dev, master, f, l, &e), &e, "fdbs", push_fdb, 1);
 }
 
 /* ---- methods ------------------------------------------------------------ */
@@ -605,17 +576,14 @@ static int ns_fdbs(lua_State *L)
 /* fdb:delete() -> true | nil, msg, errname */
 static int m_delete(lua_State *L)
 {
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
+	vn_msgbox *b = (vn_msgbox *)vn_check_live(L, 1, VN_FDB);
+	vn_ns *ns = vn_box_ns(L, 1);
 	fdb_msgbuf buf;
 	struct nlmsghdr *h;
 	fdb_req q;
 	fdb_view v;
-	vn_ns *ns;
 	vn_err e;
-	if (!vn_msgbox_live(b))
-		return luaL_error(L, "attempt to use a released %s", VN_FDB);
-	ns = vn_box_ns(L, 1);
-	fdb_parse(&v, b->m, b->len);
+	vn_view_parse(&v, b->m, b->len);
 	memset(&q, 0, sizeof q);
 	q.ifindex = v.h->ndm_ifindex;
 	q.state = v.h->ndm_state;
@@ -649,9 +617,9 @@ static int m_delete(lua_State *L)
 	return 1;
 }
 
-/* __tostring: "vnet.fdb: 02:00:00:00:00:01 dev 3 vlan 5 master 2 static"
- * like a line of `bridge fdb` */
-static int m_tostring(lua_State *L)
+/* "vnet.fdb: 02:00:00:00:00:01 dev 3 vlan 5 master 2 static" like a line
+ * of `bridge fdb` */
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
 	/* the attributes printed, in bridge fdb's order, by the field that
 	 * reads each */
@@ -662,51 +630,39 @@ static int m_tostring(lua_State *L)
 		{ NDA_SRC_VNI, f_src_vni, "src_vni" }, { NDA_IFINDEX, f_via, "via" },
 		{ NDA_NH_ID, f_nhid, "nhid" }, { 0, NULL, NULL }
 	};
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_FDB);
-	luaL_Buffer buf;
-	fdb_view v;
 	int i;
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.fdb (released)");
-		return 1;
-	}
-	fdb_parse(&v, b->m, b->len);
-	luaL_buffinit(L, &buf);
-	luaL_addstring(&buf, "vnet.fdb: ");
+	VIEW(v, o);
 	push_mac(L, v.a[NDA_LLADDR]);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushliteral(L, "?");
 	}
-	luaL_addvalue(&buf);
+	luaL_addvalue(buf);
 	lua_pushinteger(L, v.h->ndm_ifindex);
-	vn_add_word(L, &buf, "dev");
+	vn_add_word(L, buf, "dev");
 	for (i = 0; words[i].word; i++)
 		if (v.a[words[i].attr]) {
-			words[i].get(L, b);
-			vn_add_word(L, &buf, words[i].word);
+			words[i].get(L, o);
+			vn_add_word(L, buf, words[i].word);
 		}
 	for (i = 0; ntflags[i].name; i++)
 		if (v.h->ndm_flags & ntflags[i].f) {
-			luaL_addchar(&buf, ' ');
-			luaL_addstring(&buf, ntflags[i].name);
+			luaL_addchar(buf, ' ');
+			luaL_addstring(buf, ntflags[i].name);
 		}
-	luaL_addchar(&buf, ' ');
-	luaL_addstring(&buf, state_name(v.h->ndm_state));
-	luaL_pushresult(&buf);
-	return 1;
+	luaL_addchar(buf, ' ');
+	luaL_addstring(buf, state_name(v.h->ndm_state));
 }
 
-static const vn_type fdb_type = VN_MSGBOX_TYPE(VN_FDB, fdb_fields, m_tostring, fdb_same, m_delete);
-
-static const luaL_Reg ns_methods[] = {
-	{ "fdbs", ns_fdbs },
-	{ NULL, NULL }
+static const vn_type fdb_type = {
+	VN_MSGBOX(VN_FDB, fdb_fields, m_summary, fdb_same, m_delete),
+	.ns_methods = (const luaL_Reg[]){
+		{ "fdbs", ns_fdbs },
+		{ NULL, NULL } },
+	.modify = ns_fdb_modify, .modes = fdb_modes
 };
 
 void vn_open_fdb(lua_State *L)
 {
 	vn_type_register(L, &fdb_type);
-	vn_netns_methods(L, ns_methods);
-	vn_netns_modes(L, ns_fdb_modify, fdb_modes);
 }

@@ -1,8 +1,9 @@
 /*
  * msg.h - the pieces every hand-written rtnetlink message of vnet.core
  * shares (routes, nexthops, fdb entries): one attribute walker that indexes
- * a message's attributes by type, readers of fixed-size payloads that never
- * read past a short attribute, and the writer of one attribute into a
+ * a message's attributes by type (and fills a view of a message with it),
+ * readers of fixed-size payloads that never read past a short attribute,
+ * and the writers of a request's start and of one attribute into a
  * message buffer the caller sized.
  */
 #ifndef VNET_MSG_H
@@ -32,6 +33,13 @@ static inline void vn_attrs_index(const void *m, size_t len, size_t hdrlen,
 			tb[t] = a;
 	}
 }
+
+/* Fills the view v of the payload m (len bytes): a struct whose member h
+ * points at the family header and whose array a indexes the attributes
+ * that follow it (vn_attrs_index, up to the last type a has room for). */
+#define vn_view_parse(v, m, len) ((v)->h = (const void *)(m),			\
+	vn_attrs_index((m), (len), sizeof *(v)->h, (v)->a,			\
+		       (unsigned)(sizeof (v)->a / sizeof *(v)->a - 1)))
 
 /* The nested attribute of type t inside a, or NULL. */
 static inline const struct rtattr *vn_rta_nested(const struct rtattr *a, unsigned t)
@@ -80,6 +88,19 @@ static inline struct rtattr *vn_rta_put(struct nlmsghdr *h, int type, const void
 static inline void vn_rta_put_u32(struct nlmsghdr *h, int type, uint32_t v)
 {
 	vn_rta_put(h, type, &v, sizeof v);
+}
+
+/* Clears the size bytes of the buffer h and starts there the request of
+ * type and flags (NLM_F_REQUEST is added): its header and a family header
+ * of hdrlen bytes, which it returns. */
+static inline void *vn_msg_begin(struct nlmsghdr *h, size_t size, int type, int flags,
+				 size_t hdrlen)
+{
+	memset(h, 0, size);
+	h->nlmsg_len = NLMSG_LENGTH(hdrlen);
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
+	return NLMSG_DATA(h);
 }
 
 /* Starts the link request of type (RTM_SETLINK...) in the zeroed buffer h:

@@ -431,16 +431,8 @@ static int ns_neigh_replace(lua_State *L)
 static int neigh_remove(lua_State *L, vn_ns *ns, struct rtnl_neigh *n)
 {
 	struct nl_msg *msg = NULL;
-	vn_err e;
 	int r = rtnl_neigh_build_delete_request(n, 0, &msg);
-	if (r < 0)
-		return vn_push_nlerr(L, lua_tostring(L, -1), r);
-	r = vn_req(ns, nlmsg_hdr(msg), 0, NULL, &e);
-	nlmsg_free(msg);
-	if (r < 0)
-		return vn_push_err(L, lua_tostring(L, -1), &e, neigh_opts);
-	lua_pushboolean(L, 1);
-	return 1;
+	return vn_req_built(L, ns, r, msg, lua_tostring(L, -1), neigh_opts);
 }
 
 /* ns:neigh_del{ dst =, dev = } -> true | nil, msg, errname */
@@ -513,11 +505,7 @@ static int ns_neigh(lua_State *L)
 	if (ifindex < 0)
 		return vn_fail(L, lua_tostring(L, what), ENODEV, NULL);
 	dst = rtnl_neigh_get_dst(n);
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof *ndm);
-	req.h.nlmsg_type = RTM_GETNEIGH;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	ndm = (struct ndmsg *)NLMSG_DATA(&req.h);
+	ndm = (struct ndmsg *)vn_msg_begin(&req.h, sizeof req, RTM_GETNEIGH, 0, sizeof *ndm);
 	ndm->ndm_family = (unsigned char)nl_addr_get_family(dst);
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_flags = proxy ? NTF_PROXY : 0;
@@ -567,36 +555,30 @@ static int ns_neighs(lua_State *L)
 	return 1;
 }
 
-/* neigh:ns() -> the namespace handle */
 /* "vnet.neigh: 10.0.0.5 lladdr 02:00:00:00:00:01 dev 3 permanent" */
-static int m_tostring(lua_State *L)
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	vn_box *b = (vn_box *)luaL_checkudata(L, 1, VN_NEIGH);
-	if (!b->o) {
-		lua_pushliteral(L, "vnet.neigh (released)");
-		return 1;
+	f_dst(L, o);
+	if (lua_isnil(L, -1)) {
+		lua_pop(L, 1);
+		lua_pushliteral(L, "?");
 	}
-	f_dst(L, b->o);
-	f_lladdr(L, b->o);
-	if (rtnl_neigh_get_flags(N_(b->o)) & NTF_PROXY)
+	luaL_addvalue(buf);
+	f_lladdr(L, o);
+	vn_add_word_opt(L, buf, "lladdr");
+	f_dev(L, o);
+	vn_add_word(L, buf, "dev");
+	luaL_addchar(buf, ' ');
+	if (rtnl_neigh_get_flags(N_(o)) & NTF_PROXY)
 		lua_pushliteral(L, "proxy");
 	else
-		f_state(L, b->o);
-	lua_pushfstring(L, "vnet.neigh: %s%s%s dev %d %s",
-			lua_isnil(L, -3) ? "?" : lua_tostring(L, -3),
-			lua_isnil(L, -2) ? "" : " lladdr ",
-			lua_isnil(L, -2) ? "" : lua_tostring(L, -2),
-			rtnl_neigh_get_ifindex(N_(b->o)), lua_tostring(L, -1));
-	return 1;
+		f_state(L, o);
+	luaL_addvalue(buf);
 }
 
 static const luaL_Reg neigh_methods[] = {
 	{ "delete", m_delete },
 	{ NULL, NULL }
-};
-
-static const vn_type neigh_type = {
-	.name = VN_NEIGH, .methods = neigh_methods, .fields = neigh_fields, .tostring = m_tostring
 };
 
 
@@ -743,29 +725,20 @@ static const vn_field ntable_fields[] = {
 	{ NULL, NULL }
 };
 
-/* __tostring: "vnet.ntable: inet arp_cache dev 3 refcnt 1 reachable ..." in
- * the order of `ip ntable show` */
-static int nt_tostring(lua_State *L)
+/* "vnet.ntable: inet arp_cache dev 3 refcnt 1 reachable ..." in the order
+ * of `ip ntable show` */
+static void nt_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NTABLE);
-	luaL_Buffer buf;
 	char name[64];
 	int i;
-	nt_view v;
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.ntable (released)");
-		return 1;
-	}
-	nt_parse(&v, b->m, b->len);
-	luaL_buffinit(L, &buf);
-	luaL_addstring(&buf, "vnet.ntable: ");
+	NTV(v, o);
 	vn_push_family(L, v.h->ndtm_family);
-	lua_pushfstring(L, "%s %s", lua_tostring(L, -1), nt_name(&v, name, sizeof name));
-	lua_remove(L, -2);
-	luaL_addvalue(&buf);
+	luaL_addvalue(buf);
+	luaL_addchar(buf, ' ');
+	luaL_addstring(buf, nt_name(&v, name, sizeof name));
 	if (nt_ifindex(&v) > 0) {
-		lua_pushfstring(L, " dev %d", nt_ifindex(&v));
-		luaL_addvalue(&buf);
+		lua_pushinteger(L, nt_ifindex(&v));
+		vn_add_word(L, buf, "dev");
 	}
 	for (i = 0; i < NPARAMS; i++) {
 		char num[32];
@@ -774,12 +747,10 @@ static int nt_tostring(lua_State *L)
 			continue;
 		snprintf(num, sizeof num, " %llu", nt_params[i].kind == P_MS ?
 			 (unsigned long long)nt_u64(a) : (unsigned long long)vn_rta_u32(a));
-		luaL_addchar(&buf, ' ');
-		luaL_addstring(&buf, nt_params[i].name);
-		luaL_addstring(&buf, num);
+		luaL_addchar(buf, ' ');
+		luaL_addstring(buf, nt_params[i].name);
+		luaL_addstring(buf, num);
 	}
-	luaL_pushresult(&buf);
-	return 1;
 }
 
 /* __eq's identity: family, name and device */
@@ -821,9 +792,7 @@ static int dump_ntables(vn_ns *ns, struct nt_filter *f, vn_list *l, vn_err *e)
 	struct { struct nlmsghdr h; struct ndtmsg ndtm; } req;
 	l->rkeep = keep_ntable;
 	l->arg = f;
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof req.ndtm);
-	req.h.nlmsg_type = RTM_GETNEIGHTBL;
+	vn_msg_begin(&req.h, sizeof req, RTM_GETNEIGHTBL, 0, sizeof req.ndtm);
 	req.ndtm.ndtm_family = (unsigned char)f->family;
 	return vn_req(ns, &req.h, VN_DUMP, l, e);
 }
@@ -871,10 +840,7 @@ static int ns_ntables(lua_State *L)
 			return r;
 	}
 	l = vn_list_new(L);
-	if (dump_ntables(ns, &f, l, &e) < 0)
-		return vn_push_err(L, "ntables", &e, NULL);
-	vn_push_raw_iter(L, l, push_ntable, 1);
-	return 1;
+	return vn_push_dump(L, l, dump_ntables(ns, &f, l, &e), &e, "ntables", push_ntable, 1);
 }
 
 static void put_u64(struct nlmsghdr *h, int type, uint64_t v)
@@ -938,11 +904,7 @@ static int ns_ntable_change(lua_State *L)
 	}
 	what = lua_gettop(L);
 
-	memset(&req, 0, sizeof req);
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof *ndtm);
-	req.h.nlmsg_type = RTM_SETNEIGHTBL;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	ndtm = (struct ndtmsg *)NLMSG_DATA(&req.h);
+	ndtm = (struct ndtmsg *)vn_msg_begin(&req.h, sizeof req, RTM_SETNEIGHTBL, 0, sizeof *ndtm);
 	ndtm->ndtm_family = (unsigned char)f.family;
 	vn_rta_put(&req.h, NDTA_NAME, f.name, strlen(f.name) + 1);
 	for (i = 0; i < NPARAMS; i++)
@@ -993,25 +955,28 @@ static const luaL_Reg ntable_methods[] = {
 	{ NULL, NULL }
 };
 
-static const vn_type ntable_type = {
-	.name = VN_NTABLE, .methods = ntable_methods, .fields = ntable_fields, .tostring = nt_tostring,
-	.live = vn_msgbox_live, .release = vn_msgbox_release, .same = nt_same
+static const vn_type neigh_type = {
+	.name = VN_NEIGH, .methods = neigh_methods, .fields = neigh_fields,
+	.summary = m_summary,
+	.ns_methods = (const luaL_Reg[]){
+		{ "neigh_add", ns_neigh_add },
+		{ "neigh_replace", ns_neigh_replace },
+		{ "neigh_del", ns_neigh_del },
+		{ "neighs", ns_neighs },
+		{ "neigh", ns_neigh },
+		{ "ntables", ns_ntables },
+		{ "ntable_change", ns_ntable_change },
+		{ NULL, NULL } }
 };
 
-static const luaL_Reg ns_methods[] = {
-	{ "neigh_add", ns_neigh_add },
-	{ "neigh_replace", ns_neigh_replace },
-	{ "neigh_del", ns_neigh_del },
-	{ "neighs", ns_neighs },
-	{ "neigh", ns_neigh },
-	{ "ntables", ns_ntables },
-	{ "ntable_change", ns_ntable_change },
-	{ NULL, NULL }
+static const vn_type ntable_type = {
+	.name = VN_NTABLE, .methods = ntable_methods, .fields = ntable_fields,
+	.summary = nt_summary, .live = vn_msgbox_live, .release = vn_msgbox_release,
+	.same = nt_same
 };
 
 void vn_open_neigh(lua_State *L)
 {
 	vn_type_register(L, &neigh_type);
 	vn_type_register(L, &ntable_type);
-	vn_netns_methods(L, ns_methods);
 }

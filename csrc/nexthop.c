@@ -38,12 +38,6 @@ typedef struct nh_view {
 	const struct rtattr *a[NHA_MAX + 1];
 } nh_view;
 
-static void nh_parse(nh_view *v, const void *m, size_t len)
-{
-	v->h = (const struct nhmsg *)m;
-	vn_attrs_index(m, len, sizeof(struct nhmsg), v->a, NHA_MAX);
-}
-
 #define NB(o) ((vn_msgbox *)(o))
 
 /* an id as decimal text (ids go up to 2^32 - 1; %d of pushfstring does not) */
@@ -52,7 +46,7 @@ static const char *idstr(char b[12], uint32_t id)
 	snprintf(b, 12, "%u", (unsigned)id);
 	return b;
 }
-#define VIEW(v, o) nh_view v; nh_parse(&v, NB(o)->m, NB(o)->len)
+#define VIEW(v, o) nh_view v; vn_view_parse(&v, NB(o)->m, NB(o)->len)
 
 static int ngroup(const nh_view *v)
 {
@@ -176,21 +170,14 @@ static void f_scope(lua_State *L, void *o)
 	vn_push_scope(L, ((const struct nhmsg *)NB(o)->m)->nh_scope);
 }
 
-static const struct { const char *name; unsigned f; } nhflags[] = {
+static const vn_flag nhflags[] = {
 	{ "dead", 1 }, { "pervasive", 2 }, { "onlink", 4 }, { "offload", 8 },
 	{ "linkdown", 16 }, { "unresolved", 32 }, { "trap", 64 }, { NULL, 0 }
 };
 
 static void f_flags(lua_State *L, void *o)
 {
-	unsigned f = ((const struct nhmsg *)NB(o)->m)->nh_flags;
-	int i;
-	lua_newtable(L);
-	for (i = 0; nhflags[i].name; i++)
-		if (f & nhflags[i].f) {
-			lua_pushboolean(L, 1);
-			lua_setfield(L, -2, nhflags[i].name);
-		}
+	vn_push_flags(L, ((const struct nhmsg *)NB(o)->m)->nh_flags, nhflags);
 }
 
 static const vn_field nh_fields[] = {
@@ -206,8 +193,8 @@ static const vn_field nh_fields[] = {
 static int nh_same(const void *x, const void *y)
 {
 	nh_view a, b;
-	nh_parse(&a, NB(x)->m, NB(x)->len);
-	nh_parse(&b, NB(y)->m, NB(y)->len);
+	vn_view_parse(&a, NB(x)->m, NB(x)->len);
+	vn_view_parse(&b, NB(y)->m, NB(y)->len);
 	return vn_rta_u32(a.a[NHA_ID]) == vn_rta_u32(b.a[NHA_ID]);
 }
 
@@ -233,13 +220,10 @@ typedef union nh_msgbuf {
 /* Starts a message of type and flags in buf. */
 static struct nlmsghdr *nh_begin(nh_msgbuf *buf, int type, int flags, int family)
 {
-	struct nlmsghdr *h = &buf->h;
-	memset(buf, 0, sizeof *buf);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct nhmsg));
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
-	((struct nhmsg *)NLMSG_DATA(h))->nh_family = (unsigned char)family;
-	return h;
+	struct nhmsg *nhm = (struct nhmsg *)vn_msg_begin(&buf->h, sizeof *buf, type, flags,
+							 sizeof *nhm);
+	nhm->nh_family = (unsigned char)family;
+	return &buf->h;
 }
 
 /* An id given at stack index sidx (an integer 1..2^32-1); raises naming what. */
@@ -488,7 +472,7 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
 	}
 	/* no echo kept (out of memory): read it back by its id */
 	vn_list_drop(L, echo);
-	nh_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	vn_view_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	if (!v.a[NHA_ID]) {
 		lua_pushboolean(L, 1);
 		return 1;
@@ -606,7 +590,7 @@ static int keep_filtered(const struct nlmsghdr *h, void *arg)
 	nh_view v;
 	if (!keep_nh(h, NULL))
 		return 0;
-	nh_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
+	vn_view_parse(&v, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
 	/* the kernel filters too, but not every kernel keeps to fdb */
 	return (!f->id || vn_rta_u32(v.a[NHA_ID]) == f->id) && (!f->groups || v.a[NHA_GROUP]) &&
 	       (!f->fdb || v.a[NHA_FDB]);
@@ -630,7 +614,7 @@ static int ns_nexthops(lua_State *L)
 	vn_list *l;
 	vn_err e;
 	lua_Integer n;
-	int b, dev = 0, master = 0;
+	int b, r, dev = 0, master = 0;
 
 	memset(&f, 0, sizeof f);
 	if (!lua_isnoneornil(L, 2)) {
@@ -641,15 +625,8 @@ static int ns_nexthops(lua_State *L)
 			vn_rta_put(h, NHA_GROUPS, NULL, 0);
 		if (vn_opt_bool(L, 2, "nexthops", "fdb", &b) && (f.fdb = b))
 			vn_rta_put(h, NHA_FDB, NULL, 0);
-		dev = vn_opt_ifindex(L, 2, ns, "nexthops", "dev");
-		if (dev >= 0)
-			master = vn_opt_ifindex(L, 2, ns, "nexthops", "master");
-		if (dev < 0 || master < 0) {
-			const char *k = dev < 0 ? "dev" : "master";
-			lua_getfield(L, 2, k);
-			return vn_fail(L, lua_pushfstring(L, "nexthops: %s '%s'", k,
-							  lua_tostring(L, -1)), ENODEV, NULL);
-		}
+		if ((r = vn_opt_dev_master(L, 2, ns, "nexthops", &dev, &master)))
+			return r;
 		if (dev)
 			vn_rta_put_u32(h, NHA_OIF, (uint32_t)dev);
 		if (master)
@@ -658,23 +635,10 @@ static int ns_nexthops(lua_State *L)
 	l = vn_list_new(L);
 	l->rkeep = keep_filtered;
 	l->arg = &f;
-	if (vn_req(ns, h, VN_DUMP, l, &e) < 0) {
-		vn_list_free(l);
-		return vn_push_err(L, "nexthops", &e, NULL);
-	}
-	vn_push_raw_iter(L, l, push_nh, 1);
-	return 1;
+	return vn_push_dump(L, l, vn_req(ns, h, VN_DUMP, l, &e), &e, "nexthops", push_nh, 1);
 }
 
 /* ---- methods ------------------------------------------------------------ */
-static vn_msgbox *check_live(lua_State *L)
-{
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NEXTHOP);
-	if (!vn_msgbox_live(b))
-		luaL_error(L, "attempt to use a released %s", VN_NEXTHOP);
-	return b;
-}
-
 /*** A nexthop or group. Fields are read from the kernel's message;
  * `tostring` reads like `ip nexthop`; `==` compares ids.
  * @type nexthop
@@ -706,32 +670,24 @@ static vn_msgbox *check_live(lua_State *L)
 /* nexthop:delete() -> true | nil, msg, errname */
 static int m_delete(lua_State *L)
 {
-	vn_msgbox *b = check_live(L);
+	vn_msgbox *b = (vn_msgbox *)vn_check_live(L, 1, VN_NEXTHOP);
 	nh_view v;
 	vn_ns *ns = vn_box_ns(L, 1);
-	nh_parse(&v, b->m, b->len);
+	vn_view_parse(&v, b->m, b->len);
 	return nh_delete(L, ns, vn_rta_u32(v.a[NHA_ID]), "delete nexthop");
 }
 
-/* __tostring: "vnet.nexthop: id 1 via 10.0.0.2 dev 3 scope link onlink",
+/* "vnet.nexthop: id 1 via 10.0.0.2 dev 3 scope link onlink",
  * "vnet.nexthop: id 10 group 1/3,5" like `ip nexthop` */
-static int m_tostring(lua_State *L)
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	vn_msgbox *b = (vn_msgbox *)luaL_checkudata(L, 1, VN_NEXTHOP);
-	luaL_Buffer buf;
-	nh_view v;
 	char ib[12];
 	int i, n;
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.nexthop (released)");
-		return 1;
-	}
-	nh_parse(&v, b->m, b->len);
-	luaL_buffinit(L, &buf);
-	lua_pushfstring(L, "vnet.nexthop: id %s", idstr(ib, vn_rta_u32(v.a[NHA_ID])));
-	luaL_addvalue(&buf);
+	VIEW(v, o);
+	luaL_addstring(buf, "id ");
+	luaL_addstring(buf, idstr(ib, vn_rta_u32(v.a[NHA_ID])));
 	if (v.a[NHA_GROUP]) {
-		luaL_addstring(&buf, " group ");
+		luaL_addstring(buf, " group ");
 		n = ngroup(&v);
 		for (i = 0; i < n; i++) {
 			struct nexthop_grp g = grp_at(&v, i);
@@ -740,64 +696,52 @@ static int m_tostring(lua_State *L)
 						g.weight + 1);
 			else
 				lua_pushfstring(L, "%s%s", i ? "/" : "", idstr(ib, g.id));
-			luaL_addvalue(&buf);
+			luaL_addvalue(buf);
 		}
 		if (vn_rta_u16(v.a[NHA_GROUP_TYPE]) == NEXTHOP_GRP_TYPE_RES) {
-			luaL_addstring(&buf, " type resilient");
-			f_buckets(L, b);
-			if (!lua_isnil(L, -1))
-				vn_add_word(L, &buf, "buckets");
-			else
-				lua_pop(L, 1);
-			f_idle_timer(L, b);
-			if (!lua_isnil(L, -1))
-				vn_add_word(L, &buf, "idle_timer");
-			else
-				lua_pop(L, 1);
-			f_unbalanced_timer(L, b);
-			if (!lua_isnil(L, -1))
-				vn_add_word(L, &buf, "unbalanced_timer");
-			else
-				lua_pop(L, 1);
+			luaL_addstring(buf, " type resilient");
+			f_buckets(L, o);
+			vn_add_word_opt(L, buf, "buckets");
+			f_idle_timer(L, o);
+			vn_add_word_opt(L, buf, "idle_timer");
+			f_unbalanced_timer(L, o);
+			vn_add_word_opt(L, buf, "unbalanced_timer");
 		}
 	}
 	if (v.a[NHA_GATEWAY]) {
 		push_gw(L, &v);
-		vn_add_word(L, &buf, "via");
+		vn_add_word(L, buf, "via");
 	}
 	if (v.a[NHA_OIF]) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(v.a[NHA_OIF]));
-		vn_add_word(L, &buf, "dev");
+		vn_add_word(L, buf, "dev");
 	}
 	if (v.a[NHA_BLACKHOLE])
-		luaL_addstring(&buf, " blackhole");
+		luaL_addstring(buf, " blackhole");
 	if (!v.a[NHA_GROUP] && v.h->nh_scope == RT_SCOPE_LINK)
-		luaL_addstring(&buf, " scope link");
+		luaL_addstring(buf, " scope link");
 	if (v.h->nh_flags & RTNH_F_ONLINK)
-		luaL_addstring(&buf, " onlink");
+		luaL_addstring(buf, " onlink");
 	if (v.h->nh_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->nh_protocol);
-		vn_add_word(L, &buf, "proto");
+		vn_add_word(L, buf, "proto");
 	}
 	if (v.a[NHA_FDB])
-		luaL_addstring(&buf, " fdb");
-	luaL_pushresult(&buf);
-	return 1;
+		luaL_addstring(buf, " fdb");
 }
 
-static const vn_type nh_type = VN_MSGBOX_TYPE(VN_NEXTHOP, nh_fields, m_tostring, nh_same, m_delete);
-
-static const luaL_Reg ns_methods[] = {
-	{ "nexthop_add", ns_nexthop_add },
-	{ "nexthop_replace", ns_nexthop_replace },
-	{ "nexthop_del", ns_nexthop_del },
-	{ "nexthop", ns_nexthop },
-	{ "nexthops", ns_nexthops },
-	{ NULL, NULL }
+static const vn_type nh_type = {
+	VN_MSGBOX(VN_NEXTHOP, nh_fields, m_summary, nh_same, m_delete),
+	.ns_methods = (const luaL_Reg[]){
+		{ "nexthop_add", ns_nexthop_add },
+		{ "nexthop_replace", ns_nexthop_replace },
+		{ "nexthop_del", ns_nexthop_del },
+		{ "nexthop", ns_nexthop },
+		{ "nexthops", ns_nexthops },
+		{ NULL, NULL } }
 };
 
 void vn_open_nexthop(lua_State *L)
 {
 	vn_type_register(L, &nh_type);
-	vn_netns_methods(L, ns_methods);
 }

@@ -1522,13 +1522,9 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		     16 * MAXSEGS));
 	struct nlmsghdr *h = cap <= sizeof *small ? &small->h
 						  : (struct nlmsghdr *)lua_newuserdata(L, cap);
-	struct rtmsg *rtm = (struct rtmsg *)NLMSG_DATA(h);
+	struct rtmsg *rtm = (struct rtmsg *)vn_msg_begin(h, cap, type, flags, sizeof *rtm);
 	int i;
 
-	memset(h, 0, cap);
-	h->nlmsg_len = NLMSG_LENGTH(sizeof *rtm);
-	h->nlmsg_type = (unsigned short)type;
-	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | flags);
 	rtm->rtm_family = (unsigned char)q->family;
 	rtm->rtm_dst_len = (unsigned char)(q->dst.len ? q->dst.plen : 0);
 	rtm->rtm_table = q->table < 256 ? (unsigned char)q->table : RT_TABLE_UNSPEC;
@@ -1912,12 +1908,8 @@ static int ns_route_get(lua_State *L)
 	}
 	vn_check_ip(L, 2, "route_get", "address", family, &dst);
 	has_from = lua_istable(L, 3) && opt_host(L, 3, "route_get", "from", family, &from);
-	memset(&req, 0, sizeof req);
 	h = &req.h;
-	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg));
-	h->nlmsg_type = RTM_GETROUTE;
-	h->nlmsg_flags = NLM_F_REQUEST;
-	rtm = (struct rtmsg *)NLMSG_DATA(h);
+	rtm = (struct rtmsg *)vn_msg_begin(h, sizeof req, RTM_GETROUTE, 0, sizeof *rtm);
 	rtm->rtm_family = (unsigned char)family;
 	/* IPv4 reports the table it found the route in only when asked; IPv6
 	 * always does and refuses the flag under strict checking */
@@ -1993,15 +1985,12 @@ static size_t del_msg(unsigned char *out, const unsigned char *m, size_t len)
  * derived from a nexthop object (del_msg) */
 static int m_delete(lua_State *L)
 {
-	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
+	rt_box *b = (rt_box *)vn_check_live(L, 1, VN_ROUTE);
+	vn_ns *ns = vn_box_ns(L, 1);
 	struct nlmsghdr *m;
-	vn_ns *ns;
 	rt_view v;
 	vn_err e;
 	int rc;
-	if (!vn_msgbox_live(b))
-		return luaL_error(L, "attempt to use a released %s", VN_ROUTE);
-	ns = vn_box_ns(L, 1);
 	rt_parse(&v, b->m, b->len);
 	/* the route as the kernel gave it, sent back (without its next hop
 	 * when it uses a nexthop object, which the kernel refuses beside its
@@ -2136,92 +2125,80 @@ static void add_encap(lua_State *L, luaL_Buffer *buf, const rt_view *v)
 	}
 }
 
-/* __tostring: "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
-static int m_tostring(lua_State *L)
+/* "vnet.route: 10.0.0.0/24 via 10.0.0.1 dev 3 ..." like ip route */
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 {
-	rt_box *b = (rt_box *)luaL_checkudata(L, 1, VN_ROUTE);
 	rt_nh nh;
 	rt_nhit it;
-	luaL_Buffer buf;
 	int n, fam;
-	rt_view v;
+	VIEW(v, o);
 
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.route (released)");
-		return 1;
-	}
-	rt_parse(&v, b->m, b->len);
 	fam = v.h->rtm_family;
-	luaL_buffinit(L, &buf);
-	luaL_addstring(&buf, "vnet.route: ");
 	if (v.h->rtm_type != RTN_UNICAST) {
 		push_type(L, v.h->rtm_type);
-		luaL_addvalue(&buf);
-		luaL_addchar(&buf, ' ');
+		luaL_addvalue(buf);
+		luaL_addchar(buf, ' ');
 	}
 	push_dst(L, &v);
-	luaL_addvalue(&buf);
+	luaL_addvalue(buf);
 	if (RA(&v, RTA_NH_ID)) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_NH_ID)));
-		vn_add_word(L, &buf, "nhid");
+		vn_add_word(L, buf, "nhid");
 	}
 	if (RA(&v, RTA_NEWDST)) {
-		luaL_addstring(&buf, " as to ");
-		add_labels(&buf, RA(&v, RTA_NEWDST));
+		luaL_addstring(buf, " as to ");
+		add_labels(buf, RA(&v, RTA_NEWDST));
 	}
-	add_encap(L, &buf, &v);
+	add_encap(L, buf, &v);
 	n = rt_nexthops(&v, &nh);
 	if (n == 1)
-		add_nh(L, &buf, fam, &nh);
+		add_nh(L, buf, fam, &nh);
 	if (rt_onlink(&v))
-		luaL_addstring(&buf, " onlink");
+		luaL_addstring(buf, " onlink");
 	if (rt_table(&v) != RT_TABLE_MAIN) {
 		vn_push_rtname(L, "rt_tables", (long)rt_table(&v));
-		vn_add_word(L, &buf, "table");
+		vn_add_word(L, buf, "table");
 	}
 	if (v.h->rtm_protocol) {
 		vn_push_rtname(L, "rt_protos", v.h->rtm_protocol);
-		vn_add_word(L, &buf, "proto");
+		vn_add_word(L, buf, "proto");
 	}
 	if (fam != AF_MPLS) {
 		vn_push_scope(L, v.h->rtm_scope);
-		vn_add_word(L, &buf, "scope");
+		vn_add_word(L, buf, "scope");
 	}
 	if (RA(&v, RTA_PREFSRC)) {
 		push_rta_addr(L, fam, RA(&v, RTA_PREFSRC), -1);
-		vn_add_word(L, &buf, "src");
+		vn_add_word(L, buf, "src");
 	}
 	if (vn_rta_u32(RA(&v, RTA_PRIORITY))) {
 		lua_pushinteger(L, (lua_Integer)vn_rta_u32(RA(&v, RTA_PRIORITY)));
-		vn_add_word(L, &buf, "metric");
+		vn_add_word(L, buf, "metric");
 	}
-	add_metrics(L, &buf, &v);
+	add_metrics(L, buf, &v);
 	if (RA(&v, RTA_PREF) && fam == AF_INET6) {
 		g_pref(L, &v);
-		vn_add_word(L, &buf, "pref");
+		vn_add_word(L, buf, "pref");
 	}
 	rt_nh_begin(&it, &v);
 	while (n > 1 && rt_nh_next(&it, &nh)) {
-		luaL_addstring(&buf, " nexthop");
-		add_nh(L, &buf, fam, &nh);
+		luaL_addstring(buf, " nexthop");
+		add_nh(L, buf, fam, &nh);
 		lua_pushinteger(L, nh.weight);
-		vn_add_word(L, &buf, "weight");
+		vn_add_word(L, buf, "weight");
 	}
-	luaL_pushresult(&buf);
-	return 1;
 }
 
-static const vn_type route_type = VN_MSGBOX_TYPE(VN_ROUTE, route_fields, m_tostring, rt_same, m_delete);
-
-static const luaL_Reg ns_methods[] = {
-	{ "routes", ns_routes },
-	{ "route_get", ns_route_get },
-	{ NULL, NULL }
+static const vn_type route_type = {
+	VN_MSGBOX(VN_ROUTE, route_fields, m_summary, rt_same, m_delete),
+	.ns_methods = (const luaL_Reg[]){
+		{ "routes", ns_routes },
+		{ "route_get", ns_route_get },
+		{ NULL, NULL } },
+	.modify = ns_route_modify, .modes = route_modes
 };
 
 void vn_open_route(lua_State *L)
 {
 	vn_type_register(L, &route_type);
-	vn_netns_methods(L, ns_methods);
-	vn_netns_modes(L, ns_route_modify, route_modes);
 }

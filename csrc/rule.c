@@ -757,12 +757,8 @@ static int ns_rules(lua_State *L)
 			f.family = AF_UNSPEC;
 	}
 	l = vn_list_new(L);
-	if (rule_dump(ns, f.family, keep_rule, &f, l, &e) < 0) {
-		vn_list_free(l);
-		return vn_push_err(L, "rules", &e, NULL);
-	}
-	vn_push_raw_iter(L, l, push_rule, 1);
-	return 1;
+	return vn_push_dump(L, l, rule_dump(ns, f.family, keep_rule, &f, l, &e), &e, "rules",
+			    push_rule, 1);
 }
 
 /* ---- reading a request from options -------------------------------------- */
@@ -1096,7 +1092,7 @@ static int ns_rule_del(lua_State *L)
 	return rule_modify(L, "rule_del", 0);
 }
 
-static int m_tostring(lua_State *L);
+static void add_rule(lua_State *L, luaL_Buffer *buf, const ru_view *v);
 
 /* a delete being checked: the rule it sends */
 struct rule_del { ru_view v; ru_key k; };
@@ -1113,14 +1109,6 @@ static int keep_taker(const struct nlmsghdr *h, void *arg)
 	return kernel_takes(&d->k, &k, &d->v, &v);
 }
 
-static ru_box *check_rule(lua_State *L, int idx)
-{
-	ru_box *b = (ru_box *)luaL_checkudata(L, idx, VN_RULE);
-	if (!vn_msgbox_live(b))
-		luaL_error(L, "attempt to use a released %s", VN_RULE);
-	return b;
-}
-
 /* rule:delete() -> true | nil, msg, errname. The rule's own message is sent
  * back, with its priority (also 0). The kernel deletes the first rule that
  * matches what the request names, and a field a rule leaves empty matches
@@ -1130,7 +1118,7 @@ static ru_box *check_rule(lua_State *L, int idx)
  * fails (ENOTUNIQ) and removes nothing. */
 static int m_delete(lua_State *L)
 {
-	ru_box *b = check_rule(L, 1);
+	ru_box *b = (ru_box *)vn_check_live(L, 1, VN_RULE);
 	vn_ns *ns = vn_box_ns(L, 1);                          /* 2 */
 	struct rule_del d;
 	struct nl_msg *msg;
@@ -1153,15 +1141,16 @@ static int m_delete(lua_State *L)
 		ru_parse(&o, p, len);
 		if (!ru_same_view(&o, &d.v)) {
 			/* "delete rule 100: ... (100: from all fwmark ...)" */
-			const char *what;
-			lua_pushcfunction(L, m_tostring);
-			push_rule(L, p, len, 2);
+			luaL_Buffer what;
+			luaL_buffinit(L, &what);
+			luaL_addstring(&what, lua_tostring(L, 3));
+			luaL_addstring(&what, ": another rule comes first that the kernel "
+				       "would remove instead (");
+			add_rule(L, &what, &o);
+			luaL_addstring(&what, "); delete that one first");
+			luaL_pushresult(&what);
 			vn_list_drop(L, l);
-			lua_call(L, 1, 1);
-			what = lua_pushfstring(L, "%s: another rule comes first that the "
-				"kernel would remove instead (%s); delete that one first",
-				lua_tostring(L, 3), lua_tostring(L, -1) + strlen("vnet.rule: "));
-			return vn_fail(L, what, ENOTUNIQ, NULL);
+			return vn_fail(L, lua_tostring(L, -1), ENOTUNIQ, NULL);
 		}
 	}
 	vn_list_drop(L, l);
@@ -1198,76 +1187,68 @@ static void push_side_ip(lua_State *L, const ru_view *v, int type, unsigned plen
 		lua_pushnil(L);
 }
 
-/* __tostring: "vnet.rule: 100: from 192.168.1.10 lookup 1" like ip rule */
-static int m_tostring(lua_State *L)
+/* Adds the rule of v to buf as ip rule prints it: "100: from 192.168.1.10
+ * lookup 1". */
+static void add_rule(lua_State *L, luaL_Buffer *buf, const ru_view *v)
 {
-	ru_box *b = (ru_box *)luaL_checkudata(L, 1, VN_RULE);
-	luaL_Buffer buf;
 	char num[64];
-	ru_view v;
 	ru_key k;
 	int i;
 
-	if (!vn_msgbox_live(b)) {
-		lua_pushliteral(L, "vnet.rule (released)");
-		return 1;
-	}
-	ru_parse(&v, b->m, b->len);
-	ru_key_of(&v, &k);
-	luaL_buffinit(L, &buf);
+	ru_key_of(v, &k);
 	/* priorities and goto targets are u32: 3000000000, not -1294967296 */
-	snprintf(num, sizeof num, "vnet.rule: %lu:", (unsigned long)k.prio);
-	luaL_addstring(&buf, num);
+	snprintf(num, sizeof num, "%lu:", (unsigned long)k.prio);
+	luaL_addstring(buf, num);
 	if (k.invert)
-		luaL_addstring(&buf, " not");
-	luaL_addstring(&buf, " from ");
-	push_side_ip(L, &v, FRA_SRC, k.src_len);
+		luaL_addstring(buf, " not");
+	luaL_addstring(buf, " from ");
+	push_side_ip(L, v, FRA_SRC, k.src_len);
 	if (lua_isnil(L, -1)) {
 		lua_pop(L, 1);
 		lua_pushliteral(L, "all");
 	}
-	luaL_addvalue(&buf);
-	if (k.dst_len && v.a[FRA_DST]) {
-		luaL_addstring(&buf, " to ");
-		push_side_ip(L, &v, FRA_DST, k.dst_len);
-		luaL_addvalue(&buf);
+	luaL_addvalue(buf);
+	if (k.dst_len && v->a[FRA_DST]) {
+		luaL_addstring(buf, " to ");
+		push_side_ip(L, v, FRA_DST, k.dst_len);
+		luaL_addvalue(buf);
 	}
 	if (k.tos) {
-		luaL_addstring(&buf, " tos ");
+		luaL_addstring(buf, " tos ");
 		vn_push_rtname(L, "rt_dsfield", (long)k.tos);
 		if (lua_type(L, -1) == LUA_TNUMBER) {
 			lua_pop(L, 1);
 			snprintf(num, sizeof num, "0x%02x", (unsigned)k.tos);
 			lua_pushstring(L, num);
 		}
-		luaL_addvalue(&buf);
+		luaL_addvalue(buf);
 	}
 	if (k.mark || k.mask) {
 		snprintf(num, sizeof num, " fwmark 0x%lx/0x%lx", (unsigned long)k.mark,
 			 (unsigned long)k.mask);
-		luaL_addstring(&buf, num);
+		luaL_addstring(buf, num);
 	}
 	if (k.iif[0]) {
-		luaL_addstring(&buf, " iif ");
-		luaL_addstring(&buf, k.iif);
+		luaL_addstring(buf, " iif ");
+		luaL_addstring(buf, k.iif);
 	}
 	if (k.oif[0]) {
-		luaL_addstring(&buf, " oif ");
-		luaL_addstring(&buf, k.oif);
+		luaL_addstring(buf, " oif ");
+		luaL_addstring(buf, k.oif);
 	}
 	if (k.l3mdev)
-		luaL_addstring(&buf, " lookup [l3mdev-table]");
-	if (v.a[FRA_UID_RANGE]) {
+		luaL_addstring(buf, " lookup [l3mdev-table]");
+	if (v->a[FRA_UID_RANGE]) {
 		snprintf(num, sizeof num, " uidrange %lu-%lu", (unsigned long)k.uid[0],
 			 (unsigned long)k.uid[1]);
-		luaL_addstring(&buf, num);
+		luaL_addstring(buf, num);
 	}
 	if (k.ipproto) {
 		char name[64];
 		if (!ipproto_name((int)k.ipproto, name, sizeof name))
 			snprintf(name, sizeof name, "ipproto-%u", (unsigned)k.ipproto);
-		luaL_addstring(&buf, " ipproto ");
-		luaL_addstring(&buf, name);
+		luaL_addstring(buf, " ipproto ");
+		luaL_addstring(buf, name);
 	}
 	for (i = 0; i < 2; i++) {
 		const uint32_t *r = i ? k.dport : k.sport;
@@ -1279,52 +1260,56 @@ static int m_tostring(lua_State *L)
 		else
 			snprintf(num, sizeof num, " %s %lu-%lu", i ? "dport" : "sport",
 				 (unsigned long)r[0], (unsigned long)r[1]);
-		luaL_addstring(&buf, num);
+		luaL_addstring(buf, num);
 	}
 	if (k.table) {
-		luaL_addstring(&buf, " lookup ");
+		luaL_addstring(buf, " lookup ");
 		vn_push_rtname(L, "rt_tables", (long)k.table);
-		luaL_addvalue(&buf);
+		luaL_addvalue(buf);
 		if (k.splen != 0xffffffffu) {
 			snprintf(num, sizeof num, " suppress_prefixlength %lu",
 				 (unsigned long)k.splen);
-			luaL_addstring(&buf, num);
+			luaL_addstring(buf, num);
 		}
 		if (k.sifgroup != 0xffffffffu) {
-			luaL_addstring(&buf, " suppress_ifgroup ");
+			luaL_addstring(buf, " suppress_ifgroup ");
 			push_group(L, k.sifgroup);
-			luaL_addvalue(&buf);
+			luaL_addvalue(buf);
 		}
 	}
 	if (k.action == FR_ACT_GOTO) {
 		snprintf(num, sizeof num, " goto %lu", (unsigned long)k.target);
-		luaL_addstring(&buf, num);
+		luaL_addstring(buf, num);
 	} else if (k.action != FR_ACT_TO_TBL) {
-		luaL_addchar(&buf, ' ');
+		luaL_addchar(buf, ' ');
 		push_action(L, (int)k.action);
-		luaL_addvalue(&buf);
+		luaL_addvalue(buf);
 	}
 	/* as ip prints it: not the kernel's own rules' */
 	if (k.proto && k.proto != RTPROT_KERNEL) {
-		luaL_addstring(&buf, " proto ");
+		luaL_addstring(buf, " proto ");
 		vn_push_rtname(L, "rt_protos", (long)k.proto);
-		luaL_addvalue(&buf);
+		luaL_addvalue(buf);
 	}
-	luaL_pushresult(&buf);
-	return 1;
 }
 
-static const vn_type rule_type = VN_MSGBOX_TYPE(VN_RULE, rule_fields, m_tostring, ru_same, m_delete);
+/* "vnet.rule: 100: from 192.168.1.10 lookup 1" */
+static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
+{
+	VIEW(v, o);
+	add_rule(L, buf, &v);
+}
 
-static const luaL_Reg ns_methods[] = {
-	{ "rule_add", ns_rule_add },
-	{ "rule_del", ns_rule_del },
-	{ "rules", ns_rules },
-	{ NULL, NULL }
+static const vn_type rule_type = {
+	VN_MSGBOX(VN_RULE, rule_fields, m_summary, ru_same, m_delete),
+	.ns_methods = (const luaL_Reg[]){
+		{ "rule_add", ns_rule_add },
+		{ "rule_del", ns_rule_del },
+		{ "rules", ns_rules },
+		{ NULL, NULL } }
 };
 
 void vn_open_rule(lua_State *L)
 {
 	vn_type_register(L, &rule_type);
-	vn_netns_methods(L, ns_methods);
 }

@@ -55,6 +55,11 @@ describe("bridge fdb", function()
       assert.are.equal(ns, e:ns())
       assert.are.equal(("vnet.fdb: %s dev %d master %d static"):format(MAC, v1.index, br.index),
                        tostring(e))
+      -- a released entry says so; __tostring of another value names the type
+      local closed = ns:fdbs{ dev = "v1" }()
+      getmetatable(closed).__close(closed)
+      assert.are.equal("vnet.fdb (released)", tostring(closed))
+      H.raises(function() return getmetatable(e).__tostring(ns) end, "vnet.fdb expected")
       local t = e:totable()
       assert.are.equal(MAC, t.lladdr)
       assert.are.equal("static", t.state)

@@ -426,6 +426,11 @@ describe("neighbours", function()
       -- tostring like ip, totable, identity
       assert.truthy(tostring(arp[1]):find("^vnet.ntable: inet arp_cache dev %d+ refcnt"))
       assert.truthy(tostring(arp[1]):find(" queue %d+ "))
+      local closed = ns:ntables{ dev = "v0" }()
+      getmetatable(closed).__close(closed)
+      assert.are.equal("vnet.ntable (released)", tostring(closed))
+      H.raises(function() return getmetatable(arp[1]).__tostring(arp[1]:ns()) end,
+               "vnet.ntable expected")
       assert.are.equal("arp_cache", arp[1]:totable().name)
       assert.are.equal(arp[1], collect(ns:ntables{ dev = "v0", family = 4 })[1])
       assert.are_not.equal(arp[1], v0[2] ~= arp[1] and v0[2] or v0[1])
