@@ -575,10 +575,6 @@ static int m_tostring(lua_State *L)
 {
 	bv_box *b = (bv_box *)luaL_checkudata(L, 1, VN_BRVLAN);
 	luaL_Buffer buf;
-	if (!b->live) {
-		lua_pushliteral(L, "vnet.brvlan (released)");
-		return 1;
-	}
 	luaL_buffinit(L, &buf);
 	lua_pushfstring(L, "vnet.brvlan: dev %d vid %d", b->ifindex, (int)b->vid);
 	luaL_addvalue(&buf);

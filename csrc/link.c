@@ -1484,10 +1484,6 @@ static int m_delete(lua_State *L)
 static int m_tostring(lua_State *L)
 {
 	lk_box *b = (lk_box *)luaL_checkudata(L, 1, VN_LINK);
-	if (!b->m) {
-		lua_pushstring(L, "vnet.link (released)");
-		return 1;
-	}
 	lk_fresh(L, 1);
 	f_name(L, b);
 	f_kind(L, b);

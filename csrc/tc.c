@@ -670,10 +670,6 @@ static int tostring_common(lua_State *L, int ty)
 	luaL_Buffer buf;
 	tc_view v;
 	int oidx, top;
-	if (!vn_msgbox_live(b)) {
-		lua_pushfstring(L, "%s (released)", names[ty]);
-		return 1;
-	}
 	tc_parse(&v, b->m, b->len);
 	view_kind(&v, kind, sizeof kind);
 	ns = vn_box_ns_open(L, 1);               /* 2 */
