@@ -639,21 +639,22 @@ static int ns_addr_add_flags(lua_State *L, const char *fn, int nlflags)
 	return addr_modify(L, ns, 1, 2, 3, 4, fn, "option 'address'", nlflags);
 }
 
-static int ns_addr_add(lua_State *L)
+/* ns:addr_add and ns:addr_replace (modes: their netlink flags) */
+static int ns_addr_set(lua_State *L)
 {
-	return ns_addr_add_flags(L, "addr_add", NLM_F_CREATE | NLM_F_EXCL);
+	return ns_addr_add_flags(L, VN_MODE_NAME(L), VN_MODE(L));
 }
+
+static const vn_mode addr_modes[] = {
+	{ "addr_add", NLM_F_CREATE | NLM_F_EXCL }, { "addr_replace", NLM_F_CREATE | NLM_F_REPLACE },
+	{ NULL, 0 }
+};
 
 /*** Adds an address or updates an existing one (`ip addr replace`).
  * @function ns:addr_replace
  * @tparam table opts the options above
  * @return the address, or `nil, message, errname`
  */
-/* ns:addr_replace{...}: like addr_add, but an existing address is updated. */
-static int ns_addr_replace(lua_State *L)
-{
-	return ns_addr_add_flags(L, "addr_replace", NLM_F_CREATE | NLM_F_REPLACE);
-}
 
 /*** Adds an address to this link.
  * @function link:addr_add
@@ -919,9 +920,8 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 
 static const vn_type addr_type = {
 	VN_MSGBOX(VN_ADDR, addr_fields, m_summary, ad_same, m_delete),
+	.modify = ns_addr_set, .modes = addr_modes,
 	.ns_methods = (const luaL_Reg[]){
-		{ "addr_add", ns_addr_add },
-		{ "addr_replace", ns_addr_replace },
 		{ "addr_del", ns_addr_del },
 		{ "addrs", ns_addrs },
 		{ NULL, NULL } },

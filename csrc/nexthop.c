@@ -512,17 +512,17 @@ static int nh_modify(lua_State *L, const char *fn, int flags)
  * @tparam table opts the options above
  * @return the nexthop, or `nil, message, errname`
  */
-/* ns:nexthop_add{...} -> nexthop | nil, msg, errname (EEXIST for a taken id) */
-static int ns_nexthop_add(lua_State *L)
+/* ns:nexthop_add{...} and ns:nexthop_replace{...} -> nexthop | nil, msg,
+ * errname (EEXIST for a taken id); modes: their netlink flags */
+static int ns_nexthop_set(lua_State *L)
 {
-	return nh_modify(L, "nexthop_add", NLM_F_CREATE | NLM_F_EXCL);
+	return nh_modify(L, VN_MODE_NAME(L), VN_MODE(L));
 }
 
-/* ns:nexthop_replace{...} -> nexthop | nil, msg, errname */
-static int ns_nexthop_replace(lua_State *L)
-{
-	return nh_modify(L, "nexthop_replace", NLM_F_CREATE | NLM_F_REPLACE);
-}
+static const vn_mode nh_modes[] = {
+	{ "nexthop_add", NLM_F_CREATE | NLM_F_EXCL },
+	{ "nexthop_replace", NLM_F_CREATE | NLM_F_REPLACE }, { NULL, 0 }
+};
 
 /* The id argument at 2: an id, or { id = }. Raises otherwise. */
 static uint32_t arg_id(lua_State *L, const char *fn)
@@ -732,9 +732,8 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 
 static const vn_type nh_type = {
 	VN_MSGBOX(VN_NEXTHOP, nh_fields, m_summary, nh_same, m_delete),
+	.modify = ns_nexthop_set, .modes = nh_modes,
 	.ns_methods = (const luaL_Reg[]){
-		{ "nexthop_add", ns_nexthop_add },
-		{ "nexthop_replace", ns_nexthop_replace },
 		{ "nexthop_del", ns_nexthop_del },
 		{ "nexthop", ns_nexthop },
 		{ "nexthops", ns_nexthops },

@@ -1078,19 +1078,16 @@ static int rule_modify(lua_State *L, const char *fn, int adding)
 	return 1;
 }
 
-/* ns:rule_add{...} -> rule | nil, msg, errname. action defaults to lookup
- * and table to main, as with `ip rule add`. */
-static int ns_rule_add(lua_State *L)
+/* ns:rule_add{...} -> rule | nil, msg, errname (action defaults to lookup
+ * and table to main, as with `ip rule add`); ns:rule_del{...} -> true |
+ * nil, msg, errname (the first rule matching the given fields is removed).
+ * The mode: whether it adds. */
+static int ns_rule_set(lua_State *L)
 {
-	return rule_modify(L, "rule_add", 1);
+	return rule_modify(L, VN_MODE_NAME(L), VN_MODE(L));
 }
 
-/* ns:rule_del{...} -> true | nil, msg, errname (the first rule matching
- * the given fields is removed) */
-static int ns_rule_del(lua_State *L)
-{
-	return rule_modify(L, "rule_del", 0);
-}
+static const vn_mode rule_modes[] = { { "rule_add", 1 }, { "rule_del", 0 }, { NULL, 0 } };
 
 static void add_rule(lua_State *L, luaL_Buffer *buf, const ru_view *v);
 
@@ -1302,11 +1299,8 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 
 static const vn_type rule_type = {
 	VN_MSGBOX(VN_RULE, rule_fields, m_summary, ru_same, m_delete),
-	.ns_methods = (const luaL_Reg[]){
-		{ "rule_add", ns_rule_add },
-		{ "rule_del", ns_rule_del },
-		{ "rules", ns_rules },
-		{ NULL, NULL } }
+	.modify = ns_rule_set, .modes = rule_modes,
+	.ns_methods = (const luaL_Reg[]){ { "rules", ns_rules }, { NULL, NULL } }
 };
 
 void vn_open_rule(lua_State *L)
