@@ -90,6 +90,13 @@ static inline void vn_rta_put_u32(struct nlmsghdr *h, int type, uint32_t v)
 	vn_rta_put(h, type, &v, sizeof v);
 }
 
+/* The same for an optional value: nothing when v is 0 (not given). */
+static inline void vn_rta_put_u32_opt(struct nlmsghdr *h, int type, uint32_t v)
+{
+	if (v)
+		vn_rta_put_u32(h, type, v);
+}
+
 /* Clears the size bytes of the buffer h and starts there the request of
  * type and flags (NLM_F_REQUEST is added): its header and a family header
  * of hdrlen bytes, which it returns. */

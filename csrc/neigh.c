@@ -918,8 +918,7 @@ static int ns_ntable_change(lua_State *L)
 		if (set[i] && !nt_params[i].own) {
 			if (!parms) {
 				parms = vn_rta_put(&req.h, NDTA_PARMS, NULL, 0);
-				if (f.ifindex)
-					vn_rta_put_u32(&req.h, NDTPA_IFINDEX, (uint32_t)f.ifindex);
+				vn_rta_put_u32_opt(&req.h, NDTPA_IFINDEX, (uint32_t)f.ifindex);
 			}
 			if (nt_params[i].kind == P_MS)
 				put_u64(&req.h, nt_params[i].type, (uint64_t)val[i]);

@@ -327,8 +327,7 @@ static struct nlmsghdr *parse_add(lua_State *L, vn_ns *ns, const char *fn, int f
 	nhm->nh_protocol = (unsigned char)proto;
 	if (onlink)
 		nhm->nh_flags |= RTNH_F_ONLINK;
-	if (id)
-		vn_rta_put_u32(h, NHA_ID, id);
+	vn_rta_put_u32_opt(h, NHA_ID, id);
 	if (gidx) {
 		struct rtattr *a = vn_rta_put(h, NHA_GROUP, NULL, 0);
 		for (i = 1; i <= ng; i++) {
@@ -627,10 +626,8 @@ static int ns_nexthops(lua_State *L)
 			vn_rta_put(h, NHA_FDB, NULL, 0);
 		if ((r = vn_opt_dev_master(L, 2, ns, "nexthops", &dev, &master)))
 			return r;
-		if (dev)
-			vn_rta_put_u32(h, NHA_OIF, (uint32_t)dev);
-		if (master)
-			vn_rta_put_u32(h, NHA_MASTER, (uint32_t)master);
+		vn_rta_put_u32_opt(h, NHA_OIF, (uint32_t)dev);
+		vn_rta_put_u32_opt(h, NHA_MASTER, (uint32_t)master);
 	}
 	l = vn_list_new(L);
 	l->rkeep = keep_filtered;

@@ -745,8 +745,7 @@ static int route_dump(vn_ns *ns, int family, uint32_t table, int oif, vn_list *l
 	if (family == AF_MPLS)
 		table = 0;
 	rtm->rtm_table = table < 256 ? (unsigned char)table : RT_TABLE_UNSPEC;
-	if (table)
-		vn_rta_put_u32(h, RTA_TABLE, table);
+	vn_rta_put_u32_opt(h, RTA_TABLE, table);
 	if (oif > 0)
 		vn_rta_put_u32(h, RTA_OIF, (uint32_t)oif);
 	r = vn_req(ns, h, VN_DUMP, l, e);
@@ -1579,8 +1578,7 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		vn_rta_put(h, RTA_PREFSRC, q->src.b, (size_t)q->src.len);
 	if (q->mx_set || q->lock) {
 		struct rtattr *m = vn_rta_put(h, RTA_METRICS, NULL, 0);
-		if (q->lock)
-			vn_rta_put_u32(h, RTAX_LOCK, q->lock);
+		vn_rta_put_u32_opt(h, RTAX_LOCK, q->lock);
 		for (i = 0; i < NMETRICS; i++) {
 			int t = metrics[i].rtax;
 			if (!(q->mx_set & (1u << t)))
@@ -1596,13 +1594,11 @@ static struct nlmsghdr *build_route(lua_State *L, const rt_req *q, int type, int
 		unsigned char p = (unsigned char)q->pref;
 		vn_rta_put(h, RTA_PREF, &p, 1);
 	}
-	if (q->nhid)
-		vn_rta_put_u32(h, RTA_NH_ID, q->nhid);
+	vn_rta_put_u32_opt(h, RTA_NH_ID, q->nhid);
 	if (q->nnh == 1) {
 		if (q->nh[0].gw.len)
 			put_gw(h, q->family, &q->nh[0].gw);
-		if (q->nh[0].ifindex)
-			vn_rta_put_u32(h, RTA_OIF, (uint32_t)q->nh[0].ifindex);
+		vn_rta_put_u32_opt(h, RTA_OIF, (uint32_t)q->nh[0].ifindex);
 	} else if (q->nnh > 1) {
 		struct rtattr *mp = vn_rta_put(h, RTA_MULTIPATH, NULL, 0);
 		for (i = 0; i < q->nnh; i++) {
@@ -1921,10 +1917,8 @@ static int ns_route_get(lua_State *L)
 		rtm->rtm_src_len = rtm->rtm_dst_len;
 		vn_rta_put(h, RTA_SRC, from.b, (size_t)from.len);
 	}
-	if (iif)
-		vn_rta_put_u32(h, RTA_IIF, (uint32_t)iif);
-	if (oif)
-		vn_rta_put_u32(h, RTA_OIF, (uint32_t)oif);
+	vn_rta_put_u32_opt(h, RTA_IIF, (uint32_t)iif);
+	vn_rta_put_u32_opt(h, RTA_OIF, (uint32_t)oif);
 	if (has_mark)
 		vn_rta_put_u32(h, RTA_MARK, (uint32_t)mark);
 	l = vn_list_new(L);

@@ -527,10 +527,12 @@ static int opt_ipproto(lua_State *L, int idx, const char *fn, int *out)
 		      "an IP protocol name ('tcp', 'udp', 'icmp'...)", "IP protocol", out);
 }
 
-/* "from-to" or "n" (decimal, at most 10 digits each) into v */
-static void parse_range(const char *s, size_t n, lua_Integer v[2])
+/* The string at idx, "from-to" or "n" (decimal, at most 10 digits each),
+ * into v (left -1 when it is neither) */
+static void parse_range(lua_State *L, int idx, lua_Integer v[2])
 {
-	size_t i = 0;
+	size_t i = 0, n;
+	const char *s = lua_tolstring(L, idx, &n);
 	int k;
 	for (k = 0; k < 2; k++) {
 		size_t start = i;
@@ -557,9 +559,7 @@ static int opt_range(lua_State *L, int idx, const char *fn, const char *key,
 		     lua_Integer max, const char *what, uint32_t out[2])
 {
 	lua_Integer v[2] = { -1, -1 };
-	size_t n;
 	int i;
-	const char *s;
 	if (!vn_opt_get(L, idx, key))
 		return 0;
 	switch (lua_type(L, -1)) {
@@ -578,8 +578,7 @@ static int opt_range(lua_State *L, int idx, const char *fn, const char *key,
 		}
 		break;
 	case LUA_TSTRING:
-		s = lua_tolstring(L, -1, &n);
-		parse_range(s, n, v);
+		parse_range(L, -1, v);
 		break;
 	default:
 		luaL_error(L, "%s: option '%s' must be %s, { from, to } or 'from-to', got %s",
