@@ -922,14 +922,10 @@ static const vn_type addr_type = {
 	VN_MSGBOX(VN_ADDR, addr_fields, m_summary, ad_same, m_delete),
 	.modify = ns_addr_set, .modes = addr_modes,
 	.ns_methods = (const luaL_Reg[]){
-		{ "addr_del", ns_addr_del },
-		{ "addrs", ns_addrs },
-		{ NULL, NULL } },
+		{ "addr_del", ns_addr_del }, { "addrs", ns_addrs }, { NULL, NULL } },
 	.link_methods = (const luaL_Reg[]){
-		{ "addr_add", link_addr_add },
-		{ "addr_del", link_addr_del },
-		{ "addrs", link_addrs },
-		{ NULL, NULL } }
+		{ "addr_add", link_addr_add }, { "addr_del", link_addr_del },
+		{ "addrs", link_addrs }, { NULL, NULL } }
 };
 
 void vn_open_addr(lua_State *L)

@@ -150,8 +150,7 @@ void vn_push_altnames(lua_State *L, const void *prop)
  */
 
 static const luaL_Reg link_methods[] = {
-	{ "altname_add", l_altname_add },
-	{ "altname_del", l_altname_del },
+	{ "altname_add", l_altname_add }, { "altname_del", l_altname_del },
 	{ NULL, NULL }
 };
 

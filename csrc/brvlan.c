@@ -665,8 +665,7 @@ static int m_tostring(lua_State *L)
  */
 
 static const luaL_Reg bv_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
+	{ "delete", m_delete }, { NULL, NULL }
 };
 
 static const vn_type bv_type = {
@@ -675,11 +674,8 @@ static const vn_type bv_type = {
 };
 
 static const luaL_Reg link_methods[] = {
-	{ "vlan_add", l_vlan_add },
-	{ "vlan_del", l_vlan_del },
-	{ "vlans", l_vlans },
-	{ "vlan_tunnels", l_vlan_tunnels },
-	{ NULL, NULL }
+	{ "vlan_add", l_vlan_add }, { "vlan_del", l_vlan_del }, { "vlans", l_vlans },
+	{ "vlan_tunnels", l_vlan_tunnels }, { NULL, NULL }
 };
 
 void vn_open_brvlan(lua_State *L)

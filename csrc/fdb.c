@@ -657,8 +657,7 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 static const vn_type fdb_type = {
 	VN_MSGBOX(VN_FDB, fdb_fields, m_summary, fdb_same, m_delete),
 	.ns_methods = (const luaL_Reg[]){
-		{ "fdbs", ns_fdbs },
-		{ NULL, NULL } },
+		{ "fdbs", ns_fdbs }, { NULL, NULL } },
 	.modify = ns_fdb_modify, .modes = fdb_modes
 };
 

@@ -703,10 +703,8 @@ static int m_set_info(lua_State *L)
 }
 
 static const luaL_Reg kind_methods[] = {
-	{ "set_info", m_set_info },
-	{ "port", vn_link_port },
-	{ "set_port", vn_link_set_port },
-	{ NULL, NULL }
+	{ "set_info", m_set_info }, { "port", vn_link_port },
+	{ "set_port", vn_link_set_port }, { NULL, NULL }
 };
 
 void vn_open_kinds(lua_State *L)

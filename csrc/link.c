@@ -1495,9 +1495,7 @@ static int m_tostring(lua_State *L)
 }
 
 static const luaL_Reg link_methods[] = {
-	{ "set", m_set },
-	{ "delete", m_delete },
-	{ "refresh", m_refresh },
+	{ "set", m_set }, { "delete", m_delete }, { "refresh", m_refresh },
 	{ NULL, NULL }
 };
 
@@ -1508,9 +1506,7 @@ static const vn_type link_type = {
 };
 
 static const luaL_Reg ns_methods[] = {
-	{ "link", ns_link },
-	{ "links", ns_links },
-	{ "link_add", ns_link_add },
+	{ "link", ns_link }, { "links", ns_links }, { "link_add", ns_link_add },
 	{ NULL, NULL }
 };
 

@@ -881,27 +881,20 @@ static int addr_wait(lua_State *L)
 }
 
 static const luaL_Reg addr_methods[] = {
-	{ "wait", addr_wait },
-	{ NULL, NULL }
+	{ "wait", addr_wait }, { NULL, NULL }
 };
 
 static const luaL_Reg link_methods[] = {
-	{ "wait", link_wait },
-	{ NULL, NULL }
+	{ "wait", link_wait }, { NULL, NULL }
 };
 
 static const luaL_Reg mon_methods[] = {
-	{ "read", mon_read },
-	{ "wait", mon_wait },
-	{ "events", mon_events },
-	{ "close", mon_close },
-	{ "totable", mon_totable },
-	{ NULL, NULL }
+	{ "read", mon_read }, { "wait", mon_wait }, { "events", mon_events },
+	{ "close", mon_close }, { "totable", mon_totable }, { NULL, NULL }
 };
 
 static const luaL_Reg ns_methods[] = {
-	{ "monitor", ns_monitor },
-	{ NULL, NULL }
+	{ "monitor", ns_monitor }, { NULL, NULL }
 };
 
 void vn_open_monitor(lua_State *L)

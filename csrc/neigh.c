@@ -577,8 +577,7 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 }
 
 static const luaL_Reg neigh_methods[] = {
-	{ "delete", m_delete },
-	{ NULL, NULL }
+	{ "delete", m_delete }, { NULL, NULL }
 };
 
 
@@ -958,14 +957,10 @@ static const vn_type neigh_type = {
 	.name = VN_NEIGH, .methods = neigh_methods, .fields = neigh_fields,
 	.summary = m_summary,
 	.ns_methods = (const luaL_Reg[]){
-		{ "neigh_add", ns_neigh_add },
-		{ "neigh_replace", ns_neigh_replace },
-		{ "neigh_del", ns_neigh_del },
-		{ "neighs", ns_neighs },
-		{ "neigh", ns_neigh },
-		{ "ntables", ns_ntables },
-		{ "ntable_change", ns_ntable_change },
-		{ NULL, NULL } }
+		{ "neigh_add", ns_neigh_add }, { "neigh_replace", ns_neigh_replace },
+		{ "neigh_del", ns_neigh_del }, { "neighs", ns_neighs },
+		{ "neigh", ns_neigh }, { "ntables", ns_ntables },
+		{ "ntable_change", ns_ntable_change }, { NULL, NULL } }
 };
 
 static const vn_type ntable_type = {

@@ -817,22 +817,13 @@ static int m_pids(lua_State *L)
 }
 
 static const luaL_Reg ns_methods[] = {
-	{ "batch", m_batch },
-	{ "close", m_close },
-	{ "pids", m_pids },
-	{ "pin", m_pin },
-	{ "sysctl", m_sysctl },
-	{ NULL, NULL }
+	{ "batch", m_batch }, { "close", m_close }, { "pids", m_pids },
+	{ "pin", m_pin }, { "sysctl", m_sysctl }, { NULL, NULL }
 };
 
 static const luaL_Reg ns_funcs[] = {
-	{ "add", l_add },
-	{ "new", l_new },
-	{ "delete", l_delete },
-	{ "list", l_list },
-	{ "open", l_open },
-	{ "current", l_current },
-	{ NULL, NULL }
+	{ "add", l_add }, { "new", l_new }, { "delete", l_delete }, { "list", l_list },
+	{ "open", l_open }, { "current", l_current }, { NULL, NULL }
 };
 
 /* upvalues: t, i */

@@ -731,10 +731,8 @@ static const vn_type nh_type = {
 	VN_MSGBOX(VN_NEXTHOP, nh_fields, m_summary, nh_same, m_delete),
 	.modify = ns_nexthop_set, .modes = nh_modes,
 	.ns_methods = (const luaL_Reg[]){
-		{ "nexthop_del", ns_nexthop_del },
-		{ "nexthop", ns_nexthop },
-		{ "nexthops", ns_nexthops },
-		{ NULL, NULL } }
+		{ "nexthop_del", ns_nexthop_del }, { "nexthop", ns_nexthop },
+		{ "nexthops", ns_nexthops }, { NULL, NULL } }
 };
 
 void vn_open_nexthop(lua_State *L)

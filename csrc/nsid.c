@@ -276,9 +276,7 @@ static int m_nsids(lua_State *L)
  */
 
 static const luaL_Reg ns_methods[] = {
-	{ "nsid", m_nsid },
-	{ "set_nsid", m_set_nsid },
-	{ "nsids", m_nsids },
+	{ "nsid", m_nsid }, { "set_nsid", m_set_nsid }, { "nsids", m_nsids },
 	{ NULL, NULL }
 };
 

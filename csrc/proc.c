@@ -1685,20 +1685,14 @@ int vn_poll(lua_State *L)
  */
 
 static const luaL_Reg proc_methods[] = {
-	{ "read", proc_read },
-	{ "write", proc_write },
-	{ "close_stdin", proc_close_stdin },
-	{ "wait", proc_wait },
-	{ "kill", proc_kill },
-	{ "close", proc_close },
-	{ "totable", proc_totable },
+	{ "read", proc_read }, { "write", proc_write },
+	{ "close_stdin", proc_close_stdin }, { "wait", proc_wait },
+	{ "kill", proc_kill }, { "close", proc_close }, { "totable", proc_totable },
 	{ NULL, NULL }
 };
 
 static const luaL_Reg ns_methods[] = {
-	{ "exec", m_exec },
-	{ "spawn", m_spawn },
-	{ NULL, NULL }
+	{ "exec", m_exec }, { "spawn", m_spawn }, { NULL, NULL }
 };
 
 void vn_open_proc(lua_State *L)

@@ -2186,8 +2186,7 @@ static void m_summary(lua_State *L, luaL_Buffer *buf, void *o)
 static const vn_type route_type = {
 	VN_MSGBOX(VN_ROUTE, route_fields, m_summary, rt_same, m_delete),
 	.ns_methods = (const luaL_Reg[]){
-		{ "routes", ns_routes },
-		{ "route_get", ns_route_get },
+		{ "routes", ns_routes }, { "route_get", ns_route_get },
 		{ NULL, NULL } },
 	.modify = ns_route_modify, .modes = route_modes
 };
