@@ -95,9 +95,14 @@ describe("topology at scale", function()
     assert.are.same({}, leftovers(net.name))
   end)
 
-  -- two descriptors per namespace: 40 hosts need more than a soft limit of 64
-  local function run_lab(name, ulimit)
-    return H.run_src(([[
+  -- two descriptors per namespace: 40 hosts need more than a soft limit of
+  -- 64. A child process brings them up under ulimit, counts the lab's
+  -- namespaces as `ip` lists them, takes them down; -> its up status ("up"
+  -- or the errname), that count, its soft limit after up, its output.
+  local function lab(ulimit)
+    local name = H.name("fds")
+    finally(function() topo.new{ name = name }:down() end)
+    local code, out, err = H.run_src(([[
       local vnet = require "vnet"
       local net = require("vnet.topology").new{ name = %q }
       for i = 1, 40 do net:host("h" .. i) end
@@ -110,30 +115,24 @@ describe("topology at scale", function()
       print(msg)
       assert(net:down())
     ]]):format(name, name .. "-"), ulimit)
+    assert.are.equal(0, code, err)
+    assert.are.same({}, leftovers(name))
+    local st, n, soft = out:match("^(%S+)%s+(%d+)%s+(%d+)")
+    return st, tonumber(n), tonumber(soft), out
   end
 
   it("raises the soft limit of descriptors for a lab that needs more", function()
-    local name = H.name("fds")
-    finally(function() topo.new{ name = name }:down() end)
-    local code, out, err = run_lab(name, "ulimit -S -n 64;")
-    assert.are.equal(0, code, err)
-    local st, n, soft = out:match("^(%S+)%s+(%d+)%s+(%d+)")
+    local st, n, soft, out = lab("ulimit -S -n 64;")
     assert.are.equal("up", st, out)
-    assert.are.equal(40, tonumber(n))
-    assert.is_true(tonumber(soft) >= 2 * 40 + 256, out)
-    assert.are.same({}, leftovers(name))
+    assert.are.equal(40, n)
+    assert.is_true(soft >= 2 * 40 + 256, out)
   end)
 
   it("past the hard limit, up fails with EMFILE and leaves nothing", function()
-    local name = H.name("fdh")
-    finally(function() topo.new{ name = name }:down() end)
-    local code, out, err = run_lab(name, "ulimit -n 64;")
-    assert.are.equal(0, code, err)
-    local st, n, soft = out:match("^(%S+)%s+(%d+)%s+(%d+)")
+    local st, n, soft, out = lab("ulimit -n 64;")
     assert.are.equal("EMFILE", st, out)
-    assert.are.equal(0, tonumber(n))
-    assert.are.equal(64, tonumber(soft))
+    assert.are.equal(0, n)
+    assert.are.equal(64, soft)
     assert.truthy(out:find("Too many open files", 1, true), out)
-    assert.are.same({}, leftovers(name))
   end)
 end)
