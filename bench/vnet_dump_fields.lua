@@ -17,7 +17,7 @@ if mode == "read" then
   local sum = 0
   for dst, _, dev, tab, _, _, _, metric in ns:routes{ table = table_, fields = F } do
     n = n + 1
-    sum = sum + #dst + (dev or 0) + tab + metric
+    sum = sum + #dst + (dev or 0) + (tonumber(tab) or 0) + metric
   end
   if os.getenv("BENCH_VERBOSE") then io.stderr:write("checksum ", sum, "\n") end
 elseif mode == "kept" then

@@ -623,6 +623,11 @@ static int mon_index(lua_State *L)
 {
 	static const char *const fields[] = { "fd", "groups", NULL };
 	vn_mon *m = (vn_mon *)luaL_checkudata(L, 1, VN_MONITOR);
+	/* an event loop reads fd at every turn: no table for it */
+	if (m->live && lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "fd")) {
+		lua_pushinteger(L, m->fd);
+		return 1;
+	}
 	return vn_handle_index(L, m->live, fields, mon_totable);
 }
 

@@ -125,7 +125,24 @@ describe("topology at scale", function()
     local st, n, soft, out = lab("ulimit -S -n 64;")
     assert.are.equal("up", st, out)
     assert.are.equal(40, n)
-    assert.is_true(soft >= 2 * 40 + 256, out)
+    assert.is_true(soft >= 3 * 40 + 256, out)
+  end)
+
+  it("makes room too in a process that only opens the running lab's namespaces", function()
+    local name = H.name("fdo")
+    local net = topo.new{ name = name }
+    for i = 1, 40 do net:host("h" .. i) end
+    finally(function() net:down() end)
+    assert(net:up())
+    local code, out, err = H.run_src(([[
+      local vnet = require "vnet"
+      local net = require("vnet.topology").new{ name = %q }
+      for i = 1, 40 do net:host("h" .. i) end
+      for i = 1, 40 do assert(net:ns("h" .. i)) end
+      print(vnet.core.nofile())
+    ]]):format(name), "ulimit -S -n 64;")
+    assert.are.equal(0, code, err)
+    assert.is_true(tonumber(out:match("^(%d+)")) >= 3 * 40 + 256, out)
   end)
 
   it("past the hard limit, up fails with EMFILE and leaves nothing", function()

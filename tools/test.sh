@@ -128,17 +128,29 @@ busted_tier() {
 # where its result is read.
 vm_pid=
 vm_start() {
-  case " $TIERS " in *" vm "*) ;; *) return ;; esac
   [ -z "$vm_pid" ] || return 0
+  t=
+  for t in $TIERS; do [ "$t" = vm ] && break; done
+  [ "$t" = vm ] || return 0
   make --no-print-directory -s BUILD=build/lua5.4 build/lua5.4/vnet/core.so >/dev/null
-  rm -f "$LOG/vm.status"
+  rm -f "$LOG/vm.status" "$LOG/vm.log" "$LOG/vm.pid"
   # specs tagged host_only (large topologies of veth and bridge only, which
   # the host tiers already run) are too slow under software emulation
   ( vm/run env VNET_FULL_KERNEL=1 lua5.4 $BUSTED --cpath="build/lua5.4/?.so" -o utfTerminal \
-      --exclude-tags=host_only $SPECS >"$LOG/vm.log" 2>&1
+      --exclude-tags=host_only $SPECS >"$LOG/vm.log" 2>&1 &
+    echo $! >"$LOG/vm.pid"
+    wait $!
     echo $? >"$LOG/vm.status" ) &
   vm_pid=$!
 }
+# A background job ignores SIGINT: an interrupted or failed run stops the
+# VM itself (vm/run's TERM trap stops qemu).
+vm_stop() {
+  [ -n "$vm_pid" ] && [ -f "$LOG/vm.pid" ] && kill -TERM "$(cat "$LOG/vm.pid")" 2>/dev/null
+  vm_pid=
+}
+trap vm_stop EXIT
+trap 'exit 130' INT TERM HUP
 
 before=$(state)
 
@@ -229,6 +241,7 @@ for tier in $TIERS; do
   vm)
     echo "== vm (full kernel)"
     wait "$vm_pid"
+    vm_pid=
     echo "  vm exit status $(cat "$LOG/vm.status" 2>/dev/null)"
     grep -E 'successes? /' "$LOG/vm.log" | tail -n 1
     grep -A12 -E '^(Failure|Error) ' "$LOG/vm.log" | head -n 80

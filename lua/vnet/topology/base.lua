@@ -260,16 +260,19 @@ local function is_wire(self, w)
   return false
 end
 
--- A run holds two descriptors per namespace it opens (the namespace and its
--- netlink socket): the lab's and those of its name left from an earlier
--- script. A lab of more than about 500 would stop at the usual soft limit
--- of 1024, so the soft limit is raised ahead, as far as the hard one lets.
+-- A topology holds two descriptors per namespace it opens (the namespace
+-- and its netlink socket; a third with net:monitor): the lab's and those of
+-- its name left from an earlier script. A lab of more than about 500 would
+-- stop at the usual soft limit of 1024, so the soft limit is raised ahead,
+-- as far as the hard one lets (never lowered). Done by every up, down,
+-- status and plan, and before the first handle anything else opens.
 local function fd_room(self)
   local n, prefix = #self.nodes, self.name .. "-"
   for name in vnet.netns.list() do
     if name:sub(1, #prefix) == prefix then n = n + 1 end
   end
-  if vnet.core.nofile() < 2 * n + 256 then vnet.core.nofile(2 * n + 256) end
+  if vnet.core.nofile() < 3 * n + 256 then vnet.core.nofile(3 * n + 256) end
+  self._fd_room = true
 end
 
 -- What up, down, status and plan do first: their options read ({ machine =,
@@ -301,6 +304,7 @@ local WAN = { vxlan = { mtu = 1450 }, geneve = { mtu = 1450 }, gre = { mtu = 147
 return {
   WAN = WAN,
   run_opts = run_opts,
+  fd_room = fd_room,
   vnet = vnet,
   impair = impair,
   M = M,

@@ -527,6 +527,7 @@ end
 function T:_open(node)
   local h = self._h[node]
   if h and not h.closed then return h end
+  if not self._fd_room then B.fd_room(self) end
   local msg
   if node.kind == "external" then
     if node.handle then h = node.handle

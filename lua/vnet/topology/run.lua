@@ -206,7 +206,7 @@ function TM:wait(timeout)
   end
   timeout = timeout or 5
   if not (timeout >= 0 and timeout <= 2147483) then
-    error("wait: timeout must be between 0 and 2147483 seconds", 2)
+    error("wait: timeout must be between 0 and 2147483 seconds, got " .. tostring(timeout), 2)
   end
   -- a datagram that carries no event (another kind) sends the loop round
   -- again: bounded by a coarse deadline as well
