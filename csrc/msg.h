@@ -1,6 +1,7 @@
 /*
  * msg.h - the pieces every hand-written rtnetlink message of vnet.core
- * shares (routes, nexthops, fdb entries): one attribute walker that indexes
+ * shares (routes, nexthops, neighbours, fdb entries, bridge VLANs,
+ * altnames, namespace ids, link kinds): one attribute walker that indexes
  * a message's attributes by type (and fills a view of a message with it),
  * readers of fixed-size payloads that never read past a short attribute,
  * and the writers of a request's start and of one attribute into a
