@@ -1,8 +1,8 @@
 -- The reference manual (config.ld, `make doc`) shows only examples that run:
 -- every `@usage` block of a doc comment in the files it reads is run here as
 -- a script, in a world of its own (H.world), and must succeed; every example
--- file it lists is one that examples_spec, topology_examples_spec or
--- impair_examples_spec runs, and it lists all of them.
+-- file it lists is one that examples_spec or topology_examples_spec runs,
+-- and it lists all of them.
 local H = require "spec.helper"
 
 local function slurp(path) return assert(H.slurp(path)) end
@@ -73,7 +73,6 @@ describe("the manual", function()
 
   it("lists every example script, each run by a spec", function()
     local specs = slurp("spec/examples_spec.lua") .. slurp("spec/topology_examples_spec.lua")
-                  .. slurp("spec/impair_examples_spec.lua")
     -- (the examples of labs across machines run in the two-VM tier)
     local vm2 = slurp("tools/test.sh")
     local listed = {}
