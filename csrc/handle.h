@@ -1,8 +1,10 @@
 /*
  * handle.h - what the handle types made with vn_class_new (box.h) share:
  * vnet.netns (netns.c), vnet.monitor (monitor.c) and vnet.process (proc.c)
- * are open until closed; the last two keep their fields in their totable
- * (their __index has the methods as its upvalue 1) and wait with a
+ * are open until closed; the last two have read-only fields (named in a
+ * list, each pushed by the type's push(L, i) from the open handle at 1,
+ * which raises on a closed one), read one by one through __index (whose
+ * upvalue 1 holds the methods) or all at once by totable, and wait with a
  * timeout.
  */
 #ifndef VNET_HANDLE_H
@@ -19,11 +21,13 @@ static inline void vn_handle_open(lua_State *L, int open, const char *tname)
 		luaL_error(L, "attempt to use a closed %s", tname);
 }
 
-/* __index of the handle at 1 for the key at 2: field closed is !live; a key
- * of fields (NULL-ended) is read from the table totable(L) pushes (which
- * raises on a closed handle); any other key is a method or nil. */
+typedef void (*vn_field_push)(lua_State *L, int i);
+
+/* __index of the handle at 1 for the key at 2: field closed is !live; the
+ * i-th of fields (NULL-ended) is what push(L, i) pushes; any other key is a
+ * method or nil. */
 static inline int vn_handle_index(lua_State *L, int live, const char *const *fields,
-				  lua_CFunction totable)
+				  vn_field_push push)
 {
 	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
 	int i;
@@ -33,13 +37,25 @@ static inline int vn_handle_index(lua_State *L, int live, const char *const *fie
 	}
 	for (i = 0; k && fields[i]; i++) {
 		if (!strcmp(k, fields[i])) {
-			totable(L);
-			lua_getfield(L, -1, k);
+			push(L, i);
 			return 1;
 		}
 	}
 	lua_pushvalue(L, 2);
 	lua_rawget(L, lua_upvalueindex(1));
+	return 1;
+}
+
+/* handle:totable(): the fields of the handle at 1 in a new table. */
+static inline int vn_handle_totable(lua_State *L, const char *const *fields,
+				    vn_field_push push)
+{
+	int i;
+	lua_newtable(L);
+	for (i = 0; fields[i]; i++) {
+		push(L, i);
+		lua_setfield(L, -2, fields[i]);
+	}
 	return 1;
 }
 

@@ -597,15 +597,20 @@ static void push_groups(lua_State *L, uint64_t mask)
  * @return `{ fd =, groups = { ... } }`
  */
 /* mon:totable() -> { fd =, groups = { ... } } */
-static int mon_totable(lua_State *L)
+static const char *const mon_fields[] = { "fd", "groups", NULL };
+
+static void mon_field(lua_State *L, int i)
 {
 	vn_mon *m = mon_check(L, 1);
-	lua_createtable(L, 0, 2);
-	lua_pushinteger(L, m->fd);
-	lua_setfield(L, -2, "fd");
-	push_groups(L, m->gmask);
-	lua_setfield(L, -2, "groups");
-	return 1;
+	if (i == 0)
+		lua_pushinteger(L, m->fd);
+	else
+		push_groups(L, m->gmask);
+}
+
+static int mon_totable(lua_State *L)
+{
+	return vn_handle_totable(L, mon_fields, mon_field);
 }
 
 static int mon_tostring(lua_State *L)
@@ -621,14 +626,8 @@ static int mon_tostring(lua_State *L)
 /* __index: fields fd and groups (raise once closed), closed; methods */
 static int mon_index(lua_State *L)
 {
-	static const char *const fields[] = { "fd", "groups", NULL };
 	vn_mon *m = (vn_mon *)luaL_checkudata(L, 1, VN_MONITOR);
-	/* an event loop reads fd at every turn: no table for it */
-	if (m->live && lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "fd")) {
-		lua_pushinteger(L, m->fd);
-		return 1;
-	}
-	return vn_handle_index(L, m->live, fields, mon_totable);
+	return vn_handle_index(L, m->live, mon_fields, mon_field);
 }
 
 /* ---- link:wait, addr:wait ------------------------------------------ */

@@ -1444,35 +1444,31 @@ static const char *proc_state(vn_proc *p)
 
 /* Set field k of the table at the top: to the string s; to the descriptor
  * fd (none: -1). */
-static void set_str(lua_State *L, const char *k, const char *s)
+static const char *const proc_fields[] = { "pid", "program", "state", "fd", "stdin_fd",
+	"stdout_fd", "stderr_fd", NULL };
+
+/* field i of proc_fields; a descriptor is nil once closed */
+static void proc_field(lua_State *L, int i)
 {
-	lua_pushstring(L, s);
-	lua_setfield(L, -2, k);
-}
-static void set_fd(lua_State *L, const char *k, int fd)
-{
-	if (fd >= 0)
-		lua_pushinteger(L, fd);
+	vn_proc *p = proc_check(L, 1);
+	const int fds[] = { p->ex, p->in, p->out, p->err };
+	if (i == 0)
+		lua_pushinteger(L, p->pid);
+	else if (i == 1)
+		lua_pushstring(L, p->prog);
+	else if (i == 2)
+		lua_pushstring(L, proc_state(p));
+	else if (fds[i - 3] >= 0)
+		lua_pushinteger(L, fds[i - 3]);
 	else
 		lua_pushnil(L);
-	lua_setfield(L, -2, k);
 }
 
 /* process:totable() -> { pid =, program =, state =, fd =, stdin_fd =,
  * stdout_fd =, stderr_fd = } */
 static int proc_totable(lua_State *L)
 {
-	vn_proc *p = proc_check(L, 1);
-	lua_createtable(L, 0, 7);
-	lua_pushinteger(L, p->pid);
-	lua_setfield(L, -2, "pid");
-	set_str(L, "program", p->prog);
-	set_str(L, "state", proc_state(p));
-	set_fd(L, "fd", p->ex);
-	set_fd(L, "stdin_fd", p->in);
-	set_fd(L, "stdout_fd", p->out);
-	set_fd(L, "stderr_fd", p->err);
-	return 1;
+	return vn_handle_totable(L, proc_fields, proc_field);
 }
 
 static int proc_tostring(lua_State *L)
@@ -1490,15 +1486,13 @@ static int proc_tostring(lua_State *L)
  * stdout_fd, stderr_fd (raise once closed, but closed); methods */
 static int proc_index(lua_State *L)
 {
-	static const char *const fields[] = { "pid", "program", "state", "fd", "stdin_fd",
-		"stdout_fd", "stderr_fd", NULL };
 	vn_proc *p = (vn_proc *)luaL_checkudata(L, 1, VN_PROCESS);
 	if (lua_type(L, 2) == LUA_TSTRING && !strcmp(lua_tostring(L, 2), "running")) {
 		proc_check(L, 1);
 		lua_pushboolean(L, !proc_collect(p));
 		return 1;
 	}
-	return vn_handle_index(L, p->live, fields, proc_totable);
+	return vn_handle_index(L, p->live, proc_fields, proc_field);
 }
 
 /* ---- poll --------------------------------------------------------------- */
